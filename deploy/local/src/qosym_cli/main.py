@@ -1,0 +1,327 @@
+"""The ``qosym`` command: run the embedded local stack and operate services."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from qosym_cli import ops
+from qosym_cli.errors import StackError
+from qosym_cli.paths import ROLES, SERVICES, default_home
+from qosym_cli.processes import tail
+from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
+from qosym_cli.tokens import mint_token
+
+app = typer.Typer(
+    help="Qosym operations: the embedded local stack, replay and dead letters.", no_args_is_help=True
+)
+dlq_app = typer.Typer(help="Dead letters: messages a consumer could not apply.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+console = Console()
+T = TypeVar("T")
+
+HomeOption = Annotated[
+    Path | None, typer.Option("--home", help="stack data folder (default: $QOSYM_HOME or <repo>/.qosym)")
+]
+ServiceOption = Annotated[str | None, typer.Option("--service", help="only this service")]
+
+
+def _home(home: Path | None) -> Path:
+    return (home or default_home()).expanduser().resolve()
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]✗[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def _step(title: str, action: Callable[[], T], summary: Callable[[T], str] | None = None) -> T:
+    with console.status(f"[cyan]{title}…"):
+        started = time.monotonic()
+        result = action()
+    note = summary(result) if summary else ""
+    console.print(f"[green]✓[/] {title} [dim]({time.monotonic() - started:.1f} s)[/] {note}", highlight=False)
+    return result
+
+
+# --- up / down ---------------------------------------------------------------------------------
+
+
+@app.command()
+def up(
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="stop everything and wipe the data folder first")
+    ] = False,
+    home: HomeOption = None,
+    no_services: Annotated[bool, typer.Option("--no-services", hidden=True)] = False,
+    no_seed: Annotated[bool, typer.Option("--no-seed", hidden=True)] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for readiness")] = 120.0,
+) -> None:
+    """Start PostgreSQL, Redis, the broker and every service; seed the demo regions."""
+    stack = LocalStack(_home(home))
+    try:
+        if fresh:
+            _step("wiping the data folder", stack.wipe, lambda _: str(stack.home))
+        _step("allocating ports", stack.plan)
+        _step("servers", stack.start_servers, lambda lines: "; ".join(lines))
+        _step(
+            "databases", stack.create_databases, lambda made: f"created {len(made)}" if made else "all exist"
+        )
+        if not no_services:
+            _step("migrations", stack.run_migrations)
+        _step("topics", stack.create_topics, lambda made: f"created {len(made)}" if made else "all exist")
+        if not no_services:
+            _start_and_wait(stack, timeout)
+            if not no_seed:
+                _seed(stack)
+    except StackError as error:
+        raise _fail(str(error)) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted; what started keeps running (qosym status / qosym down)") from None
+    _print_where_to_go(stack, with_services=not no_services)
+
+
+def _start_and_wait(stack: LocalStack, timeout: float) -> None:
+    _step("services", stack.start_services, lambda started: f"started {len(started)} processes")
+    with console.status("[cyan]readiness…") as status:
+        started = time.monotonic()
+
+        def show(waiting: list[str]) -> None:
+            shown = ", ".join(waiting[:6]) + (" …" if len(waiting) > 6 else "")
+            status.update(f"[cyan]readiness… waiting for {len(waiting)}: {shown}")
+
+        stack.wait_until_ready(timeout_s=timeout, on_progress=show)
+    console.print(f"[green]✓[/] readiness [dim]({time.monotonic() - started:.1f} s)[/]", highlight=False)
+
+
+def _seed(stack: LocalStack) -> None:
+    results = _step("demo data", stack.seed_demo_data)
+    for result in results:
+        mark = "[green]✓[/]" if result.ok else "[yellow]![/]"
+        console.print(f"  {mark} region {result.region}: {result.detail}", highlight=False)
+
+
+def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
+    table = Table(title="Qosym local stack", show_lines=False)
+    table.add_column("what")
+    table.add_column("where")
+    if with_services:
+        for service in stack.services:
+            table.add_row(f"{service} API docs", f"{stack.api_url(service)}/docs")
+    table.add_row("PostgreSQL", stack.state.postgres_server_url or "external (per-service URLs)")
+    table.add_row("Redis", stack.state.redis_url or "")
+    table.add_row("Kafka bootstrap", stack.state.kafka_bootstrap_servers or "")
+    table.add_row("data folder", str(stack.home))
+    table.add_row("operate", "qosym status · qosym logs SERVICE · qosym token --role ROLE · qosym down")
+    console.print(table)
+
+
+@app.command()
+def down(home: HomeOption = None) -> None:
+    """Stop every process of the local stack (data is kept; `up --fresh` wipes it)."""
+    stack = LocalStack(_home(home))
+    if not stack.state_file_exists():
+        console.print(f"nothing to stop: no stack at {stack.home}")
+        return
+    stopped = _step("stopping", stack.stop, lambda names: f"{len(names)} processes")
+    if stopped:
+        console.print("  " + ", ".join(stopped), highlight=False)
+
+
+# --- status / logs -----------------------------------------------------------------------------
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _status_row(row: ProcessStatus) -> list[str]:
+    health = f"[green]{row.detail}[/]" if row.healthy else f"[red]{row.detail}[/]"
+    return [
+        row.name,
+        str(row.pid or ""),
+        str(row.port or ""),
+        health,
+        _number(row.metrics.consumer_lag),
+        _number(row.metrics.outbox_backlog),
+        _number(row.metrics.dead_letters),
+    ]
+
+
+@app.command()
+def status(home: HomeOption = None) -> None:
+    """One row per process: health, consumer lag, outbox backlog, dead letters. Exit 1 unless all healthy."""
+    stack = LocalStack(_home(home))
+    if not stack.state_file_exists():
+        raise _fail(f"no stack at {stack.home}; start it with qosym up")
+    rows = stack.status()
+    table = Table(title=f"Qosym local stack ({stack.home})")
+    table.add_column("process", no_wrap=True)
+    for column in ("pid", "port"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("health", no_wrap=True)
+    for column in ("consumer lag", "outbox backlog", "dead letters"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(*_status_row(row))
+    console.print(table)
+    if not all(row.healthy for row in rows):
+        raise typer.Exit(1)
+
+
+def _log_files(stack: LocalStack, service: str, process: str | None) -> list[Path]:
+    if service in SERVERS:
+        return [stack.log_path(service)]
+    if service not in SERVICES:
+        raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES))}")
+    roles = (process,) if process else ROLES
+    return [stack.log_path(f"{service}-{role}") for role in roles]
+
+
+@app.command()
+def logs(
+    service: Annotated[str, typer.Argument(help="a service, or postgres / redis / kafka")],
+    process: Annotated[str | None, typer.Option("--process", help="api, consumers or relay")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new lines")] = False,
+    lines: Annotated[int, typer.Option("--lines", "-n", help="how many lines to show")] = 40,
+    home: HomeOption = None,
+) -> None:
+    """Print the tail of a process's log."""
+    if process is not None and process not in ROLES:
+        raise _fail(f"--process must be one of: {', '.join(ROLES)}")
+    stack = LocalStack(_home(home))
+    files = _log_files(stack, service, process)
+    for path in files:
+        console.rule(str(path), style="dim")
+        console.out(tail(path, lines), highlight=False)
+    if follow:
+        _follow(files)
+
+
+def _follow(files: list[Path]) -> None:
+    positions = {path: path.stat().st_size if path.exists() else 0 for path in files}
+    prefix = len(files) > 1
+    try:
+        while True:
+            for path in files:
+                if not path.exists():
+                    continue
+                with path.open("rb") as handle:
+                    handle.seek(positions[path])
+                    chunk = handle.read()
+                    positions[path] = handle.tell()
+                for line in chunk.decode("utf-8", errors="replace").splitlines():
+                    console.out(f"{path.stem}: {line}" if prefix else line, highlight=False)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+
+
+# --- replay / dead letters / tokens ------------------------------------------------------------
+
+
+def _report_errors(results: dict[str, object]) -> bool:
+    failed = False
+    for service, result in results.items():
+        if isinstance(result, Exception):
+            console.print(
+                f"[red]✗[/] {service}: {type(result).__name__}: {str(result)[:200]}", highlight=False
+            )
+            failed = True
+    return failed
+
+
+@app.command()
+def replay(
+    since: Annotated[str, typer.Option("--since", help="ISO datetime, or a duration like 2h / 30m / 1d")],
+    service: ServiceOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Mark outbox rows created since then for publishing again (after a broker lost its log)."""
+    try:
+        moment = ops.parse_since(since)
+        urls = ops.database_urls(_home(home), service)
+    except StackError as error:
+        raise _fail(str(error)) from None
+    results = asyncio.run(ops.replay(urls, moment))
+    for name, marked in results.items():
+        if not isinstance(marked, Exception):
+            console.print(
+                f"{name}: {marked} rows marked for replay since {moment.isoformat()}", highlight=False
+            )
+    if _report_errors(dict(results)):
+        raise typer.Exit(1)
+
+
+@dlq_app.command("list")
+def dlq_list(service: ServiceOption = None, home: HomeOption = None) -> None:
+    """Unresolved dead letters of every (or one) service."""
+    try:
+        urls = ops.database_urls(_home(home), service)
+    except StackError as error:
+        raise _fail(str(error)) from None
+    results = asyncio.run(ops.dead_letters(urls))
+    table = Table(title="Dead letters")
+    for column in ("service", "id", "consumer", "topic", "attempts", "error", "last failed"):
+        table.add_column(column)
+    for name, letters in results.items():
+        if isinstance(letters, Exception):
+            continue
+        for letter in letters:
+            table.add_row(
+                name,
+                str(letter.id),
+                letter.consumer,
+                letter.topic,
+                str(letter.attempts),
+                (letter.error or "")[:80],
+                letter.last_failed_at.isoformat(timespec="seconds") if letter.last_failed_at else "",
+            )
+    console.print(table)
+    if _report_errors(dict(results)):
+        raise typer.Exit(1)
+
+
+@dlq_app.command("retry")
+def dlq_retry(
+    service: ServiceOption = None,
+    ids: Annotated[
+        list[int] | None, typer.Option("--id", help="dead letter id (repeatable); default: all")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Ask the consumers to apply dead letters again (picked up within a few seconds)."""
+    try:
+        urls = ops.database_urls(_home(home), service)
+    except StackError as error:
+        raise _fail(str(error)) from None
+    results = asyncio.run(ops.retry(urls, list(ids) if ids else None))
+    for name, count in results.items():
+        if not isinstance(count, Exception):
+            console.print(f"{name}: {count} dead letters queued for retry", highlight=False)
+    if _report_errors(dict(results)):
+        raise typer.Exit(1)
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option("--role", help="e.g. administrator, parent, provider, operator")],
+    subject: Annotated[str, typer.Option("--subject", help="the token's sub claim")] = "qosym-cli",
+    ttl: Annotated[int, typer.Option("--ttl", help="lifetime in seconds")] = 3600,
+    scope: Annotated[str | None, typer.Option("--scope")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Print a development token signed with the local stack's key (local stack only)."""
+    typer.echo(mint_token(_home(home), role, subject, ttl_s=ttl, scope=scope))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,43 @@
+"""Where the repository and the stack's data directory are."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import qosym_cli
+
+SERVICES: tuple[str, ...] = ("registry", "allocation", "catalog", "attendance", "payments", "notifications")
+ROLES: tuple[str, ...] = ("api", "consumers", "relay")
+
+
+def _is_workspace_root(folder: Path) -> bool:
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        data = tomllib.loads(pyproject.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return "workspace" in data.get("tool", {}).get("uv", {})
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The nearest folder above ``start`` (default: cwd) that is the uv workspace root."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if _is_workspace_root(folder):
+            return folder
+    return Path(qosym_cli.__file__).resolve().parents[3]
+
+
+def default_home() -> Path:
+    configured = os.environ.get("QOSYM_HOME")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return repo_root() / ".qosym"
+
+
+def regions_dir() -> Path:
+    return repo_root() / "deploy" / "regions"

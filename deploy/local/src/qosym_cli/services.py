@@ -1,0 +1,46 @@
+"""The service processes: api, consumers and relay of each service, started detached."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from qosym_cli.ports import HOST
+from qosym_cli.processes import spawn_detached
+from qosym_cli.state import ProcessRecord, StackState
+from qosym_cli.tokens import keys_dir
+
+
+def jwks_url(state: StackState) -> str:
+    return f"http://{HOST}:{state.process('registry', 'api').port}/.well-known/jwks.json"
+
+
+def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[str, str]:
+    assert record.service is not None
+    assert record.role is not None
+    traces = home / "traces" / f"{record.service}-{record.role}.jsonl"
+    return {
+        **os.environ,
+        "QOSYM_SERVICE_NAME": record.service,
+        "QOSYM_DATABASE_URL": state.database_urls[record.service],
+        "QOSYM_KAFKA_BOOTSTRAP_SERVERS": state.kafka_bootstrap_servers or "",
+        "QOSYM_KAFKA_IDEMPOTENCE": "true" if state.kafka_idempotence else "false",
+        "QOSYM_REDIS_URL": state.redis_url or "",
+        "QOSYM_PORT": str(record.port),
+        "QOSYM_JWKS_URL": jwks_url(state),
+        "QOSYM_KEYS_DIR": str(keys_dir(home)),
+        "QOSYM_DEV_MODE": "true",
+        "QOSYM_OTEL_TRACES_FILE": str(traces),
+        "QOSYM_LOG_LEVEL": "INFO",
+        "QOSYM_CORS_ORIGINS": '["http://127.0.0.1:8080"]',
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def start_service_process(home: Path, state: StackState, record: ProcessRecord) -> int:
+    (home / "traces").mkdir(parents=True, exist_ok=True)
+    assert record.service is not None
+    assert record.role is not None
+    command = [sys.executable, "-m", record.service, record.role]
+    return spawn_detached(command, Path(record.log), env=service_env(home, state, record))

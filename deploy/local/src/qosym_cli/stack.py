@@ -1,0 +1,333 @@
+"""The embedded local stack: servers, databases, migrations, topics, service processes, demo data.
+
+Each step is a method usable on its own (tests drive them one by one); ``<home>/stack.json``
+remembers ports, pids and URLs so another shell can stop, inspect or follow the stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from qosym_cli import servers
+from qosym_cli.config import ExternalServers, database_url
+from qosym_cli.databases import ensure_databases, migrate
+from qosym_cli.errors import StackError
+from qosym_cli.health import ProcessMetrics, is_ready, read_metrics
+from qosym_cli.paths import ROLES, SERVICES, default_home, regions_dir
+from qosym_cli.ports import HOST, accepts_connections, reuse_or_pick
+from qosym_cli.processes import runs_command, stop_all, tail
+from qosym_cli.seeding import SeedResult, seed_regions
+from qosym_cli.services import start_service_process
+from qosym_cli.state import ProcessRecord, StackState, load_state, save_state
+from qosym_cli.tokens import keys_dir, mint_token
+from qosym_cli.topics import ensure_topics
+
+SERVERS: tuple[str, ...] = ("postgres", "redis", "kafka")
+SERVER_MARKERS: dict[str, str] = {"postgres": "postgres", "redis": "redis-server", "kafka": "broker"}
+
+
+class ReadinessError(StackError):
+    """A service process did not become ready in time (or exited)."""
+
+
+@dataclass(frozen=True)
+class ProcessStatus:
+    name: str
+    pid: int | None
+    port: int | None
+    healthy: bool
+    detail: str
+    metrics: ProcessMetrics = field(default_factory=ProcessMetrics)
+
+
+class LocalStack:
+    def __init__(
+        self,
+        home: Path | None = None,
+        *,
+        external: ExternalServers | None = None,
+        services: tuple[str, ...] = SERVICES,
+    ) -> None:
+        self.home = (home or default_home()).expanduser().resolve()
+        self.external = external if external is not None else ExternalServers.from_env()
+        self.services = services
+        self.state: StackState = load_state(self.home)
+
+    # --- bookkeeping ------------------------------------------------------------------------------
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    def log_path(self, name: str) -> Path:
+        return self.logs_dir / f"{name}.log"
+
+    def save(self) -> None:
+        save_state(self.home, self.state)
+
+    def reload(self) -> StackState:
+        self.state = load_state(self.home)
+        return self.state
+
+    def is_running(self, record: ProcessRecord) -> bool:
+        if record.service is not None:
+            return runs_command(record.pid, "-m", record.service, str(record.role))
+        if record.name == "postgres":
+            return servers.postgres_pid(self.home) is not None
+        return runs_command(record.pid, SERVER_MARKERS[record.name])
+
+    def embedded_servers(self) -> list[str]:
+        wanted = []
+        if self.external.needs_postgres:
+            wanted.append("postgres")
+        if self.external.redis_url is None:
+            wanted.append("redis")
+        if self.external.kafka_bootstrap_servers is None:
+            wanted.append("kafka")
+        return wanted
+
+    # --- planning --------------------------------------------------------------------------------
+
+    def plan(self) -> StackState:
+        """Give every process a port (its previous one when still free or still ours) and fix the URLs."""
+        previous = self.state.processes
+        names = [*self.embedded_servers(), *(f"{s}-{r}" for s in self.services for r in ROLES)]
+        taken: set[int] = set()
+        planned: dict[str, ProcessRecord] = {}
+        for name in names:
+            old = previous.get(name)
+            if old is not None and old.port is not None and self.is_running(old):
+                taken.add(old.port)
+                planned[name] = old
+        for name in names:
+            if name in planned:
+                continue
+            old = previous.get(name)
+            port = reuse_or_pick(old.port if old else None, taken)
+            planned[name] = self._new_record(name, port)
+        self.state.processes = planned
+        self._plan_urls()
+        self.save()
+        return self.state
+
+    def _new_record(self, name: str, port: int) -> ProcessRecord:
+        log = str(self.log_path(name))
+        if "-" not in name:
+            return ProcessRecord(name=name, port=port, log=log)
+        service, role = name.rsplit("-", 1)
+        return ProcessRecord(name=name, port=port, log=log, service=service, role=role)
+
+    def _plan_urls(self) -> None:
+        processes = self.state.processes
+        external = self.external
+        self.state.external = [s for s in SERVERS if s not in processes]
+        self.state.kafka_idempotence = external.kafka_idempotence
+        self.state.kafka_bootstrap_servers = external.kafka_bootstrap_servers or (
+            f"{HOST}:{processes['kafka'].port}"
+        )
+        self.state.redis_url = external.redis_url or f"redis://{HOST}:{processes['redis'].port}/0"
+        if external.postgres_server_url:
+            self.state.postgres_server_url = external.postgres_server_url
+        elif "postgres" in processes:
+            self.state.postgres_server_url = servers.postgres_server_url(int(processes["postgres"].port or 0))
+        else:
+            self.state.postgres_server_url = None
+        self.state.database_urls = {service: self._database_url(service) for service in self.services}
+
+    def _database_url(self, service: str) -> str:
+        explicit = self.external.database_urls.get(service)
+        if explicit:
+            return explicit
+        assert self.state.postgres_server_url is not None
+        return database_url(self.state.postgres_server_url, service)
+
+    # --- servers ---------------------------------------------------------------------------------
+
+    def start_servers(self) -> list[str]:
+        """Start the embedded servers not already running; return a line per server."""
+        if not self.state.processes:
+            self.plan()
+        self.home.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for name in SERVERS:
+            record = self.state.processes.get(name)
+            if record is None:
+                lines.append(f"{name}: external")
+                continue
+            if self.is_running(record):
+                lines.append(f"{name}: already running on port {record.port}")
+                continue
+            record.pid = self._start_server(name, int(record.port or 0))
+            self.save()
+            lines.append(f"{name}: started on port {record.port}")
+        return lines
+
+    def _start_server(self, name: str, port: int) -> int:
+        if name == "postgres":
+            return servers.start_postgres(self.home, port)
+        if name == "redis":
+            return servers.start_redis(self.home, port)
+        return servers.start_kafka(self.home, port)
+
+    # --- databases, migrations, topics -----------------------------------------------------------
+
+    def create_databases(self) -> list[str]:
+        managed = [s for s in self.services if s not in self.external.database_urls]
+        if not managed:
+            return []
+        assert self.state.postgres_server_url is not None
+        return asyncio.run(ensure_databases(self.state.postgres_server_url, managed))
+
+    def run_migrations(self) -> None:
+        def one(service: str) -> None:
+            migrate(service, self.state.database_urls[service], self.log_path(f"{service}-migrate"))
+
+        with ThreadPoolExecutor(max_workers=len(self.services) or 1) as pool:
+            for future in [pool.submit(one, service) for service in self.services]:
+                future.result()
+
+    def create_topics(self) -> list[str]:
+        assert self.state.kafka_bootstrap_servers is not None
+        return asyncio.run(ensure_topics(self.state.kafka_bootstrap_servers))
+
+    # --- services --------------------------------------------------------------------------------
+
+    def start_services(self) -> list[str]:
+        """Start each service process not already running; return the names started now."""
+        keys_dir(self.home).mkdir(parents=True, exist_ok=True)
+        mint_token(self.home, "administrator", "qosym-cli")  # creates the signing key before anyone reads it
+        started = []
+        for record in self.state.service_processes():
+            if self.is_running(record):
+                continue
+            record.pid = start_service_process(self.home, self.state, record)
+            started.append(record.name)
+        self.save()
+        return started
+
+    def wait_until_ready(
+        self, timeout_s: float = 120.0, on_progress: Callable[[list[str]], None] | None = None
+    ) -> None:
+        waiting = {record.name: record for record in self.state.service_processes()}
+        deadline = time.monotonic() + timeout_s
+        while waiting:
+            for name, record in list(waiting.items()):
+                if not self.is_running(record):
+                    raise ReadinessError(self._failure(record, "exited before becoming ready"))
+                if is_ready(int(record.port or 0), timeout_s=1.0):
+                    del waiting[name]
+            if on_progress is not None:
+                on_progress(sorted(waiting))
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                first = waiting[sorted(waiting)[0]]
+                still = ", ".join(sorted(waiting))
+                raise ReadinessError(
+                    self._failure(first, f"not ready after {timeout_s:.0f} s (waiting: {still})")
+                )
+            time.sleep(0.5)
+
+    def _failure(self, record: ProcessRecord, what: str) -> str:
+        return f"{record.name} {what}. Last lines of {record.log}:\n{tail(Path(record.log), 30)}"
+
+    def api_url(self, service: str) -> str:
+        return f"http://{HOST}:{self.state.process(service, 'api').port}"
+
+    # --- demo data -------------------------------------------------------------------------------
+
+    def seed_demo_data(self, folder: Path | None = None) -> list[SeedResult]:
+        token = mint_token(self.home, "administrator", "qosym-cli")
+        return seed_regions(self.api_url("allocation"), token, folder or regions_dir())
+
+    # --- stop ------------------------------------------------------------------------------------
+
+    def stop(self) -> list[str]:
+        """Stop every recorded process (services first, then the servers); return what was stopped."""
+        stopped = [r.name for r in self.state.service_processes() if self.is_running(r)]
+        service_pids = [int(r.pid) for r in self.state.service_processes() if r.pid and self.is_running(r)]
+        stop_all(service_pids, timeout_s=10.0)
+        for name in ("kafka", "redis"):
+            record = self.state.processes.get(name)
+            if record is not None and self.is_running(record):
+                servers.stop_process(record.pid)
+                stopped.append(name)
+        if servers.postgres_pid(self.home) is not None:
+            servers.stop_postgres(self.home)
+            stopped.append("postgres")
+        for record in self.state.processes.values():
+            record.pid = None
+        if self.state_file_exists():
+            self.save()
+        return stopped
+
+    def state_file_exists(self) -> bool:
+        return (self.home / "stack.json").exists()
+
+    def wipe(self) -> None:
+        self.stop()
+        servers.wipe(self.home)
+        self.state = StackState()
+
+    # --- status ----------------------------------------------------------------------------------
+
+    def status(self) -> list[ProcessStatus]:
+        rows = [self._server_status(name) for name in SERVERS]
+        rows += [self._service_status(record) for record in self.state.service_processes()]
+        return rows
+
+    def _server_status(self, name: str) -> ProcessStatus:
+        record = self.state.processes.get(name)
+        if record is None:
+            host, port = self._external_address(name)
+            healthy = host is not None and port is not None and accepts_connections(host, port)
+            return ProcessStatus(
+                name, None, port, healthy, "external " + ("up" if healthy else "unreachable")
+            )
+        pid = servers.postgres_pid(self.home) if name == "postgres" else record.pid
+        running = self.is_running(record)
+        healthy = running and accepts_connections(HOST, int(record.port or 0))
+        return ProcessStatus(name, pid if running else None, record.port, healthy, _word(healthy, running))
+
+    def _external_address(self, name: str) -> tuple[str | None, int | None]:
+        url = {
+            "postgres": self.state.postgres_server_url or next(iter(self.state.database_urls.values()), None),
+            "redis": self.state.redis_url,
+            "kafka": f"kafka://{(self.state.kafka_bootstrap_servers or '').split(',')[0]}",
+        }[name]
+        if not url:
+            return None, None
+        parsed = urlparse(url)
+        try:
+            return parsed.hostname, parsed.port
+        except ValueError:
+            return parsed.hostname, None
+
+    def _service_status(self, record: ProcessRecord) -> ProcessStatus:
+        running = self.is_running(record)
+        port = int(record.port or 0)
+        healthy = running and is_ready(port)
+        metrics = read_metrics(port) if running else ProcessMetrics()
+        return ProcessStatus(
+            record.name,
+            record.pid if running else None,
+            record.port,
+            healthy,
+            _word(healthy, running),
+            metrics,
+        )
+
+    def all_healthy(self) -> bool:
+        return all(row.healthy for row in self.status())
+
+
+def _word(healthy: bool, running: bool) -> str:
+    if healthy:
+        return "ready"
+    return "not ready" if running else "stopped"

@@ -1,0 +1,42 @@
+"""Every topic of the platform, created on the broker (replication factor 1 locally)."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from qosym_contracts.topics import ALL_TOPICS
+
+from qosym_cli.errors import StackError
+
+
+class TopicError(StackError):
+    """Topics could not be created; the message says why."""
+
+
+async def ensure_topics(bootstrap_servers: str, replication_factor: int = 1) -> list[str]:
+    """Create each topic of ALL_TOPICS that is missing; return the names created now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="qosym-cli")
+    try:
+        await admin.start()
+    except KafkaError as error:
+        raise TopicError(f"cannot reach the broker at {bootstrap_servers}: {error}") from error
+    try:
+        existing = set(await admin.list_topics())
+        created: list[str] = []
+        for topic in ALL_TOPICS:
+            if topic.name in existing:
+                continue
+            try:
+                await admin.create_topics(
+                    [
+                        NewTopic(
+                            topic.name, num_partitions=topic.partitions, replication_factor=replication_factor
+                        )
+                    ]
+                )
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        await admin.close()

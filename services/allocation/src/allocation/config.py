@@ -1,0 +1,9 @@
+"""Allocation settings (QOSYM_ environment variables)."""
+
+from __future__ import annotations
+
+from qosym_chassis.settings import ServiceSettings
+
+
+class AllocationSettings(ServiceSettings):
+    service_name: str = "allocation"

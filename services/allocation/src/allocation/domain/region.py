@@ -1,0 +1,94 @@
+"""A region's configuration as data: districts, age band, vouchers, weights, quotas, budget.
+
+Added and changed with `qosym region apply FILE.yaml` or PUT /v1/regions/{code}; never in code.
+Money is integer tiyn; quotas are shares of a round's vouchers per direction and add up to 1.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")]
+Tiyn = Annotated[StrictInt, Field(gt=0, le=10**15)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalisedName(Strict):
+    en: str = Field(min_length=1, max_length=200)
+    kk: str = Field(min_length=1, max_length=200)
+    ru: str = Field(min_length=1, max_length=200)
+
+
+class District(Strict):
+    code: Code
+    name: LocalisedName
+
+
+class ConsultationPoint(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=300)
+    district: Code
+    opening_days: list[str] = Field(default_factory=lambda: ["saturday", "sunday"])
+
+
+class AgeBand(Strict):
+    min: StrictInt = Field(ge=0, le=25)
+    max: StrictInt = Field(ge=0, le=25)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeBand:
+        if self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class VoucherTerms(Strict):
+    monthly_value: dict[Code, Tiyn]
+    months: StrictInt = Field(ge=1, le=12)
+
+
+class RegionConfig(Strict):
+    code: Code
+    name: LocalisedName
+    timezone: str
+    districts: list[District] = Field(min_length=1)
+    consultation_points: list[ConsultationPoint] = Field(default_factory=list)
+    directions: list[Code] = Field(min_length=1)
+    child_age: AgeBand
+    voucher: VoucherTerms
+    priority_weights: dict[Code, Annotated[StrictInt, Field(ge=0, le=1000)]]
+    budget_tiyn: Tiyn
+    quotas: dict[Code, Annotated[float, Field(ge=0, le=1)]]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RegionConfig:
+        district_codes = [d.code for d in self.districts]
+        if len(set(district_codes)) != len(district_codes):
+            raise ValueError("district codes must be unique")
+        if len(set(self.directions)) != len(self.directions):
+            raise ValueError("directions must be unique")
+        for point in self.consultation_points:
+            if point.district not in district_codes:
+                raise ValueError(f"consultation point {point.name!r} names an unknown district {point.district!r}")
+        if set(self.voucher.monthly_value) != set(self.directions):
+            raise ValueError("voucher.monthly_value needs exactly one value per direction")
+        if set(self.quotas) != set(self.directions):
+            raise ValueError("quotas need exactly one share per direction")
+        if abs(sum(self.quotas.values()) - 1.0) > 1e-9:
+            raise ValueError("quotas must add up to 1")
+        return self

@@ -1,0 +1,49 @@
+"""Registry domain: children and the rules for registering one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from registry.domain.iin import Iin, age_on
+
+
+class RegistrationRefused(ValueError):
+    def __init__(self, field: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RegionRules:
+    code: str
+    districts: frozenset[str]
+    child_age_min: int
+    child_age_max: int
+
+
+@dataclass(frozen=True)
+class Child:
+    id: UUID
+    guardian_id: UUID
+    birth_date: date
+    sex: str
+    iin_last4: str
+    region_code: str
+    district_code: str
+
+
+def check_registration(iin: Iin, region: RegionRules | None, district_code: str, today: date) -> None:
+    if region is None:
+        raise RegistrationRefused("region_code", "unknown_region", "this region does not run the programme")
+    if district_code not in region.districts:
+        raise RegistrationRefused("district_code", "unknown_district", "no such district in this region")
+    age = age_on(iin.birth_date, today)
+    if not region.child_age_min <= age <= region.child_age_max:
+        raise RegistrationRefused(
+            "iin",
+            "age_out_of_band",
+            f"the child is {age}; the region serves children aged {region.child_age_min}-{region.child_age_max}",
+        )

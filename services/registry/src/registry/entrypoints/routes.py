@@ -1,0 +1,101 @@
+"""Registry HTTP routes: thin translations into use cases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from qosym_chassis.auth import Principal, require_roles
+from qosym_chassis.errors import Conflict, FieldError, NotFound, Unprocessable
+
+from registry.bootstrap import Registry
+from registry.domain.iin import InvalidIin
+from registry.domain.model import Child
+from registry.entrypoints.schemas import ChildOut, DevTokenIn, RegisterChildIn, TokenOut
+from registry.service_layer import handlers
+
+router = APIRouter()
+
+
+def get_registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+Parent = Annotated[Principal, Depends(require_roles("parent"))]
+
+
+def _child_out(child: Child) -> ChildOut:
+    return ChildOut(
+        id=child.id,
+        iin_masked="********" + child.iin_last4,
+        birth_date=child.birth_date,
+        sex="F" if child.sex == "F" else "M",
+        region_code=child.region_code,
+        district_code=child.district_code,
+    )
+
+
+def _guardian_id(principal: Principal) -> UUID:
+    try:
+        return UUID(principal.subject)
+    except ValueError as exc:
+        raise Unprocessable("the token's subject is not a person id") from exc
+
+
+@router.post(
+    "/v1/children",
+    status_code=status.HTTP_201_CREATED,
+    tags=["children"],
+    responses={200: {"description": "already registered by you: the same child"}, 409: {}, 422: {}},
+)
+async def register_child(body: RegisterChildIn, parent: Parent, registry: RegistryDep, response: Response) -> ChildOut:
+    """Register a child of the calling guardian (idempotent for the same guardian and IIN)."""
+    command = handlers.RegisterChild(
+        guardian_id=_guardian_id(parent),
+        iin=body.iin,
+        region_code=body.region_code,
+        district_code=body.district_code,
+    )
+    try:
+        result = await handlers.register_child(
+            registry.context.session_factory, registry.protector, command, datetime.now(UTC).date()
+        )
+    except InvalidIin as exc:
+        raise FieldError("iin", str(exc), code=exc.code) from exc
+    except handlers.RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except handlers.AlreadyRegistered as exc:
+        raise Conflict("this child is already registered by another guardian") from exc
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return _child_out(result.child)
+
+
+@router.get("/v1/children/{child_id}", tags=["children"], responses={404: {}})
+async def get_child(child_id: UUID, parent: Parent, registry: RegistryDep) -> ChildOut:
+    """One of the caller's children (404 for anyone else's, the same as for none)."""
+    child = await handlers.get_own_child(registry.context.session_factory, child_id, _guardian_id(parent))
+    if child is None:
+        raise NotFound("no such child")
+    return _child_out(child)
+
+
+@router.get("/.well-known/jwks.json", tags=["identity"])
+async def jwks(registry: RegistryDep) -> dict[str, Any]:
+    """The public keys that verify the registry's tokens."""
+    return registry.tokens.jwks()
+
+
+dev_router = APIRouter(tags=["development"])
+
+
+@dev_router.post("/v1/dev/tokens", status_code=status.HTTP_201_CREATED)
+async def dev_token(body: DevTokenIn, registry: RegistryDep) -> TokenOut:
+    """Development only (QOSYM_DEV_MODE): a token for any role, to try the APIs from /docs."""
+    subject = str(body.subject or uuid4())
+    token = registry.tokens.issue(subject=subject, role=body.role)
+    return TokenOut(access_token=token, expires_in=registry.settings.access_token_ttl_s, subject=subject)

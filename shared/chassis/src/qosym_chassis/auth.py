@@ -1,0 +1,92 @@
+"""Verify the registry's JWTs locally, and describe who is calling.
+
+Tokens are EdDSA-signed by the registry and verified against its published JWKS. Only EdDSA is
+accepted (never an algorithm taken from the token), with issuer, audience, exp, iat and sub required.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import anyio
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from qosym_chassis.errors import Forbidden, Unauthorized
+
+ALGORITHM = "EdDSA"
+ROLES = ("parent", "operator", "administrator", "provider_staff", "auditor", "partner", "ops")
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: str
+    scope: dict[str, str] = field(default_factory=dict)
+    acting_for: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+class JwtVerifier:
+    def __init__(self, jwks_url: str, *, issuer: str, audience: str) -> None:
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=5)
+        self._issuer = issuer
+        self._audience = audience
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            signing_key = await anyio.to_thread.run_sync(self._jwks.get_signing_key_from_jwt, token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                signing_key.key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=30,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.PyJWKClientConnectionError as exc:
+            raise Unauthorized("the identity provider's keys are unreachable") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("invalid or expired token") from exc
+        role = claims.get("role")
+        if role not in ROLES:
+            raise Unauthorized("token has no known role")
+        scope = claims.get("scope") or {}
+        return Principal(
+            subject=str(claims["sub"]),
+            role=str(role),
+            scope={str(k): str(v) for k, v in scope.items()} if isinstance(scope, dict) else {},
+            acting_for=claims.get("act"),
+        )
+
+
+_bearer = HTTPBearer(auto_error=False, description="a JWT issued by the registry")
+
+
+async def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("a bearer token is required")
+    verifier: JwtVerifier = request.app.state.jwt_verifier
+    principal = await verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_role(*roles):
+            raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+        return principal
+
+    return dependency

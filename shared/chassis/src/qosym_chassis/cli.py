@@ -1,0 +1,44 @@
+"""``python -m <service> migrate|api|consumers|relay``: the processes of one service."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+from pathlib import Path
+
+import uvicorn
+
+from qosym_chassis import migrations
+from qosym_chassis.settings import ServiceSettings
+from qosym_chassis.telemetry import uvicorn_log_config
+from qosym_chassis.worker import run_consumers, run_relay
+
+
+def migrations_dir(service: str) -> Path:
+    package_file = importlib.import_module(service).__file__
+    assert package_file is not None
+    return Path(package_file).resolve().parents[2] / "migrations"
+
+
+def service_main(service: str, settings_class: type[ServiceSettings], app_path: str, consumers_module: str) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m {service}", description=f"Qosym {service} service")
+    parser.add_argument("process", choices=["migrate", "api", "consumers", "relay"])
+    args = parser.parse_args()
+    os.environ.setdefault("QOSYM_SERVICE_NAME", service)
+    settings = settings_class()
+    if args.process == "migrate":
+        migrations.upgrade(migrations_dir(service), settings.database_url)
+    elif args.process == "api":
+        uvicorn.run(
+            app_path,
+            factory=True,
+            host=os.environ.get("QOSYM_HOST", "127.0.0.1"),
+            port=settings.port,
+            log_config=uvicorn_log_config(),
+            access_log=False,
+        )
+    elif args.process == "consumers":
+        run_consumers(settings, importlib.import_module(consumers_module).register)
+    else:
+        run_relay(settings)

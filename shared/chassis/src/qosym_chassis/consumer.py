@@ -1,0 +1,247 @@
+"""Consumer wrapper: explicit acks, inbox deduplication, bounded retries, dead letters.
+
+FastStream's Kafka default (ACK_FIRST) is at-most-once, and NACK_ON_ERROR hot-loops on a poison
+message (reference/reliability.md §1.3). Every subscriber here is MANUAL and this wrapper always
+acks or nacks:
+
+- the event is parsed by this wrapper, so malformed bytes become a dead letter instead of an error
+  inside the framework;
+- the effect and the inbox row commit in one transaction; a redelivery finds the row and does nothing;
+- an error is retried in-process with capped exponential backoff; after ``max_attempts`` the message
+  becomes a dead letter and the partition moves on;
+- while the database itself is unreachable nothing is dead-lettered: the message is nacked after a
+  backoff sleep and read again, so nothing is lost and nothing spins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from qosym_contracts.envelope import IntegrationEvent
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from qosym_chassis import dead_letters, inbox
+from qosym_chassis.metrics import EVENTS_CONSUMED
+
+log = logging.getLogger("qosym.consumer")
+
+Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+
+
+class Reject(Exception):
+    """Raised by a handler for an event that can never be applied (it goes to dead letters at once)."""
+
+
+class Poison(Exception):
+    """The bytes are not a valid event."""
+
+
+class Outcome(Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    DEAD_LETTERED = "dead_lettered"
+    RETRY_LATER = "retry_later"
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    topic: str
+    body: bytes
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def is_infrastructure_error(exc: BaseException) -> bool:
+    if isinstance(exc, OSError | ConnectionError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        service: str,
+        engine: AsyncEngine,
+        session_factory: async_sessionmaker[AsyncSession],
+        max_attempts: int = 5,
+        backoff_base_s: float = 0.2,
+        backoff_max_s: float = 10.0,
+    ) -> None:
+        self.service = service
+        self._engine = engine
+        self._session_factory = session_factory
+        self._max_attempts = max_attempts
+        self._backoff_base_s = backoff_base_s
+        self._backoff_max_s = backoff_max_s
+        self._handlers: dict[str, tuple[type[IntegrationEvent], Handler]] = {}
+        self._topics: set[str] = set()
+
+    def on(self, event_class: type[IntegrationEvent], handler: Handler) -> None:
+        event_type = event_class.model_fields["event_type"].default
+        self._handlers[event_type] = (event_class, handler)
+        self._topics.add(event_class.topic)
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(self._topics)
+
+    def subscribe(self, broker: KafkaBroker) -> None:
+        for topic in self.topics:
+            broker.subscriber(
+                topic,
+                group_id=self.service,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.MANUAL,
+                title=f"{self.service}:{topic}",
+                description=f"{self.service} consumes {topic}",
+            )(self._subscriber_for(topic))
+
+    def _subscriber_for(self, topic: str) -> Callable[[KafkaMessage], Awaitable[None]]:
+        async def on_message(msg: KafkaMessage) -> None:
+            record = msg.raw_message
+            key = getattr(record, "key", None)
+            incoming = IncomingMessage(
+                topic=topic,
+                body=msg.body,
+                partition=getattr(record, "partition", None),
+                offset=getattr(record, "offset", None),
+                key=key.decode(errors="replace") if isinstance(key, bytes) else key,
+                headers={k: str(v) for k, v in (msg.headers or {}).items()},
+            )
+            outcome = await self.deliver(incoming)
+            try:
+                if outcome is Outcome.RETRY_LATER:
+                    await msg.nack()
+                else:
+                    await msg.ack()
+            except KafkaError as exc:  # e.g. a rebalance: the redelivery will be deduplicated
+                log.warning("offset commit failed on %s: %s", topic, exc)
+
+        on_message.__name__ = f"on_{topic.replace('.', '_')}"
+        return on_message
+
+    async def deliver(self, message: IncomingMessage) -> Outcome:
+        try:
+            parsed = self._parse(message.body)
+        except Poison as exc:
+            outcome = await self._dead_letter(message, None, f"malformed message: {exc}", attempts=1)
+            EVENTS_CONSUMED.labels(message.topic, outcome.value).inc()
+            return outcome
+        if parsed is None:
+            EVENTS_CONSUMED.labels(message.topic, Outcome.IGNORED.value).inc()
+            return Outcome.IGNORED
+        event, handler = parsed
+        outcome = await self._apply_with_retries(message, event, handler)
+        EVENTS_CONSUMED.labels(message.topic, outcome.value).inc()
+        return outcome
+
+    def _parse(self, body: bytes) -> tuple[IntegrationEvent, Handler] | None:
+        try:
+            document = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise Poison(str(exc)) from exc
+        if not isinstance(document, dict) or not isinstance(document.get("event_type"), str):
+            raise Poison("no event_type")
+        entry = self._handlers.get(document["event_type"])
+        if entry is None:
+            return None
+        event_class, handler = entry
+        try:
+            return event_class.model_validate(document), handler
+        except ValidationError as exc:
+            raise Poison(str(exc)) from exc
+
+    async def _apply_with_retries(self, message: IncomingMessage, event: IntegrationEvent, handler: Handler) -> Outcome:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._apply_once(message.topic, event, handler)
+            except Reject as exc:
+                return await self._dead_letter(message, event.event_id, f"rejected: {exc}", attempt)
+            except Exception as exc:
+                log.warning("handling %s failed (attempt %d): %r", event.event_type, attempt, exc)
+                await asyncio.sleep(self._backoff(attempt))
+                if attempt < self._max_attempts:
+                    continue
+                if is_infrastructure_error(exc):
+                    return Outcome.RETRY_LATER
+                return await self._dead_letter(message, event.event_id, repr(exc), attempt)
+
+    async def _apply_once(self, topic: str, event: IntegrationEvent, handler: Handler) -> Outcome:
+        async with self._session_factory() as session, session.begin():
+            if not await inbox.claim(session, consumer=self.service, event_id=event.event_id, topic=topic):
+                return Outcome.DUPLICATE
+            await handler(session, event)
+            _kill_point("before_commit")
+        _kill_point("after_commit")
+        return Outcome.APPLIED
+
+    async def _dead_letter(self, message: IncomingMessage, event_id: UUID | None, error: str, attempts: int) -> Outcome:
+        failed = dead_letters.FailedMessage(
+            consumer=self.service,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key,
+            headers=message.headers,
+            payload=message.body,
+            event_id=event_id,
+        )
+        try:
+            await dead_letters.record(self._engine, failed, error, attempts)
+        except Exception as exc:
+            log.error("could not record a dead letter, will read the message again: %r", exc)
+            await asyncio.sleep(self._backoff_max_s)
+            return Outcome.RETRY_LATER
+        log.error("dead-lettered a message from %s: %s", message.topic, error[:500])
+        return Outcome.DEAD_LETTERED
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self._backoff_max_s, self._backoff_base_s * 2 ** (attempt - 1)))
+
+    async def retry_requested_dead_letters(self) -> int:
+        """Apply again the dead letters an operator asked to retry (``qosym dlq retry``)."""
+        done = 0
+        for row in await dead_letters.due_for_retry(self._engine):
+            message = IncomingMessage(topic=row["topic"], body=row["payload"], key=row["msg_key"])
+            try:
+                parsed = self._parse(row["payload"])
+                if parsed is not None:
+                    await self._apply_once(message.topic, *parsed)
+            except Exception as exc:
+                await dead_letters.mark_retry_failed(self._engine, row["id"], repr(exc))
+                continue
+            await dead_letters.mark_resolved(self._engine, row["id"])
+            done += 1
+        return done
+
+
+def _kill_point(name: str) -> None:
+    """Fault injection for crash tests: QOSYM_FAULT_KILL_AT=<name> kills this process once."""
+    if os.environ.get("QOSYM_FAULT_KILL_AT") != name:
+        return
+    marker = Path(os.environ.get("QOSYM_FAULT_MARKER", "/tmp/qosym-fault-fired"))
+    if marker.exists():
+        return
+    marker.write_text(name)
+    os._exit(137)

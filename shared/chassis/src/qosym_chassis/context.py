@@ -1,0 +1,46 @@
+"""What every process of a service holds: settings, database, Redis, broker, tracing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from qosym_chassis.broker import make_broker
+from qosym_chassis.db import make_engine, make_session_factory
+from qosym_chassis.settings import ServiceSettings
+from qosym_chassis.telemetry import setup_logging, setup_tracing
+
+
+@dataclass
+class ServiceContext:
+    settings: ServiceSettings
+    process: str
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    redis: Redis
+    broker: KafkaBroker
+    tracer_provider: TracerProvider
+
+    async def close(self) -> None:
+        await self.broker.stop()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def build_context(settings: ServiceSettings, process: str) -> ServiceContext:
+    setup_logging(settings.service_name, process, settings.log_level)
+    provider = setup_tracing(settings.service_name, process, settings.otel_traces_file)
+    engine = make_engine(settings.database_url, application_name=f"{settings.service_name}-{process}")
+    return ServiceContext(
+        settings=settings,
+        process=process,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        redis=Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5),
+        broker=make_broker(settings, provider),
+        tracer_provider=provider,
+    )

@@ -1,0 +1,21 @@
+"""Prometheus metrics shared by every process (exposed on /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+registry: CollectorRegistry = REGISTRY
+
+HTTP_LATENCY = Histogram(
+    "qosym_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route", "status"],
+    registry=registry,
+)
+OUTBOX_BACKLOG = Gauge("qosym_outbox_backlog", "outbox rows not yet published", registry=registry)
+DEAD_LETTERS = Gauge("qosym_dead_letters", "unresolved dead letters", registry=registry)
+CONSUMER_LAG = Gauge("qosym_consumer_lag", "records not yet consumed by this service", ["topic"], registry=registry)
+EVENTS_CONSUMED = Counter(
+    "qosym_events_consumed_total", "events handled by outcome", ["topic", "outcome"], registry=registry
+)
+EVENTS_RELAYED = Counter("qosym_events_relayed_total", "outbox rows published", ["topic"], registry=registry)

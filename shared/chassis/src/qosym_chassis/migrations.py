@@ -1,0 +1,58 @@
+"""Helpers for each service's Alembic environment and first revision."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, MetaData, pool
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from qosym_chassis.tables import define_messaging_tables
+
+
+def create_messaging_tables(bind: Connection) -> None:
+    for table in define_messaging_tables(MetaData()).all():
+        table.create(bind)
+
+
+def drop_messaging_tables(bind: Connection) -> None:
+    for table in reversed(define_messaging_tables(MetaData()).all()):
+        table.drop(bind)
+
+
+def run_env(database_url: str, target_metadata: MetaData, configure: Callable[..., None]) -> None:
+    """Body of a service's migrations/env.py for online async migrations."""
+
+    def do_run(connection: Connection) -> None:
+        configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        from alembic import context
+
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(database_url, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(migrations_dir, database_url), revision)
+
+
+def downgrade(migrations_dir: Path, database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(migrations_dir, database_url), revision)

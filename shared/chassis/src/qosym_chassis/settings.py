@@ -1,0 +1,53 @@
+"""Settings every service process shares. Each service subclasses ServiceSettings.
+
+All variables use the QOSYM_ prefix so one environment can configure any process:
+the local stack sets them; production sets them from its secret store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QOSYM_", env_ignore_empty=True, extra="ignore")
+
+    service_name: str = "qosym"
+    database_url: str = Field(description="PostgreSQL URL of this service's own database")
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", description="comma-separated bootstrap list")
+    kafka_idempotence: bool = Field(
+        default=False, description="enable the idempotent producer (Apache Kafka yes, tansu no)"
+    )
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    port: int = 8000
+    log_level: str = "INFO"
+    dev_mode: bool = False
+
+    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    jwt_issuer: str = "qosym-registry"
+    jwt_audience: str = "qosym"
+    cors_origins: list[str] = Field(default_factory=list)
+
+    otel_traces_file: Path | None = Field(default=None, description="OTLP JSON lines file (local runs)")
+
+    outbox_replay_window_hours: int = 7 * 24
+    outbox_batch_size: int = 200
+    outbox_poll_interval_s: float = 0.2
+    consumer_max_attempts: int = 5
+    consumer_backoff_base_s: float = 0.2
+    consumer_backoff_max_s: float = 10.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_asyncpg(cls, value: str) -> str:
+        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def kafka_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]

@@ -1,0 +1,103 @@
+"""Tables every service carries for reliable messaging and HTTP idempotency.
+
+Each service's first Alembic revision creates them (see ``migrations.create_messaging_tables``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    outbox: Table
+    inbox: Table
+    dead_letter: Table
+    idempotency_key: Table
+
+    def all(self) -> list[Table]:
+        return [self.outbox, self.inbox, self.dead_letter, self.idempotency_key]
+
+
+def define_messaging_tables(metadata: MetaData) -> MessagingTables:
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("event_type", Text, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("msg_key", Text, nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text),
+        Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
+        Index("ix_outbox_created_at", "created_at"),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", Text, nullable=False),
+        Column("event_id", UUID(as_uuid=True), nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("consumer", "event_id"),
+    )
+    dead_letter = Table(
+        "dead_letter",
+        metadata,
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("consumer", Text, nullable=False),
+        Column("fingerprint", Text, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("partition", Integer),
+        Column("offset", BigInteger),
+        Column("msg_key", Text),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("payload", LargeBinary, nullable=False),
+        Column("event_id", UUID(as_uuid=True)),
+        Column("error", Text, nullable=False),
+        Column("attempts", Integer, nullable=False, server_default=text("1")),
+        Column("first_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("last_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("retry_requested_at", DateTime(timezone=True)),
+        Column("resolved_at", DateTime(timezone=True)),
+        UniqueConstraint("consumer", "fingerprint", name="uq_dead_letter_consumer_fingerprint"),
+    )
+    idempotency_key = Table(
+        "idempotency_key",
+        metadata,
+        Column("principal", Text, nullable=False),
+        Column("key", Text, nullable=False),
+        Column("method", Text, nullable=False),
+        Column("path", Text, nullable=False),
+        Column("request_hash", Text, nullable=False),
+        Column("status_code", Integer),
+        Column("response_body", LargeBinary),
+        Column("content_type", Text),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("completed_at", DateTime(timezone=True)),
+        PrimaryKeyConstraint("principal", "key"),
+    )
+    return MessagingTables(outbox, inbox, dead_letter, idempotency_key)

@@ -1,0 +1,192 @@
+"""Runtime of the non-HTTP processes of a service: the consumers and the outbox relay.
+
+Each serves /health/live, /health/ready and /metrics on QOSYM_PORT so the stack can watch it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import uvicorn
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from prometheus_client import make_asgi_app
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from qosym_chassis import dead_letters, health, outbox
+from qosym_chassis.broker import broker_publisher
+from qosym_chassis.consumer import EventConsumer
+from qosym_chassis.context import ServiceContext, build_context
+from qosym_chassis.metrics import CONSUMER_LAG, DEAD_LETTERS, OUTBOX_BACKLOG, registry
+from qosym_chassis.settings import ServiceSettings
+from qosym_chassis.telemetry import shutdown_tracing, uvicorn_log_config
+
+log = logging.getLogger("qosym.worker")
+Register = Callable[[EventConsumer, ServiceContext], None]
+
+
+def _health_server(ctx: ServiceContext, started: asyncio.Event) -> uvicorn.Server:
+    async def running() -> None:
+        if not started.is_set():
+            raise ConnectionError("not started yet")
+
+    def checks() -> dict[str, health.Check]:
+        return {
+            "database": health.database_check(ctx.engine),
+            "broker": health.broker_check(ctx.broker),
+            "redis": health.redis_check(ctx.redis),
+            "process": running,
+        }
+
+    app = Starlette(routes=[*health.health_routes(checks), Mount("/metrics", make_asgi_app(registry))])
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=ctx.settings.port, log_config=uvicorn_log_config(), access_log=False
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    return server
+
+
+async def _every(stop: asyncio.Event, seconds: float, action: Callable[[], Awaitable[object]]) -> None:
+    while not stop.is_set():
+        try:
+            await action()
+        except Exception as exc:
+            log.warning("periodic task failed: %r", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+Body = Callable[[ServiceContext, asyncio.Event, asyncio.Event], Awaitable[None]]
+
+
+async def _run(settings: ServiceSettings, process: str, body: Body) -> None:
+    ctx = build_context(settings, process)
+    stop = asyncio.Event()
+    started = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    server = _health_server(ctx, started)
+    serving = asyncio.create_task(server.serve())
+    try:
+        await body(ctx, stop, started)
+    finally:
+        server.should_exit = True
+        await serving
+        await ctx.close()
+        shutdown_tracing()
+
+
+async def _start_broker(ctx: ServiceContext, stop: asyncio.Event) -> None:
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await ctx.broker.start()
+            return
+        except (KafkaError, OSError) as exc:
+            log.warning("broker not reachable yet: %s", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
+class LagProbe:
+    """Consumer lag = end offset minus this group's committed offset, per topic."""
+
+    def __init__(self, settings: ServiceSettings, topics: list[str]) -> None:
+        self._settings = settings
+        self._topics = topics
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def measure(self) -> dict[str, int]:
+        if self._consumer is None:
+            self._consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._settings.kafka_servers,
+                group_id=self._settings.service_name,
+                enable_auto_commit=False,
+            )
+            await self._consumer.start()
+        lags: dict[str, int] = {}
+        for topic in self._topics:
+            partitions = self._consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                await self._consumer._client.force_metadata_update()
+                partitions = self._consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            ends = await self._consumer.end_offsets(tps) if tps else {}
+            total = 0
+            for tp in tps:
+                committed = await self._consumer.committed(tp)
+                total += max(0, ends.get(tp, 0) - (committed or 0))
+            lags[topic] = total
+            CONSUMER_LAG.labels(topic).set(total)
+        return lags
+
+    async def close(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+def run_consumers(settings: ServiceSettings, register: Register) -> None:
+    """Entry point of a service's consumer process."""
+
+    async def body(ctx: ServiceContext, stop: asyncio.Event, started: asyncio.Event) -> None:
+        consumer = EventConsumer(
+            service=settings.service_name,
+            engine=ctx.engine,
+            session_factory=ctx.session_factory,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_base_s=settings.consumer_backoff_base_s,
+            backoff_max_s=settings.consumer_backoff_max_s,
+        )
+        register(consumer, ctx)
+        consumer.subscribe(ctx.broker)
+        await _start_broker(ctx, stop)
+        probe = LagProbe(settings, consumer.topics)
+
+        async def refresh_dead_letters() -> None:
+            DEAD_LETTERS.set(await dead_letters.unresolved_count(ctx.engine))
+
+        tasks = [
+            asyncio.create_task(_every(stop, 2.0, consumer.retry_requested_dead_letters)),
+            asyncio.create_task(_every(stop, 5.0, refresh_dead_letters)),
+            asyncio.create_task(_every(stop, 5.0, probe.measure)),
+        ]
+        started.set()
+        await stop.wait()
+        for task in tasks:
+            task.cancel()
+        await probe.close()
+
+    asyncio.run(_run(settings, "consumers", body))
+
+
+def run_relay(settings: ServiceSettings) -> None:
+    """Entry point of a service's outbox relay process."""
+
+    async def body(ctx: ServiceContext, stop: asyncio.Event, started: asyncio.Event) -> None:
+        await _start_broker(ctx, stop)
+        started.set()
+        relay = outbox.OutboxRelay(
+            ctx.engine,
+            broker_publisher(ctx.broker),
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            replay_window=timedelta(hours=settings.outbox_replay_window_hours),
+            backoff_max_s=settings.consumer_backoff_max_s,
+        )
+
+        async def refresh_backlog() -> None:
+            OUTBOX_BACKLOG.set(await outbox.backlog(ctx.engine))
+
+        backlog_task = asyncio.create_task(_every(stop, 2.0, refresh_backlog))
+        await relay.run(stop)
+        backlog_task.cancel()
+
+    asyncio.run(_run(settings, "relay", body))

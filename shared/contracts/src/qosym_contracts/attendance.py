@@ -1,0 +1,1 @@
+"""Events published by the attendance service (owned by the attendance developers)."""

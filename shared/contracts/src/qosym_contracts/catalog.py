@@ -1,0 +1,1 @@
+"""Events published by the catalog service (owned by the catalog developers)."""

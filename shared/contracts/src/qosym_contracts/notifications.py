@@ -1,0 +1,1 @@
+"""Events published by the notifications service (owned by the notifications developers)."""

@@ -1,0 +1,1 @@
+"""Events published by the payments service (owned by the payments developers)."""

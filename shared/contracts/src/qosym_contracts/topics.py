@@ -1,0 +1,46 @@
+"""Every topic of the platform: one per producing aggregate stream and major version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    producer: str
+    key: str
+    partitions: int = 3
+
+
+REGISTRY_CHILD = Topic("registry.child.v1", "registry", "child_id")
+REGISTRY_GUARDIANSHIP = Topic("registry.guardianship.v1", "registry", "child_id")
+ALLOCATION_REGION = Topic("allocation.region.v1", "allocation", "region_code", partitions=1)
+ALLOCATION_ROUND = Topic("allocation.round.v1", "allocation", "round_id")
+ALLOCATION_APPLICATION = Topic("allocation.application.v1", "allocation", "application_id")
+ALLOCATION_VOUCHER = Topic("allocation.voucher.v1", "allocation", "voucher_id")
+CATALOG_PROVIDER = Topic("catalog.provider.v1", "catalog", "provider_id")
+CATALOG_PROGRAMME = Topic("catalog.programme.v1", "catalog", "programme_id")
+CATALOG_ENROLMENT = Topic("catalog.enrolment.v1", "catalog", "enrolment_id")
+ATTENDANCE_TIMESHEET = Topic("attendance.timesheet.v1", "attendance", "timesheet_id")
+ATTENDANCE_RISK = Topic("attendance.risk.v1", "attendance", "subject_id")
+PAYMENTS_PAYABLE = Topic("payments.payable.v1", "payments", "provider_id")
+PAYMENTS_BUDGET = Topic("payments.budget.v1", "payments", "round_id")
+NOTIFICATIONS_DELIVERY = Topic("notifications.delivery.v1", "notifications", "person_id")
+
+ALL_TOPICS: tuple[Topic, ...] = (
+    REGISTRY_CHILD,
+    REGISTRY_GUARDIANSHIP,
+    ALLOCATION_REGION,
+    ALLOCATION_ROUND,
+    ALLOCATION_APPLICATION,
+    ALLOCATION_VOUCHER,
+    CATALOG_PROVIDER,
+    CATALOG_PROGRAMME,
+    CATALOG_ENROLMENT,
+    ATTENDANCE_TIMESHEET,
+    ATTENDANCE_RISK,
+    PAYMENTS_PAYABLE,
+    PAYMENTS_BUDGET,
+    NOTIFICATIONS_DELIVERY,
+)
