@@ -40,7 +40,7 @@ def _gauge_sums(text: str) -> dict[str, float]:
 
 def read_metrics(port: int, timeout_s: float = 2.0) -> ProcessMetrics:
     try:
-        response = httpx.get(f"http://{HOST}:{port}/metrics", timeout=timeout_s)
+        response = httpx.get(f"http://{HOST}:{port}/metrics", timeout=timeout_s, follow_redirects=True)
         response.raise_for_status()
         sums = _gauge_sums(response.text)
     except (httpx.HTTPError, ValueError):

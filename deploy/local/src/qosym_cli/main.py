@@ -64,9 +64,10 @@ def up(
     no_services: Annotated[bool, typer.Option("--no-services", hidden=True)] = False,
     no_seed: Annotated[bool, typer.Option("--no-seed", hidden=True)] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for readiness")] = 120.0,
+    only: Annotated[str | None, typer.Option("--services", hidden=True, help="comma list of services")] = None,
 ) -> None:
     """Start PostgreSQL, Redis, the broker and every service; seed the demo regions."""
-    stack = LocalStack(_home(home))
+    stack = LocalStack(_home(home), services=_chosen_services(only))
     try:
         if fresh:
             _step("wiping the data folder", stack.wipe, lambda _: str(stack.home))
@@ -80,7 +81,7 @@ def up(
         _step("topics", stack.create_topics, lambda made: f"created {len(made)}" if made else "all exist")
         if not no_services:
             _start_and_wait(stack, timeout)
-            if not no_seed:
+            if not no_seed and "allocation" in stack.services:
                 _seed(stack)
     except StackError as error:
         raise _fail(str(error)) from None
@@ -89,8 +90,22 @@ def up(
     _print_where_to_go(stack, with_services=not no_services)
 
 
+def _chosen_services(only: str | None) -> tuple[str, ...]:
+    if not only:
+        return SERVICES
+    chosen = tuple(name.strip() for name in only.split(",") if name.strip())
+    unknown = [name for name in chosen if name not in SERVICES]
+    if unknown:
+        raise _fail(f"unknown services {unknown}; choose from: {', '.join(SERVICES)}")
+    return chosen
+
+
+def _started_summary(started: list[str]) -> str:
+    return f"started {len(started)} processes" if started else "all already running"
+
+
 def _start_and_wait(stack: LocalStack, timeout: float) -> None:
-    _step("services", stack.start_services, lambda started: f"started {len(started)} processes")
+    _step("services", stack.start_services, _started_summary)
     with console.status("[cyan]readiness…") as status:
         started = time.monotonic()
 

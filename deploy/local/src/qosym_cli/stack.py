@@ -313,7 +313,7 @@ class LocalStack:
         running = self.is_running(record)
         port = int(record.port or 0)
         healthy = running and is_ready(port)
-        metrics = read_metrics(port) if running else ProcessMetrics()
+        metrics = _role_metrics(record.role, read_metrics(port)) if running else ProcessMetrics()
         return ProcessStatus(
             record.name,
             record.pid if running else None,
@@ -331,3 +331,12 @@ def _word(healthy: bool, running: bool) -> str:
     if healthy:
         return "ready"
     return "not ready" if running else "stopped"
+
+
+def _role_metrics(role: str | None, metrics: ProcessMetrics) -> ProcessMetrics:
+    """Keep the gauges that process owns: lag and dead letters for consumers, backlog for the relay."""
+    if role == "consumers":
+        return ProcessMetrics(consumer_lag=metrics.consumer_lag, dead_letters=metrics.dead_letters)
+    if role == "relay":
+        return ProcessMetrics(outbox_backlog=metrics.outbox_backlog)
+    return ProcessMetrics()

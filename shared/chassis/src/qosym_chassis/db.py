@@ -14,13 +14,21 @@ NAMING_CONVENTION = {
 }
 
 
+def asyncpg_url(url: str) -> str:
+    """Any PostgreSQL URL, with the asyncpg driver."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
 def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def make_engine(url: str, *, application_name: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
-        url,
+        asyncpg_url(url),
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size,

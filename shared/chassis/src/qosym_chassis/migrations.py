@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, MetaData, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from qosym_chassis.db import asyncpg_url
 from qosym_chassis.tables import define_messaging_tables
 
 
@@ -35,7 +36,7 @@ def run_env(database_url: str, target_metadata: MetaData, configure: Callable[..
             context.run_migrations()
 
     async def run() -> None:
-        engine = create_async_engine(database_url, poolclass=pool.NullPool)
+        engine = create_async_engine(asyncpg_url(database_url), poolclass=pool.NullPool)
         async with engine.connect() as connection:
             await connection.run_sync(do_run)
         await engine.dispose()

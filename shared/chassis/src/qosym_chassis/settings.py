@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qosym_chassis.db import asyncpg_url
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QOSYM_", env_ignore_empty=True, extra="ignore")
@@ -43,10 +45,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _use_asyncpg(cls, value: str) -> str:
-        for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
-            if value.startswith(prefix):
-                return "postgresql+asyncpg://" + value[len(prefix) :]
-        return value
+        return asyncpg_url(value)
 
     @property
     def kafka_servers(self) -> list[str]:

@@ -1,0 +1,19 @@
+"""Composition root of attendance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qosym_chassis.context import ServiceContext
+
+from attendance.config import AttendanceSettings
+
+
+@dataclass(frozen=True)
+class Attendance:
+    settings: AttendanceSettings
+    context: ServiceContext
+
+
+def bootstrap(settings: AttendanceSettings, context: ServiceContext) -> Attendance:
+    return Attendance(settings=settings, context=context)

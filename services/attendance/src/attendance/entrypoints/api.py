@@ -1,0 +1,25 @@
+"""Attendance's HTTP application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from qosym_chassis.api import create_service_app
+from qosym_chassis.context import build_context
+
+from attendance.bootstrap import bootstrap
+from attendance.config import AttendanceSettings
+from attendance.entrypoints.routes import router
+
+
+def create_app(settings: AttendanceSettings | None = None) -> FastAPI:
+    settings = settings or AttendanceSettings()  # type: ignore[call-arg]
+    context = build_context(settings, "api")
+    app = create_service_app(
+        settings,
+        title="Qosym attendance",
+        description="Timesheets, sessions, parent confirmations and disputes; periods in each region's time zone.",
+        routers=[router],
+        context=context,
+    )
+    app.state.attendance = bootstrap(settings, context)
+    return app

@@ -1,0 +1,9 @@
+"""Catalog settings (QOSYM_ environment variables)."""
+
+from __future__ import annotations
+
+from qosym_chassis.settings import ServiceSettings
+
+
+class CatalogSettings(ServiceSettings):
+    service_name: str = "catalog"

@@ -1,0 +1,19 @@
+"""Composition root of notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qosym_chassis.context import ServiceContext
+
+from notifications.config import NotificationsSettings
+
+
+@dataclass(frozen=True)
+class Notifications:
+    settings: NotificationsSettings
+    context: ServiceContext
+
+
+def bootstrap(settings: NotificationsSettings, context: ServiceContext) -> Notifications:
+    return Notifications(settings=settings, context=context)

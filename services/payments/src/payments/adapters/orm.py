@@ -1,0 +1,20 @@
+"""Payments tables."""
+
+from __future__ import annotations
+
+from qosym_chassis.db import new_metadata
+from sqlalchemy import BigInteger, Column, DateTime, Integer, Table, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = new_metadata()
+
+region_budget = Table(
+    "region_budget",
+    metadata,
+    Column("region_code", Text, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("budget_tiyn", BigInteger, nullable=False),
+    Column("voucher_monthly_value_tiyn", JSONB, nullable=False),
+    Column("voucher_months", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -1,0 +1,19 @@
+"""Composition root of payments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qosym_chassis.context import ServiceContext
+
+from payments.config import PaymentsSettings
+
+
+@dataclass(frozen=True)
+class Payments:
+    settings: PaymentsSettings
+    context: ServiceContext
+
+
+def bootstrap(settings: PaymentsSettings, context: ServiceContext) -> Payments:
+    return Payments(settings=settings, context=context)
