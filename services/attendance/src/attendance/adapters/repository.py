@@ -21,7 +21,11 @@ async def upsert_region(session: AsyncSession, clock: RegionClock) -> None:
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[region.c.code],
-            set_={"revision": statement.excluded.revision, "timezone": statement.excluded.timezone, "updated_at": func.now()},
+            set_={
+                "revision": statement.excluded.revision,
+                "timezone": statement.excluded.timezone,
+                "updated_at": func.now(),
+            },
             where=region.c.revision < statement.excluded.revision,
         )
     )

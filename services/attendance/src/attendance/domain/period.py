@@ -33,4 +33,6 @@ def period_containing(instant_utc: datetime, tz_name: str) -> Period:
     local = instant_utc.astimezone(tz)
     start = datetime(local.year, local.month, 1, tzinfo=tz)
     end = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=tz)
-    return Period(name=f"{local.year:04d}-{local.month:02d}", starts_at=start.astimezone(UTC), ends_at=end.astimezone(UTC))
+    return Period(
+        name=f"{local.year:04d}-{local.month:02d}", starts_at=start.astimezone(UTC), ends_at=end.astimezone(UTC)
+    )

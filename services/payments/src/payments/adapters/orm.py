@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qosym_chassis.db import new_metadata
-from sqlalchemy import BigInteger, Column, DateTime, Integer, Table, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Integer, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = new_metadata()
@@ -17,4 +17,6 @@ region_budget = Table(
     Column("voucher_monthly_value_tiyn", JSONB, nullable=False),
     Column("voucher_months", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("budget_tiyn >= 0", name="budget_non_negative"),
+    CheckConstraint("voucher_months >= 1", name="months_positive"),
 )

@@ -11,9 +11,7 @@ from payments.domain.budget import RegionBudget
 
 
 async def get_region_budget(session: AsyncSession, code: str) -> RegionBudget | None:
-    row = (
-        (await session.execute(select(region_budget).where(region_budget.c.region_code == code))).mappings().first()
-    )
+    row = (await session.execute(select(region_budget).where(region_budget.c.region_code == code))).mappings().first()
     if row is None:
         return None
     return RegionBudget(
