@@ -29,9 +29,7 @@ class ExternalServers:
             postgres_server_url=(env.get("QOSYM_POSTGRES_URL") or "").rstrip("/") or None,
             kafka_idempotence=_truthy(env.get("QOSYM_KAFKA_IDEMPOTENCE")),
             database_urls={
-                service: url
-                for service in SERVICES
-                if (url := env.get(f"QOSYM_{service.upper()}_DATABASE_URL"))
+                service: url for service in SERVICES if (url := env.get(f"QOSYM_{service.upper()}_DATABASE_URL"))
             },
         )
 

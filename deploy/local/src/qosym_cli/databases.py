@@ -11,6 +11,7 @@ import asyncpg
 
 from qosym_cli.config import database_name
 from qosym_cli.errors import StackError
+from qosym_cli.processes import tail
 
 
 class DatabaseError(StackError):
@@ -50,7 +51,9 @@ def migrate(service: str, url: str, log: Path) -> None:
             timeout=180,
         )
     if result.returncode != 0:
-        raise DatabaseError(f"migrations of {service} failed (exit {result.returncode}); see {log}")
+        raise DatabaseError(
+            f"migrations of {service} failed (exit {result.returncode}). Last lines of {log}:\n{tail(log, 15)}"
+        )
 
 
 def _redact(url: str) -> str:

@@ -19,9 +19,7 @@ from qosym_cli.processes import tail
 from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
 from qosym_cli.tokens import mint_token
 
-app = typer.Typer(
-    help="Qosym operations: the embedded local stack, replay and dead letters.", no_args_is_help=True
-)
+app = typer.Typer(help="Qosym operations: the embedded local stack, replay and dead letters.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: messages a consumer could not apply.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 
@@ -57,9 +55,7 @@ def _step(title: str, action: Callable[[], T], summary: Callable[[T], str] | Non
 
 @app.command()
 def up(
-    fresh: Annotated[
-        bool, typer.Option("--fresh", help="stop everything and wipe the data folder first")
-    ] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="stop everything and wipe the data folder first")] = False,
     home: HomeOption = None,
     no_services: Annotated[bool, typer.Option("--no-services", hidden=True)] = False,
     no_seed: Annotated[bool, typer.Option("--no-seed", hidden=True)] = False,
@@ -73,9 +69,7 @@ def up(
             _step("wiping the data folder", stack.wipe, lambda _: str(stack.home))
         _step("allocating ports", stack.plan)
         _step("servers", stack.start_servers, lambda lines: "; ".join(lines))
-        _step(
-            "databases", stack.create_databases, lambda made: f"created {len(made)}" if made else "all exist"
-        )
+        _step("databases", stack.create_databases, lambda made: f"created {len(made)}" if made else "all exist")
         if not no_services:
             _step("migrations", stack.run_migrations)
         _step("topics", stack.create_topics, lambda made: f"created {len(made)}" if made else "all exist")
@@ -247,9 +241,7 @@ def _report_errors(results: dict[str, object]) -> bool:
     failed = False
     for service, result in results.items():
         if isinstance(result, Exception):
-            console.print(
-                f"[red]✗[/] {service}: {type(result).__name__}: {str(result)[:200]}", highlight=False
-            )
+            console.print(f"[red]✗[/] {service}: {type(result).__name__}: {str(result)[:200]}", highlight=False)
             failed = True
     return failed
 
@@ -269,9 +261,7 @@ def replay(
     results = asyncio.run(ops.replay(urls, moment))
     for name, marked in results.items():
         if not isinstance(marked, Exception):
-            console.print(
-                f"{name}: {marked} rows marked for replay since {moment.isoformat()}", highlight=False
-            )
+            console.print(f"{name}: {marked} rows marked for replay since {moment.isoformat()}", highlight=False)
     if _report_errors(dict(results)):
         raise typer.Exit(1)
 
@@ -308,9 +298,7 @@ def dlq_list(service: ServiceOption = None, home: HomeOption = None) -> None:
 @dlq_app.command("retry")
 def dlq_retry(
     service: ServiceOption = None,
-    ids: Annotated[
-        list[int] | None, typer.Option("--id", help="dead letter id (repeatable); default: all")
-    ] = None,
+    ids: Annotated[list[int] | None, typer.Option("--id", help="dead letter id (repeatable); default: all")] = None,
     home: HomeOption = None,
 ) -> None:
     """Ask the consumers to apply dead letters again (picked up within a few seconds)."""

@@ -51,9 +51,7 @@ def database_urls(home: Path, only: str | None = None) -> dict[str, str]:
         if url:
             urls[service] = url
     if not urls:
-        raise StackError(
-            f"no database known: start the stack (qosym up) or set QOSYM_POSTGRES_URL. Home: {home}"
-        )
+        raise StackError(f"no database known: start the stack (qosym up) or set QOSYM_POSTGRES_URL. Home: {home}")
     return urls
 
 

@@ -29,9 +29,7 @@ def _wait_for_port(name: str, port: int, pid: int, log: Path, timeout_s: float =
         if not is_alive(pid):
             raise ServerError(f"{name} exited at start. Last lines of {log}:\n{tail(log, 20)}")
         time.sleep(0.05)
-    raise ServerError(
-        f"{name} did not accept connections on port {port}. Last lines of {log}:\n{tail(log, 20)}"
-    )
+    raise ServerError(f"{name} did not accept connections on port {port}. Last lines of {log}:\n{tail(log, 20)}")
 
 
 # --- Redis -------------------------------------------------------------------------------------
@@ -181,9 +179,7 @@ def start_postgres(home: Path, port: int) -> int:
     try:
         _run_pg("pg_ctl", ["-D", str(data), "-w", "-t", "60", "-o", options, "-l", str(log), "start"], user)
     except (ServerError, subprocess.TimeoutExpired) as error:
-        raise ServerError(
-            f"PostgreSQL did not start: {error}\nLast lines of {log}:\n{tail(log, 20)}"
-        ) from error
+        raise ServerError(f"PostgreSQL did not start: {error}\nLast lines of {log}:\n{tail(log, 20)}") from error
     pid = postgres_pid(home)
     if pid is None:
         raise ServerError(f"PostgreSQL started but wrote no pid. Last lines of {log}:\n{tail(log, 20)}")

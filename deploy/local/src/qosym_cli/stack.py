@@ -111,10 +111,20 @@ class LocalStack:
             old = previous.get(name)
             port = reuse_or_pick(old.port if old else None, taken)
             planned[name] = self._new_record(name, port)
+        self._stop_dropped(previous, planned)
         self.state.processes = planned
         self._plan_urls()
         self.save()
         return self.state
+
+    def _stop_dropped(self, previous: dict[str, ProcessRecord], planned: dict[str, ProcessRecord]) -> None:
+        """Stop what the previous run started and this one no longer wants (it would be orphaned)."""
+        dropped = [r for name, r in previous.items() if name not in planned and self.is_running(r)]
+        for record in dropped:
+            if record.name == "postgres":
+                servers.stop_postgres(self.home)
+            else:
+                stop_all([int(record.pid or 0)], timeout_s=10.0)
 
     def _new_record(self, name: str, port: int) -> ProcessRecord:
         log = str(self.log_path(name))
@@ -128,9 +138,7 @@ class LocalStack:
         external = self.external
         self.state.external = [s for s in SERVERS if s not in processes]
         self.state.kafka_idempotence = external.kafka_idempotence
-        self.state.kafka_bootstrap_servers = external.kafka_bootstrap_servers or (
-            f"{HOST}:{processes['kafka'].port}"
-        )
+        self.state.kafka_bootstrap_servers = external.kafka_bootstrap_servers or (f"{HOST}:{processes['kafka'].port}")
         self.state.redis_url = external.redis_url or f"redis://{HOST}:{processes['redis'].port}/0"
         if external.postgres_server_url:
             self.state.postgres_server_url = external.postgres_server_url
@@ -229,9 +237,7 @@ class LocalStack:
             if time.monotonic() > deadline:
                 first = waiting[sorted(waiting)[0]]
                 still = ", ".join(sorted(waiting))
-                raise ReadinessError(
-                    self._failure(first, f"not ready after {timeout_s:.0f} s (waiting: {still})")
-                )
+                raise ReadinessError(self._failure(first, f"not ready after {timeout_s:.0f} s (waiting: {still})"))
             time.sleep(0.5)
 
     def _failure(self, record: ProcessRecord, what: str) -> str:
@@ -287,9 +293,7 @@ class LocalStack:
         if record is None:
             host, port = self._external_address(name)
             healthy = host is not None and port is not None and accepts_connections(host, port)
-            return ProcessStatus(
-                name, None, port, healthy, "external " + ("up" if healthy else "unreachable")
-            )
+            return ProcessStatus(name, None, port, healthy, "external " + ("up" if healthy else "unreachable"))
         pid = servers.postgres_pid(self.home) if name == "postgres" else record.pid
         running = self.is_running(record)
         healthy = running and accepts_connections(HOST, int(record.port or 0))

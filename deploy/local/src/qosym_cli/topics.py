@@ -28,11 +28,7 @@ async def ensure_topics(bootstrap_servers: str, replication_factor: int = 1) -> 
                 continue
             try:
                 await admin.create_topics(
-                    [
-                        NewTopic(
-                            topic.name, num_partitions=topic.partitions, replication_factor=replication_factor
-                        )
-                    ]
+                    [NewTopic(topic.name, num_partitions=topic.partitions, replication_factor=replication_factor)]
                 )
                 created.append(topic.name)
             except TopicAlreadyExistsError:

@@ -1,0 +1,109 @@
+"""Allocation's API and consumers against a real database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from qosym_chassis.consumer import IncomingMessage, Outcome
+from qosym_contracts.registry import ChildRegisteredV1
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+pytestmark = pytest.mark.component
+REGIONS = Path(__file__).resolve().parents[4] / "deploy" / "regions"
+
+
+def astana() -> dict:
+    return yaml.safe_load((REGIONS / "astana.yaml").read_text())
+
+
+async def scalar(url: str, sql: str) -> object:
+    engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
+    async with engine.connect() as conn:
+        value = (await conn.execute(text(sql))).scalar()
+    await engine.dispose()
+    return value
+
+
+async def test_applying_a_region_publishes_once_per_real_change(service_db, api_client, token):
+    url = await service_db("allocation")
+    admin = {"Authorization": f"Bearer {token('administrator')}"}
+    document = astana()
+    async with api_client("allocation", url) as client:
+        created = await client.put("/v1/regions/astana", json=document, headers=admin)
+        unchanged = await client.put("/v1/regions/astana", json=document, headers=admin)
+        document["budget_tiyn"] = 300_000_000_000
+        changed = await client.put("/v1/regions/astana", json=document, headers=admin)
+        public = await client.get("/v1/regions/astana")
+    assert (created.status_code, unchanged.status_code, changed.status_code) == (201, 200, 200)
+    assert [r.json()["revision"] for r in (created, unchanged, changed)] == [1, 1, 2]
+    assert public.json()["config"]["budget_tiyn"] == 300_000_000_000
+    assert await scalar(url, "select count(*) from outbox where event_type = 'allocation.RegionConfigured'") == 2
+    assert await scalar(url, "select max((payload->>'revision')::int) from outbox") == 2
+
+
+async def test_an_invalid_region_names_the_field_and_changes_nothing(service_db, api_client, token):
+    url = await service_db("allocation")
+    admin = {"Authorization": f"Bearer {token('administrator')}"}
+    document = astana()
+    document["voucher"]["months"] = 0
+    async with api_client("allocation", url) as client:
+        bad = await client.put("/v1/regions/astana", json=document, headers=admin)
+        mismatch = await client.put("/v1/regions/almaty", json=astana(), headers=admin)
+        garbage = await client.put("/v1/regions/astana", content=b"{not json", headers=admin)
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["errors"][0]["field"] == "voucher.months"
+    assert mismatch.status_code == 422 and mismatch.json()["errors"][0]["field"] == "code"
+    assert garbage.status_code == 422
+    assert await scalar(url, "select count(*) from region") == 0
+    assert await scalar(url, "select count(*) from outbox") == 0
+
+
+async def test_only_administrators_configure_regions(service_db, api_client, token):
+    url = await service_db("allocation")
+    async with api_client("allocation", url) as client:
+        parent = await client.put(
+            "/v1/regions/astana", json=astana(), headers={"Authorization": f"Bearer {token('parent')}"}
+        )
+        nobody = await client.put("/v1/regions/astana", json=astana())
+    assert (parent.status_code, nobody.status_code) == (403, 401)
+
+
+async def test_registered_children_are_projected_once_and_shown_only_to_their_guardian(
+    service_db, api_client, consumer, token
+):
+    url = await service_db("allocation")
+    guardian = str(uuid.uuid4())
+    event = ChildRegisteredV1(
+        child_id=uuid.uuid4(),
+        guardian_id=uuid.UUID(guardian),
+        birth_date=date(2016, 5, 14),
+        sex="M",
+        region_code="astana",
+        district_code="yesil",
+    )
+    allocation = await consumer("allocation", url)
+    message = IncomingMessage(event.topic, event.model_dump_json().encode())
+    assert await allocation.deliver(message) is Outcome.APPLIED
+    assert await allocation.deliver(message) is Outcome.DUPLICATE
+    async with api_client("allocation", url) as client:
+        own = await client.get(
+            f"/v1/children/{event.child_id}", headers={"Authorization": f"Bearer {token('parent', guardian)}"}
+        )
+        other = await client.get(
+            f"/v1/children/{event.child_id}", headers={"Authorization": f"Bearer {token('parent')}"}
+        )
+        staff = await client.get(
+            "/v1/children", params={"region_code": "astana"}, headers={"Authorization": f"Bearer {token('operator')}"}
+        )
+        parent_list = await client.get("/v1/children", headers={"Authorization": f"Bearer {token('parent', guardian)}"})
+    assert own.status_code == 200 and own.json()["birth_date"] == "2016-05-14"
+    assert other.status_code == 404
+    assert staff.json()["total"] == 1
+    assert parent_list.status_code == 403
+    assert await scalar(url, "select count(*) from child") == 1

@@ -1,0 +1,134 @@
+"""The consumer wrapper against a real database: dedup, retries, dead letters, operator retry."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+import pytest
+from qosym_chassis import dead_letters
+from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome, Reject
+from qosym_chassis.db import make_session_factory
+from qosym_contracts.registry import ChildRegisteredV1
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .conftest import effect
+
+pytestmark = pytest.mark.component
+
+
+def child_event() -> ChildRegisteredV1:
+    return ChildRegisteredV1(
+        child_id=uuid.uuid4(),
+        guardian_id=uuid.uuid4(),
+        birth_date=date(2016, 1, 1),
+        sex="F",
+        region_code="astana",
+        district_code="yesil",
+    )
+
+
+def message(event: ChildRegisteredV1) -> IncomingMessage:
+    return IncomingMessage(topic=event.topic, body=event.model_dump_json().encode())
+
+
+def wrapper(engine, handler, max_attempts: int = 3) -> EventConsumer:
+    consumer = EventConsumer(
+        service="test",
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        max_attempts=max_attempts,
+        backoff_base_s=0.01,
+        backoff_max_s=0.02,
+    )
+    consumer.on(ChildRegisteredV1, handler)
+    return consumer
+
+
+async def record_effect(session: AsyncSession, event: ChildRegisteredV1) -> None:
+    await session.execute(insert(effect).values(event_id=event.event_id, note="applied"))
+
+
+async def effects(engine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(effect))).scalar_one())
+
+
+async def test_a_redelivered_event_is_applied_once_even_concurrently(engine):
+    consumer = wrapper(engine, record_effect)
+    event = child_event()
+    outcomes = await asyncio.gather(*(consumer.deliver(message(event)) for _ in range(10)))
+    again = await consumer.deliver(message(event))
+    assert sorted(o.value for o in outcomes).count("applied") == 1
+    assert again is Outcome.DUPLICATE
+    assert await effects(engine) == 1
+
+
+async def test_malformed_bytes_become_a_dead_letter_and_the_next_message_is_applied(engine):
+    consumer = wrapper(engine, record_effect)
+    poison = await consumer.deliver(IncomingMessage(topic="registry.child.v1", body=b"\xff not json"))
+    wrong_shape = await consumer.deliver(
+        IncomingMessage(topic="registry.child.v1", body=b'{"event_type": "registry.ChildRegistered", "sex": 3}')
+    )
+    good = await consumer.deliver(message(child_event()))
+    assert (poison, wrong_shape, good) == (Outcome.DEAD_LETTERED, Outcome.DEAD_LETTERED, Outcome.APPLIED)
+    listed = await dead_letters.list_dead_letters(engine)
+    assert [d.error.split(":")[0] for d in listed] == ["malformed message", "malformed message"]
+    assert await effects(engine) == 1
+
+
+async def test_an_unknown_event_type_is_ignored_not_dead_lettered(engine):
+    consumer = wrapper(engine, record_effect)
+    outcome = await consumer.deliver(IncomingMessage(topic="registry.child.v1", body=b'{"event_type": "x.Other"}'))
+    assert outcome is Outcome.IGNORED
+    assert await dead_letters.list_dead_letters(engine) == []
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered_and_changes_nothing(engine):
+    calls = 0
+
+    async def broken(session: AsyncSession, event: ChildRegisteredV1) -> None:
+        nonlocal calls
+        calls += 1
+        await record_effect(session, event)
+        raise ValueError("bug in handler")
+
+    consumer = wrapper(engine, broken, max_attempts=3)
+    outcome = await consumer.deliver(message(child_event()))
+    assert outcome is Outcome.DEAD_LETTERED
+    assert calls == 3
+    assert await effects(engine) == 0  # every attempt rolled back
+    [letter] = await dead_letters.list_dead_letters(engine)
+    assert letter.attempts == 3 and "bug in handler" in letter.error
+
+
+async def test_a_rejected_event_is_dead_lettered_at_once(engine):
+    async def refuse(session: AsyncSession, event: ChildRegisteredV1) -> None:
+        raise Reject("unknown region")
+
+    consumer = wrapper(engine, refuse)
+    assert await consumer.deliver(message(child_event())) is Outcome.DEAD_LETTERED
+    [letter] = await dead_letters.list_dead_letters(engine)
+    assert letter.attempts == 1
+
+
+async def test_an_operator_retry_applies_a_dead_letter_once_fixed(engine):
+    healthy = False
+
+    async def flaky(session: AsyncSession, event: ChildRegisteredV1) -> None:
+        if not healthy:
+            raise RuntimeError("dependency missing")
+        await record_effect(session, event)
+
+    consumer = wrapper(engine, flaky, max_attempts=1)
+    event = child_event()
+    assert await consumer.deliver(message(event)) is Outcome.DEAD_LETTERED
+    assert await consumer.retry_requested_dead_letters() == 0  # nobody asked yet
+    healthy = True
+    assert await dead_letters.request_retry(engine) == 1
+    assert await consumer.retry_requested_dead_letters() == 1
+    assert await effects(engine) == 1
+    assert await dead_letters.list_dead_letters(engine) == []
+    assert await consumer.deliver(message(event)) is Outcome.DUPLICATE

@@ -1,0 +1,84 @@
+"""The foundation's flow through real processes: registry -> outbox -> Kafka -> allocation and notifications."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.support.people import synthetic_iin
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def register(api, parent, iin: str, district: str = "yesil") -> dict:
+    response = api("registry").post(
+        "/v1/children", json={"iin": iin, "region_code": "astana", "district_code": district}, headers=parent.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_demo_regions_reached_every_service(api, staff_headers):
+    regions = api("allocation").get("/v1/regions").json()
+    assert {r["config"]["code"] for r in regions} >= {"astana", "almaty"}
+    astana = next(r for r in regions if r["config"]["code"] == "astana")
+    assert len(astana["config"]["districts"]) == 6
+    points = eventually(
+        lambda: api("catalog").get("/v1/consultation-points", params={"region_code": "astana"}).json()["items"]
+    )
+    assert len(points) == 7
+    budget = eventually(lambda: api("payments").get("/v1/regions/astana/budget", headers=staff_headers).json())
+    assert budget["budget_tiyn"] == 250_000_000_000
+
+
+def test_a_registered_child_reaches_allocation_and_the_parent_inbox(api, new_parent):
+    parent = new_parent()
+    child = register(api, parent, synthetic_iin(date(2016, 5, 14)))
+
+    seen = eventually(lambda: api("allocation").get(f"/v1/children/{child['id']}", headers=parent.headers))
+    assert seen.status_code == 200
+    assert seen.json()["district_code"] == "yesil"
+    inbox = eventually(lambda: api("notifications").get("/v1/inbox", headers=parent.headers).json()["items"])
+    assert [m["kind"] for m in inbox] == ["child_registered"]
+
+
+def _spans(traces_dir: Path) -> list[tuple[str, str, str, str]]:
+    found = []
+    for path in traces_dir.glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            for resource in json.loads(line).get("resourceSpans", []):
+                attributes = {a["key"]: next(iter(a["value"].values())) for a in resource["resource"]["attributes"]}
+                for scope in resource["scopeSpans"]:
+                    for span in scope["spans"]:
+                        found.append(
+                            (span["traceId"], attributes["service.name"], attributes["qosym.process"], span["name"])
+                        )
+    return found
+
+
+def test_one_trace_spans_request_database_outbox_kafka_and_consumer(api, new_parent, running_stack):
+    parent = new_parent()
+    child = register(api, parent, synthetic_iin(date(2015, 1, 20)))
+    eventually(lambda: api("allocation").get(f"/v1/children/{child['id']}", headers=parent.headers).status_code == 200)
+
+    def trace_of_registration() -> set[tuple[str, str, str]] | None:
+        spans = _spans(running_stack.home / "traces")
+        consumer_traces = {t for t, s, p, name in spans if s == "allocation" and name == "registry.child.v1 process"}
+        for trace_id in consumer_traces:
+            members = {(s, p, name) for t, s, p, name in spans if t == trace_id}
+            if ("registry", "api", "POST /v1/children") in members and any(
+                s == "allocation" and n.startswith("INSERT") for s, _, n in members
+            ):
+                return members
+        return None
+
+    members = eventually(trace_of_registration, timeout_s=20)
+    names = {(service, process) for service, process, _ in members}
+    assert {("registry", "api"), ("registry", "relay"), ("allocation", "consumers")} <= names
+    assert any(n.startswith("INSERT") and s == "registry" for s, _, n in members)  # the database write
+    assert ("registry", "relay", "registry.child.v1 outbox relay") in members
+    assert ("registry", "relay", "registry.child.v1 publish") in members

@@ -1,0 +1,52 @@
+"""Driving the running stack from tests: its databases, its processes, its broker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from qosym_cli.stack import LocalStack
+
+
+def db_value(stack: LocalStack, service: str, sql: str, *args: Any) -> Any:
+    async def run() -> Any:
+        conn = await asyncpg.connect(stack.state.database_urls[service].replace("+asyncpg", ""))
+        try:
+            return await conn.fetchval(sql, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def kill(stack: LocalStack, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+    record = stack.reload().processes[name]
+    assert record.pid is not None, f"{name} is not running"
+    os.kill(int(record.pid), sig)
+    for _ in range(100):
+        if not stack.is_running(record):
+            return
+        asyncio.run(asyncio.sleep(0.05))
+    raise AssertionError(f"{name} did not stop")
+
+
+def restart_stopped_services(stack: LocalStack) -> list[str]:
+    started = stack.start_services()
+    stack.wait_until_ready(timeout_s=90)
+    return started
+
+
+def produce(stack: LocalStack, topic: str, value: bytes, key: bytes | None = None) -> None:
+    async def run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=stack.state.kafka_bootstrap_servers, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, value, key=key)
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
