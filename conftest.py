@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,9 +48,36 @@ def stack_home() -> Iterator[Path]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+@contextmanager
+def _containers() -> Iterator[None]:
+    """QOSYM_TEST_BACKEND=testcontainers: real Apache Kafka, PostgreSQL and Redis in Docker containers."""
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.postgres import PostgresContainer
+    from testcontainers.community.redis import RedisContainer
+
+    with (
+        PostgresContainer("postgres:17", driver=None) as postgres,
+        RedisContainer("redis:7") as redis,
+        KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka,
+    ):
+        url = postgres.get_connection_url()
+        os.environ["QOSYM_POSTGRES_URL"] = url.rsplit("/", 1)[0]
+        os.environ["QOSYM_REDIS_URL"] = f"redis://{redis.get_container_host_ip()}:{redis.get_exposed_port(6379)}/0"
+        os.environ["QOSYM_KAFKA_BOOTSTRAP_SERVERS"] = kafka.get_bootstrap_server()
+        os.environ["QOSYM_KAFKA_IDEMPOTENCE"] = "true"
+        yield
+
+
 @pytest.fixture(scope="session")
 def stack_servers(stack_home: Path) -> Iterator[LocalStack]:
     """PostgreSQL, Redis and the Kafka-protocol broker, started once for the whole run."""
+    with ExitStack() as resources:
+        if os.environ.get("QOSYM_TEST_BACKEND") == "testcontainers":
+            resources.enter_context(_containers())
+        yield from _stack_servers(stack_home)
+
+
+def _stack_servers(stack_home: Path) -> Iterator[LocalStack]:
     stack = LocalStack(stack_home)
     stack.plan()
     try:

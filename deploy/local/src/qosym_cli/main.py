@@ -59,7 +59,7 @@ def up(
     home: HomeOption = None,
     no_services: Annotated[bool, typer.Option("--no-services", hidden=True)] = False,
     no_seed: Annotated[bool, typer.Option("--no-seed", hidden=True)] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for readiness")] = 120.0,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for readiness")] = 180.0,
     only: Annotated[str | None, typer.Option("--services", hidden=True, help="comma list of services")] = None,
 ) -> None:
     """Start PostgreSQL, Redis, the broker and every service; seed the demo regions."""

@@ -25,11 +25,12 @@ def _is_workspace_root(folder: Path) -> bool:
 
 def repo_root(start: Path | None = None) -> Path:
     """The nearest folder above ``start`` (default: cwd) that is the uv workspace root."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if _is_workspace_root(folder):
-            return folder
-    return Path(qosym_cli.__file__).resolve().parents[3]
+    package = Path(qosym_cli.__file__).resolve().parent  # <repo>/deploy/local/src/qosym_cli
+    for here in ((start or Path.cwd()).resolve(), package):
+        for folder in (here, *here.parents):
+            if _is_workspace_root(folder):
+                return folder
+    return package.parents[3]
 
 
 def default_home() -> Path:

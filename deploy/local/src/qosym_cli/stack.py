@@ -220,7 +220,7 @@ class LocalStack:
         return started
 
     def wait_until_ready(
-        self, timeout_s: float = 120.0, on_progress: Callable[[list[str]], None] | None = None
+        self, timeout_s: float = 180.0, on_progress: Callable[[list[str]], None] | None = None
     ) -> None:
         waiting = {record.name: record for record in self.state.service_processes()}
         deadline = time.monotonic() + timeout_s

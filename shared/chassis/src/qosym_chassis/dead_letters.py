@@ -114,7 +114,7 @@ async def request_retry(engine: AsyncEngine, ids: list[int] | None = None) -> in
         statement = statement.where(DEAD_LETTER.c.id.in_(ids))
     async with engine.begin() as conn:
         result = await conn.execute(statement)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 async def due_for_retry(engine: AsyncEngine, limit: int = 50) -> list[dict[str, Any]]:

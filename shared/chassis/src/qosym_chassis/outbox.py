@@ -166,7 +166,7 @@ class OutboxRelay:
             result = await conn.execute(
                 delete(OUTBOX).where(OUTBOX.c.published_at.is_not(None), OUTBOX.c.published_at < cutoff)
             )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -190,4 +190,4 @@ async def request_replay(engine: AsyncEngine, since: datetime) -> int:
             .where(OUTBOX.c.created_at >= since, OUTBOX.c.published_at.is_not(None))
             .values(published_at=None)
         )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)

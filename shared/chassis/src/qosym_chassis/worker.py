@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 
 import uvicorn
@@ -48,9 +48,15 @@ def _health_server(ctx: ServiceContext, started: asyncio.Event) -> uvicorn.Serve
     config = uvicorn.Config(
         app, host="127.0.0.1", port=ctx.settings.port, log_config=uvicorn_log_config(), access_log=False
     )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    return server
+    return _QuietServer(config)
+
+
+class _QuietServer(uvicorn.Server):
+    """Leaves signal handling to the worker, which stops its loops before the health server."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def _every(stop: asyncio.Event, seconds: float, action: Callable[[], Awaitable[object]]) -> None:

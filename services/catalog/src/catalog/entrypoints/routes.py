@@ -31,8 +31,9 @@ async def list_consultation_points(
     catalog: CatalogDep, region_code: RegionCode, district_code: DistrictCode = None
 ) -> LimitOffsetPage[ConsultationPointOut]:
     """Consultation points of a region, optionally one district (public)."""
+    # unique=False: rows are distinct already, and JSONB values are unhashable for SQLAlchemy's unique()
     async with catalog.context.session_factory() as session:
         page: LimitOffsetPage[ConsultationPointOut] = await apaginate(
-            session, repository.points_query(region_code, district_code)
+            session, repository.points_query(region_code, district_code), unique=False
         )
     return page

@@ -38,8 +38,11 @@ def _person_id(principal: Principal) -> UUID:
 @router.get("/v1/inbox", tags=["inbox"])
 async def list_inbox(parent: Parent, notifications: NotificationsDep) -> LimitOffsetPage[MessageOut]:
     """The caller's messages, newest first."""
+    # unique=False: rows are distinct already, and JSONB values are unhashable for SQLAlchemy's unique()
     async with notifications.context.session_factory() as session:
-        page: LimitOffsetPage[MessageOut] = await apaginate(session, repository.inbox_query(_person_id(parent)))
+        page: LimitOffsetPage[MessageOut] = await apaginate(
+            session, repository.inbox_query(_person_id(parent)), unique=False
+        )
     return page
 
 
