@@ -98,7 +98,33 @@ def running_stack(stack_servers: LocalStack) -> LocalStack:
     stack.start_services()
     stack.wait_until_ready(timeout_s=180)
     stack.seed_demo_data()
+    _wait_until_regions_reached(stack, ("registry", "catalog", "attendance", "payments"))
     return stack
+
+
+def _wait_until_regions_reached(stack: LocalStack, consumers: tuple[str, ...], timeout_s: float = 60) -> None:
+    """Seeding is asynchronous: wait until every consumer of RegionConfigured has applied each one."""
+    query = "select count(*) from {table} where topic = 'allocation.region.v1'"
+
+    async def counts() -> tuple[int, list[int]]:
+        async def count(service: str, table: str) -> int:
+            conn = await asyncpg.connect(stack.state.database_urls[service].replace("+asyncpg", ""))
+            try:
+                return int(await conn.fetchval(query.format(table=table)))
+            finally:
+                await conn.close()
+
+        published = await count("allocation", "outbox")
+        return published, [await count(service, "inbox") for service in consumers]
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        published, applied = asyncio.run(counts())
+        if published and all(n == published for n in applied):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"regions not propagated: {published} published, applied {applied}")
+        time.sleep(0.5)
 
 
 # --- identity -------------------------------------------------------------------------------------

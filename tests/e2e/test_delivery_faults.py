@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -87,6 +88,7 @@ def test_a_malformed_message_is_dead_lettered_and_the_next_one_still_flows(api, 
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "COLUMNS": "300"},
     )
     assert listed.returncode == 0, listed.stderr
     assert CHILD_TOPIC in listed.stdout

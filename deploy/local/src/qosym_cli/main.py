@@ -6,13 +6,13 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from qosym_cli import ops
 from qosym_cli.errors import StackError
 from qosym_cli.paths import ROLES, SERVICES, default_home
 from qosym_cli.processes import tail
@@ -237,6 +237,13 @@ def _follow(files: list[Path]) -> None:
 # --- replay / dead letters / tokens ------------------------------------------------------------
 
 
+def _ops() -> ModuleType:
+    """The database operations module, imported on demand (SQLAlchemy is slow to import)."""
+    from qosym_cli import ops
+
+    return ops
+
+
 def _report_errors(results: dict[str, object]) -> bool:
     failed = False
     for service, result in results.items():
@@ -254,11 +261,11 @@ def replay(
 ) -> None:
     """Mark outbox rows created since then for publishing again (after a broker lost its log)."""
     try:
-        moment = ops.parse_since(since)
-        urls = ops.database_urls(_home(home), service)
+        moment = _ops().parse_since(since)
+        urls = _ops().database_urls(_home(home), service)
     except StackError as error:
         raise _fail(str(error)) from None
-    results = asyncio.run(ops.replay(urls, moment))
+    results = asyncio.run(_ops().replay(urls, moment))
     for name, marked in results.items():
         if not isinstance(marked, Exception):
             console.print(f"{name}: {marked} rows marked for replay since {moment.isoformat()}", highlight=False)
@@ -270,10 +277,10 @@ def replay(
 def dlq_list(service: ServiceOption = None, home: HomeOption = None) -> None:
     """Unresolved dead letters of every (or one) service."""
     try:
-        urls = ops.database_urls(_home(home), service)
+        urls = _ops().database_urls(_home(home), service)
     except StackError as error:
         raise _fail(str(error)) from None
-    results = asyncio.run(ops.dead_letters(urls))
+    results = asyncio.run(_ops().dead_letters(urls))
     table = Table(title="Dead letters")
     for column in ("service", "id", "consumer", "topic", "attempts", "error", "last failed"):
         table.add_column(column)
@@ -303,10 +310,10 @@ def dlq_retry(
 ) -> None:
     """Ask the consumers to apply dead letters again (picked up within a few seconds)."""
     try:
-        urls = ops.database_urls(_home(home), service)
+        urls = _ops().database_urls(_home(home), service)
     except StackError as error:
         raise _fail(str(error)) from None
-    results = asyncio.run(ops.retry(urls, list(ids) if ids else None))
+    results = asyncio.run(_ops().retry(urls, list(ids) if ids else None))
     for name, count in results.items():
         if not isinstance(count, Exception):
             console.print(f"{name}: {count} dead letters queued for retry", highlight=False)

@@ -160,6 +160,16 @@ def postgres_pid(home: Path) -> int | None:
     return pid if is_alive(pid) else None
 
 
+def postgres_port(home: Path) -> int | None:
+    """The port of the PostgreSQL running on this data folder (line 4 of postmaster.pid)."""
+    if postgres_pid(home) is None:
+        return None
+    try:
+        return int((postgres_data_dir(home) / "postmaster.pid").read_text().splitlines()[3])
+    except (ValueError, IndexError, OSError):
+        return None
+
+
 def start_postgres(home: Path, port: int) -> int:
     data = postgres_data_dir(home)
     data.mkdir(parents=True, exist_ok=True)

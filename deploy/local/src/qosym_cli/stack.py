@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 
 from qosym_cli import servers
 from qosym_cli.config import ExternalServers, database_url
-from qosym_cli.databases import ensure_databases, migrate
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics, is_ready, read_metrics
 from qosym_cli.paths import ROLES, SERVICES, default_home, regions_dir
@@ -26,7 +25,6 @@ from qosym_cli.seeding import SeedResult, seed_regions
 from qosym_cli.services import start_service_process
 from qosym_cli.state import ProcessRecord, StackState, load_state, save_state
 from qosym_cli.tokens import keys_dir, mint_token
-from qosym_cli.topics import ensure_topics
 
 SERVERS: tuple[str, ...] = ("postgres", "redis", "kafka")
 SERVER_MARKERS: dict[str, str] = {"postgres": "postgres", "redis": "redis-server", "kafka": "broker"}
@@ -100,9 +98,13 @@ class LocalStack:
         names = [*self.embedded_servers(), *(f"{s}-{r}" for s in self.services for r in ROLES)]
         taken: set[int] = set()
         planned: dict[str, ProcessRecord] = {}
+        running_postgres = servers.postgres_port(self.home)
+        if "postgres" in names and running_postgres is not None:
+            taken.add(running_postgres)
+            planned["postgres"] = self._new_record("postgres", running_postgres)
         for name in names:
             old = previous.get(name)
-            if old is not None and old.port is not None and self.is_running(old):
+            if name not in planned and old is not None and old.port is not None and self.is_running(old):
                 taken.add(old.port)
                 planned[name] = old
         for name in names:
@@ -190,9 +192,13 @@ class LocalStack:
         if not managed:
             return []
         assert self.state.postgres_server_url is not None
+        from qosym_cli.databases import ensure_databases  # asyncpg on demand keeps `qosym status` quick
+
         return asyncio.run(ensure_databases(self.state.postgres_server_url, managed))
 
     def run_migrations(self) -> None:
+        from qosym_cli.databases import migrate
+
         def one(service: str) -> None:
             migrate(service, self.state.database_urls[service], self.log_path(f"{service}-migrate"))
 
@@ -202,6 +208,8 @@ class LocalStack:
 
     def create_topics(self) -> list[str]:
         assert self.state.kafka_bootstrap_servers is not None
+        from qosym_cli.topics import ensure_topics  # aiokafka on demand keeps `qosym status` quick
+
         return asyncio.run(ensure_topics(self.state.kafka_bootstrap_servers))
 
     # --- services --------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 from datetime import UTC, datetime
 
 import pytest
-
 from attendance.domain.period import period_containing
 
 from .events import message, region_event
@@ -31,9 +30,7 @@ async def test_any_signed_in_person_reads_the_current_period(service_db, consume
     assert (body["region_code"], body["timezone"]) == ("astana", "Asia/Almaty")
     starts_at = datetime.fromisoformat(body["starts_at"])
     ends_at = datetime.fromisoformat(body["ends_at"])
-    assert any(
-        (p.name, p.starts_at, p.ends_at) == (body["period"], starts_at, ends_at) for p in expected
-    )
+    assert any((p.name, p.starts_at, p.ends_at) == (body["period"], starts_at, ends_at) for p in expected)
     assert starts_at.utcoffset().total_seconds() == 0
     assert starts_at <= before < ends_at or starts_at <= after < ends_at
 

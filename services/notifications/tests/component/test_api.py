@@ -1,0 +1,144 @@
+import asyncio
+from uuid import UUID, uuid4
+
+import pytest
+
+from .events import child_registered, message
+
+pytestmark = pytest.mark.component
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def inbox_of(service_db, consumer, guardian: UUID, children: int = 1) -> tuple[str, list[UUID]]:
+    url = await service_db("notifications")
+    c = await consumer("notifications", url)
+    child_ids = []
+    for _ in range(children):
+        child_ids.append(uuid4())
+        await c.deliver(message(child_registered(guardian, child_ids[-1])))
+        await asyncio.sleep(0.01)  # distinct created_at, so "newest first" is observable
+    return url, child_ids
+
+
+async def test_a_parent_reads_their_inbox_newest_first(service_db, consumer, api_client, token) -> None:
+    guardian = uuid4()
+    url, children = await inbox_of(service_db, consumer, guardian, children=2)
+    async with api_client("notifications", url) as client:
+        response = await client.get("/v1/inbox", headers=bearer(token("parent", subject=str(guardian))))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 2
+    assert [m["subject_id"] for m in body["items"]] == [str(children[1]), str(children[0])]
+    newest = body["items"][0]
+    assert newest["title"] == "Child registered"
+    assert newest["kind"] == "child_registered"
+    assert newest["payload"] == {"child_id": str(children[1]), "region_code": "astana", "district_code": "yesil"}
+    assert newest["read_at"] is None
+
+
+async def test_the_inbox_is_paged(service_db, consumer, api_client, token) -> None:
+    guardian = uuid4()
+    url, children = await inbox_of(service_db, consumer, guardian, children=3)
+    async with api_client("notifications", url) as client:
+        response = await client.get(
+            "/v1/inbox", params={"limit": 1, "offset": 2}, headers=bearer(token("parent", subject=str(guardian)))
+        )
+
+    body = response.json()
+    assert (body["total"], body["limit"], body["offset"]) == (3, 1, 2)
+    assert [m["subject_id"] for m in body["items"]] == [str(children[0])]
+
+
+async def test_a_parent_never_sees_another_parents_messages(service_db, consumer, api_client, token) -> None:
+    url, _ = await inbox_of(service_db, consumer, uuid4())
+    async with api_client("notifications", url) as client:
+        response = await client.get("/v1/inbox", headers=bearer(token("parent", subject=str(uuid4()))))
+
+    assert response.status_code == 200
+    assert response.json()["items"] == []
+
+
+async def test_marking_a_message_read(service_db, consumer, api_client, token) -> None:
+    guardian = uuid4()
+    url, _ = await inbox_of(service_db, consumer, guardian)
+    headers = bearer(token("parent", subject=str(guardian)))
+    async with api_client("notifications", url) as client:
+        message_id = (await client.get("/v1/inbox", headers=headers)).json()["items"][0]["id"]
+        first = await client.post(f"/v1/inbox/{message_id}/read", headers=headers)
+        again = await client.post(f"/v1/inbox/{message_id}/read", headers=headers)
+        listed = (await client.get("/v1/inbox", headers=headers)).json()["items"][0]
+
+    assert first.status_code == 200
+    assert first.json()["id"] == message_id
+    assert first.json()["read_at"] is not None
+    assert again.json()["read_at"] == first.json()["read_at"]
+    assert listed["read_at"] == first.json()["read_at"]
+
+
+async def test_another_parents_message_is_404_like_a_missing_one(service_db, consumer, api_client, token) -> None:
+    guardian = uuid4()
+    url, _ = await inbox_of(service_db, consumer, guardian)
+    async with api_client("notifications", url) as client:
+        message_id = (await client.get("/v1/inbox", headers=bearer(token("parent", subject=str(guardian))))).json()[
+            "items"
+        ][0]["id"]
+        stranger = bearer(token("parent", subject=str(uuid4())))
+        theirs = await client.post(f"/v1/inbox/{message_id}/read", headers=stranger)
+        missing = await client.post(f"/v1/inbox/{uuid4()}/read", headers=stranger)
+        still_unread = (await client.get("/v1/inbox", headers=bearer(token("parent", subject=str(guardian))))).json()
+
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.headers["content-type"].startswith("application/problem+json")
+    drop_instance = lambda body: {k: v for k, v in body.items() if k != "instance"}  # noqa: E731
+    assert drop_instance(theirs.json()) == drop_instance(missing.json())
+    assert still_unread["items"][0]["read_at"] is None
+
+
+async def test_without_a_token_it_is_401(service_db, api_client) -> None:
+    url = await service_db("notifications")
+    async with api_client("notifications", url) as client:
+        listed = await client.get("/v1/inbox")
+        marked = await client.post(f"/v1/inbox/{uuid4()}/read")
+
+    assert listed.status_code == marked.status_code == 401
+    assert listed.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("role", ["operator", "administrator", "provider_staff", "auditor"])
+async def test_only_parents_have_an_inbox_for_now(service_db, api_client, token, role) -> None:
+    url = await service_db("notifications")
+    async with api_client("notifications", url) as client:
+        listed = await client.get("/v1/inbox", headers=bearer(token(role)))
+        marked = await client.post(f"/v1/inbox/{uuid4()}/read", headers=bearer(token(role)))
+
+    assert listed.status_code == marked.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("POST", "/v1/inbox/not-a-uuid/read", "message_id"),
+        ("GET", "/v1/inbox?limit=0", "limit"),
+        ("GET", "/v1/inbox?offset=-1", "offset"),
+    ],
+)
+async def test_bad_input_is_a_problem_naming_the_field(service_db, api_client, token, method, path, field) -> None:
+    url = await service_db("notifications")
+    async with api_client("notifications", url) as client:
+        response = await client.request(method, path, headers=bearer(token("parent", subject=str(uuid4()))))
+
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in {e["field"] for e in response.json()["errors"]}
+
+
+async def test_a_token_whose_subject_is_not_a_person_id_is_refused_not_crashed(service_db, api_client, token) -> None:
+    url = await service_db("notifications")
+    async with api_client("notifications", url) as client:
+        response = await client.get("/v1/inbox", headers=bearer(token("parent", subject="service-account-7")))
+
+    assert response.status_code == 422
