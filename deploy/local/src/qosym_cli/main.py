@@ -64,6 +64,7 @@ def up(
 ) -> None:
     """Start PostgreSQL, Redis, the broker and every service; seed the demo regions."""
     stack = LocalStack(_home(home), services=_chosen_services(only))
+    seeded = True
     try:
         if fresh:
             _step("wiping the data folder", stack.wipe, lambda _: str(stack.home))
@@ -75,13 +76,14 @@ def up(
         _step("topics", stack.create_topics, lambda made: f"created {len(made)}" if made else "all exist")
         if not no_services:
             _start_and_wait(stack, timeout)
-            if not no_seed and "allocation" in stack.services:
-                _seed(stack)
+            seeded = no_seed or "allocation" not in stack.services or _seed(stack)
     except StackError as error:
         raise _fail(str(error)) from None
     except KeyboardInterrupt:
         raise _fail("interrupted; what started keeps running (qosym status / qosym down)") from None
     _print_where_to_go(stack, with_services=not no_services)
+    if not no_services and not seeded:
+        raise _fail("the stack runs, but the demo regions were not all configured (see above)")
 
 
 def _chosen_services(only: str | None) -> tuple[str, ...]:
@@ -111,11 +113,12 @@ def _start_and_wait(stack: LocalStack, timeout: float) -> None:
     console.print(f"[green]✓[/] readiness [dim]({time.monotonic() - started:.1f} s)[/]", highlight=False)
 
 
-def _seed(stack: LocalStack) -> None:
+def _seed(stack: LocalStack) -> bool:
     results = _step("demo data", stack.seed_demo_data)
     for result in results:
         mark = "[green]✓[/]" if result.ok else "[yellow]![/]"
         console.print(f"  {mark} region {result.region}: {result.detail}", highlight=False)
+    return all(result.ok for result in results)
 
 
 def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
