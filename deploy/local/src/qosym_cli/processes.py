@@ -62,7 +62,10 @@ def stop_all(pids: Iterable[int], timeout_s: float = 10.0) -> list[int]:
     killed = [pid for pid in alive if is_alive(pid)]
     for pid in killed:
         _signal_group(pid, signal.SIGKILL)
-    _reap(alive)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and any(is_alive(pid) for pid in killed):
+        _reap(killed)
+        time.sleep(0.05)
     return killed
 
 
