@@ -91,3 +91,45 @@ def test_one_trace_spans_request_database_outbox_kafka_and_consumer(api, new_par
     assert any(n.startswith("INSERT") and s == "registry" for s, _, n in members)  # the database write
     assert ("registry", "relay", "registry.child.v1 outbox relay") in members
     assert ("registry", "relay", "registry.child.v1 publish") in members
+
+
+def test_no_iin_reaches_logs_traces_or_the_bus(api, new_parent, running_stack):
+    """The PII canary: a registered IIN appears nowhere but in the registry's encrypted column."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer
+
+    parent = new_parent()
+    iin = synthetic_iin(date(2014, 7, 7))
+    child = register(api, parent, iin)
+    eventually(lambda: api("allocation").get(f"/v1/children/{child['id']}", headers=parent.headers).status_code == 200)
+    bad = api("registry").post(
+        "/v1/children",
+        json={"iin": iin[:-1] + "x", "region_code": "astana", "district_code": "yesil"},
+        headers=parent.headers,
+    )
+    assert bad.status_code == 422
+    assert iin[:-1] not in bad.text
+
+    async def topic_values() -> bytes:
+        consumer = AIOKafkaConsumer(
+            "registry.child.v1",
+            bootstrap_servers=running_stack.state.kafka_bootstrap_servers,
+            auto_offset_reset="earliest",
+            group_id=None,
+        )
+        await consumer.start()
+        seen = b""
+        try:
+            for _ in range(6):
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    seen += b"".join((r.value or b"") + b"".join(v for _, v in r.headers) for r in records)
+        finally:
+            await consumer.stop()
+        return seen
+
+    assert child["id"].encode() in asyncio.run(topic_values())
+    assert iin.encode() not in asyncio.run(topic_values())
+    for folder in ("logs", "traces"):
+        for path in (running_stack.home / folder).glob("*"):
+            assert iin[:11] not in path.read_text(errors="replace"), f"{iin[:4]}… leaked into {path.name}"

@@ -7,6 +7,7 @@ tansu has no idempotent producer and no transactions, so idempotence is a settin
 from __future__ import annotations
 
 import json
+import logging
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -26,6 +27,7 @@ def make_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> K
         enable_idempotence=settings.kafka_idempotence,
         request_timeout_ms=15_000,
         graceful_timeout=15.0,
+        logger=logging.getLogger("qosym.faststream"),  # through the JSON handler, with trace ids
         middlewares=(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             KafkaPrometheusMiddleware(registry=registry, app_name=settings.service_name),
