@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from qosym_contracts.allocation import RegionConfiguredV1
 from qosym_contracts.envelope import IntegrationEvent
-from qosym_contracts.registry import ChildRegisteredV1
+from qosym_contracts.registry import (
+    ChildCategoriesVerifiedV1,
+    ChildDetailsChangedV1,
+    ChildRegisteredV1,
+    GuardianshipEndedV1,
+    GuardianshipEstablishedV1,
+)
 
-ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (ChildRegisteredV1, RegionConfiguredV1)
+# one line per event; append yours (any order), then run `uv run python -m qosym_contracts.snapshots`
+ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    ChildRegisteredV1,
+    ChildDetailsChangedV1,
+    ChildCategoriesVerifiedV1,
+    GuardianshipEstablishedV1,
+    GuardianshipEndedV1,
+    RegionConfiguredV1,
+)
 
 
 def schema_name(event: type[IntegrationEvent]) -> str:
