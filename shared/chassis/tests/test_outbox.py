@@ -158,3 +158,23 @@ async def test_replay_marks_the_window_again_and_pruning_keeps_the_window(engine
     assert await outbox.backlog(engine) == 1
     assert await OutboxRelay(engine, ignore, replay_window=timedelta(days=7)).prune() == 1
     assert [r["msg_key"] for r in await rows(engine)] == ["b"]
+
+
+async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(engine, topic):
+    Happened = event_class(topic)
+    sent: list[int] = []
+
+    async def record(message: OutgoingMessage) -> None:
+        sent.append(message.payload["n"])
+
+    stop = asyncio.Event()
+    relay = OutboxRelay(engine, record, poll_interval_s=60)
+    running = asyncio.create_task(relay.run(stop))
+    await asyncio.sleep(0.5)  # the relay has published nothing and now sleeps for a minute
+    await stage(engine, [Happened(thing_id="a", n=7)])
+    async with asyncio.timeout(5):
+        while not sent:
+            await asyncio.sleep(0.05)
+    stop.set()
+    await running
+    assert sent == [7]

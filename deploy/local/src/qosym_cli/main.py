@@ -132,7 +132,7 @@ def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
     table.add_row("Redis", stack.state.redis_url or "")
     table.add_row("Kafka bootstrap", stack.state.kafka_bootstrap_servers or "")
     table.add_row("data folder", str(stack.home))
-    table.add_row("operate", "qosym status · qosym logs SERVICE · qosym token --role ROLE · qosym down")
+    table.add_row("operate", "uv run qosym status · uv run qosym logs SERVICE · uv run qosym token --role ROLE · uv run qosym down")
     console.print(table)
 
 
@@ -180,7 +180,7 @@ def status(home: HomeOption = None) -> None:
     for column in ("pid", "port"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("health", no_wrap=True)
-    for column in ("consumer lag", "outbox backlog", "dead letters"):
+    for column in ("lag", "backlog", "dead letters"):
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(*_status_row(row))

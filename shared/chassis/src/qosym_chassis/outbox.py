@@ -29,6 +29,7 @@ log = logging.getLogger("qosym.outbox")
 TABLES = define_messaging_tables(MetaData())
 OUTBOX = TABLES.outbox
 RELAY_LOCK_ID = 7_357_001
+WAKE_CHANNEL = "qosym_outbox"
 
 
 async def add_event(session: AsyncSession, event: IntegrationEvent) -> None:
@@ -45,6 +46,7 @@ async def add_event(session: AsyncSession, event: IntegrationEvent) -> None:
             headers=headers,
         )
     )
+    await session.execute(text(f"NOTIFY {WAKE_CHANNEL}"))  # delivered at commit: wakes the relay at once
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class OutboxRelay:
         publish: Publish,
         *,
         batch_size: int = 200,
-        poll_interval_s: float = 0.2,
+        poll_interval_s: float = 1.0,
         replay_window: timedelta = timedelta(days=7),
         backoff_max_s: float = 10.0,
     ) -> None:
@@ -83,6 +85,7 @@ class OutboxRelay:
         async with self._engine.connect() as lock_conn:
             await self._wait_for_lock(lock_conn, stop)
             self.active = True
+            wake = await self._listen(lock_conn)
             failures = 0
             last_prune = datetime.min.replace(tzinfo=UTC)
             while not stop.is_set():
@@ -99,7 +102,14 @@ class OutboxRelay:
                     await self.prune()
                     last_prune = datetime.now(UTC)
                 if sent == 0:
-                    await _sleep_or_stop(stop, self._poll_interval_s)
+                    await _wait_for_wake(wake, stop, self._poll_interval_s)
+
+    async def _listen(self, conn: Any) -> asyncio.Event:
+        """Committed outbox rows NOTIFY the relay; polling remains the safety net."""
+        wake = asyncio.Event()
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.add_listener(WAKE_CHANNEL, lambda *_: wake.set())
+        return wake
 
     async def _wait_for_lock(self, conn: Any, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -167,6 +177,16 @@ class OutboxRelay:
                 delete(OUTBOX).where(OUTBOX.c.published_at.is_not(None), OUTBOX.c.published_at < cutoff)
             )
         return int(result.rowcount or 0)
+
+
+async def _wait_for_wake(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    wake.clear()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

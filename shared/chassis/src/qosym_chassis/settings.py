@@ -37,7 +37,7 @@ class ServiceSettings(BaseSettings):
 
     outbox_replay_window_hours: int = 7 * 24
     outbox_batch_size: int = 200
-    outbox_poll_interval_s: float = 0.2
+    outbox_poll_interval_s: float = 1.0
     consumer_max_attempts: int = 5
     consumer_backoff_base_s: float = 0.2
     consumer_backoff_max_s: float = 10.0
