@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from attendance.domain.period import period_containing
 
-from .events import message, region_event
+from tests.support.events import message, region_event
 
 pytestmark = pytest.mark.component
 PATH = "/v1/regions/astana/current-period"

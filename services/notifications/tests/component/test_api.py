@@ -3,7 +3,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from .events import child_registered, message
+from tests.support.events import child_registered, message
 
 pytestmark = pytest.mark.component
 

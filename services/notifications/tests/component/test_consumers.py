@@ -4,7 +4,7 @@ import asyncpg
 import pytest
 from qosym_chassis.consumer import IncomingMessage, Outcome
 
-from .events import child_registered, message
+from tests.support.events import child_registered, message
 
 pytestmark = pytest.mark.component
 

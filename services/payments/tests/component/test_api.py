@@ -1,6 +1,6 @@
 import pytest
 
-from .events import message, region_event
+from tests.support.events import message, region_event
 
 pytestmark = pytest.mark.component
 PATH = "/v1/regions/astana/budget"

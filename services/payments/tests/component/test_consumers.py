@@ -2,7 +2,7 @@ import asyncpg
 import pytest
 from qosym_chassis.consumer import Outcome
 
-from .events import message, region_event
+from tests.support.events import message, region_event
 
 pytestmark = pytest.mark.component
 

@@ -1,9 +1,15 @@
-"""Events the attendance component tests feed to the consumer."""
+"""Events that component tests feed to a service's consumer, as the Kafka subscriber would."""
 
+from __future__ import annotations
+
+from datetime import date
 from typing import Any
+from uuid import UUID, uuid4
 
 from qosym_chassis.consumer import IncomingMessage
 from qosym_contracts.allocation import District, LocalisedName, RegionConfiguredV1
+from qosym_contracts.envelope import IntegrationEvent
+from qosym_contracts.registry import ChildRegisteredV1
 
 
 def region_event(revision: int = 1, **overrides: Any) -> RegionConfiguredV1:
@@ -27,5 +33,18 @@ def region_event(revision: int = 1, **overrides: Any) -> RegionConfiguredV1:
     return RegionConfiguredV1(**values)
 
 
-def message(event: RegionConfiguredV1) -> IncomingMessage:
+def child_registered(guardian_id: UUID, child_id: UUID | None = None, **overrides: Any) -> ChildRegisteredV1:
+    values: dict[str, Any] = {
+        "child_id": child_id or uuid4(),
+        "guardian_id": guardian_id,
+        "birth_date": date(2018, 9, 5),
+        "sex": "F",
+        "region_code": "astana",
+        "district_code": "yesil",
+    }
+    values.update(overrides)
+    return ChildRegisteredV1(**values)
+
+
+def message(event: IntegrationEvent) -> IncomingMessage:
     return IncomingMessage(topic=event.topic, body=event.model_dump_json().encode())
