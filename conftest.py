@@ -27,6 +27,10 @@ import httpx
 import pytest
 import uvicorn
 from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
 from qosym_chassis.cli import migrations_dir
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext, build_context
@@ -34,9 +38,6 @@ from qosym_chassis.migrations import upgrade
 from qosym_chassis.settings import ServiceSettings
 from qosym_cli.stack import LocalStack
 from qosym_cli.tokens import keys_dir, mint_token
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +145,7 @@ def jwks_url(stack_home: Path, token: Callable[..., str]) -> Iterator[str]:
     import json
 
     from jwt.algorithms import OKPAlgorithm
+
     from qosym_chassis.keys import load_or_create_signing_key
 
     token("ops")

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import httpx
+
 from qosym_cli.stack import LocalStack
 from qosym_cli.tokens import mint_token
 from registry.domain.iin import check_digit

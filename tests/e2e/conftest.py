@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+
 from qosym_cli.stack import LocalStack
 
 

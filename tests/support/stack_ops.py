@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+
 from qosym_cli.stack import LocalStack
 
 

@@ -5,11 +5,12 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from qosym_chassis.db import make_engine
-from qosym_chassis.migrations import create_messaging_tables
 from sqlalchemy import Column, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from qosym_chassis.db import make_engine
+from qosym_chassis.migrations import create_messaging_tables
 
 effect_metadata = MetaData()
 effect = Table(

@@ -7,12 +7,13 @@ import uuid
 from datetime import date
 
 import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from qosym_chassis import dead_letters
 from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome, Reject
 from qosym_chassis.db import make_session_factory
 from qosym_contracts.registry import ChildRegisteredV1
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from .conftest import effect
 

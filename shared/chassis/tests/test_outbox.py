@@ -12,13 +12,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
+from sqlalchemy import select, update
+
 from qosym_chassis import outbox
 from qosym_chassis.broker import broker_publisher
 from qosym_chassis.db import make_session_factory
 from qosym_chassis.outbox import OUTBOX, OutboxRelay, OutgoingMessage
 from qosym_chassis.telemetry import setup_tracing
 from qosym_contracts.envelope import IntegrationEvent
-from sqlalchemy import select, update
 
 pytestmark = pytest.mark.component
 
@@ -163,9 +164,11 @@ async def test_replay_marks_the_window_again_and_pruning_keeps_the_window(engine
 async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(engine, topic):
     Happened = event_class(topic)
     sent: list[int] = []
+    published = asyncio.Event()
 
     async def record(message: OutgoingMessage) -> None:
         sent.append(message.payload["n"])
+        published.set()
 
     stop = asyncio.Event()
     relay = OutboxRelay(engine, record, poll_interval_s=60)
@@ -173,8 +176,7 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(engine, top
     await asyncio.sleep(0.5)  # the relay has published nothing and now sleeps for a minute
     await stage(engine, [Happened(thing_id="a", n=7)])
     async with asyncio.timeout(5):
-        while not sent:
-            await asyncio.sleep(0.05)
+        await published.wait()
     stop.set()
     await running
     assert sent == [7]

@@ -22,6 +22,8 @@ from qosym_cli.tokens import mint_token
 app = typer.Typer(help="Qosym operations: the embedded local stack, replay and dead letters.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: messages a consumer could not apply.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+audit_app = typer.Typer(help="The registry's hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 T = TypeVar("T")
@@ -132,7 +134,10 @@ def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
     table.add_row("Redis", stack.state.redis_url or "")
     table.add_row("Kafka bootstrap", stack.state.kafka_bootstrap_servers or "")
     table.add_row("data folder", str(stack.home))
-    table.add_row("operate", "uv run qosym status · uv run qosym logs SERVICE · uv run qosym token --role ROLE · uv run qosym down")
+    table.add_row(
+        "operate",
+        "uv run qosym status · uv run qosym logs SERVICE · uv run qosym token --role ROLE · uv run qosym down",
+    )
     console.print(table)
 
 
@@ -334,6 +339,28 @@ def token(
 ) -> None:
     """Print a development token signed with the local stack's key (local stack only)."""
     typer.echo(mint_token(_home(home), role, subject, ttl_s=ttl, scope=scope))
+
+
+@audit_app.command("verify")
+def audit_verify(home: HomeOption = None) -> None:
+    """Ask the registry to recompute its audit chain; exit 1 and name the first broken row if any."""
+    import httpx
+
+    stack = LocalStack(_home(home))
+    if not stack.state_file_exists():
+        raise _fail(f"no stack at {stack.home}; start it with qosym up")
+    auditor = mint_token(stack.home, "auditor", "qosym-cli")
+    try:
+        response = httpx.get(
+            f"{stack.api_url('registry')}/v1/audit/verify", headers={"Authorization": f"Bearer {auditor}"}, timeout=60
+        )
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        raise _fail(f"registry audit verify failed: {error}") from None
+    result = response.json()
+    if not result["ok"]:
+        raise _fail(f"audit chain broken at row seq={result['first_broken_seq']}: {result['reason']}")
+    console.print(f"[green]✓[/] audit chain intact ({result['rows']} rows)", highlight=False)
 
 
 if __name__ == "__main__":

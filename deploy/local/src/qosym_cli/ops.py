@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from qosym_chassis.db import make_engine
 from qosym_chassis.dead_letters import DeadLetter, list_dead_letters, request_retry
 from qosym_chassis.outbox import request_replay
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from qosym_cli.config import ExternalServers, asyncpg_url, database_url
 from qosym_cli.errors import StackError
 from qosym_cli.paths import SERVICES

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+
 from qosym_chassis.keys import load_or_create_signing_key
 
 ISSUER = "qosym-registry"

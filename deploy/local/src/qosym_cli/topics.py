@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from qosym_contracts.topics import ALL_TOPICS
 
 from qosym_cli.errors import StackError
+from qosym_contracts.topics import ALL_TOPICS
 
 
 class TopicError(StackError):

@@ -1,8 +1,7 @@
 """python -m attendance migrate|api|consumers|relay"""
 
-from qosym_chassis.cli import service_main
-
 from attendance.config import AttendanceSettings
+from qosym_chassis.cli import service_main
 
 service_main(
     "attendance", AttendanceSettings, "attendance.entrypoints.api:create_app", "attendance.entrypoints.consumers"

@@ -1,8 +1,8 @@
 from datetime import UTC, datetime
 
 import pytest
-from attendance.domain.period import period_containing
 
+from attendance.domain.period import period_containing
 from tests.support.events import message, region_event
 
 pytestmark = pytest.mark.component

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from attendance.domain.period import UnknownTimeZone, period_containing
 
 pytestmark = pytest.mark.unit

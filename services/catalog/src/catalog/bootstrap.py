@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qosym_chassis.context import ServiceContext
-
 from catalog.config import CatalogSettings
+from qosym_chassis.context import ServiceContext
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 import pytest
+
 from qosym_chassis.consumer import IncomingMessage
 from qosym_contracts.allocation import ConsultationPoint
 

@@ -2,6 +2,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+
 from qosym_chassis.consumer import IncomingMessage, Outcome
 from qosym_contracts.allocation import ConsultationPoint, District, LocalisedName, RegionConfiguredV1
 

@@ -1,4 +1,5 @@
 import pytest
+
 from catalog.domain.consultation_points import supersedes
 
 pytestmark = pytest.mark.unit

@@ -1,8 +1,7 @@
 """python -m notifications migrate|api|consumers|relay"""
 
-from qosym_chassis.cli import service_main
-
 from notifications.config import NotificationsSettings
+from qosym_chassis.cli import service_main
 
 service_main(
     "notifications",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qosym_chassis.context import ServiceContext
-
 from notifications.config import NotificationsSettings
+from qosym_chassis.context import ServiceContext
 
 
 @dataclass(frozen=True)

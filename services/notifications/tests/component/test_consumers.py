@@ -2,8 +2,8 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from qosym_chassis.consumer import IncomingMessage, Outcome
 
+from qosym_chassis.consumer import IncomingMessage, Outcome
 from tests.support.events import child_registered, message
 
 pytestmark = pytest.mark.component

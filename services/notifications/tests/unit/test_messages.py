@@ -1,6 +1,7 @@
 from uuid import uuid4
 
 import pytest
+
 from notifications.domain.messages import CHILD_REGISTERED, child_registered, title_for
 
 pytestmark = pytest.mark.unit

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qosym_chassis.context import ServiceContext
-
 from payments.config import PaymentsSettings
+from qosym_chassis.context import ServiceContext
 
 
 @dataclass(frozen=True)

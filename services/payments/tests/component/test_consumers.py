@@ -1,7 +1,7 @@
 import asyncpg
 import pytest
-from qosym_chassis.consumer import Outcome
 
+from qosym_chassis.consumer import Outcome
 from tests.support.events import message, region_event
 
 pytestmark = pytest.mark.component

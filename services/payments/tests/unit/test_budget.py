@@ -1,4 +1,5 @@
 import pytest
+
 from payments.domain.budget import InvalidTerms, RegionBudget, max_vouchers_by_direction, voucher_cost_tiyn
 
 pytestmark = pytest.mark.unit

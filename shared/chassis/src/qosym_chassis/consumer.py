@@ -31,12 +31,12 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
-from qosym_contracts.envelope import IntegrationEvent
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from qosym_chassis import dead_letters, inbox
 from qosym_chassis.metrics import EVENTS_CONSUMED
+from qosym_contracts.envelope import IntegrationEvent
 
 log = logging.getLogger("qosym.consumer")
 

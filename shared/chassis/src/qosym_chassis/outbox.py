@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate, trace
-from qosym_contracts.envelope import IntegrationEvent
 from sqlalchemy import MetaData, RowMapping, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from qosym_chassis.tables import define_messaging_tables
+from qosym_contracts.envelope import IntegrationEvent
 
 log = logging.getLogger("qosym.outbox")
 TABLES = define_messaging_tables(MetaData())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from qosym_chassis.db import new_metadata
 from sqlalchemy import Column, DateTime, Integer, Table, Text, func
+
+from qosym_chassis.db import new_metadata
 
 metadata = new_metadata()
 

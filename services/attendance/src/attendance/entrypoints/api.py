@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from qosym_chassis.api import create_service_app
-from qosym_chassis.context import build_context
 
 from attendance.bootstrap import bootstrap
 from attendance.config import AttendanceSettings
 from attendance.entrypoints.routes import router
+from qosym_chassis.api import create_service_app
+from qosym_chassis.context import build_context
 
 
 def create_app(settings: AttendanceSettings | None = None) -> FastAPI:

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from qosym_chassis.auth import CurrentPrincipal
-from qosym_chassis.errors import NotFound
 
 from attendance.bootstrap import Attendance
 from attendance.entrypoints.schemas import CurrentPeriodOut
 from attendance.service_layer import handlers
+from qosym_chassis.auth import CurrentPrincipal
+from qosym_chassis.errors import NotFound
 
 router = APIRouter()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from qosym_chassis.consumer import Reject
-from qosym_contracts.allocation import RegionConfiguredV1
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from attendance.adapters import repository
 from attendance.domain.period import Period, UnknownTimeZone, period_containing, zone
 from attendance.domain.region import RegionClock
+from qosym_chassis.consumer import Reject
+from qosym_contracts.allocation import RegionConfiguredV1
 
 
 class UnknownRegion(LookupError):

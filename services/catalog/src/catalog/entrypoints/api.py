@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from qosym_chassis.api import create_service_app
-from qosym_chassis.context import build_context
 
 from catalog.bootstrap import bootstrap
 from catalog.config import CatalogSettings
 from catalog.entrypoints.routes import router
+from qosym_chassis.api import create_service_app
+from qosym_chassis.context import build_context
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from catalog.service_layer import handlers
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import RegionConfiguredV1
-
-from catalog.service_layer import handlers
 
 
 def register(consumer: EventConsumer, _: ServiceContext) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from qosym_contracts.allocation import RegionConfiguredV1
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.adapters import repository
 from catalog.domain.consultation_points import ConsultationPoint
+from qosym_contracts.allocation import RegionConfiguredV1
 
 
 async def apply_region_configured(session: AsyncSession, event: RegionConfiguredV1) -> None:

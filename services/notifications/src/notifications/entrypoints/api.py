@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from qosym_chassis.api import create_service_app
-from qosym_chassis.context import build_context
 
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsSettings
 from notifications.entrypoints.routes import router
+from qosym_chassis.api import create_service_app
+from qosym_chassis.context import build_context
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:

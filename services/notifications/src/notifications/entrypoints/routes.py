@@ -8,13 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi_pagination.ext.sqlalchemy import apaginate
 from fastapi_pagination.limit_offset import LimitOffsetPage
-from qosym_chassis.auth import Principal, require_roles
-from qosym_chassis.errors import NotFound, Unprocessable
 
 from notifications.adapters import repository
 from notifications.bootstrap import Notifications
 from notifications.entrypoints.schemas import MessageOut
 from notifications.service_layer import handlers
+from qosym_chassis.auth import Principal, require_roles
+from qosym_chassis.errors import NotFound, Unprocessable
 
 router = APIRouter()
 

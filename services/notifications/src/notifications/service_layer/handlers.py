@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from qosym_contracts.registry import ChildRegisteredV1
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.adapters import repository
 from notifications.domain.messages import Message, child_registered
+from qosym_contracts.registry import ChildRegisteredV1
 
 
 async def notify_child_registered(session: AsyncSession, event: ChildRegisteredV1) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from qosym_chassis.db import new_metadata
 from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Integer, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
+
+from qosym_chassis.db import new_metadata
 
 metadata = new_metadata()
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from qosym_chassis.api import create_service_app
-from qosym_chassis.context import build_context
 
 from payments.bootstrap import bootstrap
 from payments.config import PaymentsSettings
 from payments.entrypoints.routes import router
+from qosym_chassis.api import create_service_app
+from qosym_chassis.context import build_context
 
 
 def create_app(settings: PaymentsSettings | None = None) -> FastAPI:

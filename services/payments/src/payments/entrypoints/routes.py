@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from qosym_chassis.auth import Principal, require_roles
-from qosym_chassis.errors import NotFound
 
 from payments.bootstrap import Payments
 from payments.entrypoints.schemas import RegionBudgetOut
 from payments.service_layer import handlers
+from qosym_chassis.auth import Principal, require_roles
+from qosym_chassis.errors import NotFound
 
 router = APIRouter()
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from qosym_chassis.consumer import Reject
-from qosym_contracts.allocation import RegionConfiguredV1
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payments.adapters import repository
 from payments.domain.budget import InvalidTerms, RegionBudget
+from qosym_chassis.consumer import Reject
+from qosym_contracts.allocation import RegionConfiguredV1
 
 
 async def apply_region_configured(session: AsyncSession, event: RegionConfiguredV1) -> None:
