@@ -1,4 +1,5 @@
 from alembic import context
+
 from qosym_chassis.migrations import run_env
 from registry.adapters.orm import metadata
 

@@ -1,7 +1,6 @@
 """python -m registry migrate|api|consumers|relay"""
 
 from qosym_chassis.cli import service_main
-
 from registry.config import RegistrySettings
 
 service_main("registry", RegistrySettings, "registry.entrypoints.api:create_app", "registry.entrypoints.consumers")

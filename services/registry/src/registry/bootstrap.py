@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from qosym_chassis.context import ServiceContext
-from qosym_chassis.keys import load_or_create_secret, load_or_create_signing_key
-
+from qosym_chassis.keys import load_or_create_secret
+from registry.adapters.credentials import SecretBox
+from registry.adapters.evidence import EvidenceStore
 from registry.adapters.protection import IinProtector
-from registry.adapters.tokens import TokenIssuer
+from registry.adapters.sms import HttpSmsGateway, LogSms, SmsSender
+from registry.adapters.state_registry import FileStateRegistry, HttpStateRegistry, StateRegistry
+from registry.adapters.tokens import TokenIssuer, load_keys
 from registry.config import RegistrySettings
 
 
@@ -19,10 +22,13 @@ class Registry:
     context: ServiceContext
     protector: IinProtector
     tokens: TokenIssuer
+    box: SecretBox
+    evidence: EvidenceStore
+    sms: SmsSender
+    state_registry: StateRegistry
 
 
 def bootstrap(settings: RegistrySettings, context: ServiceContext) -> Registry:
-    kid, signing_key = load_or_create_signing_key(settings.keys_dir)
     return Registry(
         settings=settings,
         context=context,
@@ -31,10 +37,20 @@ def bootstrap(settings: RegistrySettings, context: ServiceContext) -> Registry:
             index_key=load_or_create_secret(settings.keys_dir, "iin-index"),
         ),
         tokens=TokenIssuer(
-            kid=kid,
-            private_key=signing_key,
+            keys=load_keys(settings.keys_dir),
+            keys_dir=settings.keys_dir,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl=timedelta(seconds=settings.access_token_ttl_s),
         ),
+        box=SecretBox(load_or_create_secret(settings.keys_dir, "login-secrets")),
+        evidence=EvidenceStore(
+            settings.evidence_dir, SecretBox(load_or_create_secret(settings.keys_dir, "evidence-encryption"))
+        ),
+        sms=HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
+        if settings.sms_gateway_url
+        else LogSms(),
+        state_registry=HttpStateRegistry(settings.state_registry_url, settings.state_registry_token)
+        if settings.state_registry_url
+        else FileStateRegistry(settings.state_registry_file),
     )

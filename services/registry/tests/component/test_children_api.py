@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from qosym_chassis.consumer import IncomingMessage, Outcome
-from qosym_contracts.allocation import District, LocalisedName, RegionConfiguredV1
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from qosym_chassis.consumer import IncomingMessage, Outcome
+from qosym_contracts.allocation import District, LocalisedName, RegionConfiguredV1
 
 pytestmark = pytest.mark.component
 CHILD_IIN = "180905600123"

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from registry.domain.iin import InvalidIin, check_digit, parse_iin
 
 pytestmark = pytest.mark.unit

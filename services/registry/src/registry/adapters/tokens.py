@@ -1,10 +1,16 @@
-"""Issuing short-lived EdDSA-signed access tokens and publishing the verification keys (JWKS)."""
+"""Issuing short-lived EdDSA-signed access tokens and publishing the verification keys (JWKS).
+
+Keys live in the keys directory as ``jwt-<kid>.pem``. The newest signs; the newest few stay in the JWKS so
+tokens signed before a rotation keep verifying until they expire. ``rotate`` adds a new key.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -12,16 +18,38 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
+from qosym_chassis.keys import load_or_create_signing_key
 
-@dataclass(frozen=True)
+KEYS_PUBLISHED = 3
+
+
+def _age(kid: str) -> tuple[int, str]:
+    """dev-1 (the first key) is the oldest; rotated kids are r<nanoseconds>, ordered by time."""
+    return (int(kid[1:]), kid) if kid.startswith("r") and kid[1:].isdigit() else (0, kid)
+
+
+def load_keys(keys_dir: Path) -> list[tuple[str, Ed25519PrivateKey]]:
+    """Every signing key in the directory, oldest first (creating the first one on first run)."""
+    load_or_create_signing_key(keys_dir)
+    kids = sorted((path.name[4:-4] for path in keys_dir.glob("jwt-*.pem")), key=_age)
+    return [load_or_create_signing_key(keys_dir, kid) for kid in kids]
+
+
+@dataclass
 class TokenIssuer:
-    kid: str
-    private_key: Ed25519PrivateKey
+    keys: list[tuple[str, Ed25519PrivateKey]]
     issuer: str
     audience: str
     ttl: timedelta
+    keys_dir: Path | None = field(default=None)
 
-    def issue(self, *, subject: str, role: str, scope: dict[str, str] | None = None) -> str:
+    @property
+    def kid(self) -> str:
+        return self.keys[-1][0]
+
+    def issue(
+        self, *, subject: str, role: str, scope: dict[str, str] | None = None, acting_for: str | None = None
+    ) -> str:
         now = datetime.now(UTC)
         claims: dict[str, Any] = {
             "sub": subject,
@@ -33,9 +61,24 @@ class TokenIssuer:
             "exp": int((now + self.ttl).timestamp()),
             "jti": str(uuid4()),
         }
-        return jwt.encode(claims, self.private_key, algorithm="EdDSA", headers={"kid": self.kid})
+        if acting_for:
+            claims["act"] = acting_for
+        kid, key = self.keys[-1]
+        return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
+
+    def rotate(self) -> str:
+        """Create a new signing key; it signs from now on, older ones stay published for verification."""
+        if self.keys_dir is None:
+            raise RuntimeError("no keys directory to rotate in")
+        kid = f"r{time.time_ns()}"
+        load_or_create_signing_key(self.keys_dir, kid)
+        self.keys = load_keys(self.keys_dir)
+        return kid
 
     def jwks(self) -> dict[str, Any]:
-        public = json.loads(OKPAlgorithm.to_jwk(self.private_key.public_key()))
-        public.update({"kid": self.kid, "use": "sig", "alg": "EdDSA"})
-        return {"keys": [public]}
+        published = []
+        for kid, key in self.keys[-KEYS_PUBLISHED:]:
+            public = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
+            public.update({"kid": kid, "use": "sig", "alg": "EdDSA"})
+            published.append(public)
+        return {"keys": published[::-1]}

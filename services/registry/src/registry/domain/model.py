@@ -22,6 +22,7 @@ class RegionRules:
     districts: frozenset[str]
     child_age_min: int
     child_age_max: int
+    category_codes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Child:
     iin_last4: str
     region_code: str
     district_code: str
+    flags: tuple[str, ...] = ()
 
 
 def check_registration(iin: Iin, region: RegionRules | None, district_code: str, today: date) -> None:
@@ -47,3 +49,13 @@ def check_registration(iin: Iin, region: RegionRules | None, district_code: str,
             "age_out_of_band",
             f"the child is {age}; the region serves children aged {region.child_age_min}-{region.child_age_max}",
         )
+
+
+@dataclass(frozen=True)
+class Person:
+    id: UUID
+    birth_date: date
+    sex: str
+    iin_last4: str
+    phone: str | None
+    flags: tuple[str, ...] = ()

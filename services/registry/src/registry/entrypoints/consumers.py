@@ -5,7 +5,6 @@ from __future__ import annotations
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import RegionConfiguredV1
-
 from registry.service_layer import handlers
 
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request, Response, status
+
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, NotFound, Unprocessable
-
 from registry.bootstrap import Registry
 from registry.domain.iin import InvalidIin
 from registry.domain.model import Child
@@ -36,6 +36,7 @@ def _child_out(child: Child) -> ChildOut:
         sex="F" if child.sex == "F" else "M",
         region_code=child.region_code,
         district_code=child.district_code,
+        flags=list(child.flags),
     )
 
 
@@ -59,6 +60,8 @@ async def register_child(body: RegisterChildIn, parent: Parent, registry: Regist
         iin=body.iin,
         region_code=body.region_code,
         district_code=body.district_code,
+        declared_birth_date=body.declared_birth_date,
+        declared_sex=body.declared_sex,
     )
     try:
         result = await handlers.register_child(
@@ -73,6 +76,13 @@ async def register_child(body: RegisterChildIn, parent: Parent, registry: Regist
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return _child_out(result.child)
+
+
+@router.get("/v1/children", tags=["children"])
+async def list_children(parent: Parent, registry: RegistryDep) -> list[ChildOut]:
+    """The children the caller is a guardian of."""
+    children = await handlers.list_own_children(registry.context.session_factory, _guardian_id(parent))
+    return [_child_out(c) for c in children]
 
 
 @router.get("/v1/children/{child_id}", tags=["children"], responses={404: {}})

@@ -18,6 +18,8 @@ class RegisterChildIn(BaseModel):
     iin: str = Field(max_length=32, description="the child's IIN: 12 digits 0-9", examples=["180905600123"])
     region_code: str = Field(min_length=1, max_length=64, examples=["astana"])
     district_code: str = Field(min_length=1, max_length=64, examples=["yesil"])
+    declared_birth_date: date | None = Field(default=None, description="checked against the IIN; a mismatch is flagged")
+    declared_sex: Literal["F", "M"] | None = None
 
 
 class ChildOut(BaseModel):
@@ -27,6 +29,7 @@ class ChildOut(BaseModel):
     sex: Literal["F", "M"]
     region_code: str
     district_code: str
+    flags: list[str] = Field(default_factory=list, description="declared data that disagrees with the IIN")
 
 
 class DevTokenIn(BaseModel):
@@ -41,3 +44,125 @@ class TokenOut(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     subject: str
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterPersonIn(_In):
+    iin: str = Field(max_length=32, description="the adult's IIN", examples=["900101300017"])
+    phone: str = Field(max_length=32, description="international format", examples=["+77011234567"])
+    consent: dict[Literal["data_processing", "notifications", "state_registry_check"], bool] = Field(
+        description="consent per purpose; data_processing must be granted"
+    )
+    declared_birth_date: date | None = None
+    declared_sex: Literal["F", "M"] | None = None
+
+
+class PersonOut(BaseModel):
+    id: UUID
+    iin_masked: str
+    birth_date: date
+    sex: Literal["F", "M"]
+    flags: list[str]
+
+
+class ConsentIn(_In):
+    purpose: Literal["data_processing", "notifications", "state_registry_check"]
+    granted: bool
+
+
+class LinkGuardianIn(_In):
+    iin: str = Field(max_length=32)
+    relation: Literal["parent", "guardian", "trustee"] = "guardian"
+
+
+class CodeRequestIn(_In):
+    iin: str = Field(max_length=32)
+
+
+class ChallengeOut(BaseModel):
+    challenge_id: UUID
+    expires_in: int
+
+
+class CodeConfirmIn(_In):
+    challenge_id: UUID
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class RefreshIn(_In):
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class SessionOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    subject: str
+    role: str
+
+
+class StaffLoginIn(_In):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+    totp: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class StaffScope(_In):
+    region: str | None = None
+    district: str | None = None
+    provider: str | None = None
+    consultation_point: str | None = None
+
+
+class CreateStaffIn(_In):
+    username: str = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9._-]+$")
+    role: Literal["operator", "administrator", "provider_staff", "auditor"]
+    scope: StaffScope = Field(default_factory=StaffScope)
+
+
+class StaffCreatedOut(BaseModel):
+    id: UUID
+    username: str
+    one_time_password: str
+    totp_secret: str
+    totp_uri: str
+
+
+class DecisionIn(_In):
+    valid_from: date | None = None
+    valid_until: date | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AuditVerificationOut(BaseModel):
+    ok: bool
+    rows: int
+    first_broken_seq: int | None
+    first_broken_id: int | None
+    reason: str | None
+
+
+class AssistedChildIn(_In):
+    parent_iin: str = Field(max_length=32, description="the parent's IIN; the parent confirms with a one-time code")
+    iin: str = Field(max_length=32, description="the child's IIN")
+    region_code: str = Field(min_length=1, max_length=64)
+    district_code: str = Field(min_length=1, max_length=64)
+    declared_birth_date: date | None = None
+    declared_sex: Literal["F", "M"] | None = None
+
+
+class AssistedConfirmIn(_In):
+    code: str = Field(pattern=r"^[0-9]{6}$", description="the code the parent received")
+
+
+class ServiceAccountIn(_In):
+    name: str = Field(min_length=1, max_length=200, examples=["social-services"])
+
+
+class ServiceAccountOut(BaseModel):
+    client_id: str
+    client_secret: str

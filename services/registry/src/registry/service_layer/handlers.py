@@ -1,20 +1,31 @@
-"""Registry use cases. Each runs in one transaction: state change and outgoing events together."""
+"""Registry use cases: children, people, guardianship, review flags, consent.
+
+Each runs in one transaction: the state change, its audit row and its outgoing events together.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID, uuid4
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qosym_chassis import outbox
 from qosym_contracts.allocation import RegionConfiguredV1
-from qosym_contracts.registry import ChildRegisteredV1
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from registry.adapters import repository
+from qosym_contracts.registry import ChildRegisteredV1, GuardianshipEndedV1, GuardianshipEstablishedV1
+from registry.adapters import audit, repository
+from registry.adapters.audit import Actor
+from registry.adapters.orm import category_claim, child, consent, guardianship, person
 from registry.adapters.protection import IinProtector
 from registry.domain.iin import parse_iin
-from registry.domain.model import Child, RegionRules, RegistrationRefused, check_registration
+from registry.domain.model import Child, Person, RegionRules, RegistrationRefused, check_registration
+from registry.domain.people import check_adult, check_phone, declared_mismatches
+
+Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,9 @@ class RegisterChild:
     iin: str
     region_code: str
     district_code: str
+    declared_birth_date: date | None = None
+    declared_sex: str | None = None
+    actor: Actor | None = None
 
 
 @dataclass(frozen=True)
@@ -32,21 +46,34 @@ class Registered:
 
 
 class AlreadyRegistered(Exception):
-    """The IIN belongs to a child registered by another guardian."""
+    """The IIN belongs to a person registered by someone else (or with another phone)."""
 
 
-async def register_child(
-    sessions: async_sessionmaker[AsyncSession], protector: IinProtector, cmd: RegisterChild, today: date
-) -> Registered:
+class NotAllowed(Exception):
+    """The caller may not see or change this object: answered like a missing one."""
+
+
+class Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def _actor(cmd_actor: Actor | None, guardian_id: UUID) -> Actor:
+    return cmd_actor or Actor(str(guardian_id), "parent")
+
+
+async def register_child(sessions: Sessions, protector: IinProtector, cmd: RegisterChild, today: date) -> Registered:
     iin = parse_iin(cmd.iin, today=today)
     index = protector.blind_index(iin.value)
     async with sessions() as session, session.begin():
         existing = await repository.find_child_by_index(session, index)
         if existing is not None:
-            return _same_guardian_or_refuse(existing, cmd.guardian_id)
+            if cmd.guardian_id not in await repository.active_guardians(session, existing.id):
+                raise AlreadyRegistered()
+            return Registered(existing, created=False)
         region = await repository.get_region(session, cmd.region_code)
         check_registration(iin, region, cmd.district_code, today)
-        child = Child(
+        new = Child(
             id=uuid4(),
             guardian_id=cmd.guardian_id,
             birth_date=iin.birth_date,
@@ -54,37 +81,266 @@ async def register_child(
             iin_last4=iin.value[-4:],
             region_code=cmd.region_code,
             district_code=cmd.district_code,
+            flags=tuple(declared_mismatches(iin, cmd.declared_birth_date, cmd.declared_sex)),
         )
-        ciphertext = protector.encrypt(iin.value, row_id=str(child.id))
-        if not await repository.insert_child(session, child, iin_index=index, iin_ciphertext=ciphertext):
+        ciphertext = protector.encrypt(iin.value, row_id=str(new.id))
+        if not await repository.insert_child(session, new, iin_index=index, iin_ciphertext=ciphertext):
             raise AlreadyRegistered()
-        await outbox.add_event(session, _child_registered(child))
-    return Registered(child, created=True)
+        await session.execute(
+            insert(guardianship).values(child_id=new.id, guardian_id=cmd.guardian_id, relation="parent")
+        )
+        actor = _actor(cmd.actor, cmd.guardian_id)
+        await audit.append(session, actor, "child.registered", "child", new.id, {"flags": list(new.flags)})
+        await audit.append(
+            session, actor, "guardianship.established", "child", new.id, {"guardian_id": str(cmd.guardian_id)}
+        )
+        await outbox.add_event(session, _child_registered(new))
+        await outbox.add_event(session, GuardianshipEstablishedV1(child_id=new.id, guardian_id=cmd.guardian_id))
+    return Registered(new, created=True)
 
 
-def _same_guardian_or_refuse(existing: Child, guardian_id: UUID) -> Registered:
-    if existing.guardian_id != guardian_id:
-        raise AlreadyRegistered()
-    return Registered(existing, created=False)
-
-
-def _child_registered(child: Child) -> ChildRegisteredV1:
+def _child_registered(new: Child) -> ChildRegisteredV1:
     return ChildRegisteredV1(
-        child_id=child.id,
-        guardian_id=child.guardian_id,
-        birth_date=child.birth_date,
-        sex="F" if child.sex == "F" else "M",
-        region_code=child.region_code,
-        district_code=child.district_code,
+        child_id=new.id,
+        guardian_id=new.guardian_id,
+        birth_date=new.birth_date,
+        sex="F" if new.sex == "F" else "M",
+        region_code=new.region_code,
+        district_code=new.district_code,
     )
 
 
-async def get_own_child(sessions: async_sessionmaker[AsyncSession], child_id: UUID, guardian_id: UUID) -> Child | None:
+async def get_own_child(sessions: Sessions, child_id: UUID, guardian_id: UUID) -> Child | None:
     async with sessions() as session:
-        child = await repository.get_child(session, child_id)
-    if child is None or child.guardian_id != guardian_id:
-        return None
-    return child
+        found = await repository.get_child(session, child_id)
+        if found is None or guardian_id not in await repository.active_guardians(session, child_id):
+            return None
+    return found
+
+
+async def list_own_children(sessions: Sessions, guardian_id: UUID) -> list[Child]:
+    async with sessions() as session:
+        return await repository.children_of(session, guardian_id)
+
+
+async def guardians_of(sessions: Sessions, child_id: UUID, guardian_id: UUID) -> list[UUID]:
+    async with sessions() as session:
+        guardians = await repository.active_guardians(session, child_id)
+    if guardian_id not in guardians:
+        raise NotAllowed()
+    return guardians
+
+
+# --- people -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterPerson:
+    iin: str
+    phone: str
+    consents: dict[str, bool] = field(default_factory=dict)
+    declared_birth_date: date | None = None
+    declared_sex: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonRegistered:
+    person: Person
+    created: bool
+
+
+async def register_person(
+    sessions: Sessions, protector: IinProtector, cmd: RegisterPerson, today: date
+) -> PersonRegistered:
+    """An adult (a parent or guardian) with a phone on record; the same IIN and phone again is the same person."""
+    iin = parse_iin(cmd.iin, today=today)
+    check_adult(iin, today)
+    phone = check_phone(cmd.phone)
+    index = protector.blind_index(iin.value)
+    async with sessions() as session, session.begin():
+        existing = await repository.find_person_by_index(session, index)
+        if existing is not None:
+            if existing.phone != phone:
+                raise AlreadyRegistered()
+            return PersonRegistered(existing, created=False)
+        person_id = uuid4()
+        flags = declared_mismatches(iin, cmd.declared_birth_date, cmd.declared_sex)
+        inserted = await session.execute(
+            pg_insert(person)
+            .values(
+                id=person_id,
+                iin_index=index,
+                iin_ciphertext=protector.encrypt(iin.value, row_id=str(person_id)),
+                iin_last4=iin.value[-4:],
+                birth_date=iin.birth_date,
+                sex=iin.sex,
+                phone=phone,
+                flags=flags,
+            )
+            .on_conflict_do_nothing(index_elements=[person.c.iin_index])
+            .returning(person.c.id)
+        )
+        if inserted.first() is None:
+            raise AlreadyRegistered()
+        for purpose, granted in sorted(cmd.consents.items()):
+            await session.execute(insert(consent).values(person_id=person_id, purpose=purpose, granted=granted))
+        actor = Actor(str(person_id), "parent")
+        await audit.append(session, actor, "person.registered", "person", person_id, {"flags": flags})
+        if cmd.consents:
+            await audit.append(session, actor, "consent.recorded", "person", person_id, {"consents": cmd.consents})
+    return PersonRegistered(Person(person_id, iin.birth_date, iin.sex, iin.value[-4:], phone, tuple(flags)), True)
+
+
+async def get_person(sessions: Sessions, person_id: UUID) -> Person | None:
+    async with sessions() as session:
+        return await repository.get_person(session, person_id)
+
+
+async def record_consent(sessions: Sessions, person_id: UUID, purpose: str, granted: bool) -> None:
+    async with sessions() as session, session.begin():
+        if await repository.get_person(session, person_id) is None:
+            raise NotAllowed()
+        await session.execute(insert(consent).values(person_id=person_id, purpose=purpose, granted=granted))
+        await audit.append(
+            session, Actor(str(person_id), "parent"), "consent.recorded", "person", person_id, {purpose: granted}
+        )
+
+
+async def consents_of(session: AsyncSession, person_id: UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(consent.c.purpose, consent.c.granted, consent.c.recorded_at)
+        .where(consent.c.person_id == person_id)
+        .order_by(consent.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+# --- guardianship -----------------------------------------------------------------------------------
+
+
+async def link_guardian(
+    sessions: Sessions, protector: IinProtector, child_id: UUID, actor: Actor, iin_raw: str, relation: str, today: date
+) -> UUID:
+    iin = parse_iin(iin_raw, today=today)
+    async with sessions() as session, session.begin():
+        guardians = await repository.active_guardians(session, child_id)
+        if UUID(actor.subject) not in guardians:
+            raise NotAllowed()
+        second = await repository.find_person_by_index(session, protector.blind_index(iin.value))
+        if second is None:
+            raise RegistrationRefused("iin", "person_not_registered", "the second guardian must register first")
+        check_adult(iin, today)
+        if second.id in guardians:
+            return second.id
+        await session.execute(insert(guardianship).values(child_id=child_id, guardian_id=second.id, relation=relation))
+        await audit.append(
+            session, actor, "guardianship.established", "child", child_id, {"guardian_id": str(second.id)}
+        )
+        await outbox.add_event(
+            session,
+            GuardianshipEstablishedV1(child_id=child_id, guardian_id=second.id, relation=relation),  # type: ignore[arg-type]
+        )
+    return second.id
+
+
+async def unlink_guardian(sessions: Sessions, child_id: UUID, actor: Actor, guardian_id: UUID) -> None:
+    async with sessions() as session, session.begin():
+        guardians = await repository.active_guardians(session, child_id)
+        if UUID(actor.subject) not in guardians or guardian_id not in guardians:
+            raise NotAllowed()
+        if len(guardians) == 1:
+            raise Refused("a child keeps at least one guardian")
+        await session.execute(
+            update(guardianship)
+            .where(
+                guardianship.c.child_id == child_id,
+                guardianship.c.guardian_id == guardian_id,
+                guardianship.c.ended_at.is_(None),
+            )
+            .values(ended_at=datetime.now(UTC))
+        )
+        await audit.append(session, actor, "guardianship.ended", "child", child_id, {"guardian_id": str(guardian_id)})
+        await outbox.add_event(session, GuardianshipEndedV1(child_id=child_id, guardian_id=guardian_id))
+
+
+# --- operator review of flagged records -------------------------------------------------------------
+
+
+async def flagged(sessions: Sessions, region_scope: str | None) -> list[dict[str, Any]]:
+    async with sessions() as session:
+        children_q = select(child.c.id, child.c.flags, child.c.region_code).where(child.c.flags != [])
+        if region_scope:
+            children_q = children_q.where(child.c.region_code == region_scope)
+        items = [
+            {"entity": "child", "id": r["id"], "flags": r["flags"], "region_code": r["region_code"]}
+            for r in (await session.execute(children_q)).mappings()
+        ]
+        if not region_scope:
+            people = await session.execute(select(person.c.id, person.c.flags).where(person.c.flags != []))
+            items += [
+                {"entity": "person", "id": r["id"], "flags": r["flags"], "region_code": None} for r in people.mappings()
+            ]
+    return items
+
+
+async def clear_flags(sessions: Sessions, entity: str, row_id: UUID, actor: Actor, region_scope: str | None) -> None:
+    table = child if entity == "child" else person
+    async with sessions() as session, session.begin():
+        row = (await session.execute(select(table).where(table.c.id == row_id))).mappings().first()
+        if row is None or (region_scope and (entity != "child" or row["region_code"] != region_scope)):
+            raise NotAllowed()
+        await session.execute(update(table).where(table.c.id == row_id).values(flags=[]))
+        await audit.append(session, actor, "flags.cleared", entity, row_id, {"flags": row["flags"]})
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+
+async def export(sessions: Sessions, person_id: UUID) -> dict[str, Any]:
+    async with sessions() as session:
+        me = await repository.get_person(session, person_id)
+        kids = await repository.children_of(session, person_id)
+        claims = (
+            (
+                await session.execute(
+                    select(category_claim).where(category_claim.c.child_id.in_([k.id for k in kids]))
+                    if kids
+                    else select(category_claim).where(False)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        return {
+            "person": None
+            if me is None
+            else {
+                "id": me.id,
+                "iin_masked": "********" + me.iin_last4,
+                "birth_date": me.birth_date,
+                "sex": me.sex,
+                "phone": me.phone,
+                "flags": list(me.flags),
+            },
+            "consents": await consents_of(session, person_id),
+            "children": [
+                {
+                    "id": k.id,
+                    "iin_masked": "********" + k.iin_last4,
+                    "birth_date": k.birth_date,
+                    "sex": k.sex,
+                    "region_code": k.region_code,
+                    "district_code": k.district_code,
+                    "guardians": await repository.active_guardians(session, k.id),
+                    "categories": [
+                        {key: c[key] for key in ("id", "code", "status", "valid_from", "valid_until", "reason")}
+                        for c in claims
+                        if c["child_id"] == k.id
+                    ],
+                }
+                for k in kids
+            ],
+        }
 
 
 async def apply_region_configured(session: AsyncSession, event: RegionConfiguredV1) -> None:
@@ -93,6 +349,7 @@ async def apply_region_configured(session: AsyncSession, event: RegionConfigured
         districts=frozenset(d.code for d in event.districts),
         child_age_min=event.child_age_min,
         child_age_max=event.child_age_max,
+        category_codes=frozenset(event.priority_weights),
     )
     await repository.upsert_region(session, rules, event.revision)
 

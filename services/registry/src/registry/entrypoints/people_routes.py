@@ -1,0 +1,331 @@
+"""People, guardianship, categories, review queue and export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import httpx
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
+
+from qosym_chassis.auth import Principal, require_roles
+from qosym_chassis.errors import Conflict, FieldError, NotFound, Problem, Unauthorized
+from registry.adapters.audit import Actor
+from registry.domain.iin import InvalidIin
+from registry.domain.model import RegistrationRefused
+from registry.domain.people import EVIDENCE_MAX_BYTES
+from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardian_id
+from registry.entrypoints.schemas import (
+    AssistedChildIn,
+    AssistedConfirmIn,
+    ChildOut,
+    ConsentIn,
+    DecisionIn,
+    LinkGuardianIn,
+    PersonOut,
+    RegisterPersonIn,
+)
+from registry.service_layer import assisted, categories, handlers, identity
+
+people_router = APIRouter()
+Operator = Annotated[Principal, Depends(require_roles("operator"))]
+NO_SUCH_CHILD = "no such child"
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.subject, principal.role, principal.acting_for)
+
+
+def _today() -> Any:
+    return datetime.now(UTC).date()
+
+
+def _person_out(person: Any) -> PersonOut:
+    return PersonOut(
+        id=person.id,
+        iin_masked="********" + person.iin_last4,
+        birth_date=person.birth_date,
+        sex="F" if person.sex == "F" else "M",
+        flags=list(person.flags),
+    )
+
+
+@people_router.post("/v1/people", status_code=status.HTTP_201_CREATED, tags=["people"], responses={409: {}, 422: {}})
+async def register_person(body: RegisterPersonIn, registry: RegistryDep, response: Response) -> PersonOut:
+    """Register a parent or guardian (an adult) with a phone for one-time codes; the first step before login."""
+    if not body.consent.get("data_processing"):
+        raise FieldError("consent.data_processing", "consent to data processing is required", code="consent_required")
+    command = handlers.RegisterPerson(
+        iin=body.iin,
+        phone=body.phone,
+        consents=dict(body.consent),
+        declared_birth_date=body.declared_birth_date,
+        declared_sex=body.declared_sex,
+    )
+    try:
+        result = await handlers.register_person(registry.context.session_factory, registry.protector, command, _today())
+    except InvalidIin as exc:
+        raise FieldError("iin", str(exc), code=exc.code) from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except handlers.AlreadyRegistered as exc:
+        raise Conflict("this person is already registered with another phone; an operator can help") from exc
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return _person_out(result.person)
+
+
+@people_router.get("/v1/me", tags=["people"], responses={404: {}})
+async def me(parent: Parent, registry: RegistryDep) -> PersonOut:
+    person = await handlers.get_person(registry.context.session_factory, _guardian_id(parent))
+    if person is None:
+        raise NotFound("no person record for this login")
+    return _person_out(person)
+
+
+@people_router.post("/v1/me/consents", status_code=status.HTTP_204_NO_CONTENT, tags=["people"])
+async def record_consent(body: ConsentIn, parent: Parent, registry: RegistryDep) -> None:
+    """Grant or withdraw consent for one purpose (kept with its timestamp)."""
+    try:
+        await handlers.record_consent(
+            registry.context.session_factory, _guardian_id(parent), body.purpose, body.granted
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no person record for this login") from exc
+
+
+@people_router.get("/v1/me/export", tags=["people"])
+async def export(parent: Parent, registry: RegistryDep) -> dict[str, Any]:
+    """Everything held about the caller and their children (IINs masked)."""
+    return await handlers.export(registry.context.session_factory, _guardian_id(parent))
+
+
+# --- guardianship -----------------------------------------------------------------------------------
+
+
+@people_router.get("/v1/children/{child_id}/guardians", tags=["guardianship"], responses={404: {}})
+async def guardians(child_id: UUID, parent: Parent, registry: RegistryDep) -> list[UUID]:
+    try:
+        return await handlers.guardians_of(registry.context.session_factory, child_id, _guardian_id(parent))
+    except handlers.NotAllowed as exc:
+        raise NotFound(NO_SUCH_CHILD) from exc
+
+
+@people_router.post(
+    "/v1/children/{child_id}/guardians", status_code=status.HTTP_201_CREATED, tags=["guardianship"], responses={404: {}}
+)
+async def link_guardian(child_id: UUID, body: LinkGuardianIn, parent: Parent, registry: RegistryDep) -> dict[str, UUID]:
+    """Link a second guardian, named by their IIN; they must be a registered adult person."""
+    _guardian_id(parent)
+    try:
+        guardian_id = await handlers.link_guardian(
+            registry.context.session_factory,
+            registry.protector,
+            child_id,
+            actor_of(parent),
+            body.iin,
+            body.relation,
+            _today(),
+        )
+    except InvalidIin as exc:
+        raise FieldError("iin", str(exc), code=exc.code) from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except handlers.NotAllowed as exc:
+        raise NotFound(NO_SUCH_CHILD) from exc
+    return {"guardian_id": guardian_id}
+
+
+@people_router.delete(
+    "/v1/children/{child_id}/guardians/{guardian_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["guardianship"],
+    responses={404: {}, 409: {}},
+)
+async def unlink_guardian(child_id: UUID, guardian_id: UUID, parent: Parent, registry: RegistryDep) -> None:
+    _guardian_id(parent)
+    try:
+        await handlers.unlink_guardian(registry.context.session_factory, child_id, actor_of(parent), guardian_id)
+    except handlers.NotAllowed as exc:
+        raise NotFound(NO_SUCH_CHILD) from exc
+    except handlers.Refused as exc:
+        raise Conflict(str(exc)) from exc
+
+
+# --- categories -------------------------------------------------------------------------------------
+
+
+@people_router.post(
+    "/v1/children/{child_id}/categories",
+    status_code=status.HTTP_201_CREATED,
+    tags=["categories"],
+    responses={404: {}, 409: {}, 413: {}, 422: {}},
+    max_body_size=EVIDENCE_MAX_BYTES + 64 * 1024,
+)
+async def declare_category(
+    child_id: UUID,
+    parent: Parent,
+    registry: RegistryDep,
+    code: Annotated[str, Form(min_length=1, max_length=64)],
+    file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, at most 5 MiB")],
+) -> dict[str, Any]:
+    """Declare a priority category for a child, with an evidence document (multipart/form-data)."""
+    _guardian_id(parent)
+    document = await file.read(EVIDENCE_MAX_BYTES + 1)
+    if len(document) > EVIDENCE_MAX_BYTES:
+        raise FieldError("file", "evidence is at most 5 MiB", code="evidence_too_large")
+    try:
+        return await categories.declare(
+            registry.context.session_factory, registry.evidence, child_id, actor_of(parent), code, document
+        )
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except handlers.NotAllowed as exc:
+        raise NotFound(NO_SUCH_CHILD) from exc
+    except handlers.Refused as exc:
+        raise Conflict(str(exc)) from exc
+
+
+@people_router.get("/v1/children/{child_id}/categories", tags=["categories"], responses={404: {}})
+async def child_categories(child_id: UUID, parent: Parent, registry: RegistryDep) -> list[dict[str, Any]]:
+    try:
+        return await categories.claims_of(registry.context.session_factory, child_id, _guardian_id(parent))
+    except handlers.NotAllowed as exc:
+        raise NotFound(NO_SUCH_CHILD) from exc
+
+
+@people_router.get("/v1/review/categories", tags=["review"])
+async def pending_categories(operator: Operator, registry: RegistryDep) -> list[dict[str, Any]]:
+    """Declared categories waiting for a decision (only the operator's region when the token is scoped)."""
+    return await categories.pending(registry.context.session_factory, operator.scope.get("region"))
+
+
+async def _decide(registry: Any, claim_id: UUID, operator: Principal, body: DecisionIn, verified: bool) -> Any:
+    try:
+        return await categories.decide(
+            registry.context.session_factory,
+            claim_id,
+            actor_of(operator),
+            operator.scope.get("region"),
+            verified=verified,
+            valid_from=body.valid_from,
+            valid_until=body.valid_until,
+            reason=body.reason,
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such category claim") from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+
+
+@people_router.post("/v1/categories/{claim_id}/verify", tags=["review"], responses={404: {}})
+async def verify_category(claim_id: UUID, body: DecisionIn, operator: Operator, registry: RegistryDep) -> Any:
+    return await _decide(registry, claim_id, operator, body, True)
+
+
+@people_router.post("/v1/categories/{claim_id}/reject", tags=["review"], responses={404: {}})
+async def reject_category(claim_id: UUID, body: DecisionIn, operator: Operator, registry: RegistryDep) -> Any:
+    return await _decide(registry, claim_id, operator, body, False)
+
+
+# --- flags ------------------------------------------------------------------------------------------
+
+
+@people_router.get("/v1/review/flags", tags=["review"])
+async def flagged(operator: Operator, registry: RegistryDep) -> list[dict[str, Any]]:
+    """People and children whose declared data disagrees with their IIN."""
+    return await handlers.flagged(registry.context.session_factory, operator.scope.get("region"))
+
+
+@people_router.post("/v1/review/flags/{entity}/{row_id}/clear", status_code=status.HTTP_204_NO_CONTENT, tags=["review"])
+async def clear_flags(entity: str, row_id: UUID, operator: Operator, registry: RegistryDep) -> None:
+    if entity not in ("child", "person"):
+        raise NotFound("no such record")
+    try:
+        await handlers.clear_flags(
+            registry.context.session_factory, entity, row_id, actor_of(operator), operator.scope.get("region")
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such record") from exc
+
+
+@people_router.post("/v1/categories/{claim_id}/check", tags=["review"], responses={404: {}, 502: {}})
+async def check_category(claim_id: UUID, operator: Operator, registry: RegistryDep) -> Any:
+    """Confirm a declared category through the state registry (verifies it when confirmed)."""
+    try:
+        return await categories.check_with_state_registry(
+            registry.context.session_factory,
+            registry.protector,
+            registry.state_registry,
+            claim_id,
+            actor_of(operator),
+            operator.scope.get("region"),
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such category claim") from exc
+    except httpx.HTTPError as exc:
+        raise BadGateway("the state registry did not answer; try again or verify from the evidence") from exc
+
+
+class BadGateway(Problem):
+    status, title, type = 502, "Bad gateway", "upstream-unavailable"
+
+
+# --- assisted registration --------------------------------------------------------------------------
+
+
+@people_router.post("/v1/assisted/children", status_code=status.HTTP_202_ACCEPTED, tags=["assisted"])
+async def assisted_child(body: AssistedChildIn, operator: Operator, registry: RegistryDep) -> dict[str, UUID]:
+    """An operator registers a child for a parent; a one-time code goes to the parent's phone."""
+    command = handlers.RegisterChild(
+        guardian_id=UUID(int=0),
+        iin=body.iin,
+        region_code=body.region_code,
+        district_code=body.district_code,
+        declared_birth_date=body.declared_birth_date,
+        declared_sex=body.declared_sex,
+    )
+    try:
+        change_id = await assisted.start_child_registration(
+            registry.context.session_factory,
+            registry.protector,
+            registry.box,
+            registry.sms,
+            actor_of(operator),
+            operator.scope.get("region"),
+            body.parent_iin,
+            command,
+            _today(),
+        )
+    except InvalidIin as exc:
+        raise FieldError(
+            "parent_iin" if body.parent_iin.strip(" ") not in body.iin else "iin", str(exc), code=exc.code
+        ) from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    return {"change_id": change_id}
+
+
+@people_router.post("/v1/assisted/{change_id}/confirm", tags=["assisted"], responses={401: {}, 404: {}, 409: {}})
+async def assisted_confirm(
+    change_id: UUID, body: AssistedConfirmIn, operator: Operator, registry: RegistryDep
+) -> ChildOut:
+    """Apply the prepared change with the code the parent received (the audit trail names both)."""
+    try:
+        result = await assisted.confirm(
+            registry.context.session_factory,
+            registry.protector,
+            registry.box,
+            change_id,
+            body.code,
+            actor_of(operator),
+            _today(),
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such pending change") from exc
+    except identity.LoginFailed as exc:
+        raise Unauthorized("the code is wrong, expired or already used") from exc
+    except handlers.AlreadyRegistered as exc:
+        raise Conflict("this child is already registered by another guardian") from exc
+    return _child_out(result.child)

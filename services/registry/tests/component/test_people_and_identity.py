@@ -1,0 +1,378 @@
+"""People, guardianship, login, categories, review and the audit chain against a real database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pyotp
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from qosym_chassis.consumer import IncomingMessage
+
+from .test_children_api import CHILD_IIN, region_event, scalar
+
+pytestmark = pytest.mark.component
+ADULT_IIN = "900101300017"  # 1990-01-01, M
+SECOND_ADULT_IIN = "061211600012"  # 2006-12-11, F: an adult since 2024
+PDF = b"%PDF-1.7\n" + b"0" * 100
+
+
+@pytest.fixture
+async def registry_db(service_db, consumer, stack_servers) -> str:
+    redis = Redis.from_url(stack_servers.state.redis_url)
+    keys = [key async for key in redis.scan_iter("registry:otp:*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+    url = await service_db("registry")
+    registry_consumer = await consumer("registry", url)
+    event = region_event()
+    await registry_consumer.deliver(IncomingMessage(event.topic, event.model_dump_json().encode()))
+    return url
+
+
+async def execute(url: str, *statements: str) -> None:
+    engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
+    async with engine.begin() as conn:
+        for statement in statements:
+            await conn.execute(text(statement))
+    await engine.dispose()
+
+
+def auth(token_value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_value}"}
+
+
+async def register_person(client, iin: str = ADULT_IIN, **extra) -> dict:
+    body = {"iin": iin, "phone": "+77011234567", "consent": {"data_processing": True}, **extra}
+    response = await client.post("/v1/people", json=body)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+async def login(client, iin: str = ADULT_IIN) -> dict:
+    challenge = await client.post("/v1/auth/otp/request", json={"iin": iin})
+    assert challenge.status_code == 202, challenge.text
+    code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+    session = await client.post(
+        "/v1/auth/otp/verify", json={"challenge_id": challenge.json()["challenge_id"], "code": code}
+    )
+    assert session.status_code == 200, session.text
+    return session.json()
+
+
+async def test_person_registration_flags_mismatches_and_is_idempotent(registry_db, api_client, token):
+    async with api_client("registry", registry_db) as client:
+        first = await register_person(client, declared_birth_date="1990-01-02", declared_sex="M")
+        again = await client.post(
+            "/v1/people", json={"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
+        )
+        other_phone = await client.post(
+            "/v1/people", json={"iin": ADULT_IIN, "phone": "+77019999999", "consent": {"data_processing": True}}
+        )
+        minor = await client.post(
+            "/v1/people", json={"iin": CHILD_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
+        )
+        no_consent = await client.post(
+            "/v1/people", json={"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": False}}
+        )
+        queue = await client.get("/v1/review/flags", headers=auth(token("operator")))
+        cleared = await client.post(f"/v1/review/flags/person/{first['id']}/clear", headers=auth(token("operator")))
+        parent_tries = await client.get("/v1/review/flags", headers=auth(token("parent")))
+        after = await client.get("/v1/review/flags", headers=auth(token("operator")))
+    assert first["flags"] == ["declared_birth_date_mismatch"] and first["iin_masked"] == "********0017"
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    assert other_phone.status_code == 409 and ADULT_IIN not in other_phone.text
+    assert minor.status_code == 422 and minor.json()["errors"][0]["type"] == "guardian_not_adult"
+    assert no_consent.status_code == 422 and no_consent.json()["errors"][0]["field"] == "consent.data_processing"
+    assert [item["id"] for item in queue.json()] == [first["id"]]
+    assert cleared.status_code == 204 and after.json() == [] and parent_tries.status_code == 403
+    assert await scalar(registry_db, "select count(*) from person") == 1
+
+
+async def test_parent_logs_in_registers_children_and_links_a_second_guardian(registry_db, api_client, token):
+    async with api_client("registry", registry_db) as client:
+        await register_person(client)
+        second = await register_person(client, SECOND_ADULT_IIN)
+        session = await login(client)
+        headers = auth(session["access_token"])
+        body = {"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil", "declared_sex": "M"}
+        child = (await client.post("/v1/children", json=body, headers=headers)).json()
+        other_child = await client.post(
+            "/v1/children", json={**body, "iin": "150101600016", "declared_sex": None}, headers=headers
+        )
+        listed = await client.get("/v1/children", headers=headers)
+        linked = await client.post(
+            f"/v1/children/{child['id']}/guardians", json={"iin": SECOND_ADULT_IIN}, headers=headers
+        )
+        unknown = await client.post(
+            f"/v1/children/{child['id']}/guardians", json={"iin": "800101300014"}, headers=headers
+        )
+        stranger = auth(token("parent"))
+        peek = await client.get(f"/v1/children/{child['id']}/guardians", headers=stranger)
+        steal = await client.post(f"/v1/children/{child['id']}/guardians", json={"iin": ADULT_IIN}, headers=stranger)
+        second_sees = await client.get(f"/v1/children/{child['id']}", headers=auth(token("parent", second["id"])))
+        unlinked = await client.delete(f"/v1/children/{child['id']}/guardians/{second['id']}", headers=headers)
+        last = await client.delete(f"/v1/children/{child['id']}/guardians/{session['subject']}", headers=headers)
+        export = await client.get("/v1/me/export", headers=headers)
+    assert child["flags"] == ["declared_sex_mismatch"]
+    assert other_child.status_code in (201, 422)
+    assert child["id"] in [c["id"] for c in listed.json()]
+    assert linked.status_code == 201 and linked.json()["guardian_id"] == second["id"]
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "iin"
+    assert peek.status_code == steal.status_code == 404
+    assert second_sees.status_code == 200
+    assert unlinked.status_code == 204 and last.status_code == 409
+    assert CHILD_IIN not in export.text and export.json()["children"][0]["id"] == child["id"]
+    events = await scalar(
+        registry_db, "select string_agg(event_type, ',' order by id) from outbox where msg_key = '" + child["id"] + "'"
+    )
+    assert events == (
+        "registry.ChildRegistered,registry.GuardianshipEstablished,"
+        "registry.GuardianshipEstablished,registry.GuardianshipEnded"
+    )
+
+
+async def test_codes_expire_allow_five_tries_and_requests_are_rate_limited(registry_db, api_client):
+    async with api_client("registry", registry_db, otp_requests_per_iin=2) as client:
+        await register_person(client)
+        challenge = (await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})).json()["challenge_id"]
+        code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+        wrong = "000000" if code != "000000" else "111111"
+        tries = [
+            (await client.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": wrong})).status_code
+            for _ in range(5)
+        ]
+        right_after_five = await client.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": code})
+        second = (await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})).json()["challenge_id"]
+        second_code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+        await execute(registry_db, "update otp_challenge set expires_at = now() - interval '1 second'")
+        expired = await client.post("/v1/auth/otp/verify", json={"challenge_id": second, "code": second_code})
+        limited = await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})
+        unknown = await client.post("/v1/auth/otp/request", json={"iin": SECOND_ADULT_IIN})
+    assert tries == [401] * 5 and right_after_five.status_code == 401
+    assert expired.status_code == 401
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert unknown.status_code == 202  # the same answer for a person who is not registered
+    hashes = str(await scalar(registry_db, "select string_agg(encode(code_hash, 'hex'), ',') from otp_challenge"))
+    assert code not in hashes and len(hashes.split(",")) == 2
+
+
+async def test_refresh_tokens_rotate_and_reuse_or_logout_revokes(registry_db, api_client):
+    async with api_client("registry", registry_db) as client:
+        await register_person(client)
+        session = await login(client)
+        rotated = await client.post("/v1/auth/refresh", json={"refresh_token": session["refresh_token"]})
+        reused = await client.post("/v1/auth/refresh", json={"refresh_token": session["refresh_token"]})
+        after_theft = await client.post("/v1/auth/refresh", json={"refresh_token": rotated.json()["refresh_token"]})
+        fresh = await login(client)
+        out = await client.post("/v1/auth/logout", json={"refresh_token": fresh["refresh_token"]})
+        after_logout = await client.post("/v1/auth/refresh", json={"refresh_token": fresh["refresh_token"]})
+        me = await client.get("/v1/me", headers=auth(rotated.json()["access_token"]))
+    assert rotated.status_code == 200 and rotated.json()["refresh_token"] != session["refresh_token"]
+    assert reused.status_code == 401 and after_theft.status_code == 401
+    assert out.status_code == 204 and after_logout.status_code == 401
+    assert me.status_code == 200 and me.json()["iin_masked"] == "********0017"
+
+
+async def test_administrator_creates_staff_who_log_in_with_password_and_totp(registry_db, api_client, token):
+    async with api_client("registry", registry_db) as client:
+        body = {"username": "aigul.op", "role": "operator", "scope": {"region": "astana"}}
+        created = await client.post("/v1/staff", json=body, headers=auth(token("administrator")))
+        taken = await client.post("/v1/staff", json=body, headers=auth(token("administrator")))
+        by_operator = await client.post("/v1/staff", json={**body, "username": "x.y"}, headers=auth(token("operator")))
+        staff = created.json()
+        totp = pyotp.TOTP(staff["totp_secret"]).now()
+        ok = await client.post(
+            "/v1/auth/staff/login", json={"username": "aigul.op", "password": staff["one_time_password"], "totp": totp}
+        )
+        bad_password = await client.post(
+            "/v1/auth/staff/login", json={"username": "aigul.op", "password": "nope", "totp": totp}
+        )
+        bad_totp = await client.post(
+            "/v1/auth/staff/login",
+            json={
+                "username": "aigul.op",
+                "password": staff["one_time_password"],
+                "totp": "000000" if totp != "000000" else "111111",
+            },
+        )
+        pending = await client.get("/v1/review/categories", headers=auth(ok.json()["access_token"]))
+    assert created.status_code == 201 and taken.status_code == 409 and by_operator.status_code == 403
+    assert ok.status_code == 200 and ok.json()["role"] == "operator"
+    assert bad_password.status_code == bad_totp.status_code == 401
+    assert pending.status_code == 200
+    assert "$argon2" in str(await scalar(registry_db, "select password_hash from staff where username = 'aigul.op'"))
+
+
+async def test_categories_need_evidence_and_only_verified_ones_are_published(registry_db, api_client, token, tmp_path):
+    parent = str(uuid.uuid4())
+    headers = auth(token("parent", parent))
+    async with api_client("registry", registry_db, evidence_dir=tmp_path) as client:
+        child = (
+            await client.post(
+                "/v1/children",
+                json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"},
+                headers=headers,
+            )
+        ).json()
+        url = f"/v1/children/{child['id']}/categories"
+        not_a_document = await client.post(
+            url, data={"code": "orphan"}, files={"file": ("a.pdf", b"MZ\x90\x00", "application/pdf")}, headers=headers
+        )
+        unknown_code = await client.post(
+            url, data={"code": "pilot"}, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=headers
+        )
+        too_big = await client.post(
+            url,
+            data={"code": "orphan"},
+            files={"file": ("a.pdf", PDF + b"0" * (5 * 1024 * 1024), "application/pdf")},
+            headers=headers,
+        )
+        by_stranger = await client.post(
+            url,
+            data={"code": "orphan"},
+            files={"file": ("a.pdf", PDF, "application/pdf")},
+            headers=auth(token("parent")),
+        )
+        declared = await client.post(
+            url, data={"code": "orphan"}, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=headers
+        )
+        claim = declared.json()["id"]
+        other_region = await client.post(
+            f"/v1/categories/{claim}/verify", json={}, headers=auth(token("operator", scope={"region": "almaty"}))
+        )
+        by_parent = await client.post(f"/v1/categories/{claim}/verify", json={}, headers=headers)
+        verified = await client.post(
+            f"/v1/categories/{claim}/verify",
+            json={"valid_until": "2027-06-30"},
+            headers=auth(token("operator", scope={"region": "astana"})),
+        )
+        listed = await client.get(url, headers=headers)
+    assert not_a_document.status_code == 422 and not_a_document.json()["errors"][0]["type"] == "evidence_type"
+    assert unknown_code.status_code == 422 and unknown_code.json()["errors"][0]["field"] == "code"
+    assert too_big.status_code in (413, 422)
+    assert by_stranger.status_code == 404 and other_region.status_code == 404 and by_parent.status_code == 403
+    assert declared.status_code == 201 and verified.status_code == 200
+    assert listed.json()[0]["status"] == "verified"
+    stored = list(tmp_path.iterdir())
+    assert len(stored) == 1 and b"%PDF" not in stored[0].read_bytes()
+    payload = await scalar(
+        registry_db, "select payload::text from outbox where event_type = 'registry.ChildCategoriesVerified'"
+    )
+    assert '"code": "orphan"' in str(payload) and "2027-06-30" in str(payload)
+    assert await scalar(registry_db, "select count(*) from evidence") == 1
+
+
+async def test_audit_chain_verifies_and_names_the_first_tampered_row(registry_db, api_client, token):
+    async with api_client("registry", registry_db) as client:
+        for iin in (ADULT_IIN, SECOND_ADULT_IIN):
+            await register_person(client, iin)
+        parent = auth(token("parent"))
+        await client.post(
+            "/v1/children", json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"}, headers=parent
+        )
+        clean = await client.get("/v1/audit/verify", headers=auth(token("auditor")))
+        forbidden = await client.get("/v1/audit/verify", headers=auth(token("operator")))
+        with pytest.raises(Exception, match="append-only"):
+            await execute(registry_db, "update audit_log set action = 'x' where seq = 2")
+        await execute(
+            registry_db,
+            "alter table audit_log disable trigger audit_log_no_update_delete",
+            'update audit_log set data = \'{"flags": ["forged"]}\' where seq = 3',
+            "alter table audit_log enable trigger audit_log_no_update_delete",
+        )
+        broken = await client.get("/v1/audit/verify", headers=auth(token("auditor")))
+    assert clean.json()["ok"] is True and clean.json()["rows"] >= 5
+    assert forbidden.status_code == 403
+    assert broken.json()["ok"] is False and broken.json()["first_broken_seq"] == 3
+
+
+def test_dates_used_by_these_tests_are_what_the_iins_say() -> None:
+    assert date(1990, 1, 1) < date(2006, 12, 11)
+
+
+async def test_operator_assisted_registration_applies_only_after_the_parents_code(registry_db, api_client, token):
+    operator_id = str(uuid.uuid4())
+    operator = auth(token("operator", operator_id, scope={"region": "astana"}))
+    body = {"parent_iin": ADULT_IIN, "iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"}
+    async with api_client("registry", registry_db) as client:
+        parent = await register_person(client)
+        started = await client.post("/v1/assisted/children", json=body, headers=operator)
+        other_region = await client.post(
+            "/v1/assisted/children", json=body, headers=auth(token("operator", scope={"region": "almaty"}))
+        )
+        code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+        change = started.json()["change_id"]
+        before = await scalar(registry_db, "select count(*) from child")
+        by_other_operator = await client.post(
+            f"/v1/assisted/{change}/confirm", json={"code": code}, headers=auth(token("operator"))
+        )
+        confirmed = await client.post(f"/v1/assisted/{change}/confirm", json={"code": code}, headers=operator)
+        parent_sees = await client.get(
+            f"/v1/children/{confirmed.json()['id']}", headers=auth(token("parent", parent["id"]))
+        )
+    assert started.status_code == 202 and before == 0
+    assert other_region.status_code == 422 and other_region.json()["errors"][0]["field"] == "region_code"
+    assert by_other_operator.status_code == 404
+    assert confirmed.status_code == 200 and parent_sees.status_code == 200
+    assert (
+        await scalar(
+            registry_db,
+            f"select acting_for from audit_log where action = 'child.registered' and actor = 'operator:{operator_id}'",
+        )
+        == parent["id"]
+    )
+    assert await scalar(registry_db, "select count(*) from assisted_change where applied_at is not null") == 1
+    sealed = await scalar(registry_db, "select encode(sealed_payload, 'escape') from assisted_change")
+    assert CHILD_IIN not in str(sealed)
+
+
+async def test_state_registry_stand_in_confirms_a_declared_category(registry_db, api_client, token, tmp_path):
+    registry_file = tmp_path / "state-registry.json"
+    registry_file.write_text('{"' + CHILD_IIN + '": {"orphan": "2028-01-31"}}')
+    headers = auth(token("parent"))
+    async with api_client(
+        "registry", registry_db, evidence_dir=tmp_path / "evidence", state_registry_file=registry_file
+    ) as client:
+        child = (
+            await client.post(
+                "/v1/children",
+                json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"},
+                headers=headers,
+            )
+        ).json()
+        claim = (
+            await client.post(
+                f"/v1/children/{child['id']}/categories",
+                data={"code": "orphan"},
+                files={"file": ("scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")},
+                headers=headers,
+            )
+        ).json()["id"]
+        checked = await client.post(f"/v1/categories/{claim}/check", headers=auth(token("operator")))
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["confirmed"] is True and checked.json()["valid_until"] == "2028-01-31"
+
+
+async def test_partners_get_tokens_with_client_credentials_and_keys_rotate(registry_db, api_client, token, tmp_path):
+    admin = auth(token("administrator"))
+    async with api_client("registry", registry_db, keys_dir=tmp_path) as client:
+        account = (await client.post("/v1/service-accounts", json={"name": "social-services"}, headers=admin)).json()
+        grant = {"grant_type": "client_credentials", "client_id": account["client_id"]}
+        issued = await client.post("/v1/auth/token", data={**grant, "client_secret": account["client_secret"]})
+        wrong = await client.post("/v1/auth/token", data={**grant, "client_secret": "not-the-secret"})
+        before = (await client.get("/.well-known/jwks.json")).json()["keys"]
+        rotated = await client.post("/v1/auth/keys/rotate", headers=admin)
+        after = (await client.get("/.well-known/jwks.json")).json()["keys"]
+        again = await client.post("/v1/auth/token", data={**grant, "client_secret": account["client_secret"]})
+    import jwt
+
+    assert issued.status_code == 200 and wrong.status_code == 401
+    assert jwt.decode(issued.json()["access_token"], options={"verify_signature": False})["role"] == "partner"
+    assert len(before) == 1 and len(after) == 2 and after[0]["kid"] == rotated.json()["kid"]
+    assert jwt.get_unverified_header(again.json()["access_token"])["kid"] == rotated.json()["kid"]
