@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -8,19 +7,23 @@ import httpx
 import pytest
 
 from qosym_cli.stack import LocalStack
+from tests.support.people import register_person
 
 
 @dataclass
 class Parent:
     id: str
     headers: dict[str, str]
+    iin: str = ""
 
 
 @pytest.fixture
-def new_parent(token: Callable[..., str]) -> Callable[[], Parent]:
+def new_parent(token: Callable[..., str], api: Callable[[str], httpx.Client]) -> Callable[[], Parent]:
+    """A registered adult person with a parent token for their person id (a dev token: no SMS in the inbox)."""
+
     def make() -> Parent:
-        subject = str(uuid.uuid4())
-        return Parent(subject, {"Authorization": f"Bearer {token('parent', subject)}"})
+        person_id, iin = register_person(api("registry"))
+        return Parent(person_id, {"Authorization": f"Bearer {token('parent', person_id)}"}, iin)
 
     return make
 

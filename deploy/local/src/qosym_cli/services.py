@@ -16,10 +16,16 @@ def jwks_url(state: StackState) -> str:
     return f"http://{HOST}:{state.process('registry', 'api').port}/.well-known/jwks.json"
 
 
+def sms_gateway_url(state: StackState) -> str:
+    """Notifications' development SMS gateway stand-in: codes reach the person's inbox through the real client."""
+    return f"http://{HOST}:{state.process('notifications', 'api').port}/dev/sms-gateway"
+
+
 def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[str, str]:
     assert record.service is not None
     assert record.role is not None
     traces = home / "traces" / f"{record.service}-{record.role}.jsonl"
+    extra = {"QOSYM_SMS_GATEWAY_URL": sms_gateway_url(state)} if record.service == "registry" else {}
     return {
         **os.environ,
         "QOSYM_SERVICE_NAME": record.service,
@@ -35,6 +41,7 @@ def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[st
         "QOSYM_LOG_LEVEL": "INFO",
         "QOSYM_CORS_ORIGINS": '["http://127.0.0.1:8080"]',
         "PYTHONUNBUFFERED": "1",
+        **extra,
     }
 
 

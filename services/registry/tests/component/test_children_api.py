@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from qosym_chassis.consumer import IncomingMessage, Outcome
 from qosym_contracts.allocation import District, LocalisedName, RegionConfiguredV1
+from tests.support.people import synthetic_adult_iin, synthetic_phone
 
 pytestmark = pytest.mark.component
 CHILD_IIN = "180905600123"
@@ -53,10 +54,22 @@ async def scalar(url: str, sql: str) -> object:
     return value
 
 
+async def register_adult(client) -> str:
+    """A registered adult person (synthetic IIN): their person id."""
+    body = {"iin": synthetic_adult_iin(), "phone": synthetic_phone(), "consent": {"data_processing": True}}
+    response = await client.post("/v1/people", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def parent_headers(client, token) -> dict[str, str]:
+    """Authorization for a registered adult person with the parent role."""
+    return {"Authorization": f"Bearer {token('parent', await register_adult(client))}"}
+
+
 async def test_a_parent_registers_a_child_and_the_event_is_staged_without_the_iin(registry_db, api_client, token):
-    parent = str(uuid.uuid4())
-    headers = {"Authorization": f"Bearer {token('parent', parent)}"}
     async with api_client("registry", registry_db) as client:
+        headers = await parent_headers(client, token)
         created = await client.post(
             "/v1/children", json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"}, headers=headers
         )
@@ -80,10 +93,9 @@ async def test_a_parent_registers_a_child_and_the_event_is_staged_without_the_ii
 
 
 async def test_another_guardian_cannot_take_or_see_the_child(registry_db, api_client, token):
-    first = {"Authorization": f"Bearer {token('parent')}"}
-    second = {"Authorization": f"Bearer {token('parent')}"}
     body = {"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"}
     async with api_client("registry", registry_db) as client:
+        first, second = await parent_headers(client, token), await parent_headers(client, token)
         created = await client.post("/v1/children", json=body, headers=first)
         taken = await client.post("/v1/children", json=body, headers=second)
         peek = await client.get(f"/v1/children/{created.json()['id']}", headers=second)
@@ -112,7 +124,7 @@ async def test_another_guardian_cannot_take_or_see_the_child(registry_db, api_cl
 )
 async def test_bad_input_names_the_field_and_changes_nothing(registry_db, api_client, token, body, field, code):
     async with api_client("registry", registry_db) as client:
-        response = await client.post("/v1/children", json=body, headers={"Authorization": f"Bearer {token('parent')}"})
+        response = await client.post("/v1/children", json=body, headers=await parent_headers(client, token))
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert {"field": field, "type": code}.items() <= response.json()["errors"][0].items()
@@ -142,12 +154,27 @@ async def test_an_older_region_revision_never_overwrites_a_newer_one(registry_db
 
 
 async def test_idempotency_key_replays_the_first_response(registry_db, api_client, token):
-    headers = {"Authorization": f"Bearer {token('parent')}", "Idempotency-Key": "k-1"}
     body = {"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"}
     async with api_client("registry", registry_db) as client:
+        headers = {**await parent_headers(client, token), "Idempotency-Key": "k-1"}
         first = await client.post("/v1/children", json=body, headers=headers)
         replay = await client.post("/v1/children", json=body, headers=headers)
         other = await client.post("/v1/children", json={**body, "iin": "061211600012"}, headers=headers)
     assert first.status_code == replay.status_code == 201
     assert replay.json() == first.json() and replay.headers["idempotent-replayed"] == "true"
     assert other.status_code == 422
+
+
+async def test_only_a_registered_adult_person_registers_a_child(registry_db, api_client, token):
+    body = {"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"}
+    async with api_client("registry", registry_db) as client:
+        unregistered = await client.post(
+            "/v1/children", json=body, headers={"Authorization": f"Bearer {token('parent')}"}
+        )
+        registered = await client.post("/v1/children", json=body, headers=await parent_headers(client, token))
+    assert unregistered.status_code == 403
+    assert unregistered.headers["content-type"] == "application/problem+json"
+    assert "registered person" in unregistered.json()["detail"] and CHILD_IIN not in unregistered.text
+    assert registered.status_code == 201
+    assert await scalar(registry_db, "select count(*) from child") == 1
+    assert await scalar(registry_db, "select count(*) from outbox where event_type = 'registry.ChildRegistered'") == 1

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from qosym_chassis.consumer import IncomingMessage
 
-from .test_children_api import CHILD_IIN, region_event, scalar
+from .test_children_api import CHILD_IIN, parent_headers, region_event, scalar
 
 pytestmark = pytest.mark.component
 ADULT_IIN = "900101300017"  # 1990-01-01, M
@@ -210,9 +210,8 @@ async def test_administrator_creates_staff_who_log_in_with_password_and_totp(reg
 
 
 async def test_categories_need_evidence_and_only_verified_ones_are_published(registry_db, api_client, token, tmp_path):
-    parent = str(uuid.uuid4())
-    headers = auth(token("parent", parent))
     async with api_client("registry", registry_db, evidence_dir=tmp_path) as client:
+        headers = await parent_headers(client, token)
         child = (
             await client.post(
                 "/v1/children",
@@ -270,9 +269,9 @@ async def test_categories_need_evidence_and_only_verified_ones_are_published(reg
 
 async def test_audit_chain_verifies_and_names_the_first_tampered_row(registry_db, api_client, token):
     async with api_client("registry", registry_db) as client:
-        for iin in (ADULT_IIN, SECOND_ADULT_IIN):
-            await register_person(client, iin)
-        parent = auth(token("parent"))
+        first = await register_person(client, ADULT_IIN)
+        await register_person(client, SECOND_ADULT_IIN)
+        parent = auth(token("parent", first["id"]))
         await client.post(
             "/v1/children", json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"}, headers=parent
         )
@@ -335,10 +334,10 @@ async def test_operator_assisted_registration_applies_only_after_the_parents_cod
 async def test_state_registry_stand_in_confirms_a_declared_category(registry_db, api_client, token, tmp_path):
     registry_file = tmp_path / "state-registry.json"
     registry_file.write_text('{"' + CHILD_IIN + '": {"orphan": "2028-01-31"}}')
-    headers = auth(token("parent"))
     async with api_client(
         "registry", registry_db, evidence_dir=tmp_path / "evidence", state_registry_file=registry_file
     ) as client:
+        headers = await parent_headers(client, token)
         child = (
             await client.post(
                 "/v1/children",
@@ -376,3 +375,46 @@ async def test_partners_get_tokens_with_client_credentials_and_keys_rotate(regis
     assert jwt.decode(issued.json()["access_token"], options={"verify_signature": False})["role"] == "partner"
     assert len(before) == 1 and len(after) == 2 and after[0]["kid"] == rotated.json()["kid"]
     assert jwt.get_unverified_header(again.json()["access_token"])["kid"] == rotated.json()["kid"]
+
+
+async def test_an_operator_scoped_to_a_district_acts_only_there(registry_db, api_client, token, tmp_path):
+    """scope.district narrows a region-scoped operator: another district's claims are hidden and 404."""
+    elsewhere = auth(token("operator", scope={"region": "astana", "district": "nura"}))
+    here = auth(token("operator", scope={"region": "astana", "district": "yesil"}))
+    async with api_client("registry", registry_db, evidence_dir=tmp_path) as client:
+        headers = await parent_headers(client, token)
+        child = (
+            await client.post(
+                "/v1/children",
+                json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"},
+                headers=headers,
+            )
+        ).json()
+        claim = (
+            await client.post(
+                f"/v1/children/{child['id']}/categories",
+                data={"code": "orphan"},
+                files={"file": ("a.pdf", PDF, "application/pdf")},
+                headers=headers,
+            )
+        ).json()["id"]
+        hidden = await client.get("/v1/review/categories", headers=elsewhere)
+        refused = await client.post(f"/v1/categories/{claim}/verify", json={}, headers=elsewhere)
+        rejected = await client.post(f"/v1/categories/{claim}/reject", json={}, headers=elsewhere)
+        checked = await client.post(f"/v1/categories/{claim}/check", headers=elsewhere)
+        assisted = await client.post(
+            "/v1/assisted/children",
+            json={"parent_iin": ADULT_IIN, "iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"},
+            headers=elsewhere,
+        )
+        still_declared = await client.get(f"/v1/children/{child['id']}/categories", headers=headers)
+        shown = await client.get("/v1/review/categories", headers=here)
+        verified = await client.post(f"/v1/categories/{claim}/verify", json={}, headers=here)
+    assert hidden.json() == [] and refused.status_code == rejected.status_code == checked.status_code == 404
+    assert assisted.status_code == 422 and assisted.json()["errors"][0]["field"] == "district_code"
+    assert still_declared.json()[0]["status"] == "declared"
+    assert [c["id"] for c in shown.json()] == [claim] and verified.status_code == 200
+    assert (
+        await scalar(registry_db, "select count(*) from outbox where event_type = 'registry.ChildCategoriesVerified'")
+        == 1
+    )

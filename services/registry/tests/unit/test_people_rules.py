@@ -79,10 +79,11 @@ async def test_sms_gateway_posts_the_documented_contract() -> None:
         seen.append(request)
         return httpx.Response(202)
 
-    gateway = HttpSmsGateway("http://sms.test", token="t", transport=httpx.MockTransport(handler))
-    await gateway.send(person_id=uuid4(), phone="+77011234567", text="code 123456")
-    assert seen[0].url.path == "/v1/messages"
-    assert json.loads(seen[0].content) == {"to": "+77011234567", "text": "code 123456"}
+    gateway = HttpSmsGateway("http://sms.test/prefix", token="t", transport=httpx.MockTransport(handler))
+    person = uuid4()
+    await gateway.send(person_id=person, phone="+77011234567", text="code 123456")
+    assert seen[0].url.path == "/prefix/v1/messages"
+    assert json.loads(seen[0].content) == {"to": "+77011234567", "text": "code 123456", "reference": str(person)}
     assert seen[0].headers["authorization"] == "Bearer t"
 
 

@@ -8,9 +8,10 @@ from typing import Any
 from uuid import UUID
 
 CHILD_REGISTERED = "child_registered"
+SMS = "sms"
 
 # English for now; languages come with the person's preferred language.
-TITLES = {CHILD_REGISTERED: "Child registered"}
+TITLES = {CHILD_REGISTERED: "Child registered", SMS: "One-time code"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,11 @@ def child_registered(guardian_id: UUID, child_id: UUID, region_code: str, distri
         subject_id=child_id,
         payload={"child_id": str(child_id), "region_code": region_code, "district_code": district_code},
     )
+
+
+def sms(person_id: UUID, message_id: UUID, text: str) -> NewMessage:
+    """A text message delivered to the inbox by the development SMS gateway stand-in (the phone is not kept)."""
+    return NewMessage(person_id=person_id, kind=SMS, subject_id=message_id, payload={"text": text})
 
 
 def title_for(kind: str) -> str:

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsSettings
 from notifications.entrypoints.routes import router
+from notifications.entrypoints.sms_gateway import sms_gateway_router
 from qosym_chassis.api import create_service_app
 from qosym_chassis.context import build_context
 
@@ -18,7 +19,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         settings,
         title="Qosym notifications",
         description="Each person's inbox, delivery channels, reminders and the real-time status stream.",
-        routers=[router],
+        routers=[router, sms_gateway_router] if settings.dev_mode else [router],
         context=context,
     )
     app.state.notifications = bootstrap(settings, context)

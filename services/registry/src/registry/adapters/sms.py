@@ -1,6 +1,8 @@
 """Sending one-time codes: a real HTTP SMS gateway, or the service log when none is configured (local stack).
 
-Gateway contract: ``POST {base}/v1/messages {"to": "+7701…", "text": "…"}`` → any 2xx means accepted.
+Gateway contract: ``POST {base}/v1/messages {"to": "+7701…", "text": "…", "reference": "<person id>"}`` → any 2xx
+means accepted. ``reference`` is the recipient's opaque person id (gateways that do not know it ignore it; the
+development stand-in in notifications delivers to that person's inbox).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ class HttpSmsGateway:
     async def send(self, *, person_id: UUID, phone: str, text: str) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         async with httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout_s, transport=self.transport) as http:
-            response = await http.post("/v1/messages", json={"to": phone, "text": text}, headers=headers)
+            response = await http.post(
+                "/v1/messages", json={"to": phone, "text": text, "reference": str(person_id)}, headers=headers
+            )
             response.raise_for_status()
 
 

@@ -59,3 +59,18 @@ class Person:
     iin_last4: str
     phone: str | None
     flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OperatorScope:
+    """Where an operator may act: a region and, when the token names one, a single district of it."""
+
+    region: str | None = None
+    district: str | None = None
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.region or self.district)
+
+    def covers(self, region_code: str | None, district_code: str | None) -> bool:
+        return (not self.region or region_code == self.region) and (not self.district or district_code == self.district)

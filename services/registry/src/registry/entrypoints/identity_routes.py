@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
+import httpx
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Unauthorized, problem_response
 from registry.domain.iin import InvalidIin
 from registry.domain.people import OTP_TTL_S
-from registry.entrypoints.people_routes import _today, actor_of
+from registry.entrypoints.people_routes import BadGateway, _today, actor_of
 from registry.entrypoints.routes import RegistryDep
 from registry.entrypoints.schemas import (
     AuditVerificationOut,
@@ -66,7 +67,10 @@ def _session_out(tokens: identity.Tokens) -> SessionOut:
 
 
 @identity_router.post(
-    "/v1/auth/otp/request", status_code=status.HTTP_202_ACCEPTED, response_model=ChallengeOut, responses={429: {}}
+    "/v1/auth/otp/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ChallengeOut,
+    responses={429: {}, 502: {}},
 )
 async def request_code(body: CodeRequestIn, request: Request, registry: RegistryDep) -> Any:
     """Send a 6-digit code to the phone on record (the answer is the same whether or not the IIN is known)."""
@@ -86,6 +90,8 @@ async def request_code(body: CodeRequestIn, request: Request, registry: Registry
         )
     except InvalidIin as exc:
         raise FieldError("iin", str(exc), code=exc.code) from exc
+    except httpx.HTTPError as exc:
+        raise BadGateway("the SMS gateway did not accept the code; try again in a minute") from exc
     return ChallengeOut(challenge_id=challenge, expires_in=OTP_TTL_S)
 
 

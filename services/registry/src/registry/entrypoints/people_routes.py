@@ -10,10 +10,10 @@ import httpx
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from qosym_chassis.auth import Principal, require_roles
-from qosym_chassis.errors import Conflict, FieldError, NotFound, Problem, Unauthorized
+from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Problem, Unauthorized
 from registry.adapters.audit import Actor
 from registry.domain.iin import InvalidIin
-from registry.domain.model import RegistrationRefused
+from registry.domain.model import OperatorScope, RegistrationRefused
 from registry.domain.people import EVIDENCE_MAX_BYTES
 from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardian_id
 from registry.entrypoints.schemas import (
@@ -35,6 +35,10 @@ NO_SUCH_CHILD = "no such child"
 
 def actor_of(principal: Principal) -> Actor:
     return Actor(principal.subject, principal.role, principal.acting_for)
+
+
+def scope_of(operator: Principal) -> OperatorScope:
+    return OperatorScope(region=operator.scope.get("region"), district=operator.scope.get("district"))
 
 
 def _today() -> Any:
@@ -197,8 +201,8 @@ async def child_categories(child_id: UUID, parent: Parent, registry: RegistryDep
 
 @people_router.get("/v1/review/categories", tags=["review"])
 async def pending_categories(operator: Operator, registry: RegistryDep) -> list[dict[str, Any]]:
-    """Declared categories waiting for a decision (only the operator's region when the token is scoped)."""
-    return await categories.pending(registry.context.session_factory, operator.scope.get("region"))
+    """Declared categories waiting for a decision (only the operator's region and district when the token is scoped)."""
+    return await categories.pending(registry.context.session_factory, scope_of(operator))
 
 
 async def _decide(registry: Any, claim_id: UUID, operator: Principal, body: DecisionIn, verified: bool) -> Any:
@@ -207,7 +211,7 @@ async def _decide(registry: Any, claim_id: UUID, operator: Principal, body: Deci
             registry.context.session_factory,
             claim_id,
             actor_of(operator),
-            operator.scope.get("region"),
+            scope_of(operator),
             verified=verified,
             valid_from=body.valid_from,
             valid_until=body.valid_until,
@@ -235,7 +239,7 @@ async def reject_category(claim_id: UUID, body: DecisionIn, operator: Operator, 
 @people_router.get("/v1/review/flags", tags=["review"])
 async def flagged(operator: Operator, registry: RegistryDep) -> list[dict[str, Any]]:
     """People and children whose declared data disagrees with their IIN."""
-    return await handlers.flagged(registry.context.session_factory, operator.scope.get("region"))
+    return await handlers.flagged(registry.context.session_factory, scope_of(operator))
 
 
 @people_router.post("/v1/review/flags/{entity}/{row_id}/clear", status_code=status.HTTP_204_NO_CONTENT, tags=["review"])
@@ -244,7 +248,7 @@ async def clear_flags(entity: str, row_id: UUID, operator: Operator, registry: R
         raise NotFound("no such record")
     try:
         await handlers.clear_flags(
-            registry.context.session_factory, entity, row_id, actor_of(operator), operator.scope.get("region")
+            registry.context.session_factory, entity, row_id, actor_of(operator), scope_of(operator)
         )
     except handlers.NotAllowed as exc:
         raise NotFound("no such record") from exc
@@ -260,7 +264,7 @@ async def check_category(claim_id: UUID, operator: Operator, registry: RegistryD
             registry.state_registry,
             claim_id,
             actor_of(operator),
-            operator.scope.get("region"),
+            scope_of(operator),
         )
     except handlers.NotAllowed as exc:
         raise NotFound("no such category claim") from exc
@@ -293,7 +297,7 @@ async def assisted_child(body: AssistedChildIn, operator: Operator, registry: Re
             registry.box,
             registry.sms,
             actor_of(operator),
-            operator.scope.get("region"),
+            scope_of(operator),
             body.parent_iin,
             command,
             _today(),
@@ -326,6 +330,8 @@ async def assisted_confirm(
         raise NotFound("no such pending change") from exc
     except identity.LoginFailed as exc:
         raise Unauthorized("the code is wrong, expired or already used") from exc
+    except handlers.NotAGuardian as exc:
+        raise Forbidden(str(exc)) from exc
     except handlers.AlreadyRegistered as exc:
         raise Conflict("this child is already registered by another guardian") from exc
     return _child_out(result.child)

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from qosym_chassis.auth import Principal, require_roles
-from qosym_chassis.errors import Conflict, FieldError, NotFound, Unprocessable
+from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from registry.bootstrap import Registry
 from registry.domain.iin import InvalidIin
 from registry.domain.model import Child
@@ -51,10 +51,10 @@ def _guardian_id(principal: Principal) -> UUID:
     "/v1/children",
     status_code=status.HTTP_201_CREATED,
     tags=["children"],
-    responses={200: {"description": "already registered by you: the same child"}, 409: {}, 422: {}},
+    responses={200: {"description": "already registered by you: the same child"}, 403: {}, 409: {}, 422: {}},
 )
 async def register_child(body: RegisterChildIn, parent: Parent, registry: RegistryDep, response: Response) -> ChildOut:
-    """Register a child of the calling guardian (idempotent for the same guardian and IIN)."""
+    """Register a child of the calling guardian, a registered adult person (idempotent for the same guardian and IIN)."""
     command = handlers.RegisterChild(
         guardian_id=_guardian_id(parent),
         iin=body.iin,
@@ -71,6 +71,8 @@ async def register_child(body: RegisterChildIn, parent: Parent, registry: Regist
         raise FieldError("iin", str(exc), code=exc.code) from exc
     except handlers.RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except handlers.NotAGuardian as exc:
+        raise Forbidden(str(exc)) from exc
     except handlers.AlreadyRegistered as exc:
         raise Conflict("this child is already registered by another guardian") from exc
     if not result.created:

@@ -20,7 +20,7 @@ from registry.adapters.orm import assisted_change
 from registry.adapters.protection import IinProtector
 from registry.adapters.sms import SmsSender
 from registry.domain.iin import InvalidIin, parse_iin
-from registry.domain.model import RegistrationRefused, check_registration
+from registry.domain.model import OperatorScope, RegistrationRefused, check_registration
 from registry.service_layer import handlers, identity
 from registry.service_layer.handlers import NotAllowed, Sessions
 
@@ -31,7 +31,7 @@ async def start_child_registration(
     box: SecretBox,
     sms: SmsSender,
     operator: Actor,
-    region_scope: str | None,
+    scope: OperatorScope,
     parent_iin: str,
     child: handlers.RegisterChild,
     today: date,
@@ -41,8 +41,10 @@ async def start_child_registration(
     except InvalidIin as exc:
         raise RegistrationRefused("parent_iin", exc.code, str(exc)) from exc
     child_iin = parse_iin(child.iin, today=today)
-    if region_scope and child.region_code != region_scope:
+    if scope.region and child.region_code != scope.region:
         raise RegistrationRefused("region_code", "outside_scope", "this operator serves another region")
+    if scope.district and child.district_code != scope.district:
+        raise RegistrationRefused("district_code", "outside_scope", "this operator serves another district")
     async with sessions() as session:
         person = await repository.find_person_by_index(session, protector.blind_index(parent.value))
         region = await repository.get_region(session, child.region_code)

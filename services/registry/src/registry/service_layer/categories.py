@@ -21,7 +21,7 @@ from registry.adapters.evidence import EvidenceStore
 from registry.adapters.orm import category_claim, child, evidence
 from registry.adapters.protection import IinProtector
 from registry.adapters.state_registry import StateRegistry
-from registry.domain.model import RegistrationRefused
+from registry.domain.model import OperatorScope, RegistrationRefused
 from registry.domain.people import sniff_evidence
 from registry.service_layer.handlers import NotAllowed, Refused, Sessions
 
@@ -82,16 +82,18 @@ async def claims_of(sessions: Sessions, child_id: UUID, guardian_id: UUID) -> li
         return [dict(r) for r in rows.mappings()]
 
 
-async def pending(sessions: Sessions, region_scope: str | None) -> list[dict[str, Any]]:
+async def pending(sessions: Sessions, scope: OperatorScope) -> list[dict[str, Any]]:
     async with sessions() as session:
         query = (
-            select(category_claim, child.c.region_code)
+            select(category_claim, child.c.region_code, child.c.district_code)
             .join(child, child.c.id == category_claim.c.child_id)
             .where(category_claim.c.status == "declared")
             .order_by(category_claim.c.declared_at)
         )
-        if region_scope:
-            query = query.where(child.c.region_code == region_scope)
+        if scope.region:
+            query = query.where(child.c.region_code == scope.region)
+        if scope.district:
+            query = query.where(child.c.district_code == scope.district)
         return [dict(r) for r in (await session.execute(query)).mappings()]
 
 
@@ -99,7 +101,7 @@ async def decide(
     sessions: Sessions,
     claim_id: UUID,
     actor: Actor,
-    region_scope: str | None,
+    scope: OperatorScope,
     *,
     verified: bool,
     valid_from: date | None = None,
@@ -111,7 +113,7 @@ async def decide(
         row = (
             (
                 await session.execute(
-                    select(category_claim, child.c.region_code)
+                    select(category_claim, child.c.region_code, child.c.district_code)
                     .join(child, child.c.id == category_claim.c.child_id)
                     .where(category_claim.c.id == claim_id)
                     .with_for_update(of=category_claim)
@@ -120,7 +122,7 @@ async def decide(
             .mappings()
             .first()
         )
-        if row is None or (region_scope and row["region_code"] != region_scope):
+        if row is None or not scope.covers(row["region_code"], row["district_code"]):
             raise NotAllowed()
         start = valid_from or now.date()
         if verified and valid_until is not None and valid_until < start:
@@ -169,14 +171,20 @@ async def check_with_state_registry(
     state_registry: StateRegistry,
     claim_id: UUID,
     actor: Actor,
-    region_scope: str | None,
+    scope: OperatorScope,
 ) -> dict[str, Any]:
     """Ask the state registry; a confirmation verifies the claim (until the date it gives), else it stays declared."""
     async with sessions() as session:
         row = (
             (
                 await session.execute(
-                    select(category_claim.c.code, child.c.id, child.c.iin_ciphertext, child.c.region_code)
+                    select(
+                        category_claim.c.code,
+                        child.c.id,
+                        child.c.iin_ciphertext,
+                        child.c.region_code,
+                        child.c.district_code,
+                    )
                     .join(child, child.c.id == category_claim.c.child_id)
                     .where(category_claim.c.id == claim_id)
                 )
@@ -184,7 +192,7 @@ async def check_with_state_registry(
             .mappings()
             .first()
         )
-    if row is None or (region_scope and row["region_code"] != region_scope):
+    if row is None or not scope.covers(row["region_code"], row["district_code"]):
         raise NotAllowed()
     iin = protector.decrypt(row["iin_ciphertext"], row_id=str(row["id"]))
     result = await state_registry.check(iin=iin, category=row["code"])
@@ -194,7 +202,7 @@ async def check_with_state_registry(
         sessions,
         claim_id,
         actor,
-        region_scope,
+        scope,
         verified=True,
         valid_until=result.valid_until,
         reason="confirmed by the state registry",

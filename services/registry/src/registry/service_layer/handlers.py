@@ -21,9 +21,9 @@ from registry.adapters import audit, repository
 from registry.adapters.audit import Actor
 from registry.adapters.orm import category_claim, child, consent, guardianship, person
 from registry.adapters.protection import IinProtector
-from registry.domain.iin import parse_iin
-from registry.domain.model import Child, Person, RegionRules, RegistrationRefused, check_registration
-from registry.domain.people import check_adult, check_phone, declared_mismatches
+from registry.domain.iin import age_on, parse_iin
+from registry.domain.model import Child, OperatorScope, Person, RegionRules, RegistrationRefused, check_registration
+from registry.domain.people import ADULT_AGE, check_adult, check_phone, declared_mismatches
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -53,6 +53,10 @@ class NotAllowed(Exception):
     """The caller may not see or change this object: answered like a missing one."""
 
 
+class NotAGuardian(Exception):
+    """The caller is not a registered adult person, so cannot be a child's guardian."""
+
+
 class Refused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -66,6 +70,7 @@ async def register_child(sessions: Sessions, protector: IinProtector, cmd: Regis
     iin = parse_iin(cmd.iin, today=today)
     index = protector.blind_index(iin.value)
     async with sessions() as session, session.begin():
+        await _check_guardian(session, cmd.guardian_id, today)
         existing = await repository.find_child_by_index(session, index)
         if existing is not None:
             if cmd.guardian_id not in await repository.active_guardians(session, existing.id):
@@ -97,6 +102,14 @@ async def register_child(sessions: Sessions, protector: IinProtector, cmd: Regis
         await outbox.add_event(session, _child_registered(new))
         await outbox.add_event(session, GuardianshipEstablishedV1(child_id=new.id, guardian_id=cmd.guardian_id))
     return Registered(new, created=True)
+
+
+async def _check_guardian(session: AsyncSession, guardian_id: UUID, today: date) -> None:
+    guardian = await repository.get_person(session, guardian_id)
+    if guardian is None:
+        raise NotAGuardian("only a registered person can register a child: register with POST /v1/people first")
+    if age_on(guardian.birth_date, today) < ADULT_AGE:
+        raise NotAGuardian(f"a guardian must be at least {ADULT_AGE}")
 
 
 def _child_registered(new: Child) -> ChildRegisteredV1:
@@ -266,16 +279,18 @@ async def unlink_guardian(sessions: Sessions, child_id: UUID, actor: Actor, guar
 # --- operator review of flagged records -------------------------------------------------------------
 
 
-async def flagged(sessions: Sessions, region_scope: str | None) -> list[dict[str, Any]]:
+async def flagged(sessions: Sessions, scope: OperatorScope) -> list[dict[str, Any]]:
     async with sessions() as session:
         children_q = select(child.c.id, child.c.flags, child.c.region_code).where(child.c.flags != [])
-        if region_scope:
-            children_q = children_q.where(child.c.region_code == region_scope)
+        if scope.region:
+            children_q = children_q.where(child.c.region_code == scope.region)
+        if scope.district:
+            children_q = children_q.where(child.c.district_code == scope.district)
         items = [
             {"entity": "child", "id": r["id"], "flags": r["flags"], "region_code": r["region_code"]}
             for r in (await session.execute(children_q)).mappings()
         ]
-        if not region_scope:
+        if not scope.limited:
             people = await session.execute(select(person.c.id, person.c.flags).where(person.c.flags != []))
             items += [
                 {"entity": "person", "id": r["id"], "flags": r["flags"], "region_code": None} for r in people.mappings()
@@ -283,11 +298,13 @@ async def flagged(sessions: Sessions, region_scope: str | None) -> list[dict[str
     return items
 
 
-async def clear_flags(sessions: Sessions, entity: str, row_id: UUID, actor: Actor, region_scope: str | None) -> None:
+async def clear_flags(sessions: Sessions, entity: str, row_id: UUID, actor: Actor, scope: OperatorScope) -> None:
     table = child if entity == "child" else person
     async with sessions() as session, session.begin():
         row = (await session.execute(select(table).where(table.c.id == row_id))).mappings().first()
-        if row is None or (region_scope and (entity != "child" or row["region_code"] != region_scope)):
+        if row is None or (
+            scope.limited and (entity != "child" or not scope.covers(row["region_code"], row["district_code"]))
+        ):
             raise NotAllowed()
         await session.execute(update(table).where(table.c.id == row_id).values(flags=[]))
         await audit.append(session, actor, "flags.cleared", entity, row_id, {"flags": row["flags"]})
