@@ -16,7 +16,6 @@ import platform
 import random
 import statistics
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -27,10 +26,11 @@ from qosym_cli.tokens import mint_token
 from registry.domain.iin import check_digit
 
 
-def random_iin(rng: random.Random) -> str:
+def random_iin(rng: random.Random, first_born: date = date(2010, 1, 1)) -> str:
+    century = "56" if first_born.year >= 2000 else "34"
     while True:
-        born = date(2010, 1, 1) + timedelta(days=rng.randrange(365 * 9))
-        first11 = f"{born:%y%m%d}{rng.choice('56')}{rng.randrange(10000):04d}"
+        born = first_born + timedelta(days=rng.randrange(365 * 9))
+        first11 = f"{born:%y%m%d}{rng.choice(century)}{rng.randrange(10000):04d}"
         digit = check_digit(first11)
         if digit is not None:
             return first11 + str(digit)
@@ -47,7 +47,16 @@ async def register_all(stack: LocalStack, count: int, concurrency: int) -> tuple
 
     async def client() -> None:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            token = mint_token(stack.home, "parent", str(uuid.uuid4()), ttl_s=3600)
+            parent = await http.post(
+                "/v1/people",
+                json={
+                    "iin": random_iin(rng, date(1980, 1, 1)),
+                    "phone": f"+7701{rng.randrange(10**7):07d}",
+                    "consent": {"data_processing": True},
+                },
+            )
+            parent.raise_for_status()
+            token = mint_token(stack.home, "parent", parent.json()["id"], ttl_s=3600)
             headers = {"Authorization": f"Bearer {token}"}
             while not queue.empty():
                 queue.get_nowait()
