@@ -1,4 +1,5 @@
 from alembic import context
+
 from allocation.adapters.orm import metadata
 from qosym_chassis.migrations import run_env
 

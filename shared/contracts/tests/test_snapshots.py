@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from qosym_contracts.catalogue import ALL_EVENTS
 from qosym_contracts.snapshots import SCHEMAS_DIR, rendered
 from qosym_contracts.topics import ALL_TOPICS
@@ -43,6 +44,7 @@ def test_occurred_at_is_stored_in_utc_and_naive_times_are_refused() -> None:
     from uuid import uuid4
 
     from pydantic import ValidationError
+
     from qosym_contracts.registry import ChildRegisteredV1
 
     fields = {

@@ -1,8 +1,7 @@
 """python -m allocation migrate|api|consumers|relay"""
 
-from qosym_chassis.cli import service_main
-
 from allocation.config import AllocationSettings
+from qosym_chassis.cli import service_main
 
 service_main(
     "allocation",

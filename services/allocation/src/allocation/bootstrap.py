@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qosym_chassis.context import ServiceContext
-
 from allocation.config import AllocationSettings
+from qosym_chassis.context import ServiceContext
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from qosym_chassis.consumer import IncomingMessage, Outcome
-from qosym_contracts.registry import ChildRegisteredV1
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from qosym_chassis.consumer import IncomingMessage, Outcome
+from qosym_contracts.registry import ChildRegisteredV1
 
 pytestmark = pytest.mark.component
 REGIONS = Path(__file__).resolve().parents[4] / "deploy" / "regions"

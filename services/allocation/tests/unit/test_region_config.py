@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from allocation.domain.region import RegionConfig
 from pydantic import ValidationError
+
+from allocation.domain.region import RegionConfig
 
 pytestmark = pytest.mark.unit
 REGIONS = Path(__file__).resolve().parents[4] / "deploy" / "regions"

@@ -104,6 +104,10 @@ class EventConsumer:
     def topics(self) -> list[str]:
         return sorted(self._topics)
 
+    @property
+    def event_classes(self) -> list[type[IntegrationEvent]]:
+        return [event_class for event_class, _ in self._handlers.values()]
+
     def subscribe(self, broker: KafkaBroker) -> None:
         for topic in self.topics:
             broker.subscriber(

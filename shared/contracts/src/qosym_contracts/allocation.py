@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from qosym_contracts import topics
 from qosym_contracts.envelope import IntegrationEvent
@@ -57,3 +59,173 @@ class RegionConfiguredV1(IntegrationEvent):
     priority_weights: dict[str, int]
     budget_tiyn: int
     direction_quotas: dict[str, float] = Field(description="share of a round's vouchers per direction")
+
+
+# --- rounds, applications and vouchers (allocation issue) -----------------------------------------
+
+
+class RoundOpenedV1(IntegrationEvent):
+    """A round accepts applications. The lottery seed's hash is committed here, the seed stays secret."""
+
+    topic: ClassVar[str] = topics.ALLOCATION_ROUND.name
+    key_field: ClassVar[str] = "round_id"
+
+    event_type: Literal["allocation.RoundOpened"] = "allocation.RoundOpened"
+    event_version: Literal[1] = 1
+
+    round_id: UUID
+    region_code: str
+    application_opens_at: AwareDatetime
+    application_closes_at: AwareDatetime
+    reference_date: date = Field(description="the date the age band and categories are checked on")
+    seed_sha256: str = Field(description="hex sha256 of the 32-byte lottery seed (revealed at close)")
+
+
+class RoundClosedV1(IntegrationEvent):
+    """Applications are closed; the seed is revealed so anyone can re-run the lottery."""
+
+    topic: ClassVar[str] = topics.ALLOCATION_ROUND.name
+    key_field: ClassVar[str] = "round_id"
+
+    event_type: Literal["allocation.RoundClosed"] = "allocation.RoundClosed"
+    event_version: Literal[1] = 1
+
+    round_id: UUID
+    region_code: str
+    seed_hex: str = Field(description="the lottery seed, hex; sha256 of its bytes equals RoundOpened.seed_sha256")
+    applications: int = Field(ge=0)
+
+
+class ApplicationSubmittedV1(IntegrationEvent):
+    topic: ClassVar[str] = topics.ALLOCATION_APPLICATION.name
+    key_field: ClassVar[str] = "application_id"
+
+    event_type: Literal["allocation.ApplicationSubmitted"] = "allocation.ApplicationSubmitted"
+    event_version: Literal[1] = 1
+
+    application_id: UUID
+    round_id: UUID
+    child_id: UUID
+    region_code: str
+    district_code: str
+    direction: str
+
+
+class ApplicationWithdrawnV1(IntegrationEvent):
+    topic: ClassVar[str] = topics.ALLOCATION_APPLICATION.name
+    key_field: ClassVar[str] = "application_id"
+
+    event_type: Literal["allocation.ApplicationWithdrawn"] = "allocation.ApplicationWithdrawn"
+    event_version: Literal[1] = 1
+
+    application_id: UUID
+    round_id: UUID
+    child_id: UUID
+
+
+class ApplicationWaitlistedV1(IntegrationEvent):
+    topic: ClassVar[str] = topics.ALLOCATION_APPLICATION.name
+    key_field: ClassVar[str] = "application_id"
+
+    event_type: Literal["allocation.ApplicationWaitlisted"] = "allocation.ApplicationWaitlisted"
+    event_version: Literal[1] = 1
+
+    application_id: UUID
+    round_id: UUID
+    child_id: UUID
+    position: int = Field(ge=1, description="1 = the next child to be offered a returned voucher of the round")
+
+
+class VoucherAwardedV1(IntegrationEvent):
+    topic: ClassVar[str] = topics.ALLOCATION_VOUCHER.name
+    key_field: ClassVar[str] = "voucher_id"
+
+    event_type: Literal["allocation.VoucherAwarded"] = "allocation.VoucherAwarded"
+    event_version: Literal[1] = 1
+
+    voucher_id: UUID
+    application_id: UUID
+    child_id: UUID
+    region_code: str
+    district_code: str
+    round_id: UUID
+    direction: str
+    monthly_value_tiyn: int = Field(gt=0)
+    months: int = Field(ge=1)
+    valid_until: date
+
+
+class VoucherAssignedV1(IntegrationEvent):
+    topic: ClassVar[str] = topics.ALLOCATION_VOUCHER.name
+    key_field: ClassVar[str] = "voucher_id"
+
+    event_type: Literal["allocation.VoucherAssigned"] = "allocation.VoucherAssigned"
+    event_version: Literal[1] = 1
+
+    voucher_id: UUID
+    enrolment_id: UUID
+    child_id: UUID
+    programme_id: UUID
+    provider_id: UUID
+    direction: str
+    monthly_value_tiyn: int
+    valid_until: date
+
+
+class VoucherAssignmentRejectedV1(IntegrationEvent):
+    """The saga's refusal, on its own topic keyed by the enrolment (there may be no voucher at all)."""
+
+    topic: ClassVar[str] = topics.ALLOCATION_ASSIGNMENT.name
+    key_field: ClassVar[str] = "enrolment_id"
+
+    event_type: Literal["allocation.VoucherAssignmentRejected"] = "allocation.VoucherAssignmentRejected"
+    event_version: Literal[1] = 1
+
+    enrolment_id: UUID
+    child_id: UUID
+    reason: Literal["no_valid_voucher", "already_assigned", "age_band", "wrong_region"]
+
+
+class VoucherReleasedV1(IntegrationEvent):
+    """The voucher left its enrolment (or its holder gave it up); it may be assigned again within the grace period."""
+
+    topic: ClassVar[str] = topics.ALLOCATION_VOUCHER.name
+    key_field: ClassVar[str] = "voucher_id"
+
+    event_type: Literal["allocation.VoucherReleased"] = "allocation.VoucherReleased"
+    event_version: Literal[1] = 1
+
+    voucher_id: UUID
+    child_id: UUID
+    round_id: UUID
+    enrolment_id: UUID | None = None
+    reason: Literal["enrolment_ended", "declined"]
+    reassignable_until: date | None = Field(default=None, description="None: returned to the round at once")
+
+
+class VoucherExpiredV1(IntegrationEvent):
+    """Never assigned by the deadline, or released and not re-assigned within the grace period: back to the round."""
+
+    topic: ClassVar[str] = topics.ALLOCATION_VOUCHER.name
+    key_field: ClassVar[str] = "voucher_id"
+
+    event_type: Literal["allocation.VoucherExpired"] = "allocation.VoucherExpired"
+    event_version: Literal[1] = 1
+
+    voucher_id: UUID
+    child_id: UUID
+    round_id: UUID
+    reason: Literal["not_assigned_by_deadline", "release_grace_ended"]
+
+
+class VoucherRevokedV1(IntegrationEvent):
+    topic: ClassVar[str] = topics.ALLOCATION_VOUCHER.name
+    key_field: ClassVar[str] = "voucher_id"
+
+    event_type: Literal["allocation.VoucherRevoked"] = "allocation.VoucherRevoked"
+    event_version: Literal[1] = 1
+
+    voucher_id: UUID
+    child_id: UUID
+    round_id: UUID
+    reason: str = Field(max_length=500)

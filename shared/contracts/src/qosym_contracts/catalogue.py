@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from qosym_contracts.allocation import RegionConfiguredV1
+from qosym_contracts.allocation import (
+    ApplicationSubmittedV1,
+    ApplicationWaitlistedV1,
+    ApplicationWithdrawnV1,
+    RegionConfiguredV1,
+    RoundClosedV1,
+    RoundOpenedV1,
+    VoucherAssignedV1,
+    VoucherAssignmentRejectedV1,
+    VoucherAwardedV1,
+    VoucherExpiredV1,
+    VoucherReleasedV1,
+    VoucherRevokedV1,
+)
+from qosym_contracts.catalog import EnrolmentEndedV1, EnrolmentRequestedV1
 from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.registry import (
     ChildCategoriesVerifiedV1,
@@ -20,6 +34,19 @@ ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     GuardianshipEstablishedV1,
     GuardianshipEndedV1,
     RegionConfiguredV1,
+    RoundOpenedV1,
+    RoundClosedV1,
+    ApplicationSubmittedV1,
+    ApplicationWithdrawnV1,
+    ApplicationWaitlistedV1,
+    VoucherAwardedV1,
+    VoucherAssignedV1,
+    VoucherAssignmentRejectedV1,
+    VoucherReleasedV1,
+    VoucherExpiredV1,
+    VoucherRevokedV1,
+    EnrolmentRequestedV1,
+    EnrolmentEndedV1,
 )
 
 

@@ -19,6 +19,7 @@ ALLOCATION_REGION = Topic("allocation.region.v1", "allocation", "region_code", p
 ALLOCATION_ROUND = Topic("allocation.round.v1", "allocation", "round_id")
 ALLOCATION_APPLICATION = Topic("allocation.application.v1", "allocation", "application_id")
 ALLOCATION_VOUCHER = Topic("allocation.voucher.v1", "allocation", "voucher_id")
+ALLOCATION_ASSIGNMENT = Topic("allocation.assignment.v1", "allocation", "enrolment_id")
 CATALOG_PROVIDER = Topic("catalog.provider.v1", "catalog", "provider_id")
 CATALOG_PROGRAMME = Topic("catalog.programme.v1", "catalog", "programme_id")
 CATALOG_ENROLMENT = Topic("catalog.enrolment.v1", "catalog", "enrolment_id")
@@ -35,6 +36,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     ALLOCATION_ROUND,
     ALLOCATION_APPLICATION,
     ALLOCATION_VOUCHER,
+    ALLOCATION_ASSIGNMENT,
     CATALOG_PROVIDER,
     CATALOG_PROGRAMME,
     CATALOG_ENROLMENT,

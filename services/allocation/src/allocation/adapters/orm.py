@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from qosym_chassis.db import new_metadata
 from sqlalchemy import Column, Date, DateTime, Integer, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from qosym_chassis.db import new_metadata
 
 metadata = new_metadata()
 

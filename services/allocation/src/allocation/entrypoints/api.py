@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from qosym_chassis.api import create_service_app
-from qosym_chassis.context import build_context
 
 from allocation.bootstrap import bootstrap
 from allocation.config import AllocationSettings
+from allocation.entrypoints.round_routes import router as round_router
 from allocation.entrypoints.routes import router
+from qosym_chassis.api import create_service_app
+from qosym_chassis.context import build_context
 
 
 def create_app(settings: AllocationSettings | None = None) -> FastAPI:
@@ -18,7 +19,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         settings,
         title="Qosym allocation",
         description="Regions and policy, rounds, applications, ranking, lottery, vouchers and waitlists.",
-        routers=[router],
+        routers=[router, round_router],
         context=context,
     )
     app.state.allocation = bootstrap(settings, context)

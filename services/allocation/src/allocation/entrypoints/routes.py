@@ -8,14 +8,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi_pagination.ext.sqlalchemy import apaginate
 from fastapi_pagination.limit_offset import LimitOffsetPage
-from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
-from qosym_chassis.errors import FieldError, NotFound
 
 from allocation.adapters import repository
 from allocation.bootstrap import Allocation
 from allocation.domain.region import RegionConfig
 from allocation.entrypoints.schemas import ChildOut, RegionOut
 from allocation.service_layer import handlers
+from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
+from qosym_chassis.errors import FieldError, NotFound
 
 router = APIRouter()
 STAFF = ("operator", "administrator", "auditor")

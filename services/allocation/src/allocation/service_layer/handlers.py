@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qosym_chassis import outbox
-from qosym_contracts import allocation as allocation_events
-from qosym_contracts.registry import ChildRegisteredV1
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from allocation.adapters import repository
 from allocation.domain.children import ChildView
 from allocation.domain.region import RegionConfig
+from qosym_chassis import outbox
+from qosym_contracts import allocation as allocation_events
+from qosym_contracts.registry import ChildRegisteredV1
 
 
 @dataclass(frozen=True)

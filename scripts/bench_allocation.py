@@ -1,0 +1,152 @@
+"""Benchmark allocation's ranking + award on a synthetic round of N applications.
+
+Creates a fresh database (on --server-url, or on a throwaway embedded PostgreSQL), migrates it, adds
+the Astana demo region, a round with quotas for 6 districts × 3 directions, N children and
+applications (a quarter of them with one or two priority categories), closes the round, then times the
+allocate use case (score + lottery + rank + two award passes + waitlist + outbox events, one transaction).
+
+    uv run python scripts/bench_allocation.py --count 500000
+    uv run python scripts/bench_allocation.py --count 500000 --server-url postgresql://postgres@127.0.0.1:5432
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import yaml
+from sqlalchemy import text
+
+from allocation.adapters import allocation_sql
+from allocation.domain.region import RegionConfig
+from allocation.domain.rounds import RoundDraft
+from allocation.service_layer import handlers, rounds
+from qosym_chassis.cli import migrations_dir
+from qosym_chassis.db import make_engine, make_session_factory
+from qosym_chassis.migrations import upgrade
+from qosym_cli import servers
+from qosym_cli.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+DISTRICTS = ["almaty", "baikonur", "yesil", "saryarka", "nura", "saraishyk"]
+DIRECTIONS = ["sports", "creativity", "intellectual"]
+
+
+async def run(server_url: str, count: int, vouchers: int) -> None:
+    name = f"bench_allocation_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = f"{server_url.rstrip('/')}/{name}"
+    try:
+        await asyncio.to_thread(upgrade, migrations_dir("allocation"), url)
+        engine = make_engine(url, application_name="bench")
+        sessions = make_session_factory(engine)
+        region = RegionConfig.model_validate(yaml.safe_load((ROOT / "deploy/regions/astana.yaml").read_text()))
+        await handlers.apply_region(sessions, region, actor="bench")
+        per_cell = max(1, vouchers // (len(DISTRICTS) * len(DIRECTIONS)))
+        now = datetime.now(UTC)
+        draft = RoundDraft(
+            region_code="astana",
+            name="benchmark",
+            budget_tiyn=region.budget_tiyn,
+            quotas={d: {x: per_cell for x in DIRECTIONS} for d in DISTRICTS},
+            application_opens_at=now - timedelta(hours=1),
+            application_closes_at=now + timedelta(hours=1),
+            reference_date=date(2026, 9, 1),
+            voucher_valid_until=date(2027, 6, 30),
+        )
+        created = await rounds.create_round(sessions, draft, "bench")
+        await rounds.open_round(sessions, created.round_id)
+        conn = await asyncpg.connect(url)
+        started = time.perf_counter()
+        await conn.execute(
+            """
+            INSERT INTO application (application_id, public_id, round_id, child_id, guardian_id, district_code, direction)
+            SELECT gen_random_uuid(), gen_random_uuid(), $1, gen_random_uuid(), gen_random_uuid(),
+                   ($2::text[])[1 + (n % 6)], ($3::text[])[1 + ((n / 6) % 3)]
+            FROM generate_series(1, $4) AS n
+            """,
+            created.round_id,
+            DISTRICTS,
+            DIRECTIONS,
+            count,
+        )
+        await conn.execute(
+            """
+            INSERT INTO child_category (child_id, code, valid_from, valid_until)
+            SELECT child_id, (ARRAY['orphan','disability','large_family','low_income','single_parent'])[1 + (abs(hashtext(child_id::text)) % 5)],
+                   '2020-01-01', NULL
+            FROM application WHERE abs(hashtext(child_id::text)) % 4 = 0
+            """
+        )
+        await conn.execute("ANALYZE")
+        await conn.close()
+        print(f"synthetic data: {count} applications in {time.perf_counter() - started:.1f} s")
+        await rounds.close_round(sessions, created.round_id)
+        decision = allocation_sql.RANK_AND_AWARD.split("UPDATE application a")[0]
+        decision += "SELECT count(*) FILTER (WHERE via IS NOT NULL) FROM final"
+        async with sessions() as session, session.begin():
+            closed = await rounds.get_round(sessions, created.round_id)
+            started = time.perf_counter()
+            await session.execute(text("SET LOCAL work_mem = '256MB'"))
+            awarded = (
+                await session.execute(
+                    text(decision),
+                    {
+                        "r": closed.round_id,
+                        "weights": json.dumps(closed.policy.weights),
+                        "ref": closed.reference_date,
+                        "seed": closed.seed,
+                        "budget_left": closed.budget_tiyn,
+                        "cap_left": closed.voucher_count,
+                    },
+                )
+            ).scalar_one()
+            print(
+                f"decide only (score + lottery + rank + both award passes, read-only): {time.perf_counter() - started:.2f} s, {awarded} awards"
+            )
+        started = time.perf_counter()
+        result = await rounds.allocate_round(sessions, created.round_id)
+        elapsed = time.perf_counter() - started
+        print(f"allocate (rank + award + waitlist + {count} outbox events, one transaction): {elapsed:.2f} s")
+        print(f"result: {result}")
+        print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+        await engine.dispose()
+    finally:
+        admin = await asyncpg.connect(server_url)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000, help="applications in the round")
+    parser.add_argument("--vouchers", type=int, default=25_000, help="vouchers over all quotas")
+    parser.add_argument("--server-url", default=os.environ.get("QOSYM_POSTGRES_URL"), help="PostgreSQL server URL")
+    args = parser.parse_args()
+    if args.server_url:
+        asyncio.run(run(args.server_url, args.count, args.vouchers))
+        return
+    home = Path(tempfile.mkdtemp(prefix="qosym-bench-"))
+    port = free_port(set())
+    try:
+        servers.start_postgres(home, port)
+        asyncio.run(run(servers.postgres_server_url(port), args.count, args.vouchers))
+    finally:
+        servers.stop_postgres(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,431 @@
+"""Rounds, applications, lottery, awards and vouchers against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from typer.testing import CliRunner
+
+from qosym_chassis.consumer import IncomingMessage, Outcome
+from qosym_cli import allocation_cmds
+from qosym_cli.main import app
+from qosym_contracts.allocation import VoucherAwardedV1
+from qosym_contracts.catalog import EnrolmentEndedV1, EnrolmentRequestedV1
+from qosym_contracts.registry import (
+    ChildCategoriesVerifiedV1,
+    ChildRegisteredV1,
+    GuardianshipEndedV1,
+    GuardianshipEstablishedV1,
+    VerifiedCategory,
+)
+
+pytestmark = pytest.mark.component
+REGIONS = Path(__file__).resolve().parents[4] / "deploy" / "regions"
+SPORTS_COST = 1_500_000 * 9
+
+
+def astana() -> dict:
+    return yaml.safe_load((REGIONS / "astana.yaml").read_text())
+
+
+def round_body(**changes) -> dict:
+    now = datetime.now(UTC)
+    body = {
+        "region_code": "astana",
+        "name": "Autumn 2026",
+        "budget_tiyn": 100 * SPORTS_COST,
+        "quotas": {"yesil": {"sports": 2, "creativity": 1}, "nura": {"sports": 1}},
+        "application_opens_at": (now - timedelta(hours=1)).isoformat(),
+        "application_closes_at": (now + timedelta(days=7)).isoformat(),
+        "reference_date": "2026-09-01",
+        "voucher_valid_until": "2027-06-30",
+    }
+    body.update(changes)
+    return body
+
+
+async def sql(url: str, query: str, **params) -> list:
+    engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"))
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text(query), params)).all()
+    await engine.dispose()
+    return rows
+
+
+class World:
+    def __init__(self, client, consumer, token) -> None:
+        self.client = client
+        self.consumer = consumer
+        self.token = token
+        self.admin = {"Authorization": f"Bearer {token('administrator')}"}
+
+    async def deliver(self, event) -> Outcome:
+        return await self.consumer.deliver(IncomingMessage(event.topic, event.model_dump_json().encode()))
+
+    async def child(self, district="yesil", born=date(2016, 5, 14), categories=(), region="astana"):
+        guardian = str(uuid.uuid4())
+        event = ChildRegisteredV1(
+            child_id=uuid.uuid4(),
+            guardian_id=uuid.UUID(guardian),
+            birth_date=born,
+            sex="F",
+            region_code=region,
+            district_code=district,
+        )
+        await self.deliver(event)
+        if categories:
+            await self.deliver(
+                ChildCategoriesVerifiedV1(
+                    child_id=event.child_id,
+                    region_code=region,
+                    categories=[VerifiedCategory(code=c, valid_from=date(2020, 1, 1)) for c in categories],
+                )
+            )
+        return str(event.child_id), {"Authorization": f"Bearer {self.token('parent', guardian)}"}, guardian
+
+    async def round(self, **changes) -> str:
+        response = await self.client.post("/v1/rounds", json=round_body(**changes), headers=self.admin)
+        assert response.status_code == 201, response.text
+        return response.json()["round_id"]
+
+    async def act(self, round_id: str, action: str):
+        return await self.client.post(f"/v1/rounds/{round_id}/{action}", headers=self.admin)
+
+
+@pytest.fixture
+async def world(service_db, api_client, consumer, token):
+    url = await service_db("allocation")
+    allocation = await consumer("allocation", url)
+    async with api_client("allocation", url) as client:
+        assert (
+            await client.put("/v1/regions/astana", json=astana(), headers=World(client, allocation, token).admin)
+        ).status_code == 201
+        w = World(client, allocation, token)
+        w.url = url
+        yield w
+
+
+async def test_round_lifecycle_is_guarded_and_the_seed_is_committed_then_revealed(world):
+    r = await world.round()
+    created = (await world.client.get(f"/v1/rounds/{r}")).json()
+    assert created["state"] == "draft" and created["seed_hex"] is None and len(created["seed_sha256"]) == 64
+    assert (await world.act(r, "close")).status_code == 409
+    assert (await world.act(r, "allocate")).status_code == 409
+    assert (await world.act(r, "open")).json()["state"] == "open"
+    assert (await world.act(r, "open")).status_code == 409
+    assert (await world.client.get(f"/v1/rounds/{r}")).json()["seed_hex"] is None
+    closed = (await world.act(r, "close")).json()
+    assert hashlib.sha256(bytes.fromhex(closed["seed_hex"])).hexdigest() == created["seed_sha256"]
+    first = await world.act(r, "allocate")
+    second = await world.act(r, "allocate")
+    assert first.status_code == second.status_code == 200 and first.json() == second.json()
+    events = await sql(world.url, "select event_type from outbox where topic = 'allocation.round.v1' order by id")
+    assert [e[0] for e in events] == ["allocation.RoundOpened", "allocation.RoundClosed"]
+
+
+async def test_round_input_errors_name_the_field_and_need_an_administrator(world):
+    bad = [
+        (round_body(budget_tiyn=10.5), "budget_tiyn"),
+        (round_body(budget_tiyn="100"), "budget_tiyn"),
+        (round_body(quotas={"atlantis": {"sports": 1}}), "quotas.atlantis"),
+        (round_body(quotas={"yesil": {"chess": 1}}), "quotas.yesil.chess"),
+        (round_body(region_code="mars"), "region_code"),
+        ({**round_body(), "surprise": 1}, "surprise"),
+    ]
+    for body, field in bad:
+        response = await world.client.post("/v1/rounds", json=body, headers=world.admin)
+        assert response.status_code == 422, body
+        assert response.json()["errors"][0]["field"] == field
+    _, parent, _ = await world.child()
+    assert (await world.client.post("/v1/rounds", json=round_body(), headers=parent)).status_code == 403
+    assert (await world.client.post(f"/v1/rounds/{uuid.uuid4()}/open", headers=world.admin)).status_code == 404
+    assert (await sql(world.url, "select count(*) from round"))[0][0] == 0
+
+
+async def test_applications_check_guardianship_age_band_region_and_uniqueness(world):
+    r = await world.round()
+    child, parent, guardian = await world.child()
+    apply = lambda body, headers: world.client.post(f"/v1/rounds/{r}/applications", json=body, headers=headers)  # noqa: E731
+    assert (await apply({"child_id": child, "direction": "sports"}, parent)).status_code == 409  # draft
+    await world.act(r, "open")
+    stranger = {"Authorization": f"Bearer {world.token('parent')}"}
+    assert (await apply({"child_id": child, "direction": "sports"}, stranger)).status_code == 404
+    assert (await apply({"child_id": child, "direction": "chess"}, parent)).json()["errors"][0]["field"] == "direction"
+    baby, baby_parent, _ = await world.child(born=date(2024, 1, 1))
+    too_young = await apply({"child_id": baby, "direction": "sports"}, baby_parent)
+    assert too_young.status_code == 422 and too_young.json()["errors"][0]["type"] == "age_band"
+    elsewhere, elsewhere_parent, _ = await world.child(region="almaty")
+    assert (await apply({"child_id": elsewhere, "direction": "sports"}, elsewhere_parent)).status_code == 422
+    ok = await apply({"child_id": child, "direction": "sports"}, parent)
+    assert ok.status_code == 201 and ok.json()["status"] == "submitted"
+    assert (await apply({"child_id": child, "direction": "creativity"}, parent)).status_code == 409
+    # a second guardian via GuardianshipEstablished sees it; after GuardianshipEnded the first one no longer does
+    other = uuid.uuid4()
+    await world.deliver(GuardianshipEstablishedV1(child_id=uuid.UUID(child), guardian_id=other))
+    other_headers = {"Authorization": f"Bearer {world.token('parent', str(other))}"}
+    application = ok.json()["application_id"]
+    assert (await world.client.get(f"/v1/applications/{application}", headers=other_headers)).status_code == 200
+    await world.deliver(GuardianshipEndedV1(child_id=uuid.UUID(child), guardian_id=uuid.UUID(guardian)))
+    assert (await world.client.get(f"/v1/applications/{application}", headers=parent)).status_code == 404
+    # withdraw, re-apply, close: no more withdrawals
+    assert (await world.client.post(f"/v1/applications/{application}/withdraw", headers=other_headers)).json()[
+        "status"
+    ] == "withdrawn"
+    again = await apply({"child_id": child, "direction": "creativity"}, other_headers)
+    assert again.status_code == 201
+    await world.act(r, "close")
+    late = await world.client.post(f"/v1/applications/{again.json()['application_id']}/withdraw", headers=other_headers)
+    assert late.status_code == 409
+
+
+async def test_ranking_awards_within_quotas_and_budget_and_explains(world):
+    r = await world.round(budget_tiyn=3 * SPORTS_COST)
+    await world.act(r, "open")
+    kids = {}
+    for name, district, cats in [
+        ("orphan", "yesil", ["orphan"]),
+        ("large", "yesil", ["large_family"]),
+        ("plain1", "yesil", []),
+        ("nura_plain", "nura", []),
+        ("nura_disabled", "nura", ["disability"]),
+    ]:
+        child, parent, _ = await world.child(district=district, categories=cats)
+        response = await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+        )
+        kids[name] = (response.json()["application_id"], parent)
+    await world.act(r, "close")
+    result = (await world.act(r, "allocate")).json()
+    assert result["awarded"] == 3 and result["spent_tiyn"] == 3 * SPORTS_COST
+    status = {n: (await world.client.get(f"/v1/applications/{a}", headers=p)).json() for n, (a, p) in kids.items()}
+    assert {n for n, s in status.items() if s["status"] == "awarded"} == {"orphan", "large", "nura_disabled"}
+    assert status["nura_plain"]["status"] == "waitlisted" and status["nura_plain"]["waitlist_position"] in (1, 2)
+    assert status["orphan"]["voucher"]["monthly_value_tiyn"] == 1_500_000
+    explained = (
+        await world.client.get(f"/v1/applications/{kids['plain1'][0]}/explanation", headers=kids["plain1"][1])
+    ).json()
+    assert explained["score"] == 0 and explained["outcome"] == "waitlisted" and explained["cutoff"]["score"] == 60
+    assert "yesil × sports" in explained["why"]
+    orphan = (await world.client.get(f"/v1/applications/{kids['orphan'][0]}/explanation", headers=world.admin)).json()
+    assert orphan["score_breakdown"] == [{"category": "orphan", "weight": 120}]
+    stranger = {"Authorization": f"Bearer {world.token('parent')}"}
+    assert (
+        await world.client.get(f"/v1/applications/{kids['orphan'][0]}/explanation", headers=stranger)
+    ).status_code == 404
+    published = (await world.client.get(f"/v1/rounds/{r}/published-list")).json()
+    assert [e["rank"] for e in published["entries"]] == [1, 2, 3, 4, 5]
+    seed = bytes.fromhex(published["seed_hex"])
+    for entry in published["entries"]:
+        assert entry["lottery_number"] == hashlib.sha256(seed + uuid.UUID(entry["public_id"]).bytes).hexdigest()
+        assert "child_id" not in entry
+    awarded_events = await sql(world.url, "select payload from outbox where event_type = 'allocation.VoucherAwarded'")
+    assert len(awarded_events) == 3
+    for (payload,) in awarded_events:
+        VoucherAwardedV1.model_validate(payload)
+    simulated = (
+        await world.client.post(f"/v1/rounds/{r}/simulate", json={"weights": {"orphan": 0}}, headers=world.admin)
+    ).json()
+    assert simulated["awarded_simulated"] == 3
+    assert (await sql(world.url, "select count(*) from voucher"))[0][0] == 3  # nothing stored by simulate
+    bad = await world.client.post(f"/v1/rounds/{r}/simulate", json={"weights": {"orphan": -1}}, headers=world.admin)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "weights.orphan"
+
+
+async def test_a_thousand_concurrent_applications_and_a_quota_of_100(world):
+    r = await world.round(quotas={"yesil": {"sports": 100}}, budget_tiyn=1000 * SPORTS_COST)
+    await world.act(r, "open")
+    engine = create_async_engine(world.url.replace("postgresql://", "postgresql+asyncpg://"))
+    children = [(uuid.uuid4(), uuid.uuid4()) for _ in range(1000)]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "insert into child (child_id, guardian_id, birth_date, sex, region_code, district_code, registered_at)"
+                " values (:c, :g, '2015-01-01', 'M', 'astana', 'yesil', now())"
+            ),
+            [{"c": c, "g": g} for c, g in children],
+        )
+    await engine.dispose()
+    semaphore = asyncio.Semaphore(50)
+
+    async def apply(child, guardian):
+        async with semaphore:
+            headers = {"Authorization": f"Bearer {world.token('parent', str(guardian))}"}
+            return await world.client.post(
+                f"/v1/rounds/{r}/applications", json={"child_id": str(child), "direction": "sports"}, headers=headers
+            )
+
+    responses = await asyncio.gather(*(apply(c, g) for c, g in children))
+    assert [x.status_code for x in responses].count(201) == 1000
+    await world.act(r, "close")
+    results = await asyncio.gather(*(world.act(r, "allocate") for _ in range(5)))
+    assert {x.status_code for x in results} == {200}
+    assert all(x.json() == results[0].json() for x in results)
+    assert results[0].json()["awarded"] == 100
+    assert (await sql(world.url, "select count(*) from voucher"))[0][0] == 100
+    assert (await sql(world.url, "select awarded, quota from round_quota"))[0] == (100, 100)
+    assert (await sql(world.url, "select count(*) from application where status = 'waitlisted'"))[0][0] == 900
+    waitlisted_events = (
+        "select count(distinct event_id) from outbox where event_type = 'allocation.ApplicationWaitlisted'"
+    )
+    assert (await sql(world.url, waitlisted_events))[0][0] == 900
+
+
+async def test_release_reoffers_to_the_first_waitlisted_child_and_the_enrolment_saga(world):
+    r = await world.round(quotas={"yesil": {"sports": 1}})
+    await world.act(r, "open")
+    applicants = []
+    for cats in (["orphan"], ["large_family"], []):
+        child, parent, _ = await world.child(categories=cats)
+        response = await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+        )
+        applicants.append((child, parent, response.json()["application_id"]))
+    await world.act(r, "close")
+    await world.act(r, "allocate")
+    first, second, third = applicants
+    voucher = (await world.client.get(f"/v1/applications/{first[2]}", headers=first[1])).json()["voucher"]
+    assert (await world.client.get(f"/v1/applications/{second[2]}", headers=second[1])).json()["waitlist_position"] == 1
+    # the saga: assign, a second request is rejected, end releases, the same child re-uses it (club change)
+    enrolment = uuid.uuid4()
+
+    def requested(enrolment_id, child, direction="sports", age_min=4, age_max=18):
+        return EnrolmentRequestedV1(
+            enrolment_id=enrolment_id,
+            child_id=uuid.UUID(child),
+            programme_id=uuid.uuid4(),
+            provider_id=uuid.uuid4(),
+            direction=direction,
+            region_code="astana",
+            district_code="yesil",
+            age_min=age_min,
+            age_max=age_max,
+        )
+
+    assert await world.deliver(requested(enrolment, first[0])) is Outcome.APPLIED
+    await world.deliver(requested(uuid.uuid4(), first[0]))
+    await world.deliver(requested(uuid.uuid4(), second[0]))
+    await world.deliver(requested(uuid.uuid4(), third[0], age_min=16))
+    rejections = await sql(
+        world.url,
+        "select payload->>'reason' from outbox where event_type = 'allocation.VoucherAssignmentRejected' order by id",
+    )
+    assert [x[0] for x in rejections] == ["already_assigned", "no_valid_voucher", "no_valid_voucher"]
+    await world.deliver(EnrolmentEndedV1(enrolment_id=enrolment, child_id=uuid.UUID(first[0])))
+    club_change = uuid.uuid4()
+    await world.deliver(requested(club_change, first[0]))
+    assigned = await sql(
+        world.url, "select enrolment_id from voucher where voucher_id = :v", v=uuid.UUID(voucher["voucher_id"])
+    )
+    assert assigned[0][0] == club_change
+    # ended again, grace passes: returned to the round and re-offered to the first waitlisted child
+    await world.deliver(EnrolmentEndedV1(enrolment_id=club_change, child_id=uuid.UUID(first[0])))
+    sweep = await world.client.post(
+        "/v1/vouchers/expiry-sweep", params={"today": str(date.today() + timedelta(days=60))}, headers=world.admin
+    )
+    assert sweep.json() == {"expired": 1}
+    second_now = (await world.client.get(f"/v1/applications/{second[2]}", headers=second[1])).json()
+    assert second_now["status"] == "awarded" and second_now["voucher"]["voucher_id"] != voucher["voucher_id"]
+    third_now = (await world.client.get(f"/v1/applications/{third[2]}", headers=third[1])).json()
+    assert third_now["waitlist_position"] == 1
+    # the new holder declines: the next waitlisted child gets it
+    declined = await world.client.post(f"/v1/vouchers/{second_now['voucher']['voucher_id']}/decline", headers=second[1])
+    assert declined.json() == {"re_offered": 1}
+    assert (await world.client.get(f"/v1/applications/{third[2]}", headers=third[1])).json()["status"] == "awarded"
+    assert (await sql(world.url, "select spent_tiyn, awarded_count from round"))[0] == (SPORTS_COST, 1)
+    assert (
+        await world.client.post(f"/v1/vouchers/{second_now['voucher']['voucher_id']}/decline", headers=second[1])
+    ).status_code == 409
+
+
+def serve(routes: dict[tuple[str, str], httpx.Response]):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return routes.get((request.method, request.url.path), httpx.Response(404, json={"detail": "no"}))
+
+    def client(base_url: str, token: str | None = None) -> httpx.Client:
+        return httpx.Client(base_url="http://allocation", transport=httpx.MockTransport(handler))
+
+    return client
+
+
+async def test_lottery_verify_confirms_a_real_round_and_catches_tampering(world, monkeypatch) -> None:
+    r = await world.round(quotas={"yesil": {"sports": 2, "creativity": 1}, "nura": {"sports": 2}})
+    await world.act(r, "open")
+    for district, cats, direction in [
+        ("yesil", ["orphan"], "sports"),
+        ("yesil", [], "sports"),
+        ("yesil", [], "sports"),
+        ("nura", ["large_family"], "sports"),
+        ("yesil", [], "creativity"),
+        ("yesil", ["disability"], "creativity"),
+    ]:
+        child, parent, _ = await world.child(district=district, categories=cats)
+        await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": direction}, headers=parent
+        )
+    await world.act(r, "close")
+    await world.act(r, "allocate")
+    round_json = (await world.client.get(f"/v1/rounds/{r}")).json()
+    published = (await world.client.get(f"/v1/rounds/{r}/published-list")).json()
+    assert allocation_cmds.verify_published(published, round_json["seed_sha256"]) == []
+    assert any(e["via"] == "flow" for e in published["entries"])  # nura's unused place went to yesil
+
+    runner = CliRunner()
+    routes = {
+        ("GET", f"/v1/rounds/{r}"): httpx.Response(200, json=round_json),
+        ("GET", f"/v1/rounds/{r}/published-list"): httpx.Response(200, json=published),
+    }
+    monkeypatch.setattr(allocation_cmds, "make_client", serve(routes))
+    ok = runner.invoke(app, ["lottery", "verify", r, "--url", "http://x"])
+    assert ok.exit_code == 0, ok.output
+
+    tampered = copy.deepcopy(published)
+    waitlisted = next(e for e in tampered["entries"] if e["outcome"] == "waitlisted")
+    awarded = next(e for e in tampered["entries"] if e["outcome"] == "awarded")
+    waitlisted["outcome"], awarded["outcome"] = "awarded", "waitlisted"
+    routes[("GET", f"/v1/rounds/{r}/published-list")] = httpx.Response(200, json=tampered)
+    assert runner.invoke(app, ["lottery", "verify", r, "--url", "http://x"]).exit_code == 1
+    other_seed = copy.deepcopy(published)
+    other_seed["seed_hex"] = uuid.uuid4().hex * 2
+    routes[("GET", f"/v1/rounds/{r}/published-list")] = httpx.Response(200, json=other_seed)
+    assert runner.invoke(app, ["lottery", "verify", r, "--url", "http://x"]).exit_code == 1
+    not_yet = {("GET", f"/v1/rounds/{r}"): httpx.Response(200, json=round_json)}
+    monkeypatch.setattr(allocation_cmds, "make_client", serve(not_yet))
+    assert runner.invoke(app, ["lottery", "verify", r, "--url", "http://x"]).exit_code == 1
+
+
+async def test_a_voucher_never_assigned_by_its_deadline_expires_and_is_reoffered(world):
+    r = await world.round(quotas={"yesil": {"sports": 1}}, assignment_deadline_days=10)
+    await world.act(r, "open")
+    applicants = []
+    for cats in (["orphan"], []):
+        child, parent, _ = await world.child(categories=cats)
+        response = await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+        )
+        applicants.append((parent, response.json()["application_id"]))
+    await world.act(r, "close")
+    await world.act(r, "allocate")
+    sweep = lambda days: world.client.post(  # noqa: E731
+        "/v1/vouchers/expiry-sweep", params={"today": str(date.today() + timedelta(days=days))}, headers=world.admin
+    )
+    assert (await sweep(5)).json() == {"expired": 0}
+    assert (await sweep(11)).json() == {"expired": 1}
+    first = (await world.client.get(f"/v1/applications/{applicants[0][1]}", headers=applicants[0][0])).json()
+    second = (await world.client.get(f"/v1/applications/{applicants[1][1]}", headers=applicants[1][0])).json()
+    assert first["voucher"]["status"] == "expired"
+    assert second["status"] == "awarded" and second["voucher"]["status"] == "awarded"
+    reasons = await sql(
+        world.url, "select payload->>'reason' from outbox where event_type = 'allocation.VoucherExpired'"
+    )
+    assert [x[0] for x in reasons] == ["not_assigned_by_deadline"]
+    assert (await sql(world.url, "select spent_tiyn, awarded_count from round"))[0] == (SPORTS_COST, 1)
