@@ -126,6 +126,13 @@ def test_a_new_parent_logs_in_registers_children_declares_a_category_and_nothing
         )
     )
 
+    def allocation_categories() -> list[dict] | None:
+        response = api("allocation").get(f"/v1/children/{children[0]}", headers=parent)
+        return response.json()["verified_categories"] if response.status_code == 200 else None
+
+    shown = eventually(allocation_categories)
+    assert shown == [{"code": "large_family", "valid_from": shown[0]["valid_from"], "valid_until": "2027-08-31"}]
+
     # invalid IINs: a clear error naming the field, nothing stored
     def stored() -> tuple[int, int]:
         return (

@@ -108,3 +108,35 @@ async def test_registered_children_are_projected_once_and_shown_only_to_their_gu
     assert staff.json()["total"] == 1
     assert parent_list.status_code == 403
     assert await scalar(url, "select count(*) from child") == 1
+
+
+async def test_a_childs_verified_categories_are_shown_to_its_guardian(service_db, api_client, consumer, token):
+    from qosym_contracts.registry import ChildCategoriesVerifiedV1, VerifiedCategory
+
+    url = await service_db("allocation")
+    guardian = uuid.uuid4()
+    registered = ChildRegisteredV1(
+        child_id=uuid.uuid4(),
+        guardian_id=guardian,
+        birth_date=date(2016, 5, 14),
+        sex="M",
+        region_code="astana",
+        district_code="yesil",
+    )
+    verified = ChildCategoriesVerifiedV1(
+        child_id=registered.child_id,
+        region_code="astana",
+        categories=[VerifiedCategory(code="orphan", valid_from=date(2026, 1, 1), valid_until=date(2027, 8, 31))],
+    )
+    allocation = await consumer("allocation", url)
+    for event in (registered, verified):
+        assert (
+            await allocation.deliver(IncomingMessage(event.topic, event.model_dump_json().encode())) is Outcome.APPLIED
+        )
+    async with api_client("allocation", url) as client:
+        own = await client.get(
+            f"/v1/children/{registered.child_id}", headers={"Authorization": f"Bearer {token('parent', str(guardian))}"}
+        )
+    assert own.json()["verified_categories"] == [
+        {"code": "orphan", "valid_from": "2026-01-01", "valid_until": "2027-08-31"}
+    ]

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi_pagination.ext.sqlalchemy import apaginate
 from fastapi_pagination.limit_offset import LimitOffsetPage
 
-from allocation.adapters import repository
+from allocation.adapters import repository, rounds_repo
 from allocation.bootstrap import Allocation
 from allocation.domain.region import RegionConfig
-from allocation.entrypoints.schemas import ChildOut, RegionOut
+from allocation.entrypoints.schemas import CategoryOut, ChildOut, RegionOut
 from allocation.service_layer import handlers
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
 from qosym_chassis.errors import FieldError, NotFound
@@ -79,10 +79,14 @@ async def list_children(
 
 @router.get("/v1/children/{child_id}", tags=["children"], responses={404: {}})
 async def get_child(child_id: UUID, principal: CurrentPrincipal, allocation: AllocationDep) -> ChildOut:
-    """A child as allocation sees it: its guardian and staff only (404 for anyone else)."""
+    """A child as allocation sees it, with its verified categories: its guardians and staff only (404 otherwise)."""
     async with allocation.context.session_factory() as session:
         view = await repository.get_child(session, child_id)
-    if view is None or not (principal.has_role(*STAFF) or str(view.guardian_id) == principal.subject):
+        allowed = view is not None and (
+            principal.has_role(*STAFF) or await rounds_repo.is_guardian(session, child_id, principal.subject)
+        )
+        categories = await rounds_repo.categories_of(session, child_id) if allowed else []
+    if view is None or not allowed:
         raise NotFound("no such child")
     return ChildOut(
         child_id=view.child_id,
@@ -91,4 +95,7 @@ async def get_child(child_id: UUID, principal: CurrentPrincipal, allocation: All
         region_code=view.region_code,
         district_code=view.district_code,
         registered_at=view.registered_at,
+        verified_categories=[
+            CategoryOut(code=c.code, valid_from=c.valid_from, valid_until=c.valid_until) for c in categories
+        ],
     )

@@ -15,6 +15,12 @@ class RegionOut(BaseModel):
     config: RegionConfig
 
 
+class CategoryOut(BaseModel):
+    code: str
+    valid_from: date
+    valid_until: date | None
+
+
 class ChildOut(BaseModel):
     child_id: UUID
     birth_date: date
@@ -22,3 +28,4 @@ class ChildOut(BaseModel):
     region_code: str
     district_code: str
     registered_at: datetime
+    verified_categories: list[CategoryOut] = []
