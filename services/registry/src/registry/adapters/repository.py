@@ -35,6 +35,17 @@ async def get_child(session: AsyncSession, child_id: UUID) -> Child | None:
     return _to_child(dict(row)) if row else None
 
 
+async def lock_child(session: AsyncSession, child_id: UUID) -> Child | None:
+    row = (await session.execute(select(child).where(child.c.id == child_id).with_for_update())).mappings().first()
+    return _to_child(dict(row)) if row else None
+
+
+async def move_child(session: AsyncSession, child_id: UUID, region_code: str, district_code: str) -> None:
+    await session.execute(
+        update(child).where(child.c.id == child_id).values(region_code=region_code, district_code=district_code)
+    )
+
+
 async def insert_child(session: AsyncSession, new: Child, *, iin_index: bytes, iin_ciphertext: bytes) -> bool:
     """False when another transaction registered the same IIN first."""
     result = await session.execute(

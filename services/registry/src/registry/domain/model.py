@@ -38,14 +38,21 @@ class Child:
 
 
 def check_registration(iin: Iin, region: RegionRules | None, district_code: str, today: date) -> None:
+    check_place(iin.birth_date, region, district_code, today, age_field="iin")
+
+
+def check_place(
+    birth_date: date, region: RegionRules | None, district_code: str, today: date, *, age_field: str = "region_code"
+) -> None:
+    """A child may live in this region and district: the region runs the programme for the child's age."""
     if region is None:
         raise RegistrationRefused("region_code", "unknown_region", "this region does not run the programme")
     if district_code not in region.districts:
         raise RegistrationRefused("district_code", "unknown_district", "no such district in this region")
-    age = age_on(iin.birth_date, today)
+    age = age_on(birth_date, today)
     if not region.child_age_min <= age <= region.child_age_max:
         raise RegistrationRefused(
-            "iin",
+            age_field,
             "age_out_of_band",
             f"the child is {age}; the region serves children aged {region.child_age_min}-{region.child_age_max}",
         )

@@ -19,6 +19,7 @@ from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardi
 from registry.entrypoints.schemas import (
     AssistedChildIn,
     AssistedConfirmIn,
+    AssistedMoveIn,
     ChildOut,
     ConsentIn,
     DecisionIn,
@@ -334,4 +335,38 @@ async def assisted_confirm(
         raise Forbidden(str(exc)) from exc
     except handlers.AlreadyRegistered as exc:
         raise Conflict("this child is already registered by another guardian") from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
     return _child_out(result.child)
+
+
+@people_router.post(
+    "/v1/assisted/children/{child_id}/move",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["assisted"],
+    responses={404: {}, 422: {}},
+)
+async def assisted_move(
+    child_id: UUID, body: AssistedMoveIn, operator: Operator, registry: RegistryDep
+) -> dict[str, UUID]:
+    """An operator prepares a family's move; a guardian confirms it with the one-time code sent to them."""
+    move = handlers.MoveChild(
+        child_id=child_id, guardian_id=UUID(int=0), region_code=body.region_code, district_code=body.district_code
+    )
+    try:
+        change_id = await assisted.start_child_move(
+            registry.context.session_factory,
+            registry.protector,
+            registry.box,
+            registry.sms,
+            actor_of(operator),
+            scope_of(operator),
+            body.parent_iin,
+            move,
+            _today(),
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such child among this guardian's children in your area") from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    return {"change_id": change_id}

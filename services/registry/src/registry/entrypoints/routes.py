@@ -13,7 +13,7 @@ from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Unpr
 from registry.bootstrap import Registry
 from registry.domain.iin import InvalidIin
 from registry.domain.model import Child
-from registry.entrypoints.schemas import ChildOut, DevTokenIn, RegisterChildIn, TokenOut
+from registry.entrypoints.schemas import ChildOut, DevTokenIn, MoveChildIn, RegisterChildIn, TokenOut
 from registry.service_layer import handlers
 
 router = APIRouter()
@@ -94,6 +94,24 @@ async def get_child(child_id: UUID, parent: Parent, registry: RegistryDep) -> Ch
     if child is None:
         raise NotFound("no such child")
     return _child_out(child)
+
+
+@router.patch("/v1/children/{child_id}", tags=["children"], responses={404: {}, 422: {}})
+async def move_child(child_id: UUID, body: MoveChildIn, parent: Parent, registry: RegistryDep) -> ChildOut:
+    """The family moved: change the child's region and/or district (publishes ChildDetailsChanged)."""
+    command = handlers.MoveChild(
+        child_id=child_id,
+        guardian_id=_guardian_id(parent),
+        region_code=body.region_code,
+        district_code=body.district_code,
+    )
+    try:
+        moved = await handlers.move_child(registry.context.session_factory, command, datetime.now(UTC).date())
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such child") from exc
+    except handlers.RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    return _child_out(moved)
 
 
 @router.get("/.well-known/jwks.json", tags=["identity"])

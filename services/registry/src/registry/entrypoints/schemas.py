@@ -22,6 +22,13 @@ class RegisterChildIn(BaseModel):
     declared_sex: Literal["F", "M"] | None = None
 
 
+class MoveChildIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"district_code": "nura"}]})
+
+    region_code: str | None = Field(default=None, min_length=1, max_length=64, description="unchanged when omitted")
+    district_code: str | None = Field(default=None, min_length=1, max_length=64, description="unchanged when omitted")
+
+
 class ChildOut(BaseModel):
     id: UUID
     iin_masked: str = Field(description="only the last four digits are ever shown", examples=["********0123"])
@@ -153,6 +160,12 @@ class AssistedChildIn(_In):
     district_code: str = Field(min_length=1, max_length=64)
     declared_birth_date: date | None = None
     declared_sex: Literal["F", "M"] | None = None
+
+
+class AssistedMoveIn(_In):
+    parent_iin: str = Field(max_length=32, description="the IIN of one of the child's guardians, who confirms")
+    region_code: str | None = Field(default=None, min_length=1, max_length=64)
+    district_code: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class AssistedConfirmIn(_In):

@@ -85,6 +85,32 @@ async def confirm(
         raise NotAllowed()
     person_id = await identity.confirm_code(sessions, box, row["challenge_id"], code)
     payload = json.loads(box.open(row["sealed_payload"], context=f"assisted:{change_id}"))
+    actor = Actor(operator.subject, operator.role, acting_for=str(person_id))
+    if row["kind"] == "move_child":
+        moved = await handlers.move_child(
+            sessions,
+            handlers.MoveChild(
+                child_id=UUID(payload["child_id"]),
+                guardian_id=person_id,
+                region_code=payload["region_code"],
+                district_code=payload["district_code"],
+                actor=actor,
+            ),
+            today,
+        )
+        result = handlers.Registered(moved, created=False)
+    else:
+        result = await _register(sessions, protector, payload, person_id, actor, today)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(assisted_change).where(assisted_change.c.id == change_id).values(applied_at=datetime.now(UTC))
+        )
+    return result
+
+
+async def _register(
+    sessions: Sessions, protector: IinProtector, payload: dict[str, str], person_id: UUID, actor: Actor, today: date
+) -> handlers.Registered:
     declared = payload.get("declared_birth_date")
     command = handlers.RegisterChild(
         guardian_id=person_id,
@@ -92,12 +118,51 @@ async def confirm(
         region_code=payload["region_code"],
         district_code=payload["district_code"],
         declared_birth_date=date.fromisoformat(declared) if declared else None,
-        declared_sex=payload.get("declared_sex"),
-        actor=Actor(operator.subject, operator.role, acting_for=str(person_id)),
+        declared_sex=payload.get("declared_sex"),  # type: ignore[arg-type]
+        actor=actor,
     )
-    result = await handlers.register_child(sessions, protector, command, today)
+    return await handlers.register_child(sessions, protector, command, today)
+
+
+async def start_child_move(
+    sessions: Sessions,
+    protector: IinProtector,
+    box: SecretBox,
+    sms: SmsSender,
+    operator: Actor,
+    scope: OperatorScope,
+    parent_iin: str,
+    move: handlers.MoveChild,
+    today: date,
+) -> UUID:
+    """An operator prepares a family's move for a guardian, who confirms it with a one-time code."""
+    try:
+        parent = parse_iin(parent_iin, today=today)
+    except InvalidIin as exc:
+        raise RegistrationRefused("parent_iin", exc.code, str(exc)) from exc
+    async with sessions() as session:
+        person = await repository.find_person_by_index(session, protector.blind_index(parent.value))
+        child = await repository.get_child(session, move.child_id)
+        guardians = await repository.active_guardians(session, move.child_id) if child else []
+    if (
+        child is None
+        or person is None
+        or person.id not in guardians
+        or not scope.covers(child.region_code, child.district_code)
+    ):
+        raise NotAllowed()
+    challenge_id = await identity.request_code(sessions, protector, box, sms, parent.value, today)
+    change_id = uuid4()
+    payload = {"child_id": str(move.child_id), "region_code": move.region_code, "district_code": move.district_code}
     async with sessions() as session, session.begin():
         await session.execute(
-            update(assisted_change).where(assisted_change.c.id == change_id).values(applied_at=datetime.now(UTC))
+            insert(assisted_change).values(
+                id=change_id,
+                operator=operator.subject,
+                person_id=person.id,
+                challenge_id=challenge_id,
+                kind="move_child",
+                sealed_payload=box.seal(json.dumps(payload).encode(), context=f"assisted:{change_id}"),
+            )
         )
-    return result
+    return change_id

@@ -5,7 +5,7 @@ Each runs in one transaction: the state change, its audit row and its outgoing e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,13 +16,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qosym_chassis import outbox
 from qosym_contracts.allocation import RegionConfiguredV1
-from qosym_contracts.registry import ChildRegisteredV1, GuardianshipEndedV1, GuardianshipEstablishedV1
+from qosym_contracts.registry import (
+    ChildDetailsChangedV1,
+    ChildRegisteredV1,
+    GuardianshipEndedV1,
+    GuardianshipEstablishedV1,
+)
 from registry.adapters import audit, repository
 from registry.adapters.audit import Actor
 from registry.adapters.orm import category_claim, child, consent, guardianship, person
 from registry.adapters.protection import IinProtector
 from registry.domain.iin import age_on, parse_iin
-from registry.domain.model import Child, OperatorScope, Person, RegionRules, RegistrationRefused, check_registration
+from registry.domain.model import (
+    Child,
+    OperatorScope,
+    Person,
+    RegionRules,
+    RegistrationRefused,
+    check_place,
+    check_registration,
+)
 from registry.domain.people import ADULT_AGE, check_adult, check_phone, declared_mismatches
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -121,6 +134,51 @@ def _child_registered(new: Child) -> ChildRegisteredV1:
         region_code=new.region_code,
         district_code=new.district_code,
     )
+
+
+@dataclass(frozen=True)
+class MoveChild:
+    """A family moved: the child's region and/or district change (birth date and sex come from the IIN)."""
+
+    child_id: UUID
+    guardian_id: UUID
+    region_code: str | None = None
+    district_code: str | None = None
+    actor: Actor | None = None
+
+
+async def move_child(sessions: Sessions, cmd: MoveChild, today: date) -> Child:
+    """Change where a child lives; publishes ChildDetailsChanged. Unchanged details change nothing."""
+    async with sessions() as session, session.begin():
+        current = await repository.lock_child(session, cmd.child_id)
+        if current is None or cmd.guardian_id not in await repository.active_guardians(session, cmd.child_id):
+            raise NotAllowed()
+        region_code = cmd.region_code or current.region_code
+        district_code = cmd.district_code or current.district_code
+        if (region_code, district_code) == (current.region_code, current.district_code):
+            return current
+        check_place(current.birth_date, await repository.get_region(session, region_code), district_code, today)
+        await repository.move_child(session, current.id, region_code, district_code)
+        moved = replace(current, region_code=region_code, district_code=district_code)
+        await audit.append(
+            session,
+            _actor(cmd.actor, cmd.guardian_id),
+            "child.details_changed",
+            "child",
+            current.id,
+            {"region_code": region_code, "district_code": district_code},
+        )
+        await outbox.add_event(
+            session,
+            ChildDetailsChangedV1(
+                child_id=moved.id,
+                birth_date=moved.birth_date,
+                sex="F" if moved.sex == "F" else "M",
+                region_code=region_code,
+                district_code=district_code,
+            ),
+        )
+    return moved
 
 
 async def get_own_child(sessions: Sessions, child_id: UUID, guardian_id: UUID) -> Child | None:
