@@ -28,6 +28,7 @@ def make_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> K
         request_timeout_ms=15_000,
         graceful_timeout=15.0,
         logger=logging.getLogger("qosym.faststream"),  # through the JSON handler, with trace ids
+        log_level=logging.DEBUG,  # one line per message only when QOSYM_LOG_LEVEL=DEBUG
         middlewares=(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             KafkaPrometheusMiddleware(registry=registry, app_name=settings.service_name),
