@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from qosym_chassis.settings import ServiceSettings
 
 
 class CatalogSettings(ServiceSettings):
     service_name: str = "catalog"
+    keys_dir: Path = Path(".qosym/keys")
+    search_cache_ttl_s: int = 30
+    decline_window_days: int = 14
+    first_session_days: int = 30
+    attestation_warning_days: int = 30

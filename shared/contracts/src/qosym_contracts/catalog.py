@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from qosym_contracts import topics
 from qosym_contracts.envelope import IntegrationEvent
@@ -43,3 +44,116 @@ class EnrolmentEndedV1(IntegrationEvent):
     enrolment_id: UUID
     child_id: UUID
     reason: str = Field(default="left", max_length=200, examples=["left", "reservation_expired", "programme_closed"])
+
+
+class EnrolmentConfirmedV1(IntegrationEvent):
+    """Allocation assigned a voucher: the child holds the seat and the provider may bill for it."""
+
+    topic: ClassVar[str] = topics.CATALOG_ENROLMENT.name
+    key_field: ClassVar[str] = "enrolment_id"
+
+    event_type: Literal["catalog.EnrolmentConfirmed"] = "catalog.EnrolmentConfirmed"
+    event_version: Literal[1] = 1
+
+    enrolment_id: UUID
+    child_id: UUID
+    programme_id: UUID
+    provider_id: UUID
+    voucher_id: UUID
+    direction: str
+    region_code: str
+    district_code: str
+    price_per_month_tiyn: int = Field(ge=0, description="integer tiyn")
+    sessions_per_month: int = Field(ge=1)
+
+
+class EnrolmentRejectedV1(IntegrationEvent):
+    """No voucher could be assigned: the seat is released and the parent sees the reason."""
+
+    topic: ClassVar[str] = topics.CATALOG_ENROLMENT.name
+    key_field: ClassVar[str] = "enrolment_id"
+
+    event_type: Literal["catalog.EnrolmentRejected"] = "catalog.EnrolmentRejected"
+    event_version: Literal[1] = 1
+
+    enrolment_id: UUID
+    child_id: UUID
+    programme_id: UUID
+    reason: str = Field(max_length=200, examples=["no_valid_voucher", "already_assigned", "age_band"])
+
+
+class ProviderVerifiedV1(IntegrationEvent):
+    """An operator verified a provider's registration (BIN, bank details): it may publish programmes."""
+
+    topic: ClassVar[str] = topics.CATALOG_PROVIDER.name
+    key_field: ClassVar[str] = "provider_id"
+
+    event_type: Literal["catalog.ProviderVerified"] = "catalog.ProviderVerified"
+    event_version: Literal[1] = 1
+
+    provider_id: UUID
+    bin: str = Field(description="the organisation's BIN (a legal entity's public identifier)")
+    name: str
+    region_code: str
+    district_code: str
+
+
+class ProviderSuspendedV1(IntegrationEvent):
+    """The provider's programmes stop taking enrolments; existing enrolments continue."""
+
+    topic: ClassVar[str] = topics.CATALOG_PROVIDER.name
+    key_field: ClassVar[str] = "provider_id"
+
+    event_type: Literal["catalog.ProviderSuspended"] = "catalog.ProviderSuspended"
+    event_version: Literal[1] = 1
+
+    provider_id: UUID
+    reason: str = Field(max_length=500)
+
+
+class ProgrammeSchedule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    weekday: int = Field(ge=1, le=7, description="ISO weekday, 1 = Monday")
+    start: time
+    end: time
+
+
+class ProgrammePublishedV1(IntegrationEvent):
+    topic: ClassVar[str] = topics.CATALOG_PROGRAMME.name
+    key_field: ClassVar[str] = "programme_id"
+
+    event_type: Literal["catalog.ProgrammePublished"] = "catalog.ProgrammePublished"
+    event_version: Literal[1] = 1
+
+    programme_id: UUID
+    provider_id: UUID
+    direction: str
+    region_code: str
+    district_code: str
+    age_min: int = Field(ge=0)
+    age_max: int = Field(ge=0)
+    language: str
+    sessions_per_month: int = Field(ge=1)
+    price_per_month_tiyn: int = Field(ge=0, description="integer tiyn")
+    capacity: int = Field(ge=1)
+    schedule: list[ProgrammeSchedule]
+
+
+class ProgrammeChangedV1(ProgrammePublishedV1):
+    """The programme's full current state after a change (event-carried state)."""
+
+    event_type: Literal["catalog.ProgrammeChanged"] = "catalog.ProgrammeChanged"  # type: ignore[assignment]
+
+
+class ProgrammeClosedV1(IntegrationEvent):
+    """No more enrolments; the active ones were ended with reason programme_closed."""
+
+    topic: ClassVar[str] = topics.CATALOG_PROGRAMME.name
+    key_field: ClassVar[str] = "programme_id"
+
+    event_type: Literal["catalog.ProgrammeClosed"] = "catalog.ProgrammeClosed"
+    event_version: Literal[1] = 1
+
+    programme_id: UUID
+    provider_id: UUID

@@ -16,7 +16,17 @@ from qosym_contracts.allocation import (
     VoucherReleasedV1,
     VoucherRevokedV1,
 )
-from qosym_contracts.catalog import EnrolmentEndedV1, EnrolmentRequestedV1
+from qosym_contracts.catalog import (
+    EnrolmentConfirmedV1,
+    EnrolmentEndedV1,
+    EnrolmentRejectedV1,
+    EnrolmentRequestedV1,
+    ProgrammeChangedV1,
+    ProgrammeClosedV1,
+    ProgrammePublishedV1,
+    ProviderSuspendedV1,
+    ProviderVerifiedV1,
+)
 from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.registry import (
     ChildCategoriesVerifiedV1,
@@ -47,6 +57,13 @@ ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     VoucherRevokedV1,
     EnrolmentRequestedV1,
     EnrolmentEndedV1,
+    EnrolmentConfirmedV1,
+    EnrolmentRejectedV1,
+    ProviderVerifiedV1,
+    ProviderSuspendedV1,
+    ProgrammePublishedV1,
+    ProgrammeChangedV1,
+    ProgrammeClosedV1,
 )
 
 

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from catalog.bootstrap import bootstrap
 from catalog.config import CatalogSettings
+from catalog.entrypoints.catalog_routes import catalog_router
 from catalog.entrypoints.routes import router
 from qosym_chassis.api import create_service_app
 from qosym_chassis.context import build_context
@@ -18,7 +19,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         settings,
         title="Qosym catalog",
         description="Providers, programmes, seats and enrolments; the consultation points of each region.",
-        routers=[router],
+        routers=[router, catalog_router],
         context=context,
     )
     app.state.catalog = bootstrap(settings, context)

@@ -1,0 +1,377 @@
+"""Providers, programmes, search and enrolments."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, status
+
+from catalog.domain.identifiers import InvalidIdentifier
+from catalog.domain.programmes import RuleBroken
+from catalog.entrypoints.routes import CODE_PATTERN, CatalogDep
+from catalog.entrypoints.schemas import (
+    AttestationIn,
+    AttestationOut,
+    ChangeClubIn,
+    DecisionIn,
+    EndIn,
+    EnrolmentIn,
+    EnrolmentOut,
+    ExpiringOut,
+    FacilityIn,
+    FacilityOut,
+    ProgrammeChangeIn,
+    ProgrammeFields,
+    ProgrammeOut,
+    ProgrammePage,
+    ProviderIn,
+    ProviderOut,
+    StaffIn,
+    StaffOut,
+)
+from catalog.service_layer import enrolments, programmes, providers, staff
+from catalog.service_layer.errors import ConflictError, NotFoundError
+from catalog.service_layer.providers import Caller
+from qosym_chassis.auth import Principal, require_roles
+from qosym_chassis.errors import Conflict, FieldError, NotFound
+
+catalog_router = APIRouter()
+T = TypeVar("T")
+
+Operator = Annotated[Principal, Depends(require_roles("operator", "administrator"))]
+Admin = Annotated[Principal, Depends(require_roles("administrator", "ops"))]
+Registrant = Annotated[Principal, Depends(require_roles("provider_staff", "operator"))]
+Manager = Annotated[Principal, Depends(require_roles("provider_staff", "operator", "administrator"))]
+Requester = Annotated[Principal, Depends(require_roles("parent", "operator"))]
+Participant = Annotated[Principal, Depends(require_roles("parent", "provider_staff", "operator", "administrator"))]
+ProviderStaff = Annotated[Principal, Depends(require_roles("provider_staff"))]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def caller_of(principal: Principal) -> Caller:
+    raw = principal.scope.get("provider")
+    try:
+        provider_id = UUID(raw) if raw else None
+    except ValueError:
+        provider_id = None
+    return Caller(subject=principal.subject, role=principal.role, provider_id=provider_id)
+
+
+async def run(action: Awaitable[T], not_found: str = "not found") -> T:
+    """Map use-case failures to problems: a rule → 422 naming the field, conflicts → 409, unseen → 404."""
+    try:
+        return await action
+    except (InvalidIdentifier, RuleBroken) as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except NotFoundError as exc:
+        raise NotFound(str(exc) or not_found) from exc
+    except ConflictError as exc:
+        raise Conflict(str(exc)) from exc
+
+
+async def _invalidating(catalog: Any, action: Callable[[], Awaitable[T]], not_found: str = "not found") -> T:
+    result = await run(action(), not_found)
+    await catalog.cache.invalidate()
+    return result
+
+
+# --- providers ------------------------------------------------------------------------------------
+
+
+@catalog_router.post(
+    "/v1/providers", status_code=status.HTTP_201_CREATED, tags=["providers"], responses={409: {}, 422: {}}
+)
+async def register_provider(body: ProviderIn, who: Registrant, catalog: CatalogDep) -> ProviderOut:
+    """Register an organisation (BIN, address, contacts, bank details); it waits for an operator's check."""
+    row = await run(providers.register(catalog.context.session_factory, caller_of(who), body.model_dump()))
+    return ProviderOut(**row)
+
+
+@catalog_router.get("/v1/providers/{provider_id}", tags=["providers"], responses={404: {}})
+async def get_provider(provider_id: UUID, who: Manager, catalog: CatalogDep) -> ProviderOut:
+    row = await run(providers.get(catalog.context.session_factory, caller_of(who), provider_id), "no such provider")
+    return ProviderOut(**row)
+
+
+@catalog_router.post("/v1/providers/{provider_id}/decision", tags=["providers"], responses={404: {}, 422: {}})
+async def decide_provider(provider_id: UUID, body: DecisionIn, who: Operator, catalog: CatalogDep) -> ProviderOut:
+    """Verify or reject a pending provider; suspend a verified one (its programmes stop taking enrolments)."""
+    row = await _invalidating(
+        catalog,
+        lambda: providers.decide(catalog.context.session_factory, provider_id, body.action, body.reason),
+        "no such provider",
+    )
+    return ProviderOut(**row)
+
+
+@catalog_router.get("/v1/providers/{provider_id}/enrolments", tags=["enrolments"], responses={404: {}})
+async def provider_enrolments(provider_id: UUID, who: Manager, catalog: CatalogDep) -> list[EnrolmentOut]:
+    rows = await run(
+        enrolments.of_provider(catalog.context.session_factory, caller_of(who), provider_id), "no such provider"
+    )
+    return [EnrolmentOut(**r) for r in rows]
+
+
+# --- programmes -----------------------------------------------------------------------------------
+
+
+def _programme_out(row: dict[str, Any]) -> ProgrammeOut:
+    return ProgrammeOut(**{**row, "free_seats": row.get("free_seats", row["capacity"] - row.get("reserved", 0))})
+
+
+@catalog_router.post(
+    "/v1/providers/{provider_id}/programmes",
+    status_code=status.HTTP_201_CREATED,
+    tags=["programmes"],
+    responses={404: {}, 409: {}, 422: {}},
+)
+async def publish_programme(
+    provider_id: UUID, body: ProgrammeFields, who: Manager, catalog: CatalogDep
+) -> ProgrammeOut:
+    """Publish a programme of a verified provider (its own staff, or an operator)."""
+    row = await _invalidating(
+        catalog,
+        lambda: programmes.publish(
+            catalog.context.session_factory, caller_of(who), provider_id, body.model_dump(mode="json"), _today()
+        ),
+        "no such provider",
+    )
+    return _programme_out(row)
+
+
+@catalog_router.patch("/v1/programmes/{programme_id}", tags=["programmes"], responses={404: {}, 409: {}, 422: {}})
+async def change_programme(
+    programme_id: UUID, body: ProgrammeChangeIn, who: Manager, catalog: CatalogDep
+) -> ProgrammeOut:
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    for key, value in changes.items():
+        if value is None:
+            raise FieldError(key, "cannot be null")
+    row = await _invalidating(
+        catalog,
+        lambda: programmes.change(catalog.context.session_factory, caller_of(who), programme_id, changes, _today()),
+        "no such programme",
+    )
+    return _programme_out(row)
+
+
+@catalog_router.post("/v1/programmes/{programme_id}/close", tags=["programmes"], responses={404: {}})
+async def close_programme(programme_id: UUID, who: Manager, catalog: CatalogDep) -> dict[str, int]:
+    """Close a programme: no new enrolments, and the active ones end with reason programme_closed."""
+    ended = await _invalidating(
+        catalog,
+        lambda: programmes.close(catalog.context.session_factory, caller_of(who), programme_id),
+        "no such programme",
+    )
+    return {"enrolments_ended": ended}
+
+
+@catalog_router.get("/v1/programmes", tags=["programmes"], responses={422: {}})
+async def search_programmes(
+    catalog: CatalogDep,
+    region_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    district_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    direction: Literal["sports", "creativity", "intellectual"] | None = None,
+    age: Annotated[int | None, Query(ge=0, le=30)] = None,
+    language: Literal["kk", "ru", "en"] | None = None,
+    free_seats: bool = False,
+    max_price_tiyn: Annotated[int | None, Query(ge=0)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_km: Annotated[float | None, Query(gt=0, le=500)] = None,
+    sort: Literal["title", "price", "-price", "free_seats", "distance"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> ProgrammePage:
+    """Public search of published programmes of verified providers (cached in Redis, invalidated on changes)."""
+    filters: dict[str, Any] = {
+        "region_code": region_code,
+        "district_code": district_code,
+        "direction": direction,
+        "age": age,
+        "language": language,
+        "free_seats": free_seats,
+        "max_price_tiyn": max_price_tiyn,
+        "lat": lat,
+        "lon": lon,
+        "radius_km": radius_km,
+        "sort": sort,
+        "limit": limit,
+        "offset": offset,
+    }
+    if (lat is None) != (lon is None):
+        raise FieldError("lon" if lon is None else "lat", "lat and lon go together")
+    if radius_km is not None and lat is None:
+        raise FieldError("radius_km", "needs lat and lon")
+    version, cached = await catalog.cache.get(filters)
+    if cached is not None:
+        return ProgrammePage.model_validate(cached)
+
+    async def query() -> dict[str, Any]:
+        async with catalog.context.session_factory() as session:
+            return await programmes.search(session, filters)
+
+    page = ProgrammePage.model_validate(await run(query()))
+    await catalog.cache.put(version, filters, page.model_dump(mode="json"))
+    return page
+
+
+@catalog_router.get("/v1/programmes/{programme_id}", tags=["programmes"], responses={404: {}})
+async def get_programme(programme_id: UUID, catalog: CatalogDep) -> ProgrammeOut:
+    row = await run(programmes.get_public(catalog.context.session_factory, programme_id), "no such programme")
+    return _programme_out(row)
+
+
+# --- enrolments -----------------------------------------------------------------------------------
+
+
+@catalog_router.post(
+    "/v1/enrolments",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["enrolments"],
+    responses={404: {}, 409: {}, 422: {}},
+)
+async def request_enrolment(body: EnrolmentIn, who: Requester, catalog: CatalogDep) -> EnrolmentOut:
+    """Reserve a seat for the caller's child; the voucher is assigned asynchronously (status requested)."""
+    row = await _invalidating(
+        catalog,
+        lambda: enrolments.request(catalog.context.session_factory, caller_of(who), body.child_id, body.programme_id),
+    )
+    return EnrolmentOut(**row)
+
+
+@catalog_router.get("/v1/enrolments/{enrolment_id}", tags=["enrolments"], responses={404: {}})
+async def get_enrolment(enrolment_id: UUID, who: Participant, catalog: CatalogDep) -> EnrolmentOut:
+    row = await run(enrolments.get(catalog.context.session_factory, caller_of(who), enrolment_id), "no such enrolment")
+    return EnrolmentOut(**row)
+
+
+@catalog_router.get("/v1/children/{child_id}/enrolments", tags=["enrolments"], responses={404: {}})
+async def child_enrolments(child_id: UUID, who: Requester, catalog: CatalogDep) -> list[EnrolmentOut]:
+    rows = await run(enrolments.of_child(catalog.context.session_factory, caller_of(who), child_id), "no such child")
+    return [EnrolmentOut(**r) for r in rows]
+
+
+@catalog_router.post("/v1/enrolments/{enrolment_id}/end", tags=["enrolments"], responses={404: {}, 409: {}})
+async def end_enrolment(enrolment_id: UUID, body: EndIn, who: Participant, catalog: CatalogDep) -> EnrolmentOut:
+    """The parent, the provider or an operator ends an enrolment; the seat and the voucher are released."""
+    row = await _invalidating(
+        catalog,
+        lambda: enrolments.end(catalog.context.session_factory, caller_of(who), enrolment_id, body.reason),
+        "no such enrolment",
+    )
+    return EnrolmentOut(**row)
+
+
+@catalog_router.post("/v1/enrolments/{enrolment_id}/decline", tags=["enrolments"], responses={404: {}, 409: {}})
+async def decline_enrolment(enrolment_id: UUID, body: EndIn, who: ProviderStaff, catalog: CatalogDep) -> EnrolmentOut:
+    """The provider declines a child within the decline window (QOSYM_DECLINE_WINDOW_DAYS of the request)."""
+    row = await _invalidating(
+        catalog,
+        lambda: enrolments.decline(
+            catalog.context.session_factory,
+            caller_of(who),
+            enrolment_id,
+            body.reason,
+            catalog.settings.decline_window_days,
+        ),
+        "no such enrolment",
+    )
+    return EnrolmentOut(**row)
+
+
+@catalog_router.post(
+    "/v1/enrolments/{enrolment_id}/change-club",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["enrolments"],
+    responses={404: {}, 409: {}, 422: {}},
+)
+async def change_club(enrolment_id: UUID, body: ChangeClubIn, who: Requester, catalog: CatalogDep) -> EnrolmentOut:
+    """End this enrolment and request a seat in another programme; allocation moves the voucher."""
+    row = await _invalidating(
+        catalog,
+        lambda: enrolments.change_club(
+            catalog.context.session_factory, caller_of(who), enrolment_id, body.programme_id, body.reason
+        ),
+        "no such enrolment",
+    )
+    return EnrolmentOut(**row)
+
+
+@catalog_router.post("/v1/admin/enrolments/expire", tags=["admin"])
+async def expire_enrolments(who: Admin, catalog: CatalogDep) -> dict[str, int]:
+    """End confirmed enrolments without an attended session within QOSYM_FIRST_SESSION_DAYS of confirmation."""
+    ended = await _invalidating(
+        catalog,
+        lambda: enrolments.expire_unattended(catalog.context.session_factory, catalog.settings.first_session_days),
+    )
+    return {"expired": ended}
+
+
+# --- staff, facilities, attestations --------------------------------------------------------------
+
+
+@catalog_router.post(
+    "/v1/providers/{provider_id}/staff",
+    status_code=status.HTTP_201_CREATED,
+    tags=["staff"],
+    responses={404: {}, 409: {}, 422: {}},
+)
+async def add_staff(provider_id: UUID, body: StaffIn, who: Manager, catalog: CatalogDep) -> StaffOut:
+    """Add a staff member (IIN validated, stored encrypted with a blind index, returned masked)."""
+    row = await run(
+        staff.add_staff(
+            catalog.context.session_factory, catalog.protector, caller_of(who), provider_id, body.model_dump()
+        ),
+        "no such provider",
+    )
+    return StaffOut(**row)
+
+
+@catalog_router.post(
+    "/v1/providers/{provider_id}/facilities", status_code=status.HTTP_201_CREATED, tags=["staff"], responses={404: {}}
+)
+async def add_facility(provider_id: UUID, body: FacilityIn, who: Manager, catalog: CatalogDep) -> FacilityOut:
+    row = await run(
+        staff.add_facility(catalog.context.session_factory, caller_of(who), provider_id, body.model_dump()),
+        "no such provider",
+    )
+    return FacilityOut(**row)
+
+
+@catalog_router.post(
+    "/v1/providers/{provider_id}/attestations",
+    status_code=status.HTTP_201_CREATED,
+    tags=["staff"],
+    responses={404: {}, 422: {}},
+)
+async def add_attestation(provider_id: UUID, body: AttestationIn, who: Manager, catalog: CatalogDep) -> AttestationOut:
+    """Record a certificate (criminal record / qualification for staff, sanitary / fire for facilities)."""
+    row = await _invalidating(
+        catalog,
+        lambda: staff.add_attestation(catalog.context.session_factory, caller_of(who), provider_id, body.model_dump()),
+        "no such provider",
+    )
+    return AttestationOut(**row)
+
+
+@catalog_router.get("/v1/providers/{provider_id}/attestations/expiring", tags=["staff"], responses={404: {}})
+async def expiring_attestations(
+    provider_id: UUID,
+    who: Manager,
+    catalog: CatalogDep,
+    within_days: Annotated[int | None, Query(ge=0, le=366)] = None,
+) -> list[ExpiringOut]:
+    """Attestations expiring within ``within_days`` (default QOSYM_ATTESTATION_WARNING_DAYS, 30) or expired."""
+    days = catalog.settings.attestation_warning_days if within_days is None else within_days
+    rows = await run(
+        staff.expiring(catalog.context.session_factory, caller_of(who), provider_id, _today(), days),
+        "no such provider",
+    )
+    return [ExpiringOut(**r) for r in rows]

@@ -1,0 +1,357 @@
+"""The enrolment saga on catalog's side: reserve a seat, wait for allocation's answer, end and release.
+
+Seats are counted in ``programme.reserved``: a single conditional UPDATE (``reserved < capacity``) takes
+one, guarded by a CHECK constraint, so concurrent requests can never over-book; every exit from an
+active status (rejected, ended) gives the seat back in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.adapters.orm import child, enrolment, guardianship, programme, provider
+from catalog.domain.programmes import RuleBroken, can_end, in_age_band, within_decline_window
+from catalog.service_layer import staff
+from catalog.service_layer.errors import ConflictError, NotFoundError
+from catalog.service_layer.providers import Caller, Sessions
+from qosym_chassis import outbox
+from qosym_contracts.allocation import VoucherAssignedV1, VoucherAssignmentRejectedV1
+from qosym_contracts.catalog import (
+    EnrolmentConfirmedV1,
+    EnrolmentEndedV1,
+    EnrolmentRejectedV1,
+    EnrolmentRequestedV1,
+)
+from qosym_contracts.registry import (
+    ChildDetailsChangedV1,
+    ChildRegisteredV1,
+    GuardianshipEndedV1,
+    GuardianshipEstablishedV1,
+)
+
+RESERVE_SEAT = text(
+    "UPDATE programme SET reserved = reserved + 1, updated_at = now() "
+    "WHERE id = :id AND status = 'published' AND reserved < capacity RETURNING reserved"
+)
+RELEASE_SEAT = text("UPDATE programme SET reserved = reserved - 1, updated_at = now() WHERE id = :id AND reserved > 0")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+async def is_guardian(session: AsyncSession, child_id: UUID, person: str) -> bool:
+    try:
+        guardian_id = UUID(person)
+    except ValueError:
+        return False
+    found = await session.execute(
+        select(guardianship.c.active).where(
+            guardianship.c.child_id == child_id, guardianship.c.guardian_id == guardian_id, guardianship.c.active
+        )
+    )
+    return found.first() is not None
+
+
+async def _visible(session: AsyncSession, caller: Caller, enrolment_id: UUID, *, lock: bool) -> dict[str, Any]:
+    query = select(enrolment).where(enrolment.c.id == enrolment_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.execute(query)).mappings().first()
+    if row is None:
+        raise NotFoundError()
+    allowed = (
+        caller.staff
+        or (caller.role == "provider_staff" and caller.provider_id == row["provider_id"])
+        or (caller.role == "parent" and await is_guardian(session, row["child_id"], caller.subject))
+    )
+    if not allowed:
+        raise NotFoundError()
+    return dict(row)
+
+
+async def request(sessions: Sessions, caller: Caller, child_id: UUID, programme_id: UUID) -> dict[str, Any]:
+    """Reserve a seat and ask allocation for the child's voucher (the parent, or an operator for them)."""
+    async with sessions() as session, session.begin():
+        return await _request_in(session, caller, child_id, programme_id)
+
+
+async def _request_in(session: AsyncSession, caller: Caller, child_id: UUID, programme_id: UUID) -> dict[str, Any]:
+    if caller.role == "parent" and not await is_guardian(session, child_id, caller.subject):
+        raise NotFoundError("no such child")
+    kid = (await session.execute(select(child).where(child.c.child_id == child_id))).mappings().first()
+    if kid is None:
+        raise NotFoundError("no such child")
+    target = (
+        (
+            await session.execute(
+                select(programme, provider.c.status.label("provider_status"))
+                .join(provider, provider.c.id == programme.c.provider_id)
+                .where(programme.c.id == programme_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if target is None:
+        raise NotFoundError("no such programme")
+    if target["status"] != "published" or target["provider_status"] != "verified":
+        raise ConflictError("this programme does not take enrolments now")
+    lapsed = await staff.lapsed_for(session, programme_id, target["facility_id"], date.today())
+    if lapsed:
+        raise ConflictError(f"this programme cannot run now: attestations lapsed ({', '.join(lapsed)})")
+    if not in_age_band(kid["birth_date"], date.today(), target["age_min"], target["age_max"]):
+        raise RuleBroken("child_id", f"the programme is for ages {target['age_min']}-{target['age_max']}", "age_band")
+    new_id = uuid4()
+    inserted = await session.execute(
+        pg_insert(enrolment)
+        .values(
+            id=new_id,
+            programme_id=programme_id,
+            provider_id=target["provider_id"],
+            child_id=child_id,
+            requested_by=f"{caller.role}:{caller.subject}",
+            status="requested",
+        )
+        .on_conflict_do_nothing()
+        .returning(enrolment.c.id)
+    )
+    if inserted.first() is None:
+        raise ConflictError("the child already has an active enrolment in this programme")
+    if (await session.execute(RESERVE_SEAT, {"id": programme_id})).first() is None:
+        raise ConflictError("no free seats in this programme")
+    await outbox.add_event(
+        session,
+        EnrolmentRequestedV1(
+            enrolment_id=new_id,
+            child_id=child_id,
+            programme_id=programme_id,
+            provider_id=target["provider_id"],
+            direction=target["direction"],
+            region_code=target["region_code"],
+            district_code=target["district_code"],
+            age_min=target["age_min"],
+            age_max=target["age_max"],
+        ),
+    )
+    row = (await session.execute(select(enrolment).where(enrolment.c.id == new_id))).mappings().one()
+    return dict(row)
+
+
+async def get(sessions: Sessions, caller: Caller, enrolment_id: UUID) -> dict[str, Any]:
+    async with sessions() as session:
+        return await _visible(session, caller, enrolment_id, lock=False)
+
+
+async def of_child(sessions: Sessions, caller: Caller, child_id: UUID) -> list[dict[str, Any]]:
+    async with sessions() as session:
+        if not caller.staff and not await is_guardian(session, child_id, caller.subject):
+            raise NotFoundError("no such child")
+        rows = await session.execute(
+            select(enrolment).where(enrolment.c.child_id == child_id).order_by(enrolment.c.requested_at)
+        )
+        return [dict(r) for r in rows.mappings()]
+
+
+async def of_provider(sessions: Sessions, caller: Caller, provider_id: UUID) -> list[dict[str, Any]]:
+    if not caller.may_manage(provider_id):
+        raise NotFoundError()
+    async with sessions() as session:
+        rows = await session.execute(
+            select(enrolment).where(enrolment.c.provider_id == provider_id).order_by(enrolment.c.requested_at)
+        )
+        return [dict(r) for r in rows.mappings()]
+
+
+async def end_in(session: AsyncSession, enrolment_id: UUID, reason: str, ended_by: str) -> bool:
+    """End an active enrolment inside the caller's transaction: free the seat, tell allocation."""
+    row = (
+        (
+            await session.execute(
+                update(enrolment)
+                .where(enrolment.c.id == enrolment_id, enrolment.c.status.in_(("requested", "confirmed")))
+                .values(status="ended", reason=reason, ended_by=ended_by, ended_at=now_utc())
+                .returning(enrolment.c.programme_id, enrolment.c.child_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return False
+    await session.execute(RELEASE_SEAT, {"id": row["programme_id"]})
+    await outbox.add_event(
+        session, EnrolmentEndedV1(enrolment_id=enrolment_id, child_id=row["child_id"], reason=reason)
+    )
+    return True
+
+
+async def end(sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str) -> dict[str, Any]:
+    async with sessions() as session, session.begin():
+        current = await _visible(session, caller, enrolment_id, lock=True)
+        if not can_end(current["status"]):
+            raise ConflictError(f"the enrolment is already {current['status']}")
+        await end_in(session, enrolment_id, reason, f"{caller.role}:{caller.subject}")
+        return await _visible(session, caller, enrolment_id, lock=False)
+
+
+async def decline(
+    sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str, window_days: int
+) -> dict[str, Any]:
+    """The provider declines a child within ``window_days`` of the request."""
+    async with sessions() as session, session.begin():
+        current = await _visible(session, caller, enrolment_id, lock=True)
+        if caller.role != "provider_staff":
+            raise NotFoundError()
+        if not can_end(current["status"]):
+            raise ConflictError(f"the enrolment is already {current['status']}")
+        age_days = (now_utc() - current["requested_at"]).total_seconds() / 86400
+        if not within_decline_window(age_days, window_days):
+            raise ConflictError(f"the {window_days}-day window to decline has passed; end the enrolment instead")
+        await end_in(session, enrolment_id, f"declined_by_provider: {reason}", f"{caller.role}:{caller.subject}")
+        return await _visible(session, caller, enrolment_id, lock=False)
+
+
+async def change_club(
+    sessions: Sessions, caller: Caller, enrolment_id: UUID, programme_id: UUID, reason: str
+) -> dict[str, Any]:
+    """End one enrolment and request another in one transaction; allocation moves the voucher."""
+    async with sessions() as session, session.begin():
+        current = await _visible(session, caller, enrolment_id, lock=True)
+        if current["status"] != "confirmed":
+            raise ConflictError("only a confirmed enrolment can be moved to another club")
+        if current["programme_id"] == programme_id:
+            raise RuleBroken("programme_id", "the child is already in this programme")
+        await end_in(session, enrolment_id, f"changed_club: {reason}", f"{caller.role}:{caller.subject}")
+        return await _request_in(session, caller, current["child_id"], programme_id)
+
+
+async def expire_unattended(sessions: Sessions, days: int, now: datetime | None = None) -> int:
+    """End confirmed enrolments with no attended session within ``days`` of confirmation."""
+    cutoff = (now or now_utc()) - timedelta(days=days)
+    async with sessions() as session, session.begin():
+        stale = (
+            (
+                await session.execute(
+                    select(enrolment.c.id)
+                    .where(
+                        enrolment.c.status == "confirmed",
+                        enrolment.c.first_attended_at.is_(None),
+                        enrolment.c.confirmed_at < cutoff,
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for enrolment_id in stale:
+            await end_in(session, enrolment_id, "reservation_expired", "system:expiry_sweep")
+        return len(stale)
+
+
+# --- consumed events ------------------------------------------------------------------------------
+
+
+async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1) -> None:
+    row = (
+        (
+            await session.execute(
+                select(enrolment, programme.c.direction, programme.c.region_code, programme.c.district_code)
+                .join(programme, programme.c.id == enrolment.c.programme_id)
+                .add_columns(programme.c.price_per_month_tiyn, programme.c.sessions_per_month)
+                .where(enrolment.c.id == event.enrolment_id)
+                .with_for_update(of=enrolment)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return  # not one of ours (or long gone): nothing to confirm
+    if row["status"] != "requested":
+        if row["status"] in ("ended", "rejected") and row["voucher_id"] is None:
+            # ended before the answer came: hand the voucher straight back
+            await session.execute(
+                update(enrolment).where(enrolment.c.id == event.enrolment_id).values(voucher_id=event.voucher_id)
+            )
+            await outbox.add_event(
+                session,
+                EnrolmentEndedV1(
+                    enrolment_id=event.enrolment_id, child_id=event.child_id, reason=row["reason"] or "left"
+                ),
+            )
+        return
+    await session.execute(
+        update(enrolment)
+        .where(enrolment.c.id == event.enrolment_id)
+        .values(status="confirmed", voucher_id=event.voucher_id, confirmed_at=now_utc())
+    )
+    await outbox.add_event(
+        session,
+        EnrolmentConfirmedV1(
+            enrolment_id=event.enrolment_id,
+            child_id=row["child_id"],
+            programme_id=row["programme_id"],
+            provider_id=row["provider_id"],
+            voucher_id=event.voucher_id,
+            direction=row["direction"],
+            region_code=row["region_code"],
+            district_code=row["district_code"],
+            price_per_month_tiyn=row["price_per_month_tiyn"],
+            sessions_per_month=row["sessions_per_month"],
+        ),
+    )
+
+
+async def on_assignment_rejected(session: AsyncSession, event: VoucherAssignmentRejectedV1) -> None:
+    row = (
+        (
+            await session.execute(
+                update(enrolment)
+                .where(enrolment.c.id == event.enrolment_id, enrolment.c.status == "requested")
+                .values(status="rejected", reason=event.reason, ended_at=now_utc(), ended_by="allocation")
+                .returning(enrolment.c.programme_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return
+    await session.execute(RELEASE_SEAT, {"id": row["programme_id"]})
+    await outbox.add_event(
+        session,
+        EnrolmentRejectedV1(
+            enrolment_id=event.enrolment_id,
+            child_id=event.child_id,
+            programme_id=row["programme_id"],
+            reason=event.reason,
+        ),
+    )
+
+
+async def on_child_registered(session: AsyncSession, event: ChildRegisteredV1 | ChildDetailsChangedV1) -> None:
+    values = {
+        "birth_date": event.birth_date,
+        "region_code": event.region_code,
+        "district_code": event.district_code,
+    }
+    statement = pg_insert(child).values(child_id=event.child_id, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=[child.c.child_id], set_=values))
+
+
+async def on_guardianship(session: AsyncSession, event: GuardianshipEstablishedV1 | GuardianshipEndedV1) -> None:
+    active = isinstance(event, GuardianshipEstablishedV1)
+    statement = pg_insert(guardianship).values(child_id=event.child_id, guardian_id=event.guardian_id, active=active)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[guardianship.c.child_id, guardianship.c.guardian_id], set_={"active": active}
+        )
+    )

@@ -1,0 +1,107 @@
+"""Providers: registration, operator verification, suspension."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from catalog.adapters.orm import provider
+from catalog.domain.identifiers import parse_bin, parse_kz_iban
+from catalog.domain.programmes import provider_move
+from catalog.service_layer.errors import ConflictError, NotFoundError
+from qosym_chassis import outbox
+from qosym_contracts.catalog import ProviderSuspendedV1, ProviderVerifiedV1
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    role: str
+    provider_id: UUID | None = None
+
+    @property
+    def staff(self) -> bool:
+        return self.role in ("operator", "administrator")
+
+    def may_manage(self, provider_id: UUID) -> bool:
+        return self.staff or (self.role == "provider_staff" and self.provider_id == provider_id)
+
+
+async def register(sessions: Sessions, caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
+    values = dict(data)
+    values["bin"] = parse_bin(values["bin"])
+    values["bank"] = dict(values["bank"], iban=parse_kz_iban(values["bank"]["iban"]))
+    async with sessions() as session, session.begin():
+        row = (
+            (
+                await session.execute(
+                    insert(provider)
+                    .values(id=uuid4(), registered_by=caller.subject, status="pending", **values)
+                    .on_conflict_do_nothing(index_elements=[provider.c.bin])
+                    .returning(*provider.c)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise ConflictError("a provider with this BIN is already registered")
+        return dict(row)
+
+
+async def load(session: AsyncSession, provider_id: UUID, *, lock: bool = False) -> dict[str, Any] | None:
+    query = select(provider).where(provider.c.id == provider_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
+async def get(sessions: Sessions, caller: Caller, provider_id: UUID) -> dict[str, Any]:
+    async with sessions() as session:
+        row = await load(session, provider_id)
+    if row is None or not caller.may_manage(provider_id):
+        raise NotFoundError()
+    return row
+
+
+async def decide(sessions: Sessions, provider_id: UUID, action: str, reason: str | None) -> dict[str, Any]:
+    """An operator verifies, rejects or suspends (a suspended provider can be verified again)."""
+    async with sessions() as session, session.begin():
+        current = await load(session, provider_id, lock=True)
+        if current is None:
+            raise NotFoundError()
+        status = provider_move(current["status"], action)
+        row = (
+            (
+                await session.execute(
+                    update(provider)
+                    .where(provider.c.id == provider_id)
+                    .values(status=status, status_reason=reason, updated_at=func.now())
+                    .returning(*provider.c)
+                )
+            )
+            .mappings()
+            .one()
+        )
+        if status == "verified":
+            await outbox.add_event(
+                session,
+                ProviderVerifiedV1(
+                    provider_id=provider_id,
+                    bin=row["bin"],
+                    name=row["name"],
+                    region_code=row["region_code"],
+                    district_code=row["district_code"],
+                ),
+            )
+        elif status == "suspended":
+            await outbox.add_event(session, ProviderSuspendedV1(provider_id=provider_id, reason=reason or "suspended"))
+        return dict(row)

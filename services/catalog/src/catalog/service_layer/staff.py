@@ -1,0 +1,234 @@
+"""Staff and facilities of a provider, their expiring attestations, and the checks a programme needs.
+
+A programme can run only while every assigned coach holds a valid criminal-record certificate and
+qualification, and its facility valid sanitary and fire attestations; a coach is never scheduled in two
+programmes at overlapping times.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import delete, func, insert, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.adapters.orm import attestation, facility, programme, programme_staff, provider, staff
+from catalog.adapters.protection import IinProtector
+from catalog.domain.identifiers import parse_iin
+from catalog.domain.programmes import RuleBroken, Slot, check_attestation_kind, missing_attestations, schedules_clash
+from catalog.service_layer.errors import ConflictError, NotFoundError
+from catalog.service_layer.providers import Caller, Sessions
+
+
+def _slots(schedule: list[dict[str, Any]]) -> list[Slot]:
+    return [
+        Slot(s["weekday"], time.fromisoformat(str(s["start"])), time.fromisoformat(str(s["end"]))) for s in schedule
+    ]
+
+
+def _check_access(caller: Caller, provider_id: UUID) -> None:
+    if not caller.may_manage(provider_id):
+        raise NotFoundError("no such provider")
+
+
+def staff_out(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "full_name": row["full_name"],
+        "role": row["role"],
+        "iin_masked": "********" + row["iin_last4"],
+    }
+
+
+async def add_staff(
+    sessions: Sessions, protector: IinProtector, caller: Caller, provider_id: UUID, data: dict[str, Any]
+) -> dict[str, Any]:
+    _check_access(caller, provider_id)
+    iin = parse_iin(data["iin"])
+    new_id = uuid4()
+    async with sessions() as session, session.begin():
+        await _provider_exists(session, provider_id)
+        index = protector.blind_index(iin)
+        taken = await session.execute(
+            select(staff.c.id).where(staff.c.provider_id == provider_id, staff.c.iin_index == index)
+        )
+        if taken.first() is not None:
+            raise ConflictError("this person is already on the provider's staff")
+        row = (
+            (
+                await session.execute(
+                    insert(staff)
+                    .values(
+                        id=new_id,
+                        provider_id=provider_id,
+                        full_name=data["full_name"],
+                        role=data["role"],
+                        iin_index=index,
+                        iin_ciphertext=protector.encrypt(iin, row_id=str(new_id)),
+                        iin_last4=iin[-4:],
+                    )
+                    .returning(*staff.c)
+                )
+            )
+            .mappings()
+            .one()
+        )
+        return staff_out(row)
+
+
+async def _provider_exists(session: AsyncSession, provider_id: UUID) -> None:
+    if (await session.execute(select(provider.c.id).where(provider.c.id == provider_id))).first() is None:
+        raise NotFoundError("no such provider")
+
+
+async def add_facility(sessions: Sessions, caller: Caller, provider_id: UUID, data: dict[str, Any]) -> dict[str, Any]:
+    _check_access(caller, provider_id)
+    async with sessions() as session, session.begin():
+        await _provider_exists(session, provider_id)
+        row = (
+            (
+                await session.execute(
+                    insert(facility).values(id=uuid4(), provider_id=provider_id, **data).returning(*facility.c)
+                )
+            )
+            .mappings()
+            .one()
+        )
+        return dict(row)
+
+
+async def _subject_of(session: AsyncSession, provider_id: UUID, subject_type: str, subject_id: UUID) -> bool:
+    table = staff if subject_type == "staff" else facility
+    found = await session.execute(
+        select(table.c.id).where(table.c.id == subject_id, table.c.provider_id == provider_id)
+    )
+    return found.first() is not None
+
+
+async def add_attestation(
+    sessions: Sessions, caller: Caller, provider_id: UUID, data: dict[str, Any]
+) -> dict[str, Any]:
+    _check_access(caller, provider_id)
+    check_attestation_kind(data["subject_type"], data["kind"])
+    async with sessions() as session, session.begin():
+        if not await _subject_of(session, provider_id, data["subject_type"], data["subject_id"]):
+            raise RuleBroken("subject_id", f"no such {data['subject_type']} at this provider", "unknown")
+        row = (
+            (
+                await session.execute(
+                    insert(attestation).values(id=uuid4(), provider_id=provider_id, **data).returning(*attestation.c)
+                )
+            )
+            .mappings()
+            .one()
+        )
+        return dict(row)
+
+
+async def expiring(
+    sessions: Sessions, caller: Caller, provider_id: UUID, today: date, within_days: int
+) -> list[dict[str, Any]]:
+    """The latest attestation of each subject and kind that expires within ``within_days`` (or already has)."""
+    _check_access(caller, provider_id)
+    latest = (
+        select(
+            attestation.c.subject_type,
+            attestation.c.subject_id,
+            attestation.c.kind,
+            func.max(attestation.c.valid_until).label("valid_until"),
+        )
+        .where(attestation.c.provider_id == provider_id)
+        .group_by(attestation.c.subject_type, attestation.c.subject_id, attestation.c.kind)
+        .subquery()
+    )
+    names = union_all(
+        select(staff.c.id.label("id"), staff.c.full_name.label("name")).where(staff.c.provider_id == provider_id),
+        select(facility.c.id, facility.c.name).where(facility.c.provider_id == provider_id),
+    ).subquery()
+    async with sessions() as session:
+        rows = await session.execute(
+            select(latest, names.c.name)
+            .join(names, names.c.id == latest.c.subject_id)
+            .where(latest.c.valid_until <= today + timedelta(days=within_days))
+            .order_by(latest.c.valid_until, names.c.name)
+        )
+        return [{**dict(r), "expired": r["valid_until"] < today} for r in rows.mappings()]
+
+
+async def _valid_until(session: AsyncSession, subject_id: UUID) -> dict[str, date]:
+    rows = await session.execute(
+        select(attestation.c.kind, func.max(attestation.c.valid_until))
+        .where(attestation.c.subject_id == subject_id)
+        .group_by(attestation.c.kind)
+    )
+    return {kind: until for kind, until in rows.all()}
+
+
+async def check_can_run(
+    session: AsyncSession,
+    provider_id: UUID,
+    coach_ids: list[UUID],
+    facility_id: UUID | None,
+    schedule: list[dict[str, Any]],
+    today: date,
+    programme_id: UUID | None = None,
+) -> None:
+    """Valid attestations for every coach and the facility; no coach double-booked. Locks the coaches."""
+    for coach_id in coach_ids:
+        found = await session.execute(
+            select(staff.c.id).where(staff.c.id == coach_id, staff.c.provider_id == provider_id).with_for_update()
+        )
+        if found.first() is None:
+            raise RuleBroken("coach_ids", "no such staff member at this provider", "unknown")
+        missing = missing_attestations("staff", await _valid_until(session, coach_id), today)
+        if missing:
+            raise RuleBroken("coach_ids", f"a coach lacks a valid attestation: {', '.join(missing)}", "attestation")
+        others = await session.execute(
+            select(programme.c.schedule)
+            .join(programme_staff, programme_staff.c.programme_id == programme.c.id)
+            .where(
+                programme_staff.c.staff_id == coach_id,
+                programme.c.status == "published",
+                programme.c.id != programme_id if programme_id else programme.c.id.is_not(None),
+            )
+        )
+        if any(schedules_clash(_slots(schedule), _slots(other)) for (other,) in others.all()):
+            raise RuleBroken("coach_ids", "a coach is already scheduled at an overlapping time", "coach_overlap")
+    if facility_id is not None:
+        if not await _subject_of(session, provider_id, "facility", facility_id):
+            raise RuleBroken("facility_id", "no such facility at this provider", "unknown")
+        missing = missing_attestations("facility", await _valid_until(session, facility_id), today)
+        if missing:
+            raise RuleBroken(
+                "facility_id", f"the facility lacks a valid attestation: {', '.join(missing)}", "attestation"
+            )
+
+
+async def assign_coaches(session: AsyncSession, programme_id: UUID, coach_ids: list[UUID]) -> None:
+    await session.execute(delete(programme_staff).where(programme_staff.c.programme_id == programme_id))
+    if coach_ids:
+        await session.execute(
+            insert(programme_staff), [{"programme_id": programme_id, "staff_id": c} for c in coach_ids]
+        )
+
+
+async def lapsed_for(session: AsyncSession, programme_id: UUID, facility_id: UUID | None, today: date) -> list[str]:
+    """What keeps a published programme from running today (checked before a seat is reserved)."""
+    problems: list[str] = []
+    coaches = await session.execute(
+        select(programme_staff.c.staff_id).where(programme_staff.c.programme_id == programme_id)
+    )
+    for (coach_id,) in coaches.all():
+        problems += missing_attestations("staff", await _valid_until(session, coach_id), today)
+    if facility_id is not None:
+        problems += missing_attestations("facility", await _valid_until(session, facility_id), today)
+    return sorted(set(problems))
+
+
+async def coaches_of(session: AsyncSession, programme_id: UUID) -> list[UUID]:
+    rows = await session.execute(
+        select(programme_staff.c.staff_id).where(programme_staff.c.programme_id == programme_id)
+    )
+    return list(rows.scalars().all())

@@ -1,0 +1,99 @@
+"""Helpers of catalog's component tests: a verified provider, a programme, a child with a guardian."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from qosym_contracts.registry import GuardianshipEstablishedV1
+from tests.support.events import child_registered, message
+
+BIN = "080540014021"
+IBAN = "KZ86125KZT5004100100"
+
+
+def provider_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "bin": BIN,
+        "name": "Barys Hockey School",
+        "region_code": "astana",
+        "district_code": "yesil",
+        "address": "Kabanbay Batyr Ave., 45",
+        "contacts": {"phone": "+7 701 000 00 00", "email": "info@barys.kz"},
+        "bank": {"bank_name": "Halyk Bank", "bik": "HSBKKZKX", "iban": IBAN},
+    }
+    body.update(overrides)
+    return body
+
+
+def programme_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "direction": "sports",
+        "title": {"kk": "Хоккей", "ru": "Хоккей", "en": "Hockey"},
+        "description": {"kk": "Жаттығу", "ru": "Тренировки", "en": "Training"},
+        "age_min": 6,
+        "age_max": 10,
+        "language": "kk",
+        "schedule": [
+            {"weekday": 2, "start": "16:00", "end": "17:30"},
+            {"weekday": 4, "start": "16:00", "end": "17:30"},
+        ],
+        "sessions_per_month": 8,
+        "price_per_month_tiyn": 1_500_000,
+        "capacity": 10,
+        "district_code": "yesil",
+        "address": "Kabanbay Batyr Ave., 45",
+        "lat": 51.1282,
+        "lon": 71.4304,
+    }
+    body.update(overrides)
+    return body
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def verified_provider(client: Any, token: Any, **overrides: Any) -> tuple[UUID, dict[str, str]]:
+    """Register and verify a provider; return its id and a staff token scoped to it."""
+    response = await client.post(
+        "/v1/providers", json=provider_body(**overrides), headers=auth(token("provider_staff"))
+    )
+    assert response.status_code == 201, response.text
+    provider_id = UUID(response.json()["id"])
+    decision = await client.post(
+        f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=auth(token("operator"))
+    )
+    assert decision.status_code == 200, decision.text
+    return provider_id, auth(token("provider_staff", scope={"provider": str(provider_id)}))
+
+
+async def programme(client: Any, provider_id: UUID, staff: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    response = await client.post(
+        f"/v1/providers/{provider_id}/programmes", json=programme_body(**overrides), headers=staff
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def child_of(consumer: Any, guardian_id: UUID | None = None, **overrides: Any) -> tuple[UUID, UUID]:
+    """Feed ChildRegistered and GuardianshipEstablished; return (child_id, guardian_id)."""
+    guardian_id = guardian_id or uuid4()
+    event = child_registered(guardian_id, **overrides)
+    await consumer.deliver(message(event))
+    await consumer.deliver(message(GuardianshipEstablishedV1(child_id=event.child_id, guardian_id=guardian_id)))
+    return event.child_id, guardian_id
+
+
+async def fetch(url: str, query: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(url)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+async def outbox_types(url: str) -> list[str]:
+    return [r["event_type"] for r in await fetch(url, "SELECT event_type FROM outbox ORDER BY id")]

@@ -1,0 +1,366 @@
+import asyncio
+import json
+from datetime import date
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+
+from qosym_chassis.consumer import Outcome
+from qosym_contracts.allocation import VoucherAssignedV1, VoucherAssignmentRejectedV1
+from qosym_contracts.registry import GuardianshipEndedV1
+from tests.support.events import message
+
+from .support import auth, child_of, fetch, outbox_types, programme, verified_provider
+
+pytestmark = pytest.mark.component
+
+
+def assigned(enrolment: dict, voucher_id: UUID | None = None) -> VoucherAssignedV1:
+    return VoucherAssignedV1(
+        voucher_id=voucher_id or uuid4(),
+        enrolment_id=enrolment["id"],
+        child_id=enrolment["child_id"],
+        programme_id=enrolment["programme_id"],
+        provider_id=enrolment["provider_id"],
+        direction="sports",
+        monthly_value_tiyn=1_500_000,
+        valid_until=date(2027, 5, 31),
+    )
+
+
+async def seats(url: str, programme_id: str) -> int:
+    return (await fetch(url, "SELECT reserved FROM programme WHERE id = $1", UUID(programme_id)))[0]["reserved"]
+
+
+async def requested_payload(url: str) -> dict:
+    rows = await fetch(url, "SELECT payload FROM outbox WHERE event_type = 'catalog.EnrolmentRequested'")
+    payload = rows[-1]["payload"]
+    return json.loads(payload) if isinstance(payload, str) else payload
+
+
+async def test_the_saga_confirms_when_allocation_assigns_a_voucher(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        child_id, guardian_id = await child_of(c)
+        parent = auth(token("parent", subject=str(guardian_id)))
+        requested = await client.post(
+            "/v1/enrolments", json={"child_id": str(child_id), "programme_id": prog["id"]}, headers=parent
+        )
+        assert requested.status_code == 202, requested.text
+        enrolment = requested.json()
+        assert enrolment["status"] == "requested"
+        assert await seats(url, prog["id"]) == 1
+        payload = await requested_payload(url)
+        assert payload["enrolment_id"] == enrolment["id"]
+        assert (payload["direction"], payload["region_code"], payload["district_code"]) == ("sports", "astana", "yesil")
+        assert (payload["age_min"], payload["age_max"], payload["provider_id"]) == (6, 10, str(provider_id))
+
+        event = assigned(enrolment)
+        assert await c.deliver(message(event)) is Outcome.APPLIED
+        assert await c.deliver(message(event)) is Outcome.DUPLICATE
+        # the same answer under a new event id confirms nothing twice
+        assert await c.deliver(message(VoucherAssignedV1(**{**event.model_dump(), "event_id": uuid4()})))
+        seen = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)
+        provider_view = await client.get(f"/v1/providers/{provider_id}/enrolments", headers=staff)
+        mine = await client.get(f"/v1/children/{child_id}/enrolments", headers=parent)
+    assert seen.json()["status"] == "confirmed"
+    assert seen.json()["voucher_id"] == str(event.voucher_id)
+    assert [e["id"] for e in provider_view.json()] == [enrolment["id"]]
+    assert [e["id"] for e in mine.json()] == [enrolment["id"]]
+    assert await seats(url, prog["id"]) == 1
+    assert (await outbox_types(url)).count("catalog.EnrolmentConfirmed") == 1
+
+
+async def test_the_saga_releases_the_seat_when_allocation_rejects(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff, capacity=1)
+        child_id, guardian_id = await child_of(c)
+        parent = auth(token("parent", subject=str(guardian_id)))
+        enrolment = (
+            await client.post(
+                "/v1/enrolments", json={"child_id": str(child_id), "programme_id": prog["id"]}, headers=parent
+            )
+        ).json()
+        full = await client.get("/v1/programmes", params={"free_seats": True})
+        rejection = VoucherAssignmentRejectedV1(
+            enrolment_id=enrolment["id"], child_id=child_id, reason="no_valid_voucher"
+        )
+        assert await c.deliver(message(rejection)) is Outcome.APPLIED
+        assert await c.deliver(message(rejection)) is Outcome.DUPLICATE
+        # the same answer under a new event id changes nothing either
+        assert await c.deliver(message(VoucherAssignmentRejectedV1(**{**rejection.model_dump(), "event_id": uuid4()})))
+        seen = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)
+        free_again = await client.get("/v1/programmes", params={"free_seats": True})
+    assert full.json()["total"] == 0
+    assert (seen.json()["status"], seen.json()["reason"]) == ("rejected", "no_valid_voucher")
+    assert await seats(url, prog["id"]) == 0
+    assert free_again.json()["total"] == 1  # the search cache was invalidated by the consumer
+    assert (await outbox_types(url)).count("catalog.EnrolmentRejected") == 1
+
+
+async def test_exactly_capacity_reservations_succeed_under_concurrency(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff, capacity=5)
+        children = [await child_of(c) for _ in range(25)]
+
+        async def request(child_id: UUID, guardian_id: UUID) -> int:
+            response = await client.post(
+                "/v1/enrolments",
+                json={"child_id": str(child_id), "programme_id": prog["id"]},
+                headers=auth(token("parent", subject=str(guardian_id))),
+            )
+            return response.status_code
+
+        codes = await asyncio.gather(*(request(ch, g) for ch, g in children))
+    assert sorted(codes).count(202) == 5
+    assert sorted(codes).count(409) == 20
+    assert await seats(url, prog["id"]) == 5
+    rows = await fetch(url, "SELECT count(*) AS n FROM enrolment WHERE status = 'requested'")
+    assert rows[0]["n"] == 5
+    assert (await outbox_types(url)).count("catalog.EnrolmentRequested") == 5
+
+
+async def test_the_database_refuses_more_reservations_than_capacity(service_db, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff, capacity=1)
+    with pytest.raises(asyncpg.CheckViolationError, match=r"ck_programme_seats|check constraint"):
+        await fetch(url, "UPDATE programme SET reserved = 2 WHERE id = $1", UUID(prog["id"]))
+
+
+async def test_a_parent_cannot_enrol_or_see_another_familys_child(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        child_id, guardian_id = await child_of(c)
+        parent = auth(token("parent", subject=str(guardian_id)))
+        stranger = auth(token("parent", subject=str(uuid4())))
+        foreign = await client.post(
+            "/v1/enrolments", json={"child_id": str(child_id), "programme_id": prog["id"]}, headers=stranger
+        )
+        enrolment = (
+            await client.post(
+                "/v1/enrolments", json={"child_id": str(child_id), "programme_id": prog["id"]}, headers=parent
+            )
+        ).json()
+        peek = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=stranger)
+        end = await client.post(f"/v1/enrolments/{enrolment['id']}/end", json={"reason": "x"}, headers=stranger)
+        children = await client.get(f"/v1/children/{child_id}/enrolments", headers=stranger)
+        other_staff = auth(token("provider_staff", scope={"provider": str(uuid4())}))
+        provider_peek = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=other_staff)
+        wrong_role = await client.post(
+            "/v1/enrolments",
+            json={"child_id": str(child_id), "programme_id": prog["id"]},
+            headers=auth(token("provider_staff")),
+        )
+        twice = await client.post(
+            "/v1/enrolments", json={"child_id": str(child_id), "programme_id": prog["id"]}, headers=parent
+        )
+        await c.deliver(message(GuardianshipEndedV1(child_id=child_id, guardian_id=guardian_id)))
+        former = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)
+    assert (foreign.status_code, peek.status_code, end.status_code, children.status_code) == (404, 404, 404, 404)
+    assert provider_peek.status_code == 404
+    assert wrong_role.status_code == 403
+    assert twice.status_code == 409
+    assert former.status_code == 404
+    assert await seats(url, prog["id"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"child_id": "not-a-uuid", "programme_id": str(uuid4())}, "child_id"),
+        ({"programme_id": str(uuid4())}, "child_id"),
+        ({"child_id": str(uuid4()), "programme_id": str(uuid4()), "extra": 1}, "extra"),
+    ],
+)
+async def test_bad_enrolment_input_is_422(service_db, api_client, token, body, field) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        response = await client.post("/v1/enrolments", json=body, headers=auth(token("parent", subject=str(uuid4()))))
+    assert response.status_code == 422
+    assert field in {e["field"] for e in response.json()["errors"]}
+
+
+async def test_a_child_outside_the_age_band_is_422(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff, age_min=12, age_max=16)
+        child_id, guardian_id = await child_of(c)
+        response = await client.post(
+            "/v1/enrolments",
+            json={"child_id": str(child_id), "programme_id": prog["id"]},
+            headers=auth(token("parent", subject=str(guardian_id))),
+        )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "child_id"
+    assert await seats(url, prog["id"]) == 0
+
+
+async def _confirmed(client, c, url, token, prog, **kw):
+    child_id, guardian_id = await child_of(c)
+    parent = auth(token("parent", subject=str(guardian_id)))
+    enrolment = (
+        await client.post(
+            "/v1/enrolments", json={"child_id": str(child_id), "programme_id": prog["id"]}, headers=parent
+        )
+    ).json()
+    await c.deliver(message(assigned(enrolment)))
+    return enrolment, parent
+
+
+async def test_ending_frees_the_seat_and_tells_allocation(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        enrolment, parent = await _confirmed(client, c, url, token, prog)
+        ended = await client.post(f"/v1/enrolments/{enrolment['id']}/end", json={"reason": "moved"}, headers=parent)
+        again = await client.post(f"/v1/enrolments/{enrolment['id']}/end", json={"reason": "moved"}, headers=parent)
+        other, _ = await _confirmed(client, c, url, token, prog)
+        by_provider = await client.post(f"/v1/enrolments/{other['id']}/end", json={"reason": "rules"}, headers=staff)
+    assert (ended.json()["status"], ended.json()["reason"]) == ("ended", "moved")
+    assert again.status_code == 409
+    assert by_provider.json()["status"] == "ended"
+    assert await seats(url, prog["id"]) == 0
+    assert (await outbox_types(url)).count("catalog.EnrolmentEnded") == 2
+
+
+async def test_the_provider_declines_within_the_window(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        enrolment, parent = await _confirmed(client, c, url, token, prog)
+        by_parent = await client.post(f"/v1/enrolments/{enrolment['id']}/decline", json={"reason": "x"}, headers=parent)
+        declined = await client.post(
+            f"/v1/enrolments/{enrolment['id']}/decline", json={"reason": "group full"}, headers=staff
+        )
+        late, _ = await _confirmed(client, c, url, token, prog)
+        await fetch(
+            url,
+            "UPDATE enrolment SET requested_at = now() - interval '30 days' WHERE id = $1 RETURNING id",
+            UUID(late["id"]),
+        )
+        too_late = await client.post(f"/v1/enrolments/{late['id']}/decline", json={"reason": "x"}, headers=staff)
+    assert by_parent.status_code == 403
+    assert declined.json()["status"] == "ended"
+    assert declined.json()["reason"].startswith("declined_by_provider")
+    assert too_late.status_code == 409
+
+
+async def test_changing_club_ends_one_and_requests_another(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        first = await programme(client, provider_id, staff)
+        second = await programme(client, provider_id, staff)
+        enrolment, parent = await _confirmed(client, c, url, token, first)
+        moved = await client.post(
+            f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": second["id"]}, headers=parent
+        )
+    assert moved.status_code == 202
+    assert moved.json()["programme_id"] == second["id"]
+    assert (await seats(url, first["id"]), await seats(url, second["id"])) == (0, 1)
+    assert (await outbox_types(url))[-2:] == ["catalog.EnrolmentEnded", "catalog.EnrolmentRequested"]
+
+
+async def test_closing_a_programme_ends_its_enrolments(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        await _confirmed(client, c, url, token, prog)
+        closed = await client.post(f"/v1/programmes/{prog['id']}/close", headers=staff)
+    assert closed.json() == {"enrolments_ended": 1}
+    assert (await outbox_types(url))[-2:] == ["catalog.EnrolmentEnded", "catalog.ProgrammeClosed"]
+
+
+async def test_a_suspended_provider_takes_no_new_enrolments_but_keeps_existing(
+    service_db, consumer, api_client, token
+) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        enrolment, parent = await _confirmed(client, c, url, token, prog)
+        await client.post(
+            f"/v1/providers/{provider_id}/decision",
+            json={"action": "suspend", "reason": "audit"},
+            headers=auth(token("operator")),
+        )
+        child_id, guardian_id = await child_of(c)
+        refused = await client.post(
+            "/v1/enrolments",
+            json={"child_id": str(child_id), "programme_id": prog["id"]},
+            headers=auth(token("parent", subject=str(guardian_id))),
+        )
+        kept = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)
+    assert refused.status_code == 409
+    assert kept.json()["status"] == "confirmed"
+
+
+async def test_unattended_enrolments_expire_in_the_sweep(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        stale, parent = await _confirmed(client, c, url, token, prog)
+        fresh, _ = await _confirmed(client, c, url, token, prog)
+        await fetch(
+            url,
+            "UPDATE enrolment SET confirmed_at = now() - interval '31 days' WHERE id = $1 RETURNING id",
+            UUID(stale["id"]),
+        )
+        forbidden = await client.post("/v1/admin/enrolments/expire", headers=parent)
+        swept = await client.post("/v1/admin/enrolments/expire", headers=auth(token("administrator")))
+        seen = await client.get(f"/v1/enrolments/{stale['id']}", headers=parent)
+    assert forbidden.status_code == 403
+    assert swept.json() == {"expired": 1}
+    assert (seen.json()["status"], seen.json()["reason"]) == ("ended", "reservation_expired")
+    assert await seats(url, prog["id"]) == 1
+    assert fresh["id"] != stale["id"]
+
+
+async def test_a_voucher_assigned_after_the_parent_withdrew_is_handed_back(
+    service_db, consumer, api_client, token
+) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        child_id, guardian_id = await child_of(c)
+        parent = auth(token("parent", subject=str(guardian_id)))
+        enrolment = (
+            await client.post(
+                "/v1/enrolments", json={"child_id": str(child_id), "programme_id": prog["id"]}, headers=parent
+            )
+        ).json()
+        await client.post(f"/v1/enrolments/{enrolment['id']}/end", json={"reason": "changed mind"}, headers=parent)
+        await c.deliver(message(assigned(enrolment)))
+        seen = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)
+    assert seen.json()["status"] == "ended"
+    assert (await outbox_types(url)).count("catalog.EnrolmentEnded") == 2
+    assert await seats(url, prog["id"]) == 0

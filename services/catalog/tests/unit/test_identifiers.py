@@ -1,0 +1,80 @@
+import pytest
+
+from catalog.domain.identifiers import (
+    InvalidIdentifier,
+    check_digit,
+    kz_iban_with_check,
+    parse_bin,
+    parse_iin,
+    parse_kz_iban,
+)
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("value", ["080540014021", "120340012345", "990140055558", "150650000015", "0805 4001 4021"])
+def test_valid_bins(value: str) -> None:
+    assert parse_bin(value) == value.replace(" ", "")
+
+
+def test_a_bin_whose_check_digit_needs_the_second_pass() -> None:
+    assert check_digit("08054000020") == 4  # pass 1 gives 10
+    assert parse_bin("080540000204") == "080540000204"
+
+
+def test_a_prefix_never_issued_is_refused_whatever_the_last_digit() -> None:
+    assert check_digit("08054000023") is None
+    for last in "0123456789":
+        with pytest.raises(InvalidIdentifier) as err:
+            parse_bin("08054000023" + last)
+        assert err.value.code == "check_digit"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("080540014022", "check_digit"),
+        ("08054001402", "format"),
+        ("0805400140211", "format"),
+        ("08054001402a", "format"),
+        ("０８０５４００１４０２１", "format"),  # full-width digits are not ASCII
+        ("", "format"),
+    ],
+)
+def test_invalid_bins(value: str, code: str) -> None:
+    with pytest.raises(InvalidIdentifier) as err:
+        parse_bin(value)
+    assert (err.value.field, err.value.code) == ("bin", code)
+
+
+def test_an_iin_is_not_a_bin() -> None:
+    iin = "900101300017"  # valid IIN, 5th digit 0
+    assert parse_iin(iin) == iin
+    with pytest.raises(InvalidIdentifier) as err:
+        parse_bin(iin)
+    assert err.value.code == "entity_type"
+
+
+@pytest.mark.parametrize(
+    "value", ["KZ86125KZT5004100100", "kz86 125K ZT50 0410 0100", kz_iban_with_check("ABCD1234EFGH5678")]
+)
+def test_valid_kz_ibans(value: str) -> None:
+    assert parse_kz_iban(value) == value.replace(" ", "").upper()
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("KZ87125KZT5004100100", "check_digit"),
+        ("KZ86125KZT5004100101", "check_digit"),
+        ("KZ86125KZT500410010", "format"),
+        ("KZ86125KZT50041001000", "format"),
+        ("DE89370400440532013000", "format"),
+        ("KZ8A125KZT5004100100", "format"),
+        ("KZ86125KZT50041001_0", "format"),
+    ],
+)
+def test_invalid_kz_ibans(value: str, code: str) -> None:
+    with pytest.raises(InvalidIdentifier) as err:
+        parse_kz_iban(value)
+    assert (err.value.field, err.value.code) == ("iban", code)
