@@ -16,7 +16,7 @@ class EnrolmentRequestedV1(IntegrationEvent):
     """A seat is reserved for a child in a programme; allocation answers with VoucherAssigned or a rejection."""
 
     topic: ClassVar[str] = topics.CATALOG_ENROLMENT.name
-    key_field: ClassVar[str] = "enrolment_id"
+    key_field: ClassVar[str] = "child_id"
 
     event_type: Literal["catalog.EnrolmentRequested"] = "catalog.EnrolmentRequested"
     event_version: Literal[1] = 1
@@ -36,7 +36,7 @@ class EnrolmentEndedV1(IntegrationEvent):
     """The child left the programme (or the reservation lapsed); its voucher is released."""
 
     topic: ClassVar[str] = topics.CATALOG_ENROLMENT.name
-    key_field: ClassVar[str] = "enrolment_id"
+    key_field: ClassVar[str] = "child_id"
 
     event_type: Literal["catalog.EnrolmentEnded"] = "catalog.EnrolmentEnded"
     event_version: Literal[1] = 1
@@ -50,7 +50,7 @@ class EnrolmentConfirmedV1(IntegrationEvent):
     """Allocation assigned a voucher: the child holds the seat and the provider may bill for it."""
 
     topic: ClassVar[str] = topics.CATALOG_ENROLMENT.name
-    key_field: ClassVar[str] = "enrolment_id"
+    key_field: ClassVar[str] = "child_id"
 
     event_type: Literal["catalog.EnrolmentConfirmed"] = "catalog.EnrolmentConfirmed"
     event_version: Literal[1] = 1
@@ -71,7 +71,7 @@ class EnrolmentRejectedV1(IntegrationEvent):
     """No voucher could be assigned: the seat is released and the parent sees the reason."""
 
     topic: ClassVar[str] = topics.CATALOG_ENROLMENT.name
-    key_field: ClassVar[str] = "enrolment_id"
+    key_field: ClassVar[str] = "child_id"
 
     event_type: Literal["catalog.EnrolmentRejected"] = "catalog.EnrolmentRejected"
     event_version: Literal[1] = 1
