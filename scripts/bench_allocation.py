@@ -1,9 +1,10 @@
 """Benchmark allocation's ranking + award on a synthetic round of N applications.
 
 Creates a fresh database (on --server-url, or on a throwaway embedded PostgreSQL), migrates it, adds
-the Astana demo region, a round with quotas for 6 districts × 3 directions, N children and
-applications (a quarter of them with one or two priority categories), closes the round, then times the
-allocate use case (score + lottery + rank + two award passes + waitlist + outbox events, one transaction).
+the Astana demo region, a round with quotas for 6 districts × 3 directions, N applications inserted
+directly in SQL (not through the API; no child projection rows) of which about a quarter carry one priority
+category, closes the round, then times the decision alone (read-only) and the allocate use case (score +
+lottery + rank + two award passes + waitlist + outbox events, one transaction).
 
     uv run python scripts/bench_allocation.py --count 500000
     uv run python scripts/bench_allocation.py --count 500000 --server-url postgresql://postgres@127.0.0.1:5432

@@ -429,3 +429,42 @@ async def test_a_voucher_never_assigned_by_its_deadline_expires_and_is_reoffered
     )
     assert [x[0] for x in reasons] == ["not_assigned_by_deadline"]
     assert (await sql(world.url, "select spent_tiyn, awarded_count from round"))[0] == (SPORTS_COST, 1)
+
+
+async def test_a_freed_quota_place_goes_to_the_first_waitlisted_child_of_its_own_district(world):
+    """A better-ranked child of another district does not take a district's freed quota place (flow comes last)."""
+    r = await world.round(quotas={"yesil": {"sports": 1}, "nura": {"sports": 1}})
+    await world.act(r, "open")
+    applicants = {}
+    for name, district, cats in (
+        ("nura_top", "nura", ["orphan"]),
+        ("yesil_top", "yesil", ["orphan", "disability"]),
+        ("nura_next", "nura", ["large_family"]),
+        ("yesil_next", "yesil", []),
+    ):
+        child, parent, _ = await world.child(district=district, categories=cats)
+        response = await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+        )
+        applicants[name] = (child, parent, response.json()["application_id"])
+    await world.act(r, "close")
+    await world.act(r, "allocate")
+
+    async def view(name):
+        _, parent, application = applicants[name]
+        return (await world.client.get(f"/v1/applications/{application}", headers=parent)).json()
+
+    holder = await view("yesil_top")
+    assert (await view("nura_next"))["rank"] < (await view("yesil_next"))["rank"]  # nura_next ranks higher
+    declined = await world.client.post(
+        f"/v1/vouchers/{holder['voucher']['voucher_id']}/decline", headers=applicants["yesil_top"][1]
+    )
+    assert declined.json() == {"re_offered": 1}
+    assert (await view("yesil_next"))["status"] == "awarded"
+    assert (await view("nura_next"))["status"] == "waitlisted" and (await view("nura_next"))["waitlist_position"] == 1
+    assert (await sql(world.url, "select district_code, awarded, quota from round_quota order by 1")) == [
+        ("nura", 1, 1),
+        ("yesil", 1, 1),
+    ]
+    via = await sql(world.url, "select via from voucher where status = 'awarded' and district_code = 'yesil'")
+    assert via == [("quota",)]

@@ -325,12 +325,21 @@ async def try_award_one(session: AsyncSession, round_: RoundRow, application: di
 
 
 async def waitlisted_in_order(session: AsyncSession, round_id: UUID, limit: int = 200) -> list[dict[str, Any]]:
+    """Waitlisted applications whose direction has room, in the order a freed place is offered to them.
+
+    A free place of a district's own quota goes first to that district × direction's best-ranked waitlisted
+    application (as in the quota pass); only then does the rest of the direction follow in ranking order (flow).
+    """
     rows = await session.execute(
         text(
             """SELECT a.application_id, a.child_id, a.district_code, a.direction
-               FROM application a JOIN round_direction d ON d.round_id = a.round_id AND d.direction = a.direction
+               FROM application a
+               JOIN round_direction d ON d.round_id = a.round_id AND d.direction = a.direction
+               LEFT JOIN round_quota q ON q.round_id = a.round_id AND q.district_code = a.district_code
+                                      AND q.direction = a.direction
                WHERE a.round_id = :r AND a.status = 'waitlisted' AND d.awarded < d.quota
-               ORDER BY a.rank LIMIT :limit FOR UPDATE OF a SKIP LOCKED"""
+               ORDER BY coalesce(q.awarded < q.quota, false) DESC, a.rank
+               LIMIT :limit FOR UPDATE OF a SKIP LOCKED"""
         ),
         {"r": round_id, "limit": limit},
     )

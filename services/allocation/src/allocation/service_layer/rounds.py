@@ -379,17 +379,21 @@ async def simulate(
 
 
 async def _reoffer(session: AsyncSession, round_id: UUID) -> list[dict[str, Any]]:
-    """Offer freed places to the waitlist, best-ranked first, while the round's direction, budget and cap allow."""
+    """Offer freed places to the waitlist while the round's direction, budget and cap allow: a free district quota
+    place to that district × direction's best-ranked waitlisted application first, else the direction's
+    best-ranked one (flow)."""
     current = await rounds_repo.get_round(session, round_id)
     assert current is not None
     awarded = []
-    for candidate in await allocation_sql.waitlisted_in_order(session, round_id):
-        voucher = await allocation_sql.try_award_one(session, current, candidate)
-        if voucher is None:
-            continue
-        awarded.append(voucher)
-        await outbox.add_event(session, voucher_awarded(voucher))
-    return awarded
+    while True:  # one place at a time: each award changes which district quota still has a free place
+        for candidate in await allocation_sql.waitlisted_in_order(session, round_id):
+            voucher = await allocation_sql.try_award_one(session, current, candidate)
+            if voucher is not None:
+                awarded.append(voucher)
+                await outbox.add_event(session, voucher_awarded(voucher))
+                break
+        else:
+            return awarded
 
 
 def voucher_awarded(v: dict[str, Any]) -> events.VoucherAwardedV1:
