@@ -140,3 +140,30 @@ async def test_a_childs_verified_categories_are_shown_to_its_guardian(service_db
     assert own.json()["verified_categories"] == [
         {"code": "orphan", "valid_from": "2026-01-01", "valid_until": "2027-08-31"}
     ]
+
+
+async def test_a_familys_move_updates_the_projection_and_an_unknown_child_is_dead_lettered(service_db, consumer):
+    from qosym_contracts.registry import ChildDetailsChangedV1
+
+    url = await service_db("allocation")
+    registered = ChildRegisteredV1(
+        child_id=uuid.uuid4(),
+        guardian_id=uuid.uuid4(),
+        birth_date=date(2016, 5, 14),
+        sex="M",
+        region_code="astana",
+        district_code="yesil",
+    )
+    moved = ChildDetailsChangedV1(
+        child_id=registered.child_id, birth_date=date(2016, 5, 14), sex="M", region_code="astana", district_code="nura"
+    )
+    stranger = ChildDetailsChangedV1(
+        child_id=uuid.uuid4(), birth_date=date(2016, 5, 14), sex="M", region_code="astana", district_code="nura"
+    )
+    allocation = await consumer("allocation", url)
+    outcomes = [
+        await allocation.deliver(IncomingMessage(e.topic, e.model_dump_json().encode()))
+        for e in (registered, moved, stranger)
+    ]
+    assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert await scalar(url, "select district_code from child") == "nura"

@@ -60,6 +60,16 @@ async def record_child(session: AsyncSession, view: ChildView) -> None:
     await session.execute(insert(child).values(**values).on_conflict_do_nothing(index_elements=[child.c.child_id]))
 
 
+async def move_child(session: AsyncSession, child_id: UUID, region_code: str, district_code: str) -> bool:
+    result = await session.execute(
+        update(child)
+        .where(child.c.child_id == child_id)
+        .values(region_code=region_code, district_code=district_code)
+        .returning(child.c.child_id)
+    )
+    return result.first() is not None
+
+
 async def get_child(session: AsyncSession, child_id: UUID) -> ChildView | None:
     row = (await session.execute(select(child).where(child.c.child_id == child_id))).mappings().first()
     return ChildView(**row) if row else None

@@ -10,8 +10,9 @@ from allocation.adapters import repository
 from allocation.domain.children import ChildView
 from allocation.domain.region import RegionConfig
 from qosym_chassis import outbox
+from qosym_chassis.consumer import Reject
 from qosym_contracts import allocation as allocation_events
-from qosym_contracts.registry import ChildRegisteredV1
+from qosym_contracts.registry import ChildDetailsChangedV1, ChildRegisteredV1
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,9 @@ async def record_child_registered(session: AsyncSession, event: ChildRegisteredV
             registered_at=event.occurred_at,
         ),
     )
+
+
+async def record_child_details_changed(session: AsyncSession, event: ChildDetailsChangedV1) -> None:
+    """A family moved: later applications use the new district (earlier ones keep the district they were ranked in)."""
+    if not await repository.move_child(session, event.child_id, event.region_code, event.district_code):
+        raise Reject(f"child {event.child_id} is unknown here; ChildRegistered must come first on this key")
