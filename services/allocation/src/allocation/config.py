@@ -7,3 +7,4 @@ from qosym_chassis.settings import ServiceSettings
 
 class AllocationSettings(ServiceSettings):
     service_name: str = "allocation"
+    voucher_sweep_interval_s: float = 300.0

@@ -167,3 +167,11 @@ async def test_a_familys_move_updates_the_projection_and_an_unknown_child_is_dea
     ]
     assert outcomes == [Outcome.APPLIED, Outcome.APPLIED, Outcome.DEAD_LETTERED]
     assert await scalar(url, "select district_code from child") == "nura"
+
+
+async def test_the_consumer_process_sweeps_voucher_deadlines_by_itself(service_db, consumer):
+    url = await service_db("allocation")
+    allocation = await consumer("allocation", url, voucher_sweep_interval_s=60)
+    [(seconds, sweep)] = allocation.periodic
+    assert seconds == 60
+    assert await sweep() == 0  # nothing is due in an empty database, and the sweep runs against it

@@ -94,11 +94,16 @@ class EventConsumer:
         self._backoff_max_s = backoff_max_s
         self._handlers: dict[str, tuple[type[IntegrationEvent], Handler]] = {}
         self._topics: set[str] = set()
+        self.periodic: list[tuple[float, Callable[[], Awaitable[object]]]] = []
 
     def on(self, event_class: type[IntegrationEvent], handler: Handler) -> None:
         event_type = event_class.model_fields["event_type"].default
         self._handlers[event_type] = (event_class, handler)
         self._topics.add(event_class.topic)
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+        """Run ``job`` in the consumer process every ``seconds`` (deadlines, sweeps); each run is one use case."""
+        self.periodic.append((seconds, job))
 
     @property
     def topics(self) -> list[str]:

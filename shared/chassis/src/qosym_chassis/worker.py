@@ -163,6 +163,7 @@ def run_consumers(settings: ServiceSettings, register: Register) -> None:
             asyncio.create_task(_every(stop, 2.0, consumer.retry_requested_dead_letters)),
             asyncio.create_task(_every(stop, 5.0, refresh_dead_letters)),
             asyncio.create_task(_every(stop, 5.0, probe.measure)),
+            *(asyncio.create_task(_every(stop, seconds, job)) for seconds, job in consumer.periodic),
         ]
         started.set()
         await stop.wait()
