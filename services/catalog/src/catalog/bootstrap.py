@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalog.adapters.cache import SearchCache, namespace_of
-from catalog.adapters.protection import IinProtector
 from catalog.config import CatalogSettings
 from qosym_chassis.context import ServiceContext
 from qosym_chassis.keys import load_or_create_secret
+from qosym_chassis.protection import IinProtector
 
 
 @dataclass(frozen=True)

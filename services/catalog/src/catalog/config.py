@@ -14,3 +14,4 @@ class CatalogSettings(ServiceSettings):
     decline_window_days: int = 14
     first_session_days: int = 30
     attestation_warning_days: int = 30
+    attestation_sweep_interval_s: int = 3600

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from qosym_chassis.context import ServiceContext
 from qosym_chassis.keys import load_or_create_secret
+from qosym_chassis.protection import IinProtector
 from registry.adapters.credentials import SecretBox
 from registry.adapters.evidence import EvidenceStore
-from registry.adapters.protection import IinProtector
 from registry.adapters.sms import HttpSmsGateway, LogSms, SmsSender
 from registry.adapters.state_registry import FileStateRegistry, HttpStateRegistry, StateRegistry
 from registry.adapters.tokens import TokenIssuer, load_keys

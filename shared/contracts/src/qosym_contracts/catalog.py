@@ -144,6 +144,9 @@ class ProgrammeChangedV1(ProgrammePublishedV1):
     """The programme's full current state after a change (event-carried state)."""
 
     event_type: Literal["catalog.ProgrammeChanged"] = "catalog.ProgrammeChanged"  # type: ignore[assignment]
+    status: Literal["published", "suspended"] = Field(
+        default="published", description="suspended: a coach's or facility's attestation lapsed; no new enrolments"
+    )
 
 
 class ProgrammeClosedV1(IntegrationEvent):

@@ -100,7 +100,7 @@ programme = Table(
     CheckConstraint("capacity >= 1", name="capacity"),
     CheckConstraint("price_per_month_tiyn >= 0", name="price"),
     CheckConstraint("age_min <= age_max", name="age_band"),
-    CheckConstraint("status IN ('published', 'closed')", name="status"),
+    CheckConstraint("status IN ('published', 'suspended', 'closed')", name="status"),
     Index("ix_programme_search", "region_code", "district_code", "direction"),
 )
 

@@ -215,7 +215,7 @@ async def search_programmes(
 
     async def query() -> dict[str, Any]:
         async with catalog.context.session_factory() as session:
-            return await programmes.search(session, filters)
+            return await programmes.search(session, filters, _today())
 
     page = ProgrammePage.model_validate(await run(query()))
     await catalog.cache.put(version, filters, page.model_dump(mode="json"))
@@ -352,12 +352,16 @@ async def add_facility(provider_id: UUID, body: FacilityIn, who: Manager, catalo
     responses={404: {}, 422: {}},
 )
 async def add_attestation(provider_id: UUID, body: AttestationIn, who: Manager, catalog: CatalogDep) -> AttestationOut:
-    """Record a certificate (criminal record / qualification for staff, sanitary / fire for facilities)."""
+    """Record a certificate (criminal record / qualification for staff, sanitary / fire for facilities).
+
+    Then the suspension sweep runs at once, so a renewed certificate brings its programmes back immediately.
+    """
     row = await _invalidating(
         catalog,
         lambda: staff.add_attestation(catalog.context.session_factory, caller_of(who), provider_id, body.model_dump()),
         "no such provider",
     )
+    await programmes.suspend_lapsed_groups(catalog.context.session_factory, _today(), catalog.cache)
     return AttestationOut(**row)
 
 

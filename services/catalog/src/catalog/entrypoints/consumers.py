@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from catalog.adapters.cache import SearchCache, namespace_of
-from catalog.service_layer import enrolments, handlers
+from catalog.service_layer import enrolments, handlers, programmes
 from qosym_chassis.consumer import EventConsumer, Handler
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import RegionConfiguredV1, VoucherAssignedV1, VoucherAssignmentRejectedV1
@@ -38,3 +40,14 @@ def register(consumer: EventConsumer, ctx: ServiceContext) -> None:
     consumer.on(ChildDetailsChangedV1, enrolments.on_child_registered)
     consumer.on(GuardianshipEstablishedV1, enrolments.on_guardianship)
     consumer.on(GuardianshipEndedV1, enrolments.on_guardianship)
+    if ctx is not None and cache is not None:
+        consumer.every(ctx.settings.attestation_sweep_interval_s, attestation_sweep(ctx, cache))  # type: ignore[attr-defined]
+
+
+def attestation_sweep(ctx: ServiceContext, cache: SearchCache) -> Callable[[], Awaitable[int]]:
+    """Programmes whose attestations lapsed are suspended (and restored once renewed) without any API call."""
+
+    async def sweep() -> int:
+        return await programmes.suspend_lapsed_groups(ctx.session_factory, datetime.now(UTC).date(), cache)
+
+    return sweep

@@ -101,11 +101,13 @@ async def _request_in(session: AsyncSession, caller: Caller, child_id: UUID, pro
     )
     if target is None:
         raise NotFoundError("no such programme")
-    if target["status"] != "published" or target["provider_status"] != "verified":
+    if target["status"] not in ("published", "suspended") or target["provider_status"] != "verified":
         raise ConflictError("this programme does not take enrolments now")
     lapsed = await staff.lapsed_for(session, programme_id, target["facility_id"], date.today())
     if lapsed:
-        raise ConflictError(f"this programme cannot run now: attestations lapsed ({', '.join(lapsed)})")
+        raise ConflictError(f"this programme is suspended: attestations lapsed ({', '.join(lapsed)})")
+    if target["status"] == "suspended":  # renewed since the last sweep: the next one (or any attestation) restores it
+        raise ConflictError("this programme is suspended until its attestations are checked again")
     if not in_age_band(kid["birth_date"], date.today(), target["age_min"], target["age_max"]):
         raise RuleBroken("child_id", f"the programme is for ages {target['age_min']}-{target['age_max']}", "age_band")
     new_id = uuid4()

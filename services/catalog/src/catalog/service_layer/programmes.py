@@ -1,4 +1,4 @@
-"""Programmes: publish, change, close, and the public search."""
+"""Programmes: publish, change, close, suspension while attestations lapse, and the public search."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import Float, and_, asc, cast, desc, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.adapters.cache import SearchCache
 from catalog.adapters.orm import enrolment, programme, provider
 from catalog.domain.programmes import RuleBroken, Slot, check_age_band, check_capacity, check_schedule
 from catalog.service_layer import enrolments, staff
@@ -32,7 +33,9 @@ def _time(value: Any) -> time:
 
 
 def _event(cls: type[ProgrammePublishedV1], row: dict[str, Any]) -> ProgrammePublishedV1:
+    extra = {"status": row["status"]} if cls is ProgrammeChangedV1 and row.get("status") == "suspended" else {}
     return cls(
+        **extra,
         programme_id=row["id"],
         provider_id=row["provider_id"],
         direction=row["direction"],
@@ -108,7 +111,7 @@ async def change(
     coaches, changes = _staffing(changes)
     async with sessions() as session, session.begin():
         current = await _owned(session, caller, programme_id, lock=True)
-        if current["status"] != "published":
+        if current["status"] == "closed":
             raise ConflictError("a closed programme cannot be changed")
         merged = {**current, **changes}
         _check(merged)
@@ -120,12 +123,13 @@ async def change(
             session, current["provider_id"], coaches, merged["facility_id"], merged["schedule"], today, programme_id
         )
         await staff.assign_coaches(session, programme_id, coaches)
+        # check_can_run passed: every coach and the facility are attested, so a suspended programme runs again
         row = (
             (
                 await session.execute(
                     update(programme)
                     .where(programme.c.id == programme_id)
-                    .values(**changes, updated_at=func.now())
+                    .values(**changes, status="published", updated_at=func.now())
                     .returning(*programme.c)
                 )
             )
@@ -162,6 +166,48 @@ async def close(sessions: Sessions, caller: Caller, programme_id: UUID) -> int:
             session, ProgrammeClosedV1(programme_id=programme_id, provider_id=current["provider_id"])
         )
         return len(active)
+
+
+async def suspend_lapsed_groups(sessions: Sessions, today: date, cache: SearchCache | None = None) -> int:
+    """Suspend every published programme whose coach or facility lacks a valid attestation on ``today``,
+    and publish again every suspended one whose attestations are all valid again.
+
+    One transaction; each programme that moved gets a ProgrammeChanged (full state) in the outbox, and the
+    search cache version is bumped after the commit. Idempotent: a second run on the same day changes nothing.
+    Returns how many programmes moved.
+    """
+    lapsed = staff.lapsed_clause(today)
+    async with sessions() as session, session.begin():
+        suspended = (
+            (
+                await session.execute(
+                    update(programme)
+                    .where(programme.c.status == "published", lapsed)
+                    .values(status="suspended", updated_at=func.now())
+                    .returning(*programme.c)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        restored = (
+            (
+                await session.execute(
+                    update(programme)
+                    .where(programme.c.status == "suspended", ~lapsed)
+                    .values(status="published", updated_at=func.now())
+                    .returning(*programme.c)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        for row in sorted([*suspended, *restored], key=lambda r: str(r["id"])):
+            await outbox.add_event(session, _event(ProgrammeChangedV1, dict(row)))
+    moved = len(suspended) + len(restored)
+    if moved and cache is not None:
+        await cache.invalidate()
+    return moved
 
 
 async def get_public(sessions: Sessions, programme_id: UUID) -> dict[str, Any]:
@@ -223,9 +269,12 @@ def haversine_km(lat: float, lon: float) -> Any:
 SORTS = ("title", "price", "-price", "free_seats", "distance")
 
 
-async def search(session: AsyncSession, f: dict[str, Any]) -> dict[str, Any]:
+async def search(session: AsyncSession, f: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+    """Published programmes that can run: a lapse hides a programme even before the sweep suspends it."""
     distance = haversine_km(f["lat"], f["lon"]) if f.get("lat") is not None and f.get("lon") is not None else None
-    query = _public_columns(distance).where(programme.c.status == "published")
+    query = _public_columns(distance).where(
+        programme.c.status == "published", ~staff.lapsed_clause(today or date.today())
+    )
     conditions = []
     if f.get("region_code"):
         conditions.append(programme.c.region_code == f["region_code"])

@@ -11,15 +11,23 @@ from datetime import date, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, func, insert, select, union_all
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.adapters.orm import attestation, facility, programme, programme_staff, provider, staff
-from catalog.adapters.protection import IinProtector
 from catalog.domain.identifiers import parse_iin
-from catalog.domain.programmes import RuleBroken, Slot, check_attestation_kind, missing_attestations, schedules_clash
+from catalog.domain.programmes import (
+    FACILITY_ATTESTATIONS,
+    STAFF_ATTESTATIONS,
+    RuleBroken,
+    Slot,
+    check_attestation_kind,
+    missing_attestations,
+    schedules_clash,
+)
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Caller, Sessions
+from qosym_chassis.protection import IinProtector
 
 
 def _slots(schedule: list[dict[str, Any]]) -> list[Slot]:
@@ -190,7 +198,7 @@ async def check_can_run(
             .join(programme_staff, programme_staff.c.programme_id == programme.c.id)
             .where(
                 programme_staff.c.staff_id == coach_id,
-                programme.c.status == "published",
+                programme.c.status.in_(("published", "suspended")),  # a suspended one comes back on renewal
                 programme.c.id != programme_id if programme_id else programme.c.id.is_not(None),
             )
         )
@@ -232,3 +240,32 @@ async def coaches_of(session: AsyncSession, programme_id: UUID) -> list[UUID]:
         select(programme_staff.c.staff_id).where(programme_staff.c.programme_id == programme_id)
     )
     return list(rows.scalars().all())
+
+
+def _lacks_any(subject_id: Any, kinds: tuple[str, ...], today: date) -> ColumnElement[bool]:
+    """SQL: the subject holds no attestation valid on ``today`` for at least one of ``kinds``."""
+    return or_(
+        *(
+            ~exists().where(
+                attestation.c.subject_id == subject_id,
+                attestation.c.kind == kind,
+                attestation.c.valid_until >= today,
+            )
+            for kind in kinds
+        )
+    )
+
+
+def lapsed_clause(today: date) -> ColumnElement[bool]:
+    """SQL over ``programme``: a coach or the facility lacks a required attestation valid on ``today``.
+
+    The same rule as :func:`lapsed_for` (``missing_attestations``), as one condition for sweeps and the search.
+    """
+    coach_lapsed = exists().where(
+        programme_staff.c.programme_id == programme.c.id,
+        _lacks_any(programme_staff.c.staff_id, STAFF_ATTESTATIONS, today),
+    )
+    facility_lapsed = and_(
+        programme.c.facility_id.is_not(None), _lacks_any(programme.c.facility_id, FACILITY_ATTESTATIONS, today)
+    )
+    return or_(coach_lapsed, facility_lapsed)

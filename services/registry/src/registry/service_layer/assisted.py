@@ -13,11 +13,11 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import insert, select, update
 
+from qosym_chassis.protection import IinProtector
 from registry.adapters import repository
 from registry.adapters.audit import Actor
 from registry.adapters.credentials import SecretBox
 from registry.adapters.orm import assisted_change
-from registry.adapters.protection import IinProtector
 from registry.adapters.sms import SmsSender
 from registry.domain.iin import InvalidIin, parse_iin
 from registry.domain.model import OperatorScope, RegistrationRefused, check_registration

@@ -14,12 +14,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qosym_chassis import outbox
+from qosym_chassis.protection import IinProtector
 from qosym_contracts.registry import ChildCategoriesVerifiedV1, VerifiedCategory
 from registry.adapters import audit, repository
 from registry.adapters.audit import Actor
 from registry.adapters.evidence import EvidenceStore
 from registry.adapters.orm import category_claim, child, evidence
-from registry.adapters.protection import IinProtector
 from registry.adapters.state_registry import StateRegistry
 from registry.domain.model import OperatorScope, RegistrationRefused
 from registry.domain.people import sniff_evidence

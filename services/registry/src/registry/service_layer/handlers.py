@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qosym_chassis import outbox
+from qosym_chassis.protection import IinProtector
 from qosym_contracts.allocation import RegionConfiguredV1
 from qosym_contracts.registry import (
     ChildDetailsChangedV1,
@@ -25,7 +26,6 @@ from qosym_contracts.registry import (
 from registry.adapters import audit, repository
 from registry.adapters.audit import Actor
 from registry.adapters.orm import category_claim, child, consent, guardianship, person
-from registry.adapters.protection import IinProtector
 from registry.domain.iin import age_on, parse_iin
 from registry.domain.model import (
     Child,

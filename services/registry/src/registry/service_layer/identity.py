@@ -12,11 +12,11 @@ from uuid import UUID, uuid4
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from qosym_chassis.protection import IinProtector
 from registry.adapters import audit, credentials, repository
 from registry.adapters.audit import Actor
 from registry.adapters.credentials import SecretBox
 from registry.adapters.orm import otp_challenge, refresh_token, service_account, staff
-from registry.adapters.protection import IinProtector
 from registry.adapters.sms import SmsSender
 from registry.adapters.tokens import TokenIssuer
 from registry.domain.iin import parse_iin

@@ -1,4 +1,4 @@
-"""IIN protection: AES-GCM encryption at rest and a keyed HMAC blind index for lookups.
+"""Protecting national ID numbers at rest: AES-GCM encryption bound to the row and a keyed HMAC blind index.
 
 Two separate keys; the ciphertext is bound to its row through the associated data.
 """
