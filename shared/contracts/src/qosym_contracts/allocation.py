@@ -79,6 +79,9 @@ class RoundOpenedV1(IntegrationEvent):
     application_closes_at: AwareDatetime
     reference_date: date = Field(description="the date the age band and categories are checked on")
     seed_sha256: str = Field(description="hex sha256 of the 32-byte lottery seed (revealed at close)")
+    budget_tiyn: int | None = Field(
+        default=None, ge=0, description="the round's budget in tiyn (payments appropriates it)"
+    )
 
 
 class RoundClosedV1(IntegrationEvent):

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from qosym_contracts import topics
+from qosym_contracts.allocation import LocalisedName
 from qosym_contracts.envelope import IntegrationEvent
 
 
@@ -138,6 +139,10 @@ class ProgrammePublishedV1(IntegrationEvent):
     price_per_month_tiyn: int = Field(ge=0, description="integer tiyn")
     capacity: int = Field(ge=1)
     schedule: list[ProgrammeSchedule]
+    title: LocalisedName | None = Field(default=None, description="the programme's title in kk/ru/en")
+    coach_ids: list[UUID] = Field(default_factory=list, description="the provider's staff who teach it (opaque ids)")
+    facility_id: UUID | None = None
+    facility_capacity: int | None = Field(default=None, ge=1, description="how many children the facility holds")
 
 
 class ProgrammeChangedV1(ProgrammePublishedV1):

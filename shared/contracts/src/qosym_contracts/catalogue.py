@@ -16,6 +16,13 @@ from qosym_contracts.allocation import (
     VoucherReleasedV1,
     VoucherRevokedV1,
 )
+from qosym_contracts.attendance import (
+    AttendanceConfirmedV1,
+    AttendanceDisputedV1,
+    AttendanceSubmittedV1,
+    DisputeResolvedV1,
+    RiskFlagRaisedV1,
+)
 from qosym_contracts.catalog import (
     EnrolmentConfirmedV1,
     EnrolmentEndedV1,
@@ -28,6 +35,14 @@ from qosym_contracts.catalog import (
     ProviderVerifiedV1,
 )
 from qosym_contracts.envelope import IntegrationEvent
+from qosym_contracts.notifications import NotificationDeliveredV1
+from qosym_contracts.payments import (
+    BudgetThresholdReachedV1,
+    PaymentAccruedV1,
+    PaymentBatchApprovedV1,
+    ProviderPaidV1,
+    VoucherFundingRefusedV1,
+)
 from qosym_contracts.registry import (
     ChildCategoriesVerifiedV1,
     ChildDetailsChangedV1,
@@ -64,6 +79,17 @@ ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     ProgrammePublishedV1,
     ProgrammeChangedV1,
     ProgrammeClosedV1,
+    AttendanceSubmittedV1,
+    AttendanceConfirmedV1,
+    AttendanceDisputedV1,
+    DisputeResolvedV1,
+    RiskFlagRaisedV1,
+    PaymentAccruedV1,
+    ProviderPaidV1,
+    PaymentBatchApprovedV1,
+    BudgetThresholdReachedV1,
+    VoucherFundingRefusedV1,
+    NotificationDeliveredV1,
 )
 
 

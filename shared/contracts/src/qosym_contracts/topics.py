@@ -27,6 +27,7 @@ CATALOG_ENROLMENT = Topic("catalog.enrolment.v1", "catalog", "child_id")
 ATTENDANCE_TIMESHEET = Topic("attendance.timesheet.v1", "attendance", "timesheet_id")
 ATTENDANCE_RISK = Topic("attendance.risk.v1", "attendance", "subject_id")
 PAYMENTS_PAYABLE = Topic("payments.payable.v1", "payments", "provider_id")
+PAYMENTS_BATCH = Topic("payments.batch.v1", "payments", "batch_id")
 PAYMENTS_BUDGET = Topic("payments.budget.v1", "payments", "round_id")
 NOTIFICATIONS_DELIVERY = Topic("notifications.delivery.v1", "notifications", "person_id")
 
@@ -44,6 +45,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     ATTENDANCE_TIMESHEET,
     ATTENDANCE_RISK,
     PAYMENTS_PAYABLE,
+    PAYMENTS_BATCH,
     PAYMENTS_BUDGET,
     NOTIFICATIONS_DELIVERY,
 )

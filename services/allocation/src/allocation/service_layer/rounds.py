@@ -92,6 +92,7 @@ async def open_round(sessions: Sessions, round_id: UUID) -> RoundRow:
                 application_closes_at=current.application_closes_at,
                 reference_date=current.reference_date,
                 seed_sha256=current.seed_sha256,
+                budget_tiyn=current.budget_tiyn,
             ),
         )
     return await get_round(sessions, round_id)
