@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
@@ -51,3 +53,32 @@ def produce(stack: LocalStack, topic: str, value: bytes, key: bytes | None = Non
             await producer.stop()
 
     asyncio.run(run())
+
+
+@contextmanager
+def shifted_clock(stack: LocalStack, services: tuple[str, ...], offset_s: int) -> Iterator[None]:
+    """Run the services' processes with their clock shifted by ``offset_s`` (QOSYM_CLOCK_OFFSET_S, dev mode only).
+
+    The processes are restarted shifted, and restarted on the real clock afterwards, so the rest of the run is
+    unaffected. Use it to act "next month" (submit last month's timesheets, pass a deadline) on a live stack.
+    """
+
+    def restart(offset: int) -> None:
+        for service in services:
+            for role in ("api", "consumers", "relay"):
+                kill(stack, f"{service}-{role}", signal.SIGTERM)
+        previous = os.environ.get("QOSYM_CLOCK_OFFSET_S")
+        os.environ["QOSYM_CLOCK_OFFSET_S"] = str(offset)
+        try:
+            restart_stopped_services(stack)
+        finally:
+            if previous is None:
+                del os.environ["QOSYM_CLOCK_OFFSET_S"]
+            else:
+                os.environ["QOSYM_CLOCK_OFFSET_S"] = previous
+
+    restart(offset_s)
+    try:
+        yield
+    finally:
+        restart(0)

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from qosym_chassis.broker import make_broker
+from qosym_chassis.clock import Clock
 from qosym_chassis.db import make_engine, make_session_factory
 from qosym_chassis.settings import ServiceSettings
 from qosym_chassis.telemetry import setup_logging, setup_tracing
@@ -24,6 +25,7 @@ class ServiceContext:
     redis: Redis
     broker: KafkaBroker
     tracer_provider: TracerProvider
+    clock: Clock
 
     async def close(self) -> None:
         await self.broker.stop()
@@ -43,4 +45,5 @@ def build_context(settings: ServiceSettings, process: str) -> ServiceContext:
         redis=Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5),
         broker=make_broker(settings, provider),
         tracer_provider=provider,
+        clock=Clock.from_settings(settings),
     )

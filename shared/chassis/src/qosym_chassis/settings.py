@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     log_level: str = "INFO"
     dev_mode: bool = False
+    clock_offset_s: int = Field(
+        default=0, description="development only: shift this process's clock (end-to-end tests of month ends)"
+    )
 
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     jwt_issuer: str = "qosym-registry"
