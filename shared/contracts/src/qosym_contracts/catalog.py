@@ -97,6 +97,8 @@ class ProviderVerifiedV1(IntegrationEvent):
     name: str
     region_code: str
     district_code: str
+    iban: str | None = Field(default=None, description="the organisation's KZ IBAN for payment orders")
+    bank_bic: str | None = Field(default=None, description="the bank's BIC, when known")
 
 
 class ProviderSuspendedV1(IntegrationEvent):
