@@ -156,6 +156,7 @@ class VoucherAwardedV1(IntegrationEvent):
     monthly_value_tiyn: int = Field(gt=0)
     months: int = Field(ge=1)
     valid_until: date
+    assign_by: date | None = Field(default=None, description="use it (enrol) by this date or it expires")
 
 
 class VoucherAssignedV1(IntegrationEvent):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from typing import ClassVar, Literal
 from uuid import UUID
 
@@ -112,6 +112,25 @@ class ProviderSuspendedV1(IntegrationEvent):
 
     provider_id: UUID
     reason: str = Field(max_length=500)
+
+
+class AttestationExpiringV1(IntegrationEvent):
+    """A coach's or facility's attestation expires soon (or has expired): the provider must renew it."""
+
+    topic: ClassVar[str] = topics.CATALOG_PROVIDER.name
+    key_field: ClassVar[str] = "provider_id"
+
+    event_type: Literal["catalog.AttestationExpiring"] = "catalog.AttestationExpiring"
+    event_version: Literal[1] = 1
+
+    attestation_id: UUID
+    provider_id: UUID
+    region_code: str
+    subject_type: Literal["staff", "facility"]
+    subject_id: UUID
+    kind: str = Field(examples=["criminal_record", "qualification", "sanitary", "fire"])
+    valid_until: date
+    expired: bool = Field(default=False, description="true: it has lapsed and the affected groups are suspended")
 
 
 class ProgrammeSchedule(BaseModel):

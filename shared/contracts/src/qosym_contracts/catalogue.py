@@ -24,6 +24,7 @@ from qosym_contracts.attendance import (
     RiskFlagRaisedV1,
 )
 from qosym_contracts.catalog import (
+    AttestationExpiringV1,
     EnrolmentConfirmedV1,
     EnrolmentEndedV1,
     EnrolmentRejectedV1,
@@ -79,6 +80,7 @@ ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     ProgrammePublishedV1,
     ProgrammeChangedV1,
     ProgrammeClosedV1,
+    AttestationExpiringV1,
     AttendanceSubmittedV1,
     AttendanceConfirmedV1,
     AttendanceDisputedV1,

@@ -126,7 +126,7 @@ SELECT v.id, 'allocation.VoucherAwarded', 'allocation.voucher.v1', v.voucher_id:
            'occurred_at', {NOW_JSON}, 'voucher_id', v.voucher_id::text, 'application_id', v.application_id::text,
            'child_id', v.child_id::text, 'region_code', v.region_code, 'district_code', v.district_code,
            'round_id', v.round_id::text, 'direction', v.direction, 'monthly_value_tiyn', v.monthly_value_tiyn,
-           'months', v.months, 'valid_until', v.valid_until::text)
+           'months', v.months, 'valid_until', v.valid_until::text, 'assign_by', v.assign_by::text)
 FROM (SELECT *, gen_random_uuid() AS id FROM voucher WHERE round_id = :r) v
 """
 

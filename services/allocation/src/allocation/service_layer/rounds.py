@@ -409,6 +409,7 @@ def voucher_awarded(v: dict[str, Any]) -> events.VoucherAwardedV1:
         monthly_value_tiyn=v["monthly_value_tiyn"],
         months=v["months"],
         valid_until=v["valid_until"],
+        assign_by=v["assign_by"],
     )
 
 
