@@ -24,7 +24,9 @@ async def changed_events(url: str) -> int:
 async def attested_facility(client, provider_id, staff, name):
     hall = (
         await client.post(
-            f"/v1/providers/{provider_id}/facilities", json={"name": name, "address": "Main 1"}, headers=staff
+            f"/v1/providers/{provider_id}/facilities",
+            json={"name": name, "address": "Main 1", "capacity": 30},
+            headers=staff,
         )
     ).json()
     for kind in ("sanitary", "fire"):
@@ -98,7 +100,7 @@ async def test_an_expired_certificate_suspends_the_programme_until_a_valid_one_i
     assert interval == 3600
     assert {p["id"] for p in before.json()["items"]} == {affected["id"], unaffected["id"]}
     assert [p["id"] for p in not_yet_swept.json()["items"]] == [unaffected["id"]]
-    assert moved == 1 and status_after_sweep == "suspended"
+    assert moved == 2 and status_after_sweep == "suspended"  # the programme, and the provider's expiry notice
     assert events_after_sweep == events_before + 1
     assert again == 0 and events_after_second_sweep == events_after_sweep  # idempotent: nothing published
     assert [p["id"] for p in after.json()["items"]] == [unaffected["id"]]  # the cached page was invalidated

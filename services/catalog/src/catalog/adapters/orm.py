@@ -33,6 +33,7 @@ region = Table(
     metadata,
     Column("code", Text, primary_key=True),
     Column("revision", Integer, nullable=False),
+    Column("timezone", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -170,6 +171,8 @@ facility = Table(
     Column("provider_id", Uuid, ForeignKey("provider.id"), nullable=False),
     Column("name", Text, nullable=False),
     Column("address", Text, nullable=False),
+    Column("capacity", Integer),
+    CheckConstraint("capacity IS NULL OR capacity >= 1", name="capacity"),
 )
 
 attestation = Table(
@@ -191,4 +194,13 @@ programme_staff = Table(
     metadata,
     Column("programme_id", Uuid, ForeignKey("programme.id"), primary_key=True),
     Column("staff_id", Uuid, ForeignKey("staff.id"), primary_key=True),
+)
+
+attestation_notice = Table(
+    "attestation_notice",
+    metadata,
+    Column("attestation_id", Uuid, ForeignKey("attestation.id"), primary_key=True),
+    Column("state", Text, primary_key=True),
+    Column("noticed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("state IN ('expiring', 'expired')", name="state"),
 )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
 
+from catalog.bootstrap import Catalog
 from catalog.domain.identifiers import InvalidIdentifier
 from catalog.domain.programmes import RuleBroken
 from catalog.entrypoints.routes import CODE_PATTERN, CatalogDep
@@ -50,8 +51,13 @@ Participant = Annotated[Principal, Depends(require_roles("parent", "provider_sta
 ProviderStaff = Annotated[Principal, Depends(require_roles("provider_staff"))]
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+def _now(catalog: Catalog) -> datetime:
+    """The service clock (QOSYM_CLOCK_OFFSET_S may shift it in development)."""
+    return catalog.context.clock.now()
+
+
+def _today(catalog: Catalog) -> date:
+    return _now(catalog).date()
 
 
 def caller_of(principal: Principal) -> Caller:
@@ -138,7 +144,7 @@ async def publish_programme(
     row = await _invalidating(
         catalog,
         lambda: programmes.publish(
-            catalog.context.session_factory, caller_of(who), provider_id, body.model_dump(mode="json"), _today()
+            catalog.context.session_factory, caller_of(who), provider_id, body.model_dump(mode="json"), _today(catalog)
         ),
         "no such provider",
     )
@@ -155,7 +161,9 @@ async def change_programme(
             raise FieldError(key, "cannot be null")
     row = await _invalidating(
         catalog,
-        lambda: programmes.change(catalog.context.session_factory, caller_of(who), programme_id, changes, _today()),
+        lambda: programmes.change(
+            catalog.context.session_factory, caller_of(who), programme_id, changes, _today(catalog)
+        ),
         "no such programme",
     )
     return _programme_out(row)
@@ -166,7 +174,7 @@ async def close_programme(programme_id: UUID, who: Manager, catalog: CatalogDep)
     """Close a programme: no new enrolments, and the active ones end with reason programme_closed."""
     ended = await _invalidating(
         catalog,
-        lambda: programmes.close(catalog.context.session_factory, caller_of(who), programme_id),
+        lambda: programmes.close(catalog.context.session_factory, caller_of(who), programme_id, now=_now(catalog)),
         "no such programme",
     )
     return {"enrolments_ended": ended}
@@ -215,7 +223,7 @@ async def search_programmes(
 
     async def query() -> dict[str, Any]:
         async with catalog.context.session_factory() as session:
-            return await programmes.search(session, filters, _today())
+            return await programmes.search(session, filters, _today(catalog))
 
     page = ProgrammePage.model_validate(await run(query()))
     await catalog.cache.put(version, filters, page.model_dump(mode="json"))
@@ -241,7 +249,9 @@ async def request_enrolment(body: EnrolmentIn, who: Requester, catalog: CatalogD
     """Reserve a seat for the caller's child; the voucher is assigned asynchronously (status requested)."""
     row = await _invalidating(
         catalog,
-        lambda: enrolments.request(catalog.context.session_factory, caller_of(who), body.child_id, body.programme_id),
+        lambda: enrolments.request(
+            catalog.context.session_factory, caller_of(who), body.child_id, body.programme_id, now=_now(catalog)
+        ),
     )
     return EnrolmentOut(**row)
 
@@ -263,7 +273,9 @@ async def end_enrolment(enrolment_id: UUID, body: EndIn, who: Participant, catal
     """The parent, the provider or an operator ends an enrolment; the seat and the voucher are released."""
     row = await _invalidating(
         catalog,
-        lambda: enrolments.end(catalog.context.session_factory, caller_of(who), enrolment_id, body.reason),
+        lambda: enrolments.end(
+            catalog.context.session_factory, caller_of(who), enrolment_id, body.reason, now=_now(catalog)
+        ),
         "no such enrolment",
     )
     return EnrolmentOut(**row)
@@ -280,6 +292,7 @@ async def decline_enrolment(enrolment_id: UUID, body: EndIn, who: ProviderStaff,
             enrolment_id,
             body.reason,
             catalog.settings.decline_window_days,
+            now=_now(catalog),
         ),
         "no such enrolment",
     )
@@ -297,7 +310,12 @@ async def change_club(enrolment_id: UUID, body: ChangeClubIn, who: Requester, ca
     row = await _invalidating(
         catalog,
         lambda: enrolments.change_club(
-            catalog.context.session_factory, caller_of(who), enrolment_id, body.programme_id, body.reason
+            catalog.context.session_factory,
+            caller_of(who),
+            enrolment_id,
+            body.programme_id,
+            body.reason,
+            now=_now(catalog),
         ),
         "no such enrolment",
     )
@@ -361,7 +379,9 @@ async def add_attestation(provider_id: UUID, body: AttestationIn, who: Manager, 
         lambda: staff.add_attestation(catalog.context.session_factory, caller_of(who), provider_id, body.model_dump()),
         "no such provider",
     )
-    await programmes.suspend_lapsed_groups(catalog.context.session_factory, _today(), catalog.cache)
+    await programmes.sweep_attestations(
+        catalog.context.session_factory, _today(catalog), catalog.settings.attestation_warning_days, catalog.cache
+    )
     return AttestationOut(**row)
 
 
@@ -375,7 +395,7 @@ async def expiring_attestations(
     """Attestations expiring within ``within_days`` (default QOSYM_ATTESTATION_WARNING_DAYS, 30) or expired."""
     days = catalog.settings.attestation_warning_days if within_days is None else within_days
     rows = await run(
-        staff.expiring(catalog.context.session_factory, caller_of(who), provider_id, _today(), days),
+        staff.expiring(catalog.context.session_factory, caller_of(who), provider_id, _today(catalog), days),
         "no such provider",
     )
     return [ExpiringOut(**r) for r in rows]

@@ -197,12 +197,14 @@ class FacilityIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=300)
     address: str = Field(min_length=1, max_length=500)
+    capacity: StrictInt = Field(ge=1, le=10_000, description="how many children it holds at once")
 
 
 class FacilityOut(BaseModel):
     id: UUID
     name: str
     address: str
+    capacity: int | None = Field(description="null for a facility recorded before capacities were required")
 
 
 class AttestationIn(BaseModel):

@@ -7,7 +7,7 @@ active status (rejected, ended) gives the seat back in the same transaction.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -76,13 +76,17 @@ async def _visible(session: AsyncSession, caller: Caller, enrolment_id: UUID, *,
     return dict(row)
 
 
-async def request(sessions: Sessions, caller: Caller, child_id: UUID, programme_id: UUID) -> dict[str, Any]:
+async def request(
+    sessions: Sessions, caller: Caller, child_id: UUID, programme_id: UUID, *, now: datetime
+) -> dict[str, Any]:
     """Reserve a seat and ask allocation for the child's voucher (the parent, or an operator for them)."""
     async with sessions() as session, session.begin():
-        return await _request_in(session, caller, child_id, programme_id)
+        return await _request_in(session, caller, child_id, programme_id, now)
 
 
-async def _request_in(session: AsyncSession, caller: Caller, child_id: UUID, programme_id: UUID) -> dict[str, Any]:
+async def _request_in(
+    session: AsyncSession, caller: Caller, child_id: UUID, programme_id: UUID, now: datetime
+) -> dict[str, Any]:
     if caller.role == "parent" and not await is_guardian(session, child_id, caller.subject):
         raise NotFoundError("no such child")
     kid = (await session.execute(select(child).where(child.c.child_id == child_id))).mappings().first()
@@ -103,12 +107,12 @@ async def _request_in(session: AsyncSession, caller: Caller, child_id: UUID, pro
         raise NotFoundError("no such programme")
     if target["status"] not in ("published", "suspended") or target["provider_status"] != "verified":
         raise ConflictError("this programme does not take enrolments now")
-    lapsed = await staff.lapsed_for(session, programme_id, target["facility_id"], date.today())
+    lapsed = await staff.lapsed_for(session, programme_id, target["facility_id"], now.date())
     if lapsed:
         raise ConflictError(f"this programme is suspended: attestations lapsed ({', '.join(lapsed)})")
     if target["status"] == "suspended":  # renewed since the last sweep: the next one (or any attestation) restores it
         raise ConflictError("this programme is suspended until its attestations are checked again")
-    if not in_age_band(kid["birth_date"], date.today(), target["age_min"], target["age_max"]):
+    if not in_age_band(kid["birth_date"], now.date(), target["age_min"], target["age_max"]):
         raise RuleBroken("child_id", f"the programme is for ages {target['age_min']}-{target['age_max']}", "age_band")
     new_id = uuid4()
     inserted = await session.execute(
@@ -120,6 +124,7 @@ async def _request_in(session: AsyncSession, caller: Caller, child_id: UUID, pro
             child_id=child_id,
             requested_by=f"{caller.role}:{caller.subject}",
             status="requested",
+            requested_at=now,
         )
         .on_conflict_do_nothing()
         .returning(enrolment.c.id)
@@ -171,14 +176,14 @@ async def of_provider(sessions: Sessions, caller: Caller, provider_id: UUID) -> 
         return [dict(r) for r in rows.mappings()]
 
 
-async def end_in(session: AsyncSession, enrolment_id: UUID, reason: str, ended_by: str) -> bool:
+async def end_in(session: AsyncSession, enrolment_id: UUID, reason: str, ended_by: str, now: datetime) -> bool:
     """End an active enrolment inside the caller's transaction: free the seat, tell allocation."""
     row = (
         (
             await session.execute(
                 update(enrolment)
                 .where(enrolment.c.id == enrolment_id, enrolment.c.status.in_(("requested", "confirmed")))
-                .values(status="ended", reason=reason, ended_by=ended_by, ended_at=now_utc())
+                .values(status="ended", reason=reason, ended_by=ended_by, ended_at=now)
                 .returning(enrolment.c.programme_id, enrolment.c.child_id)
             )
         )
@@ -194,17 +199,17 @@ async def end_in(session: AsyncSession, enrolment_id: UUID, reason: str, ended_b
     return True
 
 
-async def end(sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str) -> dict[str, Any]:
+async def end(sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str, *, now: datetime) -> dict[str, Any]:
     async with sessions() as session, session.begin():
         current = await _visible(session, caller, enrolment_id, lock=True)
         if not can_end(current["status"]):
             raise ConflictError(f"the enrolment is already {current['status']}")
-        await end_in(session, enrolment_id, reason, f"{caller.role}:{caller.subject}")
+        await end_in(session, enrolment_id, reason, f"{caller.role}:{caller.subject}", now)
         return await _visible(session, caller, enrolment_id, lock=False)
 
 
 async def decline(
-    sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str, window_days: int
+    sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str, window_days: int, *, now: datetime
 ) -> dict[str, Any]:
     """The provider declines a child within ``window_days`` of the request."""
     async with sessions() as session, session.begin():
@@ -213,15 +218,15 @@ async def decline(
             raise NotFoundError()
         if not can_end(current["status"]):
             raise ConflictError(f"the enrolment is already {current['status']}")
-        age_days = (now_utc() - current["requested_at"]).total_seconds() / 86400
+        age_days = (now - current["requested_at"]).total_seconds() / 86400
         if not within_decline_window(age_days, window_days):
             raise ConflictError(f"the {window_days}-day window to decline has passed; end the enrolment instead")
-        await end_in(session, enrolment_id, f"declined_by_provider: {reason}", f"{caller.role}:{caller.subject}")
+        await end_in(session, enrolment_id, f"declined_by_provider: {reason}", f"{caller.role}:{caller.subject}", now)
         return await _visible(session, caller, enrolment_id, lock=False)
 
 
 async def change_club(
-    sessions: Sessions, caller: Caller, enrolment_id: UUID, programme_id: UUID, reason: str
+    sessions: Sessions, caller: Caller, enrolment_id: UUID, programme_id: UUID, reason: str, *, now: datetime
 ) -> dict[str, Any]:
     """End one enrolment and request another in one transaction; allocation moves the voucher."""
     async with sessions() as session, session.begin():
@@ -230,13 +235,14 @@ async def change_club(
             raise ConflictError("only a confirmed enrolment can be moved to another club")
         if current["programme_id"] == programme_id:
             raise RuleBroken("programme_id", "the child is already in this programme")
-        await end_in(session, enrolment_id, f"changed_club: {reason}", f"{caller.role}:{caller.subject}")
-        return await _request_in(session, caller, current["child_id"], programme_id)
+        await end_in(session, enrolment_id, f"changed_club: {reason}", f"{caller.role}:{caller.subject}", now)
+        return await _request_in(session, caller, current["child_id"], programme_id, now)
 
 
 async def expire_unattended(sessions: Sessions, days: int, now: datetime | None = None) -> int:
     """End confirmed enrolments with no attended session within ``days`` of confirmation."""
-    cutoff = (now or now_utc()) - timedelta(days=days)
+    now = now or now_utc()
+    cutoff = now - timedelta(days=days)
     async with sessions() as session, session.begin():
         stale = (
             (
@@ -254,14 +260,14 @@ async def expire_unattended(sessions: Sessions, days: int, now: datetime | None 
             .all()
         )
         for enrolment_id in stale:
-            await end_in(session, enrolment_id, "reservation_expired", "system:expiry_sweep")
+            await end_in(session, enrolment_id, "reservation_expired", "system:expiry_sweep", now)
         return len(stale)
 
 
 # --- consumed events ------------------------------------------------------------------------------
 
 
-async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1) -> None:
+async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1, now: datetime) -> None:
     row = (
         (
             await session.execute(
@@ -293,7 +299,7 @@ async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1) -
     await session.execute(
         update(enrolment)
         .where(enrolment.c.id == event.enrolment_id)
-        .values(status="confirmed", voucher_id=event.voucher_id, confirmed_at=now_utc())
+        .values(status="confirmed", voucher_id=event.voucher_id, confirmed_at=now)
     )
     await outbox.add_event(
         session,
@@ -312,13 +318,13 @@ async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1) -
     )
 
 
-async def on_assignment_rejected(session: AsyncSession, event: VoucherAssignmentRejectedV1) -> None:
+async def on_assignment_rejected(session: AsyncSession, event: VoucherAssignmentRejectedV1, now: datetime) -> None:
     row = (
         (
             await session.execute(
                 update(enrolment)
                 .where(enrolment.c.id == event.enrolment_id, enrolment.c.status == "requested")
-                .values(status="rejected", reason=event.reason, ended_at=now_utc(), ended_by="allocation")
+                .values(status="rejected", reason=event.reason, ended_at=now, ended_by="allocation")
                 .returning(enrolment.c.programme_id)
             )
         )

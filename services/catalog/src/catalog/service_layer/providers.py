@@ -100,6 +100,8 @@ async def decide(sessions: Sessions, provider_id: UUID, action: str, reason: str
                     name=row["name"],
                     region_code=row["region_code"],
                     district_code=row["district_code"],
+                    iban=row["bank"].get("iban"),
+                    bank_bic=row["bank"].get("bik"),
                 ),
             )
         elif status == "suspended":
