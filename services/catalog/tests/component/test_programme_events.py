@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from .support import IBAN, fetch, programme, programme_body, verified_provider
+from .support import IBAN, fetch, periodic, programme, programme_body, verified_provider
 from .test_staff_and_attestations import OTHER_IIN, attested_coach, today
 from .test_suspension import attested_facility
 
@@ -73,7 +73,7 @@ async def test_expiring_attestations_are_announced_once_per_state(service_db, co
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
         c = await consumer("catalog", url)
-        [(_, sweep)] = c.periodic
+        _, sweep = periodic(c, "sweep_attestations")
         provider_id, staff = await verified_provider(client, token)
         coach = await attested_coach(client, provider_id, staff, days=10)  # within the 30-day warning window
         far = await attested_coach(client, provider_id, staff, iin=OTHER_IIN, days=200)

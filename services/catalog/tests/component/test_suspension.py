@@ -5,7 +5,7 @@ from uuid import UUID
 
 import pytest
 
-from .support import auth, child_of, fetch, outbox_types, programme, verified_provider
+from .support import auth, child_of, fetch, outbox_types, periodic, programme, verified_provider
 from .test_staff_and_attestations import OTHER_IIN, attested_coach, today
 
 pytestmark = pytest.mark.component
@@ -51,7 +51,7 @@ async def test_an_expired_certificate_suspends_the_programme_until_a_valid_one_i
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
         c = await consumer("catalog", url)
-        [(interval, sweep)] = c.periodic
+        interval, sweep = periodic(c, "sweep_attestations")
         provider_id, staff = await verified_provider(client, token)
         coach = await attested_coach(client, provider_id, staff)
         other = await attested_coach(client, provider_id, staff, iin=OTHER_IIN)
@@ -128,7 +128,7 @@ async def test_a_facility_without_a_valid_fire_attestation_suspends_and_a_change
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
         c = await consumer("catalog", url)
-        [(_, sweep)] = c.periodic
+        _, sweep = periodic(c, "sweep_attestations")
         provider_id, staff = await verified_provider(client, token)
         coach = await attested_coach(client, provider_id, staff)
         hall = await attested_facility(client, provider_id, staff, "Hall")

@@ -204,3 +204,36 @@ attestation_notice = Table(
     Column("noticed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("state IN ('expiring', 'expired')", name="state"),
 )
+
+# one row per enrolment and period the provider submitted (attendance's AttendanceSubmitted)
+attendance_month = Table(
+    "attendance_month",
+    metadata,
+    Column("enrolment_id", Uuid, primary_key=True),
+    Column("period", Text, primary_key=True),
+    Column("timesheet_id", Uuid, nullable=False),
+    Column("programme_id", Uuid, nullable=False),
+    Column("provider_id", Uuid, nullable=False),
+    Column("planned_sessions", Integer, nullable=False),
+    Column("attended_sessions", Integer, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("attended_sessions >= 0 AND planned_sessions >= 0", name="sessions"),
+    CheckConstraint("period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'", name="period"),
+    Index("ix_attendance_month_programme", "programme_id", "period"),
+)
+
+# a guardian's dispute of a timesheet (AttendanceDisputed), and the operator's outcome (DisputeResolved)
+timesheet_dispute = Table(
+    "timesheet_dispute",
+    metadata,
+    Column("dispute_id", Uuid, primary_key=True),
+    Column("timesheet_id", Uuid, nullable=False),
+    Column("enrolment_id", Uuid, nullable=False),
+    Column("programme_id", Uuid, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("disputed_sessions", Integer),
+    Column("outcome", Text),
+    Column("opened_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Index("ix_timesheet_dispute_programme", "programme_id"),
+)

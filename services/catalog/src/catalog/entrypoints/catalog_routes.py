@@ -324,10 +324,17 @@ async def change_club(enrolment_id: UUID, body: ChangeClubIn, who: Requester, ca
 
 @catalog_router.post("/v1/admin/enrolments/expire", tags=["admin"])
 async def expire_enrolments(who: Admin, catalog: CatalogDep) -> dict[str, int]:
-    """End confirmed enrolments without an attended session within QOSYM_FIRST_SESSION_DAYS of confirmation."""
+    """Run the expiry sweep now (the consumers process runs it every QOSYM_ENROLMENT_EXPIRY_SWEEP_INTERVAL_S):
+    confirmed enrolments never attended within QOSYM_FIRST_SESSION_DAYS of confirmation end, once the timesheet of
+    the window's last month has arrived (see the README)."""
     ended = await _invalidating(
         catalog,
-        lambda: enrolments.expire_unattended(catalog.context.session_factory, catalog.settings.first_session_days),
+        lambda: enrolments.expire_unattended(
+            catalog.context.session_factory,
+            _now(catalog),
+            catalog.settings.first_session_days,
+            catalog.settings.timesheet_grace_days,
+        ),
     )
     return {"expired": ended}
 

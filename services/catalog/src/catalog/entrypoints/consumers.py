@@ -8,11 +8,12 @@ from typing import Any
 
 from catalog.adapters.cache import SearchCache, namespace_of
 from catalog.config import CatalogSettings
-from catalog.service_layer import enrolments, handlers, programmes
+from catalog.service_layer import attendance, enrolments, handlers, programmes
 from qosym_chassis.clock import Clock
 from qosym_chassis.consumer import EventConsumer, Handler
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import RegionConfiguredV1, VoucherAssignedV1, VoucherAssignmentRejectedV1
+from qosym_contracts.attendance import AttendanceDisputedV1, AttendanceSubmittedV1, DisputeResolvedV1
 from qosym_contracts.registry import (
     ChildDetailsChangedV1,
     ChildRegisteredV1,
@@ -52,9 +53,14 @@ def register(consumer: EventConsumer, ctx: ServiceContext) -> None:
     consumer.on(ChildDetailsChangedV1, enrolments.on_child_registered)
     consumer.on(GuardianshipEstablishedV1, enrolments.on_guardianship)
     consumer.on(GuardianshipEndedV1, enrolments.on_guardianship)
+    # quality signals read these at query time; the search cache may serve them up to one TTL stale
+    consumer.on(AttendanceSubmittedV1, attendance.on_attendance_submitted)
+    consumer.on(AttendanceDisputedV1, attendance.on_attendance_disputed)
+    consumer.on(DisputeResolvedV1, attendance.on_dispute_resolved)
     if ctx is not None and cache is not None:
         settings: CatalogSettings = ctx.settings  # type: ignore[assignment]
         consumer.every(settings.attestation_sweep_interval_s, attestation_sweep(ctx, settings, cache))
+        consumer.every(settings.enrolment_expiry_sweep_interval_s, expiry_sweep(ctx, settings, cache))
 
 
 def attestation_sweep(
@@ -63,9 +69,23 @@ def attestation_sweep(
     """Programmes whose attestations lapsed are suspended (and restored once renewed), providers reminded of
     attestations about to expire, without any API call."""
 
-    async def sweep() -> int:
+    async def sweep_attestations() -> int:
         return await programmes.sweep_attestations(
             ctx.session_factory, ctx.clock.today(), settings.attestation_warning_days, cache
         )
 
-    return sweep
+    return sweep_attestations
+
+
+def expiry_sweep(ctx: ServiceContext, settings: CatalogSettings, cache: SearchCache) -> Callable[[], Awaitable[int]]:
+    """Confirmed enrolments never attended expire (seat and voucher freed) once their timesheets are in."""
+
+    async def sweep_enrolments() -> int:
+        expired = await enrolments.expire_unattended(
+            ctx.session_factory, ctx.clock.now(), settings.first_session_days, settings.timesheet_grace_days
+        )
+        if expired:
+            await cache.invalidate()
+        return expired
+
+    return sweep_enrolments

@@ -7,15 +7,16 @@ active status (rejected, ended) gives the seat back in the same transaction.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.adapters.orm import child, enrolment, guardianship, programme, provider
+from catalog.adapters.orm import attendance_month, child, enrolment, guardianship, programme, provider, region
+from catalog.domain.attendance import may_expire, zone
 from catalog.domain.programmes import RuleBroken, can_end, in_age_band, within_decline_window
 from catalog.service_layer import staff
 from catalog.service_layer.errors import ConflictError, NotFoundError
@@ -40,10 +41,6 @@ RESERVE_SEAT = text(
     "WHERE id = :id AND status = 'published' AND reserved < capacity RETURNING reserved"
 )
 RELEASE_SEAT = text("UPDATE programme SET reserved = reserved - 1, updated_at = now() WHERE id = :id AND reserved > 0")
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 async def is_guardian(session: AsyncSession, child_id: UUID, person: str) -> bool:
@@ -239,29 +236,41 @@ async def change_club(
         return await _request_in(session, caller, current["child_id"], programme_id, now)
 
 
-async def expire_unattended(sessions: Sessions, days: int, now: datetime | None = None) -> int:
-    """End confirmed enrolments with no attended session within ``days`` of confirmation."""
-    now = now or now_utc()
-    cutoff = now - timedelta(days=days)
-    async with sessions() as session, session.begin():
-        stale = (
-            (
-                await session.execute(
-                    select(enrolment.c.id)
-                    .where(
-                        enrolment.c.status == "confirmed",
-                        enrolment.c.first_attended_at.is_(None),
-                        enrolment.c.confirmed_at < cutoff,
-                    )
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            .scalars()
-            .all()
+async def expire_unattended(sessions: Sessions, now: datetime, days: int, grace_days: int) -> int:
+    """End confirmed enrolments never attended within ``days`` of confirmation (``reservation_expired``).
+
+    Decided per enrolment by :func:`catalog.domain.attendance.may_expire`: only after the month in which the window
+    ends has been timesheeted for this enrolment (and ``grace_days`` into the next month), so a timesheet that has
+    not arrived yet never expires anyone. Each expiry frees the seat and, through EnrolmentEnded, the voucher.
+    """
+    latest_period = (
+        select(func.max(attendance_month.c.period))
+        .where(attendance_month.c.enrolment_id == enrolment.c.id)
+        .scalar_subquery()
+    )
+    candidates = (
+        select(enrolment.c.id, enrolment.c.confirmed_at, region.c.timezone, latest_period.label("latest_period"))
+        .join(programme, programme.c.id == enrolment.c.programme_id)
+        .outerjoin(region, region.c.code == programme.c.region_code)
+        .where(
+            enrolment.c.status == "confirmed",
+            enrolment.c.first_attended_at.is_(None),
+            enrolment.c.confirmed_at < now - timedelta(days=days),
+            latest_period.is_not(None),
         )
-        for enrolment_id in stale:
+        .order_by(enrolment.c.confirmed_at, enrolment.c.id)
+        .with_for_update(of=enrolment, skip_locked=True)
+    )
+    async with sessions() as session, session.begin():
+        rows = (await session.execute(candidates)).mappings().all()
+        due = [
+            row["id"]
+            for row in rows
+            if may_expire(row["confirmed_at"], zone(row["timezone"]), now, days, grace_days, row["latest_period"])
+        ]
+        for enrolment_id in due:
             await end_in(session, enrolment_id, "reservation_expired", "system:expiry_sweep", now)
-        return len(stale)
+        return len(due)
 
 
 # --- consumed events ------------------------------------------------------------------------------
