@@ -237,3 +237,28 @@ timesheet_dispute = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Index("ix_timesheet_dispute_programme", "programme_id"),
 )
+
+complaint = Table(
+    "complaint",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("programme_id", Uuid, ForeignKey("programme.id"), nullable=False),
+    Column("provider_id", Uuid, nullable=False),
+    Column("region_code", Text, nullable=False),
+    Column("district_code", Text, nullable=False),
+    Column("child_id", Uuid, nullable=False),
+    Column("filed_by", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="open"),
+    Column("outcome", Text),
+    Column("resolution", Text),
+    Column("resolved_by", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('open', 'resolved')", name="status"),
+    CheckConstraint("(status = 'open') = (outcome IS NULL)", name="outcome"),
+    Index("ix_complaint_programme", "programme_id", "status"),
+    Index("ix_complaint_region", "region_code", "district_code", "status", "created_at"),
+    Index("ix_complaint_filed_by", "filed_by", "created_at"),
+)

@@ -17,6 +17,10 @@ from catalog.entrypoints.schemas import (
     AttestationIn,
     AttestationOut,
     ChangeClubIn,
+    ComplaintIn,
+    ComplaintOut,
+    ComplaintPage,
+    ComplaintResolutionIn,
     DecisionIn,
     EndIn,
     EnrolmentIn,
@@ -33,7 +37,7 @@ from catalog.entrypoints.schemas import (
     StaffIn,
     StaffOut,
 )
-from catalog.service_layer import enrolments, programmes, providers, staff
+from catalog.service_layer import complaints, enrolments, programmes, providers, staff
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Caller
 from qosym_chassis.auth import Principal, require_roles
@@ -49,6 +53,8 @@ Manager = Annotated[Principal, Depends(require_roles("provider_staff", "operator
 Requester = Annotated[Principal, Depends(require_roles("parent", "operator"))]
 Participant = Annotated[Principal, Depends(require_roles("parent", "provider_staff", "operator", "administrator"))]
 ProviderStaff = Annotated[Principal, Depends(require_roles("provider_staff"))]
+Parent = Annotated[Principal, Depends(require_roles("parent"))]
+ComplaintReader = Annotated[Principal, Depends(require_roles("parent", "operator", "administrator"))]
 
 
 def _now(catalog: Catalog) -> datetime:
@@ -66,7 +72,13 @@ def caller_of(principal: Principal) -> Caller:
         provider_id = UUID(raw) if raw else None
     except ValueError:
         provider_id = None
-    return Caller(subject=principal.subject, role=principal.role, provider_id=provider_id)
+    return Caller(
+        subject=principal.subject,
+        role=principal.role,
+        provider_id=provider_id,
+        region=principal.scope.get("region"),
+        district=principal.scope.get("district"),
+    )
 
 
 async def run(action: Awaitable[T], not_found: str = "not found") -> T:
@@ -406,3 +418,76 @@ async def expiring_attestations(
         "no such provider",
     )
     return [ExpiringOut(**r) for r in rows]
+
+
+# --- complaints -----------------------------------------------------------------------------------
+
+
+@catalog_router.post(
+    "/v1/complaints", status_code=status.HTTP_201_CREATED, tags=["complaints"], responses={404: {}, 422: {}}
+)
+async def file_complaint(body: ComplaintIn, who: Parent, catalog: CatalogDep) -> ComplaintOut:
+    """A guardian complains about a programme their child attends or attended (operators of the region resolve it)."""
+    row = await _invalidating(
+        catalog,
+        lambda: complaints.file(
+            catalog.context.session_factory,
+            caller_of(who),
+            body.child_id,
+            body.programme_id,
+            body.category,
+            body.text,
+            now=_now(catalog),
+        ),
+    )
+    return ComplaintOut(**row)
+
+
+@catalog_router.get("/v1/complaints", tags=["complaints"], responses={422: {}})
+async def list_complaints(
+    who: ComplaintReader,
+    catalog: CatalogDep,
+    status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
+    programme_id: UUID | None = None,
+    region_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    district_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> ComplaintPage:
+    """A parent's own complaints; an operator's region (and district) of scope; an administrator's any. Newest first."""
+    filters = {
+        "status": status_,
+        "programme_id": programme_id,
+        "region_code": region_code,
+        "district_code": district_code,
+    }
+    page = await run(complaints.listing(catalog.context.session_factory, caller_of(who), filters, limit, offset))
+    return ComplaintPage.model_validate(page)
+
+
+@catalog_router.get("/v1/complaints/{complaint_id}", tags=["complaints"], responses={404: {}})
+async def get_complaint(complaint_id: UUID, who: ComplaintReader, catalog: CatalogDep) -> ComplaintOut:
+    row = await run(complaints.get(catalog.context.session_factory, caller_of(who), complaint_id), "no such complaint")
+    return ComplaintOut(**row)
+
+
+@catalog_router.post(
+    "/v1/complaints/{complaint_id}/resolve", tags=["complaints"], responses={404: {}, 409: {}, 422: {}}
+)
+async def resolve_complaint(
+    complaint_id: UUID, body: ComplaintResolutionIn, who: Operator, catalog: CatalogDep
+) -> ComplaintOut:
+    """An operator of the complaint's region records the outcome (once); the parent sees it."""
+    row = await _invalidating(
+        catalog,
+        lambda: complaints.resolve(
+            catalog.context.session_factory,
+            caller_of(who),
+            complaint_id,
+            body.outcome,
+            body.resolution,
+            now=_now(catalog),
+        ),
+        "no such complaint",
+    )
+    return ComplaintOut(**row)

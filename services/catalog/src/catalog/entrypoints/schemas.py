@@ -232,3 +232,46 @@ class ExpiringOut(BaseModel):
     kind: str
     valid_until: date
     expired: bool
+
+
+ComplaintCategory = Literal[
+    "safety", "teaching_quality", "attendance_records", "billing", "facility", "conduct", "other"
+]
+
+
+class ComplaintIn(BaseModel):
+    model_config = Strict
+    child_id: UUID
+    programme_id: UUID
+    category: ComplaintCategory
+    text: str = Field(min_length=10, max_length=4000, description="what happened (kept in catalog, never published)")
+
+
+class ComplaintResolutionIn(BaseModel):
+    model_config = Strict
+    outcome: Literal["upheld", "rejected"]
+    resolution: str = Field(min_length=1, max_length=2000, description="what was found and done; the parent sees it")
+
+
+class ComplaintOut(BaseModel):
+    id: UUID
+    programme_id: UUID
+    provider_id: UUID
+    child_id: UUID
+    region_code: str
+    district_code: str
+    filed_by: str = Field(description="the guardian's person id")
+    category: str
+    text: str
+    status: Literal["open", "resolved"]
+    outcome: Literal["upheld", "rejected"] | None
+    resolution: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class ComplaintPage(BaseModel):
+    items: list[ComplaintOut]
+    total: int
+    limit: int
+    offset: int
