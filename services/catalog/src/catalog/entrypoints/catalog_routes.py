@@ -34,10 +34,11 @@ from catalog.entrypoints.schemas import (
     ProgrammePage,
     ProviderIn,
     ProviderOut,
+    QualityPage,
     StaffIn,
     StaffOut,
 )
-from catalog.service_layer import complaints, enrolments, programmes, providers, staff
+from catalog.service_layer import complaints, enrolments, programmes, providers, quality, staff
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Caller
 from qosym_chassis.auth import Principal, require_roles
@@ -235,7 +236,7 @@ async def search_programmes(
 
     async def query() -> dict[str, Any]:
         async with catalog.context.session_factory() as session:
-            return await programmes.search(session, filters, _today(catalog))
+            return await programmes.search(session, filters, _now(catalog), catalog.settings.timesheet_grace_days)
 
     page = ProgrammePage.model_validate(await run(query()))
     await catalog.cache.put(version, filters, page.model_dump(mode="json"))
@@ -244,8 +245,54 @@ async def search_programmes(
 
 @catalog_router.get("/v1/programmes/{programme_id}", tags=["programmes"], responses={404: {}})
 async def get_programme(programme_id: UUID, catalog: CatalogDep) -> ProgrammeOut:
-    row = await run(programmes.get_public(catalog.context.session_factory, programme_id), "no such programme")
+    row = await run(
+        programmes.get_public(
+            catalog.context.session_factory, programme_id, _now(catalog), catalog.settings.timesheet_grace_days
+        ),
+        "no such programme",
+    )
     return _programme_out(row)
+
+
+@catalog_router.get("/v1/admin/programmes/quality", tags=["admin"], responses={422: {}})
+async def programme_quality(
+    who: Operator,
+    catalog: CatalogDep,
+    region_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    district_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    status_: Annotated[Literal["published", "suspended", "closed"] | None, Query(alias="status")] = None,
+    sort: Literal[
+        "title",
+        "retention_2m",
+        "-retention_2m",
+        "retention_3m",
+        "-retention_3m",
+        "dispute_rate",
+        "-dispute_rate",
+        "complaints",
+        "-complaints",
+    ] = "title",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> QualityPage:
+    """A region's programmes with their quality signals (retention after 2 and 3 months, dispute rate, complaints).
+
+    An operator's region (and district) comes from their scope; an administrator names the region.
+    Rates sort with the programmes nobody is counted in yet last.
+    """
+    page = await run(
+        quality.region_listing(
+            catalog.context.session_factory,
+            caller_of(who),
+            {"region_code": region_code, "district_code": district_code, "status": status_},
+            sort,
+            limit,
+            offset,
+            _now(catalog),
+            catalog.settings.timesheet_grace_days,
+        )
+    )
+    return QualityPage.model_validate(page)
 
 
 # --- enrolments -----------------------------------------------------------------------------------

@@ -117,6 +117,24 @@ class ProgrammeChangeIn(BaseModel):
     facility_id: UUID | None = None
 
 
+class RetentionOut(BaseModel):
+    cohort: int = Field(description="enrolments confirmed long enough ago to be counted")
+    retained: int = Field(description="of those, still enrolled through that month and attending in it")
+    rate: float | None = Field(description="retained / cohort, three decimals; null while the cohort is empty")
+
+
+class QualityOut(BaseModel):
+    """Provider quality signals of a programme (definitions in the catalog README)."""
+
+    retention_2m: RetentionOut
+    retention_3m: RetentionOut
+    timesheets_submitted: int
+    timesheets_disputed: int
+    dispute_rate: float | None = Field(description="disputed / submitted timesheets; null before any timesheet")
+    complaints: int
+    complaints_open: int
+
+
 class ProgrammeOut(BaseModel):
     id: UUID
     provider_id: UUID
@@ -140,6 +158,7 @@ class ProgrammeOut(BaseModel):
     lon: float
     distance_km: float | None = None
     facility_id: UUID | None = None
+    quality: QualityOut | None = Field(default=None, description="in the public search and programme page")
 
 
 class ProgrammePage(BaseModel):
@@ -272,6 +291,26 @@ class ComplaintOut(BaseModel):
 
 class ComplaintPage(BaseModel):
     items: list[ComplaintOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ProgrammeQualityOut(BaseModel):
+    programme_id: UUID
+    provider_id: UUID
+    provider_name: str
+    status: str
+    direction: str
+    title: dict[str, str]
+    district_code: str
+    capacity: int
+    free_seats: int
+    quality: QualityOut
+
+
+class QualityPage(BaseModel):
+    items: list[ProgrammeQualityOut]
     total: int
     limit: int
     offset: int

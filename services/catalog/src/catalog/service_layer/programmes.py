@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.adapters.cache import SearchCache
 from catalog.adapters.orm import enrolment, programme, provider
 from catalog.domain.programmes import RuleBroken, Slot, check_age_band, check_capacity, check_schedule
-from catalog.service_layer import enrolments, staff
+from catalog.service_layer import enrolments, quality, staff
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Caller, Sessions, load
 from qosym_chassis import outbox
@@ -243,7 +243,7 @@ async def sweep_attestations(
     return moved + await staff.notify_expiring(sessions, today, warning_days)
 
 
-async def get_public(sessions: Sessions, programme_id: UUID) -> dict[str, Any]:
+async def get_public(sessions: Sessions, programme_id: UUID, now: datetime, grace_days: int) -> dict[str, Any]:
     async with sessions() as session:
         row = (
             (
@@ -254,9 +254,10 @@ async def get_public(sessions: Sessions, programme_id: UUID) -> dict[str, Any]:
             .mappings()
             .first()
         )
-    if row is None:
-        raise NotFoundError()
-    return dict(row)
+        if row is None:
+            raise NotFoundError()
+        signals = await quality.of_programmes(session, [programme_id], now, grace_days)
+    return {**row, "quality": signals.get(programme_id)}
 
 
 def _public_columns(distance: Any = None) -> Any:
@@ -302,8 +303,10 @@ def haversine_km(lat: float, lon: float) -> Any:
 SORTS = ("title", "price", "-price", "free_seats", "distance")
 
 
-async def search(session: AsyncSession, f: dict[str, Any], today: date) -> dict[str, Any]:
-    """Published programmes that can run: a lapse hides a programme even before the sweep suspends it."""
+async def search(session: AsyncSession, f: dict[str, Any], now: datetime, grace_days: int) -> dict[str, Any]:
+    """Published programmes that can run (a lapse hides a programme even before the sweep suspends it), each with
+    its quality signals."""
+    today = now.date()
     distance = haversine_km(f["lat"], f["lon"]) if f.get("lat") is not None and f.get("lon") is not None else None
     query = _public_columns(distance).where(programme.c.status == "published", ~staff.lapsed_clause(today))
     conditions = []
@@ -341,4 +344,6 @@ async def search(session: AsyncSession, f: dict[str, Any], today: date) -> dict[
         .mappings()
         .all()
     )
-    return {"items": [dict(r) for r in rows], "total": total, "limit": f["limit"], "offset": f["offset"]}
+    signals = await quality.of_programmes(session, [r["id"] for r in rows], now, grace_days)
+    items = [{**r, "quality": signals.get(r["id"])} for r in rows]
+    return {"items": items, "total": total, "limit": f["limit"], "offset": f["offset"]}
