@@ -17,26 +17,23 @@ from typing import Any
 
 SIGNALS = """
 months AS (
-    SELECT e.id, e.programme_id, e.ended_at, k.k, s.tz,
-           date_trunc('month', e.confirmed_at AT TIME ZONE s.tz) AS first_month
+    SELECT e.id, e.programme_id, e.ended_at, k.k,
+           to_char(l.first_month + make_interval(months => k.k - 1), 'YYYY-MM') AS period,
+           (l.first_month + make_interval(months => k.k)) AT TIME ZONE s.tz AS over_at
     FROM enrolment e
     JOIN scope s ON s.id = e.programme_id
+    CROSS JOIN LATERAL (SELECT date_trunc('month', e.confirmed_at AT TIME ZONE s.tz) AS first_month) AS l
     CROSS JOIN (VALUES (2), (3)) AS k(k)
     WHERE e.confirmed_at IS NOT NULL
       AND e.confirmed_at <= CAST(:now AS timestamptz) - make_interval(months => k.k, days => CAST(:grace AS int))
 ),
 retention AS (
     SELECT m.programme_id, m.k, count(*) AS cohort,
-           count(*) FILTER (
-               WHERE (m.ended_at IS NULL OR m.ended_at >= (m.first_month + make_interval(months => m.k)) AT TIME ZONE m.tz)
-                 AND EXISTS (
-                     SELECT 1 FROM attendance_month a
-                     WHERE a.enrolment_id = m.id
-                       AND a.period = to_char(m.first_month + make_interval(months => m.k - 1), 'YYYY-MM')
-                       AND a.attended_sessions > 0
-                 )
-           ) AS retained
+           count(*) FILTER (WHERE a.enrolment_id IS NOT NULL AND (m.ended_at IS NULL OR m.ended_at >= m.over_at))
+               AS retained
     FROM months m
+    LEFT JOIN attendance_month a
+           ON a.enrolment_id = m.id AND a.period = m.period AND a.attended_sessions > 0
     GROUP BY m.programme_id, m.k
 ),
 sheets AS (
