@@ -17,6 +17,7 @@ region_budget = Table(
     Column("budget_tiyn", BigInteger, nullable=False),
     Column("voucher_monthly_value_tiyn", JSONB, nullable=False),
     Column("voucher_months", Integer, nullable=False),
+    Column("timezone", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("budget_tiyn >= 0", name="budget_non_negative"),
     CheckConstraint("voucher_months >= 1", name="months_positive"),
