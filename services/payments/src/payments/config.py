@@ -15,7 +15,7 @@ class TreasuryAccount(BaseModel):
     bic: str = Field(pattern=r"^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
 
-DEMO_TREASURY = TreasuryAccount(name="Qosym demo treasury account", iban="KZ59070KZT0000000001", bic="KKMFKZ2A")
+DEMO_TREASURY = TreasuryAccount(name="Qosym demo treasury account", iban="KZ05070KZT0000000001", bic="KKMFKZ2A")
 
 
 class PaymentsSettings(ServiceSettings):
