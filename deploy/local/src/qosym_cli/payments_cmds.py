@@ -12,7 +12,6 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from qosym_cli.allocation_cmds import problem_lines
 from qosym_cli.paths import default_home
@@ -61,8 +60,7 @@ def reconcile(
     if not findings:
         console.print(f"[green]✓[/] reconciled ({scope}): {len(report['checks'])} checks, 0 findings", highlight=False)
         return
-    table = Table("check", "subject", "finding", title=f"{len(findings)} findings ({scope})")
     for finding in findings:
-        table.add_row(finding["check"], finding["subject"], finding["detail"])
-    console.print(table)
+        console.print(f"[bold red]✗[/] {finding['check']} {finding['subject']}: {finding['detail']}", highlight=False)
+    console.print(f"{len(findings)} findings ({scope})", highlight=False)
     raise typer.Exit(1)

@@ -237,4 +237,4 @@ async def test_the_cli_reconciles_through_the_payments_api(
     assert clean.exit_code == 0, clean.output
     assert "0 findings" in clean.output
     assert dirty.exit_code == 1
-    assert "1 findings" in dirty.output and "accruals_match_attendance" in dirty.output
+    assert "1 findings" in dirty.output and "no confirmed timesheet" in dirty.output
