@@ -272,3 +272,29 @@ async def test_a_timesheet_of_another_provider_is_dead_lettered(service_db, cons
     forged = attendance_confirmed(enrolment, provider_id=uuid4())
     assert await c.deliver(message(forged)) is Outcome.DEAD_LETTERED
     assert await value(url, "SELECT count(*) FROM accrual") == 0
+
+
+async def test_holds_of_long_past_months_time_out(service_db, consumer) -> None:
+    from datetime import UTC, datetime
+
+    from payments.service_layer import sweeps
+    from payments.service_layer.flows import Flows
+    from qosym_chassis.db import make_engine, make_session_factory
+
+    url, c, opened = await setup(service_db, consumer)
+    award = voucher_awarded(opened.round_id)
+    provider = provider_verified()
+    enrolment = enrolment_confirmed(award, provider.provider_id)  # holds November 2026
+    for event in (award, provider, enrolment):
+        await c.deliver(message(event))
+    engine = make_engine(url, application_name="test-sweep", pool_size=1)
+    try:
+        sessions = make_session_factory(engine)
+        assert await sweeps.void_stale_holds(Flows(), sessions, datetime(2027, 2, 1, tzinfo=UTC), 3) == 0
+        assert await sweeps.void_stale_holds(Flows(), sessions, datetime(2027, 3, 1, tzinfo=UTC), 3) == 1
+        assert await sweeps.void_stale_holds(Flows(), sessions, datetime(2027, 3, 1, tzinfo=UTC), 3) == 0
+    finally:
+        await engine.dispose()
+    assert await value(url, "SELECT status FROM hold") == "voided"
+    assert await available(url, f"voucher:{award.voucher_id}") == VOUCHER
+    assert await ledger_findings(url) == []
