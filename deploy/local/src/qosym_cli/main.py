@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qosym_cli import allocation_cmds
+from qosym_cli import allocation_cmds, payments_cmds
 from qosym_cli.errors import StackError
 from qosym_cli.paths import ROLES, SERVICES, default_home
 from qosym_cli.processes import tail
@@ -26,6 +26,7 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(allocation_cmds.region_app, name="region")
 app.add_typer(allocation_cmds.round_app, name="round")
 app.add_typer(allocation_cmds.lottery_app, name="lottery")
+app.add_typer(payments_cmds.payments_app, name="payments")
 audit_app = typer.Typer(help="The registry's hash-chained audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 

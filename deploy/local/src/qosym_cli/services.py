@@ -21,11 +21,22 @@ def sms_gateway_url(state: StackState) -> str:
     return f"http://{HOST}:{state.process('notifications', 'api').port}/dev/sms-gateway"
 
 
+def api_url(state: StackState, service: str) -> str:
+    """A service's API base URL, or "" when it is not part of this stack (the setting's default then applies)."""
+    record = state.processes.get(f"{service}-api")
+    return f"http://{HOST}:{record.port}" if record else ""
+
+
 def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[str, str]:
     assert record.service is not None
     assert record.role is not None
     traces = home / "traces" / f"{record.service}-{record.role}.jsonl"
     extra = {"QOSYM_SMS_GATEWAY_URL": sms_gateway_url(state)} if record.service == "registry" else {}
+    if record.service == "payments":  # reconciliation reads allocation's vouchers and attendance's timesheets
+        extra = {
+            "QOSYM_ALLOCATION_URL": api_url(state, "allocation"),
+            "QOSYM_ATTENDANCE_URL": api_url(state, "attendance"),
+        }
     return {
         **os.environ,
         "QOSYM_SERVICE_NAME": record.service,

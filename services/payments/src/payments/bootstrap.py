@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from payments.config import PaymentsSettings
+from payments.domain.payment_order import Party
 from qosym_chassis.context import ServiceContext
 
 
@@ -12,6 +13,10 @@ from qosym_chassis.context import ServiceContext
 class Payments:
     settings: PaymentsSettings
     context: ServiceContext
+
+    def treasury(self, region_code: str) -> Party | None:
+        account = self.settings.treasury_account(region_code)
+        return Party(name=account.name, iban=account.iban, bic=account.bic) if account else None
 
 
 def bootstrap(settings: PaymentsSettings, context: ServiceContext) -> Payments:

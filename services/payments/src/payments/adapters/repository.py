@@ -20,6 +20,7 @@ async def get_region_budget(session: AsyncSession, code: str) -> RegionBudget | 
         budget_tiyn=row["budget_tiyn"],
         voucher_monthly_value_tiyn=dict(row["voucher_monthly_value_tiyn"]),
         voucher_months=row["voucher_months"],
+        timezone=row["timezone"],
     )
 
 
@@ -31,6 +32,7 @@ async def upsert_region_budget(session: AsyncSession, budget: RegionBudget) -> N
         "budget_tiyn": budget.budget_tiyn,
         "voucher_monthly_value_tiyn": budget.voucher_monthly_value_tiyn,
         "voucher_months": budget.voucher_months,
+        "timezone": budget.timezone,
     }
     statement = insert(region_budget).values(**values)
     await session.execute(

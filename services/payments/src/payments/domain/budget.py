@@ -16,6 +16,7 @@ class RegionBudget:
     budget_tiyn: int
     voucher_monthly_value_tiyn: dict[str, int]
     voucher_months: int
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         check_terms(self.budget_tiyn, self.voucher_monthly_value_tiyn, self.voucher_months)

@@ -1,0 +1,215 @@
+"""Benchmark payments' money paths through the real consumer code (inbox, ledger, records, outbox).
+
+A throwaway embedded PostgreSQL (or --server-url), the payments migrations, one region, one round with a
+budget for N vouchers, one provider. Then, with C concurrent deliveries through ``EventConsumer.deliver``
+(what the Kafka subscriber calls; the broker itself is not in the measurement):
+
+1. fund N vouchers (VoucherAwarded: lock the round budget, funding transfer, voucher record);
+2. confirm N enrolments (EnrolmentConfirmed: the month's hold);
+3. post N accruals (AttendanceConfirmed: post the hold, accrual transfer, accrual record, PaymentAccrued).
+
+Then the reconciliation SQL over the whole ledger is timed, and must find nothing.
+
+    uv run python scripts/bench_payments.py --count 500000 --concurrency 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import asyncpg
+
+from payments.adapters.ledger_checks import ledger_findings
+from payments.entrypoints.consumers import register
+from qosym_chassis.cli import migrations_dir
+from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome
+from qosym_chassis.db import make_engine, make_session_factory
+from qosym_chassis.migrations import upgrade
+from qosym_cli import servers
+from qosym_cli.ports import free_port
+from qosym_contracts.allocation import District, LocalisedName, RegionConfiguredV1, RoundOpenedV1, VoucherAwardedV1
+from qosym_contracts.attendance import AttendanceConfirmedV1
+from qosym_contracts.catalog import EnrolmentConfirmedV1, ProviderVerifiedV1
+
+MONTHLY, MONTHS = 1_500_000, 9
+
+
+def region_event() -> RegionConfiguredV1:
+    name = LocalisedName(en="Astana", kk="Астана", ru="Астана")
+    return RegionConfiguredV1(
+        region_code="astana",
+        revision=1,
+        name=name,
+        timezone="Asia/Almaty",
+        districts=[District(code="yesil", name=name)],
+        consultation_points=[],
+        directions=["sports"],
+        child_age_min=4,
+        child_age_max=18,
+        voucher_monthly_value_tiyn={"sports": MONTHLY},
+        voucher_months=MONTHS,
+        priority_weights={},
+        budget_tiyn=0,
+        direction_quotas={"sports": 1.0},
+    )
+
+
+def round_opened(budget: int) -> RoundOpenedV1:
+    return RoundOpenedV1(
+        round_id=uuid.uuid4(),
+        region_code="astana",
+        application_opens_at=datetime(2026, 8, 1, tzinfo=UTC),
+        application_closes_at=datetime(2026, 8, 20, tzinfo=UTC),
+        reference_date=date(2026, 9, 1),
+        seed_sha256="0" * 64,
+        budget_tiyn=budget,
+    )
+
+
+def voucher_awarded(round_id: uuid.UUID) -> VoucherAwardedV1:
+    return VoucherAwardedV1(
+        voucher_id=uuid.uuid4(),
+        application_id=uuid.uuid4(),
+        child_id=uuid.uuid4(),
+        region_code="astana",
+        district_code="yesil",
+        round_id=round_id,
+        direction="sports",
+        monthly_value_tiyn=MONTHLY,
+        months=MONTHS,
+        valid_until=date(2027, 5, 31),
+    )
+
+
+def provider_verified() -> ProviderVerifiedV1:
+    return ProviderVerifiedV1(
+        provider_id=uuid.uuid4(),
+        bin="080540014021",
+        name="Bench School",
+        region_code="astana",
+        district_code="yesil",
+        iban="KZ86125KZT5004100100",
+        bank_bic="HSBKKZKX",
+    )
+
+
+def enrolment_confirmed(award: VoucherAwardedV1, provider_id: uuid.UUID) -> EnrolmentConfirmedV1:
+    return EnrolmentConfirmedV1(
+        enrolment_id=uuid.uuid4(),
+        child_id=award.child_id,
+        programme_id=uuid.uuid4(),
+        provider_id=provider_id,
+        voucher_id=award.voucher_id,
+        direction="sports",
+        region_code="astana",
+        district_code="yesil",
+        price_per_month_tiyn=1_200_000,
+        sessions_per_month=9,
+        occurred_at=datetime(2026, 11, 3, 9, tzinfo=UTC),
+    )
+
+
+def attendance_confirmed(enrolment: EnrolmentConfirmedV1, payable: int, planned: int) -> AttendanceConfirmedV1:
+    return AttendanceConfirmedV1(
+        timesheet_id=uuid.uuid4(),
+        enrolment_id=enrolment.enrolment_id,
+        child_id=enrolment.child_id,
+        programme_id=enrolment.programme_id,
+        provider_id=enrolment.provider_id,
+        region_code="astana",
+        period="2026-11",
+        planned_sessions=planned,
+        payable_sessions=payable,
+        attended_sessions=payable,
+        basis="guardian_confirmed",
+    )
+
+
+def msg(event) -> IncomingMessage:  # type: ignore[no-untyped-def]
+    return IncomingMessage(topic=event.topic, body=event.model_dump_json().encode())
+
+
+async def phase(name: str, consumer: EventConsumer, events: list, concurrency: int) -> None:  # type: ignore[type-arg]
+    queue: asyncio.Queue = asyncio.Queue()  # type: ignore[type-arg]
+    for event in events:
+        queue.put_nowait(event)
+    bad: list[Outcome] = []
+
+    async def worker() -> None:
+        while not queue.empty():
+            outcome = await consumer.deliver(msg(queue.get_nowait()))
+            if outcome is not Outcome.APPLIED:
+                bad.append(outcome)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    print(
+        f"{name}: {len(events)} events in {elapsed:.1f} s = {len(events) / elapsed:.0f} events/s"
+        + (f", {len(bad)} not applied" if bad else "")
+    )
+
+
+async def run(server_url: str, count: int, concurrency: int) -> None:
+    name = f"bench_payments_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = f"{server_url.rstrip('/')}/{name}"
+    try:
+        await asyncio.to_thread(upgrade, migrations_dir("payments"), url)
+        engine = make_engine(url, application_name="bench", pool_size=concurrency)
+        consumer = EventConsumer(service="payments", engine=engine, session_factory=make_session_factory(engine))
+        register(consumer, None)  # type: ignore[arg-type]
+        opened = round_opened(count * MONTHLY * MONTHS)
+        provider = provider_verified()
+        for event in (region_event(), opened, provider):
+            await consumer.deliver(msg(event))
+        awards = [voucher_awarded(opened.round_id) for _ in range(count)]
+        enrolments = [enrolment_confirmed(a, provider.provider_id) for a in awards]
+        confirmations = [attendance_confirmed(e, payable=7, planned=9) for e in enrolments]
+        await phase("fund vouchers (VoucherAwarded)", consumer, awards, concurrency)
+        await phase("hold the month (EnrolmentConfirmed)", consumer, enrolments, concurrency)
+        await phase("post accruals (AttendanceConfirmed)", consumer, confirmations, concurrency)
+        started = time.perf_counter()
+        async with make_session_factory(engine)() as session:
+            findings = await ledger_findings(session)
+        print(f"reconciliation SQL over the ledger: {time.perf_counter() - started:.1f} s, {len(findings)} findings")
+        print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+        await engine.dispose()
+    finally:
+        admin = await asyncpg.connect(server_url)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=10_000, help="vouchers, enrolments and accruals")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent deliveries")
+    parser.add_argument("--server-url", default=os.environ.get("QOSYM_POSTGRES_URL"), help="PostgreSQL server URL")
+    args = parser.parse_args()
+    if args.server_url:
+        asyncio.run(run(args.server_url, args.count, args.concurrency))
+        return
+    home = Path(tempfile.mkdtemp(prefix="qosym-bench-"))
+    port = free_port(set())
+    try:
+        servers.start_postgres(home, port)
+        asyncio.run(run(servers.postgres_server_url(port), args.count, args.concurrency))
+    finally:
+        servers.stop_postgres(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
