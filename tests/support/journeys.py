@@ -211,7 +211,7 @@ def verified_provider(
         assert coach.status_code == 201, coach.text
         facility = catalog.post(
             f"/v1/providers/{provider_id}/facilities",
-            json={"name": "Hall 1", "address": "Kabanbay Batyr Ave., 45"},
+            json={"name": "Hall 1", "address": "Kabanbay Batyr Ave., 45", "capacity": 30},
             headers=staff,
         )
         assert facility.status_code == 201, facility.text

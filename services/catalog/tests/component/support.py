@@ -97,3 +97,9 @@ async def fetch(url: str, query: str, *args: Any) -> list[asyncpg.Record]:
 
 async def outbox_types(url: str) -> list[str]:
     return [r["event_type"] for r in await fetch(url, "SELECT event_type FROM outbox ORDER BY id")]
+
+
+def periodic(consumer: Any, name: str) -> tuple[float, Any]:
+    """The consumer process's periodic job ``name`` (``sweep_attestations``, ``sweep_enrolments``): (interval, job)."""
+    [(interval, job)] = [(i, j) for i, j in consumer.periodic if j.__name__ == name]
+    return interval, job

@@ -320,29 +320,6 @@ async def test_a_suspended_provider_takes_no_new_enrolments_but_keeps_existing(
     assert kept.json()["status"] == "confirmed"
 
 
-async def test_unattended_enrolments_expire_in_the_sweep(service_db, consumer, api_client, token) -> None:
-    url = await service_db("catalog")
-    async with api_client("catalog", url) as client:
-        c = await consumer("catalog", url)
-        provider_id, staff = await verified_provider(client, token)
-        prog = await programme(client, provider_id, staff)
-        stale, parent = await _confirmed(client, c, url, token, prog)
-        fresh, _ = await _confirmed(client, c, url, token, prog)
-        await fetch(
-            url,
-            "UPDATE enrolment SET confirmed_at = now() - interval '31 days' WHERE id = $1 RETURNING id",
-            UUID(stale["id"]),
-        )
-        forbidden = await client.post("/v1/admin/enrolments/expire", headers=parent)
-        swept = await client.post("/v1/admin/enrolments/expire", headers=auth(token("administrator")))
-        seen = await client.get(f"/v1/enrolments/{stale['id']}", headers=parent)
-    assert forbidden.status_code == 403
-    assert swept.json() == {"expired": 1}
-    assert (seen.json()["status"], seen.json()["reason"]) == ("ended", "reservation_expired")
-    assert await seats(url, prog["id"]) == 1
-    assert fresh["id"] != stale["id"]
-
-
 async def test_a_voucher_assigned_after_the_parent_withdrew_is_handed_back(
     service_db, consumer, api_client, token
 ) -> None:

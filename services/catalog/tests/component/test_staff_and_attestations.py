@@ -115,7 +115,9 @@ async def test_lapsed_attestations_stop_enrolments_and_are_listed_ahead(
         provider_id, staff = await verified_provider(client, token)
         coach = await attested_coach(client, provider_id, staff, days=10)
         hall = await client.post(
-            f"/v1/providers/{provider_id}/facilities", json={"name": "Hall A", "address": "Main St. 1"}, headers=staff
+            f"/v1/providers/{provider_id}/facilities",
+            json={"name": "Hall A", "address": "Main St. 1", "capacity": 30},
+            headers=staff,
         )
         wrong_kind = await client.post(
             f"/v1/providers/{provider_id}/attestations",

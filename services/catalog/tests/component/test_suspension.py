@@ -5,7 +5,7 @@ from uuid import UUID
 
 import pytest
 
-from .support import auth, child_of, fetch, outbox_types, programme, verified_provider
+from .support import auth, child_of, fetch, outbox_types, periodic, programme, verified_provider
 from .test_staff_and_attestations import OTHER_IIN, attested_coach, today
 
 pytestmark = pytest.mark.component
@@ -24,7 +24,9 @@ async def changed_events(url: str) -> int:
 async def attested_facility(client, provider_id, staff, name):
     hall = (
         await client.post(
-            f"/v1/providers/{provider_id}/facilities", json={"name": name, "address": "Main 1"}, headers=staff
+            f"/v1/providers/{provider_id}/facilities",
+            json={"name": name, "address": "Main 1", "capacity": 30},
+            headers=staff,
         )
     ).json()
     for kind in ("sanitary", "fire"):
@@ -49,7 +51,7 @@ async def test_an_expired_certificate_suspends_the_programme_until_a_valid_one_i
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
         c = await consumer("catalog", url)
-        [(interval, sweep)] = c.periodic
+        interval, sweep = periodic(c, "sweep_attestations")
         provider_id, staff = await verified_provider(client, token)
         coach = await attested_coach(client, provider_id, staff)
         other = await attested_coach(client, provider_id, staff, iin=OTHER_IIN)
@@ -98,7 +100,7 @@ async def test_an_expired_certificate_suspends_the_programme_until_a_valid_one_i
     assert interval == 3600
     assert {p["id"] for p in before.json()["items"]} == {affected["id"], unaffected["id"]}
     assert [p["id"] for p in not_yet_swept.json()["items"]] == [unaffected["id"]]
-    assert moved == 1 and status_after_sweep == "suspended"
+    assert moved == 2 and status_after_sweep == "suspended"  # the programme, and the provider's expiry notice
     assert events_after_sweep == events_before + 1
     assert again == 0 and events_after_second_sweep == events_after_sweep  # idempotent: nothing published
     assert [p["id"] for p in after.json()["items"]] == [unaffected["id"]]  # the cached page was invalidated
@@ -126,7 +128,7 @@ async def test_a_facility_without_a_valid_fire_attestation_suspends_and_a_change
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
         c = await consumer("catalog", url)
-        [(_, sweep)] = c.periodic
+        _, sweep = periodic(c, "sweep_attestations")
         provider_id, staff = await verified_provider(client, token)
         coach = await attested_coach(client, provider_id, staff)
         hall = await attested_facility(client, provider_id, staff, "Hall")

@@ -33,6 +33,7 @@ region = Table(
     metadata,
     Column("code", Text, primary_key=True),
     Column("revision", Integer, nullable=False),
+    Column("timezone", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -170,6 +171,8 @@ facility = Table(
     Column("provider_id", Uuid, ForeignKey("provider.id"), nullable=False),
     Column("name", Text, nullable=False),
     Column("address", Text, nullable=False),
+    Column("capacity", Integer),
+    CheckConstraint("capacity IS NULL OR capacity >= 1", name="capacity"),
 )
 
 attestation = Table(
@@ -191,4 +194,71 @@ programme_staff = Table(
     metadata,
     Column("programme_id", Uuid, ForeignKey("programme.id"), primary_key=True),
     Column("staff_id", Uuid, ForeignKey("staff.id"), primary_key=True),
+)
+
+attestation_notice = Table(
+    "attestation_notice",
+    metadata,
+    Column("attestation_id", Uuid, ForeignKey("attestation.id"), primary_key=True),
+    Column("state", Text, primary_key=True),
+    Column("noticed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("state IN ('expiring', 'expired')", name="state"),
+)
+
+# one row per enrolment and period the provider submitted (attendance's AttendanceSubmitted)
+attendance_month = Table(
+    "attendance_month",
+    metadata,
+    Column("enrolment_id", Uuid, primary_key=True),
+    Column("period", Text, primary_key=True),
+    Column("timesheet_id", Uuid, nullable=False),
+    Column("programme_id", Uuid, nullable=False),
+    Column("provider_id", Uuid, nullable=False),
+    Column("planned_sessions", Integer, nullable=False),
+    Column("attended_sessions", Integer, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("attended_sessions >= 0 AND planned_sessions >= 0", name="sessions"),
+    CheckConstraint("period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'", name="period"),
+    Index("ix_attendance_month_programme", "programme_id", "period"),
+)
+
+# a guardian's dispute of a timesheet (AttendanceDisputed), and the operator's outcome (DisputeResolved)
+timesheet_dispute = Table(
+    "timesheet_dispute",
+    metadata,
+    Column("dispute_id", Uuid, primary_key=True),
+    Column("timesheet_id", Uuid, nullable=False),
+    Column("enrolment_id", Uuid, nullable=False),
+    Column("programme_id", Uuid, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("disputed_sessions", Integer),
+    Column("outcome", Text),
+    Column("opened_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Index("ix_timesheet_dispute_programme", "programme_id"),
+)
+
+complaint = Table(
+    "complaint",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("programme_id", Uuid, ForeignKey("programme.id"), nullable=False),
+    Column("provider_id", Uuid, nullable=False),
+    Column("region_code", Text, nullable=False),
+    Column("district_code", Text, nullable=False),
+    Column("child_id", Uuid, nullable=False),
+    Column("filed_by", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="open"),
+    Column("outcome", Text),
+    Column("resolution", Text),
+    Column("resolved_by", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('open', 'resolved')", name="status"),
+    CheckConstraint("(status = 'open') = (outcome IS NULL)", name="outcome"),
+    Index("ix_complaint_programme", "programme_id", "status"),
+    Index("ix_complaint_region", "region_code", "district_code", "status", "created_at"),
+    Index("ix_complaint_filed_by", "filed_by", "created_at"),
 )

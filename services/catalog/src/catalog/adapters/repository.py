@@ -13,13 +13,17 @@ from catalog.adapters.orm import consultation_point, region
 from catalog.domain.consultation_points import ConsultationPoint
 
 
-async def claim_region_revision(session: AsyncSession, code: str, revision: int) -> bool:
-    """Record the region's revision if it is newer (row-locked until commit); False for a stale one."""
-    statement = insert(region).values(code=code, revision=revision)
+async def claim_region_revision(session: AsyncSession, code: str, revision: int, timezone: str) -> bool:
+    """Record the region's revision (and time zone) if it is newer (row-locked until commit); False for a stale one."""
+    statement = insert(region).values(code=code, revision=revision, timezone=timezone)
     claimed = await session.execute(
         statement.on_conflict_do_update(
             index_elements=[region.c.code],
-            set_={"revision": statement.excluded.revision, "updated_at": func.now()},
+            set_={
+                "revision": statement.excluded.revision,
+                "timezone": statement.excluded.timezone,
+                "updated_at": func.now(),
+            },
             where=region.c.revision < statement.excluded.revision,
         ).returning(region.c.code)
     )

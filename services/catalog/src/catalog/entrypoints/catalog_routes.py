@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
 
+from catalog.bootstrap import Catalog
 from catalog.domain.identifiers import InvalidIdentifier
 from catalog.domain.programmes import RuleBroken
 from catalog.entrypoints.routes import CODE_PATTERN, CatalogDep
@@ -16,6 +17,10 @@ from catalog.entrypoints.schemas import (
     AttestationIn,
     AttestationOut,
     ChangeClubIn,
+    ComplaintIn,
+    ComplaintOut,
+    ComplaintPage,
+    ComplaintResolutionIn,
     DecisionIn,
     EndIn,
     EnrolmentIn,
@@ -29,10 +34,11 @@ from catalog.entrypoints.schemas import (
     ProgrammePage,
     ProviderIn,
     ProviderOut,
+    QualityPage,
     StaffIn,
     StaffOut,
 )
-from catalog.service_layer import enrolments, programmes, providers, staff
+from catalog.service_layer import complaints, enrolments, programmes, providers, quality, staff
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Caller
 from qosym_chassis.auth import Principal, require_roles
@@ -48,10 +54,17 @@ Manager = Annotated[Principal, Depends(require_roles("provider_staff", "operator
 Requester = Annotated[Principal, Depends(require_roles("parent", "operator"))]
 Participant = Annotated[Principal, Depends(require_roles("parent", "provider_staff", "operator", "administrator"))]
 ProviderStaff = Annotated[Principal, Depends(require_roles("provider_staff"))]
+Parent = Annotated[Principal, Depends(require_roles("parent"))]
+ComplaintReader = Annotated[Principal, Depends(require_roles("parent", "operator", "administrator"))]
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+def _now(catalog: Catalog) -> datetime:
+    """The service clock (QOSYM_CLOCK_OFFSET_S may shift it in development)."""
+    return catalog.context.clock.now()
+
+
+def _today(catalog: Catalog) -> date:
+    return _now(catalog).date()
 
 
 def caller_of(principal: Principal) -> Caller:
@@ -60,7 +73,13 @@ def caller_of(principal: Principal) -> Caller:
         provider_id = UUID(raw) if raw else None
     except ValueError:
         provider_id = None
-    return Caller(subject=principal.subject, role=principal.role, provider_id=provider_id)
+    return Caller(
+        subject=principal.subject,
+        role=principal.role,
+        provider_id=provider_id,
+        region=principal.scope.get("region"),
+        district=principal.scope.get("district"),
+    )
 
 
 async def run(action: Awaitable[T], not_found: str = "not found") -> T:
@@ -138,7 +157,7 @@ async def publish_programme(
     row = await _invalidating(
         catalog,
         lambda: programmes.publish(
-            catalog.context.session_factory, caller_of(who), provider_id, body.model_dump(mode="json"), _today()
+            catalog.context.session_factory, caller_of(who), provider_id, body.model_dump(mode="json"), _today(catalog)
         ),
         "no such provider",
     )
@@ -155,7 +174,9 @@ async def change_programme(
             raise FieldError(key, "cannot be null")
     row = await _invalidating(
         catalog,
-        lambda: programmes.change(catalog.context.session_factory, caller_of(who), programme_id, changes, _today()),
+        lambda: programmes.change(
+            catalog.context.session_factory, caller_of(who), programme_id, changes, _today(catalog)
+        ),
         "no such programme",
     )
     return _programme_out(row)
@@ -166,7 +187,7 @@ async def close_programme(programme_id: UUID, who: Manager, catalog: CatalogDep)
     """Close a programme: no new enrolments, and the active ones end with reason programme_closed."""
     ended = await _invalidating(
         catalog,
-        lambda: programmes.close(catalog.context.session_factory, caller_of(who), programme_id),
+        lambda: programmes.close(catalog.context.session_factory, caller_of(who), programme_id, now=_now(catalog)),
         "no such programme",
     )
     return {"enrolments_ended": ended}
@@ -215,7 +236,7 @@ async def search_programmes(
 
     async def query() -> dict[str, Any]:
         async with catalog.context.session_factory() as session:
-            return await programmes.search(session, filters, _today())
+            return await programmes.search(session, filters, _now(catalog), catalog.settings.timesheet_grace_days)
 
     page = ProgrammePage.model_validate(await run(query()))
     await catalog.cache.put(version, filters, page.model_dump(mode="json"))
@@ -224,8 +245,54 @@ async def search_programmes(
 
 @catalog_router.get("/v1/programmes/{programme_id}", tags=["programmes"], responses={404: {}})
 async def get_programme(programme_id: UUID, catalog: CatalogDep) -> ProgrammeOut:
-    row = await run(programmes.get_public(catalog.context.session_factory, programme_id), "no such programme")
+    row = await run(
+        programmes.get_public(
+            catalog.context.session_factory, programme_id, _now(catalog), catalog.settings.timesheet_grace_days
+        ),
+        "no such programme",
+    )
     return _programme_out(row)
+
+
+@catalog_router.get("/v1/admin/programmes/quality", tags=["admin"], responses={422: {}})
+async def programme_quality(
+    who: Operator,
+    catalog: CatalogDep,
+    region_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    district_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    status_: Annotated[Literal["published", "suspended", "closed"] | None, Query(alias="status")] = None,
+    sort: Literal[
+        "title",
+        "retention_2m",
+        "-retention_2m",
+        "retention_3m",
+        "-retention_3m",
+        "dispute_rate",
+        "-dispute_rate",
+        "complaints",
+        "-complaints",
+    ] = "title",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> QualityPage:
+    """A region's programmes with their quality signals (retention after 2 and 3 months, dispute rate, complaints).
+
+    An operator's region (and district) comes from their scope; an administrator names the region.
+    Rates sort with the programmes nobody is counted in yet last.
+    """
+    page = await run(
+        quality.region_listing(
+            catalog.context.session_factory,
+            caller_of(who),
+            {"region_code": region_code, "district_code": district_code, "status": status_},
+            sort,
+            limit,
+            offset,
+            _now(catalog),
+            catalog.settings.timesheet_grace_days,
+        )
+    )
+    return QualityPage.model_validate(page)
 
 
 # --- enrolments -----------------------------------------------------------------------------------
@@ -241,7 +308,9 @@ async def request_enrolment(body: EnrolmentIn, who: Requester, catalog: CatalogD
     """Reserve a seat for the caller's child; the voucher is assigned asynchronously (status requested)."""
     row = await _invalidating(
         catalog,
-        lambda: enrolments.request(catalog.context.session_factory, caller_of(who), body.child_id, body.programme_id),
+        lambda: enrolments.request(
+            catalog.context.session_factory, caller_of(who), body.child_id, body.programme_id, now=_now(catalog)
+        ),
     )
     return EnrolmentOut(**row)
 
@@ -263,7 +332,9 @@ async def end_enrolment(enrolment_id: UUID, body: EndIn, who: Participant, catal
     """The parent, the provider or an operator ends an enrolment; the seat and the voucher are released."""
     row = await _invalidating(
         catalog,
-        lambda: enrolments.end(catalog.context.session_factory, caller_of(who), enrolment_id, body.reason),
+        lambda: enrolments.end(
+            catalog.context.session_factory, caller_of(who), enrolment_id, body.reason, now=_now(catalog)
+        ),
         "no such enrolment",
     )
     return EnrolmentOut(**row)
@@ -280,6 +351,7 @@ async def decline_enrolment(enrolment_id: UUID, body: EndIn, who: ProviderStaff,
             enrolment_id,
             body.reason,
             catalog.settings.decline_window_days,
+            now=_now(catalog),
         ),
         "no such enrolment",
     )
@@ -297,7 +369,12 @@ async def change_club(enrolment_id: UUID, body: ChangeClubIn, who: Requester, ca
     row = await _invalidating(
         catalog,
         lambda: enrolments.change_club(
-            catalog.context.session_factory, caller_of(who), enrolment_id, body.programme_id, body.reason
+            catalog.context.session_factory,
+            caller_of(who),
+            enrolment_id,
+            body.programme_id,
+            body.reason,
+            now=_now(catalog),
         ),
         "no such enrolment",
     )
@@ -306,10 +383,17 @@ async def change_club(enrolment_id: UUID, body: ChangeClubIn, who: Requester, ca
 
 @catalog_router.post("/v1/admin/enrolments/expire", tags=["admin"])
 async def expire_enrolments(who: Admin, catalog: CatalogDep) -> dict[str, int]:
-    """End confirmed enrolments without an attended session within QOSYM_FIRST_SESSION_DAYS of confirmation."""
+    """Run the expiry sweep now (the consumers process runs it every QOSYM_ENROLMENT_EXPIRY_SWEEP_INTERVAL_S):
+    confirmed enrolments never attended within QOSYM_FIRST_SESSION_DAYS of confirmation end, once the timesheet of
+    the window's last month has arrived (see the README)."""
     ended = await _invalidating(
         catalog,
-        lambda: enrolments.expire_unattended(catalog.context.session_factory, catalog.settings.first_session_days),
+        lambda: enrolments.expire_unattended(
+            catalog.context.session_factory,
+            _now(catalog),
+            catalog.settings.first_session_days,
+            catalog.settings.timesheet_grace_days,
+        ),
     )
     return {"expired": ended}
 
@@ -361,7 +445,9 @@ async def add_attestation(provider_id: UUID, body: AttestationIn, who: Manager, 
         lambda: staff.add_attestation(catalog.context.session_factory, caller_of(who), provider_id, body.model_dump()),
         "no such provider",
     )
-    await programmes.suspend_lapsed_groups(catalog.context.session_factory, _today(), catalog.cache)
+    await programmes.sweep_attestations(
+        catalog.context.session_factory, _today(catalog), catalog.settings.attestation_warning_days, catalog.cache
+    )
     return AttestationOut(**row)
 
 
@@ -375,7 +461,80 @@ async def expiring_attestations(
     """Attestations expiring within ``within_days`` (default QOSYM_ATTESTATION_WARNING_DAYS, 30) or expired."""
     days = catalog.settings.attestation_warning_days if within_days is None else within_days
     rows = await run(
-        staff.expiring(catalog.context.session_factory, caller_of(who), provider_id, _today(), days),
+        staff.expiring(catalog.context.session_factory, caller_of(who), provider_id, _today(catalog), days),
         "no such provider",
     )
     return [ExpiringOut(**r) for r in rows]
+
+
+# --- complaints -----------------------------------------------------------------------------------
+
+
+@catalog_router.post(
+    "/v1/complaints", status_code=status.HTTP_201_CREATED, tags=["complaints"], responses={404: {}, 422: {}}
+)
+async def file_complaint(body: ComplaintIn, who: Parent, catalog: CatalogDep) -> ComplaintOut:
+    """A guardian complains about a programme their child attends or attended (operators of the region resolve it)."""
+    row = await _invalidating(
+        catalog,
+        lambda: complaints.file(
+            catalog.context.session_factory,
+            caller_of(who),
+            body.child_id,
+            body.programme_id,
+            body.category,
+            body.text,
+            now=_now(catalog),
+        ),
+    )
+    return ComplaintOut(**row)
+
+
+@catalog_router.get("/v1/complaints", tags=["complaints"], responses={422: {}})
+async def list_complaints(
+    who: ComplaintReader,
+    catalog: CatalogDep,
+    status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
+    programme_id: UUID | None = None,
+    region_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    district_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> ComplaintPage:
+    """A parent's own complaints; an operator's region (and district) of scope; an administrator's any. Newest first."""
+    filters = {
+        "status": status_,
+        "programme_id": programme_id,
+        "region_code": region_code,
+        "district_code": district_code,
+    }
+    page = await run(complaints.listing(catalog.context.session_factory, caller_of(who), filters, limit, offset))
+    return ComplaintPage.model_validate(page)
+
+
+@catalog_router.get("/v1/complaints/{complaint_id}", tags=["complaints"], responses={404: {}})
+async def get_complaint(complaint_id: UUID, who: ComplaintReader, catalog: CatalogDep) -> ComplaintOut:
+    row = await run(complaints.get(catalog.context.session_factory, caller_of(who), complaint_id), "no such complaint")
+    return ComplaintOut(**row)
+
+
+@catalog_router.post(
+    "/v1/complaints/{complaint_id}/resolve", tags=["complaints"], responses={404: {}, 409: {}, 422: {}}
+)
+async def resolve_complaint(
+    complaint_id: UUID, body: ComplaintResolutionIn, who: Operator, catalog: CatalogDep
+) -> ComplaintOut:
+    """An operator of the complaint's region records the outcome (once); the parent sees it."""
+    row = await _invalidating(
+        catalog,
+        lambda: complaints.resolve(
+            catalog.context.session_factory,
+            caller_of(who),
+            complaint_id,
+            body.outcome,
+            body.resolution,
+            now=_now(catalog),
+        ),
+        "no such complaint",
+    )
+    return ComplaintOut(**row)

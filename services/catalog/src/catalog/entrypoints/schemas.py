@@ -117,6 +117,24 @@ class ProgrammeChangeIn(BaseModel):
     facility_id: UUID | None = None
 
 
+class RetentionOut(BaseModel):
+    cohort: int = Field(description="enrolments confirmed long enough ago to be counted")
+    retained: int = Field(description="of those, still enrolled through that month and attending in it")
+    rate: float | None = Field(description="retained / cohort, three decimals; null while the cohort is empty")
+
+
+class QualityOut(BaseModel):
+    """Provider quality signals of a programme (definitions in the catalog README)."""
+
+    retention_2m: RetentionOut
+    retention_3m: RetentionOut
+    timesheets_submitted: int
+    timesheets_disputed: int
+    dispute_rate: float | None = Field(description="disputed / submitted timesheets; null before any timesheet")
+    complaints: int
+    complaints_open: int
+
+
 class ProgrammeOut(BaseModel):
     id: UUID
     provider_id: UUID
@@ -140,6 +158,7 @@ class ProgrammeOut(BaseModel):
     lon: float
     distance_km: float | None = None
     facility_id: UUID | None = None
+    quality: QualityOut | None = Field(default=None, description="in the public search and programme page")
 
 
 class ProgrammePage(BaseModel):
@@ -197,12 +216,14 @@ class FacilityIn(BaseModel):
     model_config = Strict
     name: str = Field(min_length=1, max_length=300)
     address: str = Field(min_length=1, max_length=500)
+    capacity: StrictInt = Field(ge=1, le=10_000, description="how many children it holds at once")
 
 
 class FacilityOut(BaseModel):
     id: UUID
     name: str
     address: str
+    capacity: int | None = Field(description="null for a facility recorded before capacities were required")
 
 
 class AttestationIn(BaseModel):
@@ -230,3 +251,66 @@ class ExpiringOut(BaseModel):
     kind: str
     valid_until: date
     expired: bool
+
+
+ComplaintCategory = Literal[
+    "safety", "teaching_quality", "attendance_records", "billing", "facility", "conduct", "other"
+]
+
+
+class ComplaintIn(BaseModel):
+    model_config = Strict
+    child_id: UUID
+    programme_id: UUID
+    category: ComplaintCategory
+    text: str = Field(min_length=10, max_length=4000, description="what happened (kept in catalog, never published)")
+
+
+class ComplaintResolutionIn(BaseModel):
+    model_config = Strict
+    outcome: Literal["upheld", "rejected"]
+    resolution: str = Field(min_length=1, max_length=2000, description="what was found and done; the parent sees it")
+
+
+class ComplaintOut(BaseModel):
+    id: UUID
+    programme_id: UUID
+    provider_id: UUID
+    child_id: UUID
+    region_code: str
+    district_code: str
+    filed_by: str = Field(description="the guardian's person id")
+    category: str
+    text: str
+    status: Literal["open", "resolved"]
+    outcome: Literal["upheld", "rejected"] | None
+    resolution: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class ComplaintPage(BaseModel):
+    items: list[ComplaintOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ProgrammeQualityOut(BaseModel):
+    programme_id: UUID
+    provider_id: UUID
+    provider_name: str
+    status: str
+    direction: str
+    title: dict[str, str]
+    district_code: str
+    capacity: int
+    free_seats: int
+    quality: QualityOut
+
+
+class QualityPage(BaseModel):
+    items: list[ProgrammeQualityOut]
+    total: int
+    limit: int
+    offset: int

@@ -7,15 +7,16 @@ active status (rejected, ended) gives the seat back in the same transaction.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.adapters.orm import child, enrolment, guardianship, programme, provider
+from catalog.adapters.orm import attendance_month, child, enrolment, guardianship, programme, provider, region
+from catalog.domain.attendance import may_expire, zone
 from catalog.domain.programmes import RuleBroken, can_end, in_age_band, within_decline_window
 from catalog.service_layer import staff
 from catalog.service_layer.errors import ConflictError, NotFoundError
@@ -40,10 +41,6 @@ RESERVE_SEAT = text(
     "WHERE id = :id AND status = 'published' AND reserved < capacity RETURNING reserved"
 )
 RELEASE_SEAT = text("UPDATE programme SET reserved = reserved - 1, updated_at = now() WHERE id = :id AND reserved > 0")
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 async def is_guardian(session: AsyncSession, child_id: UUID, person: str) -> bool:
@@ -76,13 +73,17 @@ async def _visible(session: AsyncSession, caller: Caller, enrolment_id: UUID, *,
     return dict(row)
 
 
-async def request(sessions: Sessions, caller: Caller, child_id: UUID, programme_id: UUID) -> dict[str, Any]:
+async def request(
+    sessions: Sessions, caller: Caller, child_id: UUID, programme_id: UUID, *, now: datetime
+) -> dict[str, Any]:
     """Reserve a seat and ask allocation for the child's voucher (the parent, or an operator for them)."""
     async with sessions() as session, session.begin():
-        return await _request_in(session, caller, child_id, programme_id)
+        return await _request_in(session, caller, child_id, programme_id, now)
 
 
-async def _request_in(session: AsyncSession, caller: Caller, child_id: UUID, programme_id: UUID) -> dict[str, Any]:
+async def _request_in(
+    session: AsyncSession, caller: Caller, child_id: UUID, programme_id: UUID, now: datetime
+) -> dict[str, Any]:
     if caller.role == "parent" and not await is_guardian(session, child_id, caller.subject):
         raise NotFoundError("no such child")
     kid = (await session.execute(select(child).where(child.c.child_id == child_id))).mappings().first()
@@ -103,12 +104,12 @@ async def _request_in(session: AsyncSession, caller: Caller, child_id: UUID, pro
         raise NotFoundError("no such programme")
     if target["status"] not in ("published", "suspended") or target["provider_status"] != "verified":
         raise ConflictError("this programme does not take enrolments now")
-    lapsed = await staff.lapsed_for(session, programme_id, target["facility_id"], date.today())
+    lapsed = await staff.lapsed_for(session, programme_id, target["facility_id"], now.date())
     if lapsed:
         raise ConflictError(f"this programme is suspended: attestations lapsed ({', '.join(lapsed)})")
     if target["status"] == "suspended":  # renewed since the last sweep: the next one (or any attestation) restores it
         raise ConflictError("this programme is suspended until its attestations are checked again")
-    if not in_age_band(kid["birth_date"], date.today(), target["age_min"], target["age_max"]):
+    if not in_age_band(kid["birth_date"], now.date(), target["age_min"], target["age_max"]):
         raise RuleBroken("child_id", f"the programme is for ages {target['age_min']}-{target['age_max']}", "age_band")
     new_id = uuid4()
     inserted = await session.execute(
@@ -120,6 +121,7 @@ async def _request_in(session: AsyncSession, caller: Caller, child_id: UUID, pro
             child_id=child_id,
             requested_by=f"{caller.role}:{caller.subject}",
             status="requested",
+            requested_at=now,
         )
         .on_conflict_do_nothing()
         .returning(enrolment.c.id)
@@ -171,14 +173,14 @@ async def of_provider(sessions: Sessions, caller: Caller, provider_id: UUID) -> 
         return [dict(r) for r in rows.mappings()]
 
 
-async def end_in(session: AsyncSession, enrolment_id: UUID, reason: str, ended_by: str) -> bool:
+async def end_in(session: AsyncSession, enrolment_id: UUID, reason: str, ended_by: str, now: datetime) -> bool:
     """End an active enrolment inside the caller's transaction: free the seat, tell allocation."""
     row = (
         (
             await session.execute(
                 update(enrolment)
                 .where(enrolment.c.id == enrolment_id, enrolment.c.status.in_(("requested", "confirmed")))
-                .values(status="ended", reason=reason, ended_by=ended_by, ended_at=now_utc())
+                .values(status="ended", reason=reason, ended_by=ended_by, ended_at=now)
                 .returning(enrolment.c.programme_id, enrolment.c.child_id)
             )
         )
@@ -194,17 +196,17 @@ async def end_in(session: AsyncSession, enrolment_id: UUID, reason: str, ended_b
     return True
 
 
-async def end(sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str) -> dict[str, Any]:
+async def end(sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str, *, now: datetime) -> dict[str, Any]:
     async with sessions() as session, session.begin():
         current = await _visible(session, caller, enrolment_id, lock=True)
         if not can_end(current["status"]):
             raise ConflictError(f"the enrolment is already {current['status']}")
-        await end_in(session, enrolment_id, reason, f"{caller.role}:{caller.subject}")
+        await end_in(session, enrolment_id, reason, f"{caller.role}:{caller.subject}", now)
         return await _visible(session, caller, enrolment_id, lock=False)
 
 
 async def decline(
-    sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str, window_days: int
+    sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str, window_days: int, *, now: datetime
 ) -> dict[str, Any]:
     """The provider declines a child within ``window_days`` of the request."""
     async with sessions() as session, session.begin():
@@ -213,15 +215,15 @@ async def decline(
             raise NotFoundError()
         if not can_end(current["status"]):
             raise ConflictError(f"the enrolment is already {current['status']}")
-        age_days = (now_utc() - current["requested_at"]).total_seconds() / 86400
+        age_days = (now - current["requested_at"]).total_seconds() / 86400
         if not within_decline_window(age_days, window_days):
             raise ConflictError(f"the {window_days}-day window to decline has passed; end the enrolment instead")
-        await end_in(session, enrolment_id, f"declined_by_provider: {reason}", f"{caller.role}:{caller.subject}")
+        await end_in(session, enrolment_id, f"declined_by_provider: {reason}", f"{caller.role}:{caller.subject}", now)
         return await _visible(session, caller, enrolment_id, lock=False)
 
 
 async def change_club(
-    sessions: Sessions, caller: Caller, enrolment_id: UUID, programme_id: UUID, reason: str
+    sessions: Sessions, caller: Caller, enrolment_id: UUID, programme_id: UUID, reason: str, *, now: datetime
 ) -> dict[str, Any]:
     """End one enrolment and request another in one transaction; allocation moves the voucher."""
     async with sessions() as session, session.begin():
@@ -230,38 +232,51 @@ async def change_club(
             raise ConflictError("only a confirmed enrolment can be moved to another club")
         if current["programme_id"] == programme_id:
             raise RuleBroken("programme_id", "the child is already in this programme")
-        await end_in(session, enrolment_id, f"changed_club: {reason}", f"{caller.role}:{caller.subject}")
-        return await _request_in(session, caller, current["child_id"], programme_id)
+        await end_in(session, enrolment_id, f"changed_club: {reason}", f"{caller.role}:{caller.subject}", now)
+        return await _request_in(session, caller, current["child_id"], programme_id, now)
 
 
-async def expire_unattended(sessions: Sessions, days: int, now: datetime | None = None) -> int:
-    """End confirmed enrolments with no attended session within ``days`` of confirmation."""
-    cutoff = (now or now_utc()) - timedelta(days=days)
-    async with sessions() as session, session.begin():
-        stale = (
-            (
-                await session.execute(
-                    select(enrolment.c.id)
-                    .where(
-                        enrolment.c.status == "confirmed",
-                        enrolment.c.first_attended_at.is_(None),
-                        enrolment.c.confirmed_at < cutoff,
-                    )
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            .scalars()
-            .all()
+async def expire_unattended(sessions: Sessions, now: datetime, days: int, grace_days: int) -> int:
+    """End confirmed enrolments never attended within ``days`` of confirmation (``reservation_expired``).
+
+    Decided per enrolment by :func:`catalog.domain.attendance.may_expire`: only after the month in which the window
+    ends has been timesheeted for this enrolment (and ``grace_days`` into the next month), so a timesheet that has
+    not arrived yet never expires anyone. Each expiry frees the seat and, through EnrolmentEnded, the voucher.
+    """
+    latest_period = (
+        select(func.max(attendance_month.c.period))
+        .where(attendance_month.c.enrolment_id == enrolment.c.id)
+        .scalar_subquery()
+    )
+    candidates = (
+        select(enrolment.c.id, enrolment.c.confirmed_at, region.c.timezone, latest_period.label("latest_period"))
+        .join(programme, programme.c.id == enrolment.c.programme_id)
+        .outerjoin(region, region.c.code == programme.c.region_code)
+        .where(
+            enrolment.c.status == "confirmed",
+            enrolment.c.first_attended_at.is_(None),
+            enrolment.c.confirmed_at < now - timedelta(days=days),
+            latest_period.is_not(None),
         )
-        for enrolment_id in stale:
-            await end_in(session, enrolment_id, "reservation_expired", "system:expiry_sweep")
-        return len(stale)
+        .order_by(enrolment.c.confirmed_at, enrolment.c.id)
+        .with_for_update(of=enrolment, skip_locked=True)
+    )
+    async with sessions() as session, session.begin():
+        rows = (await session.execute(candidates)).mappings().all()
+        due = [
+            row["id"]
+            for row in rows
+            if may_expire(row["confirmed_at"], zone(row["timezone"]), now, days, grace_days, row["latest_period"])
+        ]
+        for enrolment_id in due:
+            await end_in(session, enrolment_id, "reservation_expired", "system:expiry_sweep", now)
+        return len(due)
 
 
 # --- consumed events ------------------------------------------------------------------------------
 
 
-async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1) -> None:
+async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1, now: datetime) -> None:
     row = (
         (
             await session.execute(
@@ -293,7 +308,7 @@ async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1) -
     await session.execute(
         update(enrolment)
         .where(enrolment.c.id == event.enrolment_id)
-        .values(status="confirmed", voucher_id=event.voucher_id, confirmed_at=now_utc())
+        .values(status="confirmed", voucher_id=event.voucher_id, confirmed_at=now)
     )
     await outbox.add_event(
         session,
@@ -312,13 +327,13 @@ async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1) -
     )
 
 
-async def on_assignment_rejected(session: AsyncSession, event: VoucherAssignmentRejectedV1) -> None:
+async def on_assignment_rejected(session: AsyncSession, event: VoucherAssignmentRejectedV1, now: datetime) -> None:
     row = (
         (
             await session.execute(
                 update(enrolment)
                 .where(enrolment.c.id == event.enrolment_id, enrolment.c.status == "requested")
-                .values(status="rejected", reason=event.reason, ended_at=now_utc(), ended_by="allocation")
+                .values(status="rejected", reason=event.reason, ended_at=now, ended_by="allocation")
                 .returning(enrolment.c.programme_id)
             )
         )

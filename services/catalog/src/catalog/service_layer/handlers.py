@@ -11,7 +11,7 @@ from qosym_contracts.allocation import RegionConfiguredV1
 
 async def apply_region_configured(session: AsyncSession, event: RegionConfiguredV1) -> None:
     """Replace the region's points in one transaction when the revision is newer; ignore stale ones."""
-    if not await repository.claim_region_revision(session, event.region_code, event.revision):
+    if not await repository.claim_region_revision(session, event.region_code, event.revision, event.timezone):
         return
     points = [
         ConsultationPoint(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.adapters.cache import SearchCache
 from catalog.adapters.orm import enrolment, programme, provider
 from catalog.domain.programmes import RuleBroken, Slot, check_age_band, check_capacity, check_schedule
-from catalog.service_layer import enrolments, staff
+from catalog.service_layer import enrolments, quality, staff
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Caller, Sessions, load
 from qosym_chassis import outbox
+from qosym_contracts.allocation import LocalisedName
 from qosym_contracts.catalog import (
     ProgrammeChangedV1,
     ProgrammeClosedV1,
@@ -32,8 +33,12 @@ def _time(value: Any) -> time:
     return value if isinstance(value, time) else time.fromisoformat(str(value))
 
 
-def _event(cls: type[ProgrammePublishedV1], row: dict[str, Any]) -> ProgrammePublishedV1:
+async def programme_event(
+    session: AsyncSession, cls: type[ProgrammePublishedV1], row: dict[str, Any]
+) -> ProgrammePublishedV1:
+    """The programme's full state (with its coaches and the facility's capacity) as an event of ``cls``."""
     extra = {"status": row["status"]} if cls is ProgrammeChangedV1 and row.get("status") == "suspended" else {}
+    coaches = await staff.coaches_of(session, row["id"])
     return cls(
         **extra,
         programme_id=row["id"],
@@ -48,6 +53,10 @@ def _event(cls: type[ProgrammePublishedV1], row: dict[str, Any]) -> ProgrammePub
         price_per_month_tiyn=row["price_per_month_tiyn"],
         capacity=row["capacity"],
         schedule=[ProgrammeSchedule(**s) for s in row["schedule"]],
+        title=LocalisedName(**row["title"]),
+        coach_ids=sorted(coaches, key=str),
+        facility_id=row["facility_id"],
+        facility_capacity=await staff.facility_capacity(session, row["facility_id"]),
     )
 
 
@@ -87,7 +96,13 @@ async def publish(
         if owner["status"] != "verified":
             raise ConflictError(f"the provider is {owner['status']}: only a verified provider publishes programmes")
         await staff.check_can_run(
-            session, provider_id, coaches or [], values.get("facility_id"), values["schedule"], today
+            session,
+            provider_id,
+            coaches or [],
+            values.get("facility_id"),
+            values["schedule"],
+            today,
+            capacity=values["capacity"],
         )
         row = (
             (
@@ -101,7 +116,7 @@ async def publish(
             .one()
         )
         await staff.assign_coaches(session, row["id"], coaches or [])
-        await outbox.add_event(session, _event(ProgrammePublishedV1, dict(row)))
+        await outbox.add_event(session, await programme_event(session, ProgrammePublishedV1, dict(row)))
         return dict(row)
 
 
@@ -120,7 +135,14 @@ async def change(
         if coaches is None:
             coaches = await staff.coaches_of(session, programme_id)
         await staff.check_can_run(
-            session, current["provider_id"], coaches, merged["facility_id"], merged["schedule"], today, programme_id
+            session,
+            current["provider_id"],
+            coaches,
+            merged["facility_id"],
+            merged["schedule"],
+            today,
+            programme_id,
+            capacity=merged["capacity"],
         )
         await staff.assign_coaches(session, programme_id, coaches)
         # check_can_run passed: every coach and the facility are attested, so a suspended programme runs again
@@ -136,11 +158,11 @@ async def change(
             .mappings()
             .one()
         )
-        await outbox.add_event(session, _event(ProgrammeChangedV1, dict(row)))
+        await outbox.add_event(session, await programme_event(session, ProgrammeChangedV1, dict(row)))
         return dict(row)
 
 
-async def close(sessions: Sessions, caller: Caller, programme_id: UUID) -> int:
+async def close(sessions: Sessions, caller: Caller, programme_id: UUID, *, now: datetime) -> int:
     """Close the programme and end every active enrolment in it (their vouchers are released)."""
     async with sessions() as session, session.begin():
         current = await _owned(session, caller, programme_id, lock=True)
@@ -158,7 +180,7 @@ async def close(sessions: Sessions, caller: Caller, programme_id: UUID) -> int:
             .all()
         )
         for enrolment_id in active:
-            await enrolments.end_in(session, enrolment_id, "programme_closed", f"{caller.role}:{caller.subject}")
+            await enrolments.end_in(session, enrolment_id, "programme_closed", f"{caller.role}:{caller.subject}", now)
         await session.execute(
             update(programme).where(programme.c.id == programme_id).values(status="closed", updated_at=func.now())
         )
@@ -203,14 +225,25 @@ async def suspend_lapsed_groups(sessions: Sessions, today: date, cache: SearchCa
             .all()
         )
         for row in sorted([*suspended, *restored], key=lambda r: str(r["id"])):
-            await outbox.add_event(session, _event(ProgrammeChangedV1, dict(row)))
+            await outbox.add_event(session, await programme_event(session, ProgrammeChangedV1, dict(row)))
     moved = len(suspended) + len(restored)
     if moved and cache is not None:
         await cache.invalidate()
     return moved
 
 
-async def get_public(sessions: Sessions, programme_id: UUID) -> dict[str, Any]:
+async def sweep_attestations(
+    sessions: Sessions, today: date, warning_days: int, cache: SearchCache | None = None
+) -> int:
+    """The attestation sweep: suspend / restore programmes, then remind providers of expiring attestations.
+
+    Two transactions, each idempotent on its own. Returns how many programmes moved plus notices published.
+    """
+    moved = await suspend_lapsed_groups(sessions, today, cache)
+    return moved + await staff.notify_expiring(sessions, today, warning_days)
+
+
+async def get_public(sessions: Sessions, programme_id: UUID, now: datetime, grace_days: int) -> dict[str, Any]:
     async with sessions() as session:
         row = (
             (
@@ -221,9 +254,10 @@ async def get_public(sessions: Sessions, programme_id: UUID) -> dict[str, Any]:
             .mappings()
             .first()
         )
-    if row is None:
-        raise NotFoundError()
-    return dict(row)
+        if row is None:
+            raise NotFoundError()
+        signals = await quality.of_programmes(session, [programme_id], now, grace_days)
+    return {**row, "quality": signals.get(programme_id)}
 
 
 def _public_columns(distance: Any = None) -> Any:
@@ -269,12 +303,12 @@ def haversine_km(lat: float, lon: float) -> Any:
 SORTS = ("title", "price", "-price", "free_seats", "distance")
 
 
-async def search(session: AsyncSession, f: dict[str, Any], today: date | None = None) -> dict[str, Any]:
-    """Published programmes that can run: a lapse hides a programme even before the sweep suspends it."""
+async def search(session: AsyncSession, f: dict[str, Any], now: datetime, grace_days: int) -> dict[str, Any]:
+    """Published programmes that can run (a lapse hides a programme even before the sweep suspends it), each with
+    its quality signals."""
+    today = now.date()
     distance = haversine_km(f["lat"], f["lon"]) if f.get("lat") is not None and f.get("lon") is not None else None
-    query = _public_columns(distance).where(
-        programme.c.status == "published", ~staff.lapsed_clause(today or date.today())
-    )
+    query = _public_columns(distance).where(programme.c.status == "published", ~staff.lapsed_clause(today))
     conditions = []
     if f.get("region_code"):
         conditions.append(programme.c.region_code == f["region_code"])
@@ -310,4 +344,6 @@ async def search(session: AsyncSession, f: dict[str, Any], today: date | None = 
         .mappings()
         .all()
     )
-    return {"items": [dict(r) for r in rows], "total": total, "limit": f["limit"], "offset": f["offset"]}
+    signals = await quality.of_programmes(session, [r["id"] for r in rows], now, grace_days)
+    items = [{**r, "quality": signals.get(r["id"])} for r in rows]
+    return {"items": items, "total": total, "limit": f["limit"], "offset": f["offset"]}

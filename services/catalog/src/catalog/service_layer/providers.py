@@ -25,10 +25,20 @@ class Caller:
     subject: str
     role: str
     provider_id: UUID | None = None
+    region: str | None = None  # an operator's scope; an operator without one serves every region
+    district: str | None = None
 
     @property
     def staff(self) -> bool:
         return self.role in ("operator", "administrator")
+
+    def serves(self, region_code: str, district_code: str) -> bool:
+        """An administrator serves everywhere; an operator the region (and district) of their scope."""
+        if self.role == "administrator":
+            return True
+        if self.role != "operator":
+            return False
+        return self.region in (None, region_code) and self.district in (None, district_code)
 
     def may_manage(self, provider_id: UUID) -> bool:
         return self.staff or (self.role == "provider_staff" and self.provider_id == provider_id)
@@ -100,6 +110,8 @@ async def decide(sessions: Sessions, provider_id: UUID, action: str, reason: str
                     name=row["name"],
                     region_code=row["region_code"],
                     district_code=row["district_code"],
+                    iban=row["bank"].get("iban"),
+                    bank_bic=row["bank"].get("bik"),
                 ),
             )
         elif status == "suspended":

@@ -11,10 +11,20 @@ from datetime import date, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, case, delete, exists, func, insert, literal, or_, select, union_all
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.adapters.orm import attestation, facility, programme, programme_staff, provider, staff
+from catalog.adapters.orm import (
+    attestation,
+    attestation_notice,
+    facility,
+    programme,
+    programme_staff,
+    provider,
+    staff,
+)
 from catalog.domain.identifiers import parse_iin
 from catalog.domain.programmes import (
     FACILITY_ATTESTATIONS,
@@ -27,7 +37,9 @@ from catalog.domain.programmes import (
 )
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Caller, Sessions
+from qosym_chassis import outbox
 from qosym_chassis.protection import IinProtector
+from qosym_contracts.catalog import AttestationExpiringV1
 
 
 def _slots(schedule: list[dict[str, Any]]) -> list[Slot]:
@@ -174,6 +186,13 @@ async def _valid_until(session: AsyncSession, subject_id: UUID) -> dict[str, dat
     return {kind: until for kind, until in rows.all()}
 
 
+async def facility_capacity(session: AsyncSession, facility_id: UUID | None) -> int | None:
+    if facility_id is None:
+        return None
+    found = await session.execute(select(facility.c.capacity).where(facility.c.id == facility_id))
+    return found.scalar_one_or_none()
+
+
 async def check_can_run(
     session: AsyncSession,
     provider_id: UUID,
@@ -182,8 +201,12 @@ async def check_can_run(
     schedule: list[dict[str, Any]],
     today: date,
     programme_id: UUID | None = None,
+    capacity: int | None = None,
 ) -> None:
-    """Valid attestations for every coach and the facility; no coach double-booked. Locks the coaches."""
+    """Valid attestations for every coach and the facility; no coach double-booked; the group fits the facility.
+
+    Locks the coaches.
+    """
     for coach_id in coach_ids:
         found = await session.execute(
             select(staff.c.id).where(staff.c.id == coach_id, staff.c.provider_id == provider_id).with_for_update()
@@ -212,6 +235,9 @@ async def check_can_run(
             raise RuleBroken(
                 "facility_id", f"the facility lacks a valid attestation: {', '.join(missing)}", "attestation"
             )
+        holds = await facility_capacity(session, facility_id)
+        if capacity is not None and holds is not None and capacity > holds:
+            raise RuleBroken("capacity", f"the group exceeds the facility's capacity of {holds}", "above_facility")
 
 
 async def assign_coaches(session: AsyncSession, programme_id: UUID, coach_ids: list[UUID]) -> None:
@@ -269,3 +295,63 @@ def lapsed_clause(today: date) -> ColumnElement[bool]:
         programme.c.facility_id.is_not(None), _lacks_any(programme.c.facility_id, FACILITY_ATTESTATIONS, today)
     )
     return or_(coach_lapsed, facility_lapsed)
+
+
+async def notify_expiring(sessions: Sessions, today: date, warning_days: int) -> int:
+    """Publish AttestationExpiring once per attestation and state: ``expiring`` (within ``warning_days``), ``expired``.
+
+    Only the latest attestation of each subject and kind counts (a renewed one silences the old). The business key
+    ``attestation_notice (attestation_id, state)`` makes a second sweep, or a concurrent one, publish nothing again.
+    Rejected providers are not reminded. Returns how many notices were published.
+    """
+    latest = (
+        select(
+            attestation.c.id,
+            attestation.c.provider_id,
+            attestation.c.subject_type,
+            attestation.c.subject_id,
+            attestation.c.kind,
+            attestation.c.valid_until,
+            provider.c.region_code,
+        )
+        .join(provider, provider.c.id == attestation.c.provider_id)
+        .where(provider.c.status != "rejected")
+        .ext(distinct_on(attestation.c.subject_id, attestation.c.kind))
+        .order_by(attestation.c.subject_id, attestation.c.kind, attestation.c.valid_until.desc(), attestation.c.id)
+        .subquery()
+    )
+    state = case((latest.c.valid_until < today, literal("expired")), else_=literal("expiring"))
+    due = (
+        select(latest, state.label("state"))
+        .where(
+            latest.c.valid_until <= today + timedelta(days=warning_days),
+            ~exists().where(attestation_notice.c.attestation_id == latest.c.id, attestation_notice.c.state == state),
+        )
+        .order_by(latest.c.valid_until, latest.c.id)
+    )
+    published = 0
+    async with sessions() as session, session.begin():
+        for row in (await session.execute(due)).mappings().all():
+            claimed = await session.execute(
+                pg_insert(attestation_notice)
+                .values(attestation_id=row["id"], state=row["state"])
+                .on_conflict_do_nothing()
+                .returning(attestation_notice.c.attestation_id)
+            )
+            if claimed.first() is None:
+                continue  # a concurrent sweep noticed it first
+            await outbox.add_event(
+                session,
+                AttestationExpiringV1(
+                    attestation_id=row["id"],
+                    provider_id=row["provider_id"],
+                    region_code=row["region_code"],
+                    subject_type=row["subject_type"],
+                    subject_id=row["subject_id"],
+                    kind=row["kind"],
+                    valid_until=row["valid_until"],
+                    expired=row["state"] == "expired",
+                ),
+            )
+            published += 1
+    return published
