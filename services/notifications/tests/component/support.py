@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -230,7 +231,7 @@ class MailCatcher:
 
     @property
     def port(self) -> int:
-        return int(self.controller.server.sockets[0].getsockname()[1])
+        return int(self.controller.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
@@ -240,13 +241,19 @@ class MailCatcher:
 @contextmanager
 def smtp_server() -> Iterator[MailCatcher]:
     catcher = MailCatcher(controller=None)  # type: ignore[arg-type]
-    controller = Controller(catcher, hostname="127.0.0.1", port=0)
+    controller = Controller(catcher, hostname="127.0.0.1", port=free_port())
     catcher.controller = controller
     controller.start()
     try:
         yield catcher
     finally:
         controller.stop()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass

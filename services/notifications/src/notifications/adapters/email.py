@@ -31,9 +31,9 @@ class SmtpSender:
         message["Subject"] = subject
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = f"<{delivery_id}@notifications.qosym>"
-        message["Content-Language"] = language
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(body)
+        message["Content-Language"] = language  # after set_content, which clears Content-* headers
         await aiosmtplib.send(
             message,
             hostname=self.host,
