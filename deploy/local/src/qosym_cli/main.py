@@ -138,6 +138,9 @@ def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
     table.add_row("PostgreSQL", stack.state.postgres_server_url or "external (per-service URLs)")
     table.add_row("Redis", stack.state.redis_url or "")
     table.add_row("Kafka bootstrap", stack.state.kafka_bootstrap_servers or "")
+    mail = stack.state.processes.get("mail")
+    if mail is not None:
+        table.add_row("mail (SMTP catcher)", f"smtp://127.0.0.1:{mail.port} → e-mails saved in {stack.home / 'mail'}")
     table.add_row("data folder", str(stack.home))
     table.add_row(
         "operate",

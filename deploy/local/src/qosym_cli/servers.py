@@ -85,6 +85,21 @@ def start_kafka(home: Path, port: int) -> int:
     return pid
 
 
+# --- mail catcher (aiosmtpd) ------------------------------------------------------------------
+
+
+def start_mail(home: Path, port: int) -> int:
+    import sys
+
+    from qosym_cli.mailcatcher import mail_dir
+
+    log = home / "logs" / "mail.log"
+    command = [sys.executable, "-m", "qosym_cli.mailcatcher", "--port", str(port), "--dir", str(mail_dir(home))]
+    pid = spawn_detached(command, log)
+    _wait_for_port("mail catcher", port, pid, log)
+    return pid
+
+
 def stop_process(pid: int | None) -> None:
     if pid:
         stop_all([pid], timeout_s=5.0)

@@ -27,6 +27,18 @@ def api_url(state: StackState, service: str) -> str:
     return f"http://{HOST}:{record.port}" if record else ""
 
 
+def notifications_env(state: StackState) -> dict[str, str]:
+    """E-mail goes to the local mail catcher (unless QOSYM_SMTP_HOST names a real server); links to allocation."""
+    mail, allocation = state.processes.get("mail"), state.processes.get("allocation-api")
+    env = {}
+    if allocation is not None:
+        explanation = f"http://{HOST}:{allocation.port}/v1/applications/{{application_id}}/explanation"
+        env["QOSYM_EXPLANATION_URL"] = explanation
+    if mail is not None and not os.environ.get("QOSYM_SMTP_HOST"):
+        env.update({"QOSYM_SMTP_HOST": HOST, "QOSYM_SMTP_PORT": str(mail.port)})
+    return env
+
+
 def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[str, str]:
     assert record.service is not None
     assert record.role is not None
@@ -37,6 +49,8 @@ def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[st
             "QOSYM_ALLOCATION_URL": api_url(state, "allocation"),
             "QOSYM_ATTENDANCE_URL": api_url(state, "attendance"),
         }
+    if record.service == "notifications":
+        extra = notifications_env(state)
     return {
         **os.environ,
         "QOSYM_SERVICE_NAME": record.service,

@@ -26,8 +26,13 @@ from qosym_cli.services import start_service_process
 from qosym_cli.state import ProcessRecord, StackState, load_state, save_state
 from qosym_cli.tokens import keys_dir, mint_token
 
-SERVERS: tuple[str, ...] = ("postgres", "redis", "kafka")
-SERVER_MARKERS: dict[str, str] = {"postgres": "postgres", "redis": "redis-server", "kafka": "broker"}
+SERVERS: tuple[str, ...] = ("postgres", "redis", "kafka", "mail")
+SERVER_MARKERS: dict[str, str] = {
+    "postgres": "postgres",
+    "redis": "redis-server",
+    "kafka": "broker",
+    "mail": "qosym_cli.mailcatcher",
+}
 
 
 class ReadinessError(StackError):
@@ -88,6 +93,7 @@ class LocalStack:
             wanted.append("redis")
         if self.external.kafka_bootstrap_servers is None:
             wanted.append("kafka")
+        wanted.append("mail")  # the local mail catcher: notifications' e-mails land in <home>/mail/
         return wanted
 
     # --- planning --------------------------------------------------------------------------------
@@ -183,6 +189,8 @@ class LocalStack:
             return servers.start_postgres(self.home, port)
         if name == "redis":
             return servers.start_redis(self.home, port)
+        if name == "mail":
+            return servers.start_mail(self.home, port)
         return servers.start_kafka(self.home, port)
 
     # --- databases, migrations, topics -----------------------------------------------------------
@@ -267,7 +275,7 @@ class LocalStack:
         stopped = [r.name for r in self.state.service_processes() if self.is_running(r)]
         service_pids = [int(r.pid) for r in self.state.service_processes() if r.pid and self.is_running(r)]
         stop_all(service_pids, timeout_s=10.0)
-        for name in ("kafka", "redis"):
+        for name in ("mail", "kafka", "redis"):
             record = self.state.processes.get(name)
             if record is not None and self.is_running(record):
                 servers.stop_process(record.pid)
@@ -312,6 +320,7 @@ class LocalStack:
             "postgres": self.state.postgres_server_url or next(iter(self.state.database_urls.values()), None),
             "redis": self.state.redis_url,
             "kafka": f"kafka://{(self.state.kafka_bootstrap_servers or '').split(',')[0]}",
+            "mail": None,  # always embedded; a stack planned before it existed has no record yet
         }[name]
         if not url:
             return None, None

@@ -38,6 +38,8 @@ async def test_a_parent_reads_their_inbox_newest_first(service_db, consumer, api
     assert newest["kind"] == "child_registered"
     assert newest["payload"] == {"child_id": str(children[1]), "region_code": "astana", "district_code": "yesil"}
     assert newest["read_at"] is None
+    assert newest["body"].startswith("Your child is registered")
+    assert newest["seq"] > body["items"][1]["seq"]
 
 
 async def test_the_inbox_is_paged(service_db, consumer, api_client, token) -> None:
@@ -108,8 +110,8 @@ async def test_without_a_token_it_is_401(service_db, api_client) -> None:
     assert listed.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.mark.parametrize("role", ["operator", "administrator", "provider_staff", "auditor"])
-async def test_only_parents_have_an_inbox_for_now(service_db, api_client, token, role) -> None:
+@pytest.mark.parametrize("role", ["auditor", "partner", "ops"])
+async def test_roles_without_an_inbox_are_refused(service_db, api_client, token, role) -> None:
     url = await service_db("notifications")
     async with api_client("notifications", url) as client:
         listed = await client.get("/v1/inbox", headers=bearer(token(role)))
@@ -142,3 +144,77 @@ async def test_a_token_whose_subject_is_not_a_person_id_is_refused_not_crashed(s
         response = await client.get("/v1/inbox", headers=bearer(token("parent", subject="service-account-7")))
 
     assert response.status_code == 422
+
+
+async def test_the_text_is_in_the_readers_language(service_db, consumer, api_client, token) -> None:
+    guardian = uuid4()
+    url, _ = await inbox_of(service_db, consumer, guardian)
+    headers = bearer(token("parent", subject=str(guardian)))
+    async with api_client("notifications", url) as client:
+        russian_browser = (
+            await client.get("/v1/inbox", headers={**headers, "Accept-Language": "ru-RU,ru;q=0.9"})
+        ).json()
+        chosen = await client.put("/v1/me/preferences", json={"language": "kk"}, headers=headers)
+        kazakh = (await client.get("/v1/inbox", headers={**headers, "Accept-Language": "ru"})).json()
+
+    assert russian_browser["items"][0]["title"] == "Ребёнок зарегистрирован"
+    assert chosen.status_code == 200
+    assert (kazakh["items"][0]["title"], kazakh["items"][0]["language"]) == ("Бала тіркелді", "kk")
+
+
+async def test_a_providers_staff_share_its_messages_but_each_keeps_their_own_read_marks(
+    service_db, consumer, api_client, token
+) -> None:
+    from .support import enrolment_requested
+
+    url = await service_db("notifications")
+    c = await consumer("notifications", url)
+    provider = uuid4()
+    await c.deliver(message(enrolment_requested(uuid4(), uuid4(), provider)))
+    alice = bearer(token("provider_staff", subject=str(uuid4()), scope={"provider": str(provider)}))
+    bob = bearer(token("provider_staff", subject=str(uuid4()), scope={"provider": str(provider)}))
+    other_provider = bearer(token("provider_staff", subject=str(uuid4()), scope={"provider": str(uuid4())}))
+    operator = bearer(token("operator", subject=str(uuid4()), scope={"region": "astana"}))
+    async with api_client("notifications", url) as client:
+        [item] = (await client.get("/v1/inbox", headers=alice)).json()["items"]
+        read_by_alice = await client.post(f"/v1/inbox/{item['id']}/read", headers=alice)
+        bobs = (await client.get("/v1/inbox", headers=bob)).json()["items"]
+        bobs_unread = (await client.get("/v1/inbox/unread", headers=bob)).json()
+        alices_unread = (await client.get("/v1/inbox", params={"unread": True}, headers=alice)).json()
+        foreign = (await client.get("/v1/inbox", headers=other_provider)).json()["items"]
+        foreign_read = await client.post(f"/v1/inbox/{item['id']}/read", headers=other_provider)
+        operators = (await client.get("/v1/inbox", headers=operator)).json()["items"]
+
+    assert (item["kind"], item["title"]) == ("enrolment_requested", "New enrolment request")
+    assert read_by_alice.status_code == 200 and read_by_alice.json()["read_at"] is not None
+    assert [m["id"] for m in bobs] == [item["id"]] and bobs[0]["read_at"] is None
+    assert bobs_unread == {"unread": 1}
+    assert alices_unread["items"] == [] and alices_unread["total"] == 0
+    assert foreign == [] and operators == []
+    assert foreign_read.status_code == 404
+
+
+async def test_operators_and_administrators_read_their_regions_messages(
+    service_db, consumer, api_client, token
+) -> None:
+    from qosym_contracts.payments import VoucherFundingRefusedV1
+
+    url = await service_db("notifications")
+    c = await consumer("notifications", url)
+    refused = VoucherFundingRefusedV1(
+        round_id=uuid4(), voucher_id=uuid4(), region_code="astana", requested_tiyn=1_000, available_tiyn=10
+    )
+    await c.deliver(message(refused))
+
+    async def titles(client, **claims) -> list[str]:
+        response = await client.get("/v1/inbox", headers=bearer(token(subject=str(uuid4()), **claims)))
+        return [m["title"] for m in response.json()["items"]]
+
+    async with api_client("notifications", url) as client:
+        regional = await titles(client, role="administrator", scope={"region": "astana"})
+        national = await titles(client, role="administrator")
+        elsewhere = await titles(client, role="administrator", scope={"region": "almaty"})
+        operator = await titles(client, role="operator", scope={"region": "astana"})
+
+    assert regional == national == ["Voucher not funded"]
+    assert elsewhere == [] and operator == []

@@ -41,7 +41,7 @@ async def test_the_registry_client_delivers_one_sms_to_the_persons_inbox(service
         own = await client.get("/v1/inbox", headers=bearer(token("parent", str(person))))
         other = await client.get("/v1/inbox", headers=bearer(token("parent", str(uuid4()))))
         anonymous = await client.get("/v1/inbox")
-        operator = await client.get("/v1/inbox", headers=bearer(token("operator", str(person))))
+        auditor = await client.get("/v1/inbox", headers=bearer(token("auditor", str(person))))
         message_id = own.json()["items"][0]["id"]
         read_by_other = await client.post(f"/v1/inbox/{message_id}/read", headers=bearer(token("parent", str(uuid4()))))
 
@@ -50,7 +50,7 @@ async def test_the_registry_client_delivers_one_sms_to_the_persons_inbox(service
     assert (message["kind"], message["title"], message["body"]) == ("sms", "One-time code", CODE_TEXT)
     assert "+77011234567" not in own.text  # the phone is not kept: the inbox stands in for it
     assert other.json()["items"] == [] and read_by_other.status_code == 404
-    assert (anonymous.status_code, operator.status_code) == (401, 403)
+    assert (anonymous.status_code, auditor.status_code) == (401, 403)
     assert await count_messages(url) == 1
     assert "314159" not in caplog.text
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from fastapi import FastAPI
 
-from notifications.bootstrap import bootstrap
+from notifications.bootstrap import Notifications, bootstrap
 from notifications.config import NotificationsSettings
 from notifications.entrypoints.routes import router
 from notifications.entrypoints.sms_gateway import sms_gateway_router
@@ -22,5 +28,52 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         routers=[router, sms_gateway_router] if settings.dev_mode else [router],
         context=context,
     )
-    app.state.notifications = bootstrap(settings, context)
+    notifications = bootstrap(settings, context)
+    app.state.notifications = notifications
+    _run_hub_with(app, notifications)
     return app
+
+
+def _run_hub_with(app: FastAPI, notifications: Notifications) -> None:
+    """The LISTEN hub lives as long as the app; a shutdown signal ends the open streams first.
+
+    The server waits for open responses before it shuts the app down, and a stream never ends by itself.
+    """
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            notifications.hub.start()
+            restore = _end_streams_on_shutdown(notifications)
+            try:
+                yield state
+            finally:
+                restore()
+                await notifications.hub.stop()
+
+    app.router.lifespan_context = lifespan
+
+
+def _end_streams_on_shutdown(notifications: Notifications) -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def handler(sig: int, frame: Any) -> None:
+        loop.call_soon_threadsafe(notifications.hub.close_streams)
+        chained = previous[signal.Signals(sig)]
+        if callable(chained):
+            chained(sig, frame)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore

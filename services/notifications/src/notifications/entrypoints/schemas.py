@@ -2,34 +2,118 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import re
+from datetime import datetime, time
+from typing import Any, Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from notifications.domain.messages import title_for
+PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
 
 class MessageOut(BaseModel):
     id: UUID
-    kind: str = Field(examples=["child_registered"])
-    subject_id: UUID = Field(description="what the message is about, e.g. the child's opaque id")
-    payload: dict[str, Any] = Field(examples=[{"child_id": "…", "region_code": "astana", "district_code": "yesil"}])
+    seq: int = Field(description="increasing number; the stream's event id (Last-Event-ID)")
+    kind: str = Field(examples=["voucher_awarded"])
+    subject_id: UUID = Field(description="what the message is about: the application, voucher, enrolment …")
+    payload: dict[str, Any] = Field(description="opaque ids, codes, dates and amounts only")
     created_at: datetime
-    read_at: datetime | None
+    read_at: datetime | None = Field(description="when the caller read it (each reader has their own)")
+    title: str = Field(description="in the caller's language")
+    body: str | None = Field(description="the message text in the caller's language")
+    language: str = Field(examples=["kk"])
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def title(self) -> str:
-        return title_for(self.kind)
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def body(self) -> str | None:
-        """The text of an `sms` message; None for the others."""
-        text = self.payload.get("text")
-        return text if isinstance(text, str) else None
+class UnreadOut(BaseModel):
+    unread: int
+
+
+class TicketOut(BaseModel):
+    ticket: str = Field(description="single use; pass it as ?ticket= to the stream within expires_in seconds")
+    expires_in: int
+    stream_url: str
+
+
+class EmailIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: EmailStr | None = None
+    consent: bool = Field(description="false withdraws consent: the stored address is deleted")
+
+    @model_validator(mode="after")
+    def _address_with_consent(self) -> EmailIn:
+        if self.consent and self.address is None:
+            raise ValueError("an address is required with consent")
+        return self
+
+
+class PhoneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str | None = Field(default=None, max_length=16, examples=["+77011234567"])
+    consent: bool = Field(description="false withdraws consent: the stored number is deleted")
+
+    @field_validator("number")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not PHONE.match(value):
+            raise ValueError("an international number like +77011234567")
+        return value
+
+    @model_validator(mode="after")
+    def _number_with_consent(self) -> PhoneIn:
+        if self.consent and self.number is None:
+            raise ValueError("a number is required with consent")
+        return self
+
+
+class QuietHoursIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = Field(examples=["22:00"])
+    end: time = Field(examples=["07:00"])
+
+
+class PreferencesIn(BaseModel):
+    """The whole set (PUT replaces it). No e-mail or SMS is ever sent without an address given with consent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["kk", "ru", "en"]
+    timezone: str = Field(default="Asia/Almaty", max_length=64, examples=["Asia/Almaty"])
+    email: EmailIn | None = None
+    phone: PhoneIn | None = None
+    channels: dict[str, list[Literal["email", "sms"]]] = Field(
+        default_factory=dict,
+        examples=[{"default": ["email"], "voucher_awarded": ["email", "sms"]}],
+        description="per kind (or 'default'): which of email and sms; in-app is always on",
+    )
+    quiet_hours: QuietHoursIn | None = Field(default=None, description="local times: e-mail and SMS wait until the end")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("an IANA time zone like Asia/Almaty") from exc
+        return value
+
+
+class ContactOut(BaseModel):
+    address: str
+    consented_at: datetime | None
+
+
+class PreferencesOut(BaseModel):
+    language: str | None
+    timezone: str
+    email: ContactOut | None
+    phone: ContactOut | None
+    channels: dict[str, list[str]]
+    quiet_hours: QuietHoursIn | None
 
 
 class SmsIn(BaseModel):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notifications.entrypoints.routes import NotificationsDep
 from notifications.entrypoints.schemas import SmsAcceptedOut, SmsIn
-from notifications.service_layer import handlers
+from notifications.service_layer.gateway import deliver_sms
 from qosym_chassis.errors import FieldError, Problem, Unauthorized
 
 SMS_GATEWAY_PREFIX = "/dev/sms-gateway"
@@ -35,8 +35,9 @@ async def accept_sms(
         raise Unauthorized("a valid gateway token is required")
     if body.reference is None:
         raise FieldError("reference", "this stand-in delivers to an inbox: send the person id", code="missing")
+    context = notifications.context
     try:
-        message_id = await handlers.deliver_sms(notifications.context.session_factory, body.reference, body.text)
+        message_id = await deliver_sms(context.session_factory, context.clock, body.reference, body.text)
     except SQLAlchemyError:
         # from None: the database error's message carries the statement's parameters, i.e. the code
         raise Unavailable("the inbox cannot be written right now; try again") from None
