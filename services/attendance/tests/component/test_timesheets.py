@@ -6,7 +6,6 @@ from uuid import uuid4
 
 import pytest
 
-
 from .support import OCTOBER, api_at, auth, fetch, local, outbox, world
 
 pytestmark = pytest.mark.component
@@ -23,7 +22,7 @@ async def marked_group(service_db, consumer, api_client, token, children: int = 
 
 async def test_a_group_month_from_marking_to_payable(service_db, consumer, api_client, token) -> None:
     w, programme_id, kids, staff = await marked_group(service_db, consumer, api_client, token)
-    (e1, c1, g1), (e2, c2, g2), (e3, c3, g3) = kids
+    (_, c1, g1), (e2, c2, g2), (e3, c3, g3) = kids
     async with api_at(api_client, w.url, NOV_2) as client:
         sheet = await client.put(
             f"/v1/programmes/{programme_id}/timesheets/{OCTOBER}/marks",
@@ -174,7 +173,7 @@ async def test_a_child_who_joined_mid_month_earns_the_share_of_the_month_it_atte
 ) -> None:
     w = await world(service_db, consumer)
     programme_id = await w.programme()
-    enrolment_id, _, guardian = await w.enrol(programme_id, since=local(2026, 10, 20, 9))
+    enrolment_id, _, _ = await w.enrol(programme_id, since=local(2026, 10, 20, 9))
     staff = auth(token("provider_staff", scope={"provider": str(w.provider_id)}))
     async with api_at(api_client, w.url, NOV_2) as client:
         early = await client.put(
@@ -284,7 +283,6 @@ async def test_a_future_session_cannot_be_marked(service_db, consumer, api_clien
 
 async def test_late_submission_needs_an_operator(service_db, consumer, api_client, token) -> None:
     w, programme_id, kids, staff = await marked_group(service_db, consumer, api_client, token, children=1)
-    ((_, _, guardian),) = kids
     late = local(2026, 11, 10, 10)
     async with api_at(api_client, w.url, late) as client:
         await client.put(
@@ -358,7 +356,7 @@ async def test_an_enrolment_before_its_programme_waits_for_the_schedule(
 
 
 async def test_rows_are_unique_per_enrolment_and_period(service_db, consumer, api_client, token) -> None:
-    w, programme_id, kids, staff = await marked_group(service_db, consumer, api_client, token, children=2)
+    w, programme_id, _, staff = await marked_group(service_db, consumer, api_client, token, children=2)
     async with api_at(api_client, w.url, NOV_2) as client:
         for _ in range(2):
             await client.put(
