@@ -282,7 +282,7 @@ async def test_a_future_session_cannot_be_marked(service_db, consumer, api_clien
 
 
 async def test_late_submission_needs_an_operator(service_db, consumer, api_client, token) -> None:
-    w, programme_id, kids, staff = await marked_group(service_db, consumer, api_client, token, children=1)
+    w, programme_id, _, staff = await marked_group(service_db, consumer, api_client, token, children=1)
     late = local(2026, 11, 10, 10)
     async with api_at(api_client, w.url, late) as client:
         await client.put(
