@@ -16,7 +16,7 @@ NOV_2 = local(2026, 11, 2, 10)
 async def submitted_month(service_db, consumer, api_client, token):
     w = await world(service_db, consumer)
     programme_id = await w.programme()
-    enrolment_id, child_id, guardian = await w.enrol(programme_id)
+    enrolment_id, _, guardian = await w.enrol(programme_id)
     staff = auth(token("provider_staff", scope={"provider": str(w.provider_id)}))
     async with api_at(api_client, w.url, NOV_2) as client:
         await client.put(
