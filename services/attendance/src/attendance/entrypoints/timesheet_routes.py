@@ -303,7 +303,7 @@ async def list_flags(
         "no such region",
     )
     async with attendance.context.session_factory() as session:
-        page: LimitOffsetPage[RiskFlagOut] = await apaginate(session, query)
+        page: LimitOffsetPage[RiskFlagOut] = await apaginate(session, query, unique=False)
     return page
 
 
