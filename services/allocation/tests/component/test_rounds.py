@@ -468,3 +468,40 @@ async def test_a_freed_quota_place_goes_to_the_first_waitlisted_child_of_its_own
     ]
     via = await sql(world.url, "select via from voucher where status = 'awarded' and district_code = 'yesil'")
     assert via == [("quota",)]
+
+
+async def test_every_voucher_of_a_round_is_listed_for_reconciliation_and_events_carry_budget_and_deadline(world):
+    r = await world.round(budget_tiyn=2 * SPORTS_COST)
+    await world.act(r, "open")
+    for _ in range(3):
+        child, parent, _ = await world.child()
+        applied = await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+        )
+        assert applied.status_code == 201, applied.text
+    await world.act(r, "close")
+    assert (await world.act(r, "allocate")).json()["awarded"] == 2
+
+    auditor = {"Authorization": f"Bearer {world.token('auditor')}"}
+    page = await world.client.get(f"/v1/rounds/{r}/vouchers", params={"limit": 1}, headers=auditor)
+    assert page.status_code == 200, page.text
+    assert page.json()["total"] == 2 and len(page.json()["items"]) == 1
+    listed = (await world.client.get(f"/v1/rounds/{r}/vouchers", headers=world.admin)).json()["items"]
+    stored = await sql(world.url, "select voucher_id, monthly_value_tiyn, months, status from voucher order by 1")
+    assert [(v["voucher_id"], v["monthly_value_tiyn"], v["months"], v["status"]) for v in listed] == [
+        (str(v), value, months, status) for v, value, months, status in stored
+    ]
+
+    for role in ("parent", "provider_staff", "operator"):
+        forbidden = await world.client.get(
+            f"/v1/rounds/{r}/vouchers", headers={"Authorization": f"Bearer {world.token(role)}"}
+        )
+        assert forbidden.status_code == 403, role
+    missing = await world.client.get(f"/v1/rounds/{uuid.uuid4()}/vouchers", headers=auditor)
+    assert missing.status_code == 404
+
+    (opened,) = await sql(world.url, "select payload from outbox where event_type = 'allocation.RoundOpened'")
+    assert opened[0]["budget_tiyn"] == 2 * SPORTS_COST
+    awarded = await sql(world.url, "select payload from outbox where event_type = 'allocation.VoucherAwarded'")
+    deadlines = {str(v[0]): str(v[1]) for v in await sql(world.url, "select voucher_id, assign_by from voucher")}
+    assert {p[0]["voucher_id"]: p[0]["assign_by"] for p in awarded} == deadlines

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import Select, column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocation.domain.ranking import Category
@@ -412,3 +412,28 @@ async def lapsed_vouchers(session: AsyncSession, today: date) -> list[dict[str, 
         {"today": today},
     )
     return [dict(r) for r in rows.mappings().all()]
+
+
+VOUCHER = table(
+    "voucher",
+    *(
+        column(name)
+        for name in (
+            "voucher_id",
+            "round_id",
+            "child_id",
+            "direction",
+            "monthly_value_tiyn",
+            "months",
+            "valid_until",
+            "assign_by",
+            "status",
+            "reassignable_until",
+        )
+    ),
+)
+
+
+def round_vouchers_query(round_id: UUID) -> Select[Any]:
+    """Every voucher ever awarded in the round (re-offers included, whatever their status), in a stable order."""
+    return select(VOUCHER).where(VOUCHER.c.round_id == round_id).order_by(VOUCHER.c.voucher_id)

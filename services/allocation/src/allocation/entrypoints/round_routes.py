@@ -7,8 +7,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, status
+from fastapi_pagination.ext.sqlalchemy import apaginate
+from fastapi_pagination.limit_offset import LimitOffsetPage
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from allocation.adapters import rounds_repo
 from allocation.adapters.rounds_repo import RoundRow
 from allocation.domain.rounds import RoundDraft, RoundState
 from allocation.entrypoints.routes import STAFF, AllocationDep
@@ -18,6 +21,7 @@ from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
 router = APIRouter()
 Administrator = Annotated[Principal, Depends(require_roles("administrator"))]
 Parent = Annotated[Principal, Depends(require_roles("parent"))]
+Reconciler = Annotated[Principal, Depends(require_roles("administrator", "auditor", "ops"))]
 
 
 class RoundOut(BaseModel):
@@ -281,6 +285,15 @@ async def child_vouchers(child_id: UUID, principal: CurrentPrincipal, allocation
         allocation.context.session_factory, child_id, principal.subject, principal.has_role(*STAFF)
     )
     return [VoucherOut.model_validate(v) for v in rows]
+
+
+@router.get("/v1/rounds/{round_id}/vouchers", tags=["vouchers"], responses={404: {}})
+async def round_vouchers(round_id: UUID, _: Reconciler, allocation: AllocationDep) -> LimitOffsetPage[VoucherOut]:
+    """Every voucher awarded in the round (re-offers included, any status), for reconciliation with payments."""
+    await rounds.get_round(allocation.context.session_factory, round_id)
+    async with allocation.context.session_factory() as session:
+        page: LimitOffsetPage[VoucherOut] = await apaginate(session, rounds_repo.round_vouchers_query(round_id))
+    return page
 
 
 @router.post("/v1/vouchers/{voucher_id}/decline", tags=["vouchers"], responses={404: {}, 409: {}})
