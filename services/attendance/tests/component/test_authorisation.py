@@ -215,3 +215,28 @@ async def test_bad_input_names_the_field_and_changes_nothing(service_db, consume
     assert (not_yet.status_code, not_yet.json()["errors"][0]["field"]) == (422, "period")
     for response in (status, period, extra, day, not_yet):
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_concurrent_answers_to_one_month_publish_one_event(service_db, consumer, api_client, token) -> None:
+    import asyncio
+
+    w, _, _, timesheet_id, guardian, _ = await submitted_month(service_db, consumer, api_client, token)
+    parent = auth(token("parent", str(guardian)))
+    async with api_at(api_client, w.url, NOV_2) as client:
+        confirms = [client.post(f"/v1/timesheets/{timesheet_id}/confirm", headers=parent) for _ in range(8)]
+        disputes = [
+            client.post(
+                f"/v1/timesheets/{timesheet_id}/dispute",
+                json={"comment": "no", "sessions": [{"date": "2026-10-05", "claim": "absent"}]},
+                headers=parent,
+            )
+            for _ in range(4)
+        ]
+        responses = await asyncio.gather(*confirms, *disputes)
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(409) == 11 and len([c for c in codes if c in (200, 201)]) == 1
+    answered = await outbox(w.url, "attendance.AttendanceConfirmed") + await outbox(
+        w.url, "attendance.AttendanceDisputed"
+    )
+    assert len(answered) == 1

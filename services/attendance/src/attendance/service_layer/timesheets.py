@@ -392,6 +392,10 @@ async def _submit_region(
             if len(members) == 1:
                 raise ConflictError(result["refused"][0]["reason"])
             return
+    # the same lock marking takes: no mark lands in a month while it is being submitted
+    await session.execute(
+        select(programme.c.id).where(programme.c.id.in_(ids)).order_by(programme.c.id).with_for_update()
+    )
     await ensure_timesheets(session, ids, period, now)
     timesheet_ids = None
     if enrolment_ids is not None:
