@@ -37,6 +37,7 @@ from attendance.service_layer.confirmations import DisputedIn, RulingIn, Session
 from attendance.service_layer.timesheets import MarkIn
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
 from qosym_chassis.errors import Forbidden
+from qosym_contracts.attendance import RiskRule
 
 router = APIRouter()
 PeriodPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
@@ -94,7 +95,7 @@ async def put_marks(
     responses={404: {}, 409: {}, 422: {}},
 )
 async def submit_group(
-    programme_id: UUID, period: PeriodPath, body: SubmitIn, who: ProviderStaff, attendance: AttendanceDep
+    programme_id: UUID, period: PeriodPath, who: ProviderStaff, attendance: AttendanceDep, body: SubmitIn | None = None
 ) -> SubmitOut:
     """Submit the group's finished month: every child's month with all sessions marked (AttendanceSubmitted each)."""
     result = await run(
@@ -104,7 +105,7 @@ async def submit_group(
             period,
             attendance.context.clock.now(),
             programme_id=programme_id,
-            enrolment_ids=body.enrolment_ids,
+            enrolment_ids=body.enrolment_ids if body is not None else None,
         ),
         "no such programme",
     )
@@ -294,7 +295,7 @@ async def list_flags(
     attendance: AttendanceDep,
     region_code: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,63}$")] = None,
     period: PeriodQuery = None,
-    rule: str | None = None,
+    rule: RiskRule | None = None,
     status: Literal["open", "dismissed", "confirmed"] | None = None,
 ) -> LimitOffsetPage[RiskFlagOut]:
     """Risk flags with their evidence, newest first (an operator sees their region's)."""
