@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from attendance.bootstrap import bootstrap
 from attendance.config import AttendanceSettings
-from attendance.entrypoints.routes import router
+from attendance.entrypoints import routes, timesheet_routes
 from qosym_chassis.api import create_service_app
 from qosym_chassis.context import build_context
 
@@ -17,8 +17,9 @@ def create_app(settings: AttendanceSettings | None = None) -> FastAPI:
     app = create_service_app(
         settings,
         title="Qosym attendance",
-        description="Timesheets, sessions, parent confirmations and disputes; periods in each region's time zone.",
-        routers=[router],
+        description="Monthly timesheets marked by providers, confirmed or disputed by guardians, resolved by "
+        "operators; the region's payable rules; risk flags for operators.",
+        routers=[routes.router, timesheet_routes.router],
         context=context,
     )
     app.state.attendance = bootstrap(settings, context)

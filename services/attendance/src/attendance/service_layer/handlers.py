@@ -1,4 +1,9 @@
-"""Attendance use cases: the region projection and the current period."""
+"""What attendance does with the events it consumes: projections of regions, programmes, enrolments, guardians.
+
+Every handler is order-tolerant: an enrolment may arrive before its programme (different topics), an older
+programme state never overwrites a newer one, and an EnrolmentEnded seen first is applied when its
+EnrolmentConfirmed arrives.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,14 @@ from attendance.domain.period import Period, UnknownTimeZone, period_containing,
 from attendance.domain.region import RegionClock
 from qosym_chassis.consumer import Reject
 from qosym_contracts.allocation import RegionConfiguredV1
+from qosym_contracts.catalog import (
+    EnrolmentConfirmedV1,
+    EnrolmentEndedV1,
+    ProgrammeChangedV1,
+    ProgrammeClosedV1,
+    ProgrammePublishedV1,
+)
+from qosym_contracts.registry import GuardianshipEndedV1, GuardianshipEstablishedV1
 
 
 class UnknownRegion(LookupError):
@@ -34,3 +47,54 @@ async def current_period(
     if clock is None:
         raise UnknownRegion(code)
     return clock, period_containing(now_utc, clock.timezone)
+
+
+async def apply_programme(session: AsyncSession, event: ProgrammePublishedV1 | ProgrammeChangedV1) -> None:
+    await repository.upsert_programme(
+        session,
+        {
+            "id": event.programme_id,
+            "provider_id": event.provider_id,
+            "region_code": event.region_code,
+            "district_code": event.district_code,
+            "sessions_per_month": event.sessions_per_month,
+            "capacity": event.capacity,
+            "schedule": [s.model_dump(mode="json") for s in event.schedule],
+            "coach_ids": list(event.coach_ids),
+            "facility_id": event.facility_id,
+            "facility_capacity": event.facility_capacity,
+            "status": getattr(event, "status", "published"),
+            "source_at": event.occurred_at,
+        },
+    )
+
+
+async def apply_programme_closed(session: AsyncSession, event: ProgrammeClosedV1) -> None:
+    # a programme never published to us has nothing to close: its enrolments end through EnrolmentEnded
+    await repository.close_programme(session, event.programme_id, event.occurred_at)
+
+
+async def apply_enrolment_confirmed(session: AsyncSession, event: EnrolmentConfirmedV1) -> None:
+    await repository.add_enrolment(
+        session,
+        {
+            "id": event.enrolment_id,
+            "child_id": event.child_id,
+            "programme_id": event.programme_id,
+            "provider_id": event.provider_id,
+            "voucher_id": event.voucher_id,
+            "region_code": event.region_code,
+            "district_code": event.district_code,
+            "sessions_per_month": event.sessions_per_month,
+            "starts_at": event.occurred_at,
+        },
+    )
+
+
+async def apply_enrolment_ended(session: AsyncSession, event: EnrolmentEndedV1) -> None:
+    await repository.end_enrolment(session, event.enrolment_id, event.occurred_at)
+
+
+async def apply_guardianship(session: AsyncSession, event: GuardianshipEstablishedV1 | GuardianshipEndedV1) -> None:
+    active = isinstance(event, GuardianshipEstablishedV1)
+    await repository.set_guardianship(session, event.child_id, event.guardian_id, active)

@@ -1,0 +1,76 @@
+"""Who is calling, and what they may see: object-level authorisation for every use case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+Sessions = async_sessionmaker[AsyncSession]
+READERS = ("administrator", "auditor", "ops")
+
+
+class NotFoundError(Exception):
+    """Missing, or not the caller's to see (answered the same way)."""
+
+
+class ConflictError(Exception):
+    pass
+
+
+class RuleBroken(Exception):
+    """Input that breaks a business rule, attached to a field (mapped to 422 naming it)."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+
+class ForbiddenError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    role: str
+    scope: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.subject}"
+
+    @property
+    def provider_id(self) -> UUID | None:
+        try:
+            return (
+                UUID(self.scope["provider"]) if self.role == "provider_staff" and self.scope.get("provider") else None
+            )
+        except ValueError:
+            return None
+
+    def owns_provider(self, provider_id: UUID) -> bool:
+        return self.role == "provider_staff" and self.provider_id == provider_id
+
+    def oversees(self, region_code: str, district_code: str | None = None) -> bool:
+        """Administrators, auditors and ops everywhere; an operator in their region (and district, if scoped)."""
+        if self.role in READERS:
+            return True
+        if self.role != "operator" or self.scope.get("region") != region_code:
+            return False
+        district = self.scope.get("district")
+        return district is None or district_code is None or district == district_code
+
+    def may_decide_for(self, region_code: str, district_code: str | None = None) -> bool:
+        """Resolving disputes, granting late submission: operators of the region and administrators."""
+        return self.role == "administrator" or (self.role == "operator" and self.oversees(region_code, district_code))
+
+    def sees_timesheet(self, row: dict[str, Any], guardian: bool) -> bool:
+        return (
+            self.owns_provider(row["provider_id"])
+            or self.oversees(row["region_code"], row["district_code"])
+            or (self.role == "parent" and guardian)
+        )

@@ -1,0 +1,304 @@
+"""Guardians confirm or dispute a submitted month; operators resolve disputes; deadlines close the window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from attendance.adapters import repository, timesheet_sql
+from attendance.adapters.orm import decision, dispute, disputed_session, session_mark, timesheet
+from attendance.domain.period import zone
+from attendance.domain.rules import payable_sessions, planned_sessions
+from attendance.domain.timesheets import (
+    DISPUTED,
+    RESOLVED,
+    SUBMITTED,
+    Claim,
+    Ruling,
+    outcome_of,
+    status_after_ruling,
+    tally,
+)
+from attendance.service_layer.access import Caller, ConflictError, NotFoundError, RuleBroken, Sessions
+from attendance.service_layer.timesheets import visible_timesheet
+from qosym_chassis import outbox
+from qosym_contracts.attendance import AttendanceDisputedV1, DisputeResolvedV1
+
+MAX_BULK_CONFIRM = 1000
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    day: date
+    start: time | None
+
+
+@dataclass(frozen=True)
+class DisputedIn:
+    session: SessionRef
+    claim: Claim
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class RulingIn:
+    session: SessionRef
+    ruling: Ruling
+
+
+def _window_open(row: dict[str, Any], now: datetime) -> None:
+    if row["status"] != SUBMITTED:
+        raise ConflictError(f"this month is {row['status']}, not awaiting a guardian's answer")
+    if row["confirm_by"] <= now:
+        raise ConflictError(f"the window to confirm or dispute closed at {row['confirm_by'].isoformat()}")
+
+
+async def confirm(sessions: Sessions, caller: Caller, timesheet_ids: list[UUID], now: datetime) -> list[UUID]:
+    """A guardian confirms one or several of their children's months at once (all or nothing)."""
+    if not timesheet_ids:
+        raise RuleBroken("timesheet_ids", "name at least one timesheet")
+    unique = list(dict.fromkeys(timesheet_ids))
+    async with sessions() as session, session.begin():
+        for timesheet_id in sorted(unique):  # a fixed lock order: two bulk confirmations never deadlock
+            row = await visible_timesheet(session, caller, timesheet_id, lock=True)
+            if caller.role != "parent":
+                raise NotFoundError("no such timesheet")
+            _window_open(row, now)
+        confirmed = await timesheet_sql.confirm_by_guardian(session, unique, now, caller.actor)
+        if len(confirmed) != len(unique):  # a row changed under the lock: should not happen, never half-apply
+            raise ConflictError("some of these months changed meanwhile; read them again")
+        return confirmed
+
+
+def _find_mark(marks: dict[datetime, dict[str, Any]], ref: SessionRef, tz: str, where: str) -> dict[str, Any]:
+    local = zone(tz)
+    found = [
+        m
+        for m in marks.values()
+        if m["session_date"] == ref.day and (ref.start is None or m["starts_at"].astimezone(local).time() == ref.start)
+    ]
+    if not found:
+        raise RuleBroken(f"{where}.date", "no marked session of this month on that day (and time)")
+    if len(found) > 1:
+        raise RuleBroken(f"{where}.starts_at", "several sessions that day: say which")
+    return found[0]
+
+
+async def _marks(session: AsyncSession, timesheet_id: UUID) -> dict[datetime, dict[str, Any]]:
+    rows = await session.execute(select(session_mark).where(session_mark.c.timesheet_id == timesheet_id))
+    return {m["starts_at"]: dict(m) for m in rows.mappings()}
+
+
+def _event_fields(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "timesheet_id": row["id"],
+        "enrolment_id": row["enrolment_id"],
+        "child_id": row["child_id"],
+        "programme_id": row["programme_id"],
+        "provider_id": row["provider_id"],
+        "region_code": row["region_code"],
+        "period": row["period"],
+        "planned_sessions": row["planned_sessions"],
+    }
+
+
+async def dispute_month(
+    sessions: Sessions, caller: Caller, timesheet_id: UUID, comment: str, items: list[DisputedIn], now: datetime
+) -> dict[str, Any]:
+    """A guardian disputes sessions of a submitted month; nothing of it is payable until an operator decides."""
+    async with sessions() as session, session.begin():
+        row = await visible_timesheet(session, caller, timesheet_id, lock=True)
+        if caller.role != "parent":
+            raise NotFoundError("no such timesheet")
+        _window_open(row, now)
+        tz = (await repository.get_region(session, row["region_code"])).timezone  # type: ignore[union-attr]
+        marks = await _marks(session, timesheet_id)
+        chosen: dict[datetime, tuple[dict[str, Any], DisputedIn]] = {}
+        for i, item in enumerate(items):
+            mark = _find_mark(marks, item.session, tz, f"sessions[{i}]")
+            if status_after_ruling(mark["status"], item.claim, "guardian_upheld") == mark["status"]:
+                raise RuleBroken(f"sessions[{i}].claim", "that is what the provider marked")
+            if mark["starts_at"] in chosen:
+                raise RuleBroken(f"sessions[{i}].date", "this session is already disputed above")
+            chosen[mark["starts_at"]] = (mark, item)
+        dispute_id = uuid4()
+        await session.execute(
+            insert(dispute).values(
+                id=dispute_id,
+                timesheet_id=timesheet_id,
+                region_code=row["region_code"],
+                district_code=row["district_code"],
+                opened_by=caller.actor,
+                opened_at=now,
+                comment=comment,
+            )
+        )
+        await session.execute(
+            insert(disputed_session),
+            [
+                {
+                    "dispute_id": dispute_id,
+                    "starts_at": starts_at,
+                    "marked_status": mark["status"],
+                    "claim": item.claim,
+                    "comment": item.comment,
+                }
+                for starts_at, (mark, item) in chosen.items()
+            ],
+        )
+        await session.execute(
+            update(timesheet)
+            .where(timesheet.c.id == timesheet_id)
+            .values(status=DISPUTED, decided_at=now, decided_by=caller.actor)
+        )
+        await session.execute(
+            insert(decision).values(
+                timesheet_id=timesheet_id,
+                action="disputed",
+                actor=caller.actor,
+                at=now,
+                detail={"dispute_id": str(dispute_id), "sessions": len(chosen)},
+            )
+        )
+        await outbox.add_event(
+            session,
+            AttendanceDisputedV1(
+                **_event_fields(row), occurred_at=now, dispute_id=dispute_id, disputed_sessions=len(chosen)
+            ),
+        )
+        return {"dispute_id": dispute_id, "timesheet_id": timesheet_id, "disputed_sessions": len(chosen)}
+
+
+async def resolve(
+    sessions: Sessions, caller: Caller, dispute_id: UUID, rulings: list[RulingIn], comment: str, now: datetime
+) -> dict[str, Any]:
+    """An operator of the region rules on every disputed session; the sessions that count are then payable."""
+    async with sessions() as session, session.begin():
+        opened = (
+            (await session.execute(select(dispute).where(dispute.c.id == dispute_id).with_for_update()))
+            .mappings()
+            .first()
+        )
+        if opened is None or not caller.may_decide_for(opened["region_code"], opened["district_code"]):
+            raise NotFoundError("no such dispute")
+        if opened["status"] != "open":
+            raise ConflictError("this dispute is already resolved")
+        row = (
+            (await session.execute(select(timesheet).where(timesheet.c.id == opened["timesheet_id"]).with_for_update()))
+            .mappings()
+            .one()
+        )
+        tz = (await repository.get_region(session, row["region_code"])).timezone  # type: ignore[union-attr]
+        marks = await _marks(session, row["id"])
+        contested = {
+            d["starts_at"]: dict(d)
+            for d in (
+                await session.execute(select(disputed_session).where(disputed_session.c.dispute_id == dispute_id))
+            ).mappings()
+        }
+        decided: dict[datetime, Ruling] = {}
+        for i, item in enumerate(rulings):
+            mark = _find_mark(marks, item.session, tz, f"rulings[{i}]")
+            if mark["starts_at"] not in contested:
+                raise RuleBroken(f"rulings[{i}].date", "this session is not disputed")
+            decided[mark["starts_at"]] = item.ruling
+        missing = sorted(set(contested) - set(decided))
+        if missing:
+            days = ", ".join(m.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M") for m in missing)
+            raise RuleBroken("rulings", f"rule on every disputed session; missing: {days}")
+        for starts_at, ruling in decided.items():
+            d = contested[starts_at]
+            new_status = status_after_ruling(d["marked_status"], d["claim"], ruling)
+            await session.execute(
+                update(disputed_session)
+                .where(disputed_session.c.dispute_id == dispute_id, disputed_session.c.starts_at == starts_at)
+                .values(ruling=ruling)
+            )
+            if new_status != marks[starts_at]["status"]:
+                await session.execute(
+                    update(session_mark)
+                    .where(session_mark.c.timesheet_id == row["id"], session_mark.c.starts_at == starts_at)
+                    .values(status=new_status, marked_by=caller.actor, marked_at=now)
+                )
+                marks[starts_at]["status"] = new_status
+        rules = await repository.rules_at(session, row["region_code"], row["rules_revision"])
+        counts = tally(row["scheduled_sessions"], row["span_sessions"], (m["status"] for m in marks.values()))
+        planned, payable = planned_sessions(counts, rules), payable_sessions(counts, rules)
+        outcome = outcome_of(decided.values())
+        await session.execute(
+            update(timesheet)
+            .where(timesheet.c.id == row["id"])
+            .values(
+                status=RESOLVED,
+                basis="dispute_resolved",
+                planned_sessions=planned,
+                payable_sessions=payable,
+                attended_sessions=counts.attended,
+                absent_sessions=counts.absent,
+                cancelled_sessions=counts.cancelled,
+                decided_at=now,
+                decided_by=caller.actor,
+            )
+        )
+        await session.execute(
+            update(dispute)
+            .where(dispute.c.id == dispute_id)
+            .values(
+                status="resolved",
+                outcome=outcome,
+                resolved_by=caller.actor,
+                resolved_at=now,
+                resolution_comment=comment,
+            )
+        )
+        await session.execute(
+            insert(decision).values(
+                timesheet_id=row["id"],
+                action="dispute_resolved",
+                actor=caller.actor,
+                at=now,
+                detail={"dispute_id": str(dispute_id), "outcome": outcome, "payable_sessions": payable},
+            )
+        )
+        await outbox.add_event(
+            session,
+            DisputeResolvedV1(
+                **{**_event_fields(row), "planned_sessions": planned},
+                occurred_at=now,
+                dispute_id=dispute_id,
+                payable_sessions=payable,
+                attended_sessions=counts.attended,
+                outcome=outcome,
+            ),
+        )
+        return {
+            "dispute_id": dispute_id,
+            "timesheet_id": row["id"],
+            "outcome": outcome,
+            "planned_sessions": planned,
+            "payable_sessions": payable,
+        }
+
+
+async def list_disputes(session: AsyncSession, caller: Caller, status: str | None) -> Any:
+    query = select(dispute)
+    if caller.role == "operator":
+        query = query.where(dispute.c.region_code == caller.scope.get("region"))
+        if caller.scope.get("district"):
+            query = query.where(dispute.c.district_code == caller.scope["district"])
+    if status is not None:
+        query = query.where(dispute.c.status == status)
+    return query.order_by(dispute.c.opened_at, dispute.c.id)
+
+
+async def close_windows(sessions: Sessions, now: datetime, region_code: str | None = None) -> dict[str, int]:
+    """At each confirmation deadline: months nobody answered are deemed confirmed or lapse, by the region's rule."""
+    async with sessions() as session, session.begin():
+        deemed = await timesheet_sql.deem_confirmed(session, now, region_code)
+        lapsed = await timesheet_sql.lapse_unanswered(session, now, region_code)
+    return {"deemed_confirmed": deemed, "lapsed": lapsed}
