@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -35,7 +31,7 @@ from tests.support.journeys import (
     publish_programme,
     verified_provider,
 )
-from tests.support.stack_ops import kill, restart_stopped_services
+from tests.support.stack_ops import shifted_clock
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -48,34 +44,6 @@ def next_month_second_at_ten(now: datetime) -> datetime:
     local = now.astimezone(ASTANA)
     year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
     return datetime(year, month, 2, 10, tzinfo=ASTANA)
-
-
-@contextmanager
-def attendance_api_next_month(stack: LocalStack, offset_s: int) -> Iterator[None]:
-    """Run attendance's API with its clock shifted by ``offset_s`` (QOSYM_CLOCK_OFFSET_S, development only).
-
-    Like ``stack_ops.shifted_clock`` but only the API process is restarted: every decision of this journey is taken
-    there, and restarting the consumers process (four subscribers in one group) can keep it waiting for the group's
-    rebalance longer than the readiness timeout on a loaded machine.
-    """
-
-    def restart(offset: int) -> None:
-        kill(stack, "attendance-api", signal.SIGTERM)
-        previous = os.environ.get("QOSYM_CLOCK_OFFSET_S")
-        os.environ["QOSYM_CLOCK_OFFSET_S"] = str(offset)
-        try:
-            restart_stopped_services(stack)
-        finally:
-            if previous is None:
-                del os.environ["QOSYM_CLOCK_OFFSET_S"]
-            else:
-                os.environ["QOSYM_CLOCK_OFFSET_S"] = previous
-
-    restart(offset_s)
-    try:
-        yield
-    finally:
-        restart(0)
 
 
 def timesheet_events(stack: LocalStack, timesheet_ids: set[str]) -> list[dict]:
@@ -145,7 +113,7 @@ def test_a_month_marked_confirmed_disputed_resolved_and_a_double_booked_coach(ru
         eventually(lambda: len(group_sheet(nura["id"]).get("enrolments", [])) == 1, timeout_s=60)
 
         offset = int((next_month_second_at_ten(now) - datetime.now(UTC)).total_seconds())
-        with attendance_api_next_month(stack, offset):
+        with shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset):
             # the provider marks this month for both groups, the Nura group with a make-up lesson at 16:30
             marked = attendance.put(
                 f"/v1/programmes/{yesil['id']}/timesheets/{period}/marks",

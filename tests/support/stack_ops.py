@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,20 +27,26 @@ def db_value(stack: LocalStack, service: str, sql: str, *args: Any) -> Any:
     return asyncio.run(run())
 
 
-def kill(stack: LocalStack, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+def kill(stack: LocalStack, name: str, sig: signal.Signals = signal.SIGKILL, grace_s: float = 30.0) -> None:
+    """Signal a process of the stack and wait until it is gone; a SIGTERM not obeyed within ``grace_s`` is
+    followed by SIGKILL (a graceful shutdown may be finishing a batch or leaving its consumer group)."""
     record = stack.reload().processes[name]
     assert record.pid is not None, f"{name} is not running"
     os.kill(int(record.pid), sig)
-    for _ in range(100):
+    deadline = time.monotonic() + (grace_s if sig != signal.SIGKILL else 5.0)
+    while time.monotonic() < deadline:
         if not stack.is_running(record):
             return
-        asyncio.run(asyncio.sleep(0.05))
+        time.sleep(0.05)
+    if sig != signal.SIGKILL:
+        kill(stack, name, signal.SIGKILL)
+        return
     raise AssertionError(f"{name} did not stop")
 
 
 def restart_stopped_services(stack: LocalStack) -> list[str]:
     started = stack.start_services()
-    stack.wait_until_ready(timeout_s=90)
+    stack.wait_until_ready(timeout_s=180)
     return started
 
 
@@ -56,16 +63,22 @@ def produce(stack: LocalStack, topic: str, value: bytes, key: bytes | None = Non
 
 
 @contextmanager
-def shifted_clock(stack: LocalStack, services: tuple[str, ...], offset_s: int) -> Iterator[None]:
+def shifted_clock(
+    stack: LocalStack,
+    services: tuple[str, ...],
+    offset_s: int,
+    roles: tuple[str, ...] = ("api", "consumers", "relay"),
+) -> Iterator[None]:
     """Run the services' processes with their clock shifted by ``offset_s`` (QOSYM_CLOCK_OFFSET_S, dev mode only).
 
     The processes are restarted shifted, and restarted on the real clock afterwards, so the rest of the run is
     unaffected. Use it to act "next month" (submit last month's timesheets, pass a deadline) on a live stack.
+    ``roles=("api",)`` shifts only the API (decisions taken through it), leaving the consumers' group in place.
     """
 
     def restart(offset: int) -> None:
         for service in services:
-            for role in ("api", "consumers", "relay"):
+            for role in roles:
                 kill(stack, f"{service}-{role}", signal.SIGTERM)
         previous = os.environ.get("QOSYM_CLOCK_OFFSET_S")
         os.environ["QOSYM_CLOCK_OFFSET_S"] = str(offset)
