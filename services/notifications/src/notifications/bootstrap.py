@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from notifications.adapters.contacts import ContactBox
 from notifications.adapters.email import SmtpSender
 from notifications.adapters.live import InboxHub
-from notifications.adapters.sms import HttpSmsGateway
 from notifications.adapters.templates import Renderer
 from notifications.adapters.tickets import StreamTickets
 from notifications.config import NotificationsSettings
@@ -18,6 +17,7 @@ from notifications.service_layer.texts import Texts
 from qosym_chassis.clock import Clock
 from qosym_chassis.context import ServiceContext
 from qosym_chassis.keys import load_or_create_secret
+from qosym_chassis.sms import HttpSmsGateway
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from registry.adapters.sms import HttpSmsGateway
+from qosym_chassis.sms import HttpSmsGateway
 
 pytestmark = pytest.mark.component
 GATEWAY = "/dev/sms-gateway/v1/messages"

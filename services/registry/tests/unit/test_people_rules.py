@@ -5,8 +5,8 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from qosym_chassis.sms import HttpSmsGateway
 from registry.adapters.audit import GENESIS, row_hash
-from registry.adapters.sms import HttpSmsGateway
 from registry.adapters.state_registry import HttpStateRegistry
 from registry.domain.iin import parse_iin
 from registry.domain.model import RegistrationRefused

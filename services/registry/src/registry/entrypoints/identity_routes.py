@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Unauthorized, problem_response
+from qosym_chassis.sms import SmsRefused
 from registry.domain.iin import InvalidIin
 from registry.domain.people import OTP_TTL_S
 from registry.entrypoints.people_routes import BadGateway, _today, actor_of
@@ -90,7 +91,7 @@ async def request_code(body: CodeRequestIn, request: Request, registry: Registry
         )
     except InvalidIin as exc:
         raise FieldError("iin", str(exc), code=exc.code) from exc
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, SmsRefused) as exc:
         raise BadGateway("the SMS gateway did not accept the code; try again in a minute") from exc
     return ChallengeOut(challenge_id=challenge, expires_in=OTP_TTL_S)
 

@@ -1,7 +1,9 @@
-"""SMS through the HTTP gateway protocol the registry uses for login codes.
+"""The HTTP SMS gateway client (registry's one-time codes, notifications' messages).
 
-``POST {base}/v1/messages {"to": "+7701…", "text": "…", "reference": "<person id>"}`` with an optional bearer
-token; any 2xx means accepted. The phone and the text are never logged.
+Gateway contract: ``POST {base}/v1/messages {"to": "+7701…", "text": "…", "reference": "<person id>"}`` with an
+optional bearer token → any 2xx means accepted. ``reference`` is the recipient's opaque person id (gateways that do
+not know it ignore it; the development stand-in in notifications delivers to that person's inbox). The phone and
+the text are never logged nor put into an error message.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import httpx
+
+
+class SmsRefused(Exception):
+    """The gateway answered with an error status (the request itself is not repeated here: it held the phone)."""
 
 
 @dataclass(frozen=True)
@@ -25,9 +31,5 @@ class HttpSmsGateway:
             response = await http.post(
                 "/v1/messages", json={"to": phone, "text": text, "reference": str(person_id)}, headers=headers
             )
-        if response.is_error:  # the status only: the request carried the phone and the text
+        if response.is_error:
             raise SmsRefused(f"the SMS gateway answered {response.status_code}")
-
-
-class SmsRefused(Exception):
-    pass
