@@ -505,3 +505,13 @@ async def test_every_voucher_of_a_round_is_listed_for_reconciliation_and_events_
     awarded = await sql(world.url, "select payload from outbox where event_type = 'allocation.VoucherAwarded'")
     deadlines = {str(v[0]): str(v[1]) for v in await sql(world.url, "select voucher_id, assign_by from voucher")}
     assert {p[0]["voucher_id"]: p[0]["assign_by"] for p in awarded} == deadlines
+
+
+async def test_rounds_are_listed_newest_first_and_by_region(world):
+    first = await world.round(name="First")
+    second = await world.round(name="Second")
+
+    listed = (await world.client.get("/v1/rounds", params={"region_code": "astana"})).json()
+    assert [r["round_id"] for r in listed] == [second, first]
+    assert all(r["seed_hex"] is None for r in listed)
+    assert (await world.client.get("/v1/rounds", params={"region_code": "atlantis"})).json() == []

@@ -174,6 +174,12 @@ async def create_round(body: RoundDraft, admin: Administrator, allocation: Alloc
     return round_out(await rounds.create_round(allocation.context.session_factory, body, admin.subject))
 
 
+@router.get("/v1/rounds", tags=["rounds"])
+async def list_rounds(allocation: AllocationDep, region_code: str | None = None) -> list[RoundOut]:
+    """Every round (public), newest first, optionally of one region; the seed only once applications closed."""
+    return [round_out(r) for r in await rounds.list_rounds(allocation.context.session_factory, region_code)]
+
+
 @router.get("/v1/rounds/{round_id}", tags=["rounds"], responses={404: {}})
 async def get_round(round_id: UUID, allocation: AllocationDep) -> RoundOut:
     """A round (public): state, quotas, budget, seed hash, and the seed once closed."""

@@ -62,6 +62,13 @@ async def get_round(sessions: Sessions, round_id: UUID) -> RoundRow:
     return found
 
 
+async def list_rounds(sessions: Sessions, region_code: str | None) -> list[RoundRow]:
+    """Every round, newest first, optionally of one region."""
+    async with sessions() as session:
+        rows = [await rounds_repo.get_round(session, r) for r in await rounds_repo.list_round_ids(session, region_code)]
+    return [r for r in rows if r is not None]
+
+
 async def _locked(session: AsyncSession, round_id: UUID) -> RoundRow:
     found = await rounds_repo.get_round(session, round_id, lock=True)
     if found is None:
