@@ -241,3 +241,30 @@ async def _set_title_behind_the_apis_back(url: str, programme_id: str) -> None:
         "UPDATE programme SET title = jsonb_set(title, '{en}', '\"Changed\"') WHERE id = $1 RETURNING id",
         __import__("uuid").UUID(programme_id),
     )
+
+
+async def test_operators_see_and_decide_only_the_providers_of_their_region(service_db, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        registered = await client.post("/v1/providers", json=provider_body(), headers=auth(token("provider_staff")))
+        provider_id = registered.json()["id"]
+        astana = auth(token("operator", scope={"region": "astana"}))
+        almaty = auth(token("operator", scope={"region": "almaty"}))
+
+        queue = await client.get("/v1/providers", params={"status": "pending"}, headers=astana)
+        elsewhere = await client.get("/v1/providers", params={"status": "pending"}, headers=almaty)
+        by_bin = await client.get("/v1/providers", params={"bin": BIN}, headers=auth(token("administrator")))
+        foreign = await client.post(f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=almaty)
+        parent = await client.get("/v1/providers", headers=auth(token("parent")))
+        bad = await client.get("/v1/providers", params={"bin": "12345"}, headers=astana)
+        still = await client.get("/v1/providers", params={"status": "pending"}, headers=astana)
+        verified = await client.post(f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=astana)
+
+    assert [p["id"] for p in queue.json()] == [provider_id]
+    assert elsewhere.json() == []
+    assert [p["id"] for p in by_bin.json()] == [provider_id]
+    assert foreign.status_code == 404  # outside the operator's region: as if it did not exist
+    assert [p["status"] for p in still.json()] == ["pending"]  # and nothing changed
+    assert parent.status_code == 403
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "bin"
+    assert verified.json()["status"] == "verified"

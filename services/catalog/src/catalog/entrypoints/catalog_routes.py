@@ -112,6 +112,19 @@ async def register_provider(body: ProviderIn, who: Registrant, catalog: CatalogD
     return ProviderOut(**row)
 
 
+@catalog_router.get("/v1/providers", tags=["providers"])
+async def list_providers(
+    who: Operator,
+    catalog: CatalogDep,
+    status: Literal["pending", "verified", "rejected", "suspended"] | None = None,
+    region_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    bin: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+) -> list[ProviderOut]:
+    """For operators: the providers of their region (and district), e.g. the review queue (``status=pending``)."""
+    rows = await providers.listed(catalog.context.session_factory, caller_of(who), status, region_code, bin)
+    return [ProviderOut(**row) for row in rows]
+
+
 @catalog_router.get("/v1/providers/{provider_id}", tags=["providers"], responses={404: {}})
 async def get_provider(provider_id: UUID, who: Manager, catalog: CatalogDep) -> ProviderOut:
     row = await run(providers.get(catalog.context.session_factory, caller_of(who), provider_id), "no such provider")
@@ -123,7 +136,9 @@ async def decide_provider(provider_id: UUID, body: DecisionIn, who: Operator, ca
     """Verify or reject a pending provider; suspend a verified one (its programmes stop taking enrolments)."""
     row = await _invalidating(
         catalog,
-        lambda: providers.decide(catalog.context.session_factory, provider_id, body.action, body.reason),
+        lambda: providers.decide(
+            catalog.context.session_factory, caller_of(who), provider_id, body.action, body.reason
+        ),
         "no such provider",
     )
     return ProviderOut(**row)

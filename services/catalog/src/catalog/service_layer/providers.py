@@ -82,11 +82,31 @@ async def get(sessions: Sessions, caller: Caller, provider_id: UUID) -> dict[str
     return row
 
 
-async def decide(sessions: Sessions, provider_id: UUID, action: str, reason: str | None) -> dict[str, Any]:
-    """An operator verifies, rejects or suspends (a suspended provider can be verified again)."""
+async def listed(
+    sessions: Sessions, caller: Caller, status: str | None, region_code: str | None, bin_: str | None
+) -> list[dict[str, Any]]:
+    """Providers an operator serves (their region and district; an administrator all), oldest first: the
+    review queue with ``status="pending"``, or one organisation by its BIN."""
+    query = select(provider).order_by(provider.c.created_at, provider.c.id)
+    if status:
+        query = query.where(provider.c.status == status)
+    if region_code:
+        query = query.where(provider.c.region_code == region_code)
+    if bin_:
+        query = query.where(provider.c.bin == bin_)
+    async with sessions() as session:
+        rows = (await session.execute(query)).mappings().all()
+    return [dict(r) for r in rows if caller.serves(r["region_code"], r["district_code"])]
+
+
+async def decide(
+    sessions: Sessions, caller: Caller, provider_id: UUID, action: str, reason: str | None
+) -> dict[str, Any]:
+    """An operator of the provider's region (and district) verifies, rejects or suspends (a suspended provider
+    can be verified again); a provider outside the operator's scope is not found."""
     async with sessions() as session, session.begin():
         current = await load(session, provider_id, lock=True)
-        if current is None:
+        if current is None or not caller.serves(current["region_code"], current["district_code"]):
             raise NotFoundError()
         status = provider_move(current["status"], action)
         row = (
