@@ -134,7 +134,7 @@ def _wait_until_regions_reached(stack: LocalStack, consumers: tuple[str, ...], t
 @pytest.fixture(scope="session")
 def token(stack_home: Path) -> Callable[..., str]:
     def make(role: str, subject: str | None = None, scope: dict[str, str] | None = None) -> str:
-        return mint_token(stack_home, role, subject or str(uuid.uuid4()), scope=scope)  # type: ignore[arg-type]
+        return mint_token(stack_home, role, subject or str(uuid.uuid4()), scope=scope)
 
     return make
 

@@ -69,7 +69,7 @@ def up(
     timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for readiness")] = 180.0,
     only: Annotated[str | None, typer.Option("--services", hidden=True, help="comma list of services")] = None,
 ) -> None:
-    """Start PostgreSQL, Redis, the broker and every service; seed the demo regions."""
+    """Start PostgreSQL, Redis, the broker and every service; seed the demo data (regions, providers and programmes, open rounds, a family)."""
     stack = LocalStack(_home(home), services=_chosen_services(only))
     seeded = True
     try:
@@ -90,7 +90,9 @@ def up(
         raise _fail("interrupted; what started keeps running (qosym status / qosym down)") from None
     _print_where_to_go(stack, with_services=not no_services)
     if not no_services and not seeded:
-        raise _fail("the stack runs, but the demo regions were not all configured (see above)")
+        raise _fail(
+            "the stack runs, but the demo data was not all seeded (see above; after an interrupted first run: qosym up --fresh)"
+        )
 
 
 def _chosen_services(only: str | None) -> tuple[str, ...]:
@@ -124,7 +126,7 @@ def _seed(stack: LocalStack) -> bool:
     results = _step("demo data", stack.seed_demo_data)
     for result in results:
         mark = "[green]✓[/]" if result.ok else "[yellow]![/]"
-        console.print(f"  {mark} region {result.region}: {result.detail}", highlight=False)
+        console.print(f"  {mark} {result.what}: {result.detail}", highlight=False)
     return all(result.ok for result in results)
 
 
@@ -339,14 +341,25 @@ def dlq_retry(
 
 @app.command()
 def token(
-    role: Annotated[str, typer.Option("--role", help="e.g. administrator, parent, provider, operator")],
-    subject: Annotated[str, typer.Option("--subject", help="the token's sub claim")] = "qosym-cli",
+    role: Annotated[
+        str, typer.Option("--role", help="parent, operator, administrator, provider_staff, auditor, partner, ops")
+    ],
+    subject: Annotated[
+        str, typer.Option("--subject", help="the token's sub claim (a parent's person id)")
+    ] = "qosym-cli",
     ttl: Annotated[int, typer.Option("--ttl", help="lifetime in seconds")] = 3600,
-    scope: Annotated[str | None, typer.Option("--scope")] = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option("--scope", help="KEY=VALUE, repeatable: region=astana, district=yesil, provider=PROVIDER_ID"),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Print a development token signed with the local stack's key (local stack only)."""
-    typer.echo(mint_token(_home(home), role, subject, ttl_s=ttl, scope=scope))
+    pairs = [item.partition("=") for item in scope or []]
+    if any(not key or not sep or not value for key, sep, value in pairs):
+        raise _fail("--scope takes KEY=VALUE, e.g. --scope region=astana")
+    claims = {key: value for key, _, value in pairs} or None
+    typer.echo(mint_token(_home(home), role, subject, ttl_s=ttl, scope=claims))
 
 
 @audit_app.command("verify")

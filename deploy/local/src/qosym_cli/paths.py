@@ -42,3 +42,7 @@ def default_home() -> Path:
 
 def regions_dir() -> Path:
     return repo_root() / "deploy" / "regions"
+
+
+def demo_file() -> Path:
+    return repo_root() / "deploy" / "demo" / "demo.yaml"

@@ -1,4 +1,4 @@
-"""Demo data: the regions under deploy/regions, configured through the allocation API."""
+"""Demo data: the regions under deploy/regions, configured through the allocation API (see ``demo`` for the rest)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 
 @dataclass(frozen=True)
 class SeedResult:
-    region: str
+    what: str
     ok: bool
     detail: str
 
@@ -21,7 +21,7 @@ def load_regions(folder: Path) -> list[dict[str, Any]]:
     return [yaml.safe_load(path.read_text()) for path in sorted(folder.glob("*.yaml"))]
 
 
-def _problem_detail(response: httpx.Response) -> str:
+def problem_detail(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -41,10 +41,10 @@ def put_region(base_url: str, token: str, region: dict[str, Any]) -> SeedResult:
             timeout=15.0,
         )
     except httpx.HTTPError as error:
-        return SeedResult(code, False, f"request failed: {error}")
+        return SeedResult(f"region {code}", False, f"request failed: {error}")
     if response.is_success:
-        return SeedResult(code, True, str(response.status_code))
-    return SeedResult(code, False, f"{response.status_code}: {_problem_detail(response)}")
+        return SeedResult(f"region {code}", True, str(response.status_code))
+    return SeedResult(f"region {code}", False, f"{response.status_code}: {problem_detail(response)}")
 
 
 def seed_regions(base_url: str, token: str, folder: Path) -> list[SeedResult]:

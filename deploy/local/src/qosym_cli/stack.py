@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,7 +19,7 @@ from qosym_cli import servers
 from qosym_cli.config import ExternalServers, database_url
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics, is_ready, read_metrics
-from qosym_cli.paths import ROLES, SERVICES, default_home, regions_dir
+from qosym_cli.paths import ROLES, SERVICES, default_home, demo_file, regions_dir
 from qosym_cli.ports import HOST, accepts_connections, reuse_or_pick
 from qosym_cli.processes import runs_command, stop_all, tail
 from qosym_cli.seeding import SeedResult, seed_regions
@@ -264,9 +265,20 @@ class LocalStack:
 
     # --- demo data -------------------------------------------------------------------------------
 
-    def seed_demo_data(self, folder: Path | None = None) -> list[SeedResult]:
+    def seed_demo_data(self, folder: Path | None = None, demo: Path | None = None) -> list[SeedResult]:
+        """The demo regions; then, once they are all configured, demo providers, open rounds and a family."""
         token = mint_token(self.home, "administrator", "qosym-cli")
-        return seed_regions(self.api_url("allocation"), token, folder or regions_dir())
+        results = seed_regions(self.api_url("allocation"), token, folder or regions_dir())
+        wanted = ("registry", "allocation", "catalog")
+        if not all(r.ok for r in results) or not all(s in self.services for s in wanted):
+            return results
+        from qosym_cli.demo import DemoApis, load_demo, seed_demo
+
+        def mint(role: str, subject: str | None = None, scope: dict[str, str] | None = None) -> str:
+            return mint_token(self.home, role, subject or "qosym-demo", scope=scope)
+
+        apis = DemoApis(*(self.api_url(service) for service in wanted))
+        return results + seed_demo(apis, mint, load_demo(demo or demo_file()), date.today())
 
     # --- stop ------------------------------------------------------------------------------------
 
