@@ -205,8 +205,8 @@ class EventConsumer:
             if not await inbox.claim(session, consumer=self.service, event_id=event.event_id, topic=topic):
                 return Outcome.DUPLICATE
             await handler(session, event)
-            _kill_point("before_commit")
-        _kill_point("after_commit")
+            _kill_point("before_commit", event)
+        _kill_point("after_commit", event)
         return Outcome.APPLIED
 
     async def _dead_letter(self, message: IncomingMessage, event_id: UUID | None, error: str, attempts: int) -> Outcome:
@@ -249,12 +249,13 @@ class EventConsumer:
         return done
 
 
-def _kill_point(name: str) -> None:
-    """Fault injection for crash tests: QOSYM_FAULT_KILL_AT=<name> kills this process once."""
+def _kill_point(name: str, event: IntegrationEvent) -> None:
+    """Fault injection for crash tests: QOSYM_FAULT_KILL_AT=<name> kills this process once; the marker file says
+    where and on which event ("<name> <event_type> <event_id>")."""
     if os.environ.get("QOSYM_FAULT_KILL_AT") != name:
         return
     marker = Path(os.environ.get("QOSYM_FAULT_MARKER", "/tmp/qosym-fault-fired"))
     if marker.exists():
         return
-    marker.write_text(name)
+    marker.write_text(f"{name} {event.event_type} {event.event_id}")
     os._exit(137)
