@@ -168,7 +168,7 @@ def test_a_confirmed_month_is_accrued_approved_paid_and_reconciled(running_stack
         lambda: (
             len(
                 found := topic_records(
-                    stack, TIMESHEETS, lambda e: e["event_type"] == CONFIRMED and e["timesheet_id"] in sheet_ids
+                    stack, TIMESHEETS, lambda e: e.get("event_type") == CONFIRMED and e.get("timesheet_id") in sheet_ids
                 )
             )
             == 2
@@ -254,7 +254,7 @@ def test_a_confirmed_month_is_accrued_approved_paid_and_reconciled(running_stack
         lambda: topic_records(
             stack,
             "payments.payable.v1",
-            lambda e: e["event_type"] == "payments.ProviderPaid" and e["provider_id"] == provider.id,
+            lambda e: e.get("event_type") == "payments.ProviderPaid" and e.get("provider_id") == provider.id,
         ),
         timeout_s=30,
     )
