@@ -7,20 +7,18 @@ plus a make-up lesson in Nura at 16:30, the hour the coach was teaching in Yesil
 one child, disputes a session of another and confirms the third; a stranger cannot confirm the family's child; an
 operator of the region resolves the dispute. The timesheet topic then carries exactly one AttendanceConfirmed per
 confirmed month and one DisputeResolved with the sessions that count, the reconciliation list agrees, and the coach
-marked in two districts at the same hour raised a flag.
+marked in two districts at the same hour raised a flag. Payments receives exactly the confirmed sessions once each:
+one accrual per confirmed or resolved month, with that event's payable sessions, each event applied once.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from qosym_cli.stack import LocalStack
 from tests.support.journeys import (
@@ -28,10 +26,11 @@ from tests.support.journeys import (
     bearer,
     enrol,
     new_family,
+    next_month_at,
     publish_programme,
     verified_provider,
 )
-from tests.support.stack_ops import shifted_clock
+from tests.support.stack_ops import db_value, shifted_clock, topic_records
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -40,48 +39,12 @@ EVERY_DAY = [{"weekday": d, "start": "16:00", "end": "17:00"} for d in range(1, 
 EVERY_EVENING = [{"weekday": d, "start": "18:00", "end": "19:00"} for d in range(1, 8)]
 
 
-def next_month_second_at_ten(now: datetime) -> datetime:
-    local = now.astimezone(ASTANA)
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return datetime(year, month, 2, 10, tzinfo=ASTANA)
-
-
 def timesheet_events(stack: LocalStack, timesheet_ids: set[str]) -> list[dict]:
     """Every event of these timesheets on attendance.timesheet.v1, read from the start with a fresh group."""
-
-    async def read() -> list[dict]:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=stack.state.kafka_bootstrap_servers,
-            group_id=f"e2e-attendance-{uuid.uuid4().hex[:8]}",
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        await consumer.start()
-        try:
-            partitions = [
-                TopicPartition("attendance.timesheet.v1", p)
-                for p in sorted(consumer.partitions_for_topic("attendance.timesheet.v1") or {0, 1, 2})
-            ]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            found: list[dict] = []
-
-            async def behind() -> bool:
-                return any([await consumer.position(tp) < ends[tp] for tp in partitions])
-
-            while await behind():
-                batch = await consumer.getmany(timeout_ms=1000)
-                for records in batch.values():
-                    for record in records:
-                        event = json.loads(record.value)
-                        if event.get("timesheet_id") in timesheet_ids:
-                            found.append(event)
-            return found
-        finally:
-            await consumer.stop()
-
-    return asyncio.run(read())
+    return [
+        r.event
+        for r in topic_records(stack, "attendance.timesheet.v1", lambda e: e.get("timesheet_id") in timesheet_ids)
+    ]
 
 
 def test_a_month_marked_confirmed_disputed_resolved_and_a_double_booked_coach(running_stack, token) -> None:
@@ -112,7 +75,7 @@ def test_a_month_marked_confirmed_disputed_resolved_and_a_double_booked_coach(ru
         eventually(lambda: len(group_sheet(yesil["id"]).get("enrolments", [])) == 2, timeout_s=60)
         eventually(lambda: len(group_sheet(nura["id"]).get("enrolments", [])) == 1, timeout_s=60)
 
-        offset = int((next_month_second_at_ten(now) - datetime.now(UTC)).total_seconds())
+        offset = int((next_month_at(now, ASTANA) - datetime.now(UTC)).total_seconds())
         with shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset):
             # the provider marks this month for both groups, the Nura group with a make-up lesson at 16:30
             marked = attendance.put(
@@ -239,3 +202,38 @@ def test_a_month_marked_confirmed_disputed_resolved_and_a_double_booked_coach(ru
     for timesheet_id, event in confirmed_events.items():
         assert event["payable_sessions"] == mine[timesheet_id]["payable_sessions"]
         assert event["planned_sessions"] == mine[timesheet_id]["planned_sessions"]
+
+    # payments receives exactly the confirmed sessions once each: one accrual per confirmed or resolved month
+    answers = [e for e in events if e["event_type"] in ("attendance.AttendanceConfirmed", "attendance.DisputeResolved")]
+    assert len(answers) == 3
+    monthly_value = httpx.get(f"{stack.api_url('allocation')}/v1/regions/astana", timeout=30).json()["config"][
+        "voucher"
+    ]["monthly_value"]["sports"]
+    with httpx.Client(base_url=stack.api_url("payments"), timeout=30) as payments:
+
+        def accruals() -> list[dict]:
+            response = payments.get(f"/v1/providers/{provider.id}/accruals?period={period}", headers=provider.headers)
+            assert response.status_code == 200, response.text
+            return response.json()["items"]
+
+        accrued = eventually(lambda: len(found := accruals()) >= 3 and found, timeout_s=60)
+    price = yesil["price_per_month_tiyn"]
+    assert nura["price_per_month_tiyn"] == price
+    assert sorted(
+        (a["enrolment_id"], a["payable_sessions"], a["planned_sessions"], a["amount_tiyn"]) for a in accrued
+    ) == sorted(
+        (
+            e["enrolment_id"],
+            e["payable_sessions"],
+            e["planned_sessions"],
+            min(price * min(e["payable_sessions"], e["planned_sessions"]) // e["planned_sessions"], monthly_value),
+        )
+        for e in answers
+    )
+    applied = db_value(
+        stack,
+        "payments",
+        "select count(*) from inbox where consumer = 'payments' and event_id = any($1::uuid[])",
+        [e["event_id"] for e in events],
+    )
+    assert applied == len(answers)  # each answer once; the submissions and the dispute itself move no money

@@ -13,18 +13,24 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+import yaml
 
 from qosym_cli.stack import LocalStack
 from registry.domain.iin import check_digit
 from tests.support.people import register_person, synthetic_adult_iin, synthetic_iin
+from tests.support.stack_ops import db_value
 from tests.support.waiting import eventually
 
 Token = Callable[..., str]
 _random = random.SystemRandom()
 _bins: set[str] = set()
+REGIONS = Path(__file__).resolve().parents[2] / "deploy" / "regions"
+REGION_PROJECTIONS = ("registry", "catalog", "attendance", "payments")
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -43,6 +49,39 @@ def synthetic_bin() -> str:
         if digit is not None and first11 not in _bins:
             _bins.add(first11)
             return first11 + str(digit)
+
+
+def next_month_at(now: datetime, zone: ZoneInfo, day: int = 2, hour: int = 10) -> datetime:
+    """That day and hour of the month after ``now``'s month in ``zone`` (where an API runs "next month")."""
+    local = now.astimezone(zone)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return datetime(year, month, day, hour, tzinfo=zone)
+
+
+# --- regions --------------------------------------------------------------------------------------
+
+
+def configure_region(stack: LocalStack, token: Token, code: str, **overrides: Any) -> dict[str, Any]:
+    """An administrator adds a region of its own to the running stack (a copy of Astana's demo file with this code),
+    so a journey's rounds, batches and reconciliation see only its own data. Waits until every service that
+    projects regions has applied it; returns the configuration."""
+    region = yaml.safe_load((REGIONS / "astana.yaml").read_text())
+    region.update(code=code, name={"en": code.title(), "kk": code.title(), "ru": code.title()}, **overrides)
+    with client(stack, "allocation") as allocation:
+        response = allocation.put(f"/v1/regions/{code}", json=region, headers=bearer(token("administrator")))
+    assert response.is_success, response.text
+    event_id = db_value(
+        stack,
+        "allocation",
+        "select event_id from outbox where topic = 'allocation.region.v1' and msg_key = $1 order by id desc limit 1",
+        code,
+    )
+    for service in REGION_PROJECTIONS:
+        eventually(
+            lambda s=service: db_value(stack, s, "select count(*) from inbox where event_id = $1", event_id) == 1,
+            timeout_s=60,
+        )
+    return dict(region)
 
 
 # --- families -------------------------------------------------------------------------------------
@@ -102,10 +141,12 @@ def award_vouchers(
     *,
     region: str = "astana",
     direction: str = "sports",
+    budget_for: int | None = None,
 ) -> str:
     """An administrator runs a round whose quotas fit exactly these children: each one wins a voucher.
 
-    Sets ``child.voucher_id`` on every child and returns the round id.
+    ``budget_for=N`` gives the round a budget for only N vouchers (the quotas still fit every child): exactly N
+    are awarded. Sets ``child.voucher_id`` on every child awarded and returns the round id.
     """
     admin = bearer(token("administrator"))
     members = [(family, child) for family in families for child in family.children]
@@ -122,13 +163,14 @@ def award_vouchers(
             )
         config = allocation.get(f"/v1/regions/{region}").json()["config"]
         cost = config["voucher"]["monthly_value"][direction] * config["voucher"]["months"]
+        funded = len(members) if budget_for is None else budget_for
         now = datetime.now(UTC)
         created = allocation.post(
             "/v1/rounds",
             json={
                 "region_code": region,
                 "name": f"e2e {uuid.uuid4().hex[:8]}",
-                "budget_tiyn": cost * len(members),
+                "budget_tiyn": cost * funded,
                 "quotas": quotas,
                 "application_opens_at": (now - timedelta(minutes=5)).isoformat(),
                 "application_closes_at": (now + timedelta(days=1)).isoformat(),
@@ -151,11 +193,15 @@ def award_vouchers(
         assert allocation.post(f"/v1/rounds/{round_id}/close", headers=admin).status_code == 200
         allocated = allocation.post(f"/v1/rounds/{round_id}/allocate", headers=admin)
         assert allocated.status_code == 200, allocated.text
-        assert allocated.json()["awarded"] == len(members), allocated.text
+        assert allocated.json()["awarded"] == min(funded, len(members)), allocated.text
         for family, child in members:
             vouchers = allocation.get(f"/v1/children/{child.id}/vouchers", headers=family.headers).json()
-            assert len(vouchers) == 1 and vouchers[0]["status"] == "awarded", vouchers
-            child.voucher_id = str(vouchers[0]["voucher_id"])
+            if budget_for is None:
+                assert len(vouchers) == 1 and vouchers[0]["status"] == "awarded", vouchers
+            if vouchers:
+                assert len(vouchers) == 1 and vouchers[0]["status"] == "awarded", vouchers
+                child.voucher_id = str(vouchers[0]["voucher_id"])
+        assert sum(child.voucher_id is not None for _, child in members) == min(funded, len(members))
     return round_id
 
 

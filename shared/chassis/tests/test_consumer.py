@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import date
+from typing import Literal
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka import KafkaBroker
+from pydantic import create_model
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qosym_chassis import dead_letters
 from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome, Reject
 from qosym_chassis.db import make_session_factory
+from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.registry import ChildRegisteredV1
 
 from .conftest import effect
@@ -133,3 +139,68 @@ async def test_an_operator_retry_applies_a_dead_letter_once_fixed(engine):
     assert await effects(engine) == 1
     assert await dead_letters.list_dead_letters(engine) == []
     assert await consumer.deliver(message(event)) is Outcome.DUPLICATE
+
+
+def happened_on(topic: str, event_type: str) -> type[IntegrationEvent]:
+    kind = create_model(
+        "Happened",
+        __base__=IntegrationEvent,
+        event_type=(Literal[event_type], event_type),
+        event_version=(Literal[1], 1),
+        thing_id=(str, ...),
+    )
+    kind.topic, kind.key_field = topic, "thing_id"
+    return kind
+
+
+async def note_topic(session: AsyncSession, event: IntegrationEvent) -> None:
+    await session.execute(insert(effect).values(event_id=event.event_id, note=event.topic))
+
+
+async def test_one_group_member_consumes_every_topic_of_the_service_and_acknowledges_each_event(
+    engine, stack_servers
+) -> None:
+    """A consumers process is ONE member of its group, whatever the number of topics: aiokafka's start waits for
+    the member's assignment and FastStream starts subscribers one by one, so a member per topic made each restart
+    as many successive rebalances as topics."""
+    bootstrap = stack_servers.state.kafka_bootstrap_servers
+    topics = [f"test.consumer.{uuid.uuid4().hex[:8]}.v1" for _ in range(3)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(name, 2, 1) for name in topics])
+    await admin.close()
+    consumer = EventConsumer(
+        service=f"test-{uuid.uuid4().hex[:8]}", engine=engine, session_factory=make_session_factory(engine)
+    )
+    kinds = [happened_on(topic, f"test.Happened{n}") for n, topic in enumerate(topics)]
+    for kind in kinds:
+        consumer.on(kind, note_topic)
+    broker = KafkaBroker(bootstrap)
+    consumer.subscribe(broker)
+    [subscriber] = broker.subscribers
+    assert sorted(t.name for t in subscriber.topics) == sorted(topics)
+
+    events = [kind(thing_id=str(n)) for n, kind in enumerate(kinds) for _ in range(2)]
+    await broker.start()
+    try:
+        for event in events:
+            await broker.publish(event.model_dump_json().encode(), topic=event.topic, key=event.message_key.encode())
+        for _ in range(300):
+            if await effects(engine) == len(events):
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await broker.stop()
+    async with engine.connect() as conn:
+        applied = (await conn.execute(select(effect.c.event_id, effect.c.note))).all()
+    assert sorted((e, n) for e, n in applied) == sorted((e.event_id, e.topic) for e in events)
+
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=consumer.service, enable_auto_commit=False)
+    await reader.start()
+    try:
+        partitions = [TopicPartition(topic, p) for topic in topics for p in range(2)]
+        ends = await reader.end_offsets(partitions)
+        committed = {tp: await reader.committed(tp) or 0 for tp in partitions}
+    finally:
+        await reader.stop()
+    assert committed == ends  # every event acknowledged after its effect committed

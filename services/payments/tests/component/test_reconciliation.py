@@ -201,6 +201,27 @@ async def test_a_refused_funding_and_a_parked_event_are_findings(service_db, con
     assert sorted(f["check"] for f in report["findings"]) == ["no_event_parked", "no_funding_refused"]
 
 
+async def test_an_award_allocation_does_not_know_is_named_as_funded_or_refused(
+    service_db, consumer, api_client, token
+) -> None:
+    url = await service_db("payments")
+    c = await consumer("payments", url)
+    opened = round_opened(MONTHLY * MONTHS)
+    funded, refused = voucher_awarded(opened.round_id), voucher_awarded(opened.round_id)
+    for event in (region_event(), opened, funded, refused):
+        await c.deliver(message(event))
+    peers = Peers()
+    peers.vouchers[str(opened.round_id)] = []  # allocation awarded neither
+    with served(peers.app()) as peer_url:
+        async with api_client("payments", url, allocation_url=peer_url, attendance_url=peer_url) as client:
+            report = (await client.get("/v1/reconciliation", headers=bearer(token("auditor")))).json()
+    details = {f["subject"]: f["detail"] for f in report["findings"] if f["check"] == "vouchers_match_allocation"}
+    assert details == {
+        str(funded.voucher_id): "funded by payments, not awarded by allocation",
+        str(refused.voucher_id): "refused by payments, not awarded by allocation",
+    }
+
+
 @pytest.mark.parametrize("role", ["parent", "operator", "provider_staff", "partner"])
 async def test_reconciliation_is_for_auditors_administrators_and_ops(service_db, api_client, token, role) -> None:
     url = await service_db("payments")

@@ -114,39 +114,43 @@ class EventConsumer:
         return [event_class for event_class, _ in self._handlers.values()]
 
     def subscribe(self, broker: KafkaBroker) -> None:
-        for topic in self.topics:
-            broker.subscriber(
-                topic,
-                group_id=self.service,
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.MANUAL,
-                title=f"{self.service}:{topic}",
-                description=f"{self.service} consumes {topic}",
-            )(self._subscriber_for(topic))
+        """One subscriber over all the service's topics: each consumers process is ONE member of the service's group.
 
-    def _subscriber_for(self, topic: str) -> Callable[[KafkaMessage], Awaitable[None]]:
-        async def on_message(msg: KafkaMessage) -> None:
-            record = msg.raw_message
-            key = getattr(record, "key", None)
-            incoming = IncomingMessage(
-                topic=topic,
-                body=msg.body,
-                partition=getattr(record, "partition", None),
-                offset=getattr(record, "offset", None),
-                key=key.decode(errors="replace") if isinstance(key, bytes) else key,
-                headers={k: str(v) for k, v in (msg.headers or {}).items()},
-            )
-            outcome = await self.deliver(incoming)
-            try:
-                if outcome is Outcome.RETRY_LATER:
-                    await msg.nack()
-                else:
-                    await msg.ack()
-            except KafkaError as exc:  # e.g. a rebalance: the redelivery will be deduplicated
-                log.warning("offset commit failed on %s: %s", topic, exc)
+        aiokafka's ``start`` waits for the member's assignment and FastStream starts subscribers one after another,
+        so a subscriber per topic made every (re)start N successive rebalances of the whole group (about 8 s each
+        on tansu: 45 s before a restarted payments consumed again). One member joins and leaves once.
+        """
+        if not self._topics:
+            return
+        broker.subscriber(
+            *self.topics,
+            group_id=self.service,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{self.service}:consumers",
+            description=f"{self.service} consumes {', '.join(self.topics)}",
+        )(self._on_message)
 
-        on_message.__name__ = f"on_{topic.replace('.', '_')}"
-        return on_message
+    async def _on_message(self, msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        topic = str(getattr(record, "topic", ""))
+        key = getattr(record, "key", None)
+        incoming = IncomingMessage(
+            topic=topic,
+            body=msg.body,
+            partition=getattr(record, "partition", None),
+            offset=getattr(record, "offset", None),
+            key=key.decode(errors="replace") if isinstance(key, bytes) else key,
+            headers={k: str(v) for k, v in (msg.headers or {}).items()},
+        )
+        outcome = await self.deliver(incoming)
+        try:
+            if outcome is Outcome.RETRY_LATER:
+                await msg.nack()
+            else:
+                await msg.ack()
+        except KafkaError as exc:  # e.g. a rebalance: the redelivery will be deduplicated
+            log.warning("offset commit failed on %s: %s", topic, exc)
 
     async def deliver(self, message: IncomingMessage) -> Outcome:
         try:
@@ -201,8 +205,8 @@ class EventConsumer:
             if not await inbox.claim(session, consumer=self.service, event_id=event.event_id, topic=topic):
                 return Outcome.DUPLICATE
             await handler(session, event)
-            _kill_point("before_commit")
-        _kill_point("after_commit")
+            _kill_point("before_commit", event)
+        _kill_point("after_commit", event)
         return Outcome.APPLIED
 
     async def _dead_letter(self, message: IncomingMessage, event_id: UUID | None, error: str, attempts: int) -> Outcome:
@@ -245,12 +249,13 @@ class EventConsumer:
         return done
 
 
-def _kill_point(name: str) -> None:
-    """Fault injection for crash tests: QOSYM_FAULT_KILL_AT=<name> kills this process once."""
+def _kill_point(name: str, event: IntegrationEvent) -> None:
+    """Fault injection for crash tests: QOSYM_FAULT_KILL_AT=<name> kills this process once; the marker file says
+    where and on which event ("<name> <event_type> <event_id>")."""
     if os.environ.get("QOSYM_FAULT_KILL_AT") != name:
         return
     marker = Path(os.environ.get("QOSYM_FAULT_MARKER", "/tmp/qosym-fault-fired"))
     if marker.exists():
         return
-    marker.write_text(name)
+    marker.write_text(f"{name} {event.event_type} {event.event_id}")
     os._exit(137)

@@ -108,7 +108,11 @@ async def _vouchers(session: AsyncSession, peers: Peers, token: str, round_id: U
         for v in sorted(theirs.keys() - ours.keys())
     ]
     found += [
-        Finding("vouchers_match_allocation", str(v), "funded by payments, not awarded by allocation")
+        Finding(
+            "vouchers_match_allocation",
+            str(v),
+            f"{'refused' if ours[v].status == 'refused' else 'funded'} by payments, not awarded by allocation",
+        )
         for v in sorted(ours.keys() - theirs.keys())
     ]
     for voucher_id in sorted(theirs.keys() & ours.keys()):
