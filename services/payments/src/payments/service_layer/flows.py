@@ -138,10 +138,10 @@ class Flows:
 
     async def on_voucher_awarded(self, session: AsyncSession, event: VoucherAwardedV1) -> None:
         """Fund the voucher from its round's budget, or refuse it whole (and say so) if the budget would go below 0."""
-        round_ = await records.get_round(session, event.round_id)
+        round_, recorded = await records.round_of_award(session, event.round_id, event.voucher_id)
         if round_ is None:
             return await self.park(session, f"round:{event.round_id}", event)
-        if await records.get_voucher(session, event.voucher_id) is not None:
+        if recorded:
             return None
         requested = event.monthly_value_tiyn * event.months
         budget = (await ledger.lock(session, [round_.budget_account]))[round_.budget_account]
@@ -187,7 +187,8 @@ class Flows:
                 ),
             )
         else:
-            await budget_watch.check_thresholds(session, round_, self.policy, event.occurred_at)
+            balance = budget.balance - requested  # under the budget's lock: what the funding left
+            await budget_watch.check_thresholds(session, round_, self.policy, event.occurred_at, balance)
         await self.unpark(session, f"voucher:{event.voucher_id}")
         return None
 
@@ -231,10 +232,9 @@ class Flows:
 
     async def on_enrolment_confirmed(self, session: AsyncSession, event: EnrolmentConfirmedV1) -> None:
         """Hold the first month's price against the voucher (capped by its monthly value and balance)."""
-        voucher = await records.get_voucher(session, event.voucher_id)
+        voucher, timezone = await records.voucher_and_timezone(session, event.voucher_id, event.region_code)
         if voucher is None:
             return await self.park(session, f"voucher:{event.voucher_id}", event)
-        timezone = await records.region_timezone(session, event.region_code)
         if timezone is None:
             return await self.park(session, f"region:{event.region_code}", event)
         enrolment = Enrolment(
@@ -251,26 +251,32 @@ class Flows:
         period = periods.period_of(event.occurred_at, timezone)
         if not await records.insert_enrolment(session, enrolment, period, event.occurred_at):
             return None
-        await ledger.open_account(session, AccountKind.PROVIDER_PAYABLE, event.provider_id, event.region_code)
-        await self._hold(session, enrolment, voucher, period)
+        if voucher.status == "refused":  # nothing to hold; the provider's payable account exists all the same
+            await ledger.open_account(session, AccountKind.PROVIDER_PAYABLE, event.provider_id, event.region_code)
+        else:
+            await self._hold(session, enrolment, voucher, period, seq=1)  # a new enrolment has no hold yet
         await self.unpark(session, f"enrolment:{event.enrolment_id}")
         return None
 
-    async def _hold(self, session: AsyncSession, enrolment: Enrolment, voucher: Voucher, period: str) -> Hold | None:
-        """The open hold of (enrolment, period), created now if there is none (holds are made on demand)."""
-        existing = await records.open_hold(session, enrolment.enrolment_id, period)
-        if existing is not None or voucher.status == "refused":
-            return existing
-        payable = await ledger.open_account(
-            session, AccountKind.PROVIDER_PAYABLE, enrolment.provider_id, enrolment.region_code
-        )
-        accounts = await ledger.lock(session, [voucher.account, payable])
+    async def _hold(
+        self, session: AsyncSession, enrolment: Enrolment, voucher: Voucher, period: str, *, seq: int
+    ) -> Hold | None:
+        """Hold (enrolment, period)'s price against the voucher: min(price, monthly value, available balance).
+        Holds are made on demand: at the enrolment's confirmation, or for a later month when it is posted."""
+        if voucher.status == "refused":
+            return None
+        payable = enrolment.payable_account
+        accounts = await ledger.lock(session, [voucher.account, payable], missing_ok=True)
+        if payable not in accounts:  # the provider's first enrolment: open its payable account (a newer, higher id)
+            await ledger.open_account(
+                session, AccountKind.PROVIDER_PAYABLE, enrolment.provider_id, enrolment.region_code
+            )
+            accounts = await ledger.lock(session, [voucher.account, payable])
         amount = hold_amount(
             enrolment.price_per_month_tiyn, voucher.monthly_value_tiyn, accounts[voucher.account].available
         )
         if amount == 0:
             return None
-        seq = await records.next_hold_seq(session, enrolment.enrolment_id, period)
         transfer, _ = await ledger.apply(
             session,
             Transfer(
@@ -330,16 +336,16 @@ class Flows:
     async def on_payable_month(self, session: AsyncSession, event: AttendanceConfirmedV1 | DisputeResolvedV1) -> None:
         """Post floor(price × payable / planned), capped by the monthly value and the hold; void the rest. Once per
         (enrolment, period), whatever event ids or redeliveries carry it."""
-        enrolment = await records.get_enrolment(session, event.enrolment_id)
-        if enrolment is None:
+        found = await records.enrolment_and_voucher(session, event.enrolment_id)  # locks the voucher's row
+        if found is None:
             return await self.park(session, f"enrolment:{event.enrolment_id}", event)
+        enrolment, voucher = found
         if event.provider_id != enrolment.provider_id:
             raise Reject("the timesheet's provider is not the enrolment's provider")
-        if await records.get_accrual(session, enrolment.enrolment_id, event.period) is not None:
+        month = await records.month_of(session, enrolment.enrolment_id, event.period)
+        if month.accrued:
             return None  # the same month again (a new event id, or a dispute resolved after a confirmation)
-        voucher = await records.get_voucher(session, enrolment.voucher_id, lock=True)
-        assert voucher is not None
-        hold = await self._hold(session, enrolment, voucher, event.period)
+        hold = month.open_hold or await self._hold(session, enrolment, voucher, event.period, seq=month.next_hold_seq)
         amount = accrual_amount(
             enrolment.price_per_month_tiyn, event.payable_sessions, event.planned_sessions, voucher.monthly_value_tiyn
         )
