@@ -62,11 +62,19 @@ BEGIN
         RETURN;
     END IF;
 
-    -- 2. the same id or business key again: the original, nothing written
+    -- 2. the same id or business key again: the original, nothing written (two lookups, each by its unique
+    --    index: one plan for "id = … OR business_key = …" may scan the whole table)
     RETURN QUERY SELECT 'exists', t.id, t.business_key, t.kind, d.code, c.code, t.amount, t.pending_id,
             t.reverses_id, debit.balance - debit.pending_debits
         FROM transfer t JOIN account d ON d.id = t.debit_account_id JOIN account c ON c.id = t.credit_account_id
-        WHERE t.id = p_id OR t.business_key = p_business_key LIMIT 1;
+        WHERE t.id = p_id;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT 'exists', t.id, t.business_key, t.kind, d.code, c.code, t.amount, t.pending_id,
+            t.reverses_id, debit.balance - debit.pending_debits
+        FROM transfer t JOIN account d ON d.id = t.debit_account_id JOIN account c ON c.id = t.credit_account_id
+        WHERE t.business_key = p_business_key;
     IF FOUND THEN
         RETURN;
     END IF;

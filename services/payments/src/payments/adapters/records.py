@@ -4,6 +4,7 @@ budget thresholds and parked events."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -53,18 +54,29 @@ async def get_round(session: AsyncSession, round_id: UUID) -> Round | None:
     return Round(row.round_id, row.region_code, row.budget_tiyn) if row else None
 
 
-async def round_of_award(session: AsyncSession, round_id: UUID, voucher_id: UUID) -> tuple[Round | None, bool]:
-    """An award's round (None while it is not here) and whether the voucher is already recorded: one query."""
+@dataclass(frozen=True)
+class RoundOfAward:
+    round: Round | None  # None while the round is not here
+    voucher_recorded: bool
+    thresholds_reached: frozenset[int]
+
+
+async def round_of_award(session: AsyncSession, round_id: UUID, voucher_id: UUID) -> RoundOfAward:
+    """What funding an award needs to know, in one query: its round, whether the voucher is already recorded,
+    and the budget thresholds the round has reached."""
     row = await _one(
         session,
-        "SELECT round_id, region_code, budget_tiyn, EXISTS (SELECT 1 FROM voucher WHERE voucher_id = :v) AS recorded"
+        "SELECT round_id, region_code, budget_tiyn, EXISTS (SELECT 1 FROM voucher WHERE voucher_id = :v) AS recorded,"
+        " ARRAY(SELECT threshold_percent FROM budget_threshold WHERE round_id = :r) AS reached"
         " FROM funding_round WHERE round_id = :r",
         r=round_id,
         v=voucher_id,
     )
     if row is None:
-        return None, False
-    return Round(row.round_id, row.region_code, row.budget_tiyn), bool(row.recorded)
+        return RoundOfAward(None, False, frozenset())
+    return RoundOfAward(
+        Round(row.round_id, row.region_code, row.budget_tiyn), bool(row.recorded), frozenset(row.reached)
+    )
 
 
 async def rounds_of_region(session: AsyncSession, region_code: str | None) -> list[Round]:
@@ -370,16 +382,29 @@ def accrual_of(row: Any) -> Accrual:
     return Accrual(**{name: getattr(row, name) for name in Accrual.__dataclass_fields__})
 
 
-async def insert_accrual(
-    session: AsyncSession, accrual: Accrual, *, round_id: UUID, transfer_id: UUID | None, cause_event_id: UUID
+async def record_posting(
+    session: AsyncSession,
+    accrual: Accrual,
+    *,
+    hold_id: UUID | None,
+    round_id: UUID,
+    transfer_id: UUID | None,
+    cause_event_id: UUID,
+    at: datetime,
 ) -> None:
+    """A month was posted: its hold (when it had one) is marked posted and its accrual recorded, in one statement."""
     values = {name: getattr(accrual, name) for name in Accrual.__dataclass_fields__}
     values.pop("batch_id")
     values.pop("paid_at")
     values.update(round_id=round_id, transfer_id=transfer_id, cause_event_id=cause_event_id)
     columns = ", ".join(values)
     await session.execute(
-        text(f"INSERT INTO accrual ({columns}) VALUES ({', '.join(':' + c for c in values)})"), values
+        text(
+            "WITH posted AS (UPDATE hold SET status = 'posted', resolved_at = :resolved_at"
+            " WHERE transfer_id = :hold_id AND status = 'open')"
+            f" INSERT INTO accrual ({columns}) VALUES ({', '.join(':' + c for c in values)})"
+        ),
+        {**values, "hold_id": hold_id, "resolved_at": at},
     )
 
 

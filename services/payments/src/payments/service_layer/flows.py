@@ -138,10 +138,11 @@ class Flows:
 
     async def on_voucher_awarded(self, session: AsyncSession, event: VoucherAwardedV1) -> None:
         """Fund the voucher from its round's budget, or refuse it whole (and say so) if the budget would go below 0."""
-        round_, recorded = await records.round_of_award(session, event.round_id, event.voucher_id)
+        known = await records.round_of_award(session, event.round_id, event.voucher_id)
+        round_ = known.round
         if round_ is None:
             return await self.park(session, f"round:{event.round_id}", event)
-        if recorded:
+        if known.voucher_recorded:
             return None
         requested = event.monthly_value_tiyn * event.months
         budget = (await ledger.lock(session, [round_.budget_account]))[round_.budget_account]
@@ -188,7 +189,9 @@ class Flows:
             )
         else:
             balance = budget.balance - requested  # under the budget's lock: what the funding left
-            await budget_watch.check_thresholds(session, round_, self.policy, event.occurred_at, balance)
+            await budget_watch.check_thresholds(
+                session, round_, self.policy, event.occurred_at, balance, known.thresholds_reached
+            )
         await self.unpark(session, f"voucher:{event.voucher_id}")
         return None
 
@@ -292,24 +295,21 @@ class Flows:
         await records.insert_hold(session, hold)
         return hold
 
-    async def _release(
-        self, session: AsyncSession, hold: Hold, enrolment: Enrolment, voucher: Voucher, kind: TransferKind
-    ) -> None:
-        await ledger.apply(
-            session,
-            Transfer(
-                uuid4(),
-                f"{kind.value}:{hold.transfer_id}",
-                kind,
-                enrolment.payable_account,
-                voucher.account,
-                hold.amount_tiyn,
-                pending_id=hold.transfer_id,
-            ),
+    def _release(self, hold: Hold, enrolment: Enrolment, voucher: Voucher, kind: TransferKind) -> Transfer:
+        """The transfer that posts or voids a hold: the whole held amount, between the hold's accounts reversed."""
+        return Transfer(
+            uuid4(),
+            f"{kind.value}:{hold.transfer_id}",
+            kind,
+            enrolment.payable_account,
+            voucher.account,
+            hold.amount_tiyn,
+            pending_id=hold.transfer_id,
         )
-        await records.resolve_hold(
-            session, hold.transfer_id, "posted" if kind is TransferKind.POST else "voided", _now()
-        )
+
+    async def _void(self, session: AsyncSession, hold: Hold, enrolment: Enrolment, voucher: Voucher) -> None:
+        await records.resolve_hold(session, hold.transfer_id, "voided", _now())
+        await ledger.apply(session, self._release(hold, enrolment, voucher, TransferKind.VOID))
 
     async def on_enrolment_ended(self, session: AsyncSession, event: EnrolmentEndedV1) -> None:
         """Void the holds of the months after the end; keep the last month's (it may still be timesheeted), unless
@@ -326,7 +326,7 @@ class Flows:
         never_started = event.reason == "reservation_expired"
         for hold in await records.open_holds(session, enrolment.enrolment_id):
             if never_started or hold.period > end_period:
-                await self._release(session, hold, enrolment, voucher, TransferKind.VOID)
+                await self._void(session, hold, enrolment, voucher)
         if voucher.status == "ended":
             await self._return_unused(session, voucher, f"after:{event.event_id}")
         return None
@@ -351,8 +351,28 @@ class Flows:
         )
         amount = min(amount, hold.amount_tiyn if hold else 0)
         accrual_id = uuid4()
+        # The event is staged first: the transfers below lock the provider's payable account, which every posting
+        # for this provider needs, so the transaction should commit soon after them.
+        await outbox.add_event(
+            session,
+            events.PaymentAccruedV1(
+                accrual_id=accrual_id,
+                provider_id=enrolment.provider_id,
+                enrolment_id=enrolment.enrolment_id,
+                child_id=enrolment.child_id,
+                voucher_id=voucher.voucher_id,
+                programme_id=enrolment.programme_id,
+                timesheet_id=event.timesheet_id,
+                region_code=enrolment.region_code,
+                period=event.period,
+                amount_tiyn=amount,
+                payable_sessions=event.payable_sessions,
+                planned_sessions=event.planned_sessions,
+                price_per_month_tiyn=enrolment.price_per_month_tiyn,
+            ),
+        )
         if hold is not None:
-            await self._release(session, hold, enrolment, voucher, TransferKind.POST)
+            await ledger.apply(session, self._release(hold, enrolment, voucher, TransferKind.POST))
             if amount > 0:
                 await ledger.apply(
                     session,
@@ -384,30 +404,14 @@ class Flows:
             paid_at=None,
             posted_at=event.occurred_at,
         )
-        await records.insert_accrual(
+        await records.record_posting(
             session,
             accrual,
+            hold_id=hold.transfer_id if hold else None,
             round_id=voucher.round_id,
             transfer_id=accrual_id if amount else None,
             cause_event_id=event.event_id,
-        )
-        await outbox.add_event(
-            session,
-            events.PaymentAccruedV1(
-                accrual_id=accrual_id,
-                provider_id=enrolment.provider_id,
-                enrolment_id=enrolment.enrolment_id,
-                child_id=enrolment.child_id,
-                voucher_id=voucher.voucher_id,
-                programme_id=enrolment.programme_id,
-                timesheet_id=event.timesheet_id,
-                region_code=enrolment.region_code,
-                period=event.period,
-                amount_tiyn=amount,
-                payable_sessions=event.payable_sessions,
-                planned_sessions=event.planned_sessions,
-                price_per_month_tiyn=enrolment.price_per_month_tiyn,
-            ),
+            at=_now(),
         )
         if voucher.status == "ended":
             await self._return_unused(session, voucher, f"after:{accrual_id}")
@@ -421,7 +425,7 @@ class Flows:
             assert enrolment is not None
             voucher = await records.get_voucher(session, enrolment.voucher_id, lock=True)
             assert voucher is not None
-            await self._release(session, hold, enrolment, voucher, TransferKind.VOID)
+            await self._void(session, hold, enrolment, voucher)
             if voucher.status == "ended":
                 await self._return_unused(session, voucher, f"after:void:{hold.transfer_id}")
             voided += 1
