@@ -161,6 +161,16 @@ def backend_cpu_s(pids: list[int]) -> dict[int, float]:
     return found
 
 
+async def analyze(url: str) -> None:
+    """Current planner statistics, as autovacuum keeps them on a database in service (a fresh one has none, and plans
+    cached while a table had a few rows would scan it whole once it has thousands)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def bench_backends(server_url: str, database: str) -> list[int]:
     conn = await asyncpg.connect(server_url)
     try:
@@ -176,6 +186,7 @@ async def phase(
     events: list,  # type: ignore[type-arg]
     concurrency: int,
     backends: Callable[[], Awaitable[list[int]]],
+    before: Callable[[], Awaitable[None]],
 ) -> None:
     queue: asyncio.Queue = asyncio.Queue()  # type: ignore[type-arg]
     for event in events:
@@ -188,6 +199,7 @@ async def phase(
             if outcome is not Outcome.APPLIED:
                 bad.append(outcome)
 
+    await before()
     server_before = backend_cpu_s(await backends())
     client_before = time.process_time()
     started = time.perf_counter()
@@ -223,11 +235,17 @@ async def run(server_url: str, count: int, concurrency: int, providers: int) -> 
         confirmations = [attendance_confirmed(e, payable=7, planned=9) for e in enrolments]
         next_month = [attendance_confirmed(e, payable=9, planned=9, period="2026-12") for e in enrolments]
         backends = functools.partial(bench_backends, server_url, name)
-        await phase("fund vouchers (VoucherAwarded)", consumer, awards, concurrency, backends)
-        await phase("hold the month (EnrolmentConfirmed)", consumer, enrolments, concurrency, backends)
-        await phase("post accruals (AttendanceConfirmed)", consumer, confirmations, concurrency, backends)
+        stats = functools.partial(analyze, url)
+        await phase("fund vouchers (VoucherAwarded)", consumer, awards, concurrency, backends, stats)
+        await phase("hold the month (EnrolmentConfirmed)", consumer, enrolments, concurrency, backends, stats)
+        await phase("post accruals (AttendanceConfirmed)", consumer, confirmations, concurrency, backends, stats)
         await phase(
-            "post the next month, hold on demand (AttendanceConfirmed)", consumer, next_month, concurrency, backends
+            "post the next month, hold on demand (AttendanceConfirmed)",
+            consumer,
+            next_month,
+            concurrency,
+            backends,
+            stats,
         )
         started = time.perf_counter()
         async with make_session_factory(engine)() as session:
