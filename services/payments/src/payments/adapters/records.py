@@ -59,23 +59,31 @@ class RoundOfAward:
     round: Round | None  # None while the round is not here
     voucher_recorded: bool
     thresholds_reached: frozenset[int]
+    budget_balance: int  # the round budget account's, read under its lock
+    budget_available: int
 
 
 async def round_of_award(session: AsyncSession, round_id: UUID, voucher_id: UUID) -> RoundOfAward:
-    """What funding an award needs to know, in one query: its round, whether the voucher is already recorded,
+    """What funding an award needs, in one query: its round with the round budget's account locked (the funding is
+    decided under that lock, so two awards never spend the same money), whether the voucher is already recorded,
     and the budget thresholds the round has reached."""
     row = await _one(
         session,
-        "SELECT round_id, region_code, budget_tiyn, EXISTS (SELECT 1 FROM voucher WHERE voucher_id = :v) AS recorded,"
+        "SELECT r.round_id, r.region_code, r.budget_tiyn, a.balance, a.balance - a.pending_debits AS available,"
+        " EXISTS (SELECT 1 FROM voucher WHERE voucher_id = :v) AS recorded,"
         " ARRAY(SELECT threshold_percent FROM budget_threshold WHERE round_id = :r) AS reached"
-        " FROM funding_round WHERE round_id = :r",
+        " FROM funding_round r JOIN account a ON a.id = r.account_id WHERE r.round_id = :r FOR UPDATE OF a",
         r=round_id,
         v=voucher_id,
     )
     if row is None:
-        return RoundOfAward(None, False, frozenset())
+        return RoundOfAward(None, False, frozenset(), 0, 0)
     return RoundOfAward(
-        Round(row.round_id, row.region_code, row.budget_tiyn), bool(row.recorded), frozenset(row.reached)
+        Round(row.round_id, row.region_code, row.budget_tiyn),
+        bool(row.recorded),
+        frozenset(row.reached),
+        int(row.balance),
+        int(row.available),
     )
 
 

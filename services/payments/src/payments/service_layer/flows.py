@@ -138,16 +138,16 @@ class Flows:
 
     async def on_voucher_awarded(self, session: AsyncSession, event: VoucherAwardedV1) -> None:
         """Fund the voucher from its round's budget, or refuse it whole (and say so) if the budget would go below 0."""
-        known = await records.round_of_award(session, event.round_id, event.voucher_id)
+        known = await records.round_of_award(session, event.round_id, event.voucher_id)  # locks the round's budget
         round_ = known.round
         if round_ is None:
             return await self.park(session, f"round:{event.round_id}", event)
         if known.voucher_recorded:
             return None
         requested = event.monthly_value_tiyn * event.months
-        budget = (await ledger.lock(session, [round_.budget_account]))[round_.budget_account]
+        available = known.budget_available
         voucher_code: str | None = None
-        if budget.available >= requested:
+        if available >= requested:
             voucher_code = await ledger.open_account(session, AccountKind.VOUCHER, event.voucher_id, event.region_code)
             await ledger.apply(
                 session,
@@ -171,12 +171,10 @@ class Flows:
             months=event.months,
             valid_until=event.valid_until,
             account_code=voucher_code,
-            available_at_refusal_tiyn=None if voucher_code else budget.available,
+            available_at_refusal_tiyn=None if voucher_code else available,
         )
         if voucher_code is None:
-            log.warning(
-                "voucher funding refused: the round's budget has %d tiyn, %d needed", budget.available, requested
-            )
+            log.warning("voucher funding refused: the round's budget has %d tiyn, %d needed", available, requested)
             await outbox.add_event(
                 session,
                 events.VoucherFundingRefusedV1(
@@ -184,11 +182,11 @@ class Flows:
                     voucher_id=event.voucher_id,
                     region_code=event.region_code,
                     requested_tiyn=requested,
-                    available_tiyn=max(0, budget.available),
+                    available_tiyn=max(0, available),
                 ),
             )
         else:
-            balance = budget.balance - requested  # under the budget's lock: what the funding left
+            balance = known.budget_balance - requested  # under the budget's lock: what the funding left
             await budget_watch.check_thresholds(
                 session, round_, self.policy, event.occurred_at, balance, known.thresholds_reached
             )
