@@ -1,9 +1,10 @@
 """The ledger in PostgreSQL: accounts locked in id order, immutable transfers with two entries each.
 
 A transfer is written by one call of the database function ``ledger_transfer`` (migration 0003), which applies
-the rules of ``payments.domain.ledger`` in one round trip. The database also enforces what must never break even if this code is wrong: CHECK constraints for no
-overdraft, unique transfer ids and business keys, a hold resolved once, append-only triggers, and a
-deferred constraint trigger that every transfer has exactly two entries netting to zero (migration 0002).
+the rules of ``payments.domain.ledger`` in one round trip. The database also enforces what must never break even
+if this code is wrong: CHECK constraints for no overdraft, unique transfer ids and business keys, a hold resolved
+once, append-only triggers, and a deferred constraint trigger that every transfer has exactly two entries netting
+to zero (migration 0002).
 """
 
 from __future__ import annotations
