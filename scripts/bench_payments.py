@@ -1,14 +1,19 @@
 """Benchmark payments' money paths through the real consumer code (inbox, ledger, records, outbox).
 
 A throwaway embedded PostgreSQL (or --server-url), the payments migrations, one region, one round with a
-budget for N vouchers, one provider. Then, with C concurrent deliveries through ``EventConsumer.deliver``
-(what the Kafka subscriber calls; the broker itself is not in the measurement):
+budget for N vouchers, P providers (--providers, default 1: every hold and accrual then locks the same payable
+account). Then, with C concurrent deliveries through ``EventConsumer.deliver`` (what the Kafka subscriber calls;
+the broker itself is not in the measurement; one subscriber handles its messages one at a time, so C = 1 is one
+consumer process and C > 1 several) on an engine set up as the consumers process sets it up (no pre-ping):
 
 1. fund N vouchers (VoucherAwarded: lock the round budget, funding transfer, voucher record);
 2. confirm N enrolments (EnrolmentConfirmed: the month's hold);
-3. post N accruals (AttendanceConfirmed: post the hold, accrual transfer, accrual record, PaymentAccrued).
+3. post N accruals (AttendanceConfirmed: post the hold, accrual transfer, accrual record, PaymentAccrued);
+4. post the next month of each (AttendanceConfirmed for December: its hold is made on demand, then posted; what
+   every month-end after an enrolment's first month does).
 
-Then the reconciliation SQL over the whole ledger is timed, and must find nothing.
+Then the reconciliation SQL over the whole ledger is timed, and must find nothing. ``--traced`` adds what a
+running service adds to every statement: the asyncpg OpenTelemetry instrumentation, spans written to a file.
 
     uv run python scripts/bench_payments.py --count 500000 --concurrency 8
 """
@@ -17,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -34,6 +41,7 @@ from qosym_chassis.cli import migrations_dir
 from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome
 from qosym_chassis.db import make_engine, make_session_factory
 from qosym_chassis.migrations import upgrade
+from qosym_chassis.telemetry import setup_tracing, shutdown_tracing
 from qosym_cli import servers
 from qosym_cli.ports import free_port
 from qosym_contracts.allocation import District, LocalisedName, RegionConfiguredV1, RoundOpenedV1, VoucherAwardedV1
@@ -118,7 +126,9 @@ def enrolment_confirmed(award: VoucherAwardedV1, provider_id: uuid.UUID) -> Enro
     )
 
 
-def attendance_confirmed(enrolment: EnrolmentConfirmedV1, payable: int, planned: int) -> AttendanceConfirmedV1:
+def attendance_confirmed(
+    enrolment: EnrolmentConfirmedV1, payable: int, planned: int, period: str = "2026-11"
+) -> AttendanceConfirmedV1:
     return AttendanceConfirmedV1(
         timesheet_id=uuid.uuid4(),
         enrolment_id=enrolment.enrolment_id,
@@ -126,7 +136,7 @@ def attendance_confirmed(enrolment: EnrolmentConfirmedV1, payable: int, planned:
         programme_id=enrolment.programme_id,
         provider_id=enrolment.provider_id,
         region_code="astana",
-        period="2026-11",
+        period=period,
         planned_sessions=planned,
         payable_sessions=payable,
         attended_sessions=payable,
@@ -138,7 +148,46 @@ def msg(event) -> IncomingMessage:  # type: ignore[no-untyped-def]
     return IncomingMessage(topic=event.topic, body=event.model_dump_json().encode())
 
 
-async def phase(name: str, consumer: EventConsumer, events: list, concurrency: int) -> None:  # type: ignore[type-arg]
+def backend_cpu_s(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) of local PostgreSQL backends, from /proc (empty for a remote server)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+async def analyze(url: str) -> None:
+    """Current planner statistics, as autovacuum keeps them on a database in service (a fresh one has none, and plans
+    cached while a table had a few rows would scan it whole once it has thousands)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def bench_backends(server_url: str, database: str) -> list[int]:
+    conn = await asyncpg.connect(server_url)
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)
+    finally:
+        await conn.close()
+    return [row["pid"] for row in rows]
+
+
+async def phase(
+    name: str,
+    consumer: EventConsumer,
+    events: list,  # type: ignore[type-arg]
+    concurrency: int,
+    backends: Callable[[], Awaitable[list[int]]],
+    before: Callable[[], Awaitable[None]],
+) -> None:
     queue: asyncio.Queue = asyncio.Queue()  # type: ignore[type-arg]
     for event in events:
         queue.put_nowait(event)
@@ -150,16 +199,23 @@ async def phase(name: str, consumer: EventConsumer, events: list, concurrency: i
             if outcome is not Outcome.APPLIED:
                 bad.append(outcome)
 
+    await before()
+    server_before = backend_cpu_s(await backends())
+    client_before = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
+    client_ms = (time.process_time() - client_before) * 1000 / len(events)
+    server_after = backend_cpu_s(await backends())
+    server_ms = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items()) * 1000 / len(events)
     print(
         f"{name}: {len(events)} events in {elapsed:.1f} s = {len(events) / elapsed:.0f} events/s"
+        f" (CPU per event: consumer {client_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms)"
         + (f", {len(bad)} not applied" if bad else "")
     )
 
 
-async def run(server_url: str, count: int, concurrency: int) -> None:
+async def run(server_url: str, count: int, concurrency: int, providers: int) -> None:
     name = f"bench_payments_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(server_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -167,19 +223,30 @@ async def run(server_url: str, count: int, concurrency: int) -> None:
     url = f"{server_url.rstrip('/')}/{name}"
     try:
         await asyncio.to_thread(upgrade, migrations_dir("payments"), url)
-        engine = make_engine(url, application_name="bench", pool_size=concurrency)
+        engine = make_engine(url, application_name="bench", pool_size=concurrency, pre_ping=False)
         consumer = EventConsumer(service="payments", engine=engine, session_factory=make_session_factory(engine))
         register(consumer, None)  # type: ignore[arg-type]
         opened = round_opened(count * MONTHLY * MONTHS)
-        provider = provider_verified()
-        for event in (region_event(), opened, provider):
+        verified = [provider_verified() for _ in range(providers)]
+        for event in (region_event(), opened, *verified):
             await consumer.deliver(msg(event))
         awards = [voucher_awarded(opened.round_id) for _ in range(count)]
-        enrolments = [enrolment_confirmed(a, provider.provider_id) for a in awards]
+        enrolments = [enrolment_confirmed(a, verified[i % providers].provider_id) for i, a in enumerate(awards)]
         confirmations = [attendance_confirmed(e, payable=7, planned=9) for e in enrolments]
-        await phase("fund vouchers (VoucherAwarded)", consumer, awards, concurrency)
-        await phase("hold the month (EnrolmentConfirmed)", consumer, enrolments, concurrency)
-        await phase("post accruals (AttendanceConfirmed)", consumer, confirmations, concurrency)
+        next_month = [attendance_confirmed(e, payable=9, planned=9, period="2026-12") for e in enrolments]
+        backends = functools.partial(bench_backends, server_url, name)
+        stats = functools.partial(analyze, url)
+        await phase("fund vouchers (VoucherAwarded)", consumer, awards, concurrency, backends, stats)
+        await phase("hold the month (EnrolmentConfirmed)", consumer, enrolments, concurrency, backends, stats)
+        await phase("post accruals (AttendanceConfirmed)", consumer, confirmations, concurrency, backends, stats)
+        await phase(
+            "post the next month, hold on demand (AttendanceConfirmed)",
+            consumer,
+            next_month,
+            concurrency,
+            backends,
+            stats,
+        )
         started = time.perf_counter()
         async with make_session_factory(engine)() as session:
             findings = await ledger_findings(session)
@@ -196,17 +263,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=10_000, help="vouchers, enrolments and accruals")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent deliveries")
+    parser.add_argument("--providers", type=int, default=1, help="providers the enrolments are spread over")
+    parser.add_argument("--traced", action="store_true", help="asyncpg OpenTelemetry spans, as a running service")
     parser.add_argument("--server-url", default=os.environ.get("QOSYM_POSTGRES_URL"), help="PostgreSQL server URL")
     args = parser.parse_args()
-    if args.server_url:
-        asyncio.run(run(args.server_url, args.count, args.concurrency))
-        return
     home = Path(tempfile.mkdtemp(prefix="qosym-bench-"))
+    if args.traced:
+        setup_tracing("payments", "bench", home / "traces.jsonl")
+    bench = functools.partial(run, count=args.count, concurrency=args.concurrency, providers=args.providers)
+    if args.server_url:
+        try:
+            asyncio.run(bench(args.server_url))
+        finally:
+            shutdown_tracing()
+            shutil.rmtree(home, ignore_errors=True)
+        return
     port = free_port(set())
     try:
         servers.start_postgres(home, port)
-        asyncio.run(run(servers.postgres_server_url(port), args.count, args.concurrency))
+        asyncio.run(bench(servers.postgres_server_url(port)))
     finally:
+        shutdown_tracing()
         servers.stop_postgres(home)
         shutil.rmtree(home, ignore_errors=True)
 

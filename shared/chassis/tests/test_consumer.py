@@ -12,12 +12,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 from pydantic import create_model
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qosym_chassis import dead_letters
 from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome, Reject
-from qosym_chassis.db import make_session_factory
+from qosym_chassis.db import make_engine, make_session_factory
 from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.registry import ChildRegisteredV1
 
@@ -204,3 +204,26 @@ async def test_one_group_member_consumes_every_topic_of_the_service_and_acknowle
     finally:
         await reader.stop()
     assert committed == ends  # every event acknowledged after its effect committed
+
+
+async def test_a_consumer_without_pre_ping_applies_the_next_event_after_its_connections_were_killed(engine):
+    """The consumers' engine skips the pool's pre-ping (context.build_context): a dead pooled connection (a database
+    restart) costs one retry on a fresh connection, never an event."""
+    url = engine.url.render_as_string(hide_password=False)
+    unpinged = make_engine(url, application_name="chassis-no-ping", pool_size=2, pre_ping=False)
+    try:
+        consumer = wrapper(unpinged, record_effect)
+        assert await consumer.deliver(message(child_event())) is Outcome.APPLIED
+        async with engine.connect() as conn:
+            killed = await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = 'chassis-no-ping' AND datname = current_database()"
+                )
+            )
+            assert killed.all()  # the consumer's pooled connection is gone
+        assert await consumer.deliver(message(child_event())) is Outcome.APPLIED
+    finally:
+        await unpinged.dispose()
+    assert await effects(engine) == 2
+    assert await dead_letters.list_dead_letters(engine) == []

@@ -26,10 +26,12 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, *, application_name: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, application_name: str, pool_size: int = 10, pre_ping: bool = True) -> AsyncEngine:
+    """``pre_ping`` tests each connection taken from the pool (with asyncpg: BEGIN, a ping, ROLLBACK); a caller
+    that retries a failed unit of work on a fresh connection anyway (the event consumer) can do without."""
     return create_async_engine(
         asyncpg_url(url),
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args={"server_settings": {"application_name": application_name}, "command_timeout": 30},

@@ -36,8 +36,9 @@ async def add_event(session: AsyncSession, event: IntegrationEvent) -> None:
     """Stage an event in the caller's transaction, with the current trace context."""
     headers: dict[str, str] = {}
     propagate.inject(headers)
-    await session.execute(
-        insert(OUTBOX).values(
+    staged = (
+        insert(OUTBOX)
+        .values(
             event_id=event.event_id,
             event_type=event.event_type,
             topic=event.topic,
@@ -45,8 +46,11 @@ async def add_event(session: AsyncSession, event: IntegrationEvent) -> None:
             payload=event.model_dump(mode="json"),
             headers=headers,
         )
+        .returning(OUTBOX.c.id)
+        .cte("staged")
     )
-    await session.execute(text(f"NOTIFY {WAKE_CHANNEL}"))  # delivered at commit: wakes the relay at once
+    # one round trip: the row, and a notification delivered at commit that wakes the relay at once
+    await session.execute(select(func.pg_notify(WAKE_CHANNEL, "")).select_from(staged))
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,21 @@
 """The ledger in PostgreSQL: accounts locked in id order, immutable transfers with two entries each.
 
-The database enforces what must never break even if this code is wrong: CHECK constraints for no
-overdraft, unique transfer ids and business keys, a hold resolved once, append-only triggers, and a
-deferred constraint trigger that every transfer has exactly two entries netting to zero (migration 0002).
+A transfer is written by one call of the database function ``ledger_transfer`` (migration 0003), which applies
+the rules of ``payments.domain.ledger`` in one round trip. The database also enforces what must never break even
+if this code is wrong: CHECK constraints for no overdraft, unique transfer ids and business keys, a hold resolved
+once, append-only triggers, and a deferred constraint trigger that every transfer has exactly two entries netting
+to zero (migration 0002).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.domain.ledger import (
-    PENDING_KINDS,
-    RELEASES,
     AccountKind,
     AlreadyResolved,
     LedgerError,
@@ -70,18 +69,20 @@ def _state(row: Any) -> AccountState:
     )
 
 
-async def lock(session: AsyncSession, codes: list[str]) -> dict[str, AccountState]:
-    """Lock the accounts in ascending id order (no deadlock between transfers sharing accounts)."""
-    rows = await session.execute(
-        text(
-            "SELECT id, code, kind, balance, pending_debits, pending_credits, version FROM account"
-            " WHERE code = ANY(:codes) ORDER BY id FOR UPDATE"
-        ),
-        {"codes": sorted(set(codes))},
-    )
+_LOCK = text(
+    "SELECT id, code, kind, balance, pending_debits, pending_credits, version FROM account"
+    " WHERE code = ANY(:codes) ORDER BY id FOR UPDATE"
+)
+
+
+async def lock(session: AsyncSession, codes: list[str], *, missing_ok: bool = False) -> dict[str, AccountState]:
+    """Lock the accounts in ascending id order (no deadlock between transfers sharing accounts).
+
+    A missing account is a LedgerError, or left out of the result with ``missing_ok``."""
+    rows = await session.execute(_LOCK, {"codes": sorted(set(codes))})
     found = {row.code: _state(row) for row in rows}
     missing = set(codes) - found.keys()
-    if missing:
+    if missing and not missing_ok:
         raise LedgerError(f"no such account: {', '.join(sorted(missing))}")
     return found
 
@@ -99,134 +100,57 @@ async def account(session: AsyncSession, code: str) -> AccountState | None:
     return _state(row) if row else None
 
 
-_TRANSFER_SELECT = (
-    "SELECT t.id, t.business_key, t.kind, d.code AS debit, c.code AS credit, t.amount, t.pending_id, t.reverses_id"
-    " FROM transfer t JOIN account d ON d.id = t.debit_account_id JOIN account c ON c.id = t.credit_account_id"
+_APPLY = text(
+    "SELECT outcome, transfer_id, transfer_key, transfer_kind, debit_code, credit_code, transfer_amount, hold_id,"
+    " original_id, debit_available"
+    " FROM ledger_transfer(:id, :key, :kind, :debit, :credit, :amount, :pending, :reverses)"
 )
-
-
-def _transfer(row: Any) -> Transfer:
-    return Transfer(
-        id=row.id,
-        business_key=row.business_key,
-        kind=TransferKind(row.kind),
-        debit=row.debit,
-        credit=row.credit,
-        amount=row.amount,
-        pending_id=row.pending_id,
-        reverses_id=row.reverses_id,
-    )
-
-
-async def find(
-    session: AsyncSession, *, transfer_id: UUID | None = None, business_key: str | None = None
-) -> Transfer | None:
-    row = (
-        await session.execute(
-            text(f"{_TRANSFER_SELECT} WHERE t.id = :id OR t.business_key = :key LIMIT 1"),
-            {"id": transfer_id, "key": business_key},
-        )
-    ).first()
-    return _transfer(row) if row else None
 
 
 async def apply(session: AsyncSession, t: Transfer) -> tuple[Transfer, bool]:
     """Write the transfer once, in the caller's transaction. Returns (transfer, created).
 
-    The same id or business key with the same content is a no-op returning the original; with other
-    content it is a TransferConflict. Nothing is written when a rule refuses it.
+    One round trip: the database function ``ledger_transfer`` (migration 0003) locks both accounts in id order,
+    looks for the same id or business key, checks the overdraft and the hold's single release, and only then
+    inserts the transfer, moves both balances and writes the two entries. The same id or business key with the
+    same content is a no-op returning the original; with other content it is a TransferConflict. Nothing is
+    written when a rule refuses it (and the caller's transaction stays usable).
     """
     check_shape(t)
-    accounts = await lock(session, [t.debit, t.credit])
-    existing = await _existing(session, t)
-    if existing is not None:
-        return existing, False
-    debit, credit = accounts[t.debit], accounts[t.credit]
-    takes = t.kind is TransferKind.HOLD or t.kind not in PENDING_KINDS
-    if takes and not allows_negative(debit.kind) and debit.available - t.amount < 0:
-        raise Overdraft(f"{t.debit} has {debit.available} tiyn available, {t.amount} needed")
-    if t.kind in RELEASES and await _resolved(session, t.pending_id):  # type: ignore[arg-type]
+    row = (
+        await session.execute(
+            _APPLY,
+            {
+                "id": t.id,
+                "key": t.business_key,
+                "kind": t.kind.value,
+                "debit": t.debit,
+                "credit": t.credit,
+                "amount": t.amount,
+                "pending": t.pending_id,
+                "reverses": t.reverses_id,
+            },
+        )
+    ).one()
+    if row.outcome == "created":
+        return t, True
+    if row.outcome == "exists":
+        known = Transfer(
+            id=row.transfer_id,
+            business_key=row.transfer_key,
+            kind=TransferKind(row.transfer_kind),
+            debit=row.debit_code,
+            credit=row.credit_code,
+            amount=row.transfer_amount,
+            pending_id=row.hold_id,
+            reverses_id=row.original_id,
+        )
+        if known.business_key == t.business_key and known.same_intent(t):
+            return known, False
+        raise TransferConflict(f"{t.business_key} was already used for another transfer")
+    if row.outcome == "overdraft":
+        raise Overdraft(f"{t.debit} has {row.debit_available} tiyn available, {t.amount} needed")
+    if row.outcome == "resolved":
         raise AlreadyResolved("the hold was already posted or voided")
-    await session.execute(
-        text(
-            "INSERT INTO transfer (id, business_key, kind, layer, debit_account_id, credit_account_id, amount,"
-            " pending_id, reverses_id) VALUES (:id, :key, :kind, :layer, :debit, :credit, :amount, :pending, :reverses)"
-        ),
-        {
-            "id": t.id,
-            "key": t.business_key,
-            "kind": t.kind.value,
-            "layer": t.layer,
-            "debit": debit.id,
-            "credit": credit.id,
-            "amount": t.amount,
-            "pending": t.pending_id,
-            "reverses": t.reverses_id,
-        },
-    )
-    await _move(session, t, debit.id, credit.id)
-    return t, True
-
-
-async def _existing(session: AsyncSession, t: Transfer) -> Transfer | None:
-    known = await find(session, transfer_id=t.id, business_key=t.business_key)
-    if known is None:
-        return None
-    if known.business_key == t.business_key and known.same_intent(t):
-        return known
-    raise TransferConflict(f"{t.business_key} was already used for another transfer")
-
-
-async def _resolved(session: AsyncSession, hold_id: UUID) -> bool:
-    found = await session.execute(
-        text("SELECT 1 FROM transfer WHERE pending_id = :id AND kind IN ('post', 'void')"), {"id": hold_id}
-    )
-    return found.first() is not None
-
-
-def _deltas(t: Transfer) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-    """(balance, pending_debits, pending_credits) changes of the debited and the credited account."""
-    a = t.amount
-    if t.kind is TransferKind.HOLD:
-        return (0, a, 0), (0, 0, a)
-    if t.kind in RELEASES:  # debit = the hold's credited account, credit = the hold's debited account
-        return (0, 0, -a), (0, -a, 0)
-    return (-a, 0, 0), (a, 0, 0)
-
-
-async def _move(session: AsyncSession, t: Transfer, debit_id: int, credit_id: int) -> None:
-    (db, dpd, dpc), (cb, cpd, cpc) = _deltas(t)
-    versions = dict(
-        (
-            await session.execute(
-                text(
-                    "UPDATE account a SET balance = a.balance + v.balance, pending_debits = a.pending_debits + v.pd,"
-                    " pending_credits = a.pending_credits + v.pc, version = a.version + 1"
-                    " FROM (VALUES (CAST(:d AS BIGINT), CAST(:db AS BIGINT), CAST(:dpd AS BIGINT), CAST(:dpc AS BIGINT)),"
-                    " (:c, :cb, :cpd, :cpc)) AS v(id, balance, pd, pc)"
-                    " WHERE a.id = v.id RETURNING a.id, a.version"
-                ),
-                {"d": debit_id, "db": db, "dpd": dpd, "dpc": dpc, "c": credit_id, "cb": cb, "cpd": cpd, "cpc": cpc},
-            )
-        ).all()
-    )
-    await session.execute(
-        text(
-            "INSERT INTO entry (transfer_id, account_id, amount, layer, account_version)"
-            " VALUES (:t, :d, :minus, :layer, :dv), (:t, :c, :plus, :layer, :cv)"
-        ),
-        {
-            "t": t.id,
-            "d": debit_id,
-            "c": credit_id,
-            "minus": -t.amount,
-            "plus": t.amount,
-            "layer": t.layer,
-            "dv": versions[debit_id],
-            "cv": versions[credit_id],
-        },
-    )
-
-
-async def is_resolved(session: AsyncSession, hold_id: UUID) -> bool:
-    return await _resolved(session, hold_id)
+    missing = [code for code, found in ((t.debit, row.debit_code), (t.credit, row.credit_code)) if found is None]
+    raise LedgerError(f"no such account: {', '.join(sorted(missing))}")

@@ -4,6 +4,7 @@ budget thresholds and parked events."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -11,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payments.domain.records import Accrual, Enrolment, Hold, Provider, Round, Voucher
+from payments.domain.records import Accrual, Enrolment, Hold, Month, Provider, Round, Voucher
 
 
 async def _one(session: AsyncSession, sql: str, **params: Any) -> Any:
@@ -53,6 +54,39 @@ async def get_round(session: AsyncSession, round_id: UUID) -> Round | None:
     return Round(row.round_id, row.region_code, row.budget_tiyn) if row else None
 
 
+@dataclass(frozen=True)
+class RoundOfAward:
+    round: Round | None  # None while the round is not here
+    voucher_recorded: bool
+    thresholds_reached: frozenset[int]
+    budget_balance: int  # the round budget account's, read under its lock
+    budget_available: int
+
+
+async def round_of_award(session: AsyncSession, round_id: UUID, voucher_id: UUID) -> RoundOfAward:
+    """What funding an award needs, in one query: its round with the round budget's account locked (the funding is
+    decided under that lock, so two awards never spend the same money), whether the voucher is already recorded,
+    and the budget thresholds the round has reached."""
+    row = await _one(
+        session,
+        "SELECT r.round_id, r.region_code, r.budget_tiyn, a.balance, a.balance - a.pending_debits AS available,"
+        " EXISTS (SELECT 1 FROM voucher WHERE voucher_id = :v) AS recorded,"
+        " ARRAY(SELECT threshold_percent FROM budget_threshold WHERE round_id = :r) AS reached"
+        " FROM funding_round r JOIN account a ON a.id = r.account_id WHERE r.round_id = :r FOR UPDATE OF a",
+        r=round_id,
+        v=voucher_id,
+    )
+    if row is None:
+        return RoundOfAward(None, False, frozenset(), 0, 0)
+    return RoundOfAward(
+        Round(row.round_id, row.region_code, row.budget_tiyn),
+        bool(row.recorded),
+        frozenset(row.reached),
+        int(row.balance),
+        int(row.available),
+    )
+
+
 async def rounds_of_region(session: AsyncSession, region_code: str | None) -> list[Round]:
     rows = await session.execute(
         text(
@@ -66,10 +100,11 @@ async def rounds_of_region(session: AsyncSession, region_code: str | None) -> li
 
 # --- vouchers -----------------------------------------------------------------------------------------
 
-_VOUCHER = (
+_VOUCHER_COLUMNS = (
     "SELECT voucher_id, round_id, region_code, child_id, monthly_value_tiyn, months, valid_until, requested_tiyn,"
-    " status FROM voucher"
+    " status"
 )
+_VOUCHER = f"{_VOUCHER_COLUMNS} FROM voucher"
 
 
 def _voucher(row: Any) -> Voucher:
@@ -84,6 +119,20 @@ def _voucher(row: Any) -> Voucher:
         requested_tiyn=row.requested_tiyn,
         status=row.status,
     )
+
+
+async def voucher_and_timezone(
+    session: AsyncSession, voucher_id: UUID, region_code: str
+) -> tuple[Voucher | None, str | None]:
+    """A voucher (None while it is not here) and, with it, its region's time zone (None while not configured)."""
+    row = await _one(
+        session,
+        f"{_VOUCHER_COLUMNS}, (SELECT timezone FROM region_budget WHERE region_code = :region) AS region_timezone"
+        " FROM voucher WHERE voucher_id = :v",
+        v=voucher_id,
+        region=region_code,
+    )
+    return (_voucher(row), row.region_timezone) if row else (None, None)
 
 
 async def get_voucher(session: AsyncSession, voucher_id: UUID, *, lock: bool = False) -> Voucher | None:
@@ -187,8 +236,37 @@ _ENROLMENT = (
 
 async def get_enrolment(session: AsyncSession, enrolment_id: UUID) -> Enrolment | None:
     row = await _one(session, f"{_ENROLMENT} WHERE enrolment_id = :e", e=enrolment_id)
+    return _enrolment(row) if row else None
+
+
+async def enrolment_and_voucher(session: AsyncSession, enrolment_id: UUID) -> tuple[Enrolment, Voucher] | None:
+    """The enrolment and its voucher, the voucher's row locked (its months' money is decided under that lock)."""
+    row = await _one(
+        session,
+        "SELECT e.enrolment_id, e.voucher_id, e.provider_id, e.child_id, e.programme_id, e.region_code,"
+        " e.price_per_month_tiyn, e.sessions_per_month, e.status, v.round_id, v.region_code AS voucher_region_code,"
+        " v.child_id AS voucher_child_id, v.monthly_value_tiyn, v.months, v.valid_until, v.requested_tiyn,"
+        " v.status AS voucher_status"
+        " FROM enrolment e JOIN voucher v ON v.voucher_id = e.voucher_id WHERE e.enrolment_id = :e FOR UPDATE OF v",
+        e=enrolment_id,
+    )
     if row is None:
         return None
+    voucher = Voucher(
+        voucher_id=row.voucher_id,
+        round_id=row.round_id,
+        region_code=row.voucher_region_code,
+        child_id=row.voucher_child_id,
+        monthly_value_tiyn=row.monthly_value_tiyn,
+        months=row.months,
+        valid_until=row.valid_until,
+        requested_tiyn=row.requested_tiyn,
+        status=row.voucher_status,
+    )
+    return _enrolment(row), voucher
+
+
+def _enrolment(row: Any) -> Enrolment:
     return Enrolment(
         enrolment_id=row.enrolment_id,
         voucher_id=row.voucher_id,
@@ -242,13 +320,6 @@ def _hold(row: Any) -> Hold:
 _HOLD = "SELECT transfer_id, enrolment_id, period, seq, amount_tiyn, status FROM hold"
 
 
-async def open_hold(session: AsyncSession, enrolment_id: UUID, period: str) -> Hold | None:
-    row = await _one(
-        session, f"{_HOLD} WHERE enrolment_id = :e AND period = :p AND status = 'open'", e=enrolment_id, p=period
-    )
-    return _hold(row) if row else None
-
-
 async def open_holds(session: AsyncSession, enrolment_id: UUID) -> list[Hold]:
     rows = await session.execute(
         text(f"{_HOLD} WHERE enrolment_id = :e AND status = 'open' ORDER BY period, seq"), {"e": enrolment_id}
@@ -275,14 +346,19 @@ async def open_holds_before(session: AsyncSession, period: str, limit: int) -> l
     return [_hold(r) for r in rows]
 
 
-async def next_hold_seq(session: AsyncSession, enrolment_id: UUID, period: str) -> int:
+async def month_of(session: AsyncSession, enrolment_id: UUID, period: str) -> Month:
+    """Whether (enrolment, period) is accrued, its open hold and the number its next hold takes: one query."""
     row = await _one(
         session,
-        "SELECT coalesce(max(seq), 0) + 1 AS n FROM hold WHERE enrolment_id = :e AND period = :p",
+        "SELECT EXISTS (SELECT 1 FROM accrual WHERE enrolment_id = :e AND period = :p) AS accrued,"
+        " (SELECT coalesce(max(seq), 0) + 1 FROM hold WHERE enrolment_id = :e AND period = :p) AS next_seq,"
+        " h.transfer_id, h.enrolment_id, h.period, h.seq, h.amount_tiyn, h.status"
+        " FROM (SELECT 1) AS one LEFT JOIN hold h ON h.enrolment_id = :e AND h.period = :p AND h.status = 'open'",
         e=enrolment_id,
         p=period,
     )
-    return int(row.n)
+    open_hold = _hold(row) if row.transfer_id is not None else None
+    return Month(accrued=row.accrued, open_hold=open_hold, next_hold_seq=int(row.next_seq))
 
 
 async def insert_hold(session: AsyncSession, hold: Hold) -> None:
@@ -314,21 +390,29 @@ def accrual_of(row: Any) -> Accrual:
     return Accrual(**{name: getattr(row, name) for name in Accrual.__dataclass_fields__})
 
 
-async def get_accrual(session: AsyncSession, enrolment_id: UUID, period: str) -> Accrual | None:
-    row = await _one(session, f"{_ACCRUAL} WHERE enrolment_id = :e AND period = :p", e=enrolment_id, p=period)
-    return accrual_of(row) if row else None
-
-
-async def insert_accrual(
-    session: AsyncSession, accrual: Accrual, *, round_id: UUID, transfer_id: UUID | None, cause_event_id: UUID
+async def record_posting(
+    session: AsyncSession,
+    accrual: Accrual,
+    *,
+    hold_id: UUID | None,
+    round_id: UUID,
+    transfer_id: UUID | None,
+    cause_event_id: UUID,
+    at: datetime,
 ) -> None:
+    """A month was posted: its hold (when it had one) is marked posted and its accrual recorded, in one statement."""
     values = {name: getattr(accrual, name) for name in Accrual.__dataclass_fields__}
     values.pop("batch_id")
     values.pop("paid_at")
     values.update(round_id=round_id, transfer_id=transfer_id, cause_event_id=cause_event_id)
     columns = ", ".join(values)
     await session.execute(
-        text(f"INSERT INTO accrual ({columns}) VALUES ({', '.join(':' + c for c in values)})"), values
+        text(
+            "WITH posted AS (UPDATE hold SET status = 'posted', resolved_at = :resolved_at"
+            " WHERE transfer_id = :hold_id AND status = 'open')"
+            f" INSERT INTO accrual ({columns}) VALUES ({', '.join(':' + c for c in values)})"
+        ),
+        {**values, "hold_id": hold_id, "resolved_at": at},
     )
 
 

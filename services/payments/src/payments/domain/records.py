@@ -69,6 +69,15 @@ class Hold:
 
 
 @dataclass(frozen=True)
+class Month:
+    """An enrolment's month as payments has it: accrued already, its open hold, the number of its next hold."""
+
+    accrued: bool
+    open_hold: Hold | None
+    next_hold_seq: int
+
+
+@dataclass(frozen=True)
 class Provider:
     provider_id: UUID
     bin: str

@@ -75,16 +75,17 @@ async def round_burn(session: AsyncSession, round_: Round, policy: Policy, now: 
     )
 
 
-async def check_thresholds(session: AsyncSession, round_: Round, policy: Policy, at: datetime) -> None:
-    """Publish BudgetThresholdReached for every configured level the committed money has crossed, once each."""
+async def check_thresholds(
+    session: AsyncSession, round_: Round, policy: Policy, at: datetime, balance: int, reached: frozenset[int]
+) -> None:
+    """Publish BudgetThresholdReached for every configured level the committed money has crossed, once each.
+    ``balance`` is the round budget's balance now (read under its lock by the caller); ``reached`` the levels
+    recorded before (read earlier in the transaction: a level recorded meanwhile is recorded, and published, once
+    all the same, by the unique key of budget_threshold)."""
     if round_.budget_tiyn == 0:
         return
-    account = await ledger.account(session, round_.budget_account)
-    committed = round_.budget_tiyn - (account.balance if account else 0)
+    committed = round_.budget_tiyn - balance
     crossed = [p for p in sorted(set(policy.thresholds_percent)) if committed * 100 >= p * round_.budget_tiyn]
-    if not crossed:
-        return
-    reached = {row.threshold_percent for row in await records.thresholds(session, round_.round_id)}
     todo = [p for p in crossed if p not in reached]
     if not todo:
         return

@@ -138,15 +138,16 @@ class Flows:
 
     async def on_voucher_awarded(self, session: AsyncSession, event: VoucherAwardedV1) -> None:
         """Fund the voucher from its round's budget, or refuse it whole (and say so) if the budget would go below 0."""
-        round_ = await records.get_round(session, event.round_id)
+        known = await records.round_of_award(session, event.round_id, event.voucher_id)  # locks the round's budget
+        round_ = known.round
         if round_ is None:
             return await self.park(session, f"round:{event.round_id}", event)
-        if await records.get_voucher(session, event.voucher_id) is not None:
+        if known.voucher_recorded:
             return None
         requested = event.monthly_value_tiyn * event.months
-        budget = (await ledger.lock(session, [round_.budget_account]))[round_.budget_account]
+        available = known.budget_available
         voucher_code: str | None = None
-        if budget.available >= requested:
+        if available >= requested:
             voucher_code = await ledger.open_account(session, AccountKind.VOUCHER, event.voucher_id, event.region_code)
             await ledger.apply(
                 session,
@@ -170,12 +171,10 @@ class Flows:
             months=event.months,
             valid_until=event.valid_until,
             account_code=voucher_code,
-            available_at_refusal_tiyn=None if voucher_code else budget.available,
+            available_at_refusal_tiyn=None if voucher_code else available,
         )
         if voucher_code is None:
-            log.warning(
-                "voucher funding refused: the round's budget has %d tiyn, %d needed", budget.available, requested
-            )
+            log.warning("voucher funding refused: the round's budget has %d tiyn, %d needed", available, requested)
             await outbox.add_event(
                 session,
                 events.VoucherFundingRefusedV1(
@@ -183,11 +182,14 @@ class Flows:
                     voucher_id=event.voucher_id,
                     region_code=event.region_code,
                     requested_tiyn=requested,
-                    available_tiyn=max(0, budget.available),
+                    available_tiyn=max(0, available),
                 ),
             )
         else:
-            await budget_watch.check_thresholds(session, round_, self.policy, event.occurred_at)
+            balance = known.budget_balance - requested  # under the budget's lock: what the funding left
+            await budget_watch.check_thresholds(
+                session, round_, self.policy, event.occurred_at, balance, known.thresholds_reached
+            )
         await self.unpark(session, f"voucher:{event.voucher_id}")
         return None
 
@@ -231,10 +233,9 @@ class Flows:
 
     async def on_enrolment_confirmed(self, session: AsyncSession, event: EnrolmentConfirmedV1) -> None:
         """Hold the first month's price against the voucher (capped by its monthly value and balance)."""
-        voucher = await records.get_voucher(session, event.voucher_id)
+        voucher, timezone = await records.voucher_and_timezone(session, event.voucher_id, event.region_code)
         if voucher is None:
             return await self.park(session, f"voucher:{event.voucher_id}", event)
-        timezone = await records.region_timezone(session, event.region_code)
         if timezone is None:
             return await self.park(session, f"region:{event.region_code}", event)
         enrolment = Enrolment(
@@ -251,26 +252,32 @@ class Flows:
         period = periods.period_of(event.occurred_at, timezone)
         if not await records.insert_enrolment(session, enrolment, period, event.occurred_at):
             return None
-        await ledger.open_account(session, AccountKind.PROVIDER_PAYABLE, event.provider_id, event.region_code)
-        await self._hold(session, enrolment, voucher, period)
+        if voucher.status == "refused":  # nothing to hold; the provider's payable account exists all the same
+            await ledger.open_account(session, AccountKind.PROVIDER_PAYABLE, event.provider_id, event.region_code)
+        else:
+            await self._hold(session, enrolment, voucher, period, seq=1)  # a new enrolment has no hold yet
         await self.unpark(session, f"enrolment:{event.enrolment_id}")
         return None
 
-    async def _hold(self, session: AsyncSession, enrolment: Enrolment, voucher: Voucher, period: str) -> Hold | None:
-        """The open hold of (enrolment, period), created now if there is none (holds are made on demand)."""
-        existing = await records.open_hold(session, enrolment.enrolment_id, period)
-        if existing is not None or voucher.status == "refused":
-            return existing
-        payable = await ledger.open_account(
-            session, AccountKind.PROVIDER_PAYABLE, enrolment.provider_id, enrolment.region_code
-        )
-        accounts = await ledger.lock(session, [voucher.account, payable])
+    async def _hold(
+        self, session: AsyncSession, enrolment: Enrolment, voucher: Voucher, period: str, *, seq: int
+    ) -> Hold | None:
+        """Hold (enrolment, period)'s price against the voucher: min(price, monthly value, available balance).
+        Holds are made on demand: at the enrolment's confirmation, or for a later month when it is posted."""
+        if voucher.status == "refused":
+            return None
+        payable = enrolment.payable_account
+        accounts = await ledger.lock(session, [voucher.account, payable], missing_ok=True)
+        if payable not in accounts:  # the provider's first enrolment: open its payable account (a newer, higher id)
+            await ledger.open_account(
+                session, AccountKind.PROVIDER_PAYABLE, enrolment.provider_id, enrolment.region_code
+            )
+            accounts = await ledger.lock(session, [voucher.account, payable])
         amount = hold_amount(
             enrolment.price_per_month_tiyn, voucher.monthly_value_tiyn, accounts[voucher.account].available
         )
         if amount == 0:
             return None
-        seq = await records.next_hold_seq(session, enrolment.enrolment_id, period)
         transfer, _ = await ledger.apply(
             session,
             Transfer(
@@ -286,24 +293,21 @@ class Flows:
         await records.insert_hold(session, hold)
         return hold
 
-    async def _release(
-        self, session: AsyncSession, hold: Hold, enrolment: Enrolment, voucher: Voucher, kind: TransferKind
-    ) -> None:
-        await ledger.apply(
-            session,
-            Transfer(
-                uuid4(),
-                f"{kind.value}:{hold.transfer_id}",
-                kind,
-                enrolment.payable_account,
-                voucher.account,
-                hold.amount_tiyn,
-                pending_id=hold.transfer_id,
-            ),
+    def _release(self, hold: Hold, enrolment: Enrolment, voucher: Voucher, kind: TransferKind) -> Transfer:
+        """The transfer that posts or voids a hold: the whole held amount, between the hold's accounts reversed."""
+        return Transfer(
+            uuid4(),
+            f"{kind.value}:{hold.transfer_id}",
+            kind,
+            enrolment.payable_account,
+            voucher.account,
+            hold.amount_tiyn,
+            pending_id=hold.transfer_id,
         )
-        await records.resolve_hold(
-            session, hold.transfer_id, "posted" if kind is TransferKind.POST else "voided", _now()
-        )
+
+    async def _void(self, session: AsyncSession, hold: Hold, enrolment: Enrolment, voucher: Voucher) -> None:
+        await records.resolve_hold(session, hold.transfer_id, "voided", _now())
+        await ledger.apply(session, self._release(hold, enrolment, voucher, TransferKind.VOID))
 
     async def on_enrolment_ended(self, session: AsyncSession, event: EnrolmentEndedV1) -> None:
         """Void the holds of the months after the end; keep the last month's (it may still be timesheeted), unless
@@ -320,7 +324,7 @@ class Flows:
         never_started = event.reason == "reservation_expired"
         for hold in await records.open_holds(session, enrolment.enrolment_id):
             if never_started or hold.period > end_period:
-                await self._release(session, hold, enrolment, voucher, TransferKind.VOID)
+                await self._void(session, hold, enrolment, voucher)
         if voucher.status == "ended":
             await self._return_unused(session, voucher, f"after:{event.event_id}")
         return None
@@ -330,23 +334,43 @@ class Flows:
     async def on_payable_month(self, session: AsyncSession, event: AttendanceConfirmedV1 | DisputeResolvedV1) -> None:
         """Post floor(price × payable / planned), capped by the monthly value and the hold; void the rest. Once per
         (enrolment, period), whatever event ids or redeliveries carry it."""
-        enrolment = await records.get_enrolment(session, event.enrolment_id)
-        if enrolment is None:
+        found = await records.enrolment_and_voucher(session, event.enrolment_id)  # locks the voucher's row
+        if found is None:
             return await self.park(session, f"enrolment:{event.enrolment_id}", event)
+        enrolment, voucher = found
         if event.provider_id != enrolment.provider_id:
             raise Reject("the timesheet's provider is not the enrolment's provider")
-        if await records.get_accrual(session, enrolment.enrolment_id, event.period) is not None:
+        month = await records.month_of(session, enrolment.enrolment_id, event.period)
+        if month.accrued:
             return None  # the same month again (a new event id, or a dispute resolved after a confirmation)
-        voucher = await records.get_voucher(session, enrolment.voucher_id, lock=True)
-        assert voucher is not None
-        hold = await self._hold(session, enrolment, voucher, event.period)
+        hold = month.open_hold or await self._hold(session, enrolment, voucher, event.period, seq=month.next_hold_seq)
         amount = accrual_amount(
             enrolment.price_per_month_tiyn, event.payable_sessions, event.planned_sessions, voucher.monthly_value_tiyn
         )
         amount = min(amount, hold.amount_tiyn if hold else 0)
         accrual_id = uuid4()
+        # The event is staged first: the transfers below lock the provider's payable account, which every posting
+        # for this provider needs, so the transaction should commit soon after them.
+        await outbox.add_event(
+            session,
+            events.PaymentAccruedV1(
+                accrual_id=accrual_id,
+                provider_id=enrolment.provider_id,
+                enrolment_id=enrolment.enrolment_id,
+                child_id=enrolment.child_id,
+                voucher_id=voucher.voucher_id,
+                programme_id=enrolment.programme_id,
+                timesheet_id=event.timesheet_id,
+                region_code=enrolment.region_code,
+                period=event.period,
+                amount_tiyn=amount,
+                payable_sessions=event.payable_sessions,
+                planned_sessions=event.planned_sessions,
+                price_per_month_tiyn=enrolment.price_per_month_tiyn,
+            ),
+        )
         if hold is not None:
-            await self._release(session, hold, enrolment, voucher, TransferKind.POST)
+            await ledger.apply(session, self._release(hold, enrolment, voucher, TransferKind.POST))
             if amount > 0:
                 await ledger.apply(
                     session,
@@ -378,30 +402,14 @@ class Flows:
             paid_at=None,
             posted_at=event.occurred_at,
         )
-        await records.insert_accrual(
+        await records.record_posting(
             session,
             accrual,
+            hold_id=hold.transfer_id if hold else None,
             round_id=voucher.round_id,
             transfer_id=accrual_id if amount else None,
             cause_event_id=event.event_id,
-        )
-        await outbox.add_event(
-            session,
-            events.PaymentAccruedV1(
-                accrual_id=accrual_id,
-                provider_id=enrolment.provider_id,
-                enrolment_id=enrolment.enrolment_id,
-                child_id=enrolment.child_id,
-                voucher_id=voucher.voucher_id,
-                programme_id=enrolment.programme_id,
-                timesheet_id=event.timesheet_id,
-                region_code=enrolment.region_code,
-                period=event.period,
-                amount_tiyn=amount,
-                payable_sessions=event.payable_sessions,
-                planned_sessions=event.planned_sessions,
-                price_per_month_tiyn=enrolment.price_per_month_tiyn,
-            ),
+            at=_now(),
         )
         if voucher.status == "ended":
             await self._return_unused(session, voucher, f"after:{accrual_id}")
@@ -415,7 +423,7 @@ class Flows:
             assert enrolment is not None
             voucher = await records.get_voucher(session, enrolment.voucher_id, lock=True)
             assert voucher is not None
-            await self._release(session, hold, enrolment, voucher, TransferKind.VOID)
+            await self._void(session, hold, enrolment, voucher)
             if voucher.status == "ended":
                 await self._return_unused(session, voucher, f"after:void:{hold.transfer_id}")
             voided += 1
