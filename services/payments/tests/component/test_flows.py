@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from uuid import uuid4
 
 import pytest
 
+from payments.service_layer.flows import Flows
 from qosym_chassis.consumer import Outcome
+from qosym_chassis.db import make_engine, make_session_factory
 from tests.support.events import message, region_event
 
 from .support import (
@@ -297,4 +300,35 @@ async def test_holds_of_long_past_months_time_out(service_db, consumer) -> None:
         await engine.dispose()
     assert await value(url, "SELECT status FROM hold") == "voided"
     assert await available(url, f"voucher:{award.voucher_id}") == VOUCHER
+    assert await ledger_findings(url) == []
+
+
+async def test_an_event_that_looked_before_its_prerequisite_committed_is_never_left_parked(
+    service_db, consumer
+) -> None:
+    """The award's transaction has recorded the voucher and looked for events waiting on it, but not committed; an
+    EnrolmentConfirmed for that voucher, handled meanwhile, cannot see the voucher and would park itself after the
+    award's look — stuck for ever. Parking waits for the key's lock and re-checks, so the hold is made once the
+    award commits."""
+    url, c, opened = await setup(service_db, consumer)
+    provider = provider_verified()
+    assert await c.deliver(message(provider)) is Outcome.APPLIED
+    award = voucher_awarded(opened.round_id)
+    enrolment = enrolment_confirmed(award, provider.provider_id)
+    engine = make_engine(url, application_name="payments-race")
+    try:
+        async with make_session_factory(engine)() as session:
+            await session.begin()
+            await Flows().on_voucher_awarded(session, award)  # recorded and unparked, not committed
+            waiting = asyncio.create_task(c.deliver(message(enrolment)))
+            await asyncio.sleep(0.5)
+            assert not waiting.done()  # it waits for the award instead of parking behind its back
+            await session.commit()
+        assert await asyncio.wait_for(waiting, 30) is Outcome.APPLIED
+    finally:
+        await engine.dispose()
+
+    assert await value(url, "SELECT count(*) FROM parked_event") == 0
+    holds = await fetch(url, "SELECT status FROM hold WHERE enrolment_id = $1", enrolment.enrolment_id)
+    assert [h["status"] for h in holds] == ["open"]
     assert await ledger_findings(url) == []

@@ -458,6 +458,25 @@ async def park(
     )
 
 
+_ARRIVED = {
+    "region": "SELECT 1 FROM region_budget WHERE region_code = :k",
+    "round": "SELECT 1 FROM funding_round WHERE round_id = CAST(:k AS uuid)",
+    "voucher": "SELECT 1 FROM voucher WHERE voucher_id = CAST(:k AS uuid)",
+    "enrolment": "SELECT 1 FROM enrolment WHERE enrolment_id = CAST(:k AS uuid)",
+}
+
+
+async def lock_awaited(session: AsyncSession, waiting_for: str) -> None:
+    """Serialise parking on a key with its arrival (a lock held until the transaction ends): whoever parks after
+    the arrival committed sees it; whoever parks before it is seen by the arrival's unpark."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": waiting_for})
+
+
+async def has_arrived(session: AsyncSession, waiting_for: str) -> bool:
+    kind, _, key = waiting_for.partition(":")
+    return await _one(session, _ARRIVED[kind], k=key) is not None
+
+
 async def take_parked(session: AsyncSession, waiting_for: str) -> list[Any]:
     rows = await session.execute(
         text("DELETE FROM parked_event WHERE waiting_for = :w RETURNING id, event_type, payload"), {"w": waiting_for}

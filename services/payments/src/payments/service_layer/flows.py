@@ -80,12 +80,20 @@ class Flows:
     # --- parking ------------------------------------------------------------------------------------------
 
     async def park(self, session: AsyncSession, waiting_for: str, event: IntegrationEvent) -> None:
+        """Set the event aside until ``waiting_for`` arrives. Under the key's lock, re-check first: the awaited fact
+        may have committed after this transaction looked for it (and its unpark could not see this event yet)."""
+        await records.lock_awaited(session, waiting_for)
+        if await records.has_arrived(session, waiting_for):
+            _, handler = self.handlers[event.event_type]
+            return await handler(session, event)
         log.info("%s parked until %s arrives", event.event_type, waiting_for)
         await records.park(
             session, waiting_for, event.event_id, event.event_type, event.topic, event.model_dump(mode="json")
         )
+        return None
 
     async def unpark(self, session: AsyncSession, waiting_for: str) -> None:
+        await records.lock_awaited(session, waiting_for)
         for row in await records.take_parked(session, waiting_for):
             event_class, handler = self.handlers[row.event_type]
             payload = json.loads(row.payload) if isinstance(row.payload, str) else row.payload
