@@ -13,30 +13,22 @@ lottery + rank + two award passes + waitlist + outbox events, one transaction).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import platform
-import shutil
-import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import yaml
+from benchdb import machine, on_postgres, scratch_database
 from sqlalchemy import text
 
 from allocation.adapters import allocation_sql
 from allocation.domain.region import RegionConfig
 from allocation.domain.rounds import RoundDraft
 from allocation.service_layer import handlers, rounds
-from qosym_chassis.cli import migrations_dir
 from qosym_chassis.db import make_engine, make_session_factory
-from qosym_chassis.migrations import upgrade
-from qosym_cli import servers
-from qosym_cli.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRICTS = ["almaty", "baikonur", "yesil", "saryarka", "nura", "saraishyk"]
@@ -44,13 +36,7 @@ DIRECTIONS = ["sports", "creativity", "intellectual"]
 
 
 async def run(server_url: str, count: int, vouchers: int) -> None:
-    name = f"bench_allocation_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = f"{server_url.rstrip('/')}/{name}"
-    try:
-        await asyncio.to_thread(upgrade, migrations_dir("allocation"), url)
+    async with scratch_database(server_url, "allocation") as url:
         engine = make_engine(url, application_name="bench")
         sessions = make_session_factory(engine)
         region = RegionConfig.model_validate(yaml.safe_load((ROOT / "deploy/regions/astana.yaml").read_text()))
@@ -122,12 +108,8 @@ async def run(server_url: str, count: int, vouchers: int) -> None:
         elapsed = time.perf_counter() - started
         print(f"allocate (rank + award + waitlist + {count} outbox events, one transaction): {elapsed:.2f} s")
         print(f"result: {result}")
-        print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+        print(machine())
         await engine.dispose()
-    finally:
-        admin = await asyncpg.connect(server_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:
@@ -136,17 +118,7 @@ def main() -> None:
     parser.add_argument("--vouchers", type=int, default=25_000, help="vouchers over all quotas")
     parser.add_argument("--server-url", default=os.environ.get("QOSYM_POSTGRES_URL"), help="PostgreSQL server URL")
     args = parser.parse_args()
-    if args.server_url:
-        asyncio.run(run(args.server_url, args.count, args.vouchers))
-        return
-    home = Path(tempfile.mkdtemp(prefix="qosym-bench-"))
-    port = free_port(set())
-    try:
-        servers.start_postgres(home, port)
-        asyncio.run(run(servers.postgres_server_url(port), args.count, args.vouchers))
-    finally:
-        servers.stop_postgres(home)
-        shutil.rmtree(home, ignore_errors=True)
+    on_postgres(args.server_url, lambda url: run(url, args.count, args.vouchers))
 
 
 if __name__ == "__main__":

@@ -20,27 +20,18 @@ own use cases:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import platform
-import shutil
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
+from benchdb import machine, on_postgres, scratch_database
 
 from attendance.adapters import repository
 from attendance.domain.rules import AttendanceRules
 from attendance.service_layer import confirmations, timesheets
 from attendance.service_layer.access import Caller
-from qosym_chassis.cli import migrations_dir
 from qosym_chassis.db import make_engine, make_session_factory
-from qosym_chassis.migrations import upgrade
-from qosym_cli import servers
-from qosym_cli.ports import free_port
 
 GROUP = 20  # children per programme
 GROUPS_PER_PROVIDER = 20
@@ -84,13 +75,7 @@ ANALYZE;
 
 
 async def run(server_url: str, count: int, guardians: int) -> None:
-    name = f"bench_attendance_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = f"{server_url.rstrip('/')}/{name}"
-    try:
-        await asyncio.to_thread(upgrade, migrations_dir("attendance"), url)
+    async with scratch_database(server_url, "attendance") as url:
         engine = make_engine(url, application_name="bench")
         sessions = make_session_factory(engine)
         programmes = count // GROUP
@@ -154,13 +139,9 @@ async def run(server_url: str, count: int, guardians: int) -> None:
         assert outbox.get("attendance.AttendanceConfirmed") == confirmed == programmes * GROUP
         total = elapsed_submit + elapsed_guardians + elapsed_sweep
         print(f"submit + confirm of {confirmed} timesheets with their outbox rows: {total:.1f} s")
-        print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+        print(machine())
         await conn.close()
         await engine.dispose()
-    finally:
-        admin = await asyncpg.connect(server_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:
@@ -169,17 +150,7 @@ def main() -> None:
     parser.add_argument("--guardians", type=int, default=5_000, help="guardians who confirm their children themselves")
     parser.add_argument("--server-url", default=os.environ.get("QOSYM_POSTGRES_URL"), help="PostgreSQL server URL")
     args = parser.parse_args()
-    if args.server_url:
-        asyncio.run(run(args.server_url, args.count, args.guardians))
-        return
-    home = Path(tempfile.mkdtemp(prefix="qosym-bench-"))
-    port = free_port(set())
-    try:
-        servers.start_postgres(home, port)
-        asyncio.run(run(servers.postgres_server_url(port), args.count, args.guardians))
-    finally:
-        servers.stop_postgres(home)
-        shutil.rmtree(home, ignore_errors=True)
+    on_postgres(args.server_url, lambda url: run(url, args.count, args.guardians))
 
 
 if __name__ == "__main__":

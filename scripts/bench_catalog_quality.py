@@ -13,26 +13,18 @@ listing sorted by dispute rate (every programme's signals computed, 20 returned)
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import platform
-import shutil
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
+from benchdb import machine, on_postgres, scratch_database
 
 from catalog.service_layer import programmes, quality
 from catalog.service_layer.providers import Caller
-from qosym_chassis.cli import migrations_dir
 from qosym_chassis.db import make_engine, make_session_factory
-from qosym_chassis.migrations import upgrade
-from qosym_cli import servers
-from qosym_cli.ports import free_port
 
 DISTRICTS = ["almaty", "baikonur", "yesil", "saryarka", "nura", "saraishyk"]
 SEARCH = {
@@ -148,13 +140,7 @@ async def timed(runs: int, action) -> float:  # type: ignore[no-untyped-def]
 
 
 async def run(server_url: str, programmes_n: int, enrolments_n: int, runs: int) -> None:
-    name = f"bench_catalog_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = f"{server_url.rstrip('/')}/{name}"
-    try:
-        await asyncio.to_thread(upgrade, migrations_dir("catalog"), url)
+    async with scratch_database(server_url, "catalog") as url:
         started = time.perf_counter()
         await populate(url, programmes_n, enrolments_n)
         print(f"populated in {time.perf_counter() - started:.1f} s")
@@ -183,12 +169,8 @@ async def run(server_url: str, programmes_n: int, enrolments_n: int, runs: int) 
         await search()  # warm the pool and the caches
         print(f"search page of 20 with signals: median {await timed(runs, search):.0f} ms over {runs} runs")
         print(f"region listing by dispute rate: median {await timed(max(3, runs // 4), listing):.0f} ms")
-        print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+        print(machine())
         await engine.dispose()
-    finally:
-        admin = await asyncpg.connect(server_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:
@@ -198,17 +180,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--server-url", default=os.environ.get("QOSYM_POSTGRES_URL"), help="PostgreSQL server URL")
     args = parser.parse_args()
-    if args.server_url:
-        asyncio.run(run(args.server_url, args.programmes, args.enrolments, args.runs))
-        return
-    home = Path(tempfile.mkdtemp(prefix="qosym-bench-"))
-    port = free_port(set())
-    try:
-        servers.start_postgres(home, port)
-        asyncio.run(run(servers.postgres_server_url(port), args.programmes, args.enrolments, args.runs))
-    finally:
-        servers.stop_postgres(home)
-        shutil.rmtree(home, ignore_errors=True)
+    on_postgres(args.server_url, lambda url: run(url, args.programmes, args.enrolments, args.runs))
 
 
 if __name__ == "__main__":

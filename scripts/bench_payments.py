@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import functools
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -34,16 +33,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import asyncpg
+from benchdb import machine, on_postgres, scratch_database
 
 from payments.adapters.ledger_checks import ledger_findings
 from payments.entrypoints.consumers import register
-from qosym_chassis.cli import migrations_dir
 from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome
 from qosym_chassis.db import make_engine, make_session_factory
-from qosym_chassis.migrations import upgrade
 from qosym_chassis.telemetry import setup_tracing, shutdown_tracing
-from qosym_cli import servers
-from qosym_cli.ports import free_port
 from qosym_contracts.allocation import District, LocalisedName, RegionConfiguredV1, RoundOpenedV1, VoucherAwardedV1
 from qosym_contracts.attendance import AttendanceConfirmedV1
 from qosym_contracts.catalog import EnrolmentConfirmedV1, ProviderVerifiedV1
@@ -216,13 +212,7 @@ async def phase(
 
 
 async def run(server_url: str, count: int, concurrency: int, providers: int) -> None:
-    name = f"bench_payments_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = f"{server_url.rstrip('/')}/{name}"
-    try:
-        await asyncio.to_thread(upgrade, migrations_dir("payments"), url)
+    async with scratch_database(server_url, "payments") as url:
         engine = make_engine(url, application_name="bench", pool_size=concurrency, pre_ping=False)
         consumer = EventConsumer(service="payments", engine=engine, session_factory=make_session_factory(engine))
         register(consumer, None)  # type: ignore[arg-type]
@@ -234,7 +224,7 @@ async def run(server_url: str, count: int, concurrency: int, providers: int) -> 
         enrolments = [enrolment_confirmed(a, verified[i % providers].provider_id) for i, a in enumerate(awards)]
         confirmations = [attendance_confirmed(e, payable=7, planned=9) for e in enrolments]
         next_month = [attendance_confirmed(e, payable=9, planned=9, period="2026-12") for e in enrolments]
-        backends = functools.partial(bench_backends, server_url, name)
+        backends = functools.partial(bench_backends, server_url, url.rsplit("/", 1)[1])
         stats = functools.partial(analyze, url)
         await phase("fund vouchers (VoucherAwarded)", consumer, awards, concurrency, backends, stats)
         await phase("hold the month (EnrolmentConfirmed)", consumer, enrolments, concurrency, backends, stats)
@@ -251,12 +241,8 @@ async def run(server_url: str, count: int, concurrency: int, providers: int) -> 
         async with make_session_factory(engine)() as session:
             findings = await ledger_findings(session)
         print(f"reconciliation SQL over the ledger: {time.perf_counter() - started:.1f} s, {len(findings)} findings")
-        print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+        print(machine())
         await engine.dispose()
-    finally:
-        admin = await asyncpg.connect(server_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:
@@ -267,25 +253,15 @@ def main() -> None:
     parser.add_argument("--traced", action="store_true", help="asyncpg OpenTelemetry spans, as a running service")
     parser.add_argument("--server-url", default=os.environ.get("QOSYM_POSTGRES_URL"), help="PostgreSQL server URL")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="qosym-bench-"))
-    if args.traced:
-        setup_tracing("payments", "bench", home / "traces.jsonl")
     bench = functools.partial(run, count=args.count, concurrency=args.concurrency, providers=args.providers)
-    if args.server_url:
-        try:
-            asyncio.run(bench(args.server_url))
-        finally:
-            shutdown_tracing()
-            shutil.rmtree(home, ignore_errors=True)
-        return
-    port = free_port(set())
+    traces = Path(tempfile.mkdtemp(prefix="qosym-bench-traces-"))
+    if args.traced:
+        setup_tracing("payments", "bench", traces / "traces.jsonl")
     try:
-        servers.start_postgres(home, port)
-        asyncio.run(bench(servers.postgres_server_url(port)))
+        on_postgres(args.server_url, bench)
     finally:
         shutdown_tracing()
-        servers.stop_postgres(home)
-        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(traces, ignore_errors=True)
 
 
 if __name__ == "__main__":
