@@ -26,7 +26,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.journeys import award_vouchers, enrol, new_family, publish_programme, verified_provider
-from tests.support.stack_ops import db_value
+from tests.support.stack_ops import db_value, drained
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -217,3 +217,4 @@ def test_a_parent_hears_each_step_live_in_the_inbox_and_by_email_and_a_replay_se
         assert after == before
     finally:
         stream.close()
+        drained(running_stack)  # the other services consume the replay too; the next journey must not wait behind it

@@ -79,7 +79,7 @@ def configure_region(stack: LocalStack, token: Token, code: str, **overrides: An
     for service in REGION_PROJECTIONS:
         eventually(
             lambda s=service: db_value(stack, s, "select count(*) from inbox where event_id = $1", event_id) == 1,
-            timeout_s=60,
+            timeout_s=120,
         )
     return dict(region)
 

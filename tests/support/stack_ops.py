@@ -150,6 +150,16 @@ def consumer_lag(stack: LocalStack, service: str) -> int:
     return asyncio.run(measure())
 
 
+CONSUMING_SERVICES = ("registry", "allocation", "catalog", "attendance", "payments", "notifications")
+
+
+def drained(stack: LocalStack, timeout_s: float = 300) -> None:
+    """Wait until every service's consumer group has acknowledged everything on its topics (after a replay,
+    say), so the next journey's events do not queue behind a backlog."""
+    for service in CONSUMING_SERVICES:
+        eventually(lambda s=service: consumer_lag(stack, s) == 0, timeout_s=timeout_s)
+
+
 @contextmanager
 def environment(**values: str) -> Iterator[None]:
     """``os.environ`` with these values while the block runs: processes the stack starts inside inherit them."""
