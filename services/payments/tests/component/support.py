@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from qosym_chassis.consumer import EventConsumer, Outcome
 from qosym_contracts.allocation import (
     RoundOpenedV1,
     VoucherAwardedV1,
@@ -18,6 +19,7 @@ from qosym_contracts.allocation import (
 )
 from qosym_contracts.attendance import AttendanceConfirmedV1, AttendanceDisputedV1, DisputeResolvedV1
 from qosym_contracts.catalog import EnrolmentConfirmedV1, EnrolmentEndedV1, ProviderVerifiedV1
+from tests.support.events import message
 
 MONTHLY = 1_500_000  # 15,000 ₸
 MONTHS = 9
@@ -91,6 +93,19 @@ def enrolment_confirmed(voucher: VoucherAwardedV1, provider_id: UUID, **kw: Any)
     }
     values.update(kw)
     return EnrolmentConfirmedV1(**values)
+
+
+async def enrolled(
+    consumer: EventConsumer, round_id: UUID, **enrolment: Any
+) -> tuple[VoucherAwardedV1, ProviderVerifiedV1, EnrolmentConfirmedV1]:
+    """A voucher of the round awarded, a provider verified and an enrolment with them confirmed (``enrolment``
+    overrides its fields), each delivered to the consumer and applied."""
+    award = voucher_awarded(round_id)
+    provider = provider_verified()
+    confirmed = enrolment_confirmed(award, provider.provider_id, **enrolment)
+    for event in (award, provider, confirmed):
+        assert await consumer.deliver(message(event)) is Outcome.APPLIED
+    return award, provider, confirmed
 
 
 def enrolment_ended(enrolment: EnrolmentConfirmedV1, **kw: Any) -> EnrolmentEndedV1:

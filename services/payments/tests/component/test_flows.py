@@ -21,6 +21,7 @@ from .support import (
     available,
     balance,
     dispute_resolved,
+    enrolled,
     enrolment_confirmed,
     enrolment_ended,
     expired,
@@ -100,11 +101,7 @@ async def test_funding_beyond_the_budget_is_refused_whole_and_visibly(service_db
 
 async def test_a_confirmed_month_posts_the_prorated_price_and_voids_the_rest(service_db, consumer) -> None:
     url, c, opened = await setup(service_db, consumer)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id, price_per_month_tiyn=1_200_001)
-    for event in (award, provider, enrolment):
-        assert await c.deliver(message(event)) is Outcome.APPLIED
+    award, provider, enrolment = await enrolled(c, opened.round_id, price_per_month_tiyn=1_200_001)
     voucher, payable = f"voucher:{award.voucher_id}", f"provider_payable:{provider.provider_id}"
     assert await available(url, voucher) == VOUCHER - 1_200_001  # the month's price is held
     assert await ledger_findings(url) == []
@@ -124,11 +121,7 @@ async def test_a_confirmed_month_posts_the_prorated_price_and_voids_the_rest(ser
 
 async def test_the_same_month_twice_posts_once(service_db, consumer) -> None:
     url, c, opened = await setup(service_db, consumer)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    _award, provider, enrolment = await enrolled(c, opened.round_id)
     confirmed = attendance_confirmed(enrolment, payable=9, planned=9)
 
     assert await c.deliver(message(confirmed)) is Outcome.APPLIED
@@ -145,11 +138,7 @@ async def test_the_same_month_twice_posts_once(service_db, consumer) -> None:
 
 async def test_the_accrual_is_capped_by_the_vouchers_monthly_value(service_db, consumer) -> None:
     url, c, opened = await setup(service_db, consumer)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id, price_per_month_tiyn=2_000_000)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    _award, provider, enrolment = await enrolled(c, opened.round_id, price_per_month_tiyn=2_000_000)
 
     await c.deliver(message(attendance_confirmed(enrolment, payable=12, planned=9)))
 
@@ -158,11 +147,7 @@ async def test_the_accrual_is_capped_by_the_vouchers_monthly_value(service_db, c
 
 async def test_a_disputed_month_pays_nothing_until_resolved(service_db, consumer) -> None:
     url, c, opened = await setup(service_db, consumer)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    _award, provider, enrolment = await enrolled(c, opened.round_id)
 
     assert await c.deliver(message(attendance_disputed(enrolment))) is Outcome.IGNORED
     assert await balance(url, f"provider_payable:{provider.provider_id}") == 0
@@ -174,11 +159,7 @@ async def test_a_disputed_month_pays_nothing_until_resolved(service_db, consumer
 
 async def test_a_later_month_is_held_and_posted_on_demand(service_db, consumer) -> None:
     url, c, opened = await setup(service_db, consumer)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    _award, provider, enrolment = await enrolled(c, opened.round_id)
 
     await c.deliver(message(attendance_confirmed(enrolment, payable=9, planned=9, period="2026-12")))
     await c.deliver(message(attendance_confirmed(enrolment, payable=9, planned=9, period="2026-11")))
@@ -214,11 +195,7 @@ async def test_a_released_voucher_keeps_its_money_during_the_grace_and_returns_i
     service_db, consumer
 ) -> None:
     url, c, opened = await setup(service_db, consumer)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    award, provider, enrolment = await enrolled(c, opened.round_id)
     await c.deliver(message(enrolment_ended(enrolment)))
     await c.deliver(message(released(award, until=date(2026, 11, 20))))
     budget = f"round_budget:{opened.round_id}"
@@ -237,11 +214,7 @@ async def test_a_released_voucher_keeps_its_money_during_the_grace_and_returns_i
 
 async def test_a_reservation_that_never_started_voids_its_hold(service_db, consumer) -> None:
     url, c, opened = await setup(service_db, consumer)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    award, _provider, enrolment = await enrolled(c, opened.round_id)
 
     await c.deliver(message(enrolment_ended(enrolment, reason="reservation_expired")))
 
@@ -266,11 +239,7 @@ async def test_a_revoked_voucher_returns_its_unused_balance(service_db, consumer
 
 async def test_a_timesheet_of_another_provider_is_dead_lettered(service_db, consumer) -> None:
     url, c, opened = await setup(service_db, consumer)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    _award, _provider, enrolment = await enrolled(c, opened.round_id)
 
     forged = attendance_confirmed(enrolment, provider_id=uuid4())
     assert await c.deliver(message(forged)) is Outcome.DEAD_LETTERED
@@ -285,11 +254,7 @@ async def test_holds_of_long_past_months_time_out(service_db, consumer) -> None:
     from qosym_chassis.db import make_engine, make_session_factory
 
     url, c, opened = await setup(service_db, consumer)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)  # holds November 2026
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    award, _provider, _enrolment = await enrolled(c, opened.round_id)  # holds November 2026
     engine = make_engine(url, application_name="test-sweep", pool_size=1)
     try:
         sessions = make_session_factory(engine)

@@ -23,11 +23,10 @@ from .support import (
     MONTHS,
     attendance_confirmed,
     balance,
-    enrolment_confirmed,
+    enrolled,
     fetch,
     ledger_findings,
     outbox,
-    provider_verified,
     round_opened,
     value,
     voucher_awarded,
@@ -120,11 +119,7 @@ async def test_corrections_are_reversing_transfers(service_db, consumer) -> None
 
 async def test_a_concurrent_post_and_void_of_one_hold_resolve_it_once(service_db, consumer) -> None:
     url, c, opened = await funded_round(service_db, consumer, VOUCHER)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    award, provider, _enrolment = await enrolled(c, opened.round_id)
     hold = await value(url, "SELECT transfer_id FROM hold")
     amount = await value(url, "SELECT amount_tiyn FROM hold")
     voucher, payable = f"voucher:{award.voucher_id}", f"provider_payable:{provider.provider_id}"
@@ -177,11 +172,7 @@ async def test_a_thousand_concurrent_awards_against_a_budget_for_a_hundred_fund_
 
 async def test_the_same_confirmation_delivered_concurrently_posts_once(service_db, consumer) -> None:
     url, c, opened = await funded_round(service_db, consumer, VOUCHER)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    _award, provider, enrolment = await enrolled(c, opened.round_id)
     confirmed = attendance_confirmed(enrolment, payable=9, planned=9)
     copies = [confirmed] * 10 + [confirmed.model_copy(update={"event_id": uuid4()}) for _ in range(10)]
 
@@ -220,11 +211,7 @@ async def test_a_consumer_killed_mid_transfer_changes_nothing_twice(
     service_db, consumer, stack_servers, tmp_path, kill_at
 ) -> None:
     url, c, opened = await funded_round(service_db, consumer, VOUCHER)
-    award = voucher_awarded(opened.round_id)
-    provider = provider_verified()
-    enrolment = enrolment_confirmed(award, provider.provider_id)
-    for event in (award, provider, enrolment):
-        await c.deliver(message(event))
+    _award, provider, enrolment = await enrolled(c, opened.round_id)
     confirmed = attendance_confirmed(enrolment, payable=7, planned=9)
     env = {**os.environ, "QOSYM_FAULT_KILL_AT": kill_at, "QOSYM_FAULT_MARKER": str(tmp_path / "fired")}
     state = stack_servers.state

@@ -41,6 +41,7 @@ from qosym_contracts.attendance import RiskRule
 
 router = APIRouter()
 PeriodPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+RegionQuery = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,63}$", examples=["astana"])]
 PeriodQuery = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 ProviderStaff = Annotated[Principal, Depends(require_roles("provider_staff"))]
 Parent = Annotated[Principal, Depends(require_roles("parent"))]
@@ -165,7 +166,7 @@ async def allow_late_submission(
 async def payable(
     who: Reconciler,
     attendance: AttendanceDep,
-    region_code: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,63}$")] = None,
+    region_code: RegionQuery = None,
     period: PeriodQuery = None,
 ) -> LimitOffsetPage[PayableOut]:
     """Every month whose AttendanceConfirmed or DisputeResolved was published, in timesheet id order."""
@@ -293,7 +294,7 @@ async def resolve(dispute_id: UUID, body: ResolveIn, who: Decider, attendance: A
 async def list_flags(
     who: Overseer,
     attendance: AttendanceDep,
-    region_code: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,63}$")] = None,
+    region_code: RegionQuery = None,
     period: PeriodQuery = None,
     rule: RiskRule | None = None,
     status: Literal["open", "dismissed", "confirmed"] | None = None,
@@ -336,7 +337,7 @@ async def review_flag(flag_id: UUID, body: ReviewIn, who: Decider, attendance: A
 async def scan_now(
     who: Scanner,
     attendance: AttendanceDep,
-    region_code: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{1,63}$")] = None,
+    region_code: RegionQuery = None,
     period: PeriodQuery = None,
 ) -> ScanOut:
     """Run the risk rules now (the consumers process also runs them every QOSYM_RISK_SCAN_INTERVAL_S)."""
