@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 
+from qosym_contracts.allocation import VoucherAssignedV1
 from qosym_contracts.registry import GuardianshipEstablishedV1
 from tests.support.events import child_registered, message
 
@@ -103,3 +105,35 @@ def periodic(consumer: Any, name: str) -> tuple[float, Any]:
     """The consumer process's periodic job ``name`` (``sweep_attestations``, ``sweep_enrolments``): (interval, job)."""
     [(interval, job)] = [(i, j) for i, j in consumer.periodic if j.__name__ == name]
     return interval, job
+
+
+def assigned(enrolment: dict[str, Any], voucher_id: UUID | None = None) -> VoucherAssignedV1:
+    return VoucherAssignedV1(
+        voucher_id=voucher_id or uuid4(),
+        enrolment_id=enrolment["id"],
+        child_id=enrolment["child_id"],
+        programme_id=enrolment["programme_id"],
+        provider_id=enrolment["provider_id"],
+        direction="sports",
+        monthly_value_tiyn=1_500_000,
+        valid_until=date(2027, 5, 31),
+    )
+
+
+async def seats(url: str, programme_id: str) -> int:
+    return (await fetch(url, "SELECT reserved FROM programme WHERE id = $1", UUID(programme_id)))[0]["reserved"]
+
+
+async def confirmed_enrolment(
+    client: Any, c: Any, token: Any, prog: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A new child of a new guardian enrolled in the programme and confirmed by allocation's VoucherAssigned."""
+    child_id, guardian_id = await child_of(c)
+    parent = auth(token("parent", subject=str(guardian_id)))
+    enrolment = (
+        await client.post(
+            "/v1/enrolments", json={"child_id": str(child_id), "programme_id": prog["id"]}, headers=parent
+        )
+    ).json()
+    await c.deliver(message(assigned(enrolment)))
+    return enrolment, parent

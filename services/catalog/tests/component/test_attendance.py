@@ -17,8 +17,7 @@ from qosym_contracts.attendance import (
 )
 from tests.support.events import message, region_event
 
-from .support import auth, fetch, outbox_types, periodic, programme, verified_provider
-from .test_enrolments import _confirmed, seats
+from .support import auth, confirmed_enrolment, fetch, outbox_types, periodic, programme, seats, verified_provider
 
 pytestmark = pytest.mark.component
 ALMATY = zone("Asia/Almaty")
@@ -65,7 +64,7 @@ async def test_the_earliest_attended_session_is_kept_whatever_order_months_arriv
         await c.deliver(message(region_event()))  # Asia/Almaty
         provider_id, staff = await verified_provider(client, token)
         prog = await programme(client, provider_id, staff)
-        enrolment, _ = await _confirmed(client, c, url, token, prog)
+        enrolment, _ = await confirmed_enrolment(client, c, token, prog)
         absent_only = submitted(enrolment, "2026-10", [(date(2026, 10, 6), "absent")])
         december = submitted(enrolment, "2026-12", [(date(2026, 12, 1), "absent"), (date(2026, 12, 3), "attended")])
         november = submitted(
@@ -105,7 +104,7 @@ async def test_disputes_are_recorded_per_timesheet_in_any_order(service_db, cons
         c = await consumer("catalog", url)
         provider_id, staff = await verified_provider(client, token)
         prog = await programme(client, provider_id, staff)
-        enrolment, _ = await _confirmed(client, c, url, token, prog)
+        enrolment, _ = await confirmed_enrolment(client, c, token, prog)
         sheet = submitted(enrolment, "2026-11", [(date(2026, 11, 5), "attended")])
         common = {
             k: getattr(sheet, k)
@@ -152,10 +151,10 @@ async def test_an_enrolment_never_attended_expires_only_once_its_timesheet_is_in
         interval, sweep = periodic(c, "sweep_enrolments")
         provider_id, staff = await verified_provider(client, token)
         prog = await programme(client, provider_id, staff)
-        unattended, parent = await _confirmed(client, c, url, token, prog)
-        not_reported, _ = await _confirmed(client, c, url, token, prog)
-        attended, _ = await _confirmed(client, c, url, token, prog)
-        recent, _ = await _confirmed(client, c, url, token, prog)
+        unattended, parent = await confirmed_enrolment(client, c, token, prog)
+        not_reported, _ = await confirmed_enrolment(client, c, token, prog)
+        attended, _ = await confirmed_enrolment(client, c, token, prog)
+        recent, _ = await confirmed_enrolment(client, c, token, prog)
         long_ago = now - timedelta(days=80)  # the 30-day window and the 10 grace days are over
         for enrolment in (unattended, not_reported, attended):
             await fetch(url, "UPDATE enrolment SET confirmed_at = $1 WHERE id = $2", long_ago, UUID(enrolment["id"]))

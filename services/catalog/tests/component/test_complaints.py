@@ -4,8 +4,7 @@ from uuid import uuid4
 
 import pytest
 
-from .support import auth, child_of, fetch, programme, verified_provider
-from .test_enrolments import _confirmed
+from .support import auth, child_of, confirmed_enrolment, fetch, programme, verified_provider
 
 pytestmark = pytest.mark.component
 TEXT = "The coach left the children alone for half an hour."
@@ -19,7 +18,7 @@ async def test_a_guardian_complains_and_an_operator_of_the_region_resolves(
         c = await consumer("catalog", url)
         provider_id, staff = await verified_provider(client, token)
         prog = await programme(client, provider_id, staff)
-        enrolment, parent = await _confirmed(client, c, url, token, prog)
+        enrolment, parent = await confirmed_enrolment(client, c, token, prog)
         await client.post(f"/v1/enrolments/{enrolment['id']}/end", json={"reason": "left"}, headers=parent)
         body = {"child_id": enrolment["child_id"], "programme_id": prog["id"], "category": "safety", "text": TEXT}
         filed = await client.post("/v1/complaints", json=body, headers=parent)  # enrolled before: still may complain
@@ -80,7 +79,7 @@ async def test_only_a_guardian_of_a_child_who_was_enrolled_may_complain(
         c = await consumer("catalog", url)
         provider_id, staff = await verified_provider(client, token)
         prog = await programme(client, provider_id, staff)
-        enrolment, parent = await _confirmed(client, c, url, token, prog)
+        enrolment, parent = await confirmed_enrolment(client, c, token, prog)
         child_id, guardian_id = await child_of(c)
         waiting_parent = auth(token("parent", subject=str(guardian_id)))
         await client.post(

@@ -1,6 +1,5 @@
 import asyncio
 import json
-from datetime import date
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -11,26 +10,19 @@ from qosym_contracts.allocation import VoucherAssignedV1, VoucherAssignmentRejec
 from qosym_contracts.registry import GuardianshipEndedV1
 from tests.support.events import message
 
-from .support import auth, child_of, fetch, outbox_types, programme, verified_provider
+from .support import (
+    assigned,
+    auth,
+    child_of,
+    confirmed_enrolment,
+    fetch,
+    outbox_types,
+    programme,
+    seats,
+    verified_provider,
+)
 
 pytestmark = pytest.mark.component
-
-
-def assigned(enrolment: dict, voucher_id: UUID | None = None) -> VoucherAssignedV1:
-    return VoucherAssignedV1(
-        voucher_id=voucher_id or uuid4(),
-        enrolment_id=enrolment["id"],
-        child_id=enrolment["child_id"],
-        programme_id=enrolment["programme_id"],
-        provider_id=enrolment["provider_id"],
-        direction="sports",
-        monthly_value_tiyn=1_500_000,
-        valid_until=date(2027, 5, 31),
-    )
-
-
-async def seats(url: str, programme_id: str) -> int:
-    return (await fetch(url, "SELECT reserved FROM programme WHERE id = $1", UUID(programme_id)))[0]["reserved"]
 
 
 async def requested_payload(url: str) -> dict:
@@ -212,28 +204,16 @@ async def test_a_child_outside_the_age_band_is_422(service_db, consumer, api_cli
     assert await seats(url, prog["id"]) == 0
 
 
-async def _confirmed(client, c, url, token, prog, **kw):
-    child_id, guardian_id = await child_of(c)
-    parent = auth(token("parent", subject=str(guardian_id)))
-    enrolment = (
-        await client.post(
-            "/v1/enrolments", json={"child_id": str(child_id), "programme_id": prog["id"]}, headers=parent
-        )
-    ).json()
-    await c.deliver(message(assigned(enrolment)))
-    return enrolment, parent
-
-
 async def test_ending_frees_the_seat_and_tells_allocation(service_db, consumer, api_client, token) -> None:
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
         c = await consumer("catalog", url)
         provider_id, staff = await verified_provider(client, token)
         prog = await programme(client, provider_id, staff)
-        enrolment, parent = await _confirmed(client, c, url, token, prog)
+        enrolment, parent = await confirmed_enrolment(client, c, token, prog)
         ended = await client.post(f"/v1/enrolments/{enrolment['id']}/end", json={"reason": "moved"}, headers=parent)
         again = await client.post(f"/v1/enrolments/{enrolment['id']}/end", json={"reason": "moved"}, headers=parent)
-        other, _ = await _confirmed(client, c, url, token, prog)
+        other, _ = await confirmed_enrolment(client, c, token, prog)
         by_provider = await client.post(f"/v1/enrolments/{other['id']}/end", json={"reason": "rules"}, headers=staff)
     assert (ended.json()["status"], ended.json()["reason"]) == ("ended", "moved")
     assert again.status_code == 409
@@ -248,12 +228,12 @@ async def test_the_provider_declines_within_the_window(service_db, consumer, api
         c = await consumer("catalog", url)
         provider_id, staff = await verified_provider(client, token)
         prog = await programme(client, provider_id, staff)
-        enrolment, parent = await _confirmed(client, c, url, token, prog)
+        enrolment, parent = await confirmed_enrolment(client, c, token, prog)
         by_parent = await client.post(f"/v1/enrolments/{enrolment['id']}/decline", json={"reason": "x"}, headers=parent)
         declined = await client.post(
             f"/v1/enrolments/{enrolment['id']}/decline", json={"reason": "group full"}, headers=staff
         )
-        late, _ = await _confirmed(client, c, url, token, prog)
+        late, _ = await confirmed_enrolment(client, c, token, prog)
         await fetch(
             url,
             "UPDATE enrolment SET requested_at = now() - interval '30 days' WHERE id = $1 RETURNING id",
@@ -273,7 +253,7 @@ async def test_changing_club_ends_one_and_requests_another(service_db, consumer,
         provider_id, staff = await verified_provider(client, token)
         first = await programme(client, provider_id, staff)
         second = await programme(client, provider_id, staff)
-        enrolment, parent = await _confirmed(client, c, url, token, first)
+        enrolment, parent = await confirmed_enrolment(client, c, token, first)
         moved = await client.post(
             f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": second["id"]}, headers=parent
         )
@@ -289,7 +269,7 @@ async def test_closing_a_programme_ends_its_enrolments(service_db, consumer, api
         c = await consumer("catalog", url)
         provider_id, staff = await verified_provider(client, token)
         prog = await programme(client, provider_id, staff)
-        await _confirmed(client, c, url, token, prog)
+        await confirmed_enrolment(client, c, token, prog)
         closed = await client.post(f"/v1/programmes/{prog['id']}/close", headers=staff)
     assert closed.json() == {"enrolments_ended": 1}
     assert (await outbox_types(url))[-2:] == ["catalog.EnrolmentEnded", "catalog.ProgrammeClosed"]
@@ -303,7 +283,7 @@ async def test_a_suspended_provider_takes_no_new_enrolments_but_keeps_existing(
         c = await consumer("catalog", url)
         provider_id, staff = await verified_provider(client, token)
         prog = await programme(client, provider_id, staff)
-        enrolment, parent = await _confirmed(client, c, url, token, prog)
+        enrolment, parent = await confirmed_enrolment(client, c, token, prog)
         await client.post(
             f"/v1/providers/{provider_id}/decision",
             json={"action": "suspend", "reason": "audit"},

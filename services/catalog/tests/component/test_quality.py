@@ -10,9 +10,8 @@ from catalog.domain.attendance import next_month_start, period_of, shift_period,
 from qosym_contracts.attendance import AttendanceDisputedV1
 from tests.support.events import message, region_event
 
-from .support import auth, fetch, programme, verified_provider
+from .support import auth, confirmed_enrolment, fetch, programme, verified_provider
 from .test_attendance import first_of, submitted
-from .test_enrolments import _confirmed
 
 pytestmark = pytest.mark.component
 ALMATY = zone("Asia/Almaty")
@@ -31,10 +30,10 @@ async def test_signals_count_retention_disputes_and_complaints(service_db, consu
         provider_id, staff = await verified_provider(client, token)
         hockey = await programme(client, provider_id, staff)
         chess = await programme(client, provider_id, staff, title=CHESS)
-        stays, parent = await _confirmed(client, c, url, token, hockey)
-        leaves_in_month2, other_parent = await _confirmed(client, c, url, token, hockey)
-        drops_in_month3, _ = await _confirmed(client, c, url, token, hockey)
-        new, _ = await _confirmed(client, c, url, token, hockey)  # too recent to count
+        stays, parent = await confirmed_enrolment(client, c, token, hockey)
+        leaves_in_month2, other_parent = await confirmed_enrolment(client, c, token, hockey)
+        drops_in_month3, _ = await confirmed_enrolment(client, c, token, hockey)
+        new, _ = await confirmed_enrolment(client, c, token, hockey)  # too recent to count
         for e in (stays, leaves_in_month2, drops_in_month3):
             await fetch(url, "UPDATE enrolment SET confirmed_at = $1 WHERE id = $2", confirmed, UUID(e["id"]))
         await client.post(f"/v1/enrolments/{leaves_in_month2['id']}/end", json={"reason": "left"}, headers=other_parent)
