@@ -37,6 +37,7 @@ from registry.domain.model import (
     check_registration,
 )
 from registry.domain.people import ADULT_AGE, check_adult, check_phone, declared_mismatches
+from registry.service_layer.access import scope_clause
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -340,10 +341,8 @@ async def unlink_guardian(sessions: Sessions, child_id: UUID, actor: Actor, guar
 async def flagged(sessions: Sessions, scope: OperatorScope) -> list[dict[str, Any]]:
     async with sessions() as session:
         children_q = select(child.c.id, child.c.flags, child.c.region_code).where(child.c.flags != [])
-        if scope.region:
-            children_q = children_q.where(child.c.region_code == scope.region)
-        if scope.district:
-            children_q = children_q.where(child.c.district_code == scope.district)
+        if scope.limited:
+            children_q = children_q.where(scope_clause(scope, child.c.region_code, child.c.district_code))
         items = [
             {"entity": "child", "id": r["id"], "flags": r["flags"], "region_code": r["region_code"]}
             for r in (await session.execute(children_q)).mappings()
