@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.adapters.cache import SearchCache
 from catalog.adapters.orm import enrolment, programme, provider
 from catalog.domain.programmes import RuleBroken, Slot, check_age_band, check_capacity, check_schedule
-from catalog.service_layer import enrolments, quality, staff
+from catalog.service_layer import enrolments, handlers, quality, staff
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Caller, Sessions, load
 from qosym_chassis import outbox
@@ -95,6 +95,7 @@ async def publish(
             raise NotFoundError()
         if owner["status"] != "verified":
             raise ConflictError(f"the provider is {owner['status']}: only a verified provider publishes programmes")
+        await handlers.check_place(session, owner["region_code"], values["district_code"])
         await staff.check_can_run(
             session,
             provider_id,

@@ -63,10 +63,15 @@ def staff_out(row: Any) -> dict[str, Any]:
 
 
 async def add_staff(
-    sessions: Sessions, protector: IinProtector, caller: Caller, provider_id: UUID, data: dict[str, Any]
+    sessions: Sessions,
+    protector: IinProtector,
+    caller: Caller,
+    provider_id: UUID,
+    data: dict[str, Any],
+    today: date,
 ) -> dict[str, Any]:
     _check_access(caller, provider_id)
-    iin = parse_iin(data["iin"])
+    iin = parse_iin(data["iin"], today=today)
     new_id = uuid4()
     async with sessions() as session, session.begin():
         await _provider_exists(session, provider_id)

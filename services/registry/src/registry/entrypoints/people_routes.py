@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Problem, Unauthorized
+from qosym_chassis.iin import InvalidIin
 from registry.adapters.audit import Actor
-from registry.domain.iin import InvalidIin
 from registry.domain.model import OperatorScope, RegistrationRefused
 from registry.domain.people import EVIDENCE_MAX_BYTES
-from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardian_id
+from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardian_id, registered_elsewhere
 from registry.entrypoints.schemas import (
     AssistedChildIn,
     AssistedConfirmIn,
@@ -302,11 +302,8 @@ async def assisted_child(body: AssistedChildIn, operator: Operator, registry: Re
             body.parent_iin,
             command,
             _today(),
+            operator.scope.get("consultation_point"),
         )
-    except InvalidIin as exc:
-        raise FieldError(
-            "parent_iin" if body.parent_iin.strip(" ") not in body.iin else "iin", str(exc), code=exc.code
-        ) from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
     return {"change_id": change_id}
@@ -335,6 +332,8 @@ async def assisted_confirm(
         raise Forbidden(str(exc)) from exc
     except handlers.AlreadyRegistered as exc:
         raise Conflict("this child is already registered by another guardian") from exc
+    except handlers.RegisteredElsewhere as exc:
+        raise registered_elsewhere(exc) from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
     return _child_out(result.child)
@@ -364,6 +363,7 @@ async def assisted_move(
             body.parent_iin,
             move,
             _today(),
+            operator.scope.get("consultation_point"),
         )
     except handlers.NotAllowed as exc:
         raise NotFound("no such child among this guardian's children in your area") from exc
