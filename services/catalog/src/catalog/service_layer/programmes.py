@@ -266,6 +266,7 @@ def _public_columns(distance: Any = None) -> Any:
         programme.c.id,
         programme.c.provider_id,
         provider.c.name.label("provider_name"),
+        programme.c.status,
         programme.c.direction,
         programme.c.title,
         programme.c.description,
