@@ -210,3 +210,29 @@ async def test_the_childs_operator_and_guardian_open_the_evidence_and_nobody_els
         )
         == 2
     )
+
+
+async def test_an_assisted_move_to_a_place_that_does_not_exist_sends_no_code(registry_db, api_client, token):
+    operator = auth(token("operator", scope={"region": "astana"}))
+    async with api_client("registry", registry_db) as client:
+        parent = await register_person(client)
+        child = await client.post(
+            "/v1/children",
+            json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"},
+            headers=auth(token("parent", parent["id"])),
+        )
+        texts = len(sent(client))
+        nowhere = await client.post(
+            f"/v1/assisted/children/{child.json()['id']}/move",
+            json={"parent_iin": ADULT_IIN, "region_code": "nowhere"},
+            headers=operator,
+        )
+        no_district = await client.post(
+            f"/v1/assisted/children/{child.json()['id']}/move",
+            json={"parent_iin": ADULT_IIN, "district_code": "atlantis"},
+            headers=operator,
+        )
+        assert len(sent(client)) == texts
+    assert nowhere.status_code == 422 and nowhere.json()["errors"][0]["field"] == "region_code"
+    assert no_district.status_code == 422 and no_district.json()["errors"][0]["field"] == "district_code"
+    assert await scalar(registry_db, "select count(*) from assisted_change") == 0

@@ -20,7 +20,7 @@ from registry.adapters.audit import Actor
 from registry.adapters.credentials import SecretBox
 from registry.adapters.orm import assisted_change
 from registry.adapters.sms import SmsSender
-from registry.domain.model import OperatorScope, RegistrationRefused, check_registration
+from registry.domain.model import OperatorScope, RegistrationRefused, check_place, check_registration
 from registry.service_layer import handlers, identity
 from registry.service_layer.handlers import NotAllowed, Sessions
 
@@ -160,9 +160,14 @@ async def start_child_move(
         or not scope.covers(child.region_code, child.district_code)
     ):
         raise NotAllowed()
+    region_code = move.region_code or child.region_code
+    district_code = move.district_code or child.district_code
+    async with sessions() as session:
+        target = await repository.get_region(session, region_code)
+    check_place(child.birth_date, target, district_code, today)  # before a code goes out for a place that is not
     approves = (
         f"Give it to the operator at {_where(point)} only to move your child born {child.birth_date:%d.%m.%Y} "
-        f"({_sex(child.sex)}) to {move.district_code or child.district_code}, {move.region_code or child.region_code}."
+        f"({_sex(child.sex)}) to {district_code}, {region_code}."
     )
     challenge_id = await identity.request_code(sessions, protector, box, sms, parent.value, today, approves)
     change_id = uuid4()
