@@ -240,7 +240,7 @@ async def reject_category(claim_id: UUID, body: DecisionIn, operator: Operator, 
 
 @people_router.post("/v1/categories/{claim_id}/amend", tags=["review"], responses={404: {}, 409: {}, 422: {}})
 async def amend_category(claim_id: UUID, body: AmendmentIn, operator: Operator, registry: RegistryDep) -> Any:
-    """Change a verified claim's validity on purpose: both dates explicit (null = from today / no end), a reason;
+    """Change a verified claim's validity on purpose: both dates explicit (null = the current start / no end), a reason;
     the previous decision stays on the audit trail and the child's verified set is published again."""
     try:
         return await categories.amend(

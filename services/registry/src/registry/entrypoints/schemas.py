@@ -146,8 +146,8 @@ class DecisionIn(_In):
 
 
 class AmendmentIn(_In):
-    """An explicit change of a verified claim's validity: both dates must be given (null means from today / without
-    end), so nothing is dropped by leaving a field out."""
+    """An explicit change of a verified claim's validity: both dates must be given (a null valid_from keeps the
+    current start, a null valid_until means no end), so nothing is dropped by leaving a field out."""
 
     valid_from: date | None
     valid_until: date | None

@@ -238,8 +238,8 @@ async def amend(
     valid_until: date | None,
     reason: str,
 ) -> dict[str, Any]:
-    """Change a verified claim's validity on purpose: both dates are given explicitly (null = from today / without
-    end), the previous decision is kept on the audit trail, and the child's verified set is published again."""
+    """Change a verified claim's validity on purpose: both dates are given explicitly (a null start keeps the current
+    one, a null end means none), the previous decision is kept on the audit trail, the verified set is published."""
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():
         row = (
