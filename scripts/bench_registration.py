@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import httpx
 
+from qosym_chassis.iin import check_digit
 from qosym_cli.stack import LocalStack
 from qosym_cli.tokens import mint_token
-from registry.domain.iin import check_digit
 
 
 def random_iin(rng: random.Random, first_born: date = date(2010, 1, 1)) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.domain.iin import check_digit
+from qosym_chassis.iin import check_digit
 from tests.support.people import register_person, synthetic_iin
 from tests.support.stack_ops import db_value
 from tests.support.waiting import eventually

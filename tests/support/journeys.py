@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import yaml
 
+from qosym_chassis.iin import check_digit
 from qosym_cli.stack import LocalStack
-from registry.domain.iin import check_digit
 from tests.support.people import register_person, synthetic_adult_iin, synthetic_iin
 from tests.support.stack_ops import db_value
 from tests.support.waiting import eventually

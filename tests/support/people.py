@@ -7,7 +7,7 @@ from datetime import date
 
 import httpx
 
-from registry.domain.iin import check_digit
+from qosym_chassis.iin import check_digit
 
 _random = random.SystemRandom()
 _issued: set[str] = set()

@@ -98,18 +98,20 @@ def _eventually(
 
 
 def _provider(catalog: httpx.Client, mint: Mint, spec: dict[str, Any], today: date) -> str:
-    registered = catalog.post(
-        "/v1/providers",
-        json={
-            "bin": spec["bin"],
-            "name": spec["name"],
-            "region_code": spec["region"],
-            "district_code": spec["district"],
-            "address": spec["address"],
-            "contacts": spec["contacts"],
-            "bank": spec["bank"],
-        },
-        headers=_bearer(mint("provider_staff")),
+    body = {
+        "bin": spec["bin"],
+        "name": spec["name"],
+        "region_code": spec["region"],
+        "district_code": spec["district"],
+        "address": spec["address"],
+        "contacts": spec["contacts"],
+        "bank": spec["bank"],
+    }
+    # catalog refuses a region it has not heard of yet (422 region_code): wait for its RegionConfigured
+    registered = _eventually(
+        lambda: catalog.post("/v1/providers", json=body, headers=_bearer(mint("provider_staff"))),
+        lambda r: not (r.status_code == 422 and "unknown_region" in r.text),
+        f"provider {spec['name']}",
     )
     if registered.status_code == 409:
         return "already there"

@@ -298,6 +298,21 @@ async def test_a_malformed_batch_request_is_a_problem_naming_the_field(service_d
     assert response.json()["errors"][0]["field"] in {"period", "region_code", "status"}
 
 
+async def test_a_batch_for_a_region_payments_was_never_told_of_is_422_naming_region_code(
+    service_db, api_client, token
+) -> None:
+    url = await service_db("payments")
+    async with api_client("payments", url) as client:
+        response = await client.post(
+            "/v1/batches", json={"region_code": "nowhere", "period": "2026-11"}, headers=bearer(token("administrator"))
+        )
+    assert response.status_code == 422, response.text
+    assert (response.json()["errors"][0]["field"], response.json()["errors"][0]["type"]) == (
+        "region_code",
+        "unknown_region",
+    )
+
+
 async def test_unknown_batches_are_404(service_db, api_client, token) -> None:
     url = await service_db("payments")
     admin = bearer(token("administrator"))

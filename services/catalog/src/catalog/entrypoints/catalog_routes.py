@@ -416,7 +416,12 @@ async def add_staff(provider_id: UUID, body: StaffIn, who: Manager, catalog: Cat
     """Add a staff member (IIN validated, stored encrypted with a blind index, returned masked)."""
     row = await run(
         staff.add_staff(
-            catalog.context.session_factory, catalog.protector, caller_of(who), provider_id, body.model_dump()
+            catalog.context.session_factory,
+            catalog.protector,
+            caller_of(who),
+            provider_id,
+            body.model_dump(),
+            _today(catalog),
         ),
         "no such provider",
     )

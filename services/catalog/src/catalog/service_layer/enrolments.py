@@ -253,7 +253,8 @@ async def change_club(
             raise ConflictError("only a confirmed enrolment can be moved to another club")
         if current["programme_id"] == programme_id:
             raise RuleBroken("programme_id", "the child is already in this programme")
-        await end_in(session, enrolment_id, f"changed_club: {reason}", caller.actor, now)
+        why = "changed_club" if reason in ("", "changed_club") else f"changed_club: {reason}"  # not the code twice
+        await end_in(session, enrolment_id, why, caller.actor, now)
         return await _request_in(session, caller, current["child_id"], programme_id, now)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.adapters.cache import SearchCache
 from catalog.adapters.orm import enrolment, programme, provider
 from catalog.domain.programmes import RuleBroken, Slot, check_age_band, check_capacity, check_schedule
-from catalog.service_layer import enrolments, quality, staff
+from catalog.service_layer import enrolments, handlers, quality, staff
 from catalog.service_layer.access import Caller
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Sessions, load
@@ -96,6 +96,7 @@ async def publish(
             raise NotFoundError()
         if owner["status"] != "verified":
             raise ConflictError(f"the provider is {owner['status']}: only a verified provider publishes programmes")
+        await handlers.check_place(session, owner["region_code"], values["district_code"])
         await staff.check_can_run(
             session,
             provider_id,
@@ -266,6 +267,7 @@ def _public_columns(distance: Any = None) -> Any:
         programme.c.id,
         programme.c.provider_id,
         provider.c.name.label("provider_name"),
+        programme.c.status,
         programme.c.direction,
         programme.c.title,
         programme.c.description,

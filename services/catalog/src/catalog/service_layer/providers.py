@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from catalog.adapters.orm import provider
 from catalog.domain.identifiers import parse_bin, parse_kz_iban
 from catalog.domain.programmes import RuleBroken, provider_move
+from catalog.service_layer import handlers
 from catalog.service_layer.access import Caller
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from qosym_chassis import outbox
@@ -28,6 +29,7 @@ async def register(sessions: Sessions, caller: Caller, data: dict[str, Any]) -> 
     values["bin"] = parse_bin(values["bin"])
     values["bank"] = dict(values["bank"], iban=parse_kz_iban(values["bank"]["iban"]))
     async with sessions() as session, session.begin():
+        await handlers.check_place(session, values["region_code"], values["district_code"])
         row = (
             (
                 await session.execute(

@@ -76,12 +76,17 @@ def staff_out(row: Any) -> dict[str, Any]:
 
 
 async def add_staff(
-    sessions: Sessions, protector: IinProtector, caller: Caller, provider_id: UUID, data: dict[str, Any]
+    sessions: Sessions,
+    protector: IinProtector,
+    caller: Caller,
+    provider_id: UUID,
+    data: dict[str, Any],
+    today: date,
 ) -> dict[str, Any]:
     new_id = uuid4()
     async with sessions() as session, session.begin():
         await _managed(session, caller, provider_id)
-        iin = parse_iin(data["iin"])
+        iin = parse_iin(data["iin"], today=today)
         index = protector.blind_index(iin)
         taken = await session.execute(
             select(staff.c.id).where(staff.c.provider_id == provider_id, staff.c.iin_index == index)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from registry.domain.iin import Iin, age_on
+from qosym_chassis.iin import Iin, age_on
 
 
 class RegistrationRefused(ValueError):

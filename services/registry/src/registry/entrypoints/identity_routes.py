@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Unauthorized, problem_response
+from qosym_chassis.iin import InvalidIin
 from qosym_chassis.sms import SmsRefused
-from registry.domain.iin import InvalidIin
 from registry.domain.people import OTP_TTL_S
 from registry.entrypoints.people_routes import BadGateway, _today, actor_of
 from registry.entrypoints.routes import RegistryDep

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Problem, Unauthorized
+from qosym_chassis.iin import InvalidIin
 from registry.adapters.audit import Actor
-from registry.domain.iin import InvalidIin
 from registry.domain.model import OperatorScope, RegistrationRefused
 from registry.domain.people import EVIDENCE_MAX_BYTES
-from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardian_id
+from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardian_id, registered_elsewhere
 from registry.entrypoints.schemas import (
+    AmendmentIn,
     AssistedChildIn,
     AssistedConfirmIn,
     AssistedMoveIn,
@@ -32,6 +33,7 @@ from registry.service_layer import assisted, categories, handlers, identity
 people_router = APIRouter()
 Operator = Annotated[Principal, Depends(require_roles("operator"))]
 Reviewer = Annotated[Principal, Depends(require_roles("operator", "administrator"))]  # flags: people have no region
+EvidenceReader = Annotated[Principal, Depends(require_roles("operator", "parent"))]
 NO_SUCH_CHILD = "no such child"
 
 
@@ -226,16 +228,77 @@ async def _decide(registry: Any, claim_id: UUID, operator: Principal, body: Deci
         raise NotFound("no such category claim") from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except handlers.Refused as exc:
+        raise Conflict(str(exc)) from exc
 
 
-@people_router.post("/v1/categories/{claim_id}/verify", tags=["review"], responses={404: {}})
+@people_router.post("/v1/categories/{claim_id}/verify", tags=["review"], responses={404: {}, 409: {}})
 async def verify_category(claim_id: UUID, body: DecisionIn, operator: Operator, registry: RegistryDep) -> Any:
     return await _decide(registry, claim_id, operator, body, True)
 
 
-@people_router.post("/v1/categories/{claim_id}/reject", tags=["review"], responses={404: {}})
+@people_router.post("/v1/categories/{claim_id}/reject", tags=["review"], responses={404: {}, 409: {}})
 async def reject_category(claim_id: UUID, body: DecisionIn, operator: Operator, registry: RegistryDep) -> Any:
     return await _decide(registry, claim_id, operator, body, False)
+
+
+@people_router.post("/v1/categories/{claim_id}/amend", tags=["review"], responses={404: {}, 409: {}, 422: {}})
+async def amend_category(claim_id: UUID, body: AmendmentIn, operator: Operator, registry: RegistryDep) -> Any:
+    """Change a verified claim's validity on purpose: both dates explicit (null = the current start / no end), a reason;
+    the previous decision stays on the audit trail and the child's verified set is published again."""
+    try:
+        return await categories.amend(
+            registry.context.session_factory,
+            claim_id,
+            actor_of(operator),
+            scope_of(operator),
+            valid_from=body.valid_from,
+            valid_until=body.valid_until,
+            reason=body.reason,
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such category claim") from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except handlers.Refused as exc:
+        raise Conflict(str(exc)) from exc
+
+
+EVIDENCE_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+@people_router.get(
+    "/v1/categories/{claim_id}/evidence",
+    tags=["review"],
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in EVIDENCE_EXTENSIONS}}, 404: {}},
+)
+async def open_evidence(claim_id: UUID, who: EvidenceReader, registry: RegistryDep) -> Response:
+    """The newest evidence document of a claim, decrypted, as a download: for an operator whose region (and
+    district) scope covers the child, or one of the child's guardians; 404 for anyone else. Audited."""
+    try:
+        found = await categories.open_evidence(
+            registry.context.session_factory,
+            registry.evidence,
+            claim_id,
+            actor_of(who),
+            scope_of(who) if who.role == "operator" else None,
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such category claim") from exc
+    extension = EVIDENCE_EXTENSIONS.get(found.content_type, "bin")
+    media_type = found.content_type if found.content_type in EVIDENCE_EXTENSIONS else "application/octet-stream"
+    return Response(
+        content=found.content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{found.evidence_id}.{extension}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
+            "Cross-Origin-Resource-Policy": "same-origin",
+        },
+    )
 
 
 # --- flags ------------------------------------------------------------------------------------------
@@ -273,6 +336,8 @@ async def check_category(claim_id: UUID, operator: Operator, registry: RegistryD
         )
     except handlers.NotAllowed as exc:
         raise NotFound("no such category claim") from exc
+    except handlers.Refused as exc:
+        raise Conflict(str(exc)) from exc
     except httpx.HTTPError as exc:
         raise BadGateway("the state registry did not answer; try again or verify from the evidence") from exc
 
@@ -306,11 +371,8 @@ async def assisted_child(body: AssistedChildIn, operator: Operator, registry: Re
             body.parent_iin,
             command,
             _today(),
+            operator.scope.get("consultation_point"),
         )
-    except InvalidIin as exc:
-        raise FieldError(
-            "parent_iin" if body.parent_iin.strip(" ") not in body.iin else "iin", str(exc), code=exc.code
-        ) from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
     return {"change_id": change_id}
@@ -339,6 +401,8 @@ async def assisted_confirm(
         raise Forbidden(str(exc)) from exc
     except handlers.AlreadyRegistered as exc:
         raise Conflict("this child is already registered by another guardian") from exc
+    except handlers.RegisteredElsewhere as exc:
+        raise registered_elsewhere(exc) from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
     return _child_out(result.child)
@@ -368,6 +432,7 @@ async def assisted_move(
             body.parent_iin,
             move,
             _today(),
+            operator.scope.get("consultation_point"),
         )
     except handlers.NotAllowed as exc:
         raise NotFound("no such child among this guardian's children in your area") from exc

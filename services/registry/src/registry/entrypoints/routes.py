@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
+from qosym_chassis.iin import InvalidIin
 from registry.bootstrap import Registry
-from registry.domain.iin import InvalidIin
 from registry.domain.model import Child
 from registry.entrypoints.schemas import ChildOut, DevTokenIn, MoveChildIn, RegisterChildIn, TokenOut
 from registry.service_layer import handlers
@@ -38,6 +38,15 @@ def _child_out(child: Child) -> ChildOut:
         district_code=child.district_code,
         flags=list(child.flags),
     )
+
+
+def registered_elsewhere(exc: handlers.RegisteredElsewhere) -> Conflict:
+    place = "region" if exc.field == "region_code" else "district"
+    message = (
+        f"this child is already registered in another {place}; "
+        f"if the family moved, change it with PATCH /v1/children/{exc.child_id}"
+    )
+    return Conflict(message, errors=[{"field": exc.field, "message": message, "type": "registered_elsewhere"}])
 
 
 def _guardian_id(principal: Principal) -> UUID:
@@ -75,6 +84,8 @@ async def register_child(body: RegisterChildIn, parent: Parent, registry: Regist
         raise Forbidden(str(exc)) from exc
     except handlers.AlreadyRegistered as exc:
         raise Conflict("this child is already registered by another guardian") from exc
+    except handlers.RegisteredElsewhere as exc:
+        raise registered_elsewhere(exc) from exc
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return _child_out(result.child)

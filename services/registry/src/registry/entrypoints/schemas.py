@@ -149,6 +149,15 @@ class DecisionIn(_In):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class AmendmentIn(_In):
+    """An explicit change of a verified claim's validity: both dates must be given (a null valid_from keeps the
+    current start, a null valid_until means no end), so nothing is dropped by leaving a field out."""
+
+    valid_from: date | None
+    valid_until: date | None
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class AuditVerificationOut(BaseModel):
     ok: bool
     rows: int

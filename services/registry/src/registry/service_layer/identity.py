@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from qosym_chassis.iin import parse_iin
 from qosym_chassis.protection import IinProtector
 from registry.adapters import audit, credentials, repository
 from registry.adapters.audit import Actor
@@ -19,7 +20,6 @@ from registry.adapters.credentials import SecretBox
 from registry.adapters.orm import otp_challenge, refresh_token, service_account, staff
 from registry.adapters.sms import SmsSender
 from registry.adapters.tokens import TokenIssuer
-from registry.domain.iin import parse_iin
 from registry.domain.people import OTP_MAX_ATTEMPTS, OTP_TTL_S
 from registry.service_layer.handlers import Sessions
 
@@ -46,9 +46,18 @@ class Tokens:
 
 
 async def request_code(
-    sessions: Sessions, protector: IinProtector, box: SecretBox, sms: SmsSender, iin_raw: str, today: date
+    sessions: Sessions,
+    protector: IinProtector,
+    box: SecretBox,
+    sms: SmsSender,
+    iin_raw: str,
+    today: date,
+    approves: str | None = None,
 ) -> UUID:
-    """A challenge id always comes back, for unknown IINs too (nothing says whether a person exists)."""
+    """A challenge id always comes back, for unknown IINs too (nothing says whether a person exists).
+
+    ``approves`` says what the code approves when it is not a login (an operator's prepared change): who asks,
+    where and for which child, never an IIN."""
     iin = parse_iin(iin_raw, today=today)
     challenge_id = uuid4()
     async with sessions() as session, session.begin():
@@ -64,7 +73,10 @@ async def request_code(
                 expires_at=datetime.now(UTC) + timedelta(seconds=OTP_TTL_S),
             )
         )
-    await sms.send(person_id=found.id, phone=found.phone, text=f"Qosym code: {code}. It expires in 5 minutes.")
+    text = f"Qosym code: {code}. It expires in 5 minutes."
+    if approves:
+        text = f"Qosym code: {code}. {approves} Tell it to no one else. It expires in 5 minutes."
+    await sms.send(person_id=found.id, phone=found.phone, text=text)
     return challenge_id
 
 
