@@ -34,9 +34,15 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     jwt_issuer: str = "qosym-registry"
     jwt_audience: str = "qosym"
+    jwt_leeway_s: int = Field(default=5, ge=0, le=60, description="clock skew tolerated on a token's exp and iat")
     cors_origins: list[str] = Field(default_factory=list)
 
     otel_traces_file: Path | None = Field(default=None, description="OTLP JSON lines file (local runs)")
+
+    idempotency_ttl_s: int = Field(
+        default=24 * 3600, ge=60, description="how long an Idempotency-Key's stored response is replayed, then deleted"
+    )
+    idempotency_prune_interval_s: float = 600.0
 
     outbox_replay_window_hours: int = 7 * 24
     outbox_batch_size: int = 200

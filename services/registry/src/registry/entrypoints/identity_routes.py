@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Unauthorized, problem_response
+from qosym_chassis.idempotency import NOT_STORED
 from qosym_chassis.sms import SmsRefused
 from registry.domain.iin import InvalidIin
 from registry.domain.people import OTP_TTL_S
@@ -72,6 +73,7 @@ def _session_out(tokens: identity.Tokens) -> SessionOut:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ChallengeOut,
     responses={429: {}, 502: {}},
+    openapi_extra=NOT_STORED,
 )
 async def request_code(body: CodeRequestIn, request: Request, registry: RegistryDep) -> Any:
     """Send a 6-digit code to the phone on record (the answer is the same whether or not the IIN is known)."""
@@ -96,7 +98,7 @@ async def request_code(body: CodeRequestIn, request: Request, registry: Registry
     return ChallengeOut(challenge_id=challenge, expires_in=OTP_TTL_S)
 
 
-@identity_router.post("/v1/auth/otp/verify", responses={401: {}})
+@identity_router.post("/v1/auth/otp/verify", responses={401: {}}, openapi_extra=NOT_STORED)
 async def confirm_code(body: CodeConfirmIn, registry: RegistryDep) -> SessionOut:
     """Exchange the code for an access token (15 min) and a rotating refresh token."""
     sessions = registry.context.session_factory
@@ -107,7 +109,7 @@ async def confirm_code(body: CodeConfirmIn, registry: RegistryDep) -> SessionOut
     return _session_out(await identity.issue_tokens(sessions, registry.tokens, str(person_id), "parent"))
 
 
-@identity_router.post("/v1/auth/staff/login", responses={401: {}})
+@identity_router.post("/v1/auth/staff/login", responses={401: {}}, openapi_extra=NOT_STORED)
 async def staff_login(body: StaffLoginIn, registry: RegistryDep) -> SessionOut:
     sessions = registry.context.session_factory
     try:
@@ -118,7 +120,7 @@ async def staff_login(body: StaffLoginIn, registry: RegistryDep) -> SessionOut:
     return _session_out(tokens)
 
 
-@identity_router.post("/v1/auth/refresh", responses={401: {}})
+@identity_router.post("/v1/auth/refresh", responses={401: {}}, openapi_extra=NOT_STORED)
 async def refresh(body: RefreshIn, registry: RegistryDep) -> SessionOut:
     """Rotate the refresh token; reusing a spent one revokes the whole session."""
     try:
@@ -129,13 +131,13 @@ async def refresh(body: RefreshIn, registry: RegistryDep) -> SessionOut:
         raise Unauthorized("the refresh token is invalid, expired or revoked") from exc
 
 
-@identity_router.post("/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+@identity_router.post("/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=NOT_STORED)
 async def logout(body: RefreshIn, registry: RegistryDep) -> None:
     """Revoke the session the refresh token belongs to (idempotent)."""
     await identity.logout(registry.context.session_factory, body.refresh_token)
 
 
-@identity_router.post("/v1/staff", status_code=status.HTTP_201_CREATED, responses={409: {}})
+@identity_router.post("/v1/staff", status_code=status.HTTP_201_CREATED, responses={409: {}}, openapi_extra=NOT_STORED)
 async def create_staff(body: CreateStaffIn, admin: Administrator, registry: RegistryDep) -> StaffCreatedOut:
     """Create a staff account; the one-time password and TOTP secret are shown once, here."""
     scope = body.scope.model_dump(exclude_none=True)
@@ -161,7 +163,7 @@ async def verify_audit(_: Auditor, registry: RegistryDep) -> AuditVerificationOu
     return AuditVerificationOut(**result.__dict__)
 
 
-@identity_router.post("/v1/service-accounts", status_code=status.HTTP_201_CREATED)
+@identity_router.post("/v1/service-accounts", status_code=status.HTTP_201_CREATED, openapi_extra=NOT_STORED)
 async def create_service_account(
     body: ServiceAccountIn, admin: Administrator, registry: RegistryDep
 ) -> ServiceAccountOut:
@@ -172,7 +174,7 @@ async def create_service_account(
     return ServiceAccountOut(client_id=client_id, client_secret=secret)
 
 
-@identity_router.post("/v1/auth/token", responses={401: {}})
+@identity_router.post("/v1/auth/token", responses={401: {}}, openapi_extra=NOT_STORED)
 async def client_credentials_token(
     grant_type: Annotated[Literal["client_credentials"], Form()],
     client_id: Annotated[str, Form(max_length=100)],
