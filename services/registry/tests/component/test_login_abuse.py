@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pyotp
 import pytest
+import uvicorn
 from redis.asyncio import Redis
 
+from qosym_chassis.cli import proxy_options
 from qosym_chassis.idempotency import MARKER, NOT_STORED
+from qosym_cli.tokens import keys_dir
+from registry.adapters import credentials
+from registry.config import RegistrySettings
+from registry.entrypoints.api import create_app
+from tests.support.people import synthetic_adult_iin
 
 from .test_children_api import scalar
 from .test_people_and_identity import ADULT_IIN, auth, login, register_person
@@ -98,3 +111,158 @@ async def test_a_parent_keeps_idempotent_retries_of_their_own_writes(registry_db
             "/v1/me/consents", json={"purpose": "notifications", "granted": True}, headers=headers
         )
     assert first.status_code == again.status_code == 204 and again.headers["idempotent-replayed"] == "true"
+
+
+@asynccontextmanager
+async def served_registry(database_url, stack_servers, jwks_url, **overrides) -> AsyncIterator[httpx.AsyncClient]:
+    """The registry app behind a real uvicorn, configured as ``python -m registry api`` configures it."""
+    settings = RegistrySettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=stack_servers.state.kafka_bootstrap_servers,
+        redis_url=stack_servers.state.redis_url,
+        jwks_url=jwks_url,
+        keys_dir=keys_dir(stack_servers.home),
+        dev_mode=True,
+        **overrides,
+    )
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=0, log_level="warning", **proxy_options(settings)
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    for _ in range(500):  # wait for the condition, at most 10 s
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    assert server.started
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            yield http
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def code_requests_from_rotating_addresses(http: httpx.AsyncClient, count: int) -> list[int]:
+    statuses = []
+    for n in range(count):
+        response = await http.post(
+            "/v1/auth/otp/request", json={"iin": synthetic_adult_iin()}, headers={"X-Forwarded-For": f"203.0.113.{n}"}
+        )
+        statuses.append(response.status_code)
+    return statuses
+
+
+async def test_rotating_x_forwarded_for_does_not_escape_the_per_address_limit(registry_db, stack_servers, jwks_url):
+    async with served_registry(registry_db, stack_servers, jwks_url, otp_requests_per_address=3) as http:
+        statuses = await code_requests_from_rotating_addresses(http, 5)
+    assert statuses == [202, 202, 202, 429, 429]
+
+
+async def test_a_configured_proxy_is_believed(registry_db, stack_servers, jwks_url):
+    async with served_registry(
+        registry_db, stack_servers, jwks_url, otp_requests_per_address=3, trusted_proxies="127.0.0.1"
+    ) as http:
+        statuses = await code_requests_from_rotating_addresses(http, 5)
+    assert statuses == [202] * 5  # five clients behind the proxy, one request each
+
+
+@pytest.fixture
+def argon2_calls(monkeypatch) -> list[str]:
+    """Counts the real argon2 work of each login (a spy: the real functions still run)."""
+    calls: list[str] = []
+    for name in ("hash_password", "password_matches"):
+        real = getattr(credentials, name)
+
+        def spy(*args, _real=real, _name=name):
+            calls.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(credentials, name, spy)
+    return calls
+
+
+async def new_staff(client, token) -> dict:
+    body = {"username": "aigul.op", "role": "operator", "scope": {"region": "astana"}}
+    created = await client.post("/v1/staff", json=body, headers=auth(token("administrator")))
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+async def test_staff_login_is_locked_after_five_failures_and_says_when_to_retry(registry_db, api_client, token):
+    async with api_client("registry", registry_db) as client:
+        staff = await new_staff(client, token)
+        totp = pyotp.TOTP(staff["totp_secret"])
+
+        def attempt(password: str):
+            body = {"username": "aigul.op", "password": password, "totp": totp.now()}
+            return client.post("/v1/auth/staff/login", json=body)
+
+        failures = [(await attempt("not-the-password")).status_code for _ in range(5)]
+        locked = await attempt(staff["one_time_password"])
+    assert failures == [401] * 5
+    assert locked.status_code == 429 and locked.headers["content-type"] == "application/problem+json"
+    assert 0 < int(locked.headers["retry-after"]) <= 900 and "access_token" not in locked.text
+
+
+async def test_a_success_clears_the_failures_of_a_staff_account(registry_db, api_client, token):
+    async with api_client("registry", registry_db) as client:
+        staff = await new_staff(client, token)
+        totp = pyotp.TOTP(staff["totp_secret"])
+        body = {"username": "aigul.op", "password": "nope", "totp": totp.now()}
+        for _ in range(4):
+            await client.post("/v1/auth/staff/login", json=body)
+        ok = await client.post(
+            "/v1/auth/staff/login", json={**body, "password": staff["one_time_password"], "totp": totp.now()}
+        )
+        after = [(await client.post("/v1/auth/staff/login", json=body)).status_code for _ in range(4)]
+    assert ok.status_code == 200 and after == [401] * 4
+
+
+async def test_staff_login_guesses_cost_no_argon2_and_are_limited_per_username_and_address(
+    registry_db, api_client, token, argon2_calls
+):
+    async with api_client("registry", registry_db, login_attempts_per_address=12) as client:
+        staff = await new_staff(client, token)
+        argon2_calls.clear()
+        code = pyotp.TOTP(staff["totp_secret"]).now()
+        guesses = [
+            await client.post("/v1/auth/staff/login", json={"username": name, "password": "guess", "totp": wrong(code)})
+            for name in ["aigul.op"] * 10 + ["nobody"]
+        ]
+        per_username = await client.post(
+            "/v1/auth/staff/login", json={"username": "aigul.op", "password": "guess", "totp": code}
+        )
+        per_address = await client.post(
+            "/v1/auth/staff/login", json={"username": "someone.else", "password": "guess", "totp": code}
+        )
+    assert [g.status_code for g in guesses] == [401] * 5 + [429] * 5 + [401]  # locked after five
+    assert argon2_calls == []  # a wrong second factor never reaches the password hash
+    assert per_username.status_code == 429 and per_address.status_code == 429
+
+
+async def test_client_credentials_are_locked_after_five_failures_and_malformed_ids_cost_nothing(
+    registry_db, api_client, token, argon2_calls
+):
+    async with api_client("registry", registry_db) as client:
+        account = (
+            await client.post("/v1/service-accounts", json={"name": "partner"}, headers=auth(token("administrator")))
+        ).json()
+        argon2_calls.clear()
+        malformed = await client.post(
+            "/v1/auth/token", data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "s"}
+        )
+        assert malformed.status_code == 401 and argon2_calls == []
+        grant = {"grant_type": "client_credentials", "client_id": account["client_id"]}
+        failures = [
+            (await client.post("/v1/auth/token", data={**grant, "client_secret": "wrong"})).status_code
+            for _ in range(5)
+        ]
+        locked = await client.post("/v1/auth/token", data={**grant, "client_secret": account["client_secret"]})
+    assert failures == [401] * 5
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from registry.service_layer.handlers import Sessions
 log = logging.getLogger("registry.identity")
 REFRESH_TTL = timedelta(days=30)
 STAFF_ROLES = ("operator", "administrator", "provider_staff", "auditor")
+CLIENT_ID = re.compile(r"svc-[0-9a-f]{12}")
 
 
 class LoginFailed(Exception):
@@ -205,13 +207,18 @@ async def create_staff(
 
 
 async def staff_login(sessions: Sessions, box: SecretBox, username: str, password: str, totp: str) -> dict[str, Any]:
+    """The second factor first: the argon2 hash runs only once the TOTP code is right, so guessing costs no CPU.
+
+    An unknown or inactive name and a wrong code both fail before any hash, in the same time: nothing tells
+    whether the name exists.
+    """
     async with sessions() as session:
         row = (await session.execute(select(staff).where(staff.c.username == username))).mappings().first()
     if row is None or not row["active"]:
-        credentials.hash_password(password)  # same work either way: no timing hint that the name exists
+        credentials.totp_matches(credentials.DECOY_TOTP_SECRET, totp)  # the same cheap work as a known name
         raise LoginFailed()
     secret = box.open(row["totp_ciphertext"], context=f"totp:{row['id']}").decode()
-    if not credentials.password_matches(password, row["password_hash"]) or not credentials.totp_matches(secret, totp):
+    if not credentials.totp_matches(secret, totp) or not credentials.password_matches(password, row["password_hash"]):
         raise LoginFailed()
     return {"subject": str(row["id"]), "role": row["role"], "scope": dict(row["scope"])}
 
@@ -248,7 +255,11 @@ async def create_service_account(sessions: Sessions, actor: Actor, name: str) ->
 
 
 async def client_credentials(sessions: Sessions, client_id: str, secret: str) -> str:
-    """The subject of a partner token when the client id and secret match an active account."""
+    """The subject of a partner token when the client id and secret match an active account.
+
+    A client id that is not of the issued form (``svc-`` and 12 hex digits) fails before any lookup or hash."""
+    if not CLIENT_ID.fullmatch(client_id):
+        raise LoginFailed()
     async with sessions() as session:
         row = (
             (await session.execute(select(service_account).where(service_account.c.client_id == client_id)))
