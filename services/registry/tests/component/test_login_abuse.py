@@ -11,6 +11,7 @@ import pyotp
 import pytest
 import uvicorn
 from redis.asyncio import Redis
+from sqlalchemy import event
 
 from qosym_chassis.cli import proxy_options
 from qosym_chassis.idempotency import MARKER, NOT_STORED
@@ -21,7 +22,7 @@ from registry.entrypoints.api import create_app
 from tests.support.people import synthetic_adult_iin
 
 from .test_children_api import scalar
-from .test_people_and_identity import ADULT_IIN, auth, login, register_person
+from .test_people_and_identity import ADULT_IIN, auth, login, register_person, sent_code
 from .test_people_and_identity import registry_db as registry_db
 
 pytestmark = pytest.mark.component
@@ -37,15 +38,11 @@ async def fresh_limits(stack_servers) -> None:
     await redis.aclose()
 
 
-def sent_code(client) -> str:
-    return client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
-
-
 async def test_a_login_sent_with_an_idempotency_key_is_not_replayed_to_another_client(registry_db, api_client):
     async with api_client("registry", registry_db) as client:
         await register_person(client)
         challenge = (await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})).json()["challenge_id"]
-        body = {"challenge_id": challenge, "code": sent_code(client)}
+        body = {"challenge_id": challenge, "code": await sent_code(client)}
         victim = await client.post("/v1/auth/otp/verify", json=body, headers={"Idempotency-Key": "retry-1"})
         attacker = await client.post("/v1/auth/otp/verify", json=body, headers={"Idempotency-Key": "retry-1"})
     assert victim.status_code == 200
@@ -266,3 +263,52 @@ async def test_client_credentials_are_locked_after_five_failures_and_malformed_i
         locked = await client.post("/v1/auth/token", data={**grant, "client_secret": account["client_secret"]})
     assert failures == [401] * 5
     assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+
+
+async def test_a_code_request_does_the_same_work_for_a_known_and_an_unknown_iin(registry_db, api_client):
+    """Not a timing assertion: the same statements, in the same order, and nothing awaited on the SMS gateway."""
+    async with api_client("registry", registry_db) as client:
+        await register_person(client)
+        registry = client._transport.app.state.registry
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            statements.append(statement)
+
+        engine = registry.context.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            worked = {}
+            for label, iin in (("known", ADULT_IIN), ("unknown", synthetic_adult_iin())):
+                statements.clear()
+                response = await client.post("/v1/auth/otp/request", json={"iin": iin})
+                assert response.status_code == 202
+                worked[label] = list(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        await registry.outgoing_sms.idle()
+    assert worked["known"] == worked["unknown"] and any("INSERT INTO otp_challenge" in s for s in worked["known"])
+    assert len(registry.sms.sent) == 1  # only the known person gets a code, sent after the answer
+    assert await scalar(registry_db, "select count(*) from otp_challenge") == 1  # none for the unknown IIN
+
+
+async def test_a_code_request_answers_without_waiting_for_the_sms_gateway(registry_db, api_client):
+    gate = asyncio.Event()
+
+    class SlowGateway:
+        def __init__(self) -> None:
+            self.sent: list = []
+
+        async def send(self, *, person_id, phone, text) -> None:
+            await gate.wait()  # a gateway that has not answered yet
+            self.sent.append((person_id, text))
+
+    async with api_client("registry", registry_db) as client:
+        await register_person(client)
+        registry = client._transport.app.state.registry
+        registry.outgoing_sms.sender = SlowGateway()
+        answered = await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})
+        assert answered.status_code == 202 and registry.outgoing_sms.sender.sent == []
+        gate.set()
+        await registry.outgoing_sms.idle()
+    assert len(registry.outgoing_sms.sender.sent) == 1

@@ -54,10 +54,17 @@ async def register_person(client, iin: str = ADULT_IIN, **extra) -> dict:
     return response.json()
 
 
+async def sent_code(client) -> str:
+    """The code of the last login SMS (sent in the background: wait until it was handed over)."""
+    registry = client._transport.app.state.registry
+    await registry.outgoing_sms.idle()
+    return registry.sms.sent[-1][1].split()[2].rstrip(".")
+
+
 async def login(client, iin: str = ADULT_IIN) -> dict:
     challenge = await client.post("/v1/auth/otp/request", json={"iin": iin})
     assert challenge.status_code == 202, challenge.text
-    code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+    code = await sent_code(client)
     session = await client.post(
         "/v1/auth/otp/verify", json={"challenge_id": challenge.json()["challenge_id"], "code": code}
     )
@@ -141,7 +148,7 @@ async def test_codes_expire_allow_five_tries_and_requests_are_rate_limited(regis
     async with api_client("registry", registry_db, otp_requests_per_iin=2) as client:
         await register_person(client)
         challenge = (await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})).json()["challenge_id"]
-        code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+        code = await sent_code(client)
         wrong = "000000" if code != "000000" else "111111"
         tries = [
             (await client.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": wrong})).status_code
@@ -149,7 +156,7 @@ async def test_codes_expire_allow_five_tries_and_requests_are_rate_limited(regis
         ]
         right_after_five = await client.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": code})
         second = (await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})).json()["challenge_id"]
-        second_code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+        second_code = await sent_code(client)
         await execute(registry_db, "update otp_challenge set expires_at = now() - interval '1 second'")
         expired = await client.post("/v1/auth/otp/verify", json={"challenge_id": second, "code": second_code})
         limited = await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})

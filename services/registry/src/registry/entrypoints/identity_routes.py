@@ -5,17 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-import httpx
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Unauthorized, problem_response
 from qosym_chassis.idempotency import NOT_STORED
-from qosym_chassis.sms import SmsRefused
 from registry.adapters.limits import Limiter, account_key
 from registry.domain.iin import InvalidIin
 from registry.domain.people import OTP_TTL_S
-from registry.entrypoints.people_routes import BadGateway, _today, actor_of
+from registry.entrypoints.people_routes import _today, actor_of
 from registry.entrypoints.routes import RegistryDep
 from registry.entrypoints.schemas import (
     AuditVerificationOut,
@@ -95,7 +93,7 @@ def _session_out(tokens: identity.Tokens) -> SessionOut:
     "/v1/auth/otp/request",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ChallengeOut,
-    responses={429: {}, 502: {}},
+    responses={429: {}},
     openapi_extra=NOT_STORED,
 )
 async def request_code(body: CodeRequestIn, request: Request, registry: RegistryDep) -> Any:
@@ -112,12 +110,15 @@ async def request_code(body: CodeRequestIn, request: Request, registry: Registry
             return _too_many(wait)
     try:
         challenge = await identity.request_code(
-            registry.context.session_factory, registry.protector, registry.box, registry.sms, body.iin, _today()
+            registry.context.session_factory,
+            registry.protector,
+            registry.box,
+            registry.outgoing_sms,
+            body.iin,
+            _today(),
         )
     except InvalidIin as exc:
         raise FieldError("iin", str(exc), code=exc.code) from exc
-    except (httpx.HTTPError, SmsRefused) as exc:
-        raise BadGateway("the SMS gateway did not accept the code; try again in a minute") from exc
     return ChallengeOut(challenge_id=challenge, expires_in=OTP_TTL_S)
 
 

@@ -10,15 +10,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import DateTime, LargeBinary, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.exc import IntegrityError
 
 from qosym_chassis.protection import IinProtector
 from registry.adapters import audit, credentials, repository
 from registry.adapters.audit import Actor
 from registry.adapters.credentials import SecretBox
-from registry.adapters.orm import otp_challenge, refresh_token, service_account, staff
-from registry.adapters.sms import SmsSender
+from registry.adapters.orm import otp_challenge, person, refresh_token, service_account, staff
+from registry.adapters.sms import BackgroundSms, SmsSender
 from registry.adapters.tokens import TokenIssuer
 from registry.domain.iin import parse_iin
 from registry.domain.people import OTP_MAX_ATTEMPTS, OTP_TTL_S
@@ -48,25 +49,38 @@ class Tokens:
 
 
 async def request_code(
-    sessions: Sessions, protector: IinProtector, box: SecretBox, sms: SmsSender, iin_raw: str, today: date
+    sessions: Sessions,
+    protector: IinProtector,
+    box: SecretBox,
+    sms: BackgroundSms | SmsSender,
+    iin_raw: str,
+    today: date,
 ) -> UUID:
-    """A challenge id always comes back, for unknown IINs too (nothing says whether a person exists)."""
+    """A challenge id always comes back, and the work is the same for a known and an unknown IIN.
+
+    Both look the person up, make and hash a code and run the same insert statement, which copies the person
+    row it names into a challenge; for an unknown IIN it names nobody and inserts nothing. The SMS goes out in
+    the background: the answer never waits for the gateway.
+    """
     iin = parse_iin(iin_raw, today=today)
     challenge_id = uuid4()
     async with sessions() as session, session.begin():
         found = await repository.find_person_by_index(session, protector.blind_index(iin.value))
-        if found is None or not found.phone:
-            return challenge_id
+        known = found is not None and bool(found.phone)
         code = credentials.new_otp_code()
-        await session.execute(
-            insert(otp_challenge).values(
-                id=challenge_id,
-                person_id=found.id,
-                code_hash=box.code_hash(str(challenge_id), code),
-                expires_at=datetime.now(UTC) + timedelta(seconds=OTP_TTL_S),
-            )
-        )
-    await sms.send(person_id=found.id, phone=found.phone, text=f"Qosym code: {code}. It expires in 5 minutes.")
+        values = select(
+            literal(challenge_id, PgUUID(as_uuid=True)),
+            person.c.id,
+            literal(box.code_hash(str(challenge_id), code), LargeBinary()),
+            literal(datetime.now(UTC) + timedelta(seconds=OTP_TTL_S), DateTime(timezone=True)),
+        ).where(person.c.id == (found.id if known and found is not None else uuid4()))
+        await session.execute(insert(otp_challenge).from_select(["id", "person_id", "code_hash", "expires_at"], values))
+    if known and found is not None and found.phone:
+        text = f"Qosym code: {code}. It expires in 5 minutes."
+        if isinstance(sms, BackgroundSms):
+            sms.dispatch(person_id=found.id, phone=found.phone, text=text)
+        else:  # an operator's assisted flow waits for the gateway (and hears when it fails)
+            await sms.send(person_id=found.id, phone=found.phone, text=text)
     return challenge_id
 
 
