@@ -21,7 +21,7 @@ from registry.config import RegistrySettings
 from registry.entrypoints.api import create_app
 from tests.support.people import synthetic_adult_iin
 
-from .test_children_api import scalar
+from .test_children_api import register_by_code, scalar
 from .test_people_and_identity import ADULT_IIN, auth, login, register_person, sent_code
 from .test_people_and_identity import registry_db as registry_db
 
@@ -288,7 +288,8 @@ async def test_a_code_request_does_the_same_work_for_a_known_and_an_unknown_iin(
             event.remove(engine, "before_cursor_execute", record)
         await registry.outgoing_sms.idle()
     assert worked["known"] == worked["unknown"] and any("INSERT INTO otp_challenge" in s for s in worked["known"])
-    assert len(registry.sms.sent) == 1  # only the known person gets a code, sent after the answer
+    login_codes = [text for _, text in registry.sms.sent if text.startswith("Qosym code")]
+    assert len(login_codes) == 1  # only the known person gets a code, sent after the answer
     assert await scalar(registry_db, "select count(*) from otp_challenge") == 1  # none for the unknown IIN
 
 
@@ -312,3 +313,96 @@ async def test_a_code_request_answers_without_waiting_for_the_sms_gateway(regist
         gate.set()
         await registry.outgoing_sms.idle()
     assert len(registry.outgoing_sms.sender.sent) == 1
+
+
+def person_body(iin: str, phone: str = "+77011234567") -> dict:
+    return {"iin": iin, "phone": phone, "consent": {"data_processing": True}}
+
+
+async def test_registering_does_not_tell_whether_an_iin_is_registered(registry_db, api_client):
+    """The probe: a known IIN with another phone answered 409; with its phone, the person id, birth date and sex."""
+    async with api_client("registry", registry_db) as client:
+        await register_person(client)
+        registry = client._transport.app.state.registry
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            statements.append(statement)
+
+        engine = registry.context.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)
+        answers, worked = {}, {}
+        try:
+            for label, body in (
+                ("new", person_body(synthetic_adult_iin(), "+77012223344")),
+                ("known, its phone", person_body(ADULT_IIN)),
+                ("known, another phone", person_body(ADULT_IIN, "+77019999999")),
+            ):
+                statements.clear()
+                answers[label] = await client.post("/v1/people", json=body)
+                worked[label] = list(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert {label: a.status_code for label, a in answers.items()} == dict.fromkeys(answers, 202)
+    assert {tuple(sorted(a.json())) for a in answers.values()} == {("expires_in", "registration_id")}
+    assert worked["new"] == worked["known, its phone"] == worked["known, another phone"]
+    for answer in answers.values():
+        assert "birth_date" not in answer.text and "sex" not in answer.text
+    assert await scalar(registry_db, "select count(*) from person") == 1  # nothing is written before the code
+
+
+async def test_the_owner_re_registers_with_the_code_and_another_phone_learns_only_after_proving_it(
+    registry_db, api_client
+):
+    async with api_client("registry", registry_db) as client:
+        first = await register_person(client)
+        again = await register_by_code(client, person_body(ADULT_IIN))
+        other_phone = await register_by_code(client, person_body(ADULT_IIN, "+77019999999"))
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    assert other_phone.status_code == 409 and first["id"] not in other_phone.text
+    assert ADULT_IIN not in other_phone.text
+
+
+async def test_a_registration_code_allows_five_tries_and_is_used_once(registry_db, api_client):
+    async with api_client("registry", registry_db) as client:
+        started = await client.post("/v1/people", json=person_body(ADULT_IIN))
+        registry = client._transport.app.state.registry
+        await registry.outgoing_sms.idle()
+        code = registry.sms.sent[-1][1].split()[3].rstrip(".")
+        confirm = {"registration_id": started.json()["registration_id"]}
+        tries = [
+            (await client.post("/v1/people/confirm", json={**confirm, "code": wrong(code)})).status_code
+            for _ in range(5)
+        ]
+        after_five = await client.post("/v1/people/confirm", json={**confirm, "code": code})
+        second = await client.post("/v1/people", json=person_body(ADULT_IIN))
+        await registry.outgoing_sms.idle()
+        second_code = registry.sms.sent[-1][1].split()[3].rstrip(".")
+        second_confirm = {"registration_id": second.json()["registration_id"], "code": second_code}
+        done = await client.post("/v1/people/confirm", json=second_confirm)
+        replayed = await client.post("/v1/people/confirm", json=second_confirm)
+    assert tries == [401] * 5 and after_five.status_code == 401
+    assert done.status_code == 201 and replayed.status_code == 401
+
+
+async def test_registrations_are_rate_limited_per_phone(registry_db, api_client):
+    async with api_client("registry", registry_db) as client:
+        statuses = [
+            (await client.post("/v1/people", json=person_body(synthetic_adult_iin(), "+77015556677"))).status_code
+            for _ in range(4)
+        ]
+    assert statuses == [202, 202, 202, 429]
+
+
+async def test_an_operator_registers_a_person_at_once_and_a_parent_token_changes_nothing(
+    registry_db, api_client, token
+):
+    async with api_client("registry", registry_db) as client:
+        operator = auth(token("operator", scope={"region": "astana"}))
+        created = await client.post("/v1/people", json=person_body(ADULT_IIN), headers=operator)
+        again = await client.post("/v1/people", json=person_body(ADULT_IIN), headers=operator)
+        other = await client.post("/v1/people", json=person_body(ADULT_IIN, "+77019999999"), headers=operator)
+        as_parent = await client.post("/v1/people", json=person_body(ADULT_IIN), headers=auth(token("parent")))
+    assert created.status_code == 201 and again.status_code == 200 and again.json()["id"] == created.json()["id"]
+    assert other.status_code == 409
+    assert as_parent.status_code == 202 and "id" not in as_parent.json()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from qosym_chassis.consumer import IncomingMessage
 
-from .test_children_api import CHILD_IIN, parent_headers, region_event, scalar
+from .test_children_api import CHILD_IIN, parent_headers, region_event, register_by_code, scalar
 
 pytestmark = pytest.mark.component
 ADULT_IIN = "900101300017"  # 1990-01-01, M
@@ -24,7 +24,7 @@ PDF = b"%PDF-1.7\n" + b"0" * 100
 @pytest.fixture
 async def registry_db(service_db, consumer, stack_servers) -> str:
     redis = Redis.from_url(stack_servers.state.redis_url)
-    keys = [key async for key in redis.scan_iter("registry:otp:*")]
+    keys = [key async for key in redis.scan_iter("registry:*")]
     if keys:
         await redis.delete(*keys)
     await redis.aclose()
@@ -49,7 +49,7 @@ def auth(token_value: str) -> dict[str, str]:
 
 async def register_person(client, iin: str = ADULT_IIN, **extra) -> dict:
     body = {"iin": iin, "phone": "+77011234567", "consent": {"data_processing": True}, **extra}
-    response = await client.post("/v1/people", json=body)
+    response = await register_by_code(client, body)
     assert response.status_code in (200, 201), response.text
     return response.json()
 
@@ -75,11 +75,11 @@ async def login(client, iin: str = ADULT_IIN) -> dict:
 async def test_person_registration_flags_mismatches_and_is_idempotent(registry_db, api_client, token):
     async with api_client("registry", registry_db) as client:
         first = await register_person(client, declared_birth_date="1990-01-02", declared_sex="M")
-        again = await client.post(
-            "/v1/people", json={"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
+        again = await register_by_code(
+            client, {"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
         )
-        other_phone = await client.post(
-            "/v1/people", json={"iin": ADULT_IIN, "phone": "+77019999999", "consent": {"data_processing": True}}
+        other_phone = await register_by_code(
+            client, {"iin": ADULT_IIN, "phone": "+77019999999", "consent": {"data_processing": True}}
         )
         minor = await client.post(
             "/v1/people", json={"iin": CHILD_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
