@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from qosym_chassis.idempotency import MARKER, NOT_STORED
+from qosym_chassis.idempotency import MARKER, NOT_STORED, IdempotencyMiddleware
 from qosym_chassis.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
@@ -31,7 +31,7 @@ SECRET_FIELDS = {
 }
 
 
-def openapi_of(service: str, home: Path) -> dict[str, Any]:
+def app_of(service: str, home: Path) -> Any:
     module = importlib.import_module(f"{service}.config")
     settings_class = next(
         value
@@ -42,9 +42,18 @@ def openapi_of(service: str, home: Path) -> dict[str, Any]:
     for name in ("keys_dir", "evidence_dir"):
         if name in settings_class.model_fields:
             values[name] = home / name
-    app = importlib.import_module(f"{service}.entrypoints.api").create_app(settings_class(**values))
-    document: dict[str, Any] = app.openapi()
+    return importlib.import_module(f"{service}.entrypoints.api").create_app(settings_class(**values))
+
+
+def openapi_of(service: str, home: Path) -> dict[str, Any]:
+    document: dict[str, Any] = app_of(service, home).openapi()
     return document
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_runs_the_chassis_idempotency_middleware(service: str, tmp_path: Path) -> None:
+    middleware = [m.cls for m in app_of(service, tmp_path).user_middleware]
+    assert middleware.count(IdempotencyMiddleware) == 1
 
 
 def answered_fields(document: dict[str, Any], operation: dict[str, Any]) -> set[str]:

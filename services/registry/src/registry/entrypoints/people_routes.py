@@ -146,6 +146,8 @@ async def confirm_registration(body: ConfirmRegistrationIn, registry: RegistryDe
         raise Unauthorized("the code is wrong, expired or already used") from exc
     except handlers.AlreadyRegistered as exc:
         raise Conflict(ANOTHER_PHONE) from exc
+    except InvalidIin as exc:
+        raise FieldError("iin", str(exc), code=exc.code) from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
     if not result.created:
