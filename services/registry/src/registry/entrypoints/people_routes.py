@@ -83,6 +83,7 @@ Staff = Annotated[Principal | None, Depends(optional_staff)]
     responses={
         200: {"model": PersonOut, "description": "staff only: the same person again"},
         201: {"model": PersonOut, "description": "staff only: registered"},
+        401: {"description": "a bearer token was sent and is invalid"},
         409: {},
         422: {},
         429: {},
