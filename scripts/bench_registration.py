@@ -54,6 +54,7 @@ async def register_all(stack: LocalStack, count: int, concurrency: int) -> tuple
                     "phone": f"+7701{rng.randrange(10**7):07d}",
                     "consent": {"data_processing": True},
                 },
+                headers={"Authorization": f"Bearer {mint_token(stack.home, 'operator', 'bench-operator')}"},
             )
             parent.raise_for_status()
             token = mint_token(stack.home, "parent", parent.json()["id"], ttl_s=3600)

@@ -113,7 +113,7 @@ def new_family(
 ) -> Family:
     """A registered parent (with a parent token for their person id) and their registered children."""
     with client(stack, "registry") as registry:
-        parent_id, _ = register_person(registry)
+        parent_id, _ = register_person(registry, token)
         family = Family(parent_id, bearer(token("parent", parent_id)))
         for n in range(children):
             child_born = born + timedelta(days=n)

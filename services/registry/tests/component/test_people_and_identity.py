@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from qosym_chassis.consumer import IncomingMessage
 
-from .test_children_api import CHILD_IIN, parent_headers, region_event, scalar
+from .test_children_api import CHILD_IIN, parent_headers, region_event, register_by_code, scalar
 
 pytestmark = pytest.mark.component
 ADULT_IIN = "900101300017"  # 1990-01-01, M
@@ -25,7 +25,7 @@ ASTANA = {"region": "astana"}
 @pytest.fixture
 async def registry_db(service_db, consumer, stack_servers) -> str:
     redis = Redis.from_url(stack_servers.state.redis_url)
-    keys = [key async for key in redis.scan_iter("registry:otp:*")]
+    keys = [key async for key in redis.scan_iter("registry:*")]
     if keys:
         await redis.delete(*keys)
     await redis.aclose()
@@ -50,15 +50,22 @@ def auth(token_value: str) -> dict[str, str]:
 
 async def register_person(client, iin: str = ADULT_IIN, **extra) -> dict:
     body = {"iin": iin, "phone": "+77011234567", "consent": {"data_processing": True}, **extra}
-    response = await client.post("/v1/people", json=body)
+    response = await register_by_code(client, body)
     assert response.status_code in (200, 201), response.text
     return response.json()
+
+
+async def sent_code(client) -> str:
+    """The code of the last login SMS (sent in the background: wait until it was handed over)."""
+    registry = client._transport.app.state.registry
+    await registry.outgoing_sms.idle()
+    return registry.sms.sent[-1][1].split()[2].rstrip(".")
 
 
 async def login(client, iin: str = ADULT_IIN) -> dict:
     challenge = await client.post("/v1/auth/otp/request", json={"iin": iin})
     assert challenge.status_code == 202, challenge.text
-    code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+    code = await sent_code(client)
     session = await client.post(
         "/v1/auth/otp/verify", json={"challenge_id": challenge.json()["challenge_id"], "code": code}
     )
@@ -69,11 +76,11 @@ async def login(client, iin: str = ADULT_IIN) -> dict:
 async def test_person_registration_flags_mismatches_and_is_idempotent(registry_db, api_client, token):
     async with api_client("registry", registry_db) as client:
         first = await register_person(client, declared_birth_date="1990-01-02", declared_sex="M")
-        again = await client.post(
-            "/v1/people", json={"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
+        again = await register_by_code(
+            client, {"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
         )
-        other_phone = await client.post(
-            "/v1/people", json={"iin": ADULT_IIN, "phone": "+77019999999", "consent": {"data_processing": True}}
+        other_phone = await register_by_code(
+            client, {"iin": ADULT_IIN, "phone": "+77019999999", "consent": {"data_processing": True}}
         )
         minor = await client.post(
             "/v1/people", json={"iin": CHILD_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
@@ -150,7 +157,7 @@ async def test_codes_expire_allow_five_tries_and_requests_are_rate_limited(regis
     async with api_client("registry", registry_db, otp_requests_per_iin=2) as client:
         await register_person(client)
         challenge = (await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})).json()["challenge_id"]
-        code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+        code = await sent_code(client)
         wrong = "000000" if code != "000000" else "111111"
         tries = [
             (await client.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": wrong})).status_code
@@ -158,7 +165,7 @@ async def test_codes_expire_allow_five_tries_and_requests_are_rate_limited(regis
         ]
         right_after_five = await client.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": code})
         second = (await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})).json()["challenge_id"]
-        second_code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+        second_code = await sent_code(client)
         await execute(registry_db, "update otp_challenge set expires_at = now() - interval '1 second'")
         expired = await client.post("/v1/auth/otp/verify", json={"challenge_id": second, "code": second_code})
         limited = await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})

@@ -6,6 +6,7 @@ accepted (never an algorithm taken from the token), with issuer, audience, exp, 
 Scope fails closed: a ``scope`` claim that is not an object of non-empty strings is refused (403), and so is an
 operator token whose scope names no region (an operator serves one region, optionally one district of it; there is
 no "every region" operator). Administrators, auditors and ops are unscoped by design.
+Clock skew allowed on exp/iat: ``QOSYM_JWT_LEEWAY_S`` (5 seconds by default).
 """
 
 from __future__ import annotations
@@ -58,10 +59,11 @@ class Principal:
 
 
 class JwtVerifier:
-    def __init__(self, jwks_url: str, *, issuer: str, audience: str) -> None:
+    def __init__(self, jwks_url: str, *, issuer: str, audience: str, leeway_s: int = 5) -> None:
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=5)
         self._issuer = issuer
         self._audience = audience
+        self._leeway_s = leeway_s
 
     async def verify(self, token: str) -> Principal:
         try:
@@ -72,7 +74,7 @@ class JwtVerifier:
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=self._issuer,
-                leeway=30,
+                leeway=self._leeway_s,
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.PyJWKClientConnectionError as exc:

@@ -7,14 +7,18 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import httpx
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
-from qosym_chassis.auth import Principal, require_roles
-from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Problem, Unauthorized
+from qosym_chassis.auth import Principal, _bearer, current_principal, require_roles
+from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Problem, Unauthorized, problem_response
 from qosym_chassis.iin import InvalidIin
 from registry.adapters.audit import Actor
+from registry.adapters.limits import Limiter, account_key
+from registry.adapters.pending import CodeRefused, PendingRegistrations
 from registry.domain.model import OperatorScope, RegistrationRefused
-from registry.domain.people import EVIDENCE_MAX_BYTES
+from registry.domain.people import EVIDENCE_MAX_BYTES, OTP_MAX_ATTEMPTS, OTP_TTL_S
 from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardian_id, registered_elsewhere
 from registry.entrypoints.schemas import (
     AmendmentIn,
@@ -22,13 +26,15 @@ from registry.entrypoints.schemas import (
     AssistedConfirmIn,
     AssistedMoveIn,
     ChildOut,
+    ConfirmRegistrationIn,
     ConsentIn,
     DecisionIn,
     LinkGuardianIn,
     PersonOut,
     RegisterPersonIn,
+    RegistrationOut,
 )
-from registry.service_layer import assisted, categories, handlers, identity
+from registry.service_layer import assisted, categories, handlers, identity, registration
 
 people_router = APIRouter()
 Operator = Annotated[Principal, Depends(require_roles("operator"))]
@@ -62,9 +68,40 @@ def _person_out(person: Any) -> PersonOut:
     )
 
 
-@people_router.post("/v1/people", status_code=status.HTTP_201_CREATED, tags=["people"], responses={409: {}, 422: {}})
-async def register_person(body: RegisterPersonIn, registry: RegistryDep, response: Response) -> PersonOut:
-    """Register a parent or guardian (an adult) with a phone for one-time codes; the first step before login."""
+async def optional_staff(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal | None:
+    """An operator's or administrator's verified token, None for anyone else (who then registers by code)."""
+    if credentials is None:
+        return None
+    principal = await current_principal(request, credentials)
+    return principal if principal.has_role("operator", "administrator") else None
+
+
+Staff = Annotated[Principal | None, Depends(optional_staff)]
+
+
+@people_router.post(
+    "/v1/people",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["people"],
+    response_model=RegistrationOut,
+    responses={
+        200: {"model": PersonOut, "description": "staff only: the same person again"},
+        201: {"model": PersonOut, "description": "staff only: registered"},
+        401: {"description": "a bearer token was sent and is invalid"},
+        409: {},
+        422: {},
+        429: {},
+    },
+)
+async def register_person(body: RegisterPersonIn, request: Request, registry: RegistryDep, staff: Staff) -> Any:
+    """Register a parent or guardian (an adult) with a phone for one-time codes; the first step before login.
+
+    Anyone: 202 with a registration id, the same answer for every IIN (registered or not); a code goes to the
+    phone given, and ``POST /v1/people/confirm`` with it completes the registration. An operator or
+    administrator registering someone at a service point gets the person at once (201 new, 200 the same IIN and
+    phone again, 409 the IIN is registered with another phone)."""
     if not body.consent.get("data_processing"):
         raise FieldError("consent.data_processing", "consent to data processing is required", code="consent_required")
     command = handlers.RegisterPerson(
@@ -75,16 +112,83 @@ async def register_person(body: RegisterPersonIn, registry: RegistryDep, respons
         declared_sex=body.declared_sex,
     )
     try:
+        if staff is None:
+            refused = await _registration_refused(registry, request, body)
+            if refused is not None:
+                return refused
+            registration_id = await registration.start(_pending(registry), registry.outgoing_sms, command, _today())
+            return RegistrationOut(registration_id=registration_id, expires_in=OTP_TTL_S)
         result = await handlers.register_person(registry.context.session_factory, registry.protector, command, _today())
     except InvalidIin as exc:
         raise FieldError("iin", str(exc), code=exc.code) from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
     except handlers.AlreadyRegistered as exc:
-        raise Conflict("this person is already registered with another phone; an operator can help") from exc
+        raise Conflict(ANOTHER_PHONE) from exc
+    return JSONResponse(
+        _person_out(result.person).model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+    )
+
+
+@people_router.post(
+    "/v1/people/confirm",
+    status_code=status.HTTP_201_CREATED,
+    tags=["people"],
+    responses={200: {"model": PersonOut, "description": "the same person again"}, 401: {}, 409: {}},
+)
+async def confirm_registration(body: ConfirmRegistrationIn, registry: RegistryDep, response: Response) -> PersonOut:
+    """Complete a registration with the code sent to its phone: 201 registered, 200 the same IIN and phone again,
+    409 the IIN is registered with another phone, 401 a wrong, expired or used code (5 tries)."""
+    try:
+        result = await registration.confirm(
+            registry.context.session_factory,
+            registry.protector,
+            _pending(registry),
+            body.registration_id,
+            body.code,
+            _today(),
+        )
+    except CodeRefused as exc:
+        raise Unauthorized("the code is wrong, expired or already used") from exc
+    except handlers.AlreadyRegistered as exc:
+        raise Conflict(ANOTHER_PHONE) from exc
+    except InvalidIin as exc:
+        raise FieldError("iin", str(exc), code=exc.code) from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return _person_out(result.person)
+
+
+ANOTHER_PHONE = "this person is already registered with another phone; an operator can help"
+
+
+def _pending(registry: Any) -> PendingRegistrations:
+    return PendingRegistrations(registry.context.redis, registry.box, OTP_MAX_ATTEMPTS)
+
+
+async def _registration_refused(registry: Any, request: Request, body: RegisterPersonIn) -> Response | None:
+    """Per address, phone and IIN, like code requests (the same settings and window)."""
+    settings, limiter = registry.settings, Limiter(registry.context.redis)
+    address = request.client.host if request.client else "unknown"
+    for key, limit in (
+        (f"registry:registration:addr:{address}", settings.otp_requests_per_address),
+        (
+            account_key("registration:phone", body.phone.replace(" ", "").replace("-", "")),
+            settings.otp_requests_per_iin,
+        ),
+        (account_key("registration:iin", body.iin.strip(" ")), settings.otp_requests_per_iin),
+    ):
+        wait = await limiter.over(key, limit, settings.otp_rate_window_s)
+        if wait is not None:
+            refused = problem_response(
+                429, "Too many requests", "too many registration attempts; try again later", type_="rate-limited"
+            )
+            refused.headers["Retry-After"] = str(wait)
+            return refused
+    return None
 
 
 @people_router.get("/v1/me", tags=["people"], responses={404: {}})

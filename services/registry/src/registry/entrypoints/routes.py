@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
+from qosym_chassis.idempotency import NOT_STORED
 from qosym_chassis.iin import InvalidIin
 from registry.bootstrap import Registry
 from registry.domain.model import Child
@@ -134,7 +135,7 @@ async def jwks(registry: RegistryDep) -> dict[str, Any]:
 dev_router = APIRouter(tags=["development"])
 
 
-@dev_router.post("/v1/dev/tokens", status_code=status.HTTP_201_CREATED)
+@dev_router.post("/v1/dev/tokens", status_code=status.HTTP_201_CREATED, openapi_extra=NOT_STORED)
 async def dev_token(body: DevTokenIn, registry: RegistryDep) -> TokenOut:
     """Development only (QOSYM_DEV_MODE): a token for any role, to try the APIs from /docs."""
     subject = str(body.subject or uuid4())

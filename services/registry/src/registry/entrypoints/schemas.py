@@ -71,6 +71,16 @@ class RegisterPersonIn(_In):
     declared_sex: Literal["F", "M"] | None = None
 
 
+class RegistrationOut(BaseModel):
+    registration_id: UUID = Field(description="confirm it with the code sent to the phone: POST /v1/people/confirm")
+    expires_in: int
+
+
+class ConfirmRegistrationIn(_In):
+    registration_id: UUID
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
 class PersonOut(BaseModel):
     id: UUID
     iin_masked: str
