@@ -33,7 +33,7 @@ async def client(engine, stack_servers, jwks_url) -> AsyncIterator[httpx.AsyncCl
     )
     app = create_service_app(settings, title="test", description="test", routers=[router])
     async with (
-        LifespanManager(app),
+        LifespanManager(app, startup_timeout=120, shutdown_timeout=60),
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test"
         ) as http,
