@@ -172,7 +172,7 @@ async def payable(
     """Every month whose AttendanceConfirmed or DisputeResolved was published, in timesheet id order."""
     if who.role == "operator":
         own = who.scope.get("region")
-        if region_code is not None and region_code != own:
+        if own is None or (region_code is not None and region_code != own):  # fail closed without a region scope
             raise Forbidden("operators read their own region only")
         region_code = own
     async with attendance.context.session_factory() as session:

@@ -61,7 +61,8 @@ async def list_query(
 ) -> Select[Any]:
     query = select(risk_flag)
     if caller.role == "operator":
-        if region_code is not None and region_code != caller.scope.get("region"):
+        # fail closed: an operator token without a region scope sees no region
+        if caller.scope.get("region") is None or (region_code is not None and region_code != caller.scope["region"]):
             raise NotFoundError("no such region")
         region_code = caller.scope.get("region")
     if region_code is not None:
