@@ -122,6 +122,7 @@ class Case:
     query: Mapping[str, Any] | None = None
     body: Any = None
     expect: int | None = None  # the owner's exact success status, when it matters (default: any 2xx)
+    files: Any = None  # multipart: ``body`` is then the form fields
     marker: str | None = None  # a listing: the object's id, which a foreign 2xx must not contain and owners' must
 
 
@@ -136,6 +137,7 @@ class Entry:
     owners: tuple[str, ...]
     refused: tuple[str, ...] = FOREIGN_ROLES
     allowed: Mapping[str, str] = field(default_factory=dict)  # foreign role -> why it may succeed
+    refusals: tuple[int, ...] = (403, 404)  # 422 too where the object id travels in the body (naming the field)
     listing: bool = False  # a filtered list: a foreign caller may get 2xx, without the object (Case.marker) in it
     note: str = ""
 
@@ -201,6 +203,7 @@ def coverage_problems(openapi: dict[str, Any], entries: list[Entry], public: lis
 class World:
     service: str
     url: str
+    app: Any
     client: httpx.AsyncClient
     consumer: EventConsumer
     tokens: Tokens
@@ -299,6 +302,7 @@ async def open_world(
             yield World(
                 service=service,
                 url=url,
+                app=app,
                 client=client,
                 consumer=wrapper,
                 tokens=Tokens(stack.home),
@@ -322,13 +326,12 @@ async def open_world(
 
 async def send(world: World, entry: Entry, case: Case, headers: Headers) -> httpx.Response:
     path = entry.path.format(**{k: str(v) for k, v in case.path.items()})
-    return await world.client.request(
-        entry.method,
-        path,
-        params={k: str(v) for k, v in (case.query or {}).items()} or None,
-        json=case.body,
-        headers=headers,
-    )
+    params = {k: str(v) for k, v in (case.query or {}).items()} or None
+    if case.files is not None:
+        return await world.client.request(
+            entry.method, path, params=params, data=case.body, files=case.files, headers=headers
+        )
+    return await world.client.request(entry.method, path, params=params, json=case.body, headers=headers)
 
 
 async def check(world: World, entry: Entry) -> None:
@@ -348,7 +351,7 @@ async def check(world: World, entry: Entry) -> None:
             hidden = (
                 entry.listing and response.is_success and case.marker is not None and case.marker not in response.text
             )
-            if response.status_code not in (403, 404) and not hidden:
+            if response.status_code not in entry.refusals and not hidden:
                 query = "" if variant.query else " (without the query)" if entry.listing and case.query else ""
                 failures.append(f"{role}{query}: {response.status_code} {response.text[:200]}")
             changed = sorted(t for t in before if before[t] != after.get(t))

@@ -80,15 +80,27 @@ async def test_person_registration_flags_mismatches_and_is_idempotent(registry_d
         no_consent = await client.post(
             "/v1/people", json={"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": False}}
         )
-        queue = await client.get("/v1/review/flags", headers=auth(token("operator")))
-        cleared = await client.post(f"/v1/review/flags/person/{first['id']}/clear", headers=auth(token("operator")))
+        # a person has no region: their flags are reviewed by the operators of their children's region
+        operator = auth(token("operator", scope={"region": "astana"}))
+        unseen = await client.get("/v1/review/flags", headers=operator)
+        child = await client.post(
+            "/v1/children",
+            json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"},
+            headers=auth(token("parent", first["id"])),
+        )
+        assert child.status_code == 201, child.text
+        elsewhere = await client.get("/v1/review/flags", headers=auth(token("operator", scope={"region": "almaty"})))
+        unscoped = await client.get("/v1/review/flags", headers=auth(token("operator")))
+        queue = await client.get("/v1/review/flags", headers=operator)
+        cleared = await client.post(f"/v1/review/flags/person/{first['id']}/clear", headers=operator)
         parent_tries = await client.get("/v1/review/flags", headers=auth(token("parent")))
-        after = await client.get("/v1/review/flags", headers=auth(token("operator")))
+        after = await client.get("/v1/review/flags", headers=operator)
     assert first["flags"] == ["declared_birth_date_mismatch"] and first["iin_masked"] == "********0017"
     assert again.status_code == 200 and again.json()["id"] == first["id"]
     assert other_phone.status_code == 409 and ADULT_IIN not in other_phone.text
     assert minor.status_code == 422 and minor.json()["errors"][0]["type"] == "guardian_not_adult"
     assert no_consent.status_code == 422 and no_consent.json()["errors"][0]["field"] == "consent.data_processing"
+    assert unseen.json() == [] and elsewhere.json() == [] and unscoped.status_code == 403
     assert [item["id"] for item in queue.json()] == [first["id"]]
     assert cleared.status_code == 204 and after.json() == [] and parent_tries.status_code == 403
     assert await scalar(registry_db, "select count(*) from person") == 1
@@ -353,7 +365,9 @@ async def test_state_registry_stand_in_confirms_a_declared_category(registry_db,
                 headers=headers,
             )
         ).json()["id"]
-        checked = await client.post(f"/v1/categories/{claim}/check", headers=auth(token("operator")))
+        checked = await client.post(
+            f"/v1/categories/{claim}/check", headers=auth(token("operator", scope={"region": "astana"}))
+        )
     assert checked.status_code == 200, checked.text
     assert checked.json()["confirmed"] is True and checked.json()["valid_until"] == "2028-01-31"
 

@@ -39,7 +39,12 @@ def actor_of(principal: Principal) -> Actor:
 
 
 def scope_of(operator: Principal) -> OperatorScope:
-    return OperatorScope(region=operator.scope.get("region"), district=operator.scope.get("district"))
+    """Where the operator may act. Fail closed: a token that names no region (no scope, or a scope that is not an
+    object) serves no region at all, never every region."""
+    region = operator.scope.get("region")
+    if not region:
+        raise Forbidden("an operator token must name its region (scope.region)")
+    return OperatorScope(region=region, district=operator.scope.get("district"))
 
 
 def _today() -> Any:
