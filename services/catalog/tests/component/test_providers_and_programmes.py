@@ -2,7 +2,16 @@ from uuid import uuid4
 
 import pytest
 
-from .support import BIN, auth, outbox_types, programme, programme_body, provider_body, verified_provider
+from .support import (
+    BIN,
+    auth,
+    operator_of,
+    outbox_types,
+    programme,
+    programme_body,
+    provider_body,
+    verified_provider,
+)
 
 pytestmark = pytest.mark.component
 
@@ -20,7 +29,7 @@ async def test_a_provider_registers_is_verified_and_publishes_a_programme(servic
         assert early.status_code == 409  # not verified yet
 
         verified = await client.post(
-            f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=auth(token("operator"))
+            f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=operator_of(token)
         )
         assert verified.json()["status"] == "verified"
         created = await client.post(f"/v1/providers/{provider_id}/programmes", json=programme_body(), headers=staff)
@@ -75,7 +84,7 @@ async def test_only_operators_decide_and_parents_cannot_register(service_db, api
         parent = await client.post("/v1/providers", json=provider_body(), headers=auth(token("parent")))
         anonymous = await client.post("/v1/providers", json=provider_body())
         bad_move = await client.post(
-            f"/v1/providers/{provider_id}/decision", json={"action": "suspend"}, headers=auth(token("operator"))
+            f"/v1/providers/{provider_id}/decision", json={"action": "suspend"}, headers=operator_of(token)
         )
     assert (self_verify.status_code, parent.status_code, anonymous.status_code) == (403, 403, 401)
     assert bad_move.status_code == 422
@@ -164,7 +173,7 @@ async def test_a_suspended_providers_programmes_leave_the_search(service_db, api
         suspended = await client.post(
             f"/v1/providers/{provider_id}/decision",
             json={"action": "suspend", "reason": "expired licence"},
-            headers=auth(token("operator")),
+            headers=operator_of(token),
         )
         after = await client.get("/v1/programmes", params={"region_code": "astana"})
     assert before.json()["total"] == 1

@@ -2,6 +2,10 @@
 
 Tokens are EdDSA-signed by the registry and verified against its published JWKS. Only EdDSA is
 accepted (never an algorithm taken from the token), with issuer, audience, exp, iat and sub required.
+
+Scope fails closed: a ``scope`` claim that is not an object of non-empty strings is refused (403), and so is an
+operator token whose scope names no region (an operator serves one region, optionally one district of it; there is
+no "every region" operator). Administrators, auditors and ops are unscoped by design.
 """
 
 from __future__ import annotations
@@ -19,6 +23,27 @@ from qosym_chassis.errors import Forbidden, Unauthorized
 
 ALGORITHM = "EdDSA"
 ROLES = ("parent", "operator", "administrator", "provider_staff", "auditor", "partner", "ops")
+SCOPED_ROLES = ("operator",)  # roles that must carry scope.region
+
+
+def parse_scope(raw: Any) -> dict[str, str] | None:
+    """The token's ``scope`` claim as a mapping of strings, or None when it is malformed (never "no limits")."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) and k and v.strip() for k, v in raw.items()):
+        return None
+    return dict(raw)
+
+
+def scope_problem(role: str, scope: dict[str, str] | None) -> str | None:
+    """Why a principal with this role and scope may do nothing at all (None when the scope is acceptable)."""
+    if scope is None:
+        return "the token's scope is malformed"
+    if role in SCOPED_ROLES and not scope.get("region"):
+        return f"an {role} token must name its region in its scope"
+    return None
 
 
 @dataclass(frozen=True)
@@ -57,13 +82,11 @@ class JwtVerifier:
         role = claims.get("role")
         if role not in ROLES:
             raise Unauthorized("token has no known role")
-        scope = claims.get("scope") or {}
-        return Principal(
-            subject=str(claims["sub"]),
-            role=str(role),
-            scope={str(k): str(v) for k, v in scope.items()} if isinstance(scope, dict) else {},
-            acting_for=claims.get("act"),
-        )
+        scope = parse_scope(claims.get("scope"))
+        problem = scope_problem(str(role), scope)
+        if problem is not None or scope is None:
+            raise Forbidden(problem or "the token's scope is malformed")
+        return Principal(subject=str(claims["sub"]), role=str(role), scope=scope, acting_for=claims.get("act"))
 
 
 _bearer = HTTPBearer(auto_error=False, description="a JWT issued by the registry")
