@@ -19,6 +19,7 @@ pytestmark = pytest.mark.component
 ADULT_IIN = "900101300017"  # 1990-01-01, M
 SECOND_ADULT_IIN = "061211600012"  # 2006-12-11, F: an adult since 2024
 PDF = b"%PDF-1.7\n" + b"0" * 100
+ASTANA = {"region": "astana"}
 
 
 @pytest.fixture
@@ -80,27 +81,23 @@ async def test_person_registration_flags_mismatches_and_is_idempotent(registry_d
         no_consent = await client.post(
             "/v1/people", json={"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": False}}
         )
-        # a person has no region: their flags are reviewed by the operators of their children's region
-        operator = auth(token("operator", scope={"region": "astana"}))
-        unseen = await client.get("/v1/review/flags", headers=operator)
-        child = await client.post(
-            "/v1/children",
-            json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"},
-            headers=auth(token("parent", first["id"])),
+        # people carry no region: an administrator reviews their flags (an operator sees their region's children)
+        queue = await client.get("/v1/review/flags", headers=auth(token("administrator")))
+        operator_queue = await client.get("/v1/review/flags", headers=auth(token("operator", scope=ASTANA)))
+        by_operator = await client.post(
+            f"/v1/review/flags/person/{first['id']}/clear", headers=auth(token("operator", scope=ASTANA))
         )
-        assert child.status_code == 201, child.text
-        elsewhere = await client.get("/v1/review/flags", headers=auth(token("operator", scope={"region": "almaty"})))
-        unscoped = await client.get("/v1/review/flags", headers=auth(token("operator")))
-        queue = await client.get("/v1/review/flags", headers=operator)
-        cleared = await client.post(f"/v1/review/flags/person/{first['id']}/clear", headers=operator)
+        cleared = await client.post(
+            f"/v1/review/flags/person/{first['id']}/clear", headers=auth(token("administrator"))
+        )
         parent_tries = await client.get("/v1/review/flags", headers=auth(token("parent")))
-        after = await client.get("/v1/review/flags", headers=operator)
+        after = await client.get("/v1/review/flags", headers=auth(token("administrator")))
+    assert operator_queue.json() == [] and by_operator.status_code == 404
     assert first["flags"] == ["declared_birth_date_mismatch"] and first["iin_masked"] == "********0017"
     assert again.status_code == 200 and again.json()["id"] == first["id"]
     assert other_phone.status_code == 409 and ADULT_IIN not in other_phone.text
     assert minor.status_code == 422 and minor.json()["errors"][0]["type"] == "guardian_not_adult"
     assert no_consent.status_code == 422 and no_consent.json()["errors"][0]["field"] == "consent.data_processing"
-    assert unseen.json() == [] and elsewhere.json() == [] and unscoped.status_code == 403
     assert [item["id"] for item in queue.json()] == [first["id"]]
     assert cleared.status_code == 204 and after.json() == [] and parent_tries.status_code == 403
     assert await scalar(registry_db, "select count(*) from person") == 1
@@ -196,7 +193,12 @@ async def test_administrator_creates_staff_who_log_in_with_password_and_totp(reg
         body = {"username": "aigul.op", "role": "operator", "scope": {"region": "astana"}}
         created = await client.post("/v1/staff", json=body, headers=auth(token("administrator")))
         taken = await client.post("/v1/staff", json=body, headers=auth(token("administrator")))
-        by_operator = await client.post("/v1/staff", json={**body, "username": "x.y"}, headers=auth(token("operator")))
+        by_operator = await client.post(
+            "/v1/staff", json={**body, "username": "x.y"}, headers=auth(token("operator", scope=ASTANA))
+        )
+        regionless = await client.post(
+            "/v1/staff", json={**body, "username": "no.region", "scope": {}}, headers=auth(token("administrator"))
+        )
         staff = created.json()
         totp = pyotp.TOTP(staff["totp_secret"]).now()
         ok = await client.post(
@@ -215,6 +217,7 @@ async def test_administrator_creates_staff_who_log_in_with_password_and_totp(reg
         )
         pending = await client.get("/v1/review/categories", headers=auth(ok.json()["access_token"]))
     assert created.status_code == 201 and taken.status_code == 409 and by_operator.status_code == 403
+    assert regionless.status_code == 422 and regionless.json()["errors"][0]["field"] == "scope.region"
     assert ok.status_code == 200 and ok.json()["role"] == "operator"
     assert bad_password.status_code == bad_totp.status_code == 401
     assert pending.status_code == 200
@@ -288,7 +291,7 @@ async def test_audit_chain_verifies_and_names_the_first_tampered_row(registry_db
             "/v1/children", json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"}, headers=parent
         )
         clean = await client.get("/v1/audit/verify", headers=auth(token("auditor")))
-        forbidden = await client.get("/v1/audit/verify", headers=auth(token("operator")))
+        forbidden = await client.get("/v1/audit/verify", headers=auth(token("operator", scope=ASTANA)))
         with pytest.raises(Exception, match="append-only"):
             await execute(registry_db, "update audit_log set action = 'x' where seq = 2")
         await execute(
@@ -321,7 +324,7 @@ async def test_operator_assisted_registration_applies_only_after_the_parents_cod
         change = started.json()["change_id"]
         before = await scalar(registry_db, "select count(*) from child")
         by_other_operator = await client.post(
-            f"/v1/assisted/{change}/confirm", json={"code": code}, headers=auth(token("operator"))
+            f"/v1/assisted/{change}/confirm", json={"code": code}, headers=auth(token("operator", scope=ASTANA))
         )
         confirmed = await client.post(f"/v1/assisted/{change}/confirm", json={"code": code}, headers=operator)
         parent_sees = await client.get(
@@ -365,9 +368,7 @@ async def test_state_registry_stand_in_confirms_a_declared_category(registry_db,
                 headers=headers,
             )
         ).json()["id"]
-        checked = await client.post(
-            f"/v1/categories/{claim}/check", headers=auth(token("operator", scope={"region": "astana"}))
-        )
+        checked = await client.post(f"/v1/categories/{claim}/check", headers=auth(token("operator", scope=ASTANA)))
     assert checked.status_code == 200, checked.text
     assert checked.json()["confirmed"] is True and checked.json()["valid_until"] == "2028-01-31"
 

@@ -139,6 +139,9 @@ async def logout(body: RefreshIn, registry: RegistryDep) -> None:
 async def create_staff(body: CreateStaffIn, admin: Administrator, registry: RegistryDep) -> StaffCreatedOut:
     """Create a staff account; the one-time password and TOTP secret are shown once, here."""
     scope = body.scope.model_dump(exclude_none=True)
+    if body.role == "operator" and not scope.get("region"):
+        # an operator's token must name its region (the chassis refuses one that does not): never create one without
+        raise FieldError("scope.region", "an operator serves one region: name it", code="missing")
     try:
         new = await identity.create_staff(
             registry.context.session_factory, registry.box, actor_of(admin), body.username, body.role, scope

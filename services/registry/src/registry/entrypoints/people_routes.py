@@ -31,6 +31,7 @@ from registry.service_layer import assisted, categories, handlers, identity
 
 people_router = APIRouter()
 Operator = Annotated[Principal, Depends(require_roles("operator"))]
+Reviewer = Annotated[Principal, Depends(require_roles("operator", "administrator"))]  # flags: people have no region
 NO_SUCH_CHILD = "no such child"
 
 
@@ -38,13 +39,11 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.subject, principal.role, principal.acting_for)
 
 
-def scope_of(operator: Principal) -> OperatorScope:
-    """Where the operator may act. Fail closed: a token that names no region (no scope, or a scope that is not an
-    object) serves no region at all, never every region."""
-    region = operator.scope.get("region")
-    if not region:
-        raise Forbidden("an operator token must name its region (scope.region)")
-    return OperatorScope(region=region, district=operator.scope.get("district"))
+def scope_of(staff: Principal) -> OperatorScope:
+    """An operator's region (and district) from their token; an administrator is unscoped by design."""
+    if staff.role == "administrator":
+        return OperatorScope(everywhere=True)
+    return OperatorScope(region=staff.scope.get("region"), district=staff.scope.get("district"))
 
 
 def _today() -> Any:
@@ -243,13 +242,13 @@ async def reject_category(claim_id: UUID, body: DecisionIn, operator: Operator, 
 
 
 @people_router.get("/v1/review/flags", tags=["review"])
-async def flagged(operator: Operator, registry: RegistryDep) -> list[dict[str, Any]]:
+async def flagged(operator: Reviewer, registry: RegistryDep) -> list[dict[str, Any]]:
     """People and children whose declared data disagrees with their IIN."""
     return await handlers.flagged(registry.context.session_factory, scope_of(operator))
 
 
 @people_router.post("/v1/review/flags/{entity}/{row_id}/clear", status_code=status.HTTP_204_NO_CONTENT, tags=["review"])
-async def clear_flags(entity: str, row_id: UUID, operator: Operator, registry: RegistryDep) -> None:
+async def clear_flags(entity: str, row_id: UUID, operator: Reviewer, registry: RegistryDep) -> None:
     if entity not in ("child", "person"):
         raise NotFound("no such record")
     try:

@@ -41,9 +41,9 @@ async def start_child_registration(
     except InvalidIin as exc:
         raise RegistrationRefused("parent_iin", exc.code, str(exc)) from exc
     child_iin = parse_iin(child.iin, today=today)
-    if scope.region and child.region_code != scope.region:
+    if not scope.covers_region(child.region_code):
         raise RegistrationRefused("region_code", "outside_scope", "this operator serves another region")
-    if scope.district and child.district_code != scope.district:
+    if not scope.covers(child.region_code, child.district_code):
         raise RegistrationRefused("district_code", "outside_scope", "this operator serves another district")
     async with sessions() as session:
         person = await repository.find_person_by_index(session, protector.blind_index(parent.value))

@@ -23,6 +23,7 @@ from registry.adapters.orm import category_claim, child, evidence
 from registry.adapters.state_registry import StateRegistry
 from registry.domain.model import OperatorScope, RegistrationRefused
 from registry.domain.people import sniff_evidence
+from registry.service_layer.access import scope_clause
 from registry.service_layer.handlers import NotAllowed, Refused, Sessions
 
 
@@ -90,10 +91,8 @@ async def pending(sessions: Sessions, scope: OperatorScope) -> list[dict[str, An
             .where(category_claim.c.status == "declared")
             .order_by(category_claim.c.declared_at)
         )
-        if scope.region:
-            query = query.where(child.c.region_code == scope.region)
-        if scope.district:
-            query = query.where(child.c.district_code == scope.district)
+        if scope.limited:
+            query = query.where(scope_clause(scope, child.c.region_code, child.c.district_code))
         return [dict(r) for r in (await session.execute(query)).mappings()]
 
 

@@ -37,6 +37,7 @@ from registry.domain.model import (
     check_registration,
 )
 from registry.domain.people import ADULT_AGE, check_adult, check_phone, declared_mismatches
+from registry.service_layer.access import scope_clause
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -340,50 +341,26 @@ async def unlink_guardian(sessions: Sessions, child_id: UUID, actor: Actor, guar
 async def flagged(sessions: Sessions, scope: OperatorScope) -> list[dict[str, Any]]:
     async with sessions() as session:
         children_q = select(child.c.id, child.c.flags, child.c.region_code).where(child.c.flags != [])
-        if scope.region:
-            children_q = children_q.where(child.c.region_code == scope.region)
-        if scope.district:
-            children_q = children_q.where(child.c.district_code == scope.district)
+        if scope.limited:
+            children_q = children_q.where(scope_clause(scope, child.c.region_code, child.c.district_code))
         items = [
             {"entity": "child", "id": r["id"], "flags": r["flags"], "region_code": r["region_code"]}
             for r in (await session.execute(children_q)).mappings()
         ]
-        people = await session.execute(
-            select(person.c.id, person.c.flags).where(person.c.flags != [], person.c.id.in_(_guardians_in(scope)))
-        )
-        items += [
-            {"entity": "person", "id": r["id"], "flags": r["flags"], "region_code": None} for r in people.mappings()
-        ]
+        if not scope.limited:
+            people = await session.execute(select(person.c.id, person.c.flags).where(person.c.flags != []))
+            items += [
+                {"entity": "person", "id": r["id"], "flags": r["flags"], "region_code": None} for r in people.mappings()
+            ]
     return items
-
-
-def _guardians_in(scope: OperatorScope) -> Any:
-    """People who guard a child in the operator's area: a person has no region of their own, so their flags are
-    reviewed by the operators of their children's region (and district)."""
-    query = (
-        select(guardianship.c.guardian_id)
-        .join(child, child.c.id == guardianship.c.child_id)
-        .where(guardianship.c.ended_at.is_(None))
-    )
-    if scope.region:
-        query = query.where(child.c.region_code == scope.region)
-    if scope.district:
-        query = query.where(child.c.district_code == scope.district)
-    return query
 
 
 async def clear_flags(sessions: Sessions, entity: str, row_id: UUID, actor: Actor, scope: OperatorScope) -> None:
     table = child if entity == "child" else person
     async with sessions() as session, session.begin():
         row = (await session.execute(select(table).where(table.c.id == row_id))).mappings().first()
-        if row is None:
-            raise NotAllowed()
-        if entity == "child" and not scope.covers(row["region_code"], row["district_code"]):
-            raise NotAllowed()
-        if (
-            entity == "person"
-            and (await session.execute(_guardians_in(scope).where(guardianship.c.guardian_id == row_id))).first()
-            is None
+        if row is None or (
+            scope.limited and (entity != "child" or not scope.covers(row["region_code"], row["district_code"]))
         ):
             raise NotAllowed()
         await session.execute(update(table).where(table.c.id == row_id).values(flags=[]))
