@@ -46,13 +46,15 @@ async def person(w: World, **declared: Any) -> tuple[str, str]:
 
 
 async def family(w: World, **declared: Any) -> dict[str, Any]:
-    """A parent (``declared`` birth date or sex: flagged when they disagree with the IIN) and their child registered
-    in Astana (Yesil)."""
-    parent_id, parent_iin = await person(w, **declared)
+    """A parent and their child registered in Astana (Yesil); ``declared`` child's sex or birth date (the child is
+    flagged when they disagree with the IIN)."""
+    parent_id, parent_iin = await person(w)
     headers = w.tokens.parent(parent_id)
-    child_iin = synthetic_iin(date(2017, 5, 14))
+    child_iin = synthetic_iin(date(2017, 5, 14), "F")
     response = await w.client.post(
-        "/v1/children", json={"iin": child_iin, "region_code": "astana", "district_code": "yesil"}, headers=headers
+        "/v1/children",
+        json={"iin": child_iin, "region_code": "astana", "district_code": "yesil", **declared},
+        headers=headers,
     )
     assert response.status_code == 201, response.text
     return {"parent_id": parent_id, "parent_iin": parent_iin, "headers": headers, "child_id": response.json()["id"]}
@@ -72,6 +74,11 @@ async def claim(w: World) -> str:
 
 def operators(w: World) -> dict[str, dict[str, str]]:
     return {"region_operator": w.tokens.operator("astana")}
+
+
+def overseers(w: World) -> dict[str, dict[str, str]]:
+    """Flags: the region's operators, and administrators (who also review people's flags: people have no region)."""
+    return {**operators(w), "administrator": w.tokens.administrator()}
 
 
 # --- factories ----------------------------------------------------------------------------------------------
@@ -110,10 +117,10 @@ async def category_claim(w: World) -> Case:
     return Case(path={"claim_id": await claim(w)}, owners=operators(w), body={})
 
 
-async def flagged_person(w: World) -> Case:
-    """A guardian whose declared birth date disagrees with their IIN (reviewed by their child's region)."""
-    f = await family(w, declared_birth_date="1960-01-02")
-    return Case(path={"entity": "person", "row_id": f["parent_id"]}, owners=operators(w))
+async def flagged_child(w: World) -> Case:
+    """A child whose declared sex disagrees with their IIN: reviewed by the operators of the child's region."""
+    f = await family(w, declared_sex="M")
+    return Case(path={"entity": "child", "row_id": f["child_id"]}, owners=overseers(w))
 
 
 async def assisted_move(w: World) -> Case:
@@ -160,8 +167,8 @@ async def pending_claims(w: World) -> Case:
 
 
 async def flags(w: World) -> Case:
-    f = await family(w, declared_birth_date="1960-01-02")
-    return Case(path={}, owners=operators(w), marker=f["parent_id"])
+    f = await family(w, declared_sex="M")
+    return Case(path={}, owners=overseers(w), marker=f["child_id"])
 
 
 # --- the matrix ---------------------------------------------------------------------------------------------
@@ -180,8 +187,12 @@ ENTRIES = [
     Entry("POST", "/v1/categories/{claim_id}/reject", category_claim, owners=OPERATOR),
     Entry("POST", "/v1/categories/{claim_id}/check", category_claim, owners=OPERATOR),
     Entry("GET", "/v1/review/categories", pending_claims, owners=OPERATOR, listing=True, note="no id: the region's"),
-    Entry("GET", "/v1/review/flags", flags, owners=OPERATOR, listing=True, note="no id: the region's"),
-    Entry("POST", "/v1/review/flags/{entity}/{row_id}/clear", flagged_person, owners=OPERATOR),
+    Entry(
+        "GET", "/v1/review/flags", flags, owners=("region_operator", "administrator"), listing=True, note="the region's"
+    ),
+    Entry(
+        "POST", "/v1/review/flags/{entity}/{row_id}/clear", flagged_child, owners=("region_operator", "administrator")
+    ),
     Entry("POST", "/v1/assisted/children/{child_id}/move", assisted_move, owners=OPERATOR),
     Entry("POST", "/v1/assisted/{change_id}/confirm", assisted_change, owners=OPERATOR),
     Entry(
