@@ -138,6 +138,7 @@ class Entry:
     refused: tuple[str, ...] = FOREIGN_ROLES
     allowed: Mapping[str, str] = field(default_factory=dict)  # foreign role -> why it may succeed
     refusals: tuple[int, ...] = (403, 404)  # 422 too where the object id travels in the body (naming the field)
+    variant: str = ""  # several entries of one operation: one per kind of object (e.g. whose inbox holds it)
     listing: bool = False  # a filtered list: a foreign caller may get 2xx, without the object (Case.marker) in it
     note: str = ""
 
@@ -147,7 +148,7 @@ class Entry:
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.path}"
+        return f"{self.method} {self.path}" + (f" [{self.variant}]" if self.variant else "")
 
     def refused_roles(self) -> tuple[str, ...]:
         return tuple(
@@ -186,8 +187,14 @@ def operations(openapi: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
 def coverage_problems(openapi: dict[str, Any], entries: list[Entry], public: list[Public]) -> list[str]:
     ops = operations(openapi)
     listed = [e.key for e in entries] + [p.key for p in public]
-    problems = [f"{m} {p}: listed twice" for (m, p) in {k for k in listed if listed.count(k) > 1}]
-    problems += [f"{m} {p}: in the matrix but not in the OpenAPI document" for (m, p) in listed if (m, p) not in ops]
+    ids = [e.id for e in entries] + [f"{p.method} {p.path}" for p in public]
+    problems = [f"{i}: listed twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    problems += [
+        f"{m} {p}: both public and in the matrix" for (m, p) in {p.key for p in public} & {e.key for e in entries}
+    ]
+    problems += [
+        f"{m} {p}: in the matrix but not in the OpenAPI document" for (m, p) in sorted(set(listed)) if (m, p) not in ops
+    ]
     problems += [
         f"{m} {p}: takes {', '.join(ids)} but has no matrix entry (add an Entry, or Public with a reason)"
         for (m, p), ids in sorted(ops.items())

@@ -8,6 +8,8 @@ from uuid import uuid4
 
 import pytest
 
+from qosym_contracts.attendance import AttendanceDisputedV1
+from services.notifications.tests.component.support import guardian_of
 from tests.security.matrix import Case, Entry, Public, World, check, coverage_problems, open_world
 from tests.support.events import child_registered
 
@@ -29,13 +31,53 @@ async def message(w: World) -> Case:
     return Case(path={"message_id": message_id}, owners={"subject": w.tokens.parent(guardian)}, marker=message_id)
 
 
+async def group_messages(w: World) -> tuple[str, str, str]:
+    """An AttendanceDisputed in Astana: a message to the provider's staff and one to Astana's operators."""
+    provider_id, dispute_id, child = uuid4(), uuid4(), uuid4()
+    await w.deliver(guardian_of(child, uuid4()))
+    await w.deliver(
+        AttendanceDisputedV1(
+            timesheet_id=uuid4(),
+            enrolment_id=uuid4(),
+            child_id=child,
+            programme_id=uuid4(),
+            provider_id=provider_id,
+            region_code="astana",
+            period="2026-10",
+            planned_sessions=8,
+            dispute_id=dispute_id,
+            disputed_sessions=1,
+        )
+    )
+    rows = {
+        r["audience"]: str(r["id"])
+        for r in await w.conn.fetch("SELECT audience, id FROM inbox_message WHERE subject_id = $1", str(dispute_id))
+    }
+    return str(provider_id), rows[f"provider:{provider_id}"], rows["operators:astana"]
+
+
+async def provider_message(w: World) -> Case:
+    provider_id, message_id, _ = await group_messages(w)
+    return Case(path={"message_id": message_id}, owners={"own_staff": w.tokens.staff(provider_id)}, marker=message_id)
+
+
+async def operators_message(w: World) -> Case:
+    _, _, message_id = await group_messages(w)
+    return Case(
+        path={"message_id": message_id}, owners={"region_operator": w.tokens.operator("astana")}, marker=message_id
+    )
+
+
 async def inbox(w: World) -> Case:
     case = await message(w)
     return Case(path={}, owners=case.owners, marker=case.marker)
 
 
+READ = "/v1/inbox/{message_id}/read"
 ENTRIES = [
-    Entry("POST", "/v1/inbox/{message_id}/read", message, owners=("subject",)),
+    Entry("POST", "/v1/inbox/{message_id}/read", message, owners=("subject",), variant="a parent's"),
+    Entry("POST", READ, provider_message, owners=("own_staff",), variant="a provider's staff's"),
+    Entry("POST", READ, operators_message, owners=("region_operator",), variant="a region's operators'"),
     Entry("GET", "/v1/inbox", inbox, owners=("subject",), listing=True, note="no id: each reader's own audiences"),
 ]
 PUBLIC = [
