@@ -359,6 +359,8 @@ def token(
     if any(not key or not sep or not value for key, sep, value in pairs):
         raise _fail("--scope takes KEY=VALUE, e.g. --scope region=astana")
     claims = {key: value for key, _, value in pairs} or None
+    if role == "operator" and not (claims or {}).get("region"):
+        raise _fail("an operator serves one region: add --scope region=CODE (every service refuses one without)")
     typer.echo(mint_token(_home(home), role, subject, ttl_s=ttl, scope=claims))
 
 

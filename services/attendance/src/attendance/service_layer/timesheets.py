@@ -552,7 +552,7 @@ async def list_query(
     elif caller.role == "provider_staff":
         query = query.where(timesheet.c.provider_id == caller.provider_id)
     elif caller.role == "operator":
-        query = query.where(timesheet.c.region_code == caller.scope.get("region"))
+        query = query.where(timesheet.c.region_code == caller.operator_region)
         if caller.scope.get("district"):
             query = query.where(timesheet.c.district_code == caller.scope["district"])
     if period is not None:
