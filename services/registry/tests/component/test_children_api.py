@@ -138,7 +138,9 @@ async def test_only_parents_register_and_tokens_are_verified(registry_db, api_cl
     async with api_client("registry", registry_db) as client:
         anonymous = await client.post("/v1/children", json=body)
         operator = await client.post(
-            "/v1/children", json=body, headers={"Authorization": f"Bearer {token('operator')}"}
+            "/v1/children",
+            json=body,
+            headers={"Authorization": f"Bearer {token('operator', scope={'region': 'astana'})}"},
         )
         forged = await client.post("/v1/children", json=body, headers={"Authorization": "Bearer abc.def.ghi"})
     assert (anonymous.status_code, operator.status_code, forged.status_code) == (401, 403, 401)
