@@ -15,6 +15,7 @@ outbox, the inbox and the audit trail.
 from __future__ import annotations
 
 import importlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ import httpx
 import jwt
 from asgi_lifespan import LifespanManager
 
+from conftest import service_settings  # the root conftest's settings of a service in-process
 from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome
 from qosym_chassis.context import ServiceContext, build_context
 from qosym_chassis.keys import load_or_create_signing_key
@@ -62,8 +64,6 @@ class Tokens:
     home: Path
 
     def claims(self, role: str, subject: str | None = None, scope: Any = None, ttl_s: int = 600) -> str:
-        import time
-
         kid, key = load_or_create_signing_key(keys_dir(self.home))
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -248,29 +248,6 @@ async def _digest_sql(conn: asyncpg.Connection) -> str:
     )
 
 
-def _settings(service: str, stack: LocalStack, url: str, jwks: str, **overrides: Any) -> Any:
-    from qosym_chassis.settings import ServiceSettings
-
-    module = importlib.import_module(f"{service}.config")
-    settings_class = next(
-        v
-        for v in vars(module).values()
-        if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings
-    )
-    values: dict[str, Any] = {
-        "service_name": service,
-        "database_url": url,
-        "kafka_bootstrap_servers": stack.state.kafka_bootstrap_servers,
-        "redis_url": stack.state.redis_url,
-        "jwks_url": jwks,
-        "dev_mode": True,
-    }
-    if "keys_dir" in settings_class.model_fields:
-        values["keys_dir"] = keys_dir(stack.home)
-    values.update(overrides)
-    return settings_class(**values)
-
-
 @asynccontextmanager
 async def open_world(
     service: str,
@@ -288,8 +265,8 @@ async def open_world(
     finally:
         await admin.close()
     url = urlsplit(server)._replace(path=f"/{name}").geturl()
-    settings = _settings(service, stack, url, jwks, **overrides)
-    ctx: ServiceContext = build_context(_settings(service, stack, url, jwks, **overrides), "consumers")
+    settings = service_settings(service, stack, url, jwks, **overrides)
+    ctx: ServiceContext = build_context(settings, "consumers")
     wrapper = EventConsumer(
         service=service,
         engine=ctx.engine,
