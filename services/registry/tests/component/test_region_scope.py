@@ -46,3 +46,15 @@ async def test_an_operator_token_without_a_region_gets_403(service_db, api_clien
             response = await client.request(method, path, json=body, headers=headers)
             assert response.status_code == 403, (method, path, response.text)
     assert await counts(url) == before
+
+
+async def test_development_tokens_of_operators_name_their_region(service_db, api_client):
+    url = await service_db("registry")
+    async with api_client("registry", url, dev_mode=True) as client:
+        regionless = await client.post("/v1/dev/tokens", json={"role": "operator"})
+        scoped = await client.post("/v1/dev/tokens", json={"role": "operator", "scope": {"region": "astana"}})
+        review = await client.get(
+            "/v1/review/categories", headers={"Authorization": f"Bearer {scoped.json()['access_token']}"}
+        )
+    assert regionless.status_code == 422 and regionless.json()["errors"][0]["field"] == "scope.region"
+    assert scoped.status_code == 201 and review.status_code == 200

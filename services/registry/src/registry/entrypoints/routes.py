@@ -127,5 +127,7 @@ dev_router = APIRouter(tags=["development"])
 async def dev_token(body: DevTokenIn, registry: RegistryDep) -> TokenOut:
     """Development only (QOSYM_DEV_MODE): a token for any role, to try the APIs from /docs."""
     subject = str(body.subject or uuid4())
-    token = registry.tokens.issue(subject=subject, role=body.role)
+    if body.role == "operator" and not body.scope.get("region"):
+        raise FieldError("scope.region", "an operator serves one region: name it", code="missing")
+    token = registry.tokens.issue(subject=subject, role=body.role, scope=body.scope)
     return TokenOut(access_token=token, expires_in=registry.settings.access_token_ttl_s, subject=subject)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +44,10 @@ class DevTokenIn(BaseModel):
 
     role: Literal["parent", "operator", "administrator", "provider_staff", "auditor", "partner", "ops"]
     subject: UUID | None = None
+    scope: dict[
+        Literal["region", "district", "provider", "consultation_point"],
+        Annotated[str, Field(min_length=1, max_length=100)],
+    ] = Field(default_factory=dict, description='e.g. {"region": "astana"}: an operator\'s token must name its region')
 
 
 class TokenOut(BaseModel):
