@@ -45,7 +45,7 @@ ID_QUERY_NAMES = ("region_code", "ticket")
 
 # --- roles ------------------------------------------------------------------------------------------------
 
-OWNER_ROLES = ("guardian", "own_staff", "region_operator", "administrator", "subject")
+OWNER_ROLES = ("guardian", "own_staff", "region_operator", "administrator", "subject", "partner")
 FOREIGN_ROLES = (
     "other_parent",  # a parent who is not the child's guardian
     "other_provider",  # staff of another provider
@@ -53,7 +53,10 @@ FOREIGN_ROLES = (
     "unscoped_operator",  # an operator token without a scope claim
     "bad_scope_operator",  # an operator token whose scope claim is not an object
     "auditor",  # refused on writes only (reads are the auditor's job)
+    "ops",  # operations staff: refused on writes only (operational reads are theirs)
+    "partner",  # the treasury's client-credentials token: reaches payment orders only
 )
+WRITE_ONLY_ROLES = ("auditor", "ops")  # tried on writes only
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -92,8 +95,8 @@ class Tokens:
             return self.headers("operator")
         if role == "bad_scope_operator":
             return self.headers("operator", scope="region=astana")
-        if role == "auditor":
-            return self.headers("auditor")
+        if role in ("auditor", "partner", "ops"):
+            return self.headers(role)
         raise ValueError(role)
 
     def parent(self, person_id: Any) -> Headers:
@@ -152,7 +155,11 @@ class Entry:
 
     def refused_roles(self) -> tuple[str, ...]:
         return tuple(
-            r for r in self.refused if r not in self.allowed and (r != "auditor" or self.method in WRITE_METHODS)
+            r
+            for r in self.refused
+            if r not in self.allowed
+            and r not in self.owners  # a foreign role that owns this operation (the treasury's partner)
+            and (r not in WRITE_ONLY_ROLES or self.method in WRITE_METHODS)
         )
 
 

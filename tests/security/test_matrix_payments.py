@@ -4,6 +4,7 @@ them), a provider's accruals, statement and payments its own staff's; parents an
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from itertools import count
 from uuid import uuid4
 
@@ -13,15 +14,17 @@ from services.payments.tests.component.support import (
     MONTHLY,
     MONTHS,
     attendance_confirmed,
-    enrolled,
+    enrolment_confirmed,
+    provider_verified,
     round_opened,
+    voucher_awarded,
 )
 from tests.security.matrix import Case, Entry, Public, World, check, coverage_problems, open_world
 from tests.support.events import region_event
 
 pytestmark = pytest.mark.component
 # each batch is a region's month: every batch a factory prepares gets a month of its own
-PERIODS = [f"{y}-{m:02d}" for y, m in [(2026, 11), (2026, 12), (2027, 1), (2027, 2), (2027, 3), (2027, 4), (2027, 5)]]
+PERIODS = ["2026-11", "2026-12"] + [f"2027-{m:02d}" for m in range(1, 13)]  # the voucher is valid until 2027-12-31
 _periods = count()
 
 
@@ -30,7 +33,10 @@ async def world(stack_servers, service_template, jwks_url) -> AsyncIterator[Worl
     async with open_world("payments", stack_servers, service_template, jwks_url) as w:
         opened = round_opened(100 * MONTHLY * MONTHS)
         await w.deliver(region_event(region_code="astana"), region_event(region_code="almaty"), opened)
-        _, provider, enrolment = await enrolled(w.consumer, opened.round_id)
+        award = voucher_awarded(opened.round_id, valid_until=date(2027, 12, 31))
+        provider = provider_verified()
+        enrolment = enrolment_confirmed(award, provider.provider_id)
+        await w.deliver(award, provider, enrolment)
         w.state.update(round=opened, provider=provider, enrolment=enrolment)
         yield w
 
@@ -84,7 +90,7 @@ async def batch(w: World) -> Case:
 async def approved_batch(w: World) -> Case:
     return Case(
         path={"batch_id": await approved(w)},
-        owners=admins(w),
+        owners={**admins(w), "partner": w.tokens.headers("partner")},
         body={"treasury_reference": f"TRS-{uuid4().hex[:8]}", "paid_at": "2027-06-02T10:15:00+05:00"},
     )
 
@@ -123,8 +129,8 @@ ENTRIES = [
     Entry("GET", "/v1/batches/{batch_id}", batch, owners=ADMIN),
     Entry("POST", "/v1/batches/{batch_id}/approve", batch, owners=ADMIN),
     Entry("POST", "/v1/batches/{batch_id}/cancel", batch, owners=ADMIN),
-    Entry("GET", "/v1/batches/{batch_id}/payment-order", approved_batch, owners=ADMIN),
-    Entry("POST", "/v1/batches/{batch_id}/treasury-confirmation", approved_batch, owners=ADMIN),
+    Entry("GET", "/v1/batches/{batch_id}/payment-order", approved_batch, owners=("administrator", "partner")),
+    Entry("POST", "/v1/batches/{batch_id}/treasury-confirmation", approved_batch, owners=("administrator", "partner")),
     Entry("GET", "/v1/providers/{provider_id}/accruals", provider, owners=("own_staff", "administrator")),
     Entry("GET", "/v1/providers/{provider_id}/statement", provider, owners=("own_staff", "administrator")),
     Entry("GET", "/v1/providers/{provider_id}/payments", provider, owners=("own_staff", "administrator")),
