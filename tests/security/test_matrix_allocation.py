@@ -154,7 +154,7 @@ async def voucher(w: World) -> Case:
     return Case(
         path={"voucher_id": voucher_id},
         owners={"guardian": parent, "administrator": w.tokens.administrator()},
-        body={"reason": "fraud"},
+        body={"reason": "false_information"},  # a reason code (free text before issue 13)
     )
 
 
