@@ -14,6 +14,7 @@ problem+json, not a 500; validation up front (``qosym_chassis.inputs``) should h
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
@@ -84,8 +85,12 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+_SAFE_PART = re.compile(r"^(\[key\]|[A-Za-z_][A-Za-z0-9_-]{0,63}|[0-9]{1,9})$")
+
+
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in location]
+    # a map's keys are data (and may be hostile): a location part that is not a plain name shows as "*"
+    parts = [str(p) if _SAFE_PART.match(str(p)) else "*" for p in location]
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:] or parts
     return ".".join(parts)
