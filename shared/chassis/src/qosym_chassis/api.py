@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qosym_chassis import health
 from qosym_chassis.auth import JwtVerifier
 from qosym_chassis.context import ServiceContext, build_context
-from qosym_chassis.errors import SafeErrorsMiddleware, add_problem_handlers, problem_response
+from qosym_chassis.errors import SafeErrorsMiddleware, add_problem_handlers, document_problems, problem_response
 from qosym_chassis.idempotency import IdempotencyMiddleware
 from qosym_chassis.metrics import HTTP_LATENCY, registry
 from qosym_chassis.settings import ServiceSettings
@@ -179,6 +179,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     add_pagination(app)
+    document_problems(app)
     # outermost last: the body limit, then the catch-all that keeps exception messages out of the server's log
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SafeErrorsMiddleware)
