@@ -90,6 +90,17 @@ async def test_an_offset_beyond_64_bits_is_a_422(service_db, api_client, token, 
     assert_refused(response, "offset")
 
 
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [("allocation", "/v1/children"), ("catalog", "/v1/consultation-points"), ("payments", "/v1/batches")],
+)
+async def test_a_nul_byte_in_a_query_parameter_is_a_422_naming_it(service_db, api_client, token, service, path):
+    url = await service_db(service)
+    async with api_client(service, url) as client:
+        response = await client.get(path, params={"region_code": "astana\u0000"}, headers=auth(token("administrator")))
+    assert_refused(response, "region_code")
+
+
 async def test_a_price_of_ten_to_the_thirty_is_a_422_without_a_token(service_db, api_client) -> None:
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:

@@ -193,3 +193,15 @@ async def test_a_value_the_database_cannot_store_is_a_422_not_a_500(client, capl
     assert "Secretova" not in caplog.text
     async with engine.connect() as conn:
         assert (await conn.execute(text("select count(*) from effect"))).scalar() == 0
+
+
+async def test_a_control_character_in_a_query_or_path_parameter_is_a_422_naming_it(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    query = await client.get("/v1/boom", params={"region_code": "astana\x00Secretova"})
+    assert query.status_code == 422
+    assert query.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in query.json()["errors"]] == ["region_code"]
+    path = await client.get("/v1/boom%1b")
+    assert path.status_code == 422 and path.json()["errors"][0]["field"] == "path"
+    service_log = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]  # not the test client
+    assert not any("Secretova" in line for line in service_log)

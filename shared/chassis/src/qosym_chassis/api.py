@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -91,6 +94,48 @@ class BodyLimitMiddleware:
             instance=str(scope.get("path", "")),
         )
         await response(scope, receive, send)
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
+
+
+class ControlCharactersMiddleware:
+    """A path or query parameter with a control character (a NUL byte, ...) is a 422 naming the parameter,
+    whatever the route declares: no parameter of any API legitimately holds one, and PostgreSQL refuses NUL."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = self._offending(scope)
+            if field is not None:
+                response = problem_response(
+                    422,
+                    "Unprocessable content",
+                    f"invalid input: {field}",
+                    type_="validation-failed",
+                    instance=None,
+                    errors=[{"field": field, "message": "control characters are not allowed", "type": "value_error"}],
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _offending(scope: Scope) -> str | None:
+        if _has_control(str(scope.get("path", ""))):
+            return "path"
+        raw = scope.get("query_string", b"")
+        if not raw:
+            return None
+        for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8"):
+            if _has_control(key):
+                return "query"
+            if _has_control(value):
+                return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", key) else "query"
+        return None
 
 
 def _not_traced(scope: Scope) -> bool:
@@ -181,6 +226,7 @@ def create_service_app(
     add_pagination(app)
     document_problems(app)
     # outermost last: the body limit, then the catch-all that keeps exception messages out of the server's log
+    app.add_middleware(ControlCharactersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SafeErrorsMiddleware)
     return app
