@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_pagination import add_pagination
 from prometheus_client import make_asgi_app
-from starlette.types import Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qosym_chassis import health
 from qosym_chassis.auth import JwtVerifier
 from qosym_chassis.context import ServiceContext, build_context
-from qosym_chassis.errors import add_problem_handlers
+from qosym_chassis.errors import SafeErrorsMiddleware, add_problem_handlers, document_problems, problem_response
 from qosym_chassis.idempotency import IdempotencyMiddleware
 from qosym_chassis.metrics import HTTP_LATENCY, registry
 from qosym_chassis.settings import ServiceSettings
@@ -30,6 +33,110 @@ from qosym_chassis.settings import ServiceSettings
 log = logging.getLogger("qosym.api")
 MAX_BODY_BYTES = 1024 * 1024
 Hook = Callable[[ServiceContext], Awaitable[None]]
+
+
+class BodyLimitMiddleware:
+    """At most ``max_bytes`` of request body; more is a 413 problem+json (Starlette's own limit answers
+    text/plain). A declared Content-Length over the limit is refused before anything is read; a streamed
+    body is counted as it arrives."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        total = 0
+        too_large = False
+        started = False
+
+        async def counting() -> Message:
+            # over the limit the app sees a disconnect (no exception to be wrapped or reworded on its way
+            # out); whatever it answers is dropped and the 413 goes out instead
+            nonlocal total, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                total += len(message.get("body", b""))
+                if total > self.max_bytes:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if too_large and not started:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting, tracking)
+        except Exception:
+            if not too_large or started:
+                raise
+        if too_large and not started:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413,
+            "Content too large",
+            f"the request body is larger than {self.max_bytes} bytes",
+            type_="content-too-large",
+            instance=str(scope.get("path", "")),
+        )
+        await response(scope, receive, send)
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
+
+
+class ControlCharactersMiddleware:
+    """A path or query parameter with a control character (a NUL byte, ...) is a 422 naming the parameter,
+    whatever the route declares: no parameter of any API legitimately holds one, and PostgreSQL refuses NUL."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = self._offending(scope)
+            if field is not None:
+                response = problem_response(
+                    422,
+                    "Unprocessable content",
+                    f"invalid input: {field}",
+                    type_="validation-failed",
+                    instance=None,
+                    errors=[{"field": field, "message": "control characters are not allowed", "type": "value_error"}],
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _offending(scope: Scope) -> str | None:
+        if _has_control(str(scope.get("path", ""))):
+            return "path"
+        raw = scope.get("query_string", b"")
+        if not raw:
+            return None
+        for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8"):
+            if _has_control(key):
+                return "query"
+            if _has_control(value):
+                return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", key) else "query"
+        return None
 
 
 def _not_traced(scope: Scope) -> bool:
@@ -76,7 +183,6 @@ def create_service_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
         telemetry={"tracer_provider": ctx.tracer_provider, "exclude": _not_traced},
         docs_url="/docs",
         openapi_url="/openapi.json",
@@ -121,4 +227,9 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     add_pagination(app)
+    document_problems(app)
+    # outermost last: the body limit, then the catch-all that keeps exception messages out of the server's log
+    app.add_middleware(ControlCharactersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SafeErrorsMiddleware)
     return app

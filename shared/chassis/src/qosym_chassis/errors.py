@@ -2,11 +2,20 @@
 
 Error bodies never echo the submitted value (it may be an IIN) and a 500 never shows a stack trace:
 it carries the trace id so operators can find the cause in the logs.
+
+Logs never carry personal data either: an unexpected error is logged as its type, the route and the
+trace id, with the stack frames but without the exception's message (SQLAlchemy's and asyncpg's messages
+quote the statement's parameters: complaint text, names, an IIN's ciphertext). A database "data
+exception" (SQLSTATE class 22: a NUL byte, a number or date out of the column's range, text too long)
+and asyncpg's own refusal to encode a parameter are the client's input, so they become a 422
+problem+json, not a 500; validation up front (``qosym_chassis.inputs``) should have caught them first.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("qosym.errors")
@@ -75,8 +85,12 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+_SAFE_PART = re.compile(r"^(\[key\]|[A-Za-z_][A-Za-z0-9_-]{0,63}|[0-9]{1,9})$")
+
+
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in location]
+    # a map's keys are data (and may be hostile): a location part that is not a plain name shows as "*"
+    parts = [str(p) if _SAFE_PART.match(str(p)) else "*" for p in location]
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:] or parts
     return ".".join(parts)
@@ -125,16 +139,99 @@ def add_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        context = trace.get_current_span().get_span_context()
-        trace_id = format(context.trace_id, "032x") if context.is_valid else None
+        return unexpected_error_response(exc, request.method, request.url.path)
+
+
+def _trace_id() -> str | None:
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def is_client_data_error(exc: BaseException) -> bool:
+    """A database refusal of the value itself (SQLSTATE class 22, or asyncpg's client-side encoding)."""
+    for link in _chain(exc):
+        sqlstate = getattr(link, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith("22"):
+            return True
+        module = type(link).__module__
+        if module.startswith("asyncpg") and type(link).__name__ == "DataError":
+            return True
+        if isinstance(link, (UnicodeEncodeError, OverflowError)):
+            return True
+    return False
+
+
+def log_safely(exc: BaseException, method: str, path: str) -> None:
+    """The exception's type chain and stack frames, never its message (it may quote SQL parameters)."""
+    types = " <- ".join(f"{type(e).__module__}.{type(e).__qualname__}" for e in _chain(exc))
+    frames = "".join(traceback.format_tb(exc.__traceback__)[-12:])
+    log.error(
+        "unhandled %s on %s %s (trace %s)\n%s",
+        types,
+        method,
+        path,
+        _trace_id(),
+        frames,
+    )
+
+
+def unexpected_error_response(exc: BaseException, method: str, path: str) -> JSONResponse:
+    if is_client_data_error(exc):
+        log.warning("database refused a value on %s %s: %s", method, path, type(exc).__qualname__)
         return problem_response(
-            500,
-            "Internal server error",
-            "something went wrong on our side; quote the trace id when reporting it",
-            type_="internal-error",
-            trace_id=trace_id,
+            422,
+            "Unprocessable content",
+            "a value is out of range or contains characters that cannot be stored",
+            type_="validation-failed",
+            instance=path,
+            errors=[{"field": "body", "message": "a value cannot be stored", "type": "value_error"}],
         )
+    log_safely(exc, method, path)
+    return problem_response(
+        500,
+        "Internal server error",
+        "something went wrong on our side; quote the trace id when reporting it",
+        type_="internal-error",
+        trace_id=_trace_id(),
+    )
+
+
+class SafeErrorsMiddleware:
+    """Outermost: turns any exception that escaped the routes into problem+json and stops it there, so the
+    ASGI server never logs it (uvicorn would log the full message, with the SQL parameters)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            if started:
+                log_safely(exc, str(scope.get("method")), str(scope.get("path")))
+                return
+            response = unexpected_error_response(exc, str(scope.get("method")), str(scope.get("path")))
+            await response(scope, receive, send)
 
 
 def _title(status: int) -> str:
@@ -144,3 +241,76 @@ def _title(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details; a validation failure names each field in errors",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "trace_id": {"type": ["string", "null"]},
+        "errors": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+# what any operation may answer besides its own success: every one of them is problem+json
+DOCUMENTED_ERRORS = {
+    "400": "Bad request",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "Not found",
+    "409": "Conflict",
+    "413": "Content too large",
+    "422": "Unprocessable content (each invalid field named)",
+    "429": "Too many requests",
+    "500": "Internal server error (with a trace id)",
+    "503": "Service unavailable",
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Every operation of the OpenAPI document lists the errors above as application/problem+json."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if getattr(app.state, "problems_documented", False) and app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for item in document.get("paths", {}).values():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for code, description in DOCUMENTED_ERRORS.items():
+                    if code == "413" and method not in ("post", "put", "patch"):
+                        continue
+                    responses.setdefault(code, {"description": description})
+                for code, response in responses.items():
+                    if code[:1] in ("4", "5"):
+                        response["content"] = dict(problem)
+        app.openapi_schema = document
+        app.state.problems_documented = True
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

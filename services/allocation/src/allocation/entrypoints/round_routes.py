@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, status
 from fastapi_pagination.ext.sqlalchemy import apaginate
-from fastapi_pagination.limit_offset import LimitOffsetPage
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from allocation.adapters import rounds_repo
@@ -18,6 +17,7 @@ from allocation.entrypoints.routes import AllocationDep
 from allocation.service_layer import rounds
 from allocation.service_layer.access import Caller
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
+from qosym_chassis.inputs import OffsetPage, SafeText
 
 router = APIRouter()
 Administrator = Annotated[Principal, Depends(require_roles("administrator"))]
@@ -78,7 +78,7 @@ class ApplicationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     child_id: UUID
-    direction: str = Field(min_length=1, max_length=64)
+    direction: SafeText = Field(min_length=1, max_length=64)
 
 
 class VoucherOut(BaseModel):
@@ -159,14 +159,14 @@ class PublishedList(BaseModel):
 class SimulationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weights: dict[str, Annotated[StrictInt, Field(ge=0, le=1000)]] | None = None
-    quotas: dict[str, dict[str, Annotated[StrictInt, Field(ge=0, le=10_000_000)]]] | None = None
+    weights: dict[SafeText, Annotated[StrictInt, Field(ge=0, le=1000)]] | None = None
+    quotas: dict[SafeText, dict[SafeText, Annotated[StrictInt, Field(ge=0, le=10_000_000)]]] | None = None
 
 
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: SafeText = Field(min_length=1, max_length=500)
 
 
 @router.post("/v1/rounds", tags=["rounds"], status_code=status.HTTP_201_CREATED, responses={422: {}})
@@ -295,11 +295,11 @@ async def child_vouchers(child_id: UUID, principal: CurrentPrincipal, allocation
 
 
 @router.get("/v1/rounds/{round_id}/vouchers", tags=["vouchers"], responses={404: {}})
-async def round_vouchers(round_id: UUID, _: Reconciler, allocation: AllocationDep) -> LimitOffsetPage[VoucherOut]:
+async def round_vouchers(round_id: UUID, _: Reconciler, allocation: AllocationDep) -> OffsetPage[VoucherOut]:
     """Every voucher awarded in the round (re-offers included, any status), for reconciliation with payments."""
     await rounds.get_round(allocation.context.session_factory, round_id)
     async with allocation.context.session_factory() as session:
-        page: LimitOffsetPage[VoucherOut] = await apaginate(session, rounds_repo.round_vouchers_query(round_id))
+        page: OffsetPage[VoucherOut] = await apaginate(session, rounds_repo.round_vouchers_query(round_id))
     return page
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from qosym_chassis.inputs import SafeText, SaneAwareDatetime
 
 PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 REGION = r"^[a-z][a-z0-9_-]{1,63}$"
@@ -59,8 +61,8 @@ class RefusalOut(BaseModel):
 class PrepareBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    region_code: str = Field(pattern=REGION, examples=["astana"])
-    period: str = Field(pattern=PERIOD, examples=["2026-11"])
+    region_code: SafeText = Field(pattern=REGION, examples=["astana"])
+    period: SafeText = Field(pattern=PERIOD, examples=["2026-11"])
 
 
 class BatchItemOut(BaseModel):
@@ -108,8 +110,8 @@ class BatchSummaryOut(BaseModel):
 class TreasuryConfirmationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    treasury_reference: str = Field(min_length=1, max_length=100, examples=["TRS-2026-12-000123"])
-    paid_at: AwareDatetime
+    treasury_reference: SafeText = Field(min_length=1, max_length=100, examples=["TRS-2026-12-000123"])
+    paid_at: SaneAwareDatetime
 
 
 class ConfirmationOut(BaseModel):
