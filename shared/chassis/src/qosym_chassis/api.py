@@ -16,12 +16,13 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_pagination import add_pagination
 from prometheus_client import make_asgi_app
-from starlette.types import Scope
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qosym_chassis import health
 from qosym_chassis.auth import JwtVerifier
 from qosym_chassis.context import ServiceContext, build_context
-from qosym_chassis.errors import add_problem_handlers
+from qosym_chassis.errors import SafeErrorsMiddleware, add_problem_handlers, problem_response
 from qosym_chassis.idempotency import IdempotencyMiddleware
 from qosym_chassis.metrics import HTTP_LATENCY, registry
 from qosym_chassis.settings import ServiceSettings
@@ -29,6 +30,72 @@ from qosym_chassis.settings import ServiceSettings
 log = logging.getLogger("qosym.api")
 MAX_BODY_BYTES = 1024 * 1024
 Hook = Callable[[ServiceContext], Awaitable[None]]
+
+
+class _BodyTooLarge(StarletteHTTPException):
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail=f"the request body is larger than {MAX_BODY_BYTES} bytes")
+
+
+def _too_large_in(exc: BaseException) -> bool:
+    if isinstance(exc, _BodyTooLarge):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_too_large_in(e) for e in exc.exceptions)
+    return isinstance(exc.__cause__, _BodyTooLarge) or isinstance(exc.__context__, _BodyTooLarge)
+
+
+class BodyLimitMiddleware:
+    """At most ``max_bytes`` of request body; more is a 413 problem+json (Starlette's own limit answers
+    text/plain). A declared Content-Length over the limit is refused before anything is read; a streamed
+    body is counted as it arrives."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        total = 0
+        started = False
+
+        async def counting() -> Message:
+            nonlocal total
+            message = await receive()
+            if message["type"] == "http.request":
+                total += len(message.get("body", b""))
+                if total > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting, tracking)
+        except Exception as exc:
+            if started or not _too_large_in(exc):
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413,
+            "Content too large",
+            f"the request body is larger than {self.max_bytes} bytes",
+            type_="content-too-large",
+            instance=str(scope.get("path", "")),
+        )
+        await response(scope, receive, send)
 
 
 def _not_traced(scope: Scope) -> bool:
@@ -75,7 +142,6 @@ def create_service_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
         telemetry={"tracer_provider": ctx.tracer_provider, "exclude": _not_traced},
         docs_url="/docs",
         openapi_url="/openapi.json",
@@ -118,4 +184,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     add_pagination(app)
+    # outermost last: the body limit, then the catch-all that keeps exception messages out of the server's log
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SafeErrorsMiddleware)
     return app

@@ -28,10 +28,13 @@ def new_metadata() -> MetaData:
 
 def make_engine(url: str, *, application_name: str, pool_size: int = 10, pre_ping: bool = True) -> AsyncEngine:
     """``pre_ping`` tests each connection taken from the pool (with asyncpg: BEGIN, a ping, ROLLBACK); a caller
-    that retries a failed unit of work on a fresh connection anyway (the event consumer) can do without."""
+    that retries a failed unit of work on a fresh connection anyway (the event consumer) can do without.
+    Parameters never appear in an error's message (``hide_parameters``): those messages reach logs."""
     return create_async_engine(
         asyncpg_url(url),
         pool_pre_ping=pre_ping,
+        # SQLAlchemy's error messages quote the parameters otherwise (names, complaint text, IIN ciphertext)
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args={"server_settings": {"application_name": application_name}, "command_timeout": 30},

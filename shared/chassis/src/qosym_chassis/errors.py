@@ -2,11 +2,19 @@
 
 Error bodies never echo the submitted value (it may be an IIN) and a 500 never shows a stack trace:
 it carries the trace id so operators can find the cause in the logs.
+
+Logs never carry personal data either: an unexpected error is logged as its type, the route and the
+trace id, with the stack frames but without the exception's message (SQLAlchemy's and asyncpg's messages
+quote the statement's parameters: complaint text, names, an IIN's ciphertext). A database "data
+exception" (SQLSTATE class 22: a NUL byte, a number or date out of the column's range, text too long)
+and asyncpg's own refusal to encode a parameter are the client's input, so they become a 422
+problem+json, not a 500; validation up front (``qosym_chassis.inputs``) should have caught them first.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("qosym.errors")
@@ -125,16 +134,99 @@ def add_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        context = trace.get_current_span().get_span_context()
-        trace_id = format(context.trace_id, "032x") if context.is_valid else None
+        return unexpected_error_response(exc, request.method, request.url.path)
+
+
+def _trace_id() -> str | None:
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def is_client_data_error(exc: BaseException) -> bool:
+    """A database refusal of the value itself (SQLSTATE class 22, or asyncpg's client-side encoding)."""
+    for link in _chain(exc):
+        sqlstate = getattr(link, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith("22"):
+            return True
+        module = type(link).__module__
+        if module.startswith("asyncpg") and type(link).__name__ == "DataError":
+            return True
+        if isinstance(link, (UnicodeEncodeError, OverflowError)):
+            return True
+    return False
+
+
+def log_safely(exc: BaseException, method: str, path: str) -> None:
+    """The exception's type chain and stack frames, never its message (it may quote SQL parameters)."""
+    types = " <- ".join(f"{type(e).__module__}.{type(e).__qualname__}" for e in _chain(exc))
+    frames = "".join(traceback.format_tb(exc.__traceback__)[-12:])
+    log.error(
+        "unhandled %s on %s %s (trace %s)\n%s",
+        types,
+        method,
+        path,
+        _trace_id(),
+        frames,
+    )
+
+
+def unexpected_error_response(exc: BaseException, method: str, path: str) -> JSONResponse:
+    if is_client_data_error(exc):
+        log.warning("database refused a value on %s %s: %s", method, path, type(exc).__qualname__)
         return problem_response(
-            500,
-            "Internal server error",
-            "something went wrong on our side; quote the trace id when reporting it",
-            type_="internal-error",
-            trace_id=trace_id,
+            422,
+            "Unprocessable content",
+            "a value is out of range or contains characters that cannot be stored",
+            type_="validation-failed",
+            instance=path,
+            errors=[{"field": "body", "message": "a value cannot be stored", "type": "value_error"}],
         )
+    log_safely(exc, method, path)
+    return problem_response(
+        500,
+        "Internal server error",
+        "something went wrong on our side; quote the trace id when reporting it",
+        type_="internal-error",
+        trace_id=_trace_id(),
+    )
+
+
+class SafeErrorsMiddleware:
+    """Outermost: turns any exception that escaped the routes into problem+json and stops it there, so the
+    ASGI server never logs it (uvicorn would log the full message, with the SQL parameters)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            if started:
+                log_safely(exc, str(scope.get("method")), str(scope.get("path")))
+                return
+            response = unexpected_error_response(exc, str(scope.get("method")), str(scope.get("path")))
+            await response(scope, receive, send)
 
 
 def _title(status: int) -> str:

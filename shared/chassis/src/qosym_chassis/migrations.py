@@ -36,7 +36,7 @@ def run_env(database_url: str, target_metadata: MetaData, configure: Callable[..
             context.run_migrations()
 
     async def run() -> None:
-        engine = create_async_engine(asyncpg_url(database_url), poolclass=pool.NullPool)
+        engine = create_async_engine(asyncpg_url(database_url), poolclass=pool.NullPool, hide_parameters=True)
         async with engine.connect() as connection:
             await connection.run_sync(do_run)
         await engine.dispose()
