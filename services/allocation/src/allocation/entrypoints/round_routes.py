@@ -17,6 +17,8 @@ from allocation.domain.rounds import RoundDraft, RoundState
 from allocation.entrypoints.routes import STAFF, AllocationDep
 from allocation.service_layer import rounds
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
+from qosym_chassis.inputs import SafeText
+from qosym_contracts.allocation import VoucherRevokeReason
 
 router = APIRouter()
 Administrator = Annotated[Principal, Depends(require_roles("administrator"))]
@@ -165,7 +167,10 @@ class SimulationIn(BaseModel):
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: VoucherRevokeReason = Field(description="a reason code; it is what VoucherRevoked carries")
+    note: SafeText | None = Field(
+        default=None, min_length=1, max_length=500, description="the administrator's note; it stays in allocation"
+    )
 
 
 @router.post("/v1/rounds", tags=["rounds"], status_code=status.HTTP_201_CREATED, responses={422: {}})
@@ -311,7 +316,7 @@ async def decline(voucher_id: UUID, parent: Parent, allocation: AllocationDep) -
 
 @router.post("/v1/vouchers/{voucher_id}/revoke", tags=["vouchers"], responses={404: {}, 409: {}})
 async def revoke(voucher_id: UUID, body: RevokeIn, _: Administrator, allocation: AllocationDep) -> dict[str, int]:
-    offered = await rounds.revoke_voucher(allocation.context.session_factory, voucher_id, body.reason)
+    offered = await rounds.revoke_voucher(allocation.context.session_factory, voucher_id, body.reason, body.note)
     return {"re_offered": len(offered)}
 
 

@@ -15,7 +15,7 @@ from catalog.domain.identifiers import parse_bin, parse_kz_iban
 from catalog.domain.programmes import provider_move
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from qosym_chassis import outbox
-from qosym_contracts.catalog import ProviderSuspendedV1, ProviderVerifiedV1
+from qosym_contracts.catalog import ProviderSuspendedV1, ProviderSuspendReason, ProviderVerifiedV1
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -100,7 +100,13 @@ async def listed(
 
 
 async def decide(
-    sessions: Sessions, caller: Caller, provider_id: UUID, action: str, reason: str | None
+    sessions: Sessions,
+    caller: Caller,
+    provider_id: UUID,
+    action: str,
+    reason: str | None,
+    *,
+    reason_code: ProviderSuspendReason = "other",
 ) -> dict[str, Any]:
     """An operator of the provider's region (and district) verifies, rejects or suspends (a suspended provider
     can be verified again); a provider outside the operator's scope is not found."""
@@ -135,5 +141,5 @@ async def decide(
                 ),
             )
         elif status == "suspended":
-            await outbox.add_event(session, ProviderSuspendedV1(provider_id=provider_id, reason=reason or "suspended"))
+            await outbox.add_event(session, ProviderSuspendedV1(provider_id=provider_id, reason=reason_code))
         return dict(row)
