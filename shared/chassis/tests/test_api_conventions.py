@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
 
 from qosym_chassis.api import create_service_app
 from qosym_chassis.auth import CurrentPrincipal
@@ -38,6 +40,25 @@ async def create_thing(body: ThingIn, principal: CurrentPrincipal) -> dict[str, 
 @router.get("/v1/boom")
 async def boom() -> None:
     raise RuntimeError("secret detail: 180905600123 in SELECT * FROM child")
+
+
+@router.post("/v1/sql-boom")
+async def sql_boom(request: Request) -> None:
+    """A real database error whose statement carries personal data as parameters (a bug, not bad input)."""
+    async with request.app.state.context.engine.connect() as conn:
+        await conn.execute(
+            text("select no_such_column from effect where note = :note"), {"note": "Aigerim 900101300123"}
+        )
+
+
+@router.post("/v1/store-note")
+async def store_note(request: Request) -> None:
+    """Stores raw text without validation: a NUL byte reaches PostgreSQL (the safety net's case)."""
+    body = await request.json()
+    async with request.app.state.context.engine.begin() as conn:
+        await conn.execute(
+            text("insert into effect (event_id, note) values (gen_random_uuid(), :note)"), {"note": body["note"]}
+        )
 
 
 @pytest.fixture
@@ -135,3 +156,40 @@ async def test_a_body_over_one_mebibyte_is_refused(client, token):
         headers={"Authorization": f"Bearer {token('parent')}", "content-type": "application/json"},
     )
     assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 413
+
+
+async def test_a_streamed_body_over_one_mebibyte_is_a_problem_json_413(client, token):
+    async def chunks():
+        for _ in range(20):
+            yield b"x" * 65536
+
+    response = await client.post(
+        "/v1/things",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {token('parent')}", "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_database_error_is_logged_without_its_parameters_or_message(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = await client.post("/v1/sql-boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "ProgrammingError" in caplog.text or "UndefinedColumn" in caplog.text
+    assert response.json()["trace_id"] in caplog.text
+    assert "Aigerim" not in caplog.text and "900101300123" not in caplog.text
+    assert "no_such_column" not in caplog.text  # the message itself stays out too
+
+
+async def test_a_value_the_database_cannot_store_is_a_422_not_a_500(client, caplog, engine):
+    caplog.set_level(logging.DEBUG)
+    response = await client.post("/v1/store-note", json={"note": "Aigerim\u0000Secretova"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "Secretova" not in caplog.text
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("select count(*) from effect"))).scalar() == 0

@@ -16,13 +16,12 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_pagination import add_pagination
 from prometheus_client import make_asgi_app
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qosym_chassis import health
 from qosym_chassis.auth import JwtVerifier
 from qosym_chassis.context import ServiceContext, build_context
-from qosym_chassis.errors import SafeErrorsMiddleware, add_problem_handlers, problem_response
+from qosym_chassis.errors import SafeErrorsMiddleware, add_problem_handlers, document_problems, problem_response
 from qosym_chassis.idempotency import IdempotencyMiddleware
 from qosym_chassis.metrics import HTTP_LATENCY, registry
 from qosym_chassis.settings import ServiceSettings
@@ -30,19 +29,6 @@ from qosym_chassis.settings import ServiceSettings
 log = logging.getLogger("qosym.api")
 MAX_BODY_BYTES = 1024 * 1024
 Hook = Callable[[ServiceContext], Awaitable[None]]
-
-
-class _BodyTooLarge(StarletteHTTPException):
-    def __init__(self) -> None:
-        super().__init__(status_code=413, detail=f"the request body is larger than {MAX_BODY_BYTES} bytes")
-
-
-def _too_large_in(exc: BaseException) -> bool:
-    if isinstance(exc, _BodyTooLarge):
-        return True
-    if isinstance(exc, BaseExceptionGroup):
-        return any(_too_large_in(e) for e in exc.exceptions)
-    return isinstance(exc.__cause__, _BodyTooLarge) or isinstance(exc.__context__, _BodyTooLarge)
 
 
 class BodyLimitMiddleware:
@@ -63,28 +49,37 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
             return
         total = 0
+        too_large = False
         started = False
 
         async def counting() -> Message:
-            nonlocal total
+            # over the limit the app sees a disconnect (no exception to be wrapped or reworded on its way
+            # out); whatever it answers is dropped and the 413 goes out instead
+            nonlocal total, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 total += len(message.get("body", b""))
                 if total > self.max_bytes:
-                    raise _BodyTooLarge
+                    too_large = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking(message: Message) -> None:
             nonlocal started
+            if too_large and not started:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counting, tracking)
-        except Exception as exc:
-            if started or not _too_large_in(exc):
+        except Exception:
+            if not too_large or started:
                 raise
+        if too_large and not started:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -184,6 +179,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     add_pagination(app)
+    document_problems(app)
     # outermost last: the body limit, then the catch-all that keeps exception messages out of the server's log
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SafeErrorsMiddleware)

@@ -14,6 +14,7 @@ problem+json, not a 500; validation up front (``qosym_chassis.inputs``) should h
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
@@ -84,8 +85,12 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+_SAFE_PART = re.compile(r"^(\[key\]|[A-Za-z_][A-Za-z0-9_-]{0,63}|[0-9]{1,9})$")
+
+
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in location]
+    # a map's keys are data (and may be hostile): a location part that is not a plain name shows as "*"
+    parts = [str(p) if _SAFE_PART.match(str(p)) else "*" for p in location]
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:] or parts
     return ".".join(parts)
@@ -236,3 +241,76 @@ def _title(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details; a validation failure names each field in errors",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "trace_id": {"type": ["string", "null"]},
+        "errors": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+# what any operation may answer besides its own success: every one of them is problem+json
+DOCUMENTED_ERRORS = {
+    "400": "Bad request",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "Not found",
+    "409": "Conflict",
+    "413": "Content too large",
+    "422": "Unprocessable content (each invalid field named)",
+    "429": "Too many requests",
+    "500": "Internal server error (with a trace id)",
+    "503": "Service unavailable",
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Every operation of the OpenAPI document lists the errors above as application/problem+json."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if getattr(app.state, "problems_documented", False) and app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for item in document.get("paths", {}).values():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for code, description in DOCUMENTED_ERRORS.items():
+                    if code == "413" and method not in ("post", "put", "patch"):
+                        continue
+                    responses.setdefault(code, {"description": description})
+                for code, response in responses.items():
+                    if code[:1] in ("4", "5"):
+                        response["content"] = dict(problem)
+        app.openapi_schema = document
+        app.state.problems_documented = True
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

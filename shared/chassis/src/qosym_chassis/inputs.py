@@ -8,7 +8,8 @@ naming the field) instead of reaching PostgreSQL (a NUL byte, a 20-digit integer
   text, free-form descriptions.
 - ``Money`` (tiyn, 0..10^15), ``SignedMoney``, ``Count`` (0..2^31-1), ``Int32``, ``BigInt``: integers that
   fit the column they are stored in.
-- ``SaneDate`` (1900-01-01..2100-12-31), ``SaneDatetime`` (the same range, timezone-aware or not):
+- ``SaneDate`` (1900-01-01..2100-12-31), ``SaneDatetime`` (the same range, timezone-aware or not),
+  ``SaneAwareDatetime`` (the same, and a timezone required):
   dates a domain may narrow further (``Field(ge=...)``).
 - ``Offset`` and ``Limit`` query parameters, and ``OffsetPage``: fastapi-pagination's limit/offset page
   with the offset bounded (``MAX_OFFSET``); every list route uses one or the other.
@@ -25,7 +26,7 @@ from typing import Annotated, Any, Generic
 
 from fastapi import Query
 from fastapi_pagination.limit_offset import LimitOffsetPage, LimitOffsetParams
-from pydantic import AfterValidator
+from pydantic import AfterValidator, AwareDatetime
 from typing_extensions import TypeVar
 
 MAX_TEXT = 10_000
@@ -100,6 +101,7 @@ BigInt = Annotated[int, _int_range(-INT64_MAX - 1, INT64_MAX)]
 
 SaneDate = Annotated[date, AfterValidator(_date_in_range)]
 SaneDatetime = Annotated[datetime, AfterValidator(_datetime_in_range)]
+SaneAwareDatetime = Annotated[AwareDatetime, AfterValidator(_datetime_in_range)]
 
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Page offset")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size limit")]

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
+from qosym_chassis.inputs import SafeText
+
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")]
 Tiyn = Annotated[StrictInt, Field(gt=0, le=10**15)]
 
@@ -20,9 +22,9 @@ class Strict(BaseModel):
 
 
 class LocalisedName(Strict):
-    en: str = Field(min_length=1, max_length=200)
-    kk: str = Field(min_length=1, max_length=200)
-    ru: str = Field(min_length=1, max_length=200)
+    en: SafeText = Field(min_length=1, max_length=200)
+    kk: SafeText = Field(min_length=1, max_length=200)
+    ru: SafeText = Field(min_length=1, max_length=200)
 
 
 class District(Strict):
@@ -31,10 +33,10 @@ class District(Strict):
 
 
 class ConsultationPoint(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    address: str = Field(min_length=1, max_length=300)
+    name: SafeText = Field(min_length=1, max_length=200)
+    address: SafeText = Field(min_length=1, max_length=300)
     district: Code
-    opening_days: list[str] = Field(default_factory=lambda: ["saturday", "sunday"])
+    opening_days: list[SafeText] = Field(default_factory=lambda: ["saturday", "sunday"])
 
 
 class AgeBand(Strict):
@@ -56,7 +58,7 @@ class VoucherTerms(Strict):
 class RegionConfig(Strict):
     code: Code
     name: LocalisedName
-    timezone: str
+    timezone: SafeText
     districts: list[District] = Field(min_length=1)
     consultation_points: list[ConsultationPoint] = Field(default_factory=list)
     directions: list[Code] = Field(min_length=1)

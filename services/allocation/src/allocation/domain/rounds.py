@@ -11,9 +11,10 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from allocation.domain.region import RegionConfig
+from qosym_chassis.inputs import SafeText, SaneAwareDatetime, SaneDate
 
 Count = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
 
@@ -50,16 +51,16 @@ class RoundDraft(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     region_code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")
-    name: str = Field(min_length=1, max_length=200)
+    name: SafeText = Field(min_length=1, max_length=200)
     budget_tiyn: Annotated[StrictInt, Field(gt=0, le=10**15)]
     voucher_count: Annotated[StrictInt, Field(gt=0, le=10_000_000)] | None = Field(
         default=None, description="a cap on vouchers; None: budget-driven"
     )
     quotas: dict[str, dict[str, Count]] = Field(description="district -> direction -> number of vouchers")
-    application_opens_at: AwareDatetime
-    application_closes_at: AwareDatetime
-    reference_date: date = Field(description="age band and categories are checked on this date")
-    voucher_valid_until: date
+    application_opens_at: SaneAwareDatetime
+    application_closes_at: SaneAwareDatetime
+    reference_date: SaneDate = Field(description="age band and categories are checked on this date")
+    voucher_valid_until: SaneDate
     assignment_deadline_days: Annotated[StrictInt, Field(ge=1, le=365)] = 30
     release_grace_days: Annotated[StrictInt, Field(ge=0, le=365)] = 14
 

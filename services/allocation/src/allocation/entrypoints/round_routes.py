@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, status
 from fastapi_pagination.ext.sqlalchemy import apaginate
-from fastapi_pagination.limit_offset import LimitOffsetPage
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from allocation.adapters import rounds_repo
@@ -17,7 +16,7 @@ from allocation.domain.rounds import RoundDraft, RoundState
 from allocation.entrypoints.routes import STAFF, AllocationDep
 from allocation.service_layer import rounds
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
-from qosym_chassis.inputs import SafeText
+from qosym_chassis.inputs import OffsetPage, SafeText
 from qosym_contracts.allocation import VoucherRevokeReason
 
 router = APIRouter()
@@ -79,7 +78,7 @@ class ApplicationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     child_id: UUID
-    direction: str = Field(min_length=1, max_length=64)
+    direction: SafeText = Field(min_length=1, max_length=64)
 
 
 class VoucherOut(BaseModel):
@@ -160,8 +159,8 @@ class PublishedList(BaseModel):
 class SimulationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weights: dict[str, Annotated[StrictInt, Field(ge=0, le=1000)]] | None = None
-    quotas: dict[str, dict[str, Annotated[StrictInt, Field(ge=0, le=10_000_000)]]] | None = None
+    weights: dict[SafeText, Annotated[StrictInt, Field(ge=0, le=1000)]] | None = None
+    quotas: dict[SafeText, dict[SafeText, Annotated[StrictInt, Field(ge=0, le=10_000_000)]]] | None = None
 
 
 class RevokeIn(BaseModel):
@@ -299,11 +298,11 @@ async def child_vouchers(child_id: UUID, principal: CurrentPrincipal, allocation
 
 
 @router.get("/v1/rounds/{round_id}/vouchers", tags=["vouchers"], responses={404: {}})
-async def round_vouchers(round_id: UUID, _: Reconciler, allocation: AllocationDep) -> LimitOffsetPage[VoucherOut]:
+async def round_vouchers(round_id: UUID, _: Reconciler, allocation: AllocationDep) -> OffsetPage[VoucherOut]:
     """Every voucher awarded in the round (re-offers included, any status), for reconciliation with payments."""
     await rounds.get_round(allocation.context.session_factory, round_id)
     async with allocation.context.session_factory() as session:
-        page: LimitOffsetPage[VoucherOut] = await apaginate(session, rounds_repo.round_vouchers_query(round_id))
+        page: OffsetPage[VoucherOut] = await apaginate(session, rounds_repo.round_vouchers_query(round_id))
     return page
 
 

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi_pagination.ext.sqlalchemy import apaginate
-from fastapi_pagination.limit_offset import LimitOffsetPage
 
 from allocation.adapters import repository, rounds_repo
 from allocation.bootstrap import Allocation
@@ -16,6 +15,7 @@ from allocation.entrypoints.schemas import CategoryOut, ChildOut, RegionOut
 from allocation.service_layer import handlers
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
 from qosym_chassis.errors import FieldError, NotFound
+from qosym_chassis.inputs import OffsetPage
 
 router = APIRouter()
 STAFF = ("operator", "administrator", "auditor")
@@ -70,10 +70,10 @@ async def get_region(code: str, allocation: AllocationDep) -> RegionOut:
 @router.get("/v1/children", tags=["children"])
 async def list_children(
     staff: Staff, allocation: AllocationDep, region_code: str | None = None
-) -> LimitOffsetPage[ChildOut]:
+) -> OffsetPage[ChildOut]:
     """Children known to allocation (from the registry's events), for staff."""
     async with allocation.context.session_factory() as session:
-        page: LimitOffsetPage[ChildOut] = await apaginate(session, repository.children_query(region_code))
+        page: OffsetPage[ChildOut] = await apaginate(session, repository.children_query(region_code))
     return page
 
 

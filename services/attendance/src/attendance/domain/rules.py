@@ -16,6 +16,7 @@ import holidays
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from attendance.domain.period import local_instant, parse_period_name, shift_period
+from qosym_chassis.inputs import SafeText, SaneDate
 
 NoAnswer = Literal["not_payable", "deemed_confirmed"]
 CancelledPolicy = Literal["not_payable", "excluded_from_plan", "payable"]
@@ -24,8 +25,8 @@ CancelledPolicy = Literal["not_payable", "excluded_from_plan", "payable"]
 class ClosureDay(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    date: date
-    reason: str = Field(min_length=1, max_length=200, examples=["quarantine in schools"])
+    date: SaneDate
+    reason: SafeText = Field(min_length=1, max_length=200, examples=["quarantine in schools"])
 
 
 class AttendanceRules(BaseModel):

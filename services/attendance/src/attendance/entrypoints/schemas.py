@@ -9,11 +9,12 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from attendance.domain.rules import AttendanceRules
+from qosym_chassis.inputs import MultilineText, SafeText, SaneDate, SaneDatetime
 
 Period = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$", examples=["astana"])]
 MarkStatus = Literal["attended", "absent", "cancelled_by_provider"]
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Reason = Annotated[SafeText, Field(min_length=1, max_length=500)]
 
 
 class In(BaseModel):
@@ -45,7 +46,7 @@ class RulesOut(BaseModel):
 class InspectionIn(In):
     district_code: Code | None = Field(default=None, description="only this district (default: the whole region)")
     provider_id: UUID | None = Field(default=None, description="only this provider")
-    announced_at: datetime | None = Field(default=None, description="when it was announced (default: now)")
+    announced_at: SaneDatetime | None = Field(default=None, description="when it was announced (default: now)")
     note: Reason
 
 
@@ -64,7 +65,7 @@ class InspectionOut(BaseModel):
 
 class MarkIn(In):
     enrolment_id: UUID
-    date: date
+    date: SaneDate
     starts_at: time | None = Field(
         default=None, description="local start time; needed off the schedule or when a day has several sessions"
     )
@@ -240,7 +241,7 @@ class ConfirmOut(BaseModel):
 
 
 class SessionRefIn(In):
-    date: date
+    date: SaneDate
     starts_at: time | None = Field(default=None, description="local start time, when a day has several sessions")
 
 
@@ -248,11 +249,11 @@ class DisputedSessionIn(SessionRefIn):
     claim: Literal["attended", "absent", "not_held"] = Field(
         description="what really happened: the child attended, was absent, or the session was not held"
     )
-    comment: Annotated[str, Field(max_length=1000)] | None = None
+    comment: Annotated[MultilineText, Field(max_length=1000)] | None = None
 
 
 class DisputeIn(In):
-    comment: Annotated[str, Field(min_length=1, max_length=2000)]
+    comment: Annotated[MultilineText, Field(min_length=1, max_length=2000)]
     sessions: list[DisputedSessionIn] = Field(min_length=1, max_length=100)
 
 
@@ -268,7 +269,7 @@ class RulingIn(SessionRefIn):
 
 class ResolveIn(In):
     rulings: list[RulingIn] = Field(min_length=1, max_length=100, description="one per disputed session")
-    comment: Annotated[str, Field(min_length=1, max_length=2000)]
+    comment: Annotated[MultilineText, Field(min_length=1, max_length=2000)]
 
 
 class ResolvedOut(BaseModel):

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi_pagination.ext.sqlalchemy import apaginate
-from fastapi_pagination.limit_offset import LimitOffsetPage
 
 from attendance.entrypoints.routes import AttendanceDep, Overseer, caller_of, run
 from attendance.entrypoints.schemas import (
@@ -37,6 +36,7 @@ from attendance.service_layer.confirmations import DisputedIn, RulingIn, Session
 from attendance.service_layer.timesheets import MarkIn
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
 from qosym_chassis.errors import Forbidden
+from qosym_chassis.inputs import OffsetPage
 from qosym_contracts.attendance import RiskRule
 
 router = APIRouter()
@@ -168,7 +168,7 @@ async def payable(
     attendance: AttendanceDep,
     region_code: RegionQuery = None,
     period: PeriodQuery = None,
-) -> LimitOffsetPage[PayableOut]:
+) -> OffsetPage[PayableOut]:
     """Every month whose AttendanceConfirmed or DisputeResolved was published, in timesheet id order."""
     if who.role == "operator":
         own = who.scope.get("region")
@@ -176,7 +176,7 @@ async def payable(
             raise Forbidden("operators read their own region only")
         region_code = own
     async with attendance.context.session_factory() as session:
-        page: LimitOffsetPage[PayableOut] = await apaginate(session, timesheets.payable_query(region_code, period))
+        page: OffsetPage[PayableOut] = await apaginate(session, timesheets.payable_query(region_code, period))
     return page
 
 
@@ -188,13 +188,13 @@ async def list_timesheets(
     status: TimesheetStatus | None = None,
     child_id: UUID | None = None,
     programme_id: UUID | None = None,
-) -> LimitOffsetPage[TimesheetOut]:
+) -> OffsetPage[TimesheetOut]:
     """The months the caller may see: a guardian's children, a provider's own, an operator's region, or all."""
     async with attendance.context.session_factory() as session:
         query = await timesheets.list_query(
             session, caller_of(who), period=period, status=status, child_id=child_id, programme_id=programme_id
         )
-        page: LimitOffsetPage[TimesheetOut] = await apaginate(session, query)
+        page: OffsetPage[TimesheetOut] = await apaginate(session, query)
     return page
 
 
@@ -261,11 +261,11 @@ async def dispute(timesheet_id: UUID, body: DisputeIn, who: Parent, attendance: 
 @router.get("/v1/disputes", tags=["disputes"])
 async def list_disputes(
     who: Decider, attendance: AttendanceDep, status: Literal["open", "resolved"] | None = None
-) -> LimitOffsetPage[DisputeOut]:
+) -> OffsetPage[DisputeOut]:
     """Disputes of the operator's region (all of them for administrators), oldest first."""
     async with attendance.context.session_factory() as session:
         query = await confirmations.list_disputes(session, caller_of(who), status)
-        page: LimitOffsetPage[DisputeOut] = await apaginate(session, query)
+        page: OffsetPage[DisputeOut] = await apaginate(session, query)
     return page
 
 
@@ -298,14 +298,14 @@ async def list_flags(
     period: PeriodQuery = None,
     rule: RiskRule | None = None,
     status: Literal["open", "dismissed", "confirmed"] | None = None,
-) -> LimitOffsetPage[RiskFlagOut]:
+) -> OffsetPage[RiskFlagOut]:
     """Risk flags with their evidence, newest first (an operator sees their region's)."""
     query = await run(
         risks.list_query(caller_of(who), region_code=region_code, period=period, rule=rule, status=status),
         "no such region",
     )
     async with attendance.context.session_factory() as session:
-        page: LimitOffsetPage[RiskFlagOut] = await apaginate(session, query, unique=False)
+        page: OffsetPage[RiskFlagOut] = await apaginate(session, query, unique=False)
     return page
 
 

@@ -43,6 +43,7 @@ from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Caller
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, NotFound
+from qosym_chassis.inputs import MAX_MONEY
 
 catalog_router = APIRouter()
 T = TypeVar("T")
@@ -222,7 +223,7 @@ async def search_programmes(
     age: Annotated[int | None, Query(ge=0, le=30)] = None,
     language: Literal["kk", "ru", "en"] | None = None,
     free_seats: bool = False,
-    max_price_tiyn: Annotated[int | None, Query(ge=0)] = None,
+    max_price_tiyn: Annotated[int | None, Query(ge=0, le=MAX_MONEY)] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     radius_km: Annotated[float | None, Query(gt=0, le=500)] = None,

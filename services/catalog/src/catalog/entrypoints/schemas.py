@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from qosym_chassis.inputs import SafeText
+from qosym_chassis.inputs import MultilineText, SafeText, SaneDate
 from qosym_contracts.catalog import ProviderSuspendReason
 
 
@@ -26,32 +26,32 @@ Strict = ConfigDict(extra="forbid")
 
 class Localised(BaseModel):
     model_config = Strict
-    kk: str = Field(min_length=1, max_length=2000)
-    ru: str = Field(min_length=1, max_length=2000)
-    en: str = Field(min_length=1, max_length=2000)
+    kk: MultilineText = Field(min_length=1, max_length=2000)
+    ru: MultilineText = Field(min_length=1, max_length=2000)
+    en: MultilineText = Field(min_length=1, max_length=2000)
 
 
 class Contacts(BaseModel):
     model_config = Strict
-    phone: str = Field(pattern=r"^\+?[0-9 ()-]{7,20}$", examples=["+7 701 000 00 00"])
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
-    website: str | None = Field(default=None, max_length=200)
+    phone: SafeText = Field(pattern=r"^\+?[0-9 ()-]{7,20}$", examples=["+7 701 000 00 00"])
+    email: SafeText | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
+    website: SafeText | None = Field(default=None, max_length=200)
 
 
 class BankDetails(BaseModel):
     model_config = Strict
-    bank_name: str = Field(min_length=1, max_length=200)
-    bik: str = Field(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$", examples=["HSBKKZKX"])
-    iban: str = Field(min_length=1, max_length=40, examples=["KZ86125KZT5004100100"])
+    bank_name: SafeText = Field(min_length=1, max_length=200)
+    bik: SafeText = Field(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$", examples=["HSBKKZKX"])
+    iban: SafeText = Field(min_length=1, max_length=40, examples=["KZ86125KZT5004100100"])
 
 
 class ProviderIn(BaseModel):
     model_config = Strict
-    bin: str = Field(min_length=1, max_length=20, examples=["080540014021"])
-    name: str = Field(min_length=1, max_length=300)
-    region_code: str = Field(pattern=CODE)
-    district_code: str = Field(pattern=CODE)
-    address: str = Field(min_length=1, max_length=500)
+    bin: SafeText = Field(min_length=1, max_length=20, examples=["080540014021"])
+    name: SafeText = Field(min_length=1, max_length=300)
+    region_code: SafeText = Field(pattern=CODE)
+    district_code: SafeText = Field(pattern=CODE)
+    address: SafeText = Field(min_length=1, max_length=500)
     contacts: Contacts
     bank: BankDetails
 
@@ -99,8 +99,8 @@ class ProgrammeFields(BaseModel):
     sessions_per_month: StrictInt = Field(ge=1, le=62)
     price_per_month_tiyn: StrictInt = Field(ge=0, le=10_000_000_000, description="integer tiyn (1 ₸ = 100)")
     capacity: StrictInt = Field(ge=1, le=10_000)
-    district_code: str = Field(pattern=CODE)
-    address: str = Field(min_length=1, max_length=500)
+    district_code: SafeText = Field(pattern=CODE)
+    address: SafeText = Field(min_length=1, max_length=500)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     coach_ids: list[UUID] = Field(default_factory=list, max_length=20, description="staff who lead the sessions")
@@ -118,7 +118,7 @@ class ProgrammeChangeIn(BaseModel):
     sessions_per_month: StrictInt | None = Field(default=None, ge=1, le=62)
     price_per_month_tiyn: StrictInt | None = Field(default=None, ge=0, le=10_000_000_000)
     capacity: StrictInt | None = Field(default=None, ge=1, le=10_000)
-    address: str | None = Field(default=None, min_length=1, max_length=500)
+    address: SafeText | None = Field(default=None, min_length=1, max_length=500)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     coach_ids: list[UUID] | None = Field(default=None, max_length=20)
@@ -212,8 +212,8 @@ class EnrolmentOut(BaseModel):
 
 class StaffIn(BaseModel):
     model_config = Strict
-    full_name: str = Field(min_length=1, max_length=300)
-    iin: str = Field(min_length=1, max_length=20, description="never returned; stored encrypted")
+    full_name: SafeText = Field(min_length=1, max_length=300)
+    iin: SafeText = Field(min_length=1, max_length=20, description="never returned; stored encrypted")
     role: Literal["coach", "teacher", "assistant"]
 
 
@@ -226,8 +226,8 @@ class StaffOut(BaseModel):
 
 class FacilityIn(BaseModel):
     model_config = Strict
-    name: str = Field(min_length=1, max_length=300)
-    address: str = Field(min_length=1, max_length=500)
+    name: SafeText = Field(min_length=1, max_length=300)
+    address: SafeText = Field(min_length=1, max_length=500)
     capacity: StrictInt = Field(ge=1, le=10_000, description="how many children it holds at once")
 
 
@@ -243,8 +243,8 @@ class AttestationIn(BaseModel):
     subject_type: Literal["staff", "facility"]
     subject_id: UUID
     kind: Literal["criminal_record", "qualification", "sanitary", "fire"]
-    number: str = Field(min_length=1, max_length=100)
-    valid_until: date
+    number: SafeText = Field(min_length=1, max_length=100)
+    valid_until: SaneDate
 
 
 class AttestationOut(BaseModel):
@@ -275,13 +275,17 @@ class ComplaintIn(BaseModel):
     child_id: UUID
     programme_id: UUID
     category: ComplaintCategory
-    text: str = Field(min_length=10, max_length=4000, description="what happened (kept in catalog, never published)")
+    text: MultilineText = Field(
+        min_length=10, max_length=4000, description="what happened (kept in catalog, never published)"
+    )
 
 
 class ComplaintResolutionIn(BaseModel):
     model_config = Strict
     outcome: Literal["upheld", "rejected"]
-    resolution: str = Field(min_length=1, max_length=2000, description="what was found and done; the parent sees it")
+    resolution: MultilineText = Field(
+        min_length=1, max_length=2000, description="what was found and done; the parent sees it"
+    )
 
 
 class ComplaintOut(BaseModel):

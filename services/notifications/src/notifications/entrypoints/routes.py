@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi_pagination.ext.sqlalchemy import apaginate
-from fastapi_pagination.limit_offset import LimitOffsetPage
 
 from notifications.adapters import repository
 from notifications.bootstrap import Notifications
@@ -28,6 +27,7 @@ from notifications.service_layer import inbox
 from notifications.service_layer.texts import RenderedMessage
 from qosym_chassis.auth import JwtVerifier, Principal, require_roles
 from qosym_chassis.errors import FieldError, Forbidden, NotFound, Unauthorized, Unprocessable
+from qosym_chassis.inputs import INT64_MAX, OffsetPage
 
 router = APIRouter()
 READERS = ("parent", "provider_staff", "operator", "administrator")
@@ -72,7 +72,7 @@ async def list_inbox(
     notifications: NotificationsDep,
     accept_language: AcceptLanguage = None,
     unread: Annotated[bool, Query(description="only the messages the caller has not read")] = False,
-) -> LimitOffsetPage[MessageOut]:
+) -> OffsetPage[MessageOut]:
     """The caller's messages, newest first: their own and their provider's or region's (each read mark is theirs)."""
     reader = reader_of(caller, accept_language)
     async with notifications.context.session_factory() as session:
@@ -82,7 +82,7 @@ async def list_inbox(
             return [message_out(m) for m in await inbox.render_for(session, reader, notifications.texts, messages)]
 
         # unique=False: rows are distinct already, and JSONB values are unhashable for SQLAlchemy's unique()
-        page: LimitOffsetPage[MessageOut] = await apaginate(
+        page: OffsetPage[MessageOut] = await apaginate(
             session,
             repository.inbox_query(reader.audiences, reader.person_id, unread_only=unread),
             unique=False,
@@ -149,7 +149,9 @@ async def stream_caller(
 
 async def stream_resume(
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", include_in_schema=False)] = None,
-    last_event_id: Annotated[int | None, Query(ge=0, description="for a new EventSource: the last id it saw")] = None,
+    last_event_id: Annotated[
+        int | None, Query(ge=0, le=INT64_MAX, description="for a new EventSource: the last id it saw")
+    ] = None,
 ) -> int | None:
     if last_event_id_header is None:
         return last_event_id

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from qosym_chassis.inputs import MultilineText, SafeText
+
 PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
 
@@ -52,7 +54,7 @@ class EmailIn(BaseModel):
 class PhoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    number: str | None = Field(default=None, max_length=16, examples=["+77011234567"])
+    number: SafeText | None = Field(default=None, max_length=16, examples=["+77011234567"])
     consent: bool = Field(description="false withdraws consent: the stored number is deleted")
 
     @field_validator("number")
@@ -82,10 +84,10 @@ class PreferencesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     language: Literal["kk", "ru", "en"]
-    timezone: str = Field(default="Asia/Almaty", max_length=64, examples=["Asia/Almaty"])
+    timezone: SafeText = Field(default="Asia/Almaty", max_length=64, examples=["Asia/Almaty"])
     email: EmailIn | None = None
     phone: PhoneIn | None = None
-    channels: dict[str, list[Literal["email", "sms"]]] = Field(
+    channels: dict[SafeText, list[Literal["email", "sms"]]] = Field(
         default_factory=dict,
         examples=[{"default": ["email"], "voucher_awarded": ["email", "sms"]}],
         description="per kind (or 'default'): which of email and sms; in-app is always on",
@@ -121,8 +123,8 @@ class SmsIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    to: str = Field(max_length=32, examples=["+77011234567"], description="not stored: the inbox stands in for it")
-    text: str = Field(min_length=1, max_length=1000)
+    to: SafeText = Field(max_length=32, examples=["+77011234567"], description="not stored: the inbox stands in for it")
+    text: MultilineText = Field(min_length=1, max_length=1000)
     reference: UUID | None = Field(default=None, description="the recipient's person id; required by this stand-in")
 
 

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi_pagination.ext.sqlalchemy import apaginate
-from fastapi_pagination.limit_offset import LimitOffsetPage
 
 from payments.adapters import batches as batch_repo
 from payments.adapters import ledger, records
@@ -20,6 +19,7 @@ from payments.entrypoints.consumers import policy_of
 from payments.service_layer import batches, budget_watch, handlers, reconciliation
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Forbidden, NotFound, Unprocessable
+from qosym_chassis.inputs import Offset, OffsetPage
 
 router = APIRouter()
 
@@ -161,9 +161,9 @@ async def list_batches(
     region_code: Annotated[str | None, Query(pattern=schemas.REGION)] = None,
     period: PeriodQuery = None,
     status: Annotated[str | None, Query(pattern="^(prepared|approved|paid|cancelled)$")] = None,
-) -> LimitOffsetPage[schemas.BatchSummaryOut]:
+) -> OffsetPage[schemas.BatchSummaryOut]:
     async with payments.context.session_factory() as session:
-        page: LimitOffsetPage[schemas.BatchSummaryOut] = await apaginate(
+        page: OffsetPage[schemas.BatchSummaryOut] = await apaginate(
             session, batch_repo.batches_query(region_code, period, status)
         )
     return page
@@ -271,7 +271,7 @@ def _status(row: Any) -> str:
 @router.get("/v1/providers/{provider_id}/accruals", tags=["providers"], responses={404: {}})
 async def list_accruals(
     provider_id: UUID, principal: MoneyReader, payments: PaymentsDep, period: PeriodQuery = None
-) -> LimitOffsetPage[schemas.AccrualOut]:
+) -> OffsetPage[schemas.AccrualOut]:
     """A provider's accruals per month and child (its own staff, administrators, auditors)."""
     _own_provider(principal, provider_id)
 
@@ -284,7 +284,7 @@ async def list_accruals(
         ]
 
     async with payments.context.session_factory() as session:
-        page: LimitOffsetPage[schemas.AccrualOut] = await apaginate(
+        page: OffsetPage[schemas.AccrualOut] = await apaginate(
             session, batch_repo.provider_accruals_query(provider_id, period), transformer=transform
         )
     return page
@@ -322,13 +322,11 @@ async def provider_statement(
 @router.get("/v1/providers/{provider_id}/payments", tags=["providers"], responses={404: {}})
 async def list_payments(
     provider_id: UUID, principal: MoneyReader, payments: PaymentsDep
-) -> LimitOffsetPage[schemas.PaymentOut]:
+) -> OffsetPage[schemas.PaymentOut]:
     """What the treasury was ordered to pay the provider, per batch, and whether it was paid."""
     _own_provider(principal, provider_id)
     async with payments.context.session_factory() as session:
-        page: LimitOffsetPage[schemas.PaymentOut] = await apaginate(
-            session, batch_repo.provider_payments_query(provider_id)
-        )
+        page: OffsetPage[schemas.PaymentOut] = await apaginate(session, batch_repo.provider_payments_query(provider_id))
     return page
 
 
@@ -365,11 +363,11 @@ async def list_parked(
     _: Ops,
     payments: PaymentsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> LimitOffsetPage[schemas.ParkedOut]:
+    offset: Offset = 0,
+) -> OffsetPage[schemas.ParkedOut]:
     """Events that arrived before what they need (a round, voucher, enrolment or region): applied when it comes."""
     async with payments.context.session_factory() as session:
         total, rows = await records.parked(session, limit, offset)
-    return LimitOffsetPage[schemas.ParkedOut](
+    return OffsetPage[schemas.ParkedOut](
         items=[schemas.ParkedOut(**r._mapping) for r in rows], total=total, limit=limit, offset=offset
     )

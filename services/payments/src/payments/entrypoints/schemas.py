@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from qosym_chassis.inputs import SafeText, SaneAwareDatetime
 from qosym_contracts.payments import TREASURY_REFERENCE_PATTERN
 
 PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -61,8 +62,8 @@ class RefusalOut(BaseModel):
 class PrepareBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    region_code: str = Field(pattern=REGION, examples=["astana"])
-    period: str = Field(pattern=PERIOD, examples=["2026-11"])
+    region_code: SafeText = Field(pattern=REGION, examples=["astana"])
+    period: SafeText = Field(pattern=PERIOD, examples=["2026-11"])
 
 
 class BatchItemOut(BaseModel):
@@ -110,14 +111,14 @@ class BatchSummaryOut(BaseModel):
 class TreasuryConfirmationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    treasury_reference: str = Field(
+    treasury_reference: SafeText = Field(
         min_length=1,
         max_length=100,
         pattern=TREASURY_REFERENCE_PATTERN,
         examples=["TRS-2026-12-000123"],
         description="the treasury statement's reference (letters, digits and - _ / . only; it is published)",
     )
-    paid_at: AwareDatetime
+    paid_at: SaneAwareDatetime
 
 
 class ConfirmationOut(BaseModel):

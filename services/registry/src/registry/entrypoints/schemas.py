@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qosym_chassis.inputs import SafeText, SaneDate
+
 
 class RegisterChildIn(BaseModel):
     model_config = ConfigDict(
@@ -15,18 +17,24 @@ class RegisterChildIn(BaseModel):
         json_schema_extra={"examples": [{"iin": "180905600123", "region_code": "astana", "district_code": "yesil"}]},
     )
 
-    iin: str = Field(max_length=32, description="the child's IIN: 12 digits 0-9", examples=["180905600123"])
-    region_code: str = Field(min_length=1, max_length=64, examples=["astana"])
-    district_code: str = Field(min_length=1, max_length=64, examples=["yesil"])
-    declared_birth_date: date | None = Field(default=None, description="checked against the IIN; a mismatch is flagged")
+    iin: SafeText = Field(max_length=32, description="the child's IIN: 12 digits 0-9", examples=["180905600123"])
+    region_code: SafeText = Field(min_length=1, max_length=64, examples=["astana"])
+    district_code: SafeText = Field(min_length=1, max_length=64, examples=["yesil"])
+    declared_birth_date: SaneDate | None = Field(
+        default=None, description="checked against the IIN; a mismatch is flagged"
+    )
     declared_sex: Literal["F", "M"] | None = None
 
 
 class MoveChildIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"district_code": "nura"}]})
 
-    region_code: str | None = Field(default=None, min_length=1, max_length=64, description="unchanged when omitted")
-    district_code: str | None = Field(default=None, min_length=1, max_length=64, description="unchanged when omitted")
+    region_code: SafeText | None = Field(
+        default=None, min_length=1, max_length=64, description="unchanged when omitted"
+    )
+    district_code: SafeText | None = Field(
+        default=None, min_length=1, max_length=64, description="unchanged when omitted"
+    )
 
 
 class ChildOut(BaseModel):
@@ -58,12 +66,12 @@ class _In(BaseModel):
 
 
 class RegisterPersonIn(_In):
-    iin: str = Field(max_length=32, description="the adult's IIN", examples=["900101300017"])
-    phone: str = Field(max_length=32, description="international format", examples=["+77011234567"])
+    iin: SafeText = Field(max_length=32, description="the adult's IIN", examples=["900101300017"])
+    phone: SafeText = Field(max_length=32, description="international format", examples=["+77011234567"])
     consent: dict[Literal["data_processing", "notifications", "state_registry_check"], bool] = Field(
         description="consent per purpose; data_processing must be granted"
     )
-    declared_birth_date: date | None = None
+    declared_birth_date: SaneDate | None = None
     declared_sex: Literal["F", "M"] | None = None
 
 
@@ -81,12 +89,12 @@ class ConsentIn(_In):
 
 
 class LinkGuardianIn(_In):
-    iin: str = Field(max_length=32)
+    iin: SafeText = Field(max_length=32)
     relation: Literal["parent", "guardian", "trustee"] = "guardian"
 
 
 class CodeRequestIn(_In):
-    iin: str = Field(max_length=32)
+    iin: SafeText = Field(max_length=32)
 
 
 class ChallengeOut(BaseModel):
@@ -96,11 +104,11 @@ class ChallengeOut(BaseModel):
 
 class CodeConfirmIn(_In):
     challenge_id: UUID
-    code: str = Field(pattern=r"^[0-9]{6}$")
+    code: SafeText = Field(pattern=r"^[0-9]{6}$")
 
 
 class RefreshIn(_In):
-    refresh_token: str = Field(min_length=10, max_length=200)
+    refresh_token: SafeText = Field(min_length=10, max_length=200)
 
 
 class SessionOut(BaseModel):
@@ -113,20 +121,20 @@ class SessionOut(BaseModel):
 
 
 class StaffLoginIn(_In):
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
-    totp: str = Field(pattern=r"^[0-9]{6}$")
+    username: SafeText = Field(min_length=1, max_length=100)
+    password: SafeText = Field(min_length=1, max_length=200)
+    totp: SafeText = Field(pattern=r"^[0-9]{6}$")
 
 
 class StaffScope(_In):
-    region: str | None = None
-    district: str | None = None
-    provider: str | None = None
-    consultation_point: str | None = None
+    region: SafeText | None = None
+    district: SafeText | None = None
+    provider: SafeText | None = None
+    consultation_point: SafeText | None = None
 
 
 class CreateStaffIn(_In):
-    username: str = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9._-]+$")
+    username: SafeText = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9._-]+$")
     role: Literal["operator", "administrator", "provider_staff", "auditor"]
     scope: StaffScope = Field(default_factory=StaffScope)
 
@@ -140,9 +148,9 @@ class StaffCreatedOut(BaseModel):
 
 
 class DecisionIn(_In):
-    valid_from: date | None = None
-    valid_until: date | None = None
-    reason: str | None = Field(default=None, max_length=500)
+    valid_from: SaneDate | None = None
+    valid_until: SaneDate | None = None
+    reason: SafeText | None = Field(default=None, max_length=500)
 
 
 class AuditVerificationOut(BaseModel):
@@ -154,26 +162,28 @@ class AuditVerificationOut(BaseModel):
 
 
 class AssistedChildIn(_In):
-    parent_iin: str = Field(max_length=32, description="the parent's IIN; the parent confirms with a one-time code")
-    iin: str = Field(max_length=32, description="the child's IIN")
-    region_code: str = Field(min_length=1, max_length=64)
-    district_code: str = Field(min_length=1, max_length=64)
-    declared_birth_date: date | None = None
+    parent_iin: SafeText = Field(
+        max_length=32, description="the parent's IIN; the parent confirms with a one-time code"
+    )
+    iin: SafeText = Field(max_length=32, description="the child's IIN")
+    region_code: SafeText = Field(min_length=1, max_length=64)
+    district_code: SafeText = Field(min_length=1, max_length=64)
+    declared_birth_date: SaneDate | None = None
     declared_sex: Literal["F", "M"] | None = None
 
 
 class AssistedMoveIn(_In):
-    parent_iin: str = Field(max_length=32, description="the IIN of one of the child's guardians, who confirms")
-    region_code: str | None = Field(default=None, min_length=1, max_length=64)
-    district_code: str | None = Field(default=None, min_length=1, max_length=64)
+    parent_iin: SafeText = Field(max_length=32, description="the IIN of one of the child's guardians, who confirms")
+    region_code: SafeText | None = Field(default=None, min_length=1, max_length=64)
+    district_code: SafeText | None = Field(default=None, min_length=1, max_length=64)
 
 
 class AssistedConfirmIn(_In):
-    code: str = Field(pattern=r"^[0-9]{6}$", description="the code the parent received")
+    code: SafeText = Field(pattern=r"^[0-9]{6}$", description="the code the parent received")
 
 
 class ServiceAccountIn(_In):
-    name: str = Field(min_length=1, max_length=200, examples=["social-services"])
+    name: SafeText = Field(min_length=1, max_length=200, examples=["social-services"])
 
 
 class ServiceAccountOut(BaseModel):
