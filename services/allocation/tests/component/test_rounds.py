@@ -578,7 +578,7 @@ async def test_a_change_of_club_moves_the_voucher_only_when_it_can_be_assigned(w
 
 
 async def test_revoking_takes_a_reason_code_and_keeps_the_note_off_the_bus(world):
-    _, _, voucher = await awarded_child(world)
+    child, parent, voucher = await awarded_child(world)
     path = f"/v1/vouchers/{voucher}/revoke"
     refused = [
         await world.client.post(path, json=body, headers=world.admin)
@@ -600,6 +600,8 @@ async def test_revoking_takes_a_reason_code_and_keeps_the_note_off_the_bus(world
         world.url, "select status, status_reason, status_note from voucher where voucher_id = :v", v=voucher
     )
     assert stored[0] == ("revoked", "left_region", note)
+    [shown] = (await world.client.get(f"/v1/children/{child}/vouchers", headers=parent)).json()
+    assert (shown["status"], shown["status_reason"]) == ("revoked", "left_region") and note not in str(shown)
     [(payload,)] = await sql(world.url, "select payload from outbox where event_type = 'allocation.VoucherRevoked'")
     payload = json.loads(payload) if isinstance(payload, str) else payload
     assert payload["reason"] == "left_region" and "Karaganda" not in json.dumps(payload)

@@ -92,6 +92,9 @@ class VoucherOut(BaseModel):
     assign_by: date
     status: str
     reassignable_until: date | None
+    status_reason: str | None = Field(
+        default=None, description="why it was revoked (a reason code); the administrator's note is not shown"
+    )
 
 
 class ApplicationOut(BaseModel):
