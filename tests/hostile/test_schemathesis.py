@@ -15,6 +15,7 @@ import importlib
 from typing import Any
 
 import hypothesis
+import hypothesis.errors
 import pytest
 import schemathesis
 from hypothesis import HealthCheck
@@ -32,7 +33,7 @@ from conftest import service_settings
 pytestmark = pytest.mark.component
 
 SERVICES = ["registry", "allocation", "catalog", "attendance", "payments", "notifications"]
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 8
 SKIPPED_PATHS = {"/v1/inbox/stream"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -65,6 +66,8 @@ def run_schemathesis(app: Any, headers_by_role: list[dict[str, str]]) -> list[st
             for role, headers in enumerate(headers_by_role):
                 try:
                     exercise(operation.as_strategy(generation_mode=mode), headers)
+                except hypothesis.errors.Unsatisfiable:
+                    continue  # nothing of this operation can be made invalid (no parameters, free path text)
                 except Exception as exc:
                     label = f"{operation.method.upper()} {operation.path} ({mode.value}, role {role})"
                     failures.append(f"{label}: {exc}"[:3000])
