@@ -127,6 +127,19 @@ def test_catalog_journey(running_stack, token) -> None:
     assert sum(e["programme_id"] == group["id"] and e["status"] == "confirmed" for e in mine) == 10
     assert stranger_view.status_code == 404  # a parent sees only their own children's enrolments
 
+    # --- a change of club to another region's programme is refused before anything ends (issue 13, #7) -----
+    elsewhere = verified_provider(stack, token, region="almaty", district="almaly")
+    far = publish_programme(stack, elsewhere)
+    with client(stack, "catalog") as catalog:
+        wrong_region = catalog.post(
+            f"/v1/enrolments/{first['id']}/change-club", json={"programme_id": far["id"]}, headers=parent.headers
+        )
+        kept = catalog.get(f"/v1/enrolments/{first['id']}", headers=parent.headers).json()
+    assert wrong_region.status_code == 422, wrong_region.text
+    assert wrong_region.headers["content-type"].startswith("application/problem+json")
+    assert "programme_id" in wrong_region.text
+    assert (kept["status"], kept["voucher_id"]) == ("confirmed", child.voucher_id)
+
     # --- a parent changes club and keeps the voucher ------------------------------------------------------
     with client(stack, "catalog") as catalog:
         moved = catalog.post(
@@ -140,7 +153,7 @@ def test_catalog_journey(running_stack, token) -> None:
         vouchers = allocation.get(f"/v1/children/{child.id}/vouchers", headers=parent.headers).json()
     assert second["programme_id"] == chess["id"]
     assert second["voucher_id"] == child.voucher_id == first["voucher_id"]
-    assert (old["status"], old["reason"]) == ("ended", "changed_club: changed_club")
+    assert (old["status"], old["reason"]) == ("ended", "changed_club")
     assert seats_back == 10
     assert [(v["voucher_id"], v["status"]) for v in vouchers] == [(child.voucher_id, "assigned")]
 

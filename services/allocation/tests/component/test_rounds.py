@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -516,3 +517,92 @@ async def test_rounds_are_listed_newest_first_and_by_region(world):
     assert [r["round_id"] for r in listed] == [second, first]
     assert all(r["seed_hex"] is None for r in listed)
     assert (await world.client.get("/v1/rounds", params={"region_code": "atlantis"})).json() == []
+
+
+async def awarded_child(world) -> tuple[str, dict, str]:
+    """A child of Astana's round with an awarded sports voucher: (child_id, parent headers, voucher_id)."""
+    r = await world.round(quotas={"yesil": {"sports": 1}})
+    await world.act(r, "open")
+    child, parent, _ = await world.child()
+    response = await world.client.post(
+        f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+    )
+    await world.act(r, "close")
+    await world.act(r, "allocate")
+    application = response.json()["application_id"]
+    voucher = (await world.client.get(f"/v1/applications/{application}", headers=parent)).json()["voucher"]
+    return child, parent, voucher["voucher_id"]
+
+
+def enrolment_requested(enrolment_id, child, region="astana", replaces=None) -> EnrolmentRequestedV1:
+    return EnrolmentRequestedV1(
+        enrolment_id=enrolment_id,
+        child_id=uuid.UUID(child),
+        programme_id=uuid.uuid4(),
+        provider_id=uuid.uuid4(),
+        direction="sports",
+        region_code=region,
+        district_code="yesil" if region == "astana" else "almaly",
+        age_min=4,
+        age_max=18,
+        replaces_enrolment_id=replaces,
+    )
+
+
+async def test_a_change_of_club_moves_the_voucher_only_when_it_can_be_assigned(world):
+    """The saga's pivot (issue 13, finding 7): a refused change leaves the voucher with the old enrolment (it is
+    never released); an accepted one moves it in one step, and the old enrolment's later end releases nothing."""
+    child, _, voucher = await awarded_child(world)
+    old, far, near = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assert await world.deliver(enrolment_requested(old, child)) is Outcome.APPLIED
+
+    async def holder():
+        return (await sql(world.url, "select status, enrolment_id from voucher where voucher_id = :v", v=voucher))[0]
+
+    assert await holder() == ("assigned", old)
+    await world.deliver(enrolment_requested(far, child, region="almaty", replaces=old))
+    rejections = await sql(
+        world.url, "select payload->>'reason' from outbox where event_type = 'allocation.VoucherAssignmentRejected'"
+    )
+    assert [x[0] for x in rejections] == ["wrong_region"]
+    assert await holder() == ("assigned", old)  # never released: nothing to compensate
+    await world.deliver(enrolment_requested(near, child, replaces=old))
+    assert await holder() == ("assigned", near)
+    await world.deliver(EnrolmentEndedV1(enrolment_id=old, child_id=uuid.UUID(child), reason="changed_club"))
+    assert await holder() == ("assigned", near)
+    types = [x[0] for x in await sql(world.url, "select event_type from outbox where topic = 'allocation.voucher.v1'")]
+    assert "allocation.VoucherReleased" not in types
+    assigned = await sql(
+        world.url, "select payload->>'enrolment_id' from outbox where event_type = 'allocation.VoucherAssigned'"
+    )
+    assert [x[0] for x in assigned] == [str(old), str(near)]
+
+
+async def test_revoking_takes_a_reason_code_and_keeps_the_note_off_the_bus(world):
+    child, parent, voucher = await awarded_child(world)
+    path = f"/v1/vouchers/{voucher}/revoke"
+    refused = [
+        await world.client.post(path, json=body, headers=world.admin)
+        for body in (
+            {"reason": "the mother called, Aigerim Bekova, IIN 900101400123"},  # free text is not a code
+            {"reason": "left_region", "note": "a\u0000b"},
+            {"reason": "left_region", "note": "x" * 501},
+            {"reason": "left_region", "note": "line\u001bescape"},
+        )
+    ]
+    assert [r.status_code for r in refused] == [422, 422, 422, 422]
+    assert all(r.headers["content-type"].startswith("application/problem+json") for r in refused)
+    assert [("reason" in r.text) or ("note" in r.text) for r in refused] == [True] * 4
+    assert (await sql(world.url, "select status from voucher where voucher_id = :v", v=voucher))[0][0] == "awarded"
+    note = "moved to Karaganda with the family (phone call of 1 December)"
+    done = await world.client.post(path, json={"reason": "left_region", "note": note}, headers=world.admin)
+    assert done.status_code == 200, done.text
+    stored = await sql(
+        world.url, "select status, status_reason, status_note from voucher where voucher_id = :v", v=voucher
+    )
+    assert stored[0] == ("revoked", "left_region", note)
+    [shown] = (await world.client.get(f"/v1/children/{child}/vouchers", headers=parent)).json()
+    assert (shown["status"], shown["status_reason"]) == ("revoked", "left_region") and note not in str(shown)
+    [(payload,)] = await sql(world.url, "select payload from outbox where event_type = 'allocation.VoucherRevoked'")
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    assert payload["reason"] == "left_region" and "Karaganda" not in json.dumps(payload)

@@ -247,7 +247,52 @@ async def test_the_provider_declines_within_the_window(service_db, consumer, api
     assert too_late.status_code == 409
 
 
-async def test_changing_club_ends_one_and_requests_another(service_db, consumer, api_client, token) -> None:
+async def outbox_payloads(url: str, event_type: str) -> list[dict]:
+    rows = await fetch(url, "SELECT payload FROM outbox WHERE event_type = $1 ORDER BY id", event_type)
+    return [json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"] for r in rows]
+
+
+async def status_of(url: str, enrolment_id: str) -> str:
+    return (await fetch(url, "SELECT status FROM enrolment WHERE id = $1", UUID(enrolment_id)))[0]["status"]
+
+
+async def test_changing_club_to_another_region_is_refused_before_anything_ends(
+    service_db, consumer, api_client, token
+) -> None:
+    """Issue 13, finding 7: the old code ended the confirmed enrolment first, then allocation refused the new one
+    (wrong_region) and the child was left with neither. Now the check comes first and nothing changes."""
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        here = await programme(client, provider_id, staff)
+        enrolment, parent = await confirmed_enrolment(client, c, token, here)
+        far_id, far_staff = await verified_provider(
+            client, token, bin="080540014031", region_code="almaty", district_code="almaly"
+        )
+        far = await programme(client, far_id, far_staff, district_code="almaly")
+        assert far["region_code"] == "almaty"
+        before = await outbox_types(url)
+        moved = await client.post(
+            f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": far["id"]}, headers=parent
+        )
+        kept = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)
+    assert moved.status_code == 422, moved.text
+    assert moved.headers["content-type"].startswith("application/problem+json")
+    assert "programme_id" in moved.text
+    assert kept.json()["status"] == "confirmed" and kept.json()["voucher_id"] == enrolment_voucher(kept.json())
+    assert (await seats(url, here["id"]), await seats(url, far["id"])) == (1, 0)
+    assert await outbox_types(url) == before
+
+
+def enrolment_voucher(row: dict) -> str:
+    assert row["voucher_id"] is not None
+    return row["voucher_id"]
+
+
+async def test_changing_club_keeps_the_old_seat_until_allocation_has_moved_the_voucher(
+    service_db, consumer, api_client, token
+) -> None:
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
         c = await consumer("catalog", url)
@@ -256,12 +301,140 @@ async def test_changing_club_ends_one_and_requests_another(service_db, consumer,
         second = await programme(client, provider_id, staff)
         enrolment, parent = await confirmed_enrolment(client, c, token, first)
         moved = await client.post(
+            f"/v1/enrolments/{enrolment['id']}/change-club",
+            json={"programme_id": second["id"], "reason": "Айгерим prefers the evening group"},
+            headers=parent,
+        )
+        assert moved.status_code == 202, moved.text
+        new = moved.json()
+        assert new["programme_id"] == second["id"] and new["status"] == "requested"
+        # nothing has ended yet: both seats are held while allocation decides
+        assert await status_of(url, enrolment["id"]) == "confirmed"
+        assert (await seats(url, first["id"]), await seats(url, second["id"])) == (1, 1)
+        assert (await outbox_types(url))[-1] == "catalog.EnrolmentRequested"
+        assert (await requested_payload(url))["replaces_enrolment_id"] == enrolment["id"]
+        # one change at a time, and the pending one is allocation's to decide
+        again = await client.post(
             f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": second["id"]}, headers=parent
         )
-    assert moved.status_code == 202
-    assert moved.json()["programme_id"] == second["id"]
+        assert again.status_code in (409, 422)
+        ended_early = await client.post(f"/v1/enrolments/{new['id']}/end", json={"reason": "x"}, headers=parent)
+        assert ended_early.status_code == 409
+        # allocation moved the voucher (VoucherAssigned for the new enrolment): now the old one ends
+        voucher = (await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)).json()["voucher_id"]
+        assert await c.deliver(message(assigned(new, UUID(voucher)))) is Outcome.APPLIED
+        old_now = (await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)).json()
+        new_now = (await client.get(f"/v1/enrolments/{new['id']}", headers=parent)).json()
+    assert (old_now["status"], new_now["status"]) == ("ended", "confirmed")
+    assert old_now["reason"] == "Айгерим prefers the evening group"  # the family's words stay in catalog
     assert (await seats(url, first["id"]), await seats(url, second["id"])) == (0, 1)
-    assert (await outbox_types(url))[-2:] == ["catalog.EnrolmentEnded", "catalog.EnrolmentRequested"]
+    assert (await outbox_types(url))[-2:] == ["catalog.EnrolmentEnded", "catalog.EnrolmentConfirmed"]
+    [ended] = await outbox_payloads(url, "catalog.EnrolmentEnded")
+    assert (ended["enrolment_id"], ended["reason"]) == (enrolment["id"], "changed_club")  # a code on the bus
+
+
+async def test_a_change_of_club_allocation_refuses_leaves_the_child_in_the_old_club(
+    service_db, consumer, api_client, token
+) -> None:
+    """The compensation path, driven through the real consumer: VoucherAssignmentRejected for the new enrolment
+    rejects only it; the old enrolment was never ended and keeps its seat and voucher."""
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        first = await programme(client, provider_id, staff)
+        second = await programme(client, provider_id, staff, direction="creativity")
+        enrolment, parent = await confirmed_enrolment(client, c, token, first)
+        moved = await client.post(
+            f"/v1/enrolments/{enrolment['id']}/change-club",
+            json={"programme_id": second["id"], "reason": "wants to draw"},
+            headers=parent,
+        )
+        assert moved.status_code == 202, moved.text
+        new = moved.json()
+        refusal = VoucherAssignmentRejectedV1(
+            enrolment_id=UUID(new["id"]), child_id=UUID(new["child_id"]), reason="no_valid_voucher"
+        )
+        assert await c.deliver(message(refusal)) is Outcome.APPLIED
+        assert await c.deliver(message(refusal)) is Outcome.DUPLICATE
+        old_now = (await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)).json()
+        new_now = (await client.get(f"/v1/enrolments/{new['id']}", headers=parent)).json()
+        # the child may try again (the refused change no longer blocks another)
+        retry = await client.post(
+            f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": second["id"]}, headers=parent
+        )
+    assert (old_now["status"], old_now["voucher_id"], old_now["reason"]) == (
+        "confirmed",
+        enrolment_voucher(old_now),
+        None,
+    )
+    assert (new_now["status"], new_now["reason"]) == ("rejected", "no_valid_voucher")
+    assert "catalog.EnrolmentEnded" not in await outbox_types(url)
+    assert [r["reason"] for r in await outbox_payloads(url, "catalog.EnrolmentRejected")] == ["no_valid_voucher"]
+    assert retry.status_code == 202, retry.text
+    assert (await seats(url, first["id"]), await seats(url, second["id"])) == (1, 1)
+
+
+async def test_a_change_whose_new_programme_closed_asks_for_the_voucher_back(
+    service_db, consumer, api_client, token
+) -> None:
+    """The new programme closed while allocation was deciding, and then the voucher arrived: catalog asks allocation
+    to move it back to the old (still confirmed) enrolment instead of releasing it."""
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        first = await programme(client, provider_id, staff)
+        second = await programme(client, provider_id, staff)
+        enrolment, parent = await confirmed_enrolment(client, c, token, first)
+        new = (
+            await client.post(
+                f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": second["id"]}, headers=parent
+            )
+        ).json()
+        assert (await client.post(f"/v1/programmes/{second['id']}/close", headers=staff)).status_code == 200
+        voucher = (await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)).json()["voucher_id"]
+        await c.deliver(message(assigned(new, UUID(voucher))))
+        old_now = (await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)).json()
+    assert old_now["status"] == "confirmed"
+    back = await requested_payload(url)
+    assert (back["enrolment_id"], back["replaces_enrolment_id"]) == (enrolment["id"], new["id"])
+    ended = await outbox_payloads(url, "catalog.EnrolmentEnded")
+    assert [e["enrolment_id"] for e in ended] == [new["id"]]  # only the closed programme's, not a hand-back
+    assert (await seats(url, first["id"]), await seats(url, second["id"])) == (1, 0)
+
+
+async def test_end_reasons_stay_in_catalog_and_a_code_travels(service_db, consumer, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        by_parent, parent = await confirmed_enrolment(client, c, token, prog)
+        by_staff, _ = await confirmed_enrolment(client, c, token, prog)
+        hostile = [
+            {"reason": "a\u0000b"},
+            {"reason": "line\nbreak"},
+            {"reason": "x" * 201},
+            {"reason": ""},
+        ]
+        refused = [
+            await client.post(f"/v1/enrolments/{by_parent['id']}/end", json=body, headers=parent) for body in hostile
+        ]
+        left = await client.post(
+            f"/v1/enrolments/{by_parent['id']}/end", json={"reason": "Мы переезжаем в Караганду"}, headers=parent
+        )
+        ended = await client.post(
+            f"/v1/enrolments/{by_staff['id']}/end", json={"reason": "the coach left"}, headers=staff
+        )
+    assert [r.status_code for r in refused] == [422, 422, 422, 422], [r.text for r in refused]
+    assert all("reason" in r.text for r in refused)
+    assert left.json()["reason"] == "Мы переезжаем в Караганду" and ended.json()["reason"] == "the coach left"
+    payloads = await outbox_payloads(url, "catalog.EnrolmentEnded")
+    assert [(p["enrolment_id"], p["reason"]) for p in payloads] == [
+        (by_parent["id"], "left"),
+        (by_staff["id"], "ended_by_provider"),
+    ]
 
 
 async def test_closing_a_programme_ends_its_enrolments(service_db, consumer, api_client, token) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import get_args
 from uuid import uuid4
 
 import pytest
@@ -14,9 +15,11 @@ from notifications.domain import notices
 from qosym_contracts.allocation import (
     ApplicationSubmittedV1,
     ApplicationWithdrawnV1,
+    AssignmentRejectReason,
     VoucherExpiredV1,
     VoucherReleasedV1,
     VoucherRevokedV1,
+    VoucherRevokeReason,
 )
 from qosym_contracts.attendance import (
     AttendanceConfirmedV1,
@@ -29,6 +32,7 @@ from qosym_contracts.catalog import (
     AttestationExpiringV1,
     EnrolmentConfirmedV1,
     EnrolmentEndedV1,
+    EnrolmentEndReason,
     EnrolmentRejectedV1,
     EnrolmentRequestedV1,
 )
@@ -81,9 +85,7 @@ def sample_events() -> list:
             reassignable_until=date(2026, 12, 20),
         ),
         VoucherExpiredV1(voucher_id=uuid4(), child_id=uuid4(), round_id=uuid4(), reason="not_assigned_by_deadline"),
-        VoucherRevokedV1(
-            voucher_id=uuid4(), child_id=uuid4(), round_id=uuid4(), reason="the category was not confirmed"
-        ),
+        VoucherRevokedV1(voucher_id=uuid4(), child_id=uuid4(), round_id=uuid4(), reason="eligibility_not_confirmed"),
         EnrolmentRequestedV1(
             enrolment_id=uuid4(),
             child_id=uuid4(),
@@ -285,3 +287,24 @@ def test_a_programme_without_a_known_title_still_reads_well() -> None:
     payload = sample_payloads()[m.ENROLMENT_CONFIRMED]
 
     assert "the programme" in Renderer(strict=True).render(m.ENROLMENT_CONFIRMED, "en", payload).body
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [VoucherRevokeReason, EnrolmentEndReason, AssignmentRejectReason],
+    ids=["VoucherRevoked", "EnrolmentEnded", "EnrolmentRejected"],
+)
+def test_every_reason_code_on_the_bus_reads_as_words_in_every_language(codes) -> None:
+    """The bus carries reason codes, never a person's text: each code the contracts allow has a phrase in kk/ru/en."""
+    for lang in LANGUAGES:
+        phrases = json.loads((TEMPLATES / lang / "phrases.json").read_text("utf-8"))["reason"]
+        missing = set(get_args(codes)) - set(phrases)
+        assert not missing, f"{lang}/phrases.json has no 'reason' phrase for {sorted(missing)}"
+
+
+def test_a_revoked_voucher_tells_the_family_why_in_their_language() -> None:
+    renderer = Renderer(strict=True)
+    payload = {"voucher_id": str(uuid4()), "child_id": str(uuid4()), "reason": "left_region"}
+    assert "moved out of the region" in renderer.render(m.VOUCHER_REVOKED, "en", payload).body
+    assert "переехал" in renderer.render(m.VOUCHER_REVOKED, "ru", payload).body
+    assert "left_region" not in renderer.render(m.VOUCHER_REVOKED, "kk", payload).body

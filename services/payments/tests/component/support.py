@@ -179,7 +179,7 @@ def expired(voucher: VoucherAwardedV1) -> VoucherExpiredV1:
 
 def revoked(voucher: VoucherAwardedV1) -> VoucherRevokedV1:
     return VoucherRevokedV1(
-        voucher_id=voucher.voucher_id, child_id=voucher.child_id, round_id=voucher.round_id, reason="fraud"
+        voucher_id=voucher.voucher_id, child_id=voucher.child_id, round_id=voucher.round_id, reason="false_information"
     )
 
 

@@ -55,7 +55,8 @@ async def test_two_administrators_approve_a_batch_and_the_treasury_pays_it(
     service_db, consumer, api_client, token
 ) -> None:
     url, _, barys, dostar = await month_of_two_providers(service_db, consumer)
-    maker, checker = bearer(token("administrator", "admin-aigerim")), bearer(token("administrator", "admin-bolat"))
+    aigerim, bolat = str(uuid4()), str(uuid4())  # staff account ids (the tokens' subjects), never usernames
+    maker, checker = bearer(token("administrator", aigerim)), bearer(token("administrator", bolat))
     async with api_client("payments", url) as client:
         prepared = await client.post("/v1/batches", json={"region_code": "astana", "period": "2026-11"}, headers=maker)
         assert prepared.status_code == 201, prepared.text
@@ -74,7 +75,7 @@ async def test_two_administrators_approve_a_batch_and_the_treasury_pays_it(
 
         approved = await client.post(f"{path}/approve", headers=checker)
         assert approved.status_code == 200, approved.text
-        assert approved.json()["approved_by"] == "admin-bolat"
+        assert approved.json()["approved_by"] == bolat
         again = await client.post(f"{path}/approve", headers=checker)
         assert again.status_code == 409
 
@@ -92,7 +93,7 @@ async def test_two_administrators_approve_a_batch_and_the_treasury_pays_it(
         assert sorted(str(t["Amt"]["InstdAmt"]["$"]) for t in info["CdtTrfTxInf"]) == ["12000.00", "21333.33"]
         [approval] = await outbox(url, "payments.PaymentBatchApproved")
         assert approval["order_sha256"] == digest
-        assert (approval["prepared_by"], approval["approved_by"]) == ("admin-aigerim", "admin-bolat")
+        assert (approval["prepared_by"], approval["approved_by"]) == (aigerim, bolat)
 
         confirmation = {"treasury_reference": "TRS-2026-12-000123", "paid_at": "2026-12-02T10:15:00+05:00"}
         paid = await client.post(f"{path}/treasury-confirmation", json=confirmation, headers=bearer(token("partner")))
@@ -337,7 +338,7 @@ async def test_the_database_refuses_a_maker_approving_their_own_batch(service_db
             await client.post(
                 "/v1/batches",
                 json={"region_code": "astana", "period": "2026-11"},
-                headers=bearer(token("administrator", "maker")),
+                headers=bearer(token("administrator")),
             )
         ).json()
     with pytest.raises(Exception, match="maker_is_not_checker"):
@@ -347,3 +348,27 @@ async def test_the_database_refuses_a_maker_approving_their_own_batch(service_db
             " WHERE batch_id = $1",
             UUID(batch["batch_id"]),
         )
+
+
+async def test_a_batch_is_made_and_approved_by_staff_ids_never_by_a_username(service_db, consumer, api_client, token):
+    """PaymentBatchApproved names the maker and the checker: a token whose subject is not a staff account's id (a
+    username, say) can neither prepare nor approve, and nothing is written."""
+    url, *_ = await month_of_two_providers(service_db, consumer)
+    by_name = bearer(token("administrator", "admin-aigerim"))
+    async with api_client("payments", url) as client:
+        refused = await client.post("/v1/batches", json={"region_code": "astana", "period": "2026-11"}, headers=by_name)
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert await outbox(url, "payments.PaymentBatchApproved") == []
+        maker = bearer(token("administrator", str(uuid4())))
+        prepared = await client.post("/v1/batches", json={"region_code": "astana", "period": "2026-11"}, headers=maker)
+        assert prepared.status_code == 201, prepared.text
+        own = await client.post(f"/v1/batches/{prepared.json()['batch_id']}/approve", headers=by_name)
+        assert own.status_code == 403, own.text
+        assert (await client.get(f"/v1/batches/{prepared.json()['batch_id']}", headers=maker)).json()["status"] == (
+            "prepared"
+        )
+        bad_reference = {"treasury_reference": "TRS 1\nДобрый день", "paid_at": "2026-12-01T00:00:00Z"}
+        path = f"/v1/batches/{prepared.json()['batch_id']}/treasury-confirmation"
+        refused = await client.post(path, json=bad_reference, headers=bearer(token("partner")))
+        assert refused.status_code == 422 and "treasury_reference" in refused.text

@@ -11,6 +11,21 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from qosym_contracts import topics
 from qosym_contracts.envelope import IntegrationEvent
 
+# Reason codes: closed sets, so no free text travels on the bus (an explanation, if any, stays in allocation).
+AssignmentRejectReason = Literal["no_valid_voucher", "already_assigned", "age_band", "wrong_region"]
+"""Why allocation could not assign a voucher to an enrolment (catalog repeats it in EnrolmentRejected)."""
+
+VoucherRevokeReason = Literal[
+    "eligibility_not_confirmed",
+    "false_information",
+    "duplicate_award",
+    "left_region",
+    "guardian_request",
+    "administrative_error",
+    "other",
+]
+"""Why an administrator revoked a voucher; the administrator's note stays in allocation's database."""
+
 
 class LocalisedName(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -187,7 +202,7 @@ class VoucherAssignmentRejectedV1(IntegrationEvent):
 
     enrolment_id: UUID
     child_id: UUID
-    reason: Literal["no_valid_voucher", "already_assigned", "age_band", "wrong_region"]
+    reason: AssignmentRejectReason
 
 
 class VoucherReleasedV1(IntegrationEvent):
@@ -232,4 +247,6 @@ class VoucherRevokedV1(IntegrationEvent):
     voucher_id: UUID
     child_id: UUID
     round_id: UUID
-    reason: str = Field(max_length=500)
+    reason: VoucherRevokeReason = Field(
+        description="a reason code (v1 carried free text until 2026-12; the administrator's note stays in allocation)"
+    )

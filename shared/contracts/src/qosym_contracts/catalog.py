@@ -9,8 +9,30 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from qosym_contracts import topics
-from qosym_contracts.allocation import LocalisedName
+from qosym_contracts.allocation import AssignmentRejectReason, LocalisedName
 from qosym_contracts.envelope import IntegrationEvent
+
+# Reason codes: closed sets, so no free text travels on the bus (a person's explanation stays in catalog).
+EnrolmentEndReason = Literal[
+    "left",  # the guardian ended it
+    "ended_by_provider",
+    "ended_by_operator",
+    "declined_by_provider",  # within the decline window
+    "changed_club",  # the child moved to another programme (ended once the new one was confirmed)
+    "reservation_expired",  # never attended within the window after confirmation
+    "programme_closed",
+]
+"""Why an enrolment ended."""
+
+ProviderSuspendReason = Literal[
+    "compliance_breach",
+    "attestations_lapsed",
+    "quality_complaints",
+    "fraud_suspected",
+    "provider_request",
+    "other",
+]
+"""Why an operator suspended a provider; the operator's note stays in catalog (``status_reason``)."""
 
 
 class EnrolmentRequestedV1(IntegrationEvent):
@@ -31,6 +53,11 @@ class EnrolmentRequestedV1(IntegrationEvent):
     district_code: str = Field(examples=["yesil"])
     age_min: int = Field(ge=0, description="the programme's age band, in full years")
     age_max: int = Field(ge=0)
+    replaces_enrolment_id: UUID | None = Field(
+        default=None,
+        description="a change of club: the child's confirmed enrolment this one replaces; its voucher moves to this "
+        "one only if it can be assigned, and catalog ends the old enrolment after the VoucherAssigned",
+    )
 
 
 class EnrolmentEndedV1(IntegrationEvent):
@@ -44,7 +71,7 @@ class EnrolmentEndedV1(IntegrationEvent):
 
     enrolment_id: UUID
     child_id: UUID
-    reason: str = Field(default="left", max_length=200, examples=["left", "reservation_expired", "programme_closed"])
+    reason: EnrolmentEndReason = Field(default="left", description="a reason code (v1 carried free text until 2026-12)")
 
 
 class EnrolmentConfirmedV1(IntegrationEvent):
@@ -80,7 +107,7 @@ class EnrolmentRejectedV1(IntegrationEvent):
     enrolment_id: UUID
     child_id: UUID
     programme_id: UUID
-    reason: str = Field(max_length=200, examples=["no_valid_voucher", "already_assigned", "age_band"])
+    reason: AssignmentRejectReason
 
 
 class ProviderVerifiedV1(IntegrationEvent):
@@ -111,7 +138,9 @@ class ProviderSuspendedV1(IntegrationEvent):
     event_version: Literal[1] = 1
 
     provider_id: UUID
-    reason: str = Field(max_length=500)
+    reason: ProviderSuspendReason = Field(
+        description="a reason code (v1 carried free text until 2026-12; the operator's note stays in catalog)"
+    )
 
 
 class AttestationExpiringV1(IntegrationEvent):

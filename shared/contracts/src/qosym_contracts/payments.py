@@ -14,6 +14,7 @@ from qosym_contracts import topics
 from qosym_contracts.envelope import IntegrationEvent
 
 PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+TREASURY_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,99}$"
 
 
 class PaymentAccruedV1(IntegrationEvent):
@@ -55,7 +56,11 @@ class ProviderPaidV1(IntegrationEvent):
     period: str = Field(pattern=PERIOD_PATTERN)
     amount_tiyn: int = Field(gt=0)
     paid_at: AwareDatetime
-    treasury_reference: str = Field(max_length=100, description="the treasury statement's reference for the transfer")
+    treasury_reference: str = Field(
+        max_length=100,
+        pattern=TREASURY_REFERENCE_PATTERN,
+        description="the treasury statement's reference for the transfer (letters, digits and - _ / . only)",
+    )
 
 
 class PaymentBatchApprovedV1(IntegrationEvent):
@@ -73,8 +78,8 @@ class PaymentBatchApprovedV1(IntegrationEvent):
     providers: int = Field(ge=1)
     total_tiyn: int = Field(gt=0)
     order_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hash of the pain.001 payment order file")
-    prepared_by: str = Field(description="opaque id of the maker")
-    approved_by: str = Field(description="opaque id of the checker")
+    prepared_by: UUID = Field(description="the maker's staff account id (the token's subject), never a username")
+    approved_by: UUID = Field(description="the checker's staff account id (the token's subject), never a username")
 
 
 class BudgetThresholdReachedV1(IntegrationEvent):

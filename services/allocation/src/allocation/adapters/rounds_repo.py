@@ -370,6 +370,13 @@ async def set_voucher_status(
     )
 
 
+async def set_voucher_reason(session: AsyncSession, voucher_id: UUID, reason: str, note: str | None) -> None:
+    await session.execute(
+        text("UPDATE voucher SET status_reason = :r, status_note = :n WHERE voucher_id = :v"),
+        {"v": voucher_id, "r": reason, "n": note},
+    )
+
+
 async def assign_voucher(session: AsyncSession, voucher_id: UUID, enrolment_id: UUID) -> None:
     await session.execute(
         text(

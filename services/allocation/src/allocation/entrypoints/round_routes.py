@@ -18,6 +18,7 @@ from allocation.service_layer import rounds
 from allocation.service_layer.access import Caller
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
 from qosym_chassis.inputs import OffsetPage, SafeText
+from qosym_contracts.allocation import VoucherRevokeReason
 
 router = APIRouter()
 Administrator = Annotated[Principal, Depends(require_roles("administrator"))]
@@ -92,6 +93,9 @@ class VoucherOut(BaseModel):
     assign_by: date
     status: str
     reassignable_until: date | None
+    status_reason: str | None = Field(
+        default=None, description="why it was revoked (a reason code); the administrator's note is not shown"
+    )
 
 
 class ApplicationOut(BaseModel):
@@ -166,7 +170,10 @@ class SimulationIn(BaseModel):
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: SafeText = Field(min_length=1, max_length=500)
+    reason: VoucherRevokeReason = Field(description="a reason code; it is what VoucherRevoked carries")
+    note: SafeText | None = Field(
+        default=None, min_length=1, max_length=500, description="the administrator's note; it stays in allocation"
+    )
 
 
 @router.post("/v1/rounds", tags=["rounds"], status_code=status.HTTP_201_CREATED, responses={422: {}})
@@ -312,7 +319,7 @@ async def decline(voucher_id: UUID, parent: Parent, allocation: AllocationDep) -
 
 @router.post("/v1/vouchers/{voucher_id}/revoke", tags=["vouchers"], responses={404: {}, 409: {}})
 async def revoke(voucher_id: UUID, body: RevokeIn, _: Administrator, allocation: AllocationDep) -> dict[str, int]:
-    offered = await rounds.revoke_voucher(allocation.context.session_factory, voucher_id, body.reason)
+    offered = await rounds.revoke_voucher(allocation.context.session_factory, voucher_id, body.reason, body.note)
     return {"re_offered": len(offered)}
 
 

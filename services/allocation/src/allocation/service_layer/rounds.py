@@ -459,7 +459,10 @@ async def decline_voucher(sessions: Sessions, voucher_id: UUID, person: str) -> 
         return await _reoffer(session, voucher["round_id"])
 
 
-async def revoke_voucher(sessions: Sessions, voucher_id: UUID, reason: str) -> list[dict[str, Any]]:
+async def revoke_voucher(
+    sessions: Sessions, voucher_id: UUID, reason: events.VoucherRevokeReason, note: str | None = None
+) -> list[dict[str, Any]]:
+    """Revoke: the reason code goes on the bus, the administrator's note stays in the voucher's row."""
     async with sessions() as session, session.begin():
         voucher = await _lock_voucher(session, voucher_id)
         if voucher["status"] in ("revoked", "expired") or (
@@ -467,6 +470,7 @@ async def revoke_voucher(sessions: Sessions, voucher_id: UUID, reason: str) -> l
         ):
             raise Conflict(f"the voucher is already {voucher['status']}")
         await rounds_repo.set_voucher_status(session, voucher_id, "revoked", reassignable_until=None)
+        await rounds_repo.set_voucher_reason(session, voucher_id, reason, note)
         await allocation_sql.free_counters(session, voucher)
         await outbox.add_event(
             session,
@@ -559,7 +563,18 @@ async def on_enrolment_requested(session: AsyncSession, event: EnrolmentRequeste
     if existing is not None:  # a redelivered request under a new event id: answer the same way
         return
     vouchers = await rounds_repo.lock_child_vouchers(session, event.child_id)
-    usable = [
+    # a change of club: the voucher of the enrolment being replaced moves only if every check below passes, so a
+    # refusal leaves it where it was (catalog ends the old enrolment only after our VoucherAssigned)
+    moving = [
+        v
+        for v in vouchers
+        if event.replaces_enrolment_id is not None
+        and v["status"] == "assigned"
+        and v["enrolment_id"] == event.replaces_enrolment_id
+        and v["direction"] == event.direction
+        and v["valid_until"] >= today
+    ]
+    usable = moving + [
         v
         for v in vouchers
         if v["direction"] == event.direction

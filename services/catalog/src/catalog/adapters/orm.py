@@ -122,6 +122,8 @@ enrolment = Table(
     Column("confirmed_at", DateTime(timezone=True)),
     Column("ended_at", DateTime(timezone=True)),
     Column("first_attended_at", DateTime(timezone=True)),
+    Column("reason_code", Text),  # what EnrolmentEnded carries; ``reason`` (a person's words) stays here
+    Column("replaces_enrolment_id", Uuid, ForeignKey("enrolment.id")),  # a change of club (see the saga)
     CheckConstraint(f"status IN ({ENROLMENT_STATUSES})", name="status"),
     Index(
         "uq_enrolment_active_child_programme",

@@ -128,7 +128,12 @@ async def decide_provider(provider_id: UUID, body: DecisionIn, who: Operator, ca
     row = await _invalidating(
         catalog,
         lambda: providers.decide(
-            catalog.context.session_factory, caller_of(who), provider_id, body.action, body.reason
+            catalog.context.session_factory,
+            caller_of(who),
+            provider_id,
+            body.action,
+            body.reason,
+            reason_code=body.reason_code,
         ),
         "no such provider",
     )

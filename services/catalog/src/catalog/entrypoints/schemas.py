@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from qosym_chassis.inputs import MultilineText, SafeText, SaneDate
+from qosym_contracts.catalog import ProviderSuspendReason
 
 
 class ConsultationPointOut(BaseModel):
@@ -71,7 +72,12 @@ class ProviderOut(BaseModel):
 class DecisionIn(BaseModel):
     model_config = Strict
     action: Literal["verify", "reject", "suspend"]
-    reason: SafeText | None = Field(default=None, max_length=500)
+    reason: SafeText | None = Field(
+        default=None, max_length=500, description="the operator's note; it stays in catalog (status_reason)"
+    )
+    reason_code: ProviderSuspendReason = Field(
+        default="other", description="for a suspension: the reason code ProviderSuspended carries"
+    )
 
 
 class SlotIn(BaseModel):
@@ -178,13 +184,17 @@ class EnrolmentIn(BaseModel):
 
 class EndIn(BaseModel):
     model_config = Strict
-    reason: SafeText = Field(min_length=1, max_length=200)
+    reason: SafeText = Field(
+        min_length=1, max_length=200, description="shown to the family and the provider; never published"
+    )
 
 
 class ChangeClubIn(BaseModel):
     model_config = Strict
     programme_id: UUID
-    reason: SafeText = Field(default="changed_club", min_length=1, max_length=200)
+    reason: SafeText = Field(
+        default="changed_club", min_length=1, max_length=200, description="kept with the old enrolment; never published"
+    )
 
 
 class EnrolmentOut(BaseModel):

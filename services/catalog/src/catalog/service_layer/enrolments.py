@@ -27,6 +27,7 @@ from qosym_contracts.allocation import VoucherAssignedV1, VoucherAssignmentRejec
 from qosym_contracts.catalog import (
     EnrolmentConfirmedV1,
     EnrolmentEndedV1,
+    EnrolmentEndReason,
     EnrolmentRejectedV1,
     EnrolmentRequestedV1,
 )
@@ -96,8 +97,15 @@ async def request(
 
 
 async def _request_in(
-    session: AsyncSession, caller: Caller, child_id: UUID, programme_id: UUID, now: datetime
+    session: AsyncSession,
+    caller: Caller,
+    child_id: UUID,
+    programme_id: UUID,
+    now: datetime,
+    replaces: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Every check catalog can make, then the seat and the request; ``replaces``: the confirmed enrolment a change
+    of club moves from (it stays confirmed until allocation has assigned the voucher to the new one)."""
     if caller.role == "parent" and not await is_guardian(session, child_id, caller.subject):
         raise NotFoundError("no such child")
     kid = await _child(session, child_id)
@@ -127,6 +135,11 @@ async def _request_in(
         raise ConflictError("this programme is suspended until its attestations are checked again")
     if not in_age_band(kid["birth_date"], now.date(), target["age_min"], target["age_max"]):
         raise RuleBroken("child_id", f"the programme is for ages {target['age_min']}-{target['age_max']}", "age_band")
+    if replaces is not None and target["region_code"] != replaces["region_code"]:
+        # the voucher belongs to the region of the enrolment it pays for: allocation would refuse (wrong_region)
+        raise RuleBroken(
+            "programme_id", "the programme is in another region than the child's enrolment", "wrong_region"
+        )
     new_id = uuid4()
     inserted = await session.execute(
         pg_insert(enrolment)
@@ -138,6 +151,7 @@ async def _request_in(
             requested_by=caller.actor,
             status="requested",
             requested_at=now,
+            replaces_enrolment_id=replaces["id"] if replaces else None,
         )
         .on_conflict_do_nothing()
         .returning(enrolment.c.id)
@@ -158,6 +172,7 @@ async def _request_in(
             district_code=target["district_code"],
             age_min=target["age_min"],
             age_max=target["age_max"],
+            replaces_enrolment_id=replaces["id"] if replaces else None,
         ),
     )
     row = (await session.execute(select(enrolment).where(enrolment.c.id == new_id))).mappings().one()
@@ -194,14 +209,30 @@ async def of_provider(sessions: Sessions, caller: Caller, provider_id: UUID) -> 
         return [dict(r) for r in rows.mappings()]
 
 
-async def end_in(session: AsyncSession, enrolment_id: UUID, reason: str, ended_by: str, now: datetime) -> bool:
-    """End an active enrolment inside the caller's transaction: free the seat, tell allocation."""
+async def end_in(
+    session: AsyncSession,
+    enrolment_id: UUID,
+    code: EnrolmentEndReason,
+    ended_by: str,
+    now: datetime,
+    reason: str | None = None,
+) -> bool:
+    """End an active enrolment inside the caller's transaction: free the seat, tell allocation.
+
+    ``code`` travels on the bus; ``reason`` (a person's words, shown to the family and the provider) stays here.
+    """
     row = (
         (
             await session.execute(
                 update(enrolment)
                 .where(enrolment.c.id == enrolment_id, enrolment.c.status.in_(("requested", "confirmed")))
-                .values(status="ended", reason=reason, ended_by=ended_by, ended_at=now)
+                .values(
+                    status="ended",
+                    reason=reason if reason is not None else func.coalesce(enrolment.c.reason, code),
+                    reason_code=code,
+                    ended_by=ended_by,
+                    ended_at=now,
+                )
                 .returning(enrolment.c.programme_id, enrolment.c.child_id)
             )
         )
@@ -211,10 +242,20 @@ async def end_in(session: AsyncSession, enrolment_id: UUID, reason: str, ended_b
     if row is None:
         return False
     await session.execute(RELEASE_SEAT, {"id": row["programme_id"]})
-    await outbox.add_event(
-        session, EnrolmentEndedV1(enrolment_id=enrolment_id, child_id=row["child_id"], reason=reason)
-    )
+    await outbox.add_event(session, EnrolmentEndedV1(enrolment_id=enrolment_id, child_id=row["child_id"], reason=code))
     return True
+
+
+END_CODES: dict[str, EnrolmentEndReason] = {"parent": "left", "provider_staff": "ended_by_provider"}
+
+
+async def _pending_change(session: AsyncSession, enrolment_id: UUID) -> dict[str, Any] | None:
+    """The requested enrolment of a change of club away from ``enrolment_id``, while allocation decides."""
+    found = await session.execute(
+        select(enrolment).where(enrolment.c.replaces_enrolment_id == enrolment_id, enrolment.c.status == "requested")
+    )
+    row = found.mappings().first()
+    return dict(row) if row else None
 
 
 async def end(sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: str, *, now: datetime) -> dict[str, Any]:
@@ -222,7 +263,10 @@ async def end(sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: st
         current = await _visible(session, caller, enrolment_id, lock=True)
         if not can_end(current["status"]):
             raise ConflictError(f"the enrolment is already {current['status']}")
-        await end_in(session, enrolment_id, reason, caller.actor, now)
+        if current["replaces_enrolment_id"] is not None and current["status"] == "requested":
+            raise ConflictError("this change of club is being decided by allocation; end it once it is confirmed")
+        code = END_CODES.get(caller.role, "ended_by_operator")
+        await end_in(session, enrolment_id, code, caller.actor, now, reason)
         return await _visible(session, caller, enrolment_id, lock=False)
 
 
@@ -239,23 +283,45 @@ async def decline(
         age_days = (now - current["requested_at"]).total_seconds() / 86400
         if not within_decline_window(age_days, window_days):
             raise ConflictError(f"the {window_days}-day window to decline has passed; end the enrolment instead")
-        await end_in(session, enrolment_id, f"declined_by_provider: {reason}", caller.actor, now)
+        if current["replaces_enrolment_id"] is not None and current["status"] == "requested":
+            raise ConflictError("this change of club is being decided by allocation; decline it once it is confirmed")
+        await end_in(
+            session,
+            enrolment_id,
+            "declined_by_provider",
+            caller.actor,
+            now,
+            f"declined_by_provider: {reason}",
+        )
         return await _visible(session, caller, enrolment_id, lock=False)
 
 
 async def change_club(
     sessions: Sessions, caller: Caller, enrolment_id: UUID, programme_id: UUID, reason: str, *, now: datetime
 ) -> dict[str, Any]:
-    """End one enrolment and request another in one transaction; allocation moves the voucher."""
+    """Request the new enrolment; the confirmed one stays until allocation has moved the voucher (the saga).
+
+    Everything catalog can check is checked first (the target's region, age band, status, a free seat); nothing is
+    ended here. On VoucherAssigned for the new enrolment the old one ends (``changed_club``); on
+    VoucherAssignmentRejected only the new one is rejected and the child keeps the old seat and voucher.
+    """
     async with sessions() as session, session.begin():
         current = await _visible(session, caller, enrolment_id, lock=True)
         if current["status"] != "confirmed":
             raise ConflictError("only a confirmed enrolment can be moved to another club")
         if current["programme_id"] == programme_id:
             raise RuleBroken("programme_id", "the child is already in this programme")
-        why = "changed_club" if reason in ("", "changed_club") else f"changed_club: {reason}"  # not the code twice
-        await end_in(session, enrolment_id, why, caller.actor, now)
-        return await _request_in(session, caller, current["child_id"], programme_id, now)
+        if await _pending_change(session, enrolment_id) is not None:
+            raise ConflictError("a change of club of this enrolment is already waiting for allocation's answer")
+        region_code = (
+            await session.execute(select(programme.c.region_code).where(programme.c.id == current["programme_id"]))
+        ).scalar_one()
+        requested = await _request_in(
+            session, caller, current["child_id"], programme_id, now, {"id": enrolment_id, "region_code": region_code}
+        )
+        # the family's words stay with the old enrolment (shown once it ends); only the code travels
+        await session.execute(update(enrolment).where(enrolment.c.id == enrolment_id).values(reason=reason))
+        return requested
 
 
 async def expire_unattended(sessions: Sessions, now: datetime, days: int, grace_days: int) -> int:
@@ -320,13 +386,19 @@ async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1, n
             await session.execute(
                 update(enrolment).where(enrolment.c.id == event.enrolment_id).values(voucher_id=event.voucher_id)
             )
+            if row["replaces_enrolment_id"] is not None and await _move_voucher_back(session, row):
+                return
             await outbox.add_event(
                 session,
                 EnrolmentEndedV1(
-                    enrolment_id=event.enrolment_id, child_id=event.child_id, reason=row["reason"] or "left"
+                    enrolment_id=event.enrolment_id, child_id=event.child_id, reason=row["reason_code"] or "left"
                 ),
             )
         return
+    if row["replaces_enrolment_id"] is not None:
+        # the pivot of a change of club: the voucher has moved, so the old enrolment ends now (before the new one's
+        # confirmation, on the same child-keyed partition: payments and attendance see the end first)
+        await end_in(session, row["replaces_enrolment_id"], "changed_club", "system:change_club", now)
     await session.execute(
         update(enrolment)
         .where(enrolment.c.id == event.enrolment_id)
@@ -349,6 +421,41 @@ async def on_voucher_assigned(session: AsyncSession, event: VoucherAssignedV1, n
     )
 
 
+async def _move_voucher_back(session: AsyncSession, cancelled: Any) -> bool:
+    """A change of club's new enrolment ended (its programme closed) before the voucher arrived, while the old one is
+    still confirmed: ask allocation to move the voucher back to the old enrolment instead of releasing it."""
+    old = (
+        (
+            await session.execute(
+                select(enrolment, programme.c.direction, programme.c.region_code, programme.c.district_code)
+                .add_columns(programme.c.age_min, programme.c.age_max)
+                .join(programme, programme.c.id == enrolment.c.programme_id)
+                .where(enrolment.c.id == cancelled["replaces_enrolment_id"], enrolment.c.status == "confirmed")
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if old is None:
+        return False
+    await outbox.add_event(
+        session,
+        EnrolmentRequestedV1(
+            enrolment_id=old["id"],
+            child_id=old["child_id"],
+            programme_id=old["programme_id"],
+            provider_id=old["provider_id"],
+            direction=old["direction"],
+            region_code=old["region_code"],
+            district_code=old["district_code"],
+            age_min=old["age_min"],
+            age_max=old["age_max"],
+            replaces_enrolment_id=cancelled["id"],
+        ),
+    )
+    return True
+
+
 async def on_assignment_rejected(session: AsyncSession, event: VoucherAssignmentRejectedV1, now: datetime) -> None:
     row = (
         (
@@ -356,15 +463,24 @@ async def on_assignment_rejected(session: AsyncSession, event: VoucherAssignment
                 update(enrolment)
                 .where(enrolment.c.id == event.enrolment_id, enrolment.c.status == "requested")
                 .values(status="rejected", reason=event.reason, ended_at=now, ended_by="allocation")
-                .returning(enrolment.c.programme_id)
+                .returning(enrolment.c.programme_id, enrolment.c.replaces_enrolment_id)
             )
         )
         .mappings()
         .first()
     )
     if row is None:
+        await _give_up_moving_back(session, event)
         return
     await session.execute(RELEASE_SEAT, {"id": row["programme_id"]})
+    if row["replaces_enrolment_id"] is not None:
+        # a change of club refused: the old enrolment was never ended and keeps its seat and voucher (compensation
+        # is only forgetting the family's reason for the change)
+        await session.execute(
+            update(enrolment)
+            .where(enrolment.c.id == row["replaces_enrolment_id"], enrolment.c.status == "confirmed")
+            .values(reason=None)
+        )
     await outbox.add_event(
         session,
         EnrolmentRejectedV1(
@@ -374,6 +490,31 @@ async def on_assignment_rejected(session: AsyncSession, event: VoucherAssignment
             reason=event.reason,
         ),
     )
+
+
+async def _give_up_moving_back(session: AsyncSession, event: VoucherAssignmentRejectedV1) -> None:
+    """Allocation refused to move a voucher back to a confirmed enrolment (see ``_move_voucher_back``): release it
+    from the cancelled enrolment that holds it after all, as any enrolment ended before its answer does."""
+    holder = (
+        (
+            await session.execute(
+                select(enrolment).where(
+                    enrolment.c.replaces_enrolment_id == event.enrolment_id,
+                    enrolment.c.status == "ended",
+                    enrolment.c.voucher_id.is_not(None),
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if holder is not None:
+        await outbox.add_event(
+            session,
+            EnrolmentEndedV1(
+                enrolment_id=holder["id"], child_id=holder["child_id"], reason=holder["reason_code"] or "left"
+            ),
+        )
 
 
 async def on_child_registered(session: AsyncSession, event: ChildRegisteredV1 | ChildDetailsChangedV1) -> None:

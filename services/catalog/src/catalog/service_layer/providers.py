@@ -16,7 +16,7 @@ from catalog.service_layer import handlers
 from catalog.service_layer.access import Caller
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from qosym_chassis import outbox
-from qosym_contracts.catalog import ProviderSuspendedV1, ProviderVerifiedV1
+from qosym_contracts.catalog import ProviderSuspendedV1, ProviderSuspendReason, ProviderVerifiedV1
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -82,7 +82,13 @@ async def listed(
 
 
 async def decide(
-    sessions: Sessions, caller: Caller, provider_id: UUID, action: str, reason: str | None
+    sessions: Sessions,
+    caller: Caller,
+    provider_id: UUID,
+    action: str,
+    reason: str | None,
+    *,
+    reason_code: ProviderSuspendReason = "other",
 ) -> dict[str, Any]:
     """An operator of the provider's region (and district) verifies, rejects or suspends (a suspended provider
     can be verified again); a provider outside the operator's scope is not found."""
@@ -117,5 +123,5 @@ async def decide(
                 ),
             )
         elif status == "suspended":
-            await outbox.add_event(session, ProviderSuspendedV1(provider_id=provider_id, reason=reason or "suspended"))
+            await outbox.add_event(session, ProviderSuspendedV1(provider_id=provider_id, reason=reason_code))
         return dict(row)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from payments.domain.accrual import parse_tenge
 
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{0,99}")  # as qosym_contracts.payments
 COLUMNS = ("end_to_end_id", "amount", "currency", "reference", "booked_at")
 
 
@@ -77,6 +79,8 @@ def _line(n: int, row: dict[str, str | None]) -> StatementLine:
     reference = values.get("reference", "")
     if not reference or len(reference) > 100:
         raise ValueError("reference must be 1 to 100 characters")
+    if not REFERENCE.fullmatch(reference):
+        raise ValueError("reference may hold only letters, digits and - _ / . (it is published in ProviderPaid)")
     try:
         booked_at = datetime.fromisoformat(values.get("booked_at", ""))
     except ValueError:

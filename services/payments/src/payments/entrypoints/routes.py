@@ -18,7 +18,7 @@ from payments.entrypoints import schemas
 from payments.entrypoints.consumers import policy_of
 from payments.service_layer import batches, budget_watch, handlers, reconciliation
 from qosym_chassis.auth import Principal, require_roles
-from qosym_chassis.errors import NotFound, Unprocessable
+from qosym_chassis.errors import Forbidden, NotFound, Unprocessable
 from qosym_chassis.inputs import Offset, OffsetPage
 
 router = APIRouter()
@@ -132,11 +132,24 @@ async def _batch_out(payments: Payments, batch_id: UUID, held_back: list[UUID] |
     )
 
 
-@router.post("/v1/batches", tags=["batches"], status_code=201, responses={409: {}, 422: {}})
+def _staff_id(principal: Principal) -> UUID:
+    """Makers and checkers are staff accounts: the token's subject is the account's id, and that id (never a
+    username) is what the batch records and PaymentBatchApproved carries."""
+    try:
+        return UUID(principal.subject)
+    except ValueError:
+        raise Forbidden("a payment batch is prepared and approved from a staff account's token") from None
+
+
+@router.post("/v1/batches", tags=["batches"], status_code=201, responses={403: {}, 409: {}, 422: {}})
 async def prepare_batch(body: schemas.PrepareBatchIn, maker: Administrator, payments: PaymentsDep) -> schemas.BatchOut:
     """The maker: group a region's unpaid accruals of a month per provider into a batch awaiting approval."""
     prepared = await batches.prepare(
-        payments.context.session_factory, body.region_code, body.period, maker.subject, payments.context.clock.now()
+        payments.context.session_factory,
+        body.region_code,
+        body.period,
+        str(_staff_id(maker)),
+        payments.context.clock.now(),
     )
     return await _batch_out(payments, prepared.batch_id, prepared.held_back)
 
@@ -171,7 +184,7 @@ async def approve_batch(batch_id: UUID, checker: Administrator, payments: Paymen
     await batches.approve(
         payments.context.session_factory,
         batch_id,
-        checker.subject,
+        str(_staff_id(checker)),
         payments.treasury(batch.region_code),
         payments.settings.payment_initiator_name,
         payments.context.clock.now(),

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from qosym_chassis.inputs import SafeText, SaneAwareDatetime
+from qosym_contracts.payments import TREASURY_REFERENCE_PATTERN
 
 PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 REGION = r"^[a-z][a-z0-9_-]{1,63}$"
@@ -110,7 +111,13 @@ class BatchSummaryOut(BaseModel):
 class TreasuryConfirmationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    treasury_reference: SafeText = Field(min_length=1, max_length=100, examples=["TRS-2026-12-000123"])
+    treasury_reference: SafeText = Field(
+        min_length=1,
+        max_length=100,
+        pattern=TREASURY_REFERENCE_PATTERN,
+        examples=["TRS-2026-12-000123"],
+        description="the treasury statement's reference (letters, digits and - _ / . only; it is published)",
+    )
     paid_at: SaneAwareDatetime
 
 
