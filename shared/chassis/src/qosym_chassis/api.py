@@ -19,6 +19,7 @@ from prometheus_client import make_asgi_app
 from starlette.types import Scope
 
 from qosym_chassis import health
+from qosym_chassis.audit_routes import audit_router
 from qosym_chassis.auth import JwtVerifier
 from qosym_chassis.context import ServiceContext, build_context
 from qosym_chassis.errors import add_problem_handlers
@@ -117,5 +118,7 @@ def create_service_app(
     app.mount("/metrics", make_asgi_app(registry))
     for router in routers:
         app.include_router(router)
+    if ctx.audit is not None:
+        app.include_router(audit_router())
     add_pagination(app)
     return app

@@ -145,14 +145,6 @@ class DecisionIn(_In):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class AuditVerificationOut(BaseModel):
-    ok: bool
-    rows: int
-    first_broken_seq: int | None
-    first_broken_id: int | None
-    reason: str | None
-
-
 class AssistedChildIn(_In):
     parent_iin: str = Field(max_length=32, description="the parent's IIN; the parent confirms with a one-time code")
     iin: str = Field(max_length=32, description="the child's IIN")
