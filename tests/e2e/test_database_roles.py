@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -60,7 +61,20 @@ def test_every_service_connects_as_its_own_unprivileged_role(running_stack: Loca
             }
         return found
 
+    async def superuser_without_password() -> bool:
+        server = urlsplit(running_stack.state.postgres_server_url or "")
+        try:
+            conn = await asyncpg.connect(f"postgresql://postgres@{server.hostname}:{server.port}/postgres")
+        except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError):
+            return False
+        except asyncpg.PostgresError as error:  # e.g. "password authentication failed" variants
+            return "password" not in str(error)
+        await conn.close()
+        return True
+
     found = asyncio.run(inspect())
+    if "postgres" in running_stack.state.processes:  # the embedded server asks every TCP login for its password
+        assert asyncio.run(superuser_without_password()) is False
     for service, seen in found.items():
         assert seen["role"] == f"qosym_{service}_app", (service, seen)
         assert seen["privileged"] is False, (service, seen)

@@ -136,7 +136,10 @@ def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
     if with_services:
         for service in stack.services:
             table.add_row(f"{service} API docs", f"{stack.api_url(service)}/docs")
-    table.add_row("PostgreSQL", stack.state.postgres_server_url or "external (per-service URLs)")
+    from qosym_cli.databases import _redact
+
+    server = stack.state.postgres_server_url
+    table.add_row("PostgreSQL", _redact(server) if server else "external (per-service URLs)")
     table.add_row("Redis", stack.state.redis_url or "")
     table.add_row("Kafka bootstrap", stack.state.kafka_bootstrap_servers or "")
     mail = stack.state.processes.get("mail")

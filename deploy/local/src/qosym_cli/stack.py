@@ -153,7 +153,9 @@ class LocalStack:
         if external.postgres_server_url:
             self.state.postgres_server_url = external.postgres_server_url
         elif "postgres" in processes:
-            self.state.postgres_server_url = servers.postgres_server_url(int(processes["postgres"].port or 0))
+            self.state.postgres_server_url = servers.postgres_server_url(
+                int(processes["postgres"].port or 0), self.home
+            )
         else:
             self.state.postgres_server_url = None
         self.state.database_urls, self.state.migration_urls, self.state.app_roles = {}, {}, {}
