@@ -31,13 +31,15 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from qosym_chassis import roles
 from qosym_chassis.cli import migrations_dir
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext, build_context
 from qosym_chassis.migrations import upgrade
 from qosym_chassis.settings import ServiceSettings
+from qosym_cli.databases import adopt_objects, ensure_service_roles
 from qosym_cli.stack import LocalStack
-from qosym_cli.tokens import keys_dir, mint_token
+from qosym_cli.tokens import keys_dir, mint_token, role_password
 
 
 @pytest.fixture(scope="session")
@@ -182,8 +184,14 @@ def _with_database(server_url: str, name: str) -> str:
     return urlsplit(server_url)._replace(path=f"/{name}").geturl()
 
 
+def _database_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
 @pytest.fixture(scope="session")
 async def service_template(stack_servers: LocalStack) -> Callable[[str], Awaitable[str]]:
+    """A migrated template database per service, owned by ``qosym_<service>_owner`` and migrated as that role,
+    with the grants of ``qosym_<service>_app`` (the role every test connects as, like the processes)."""
     templates: dict[str, str] = {}
     lock = asyncio.Lock()
     server = _server_dsn(stack_servers)
@@ -191,24 +199,34 @@ async def service_template(stack_servers: LocalStack) -> Callable[[str], Awaitab
     async def ensure(service: str) -> str:
         async with lock:
             if service not in templates:
+                owner, app = roles.owner_role(service), roles.app_role(service)
+                passwords = {role: role_password(stack_servers.home, role) for role in (owner, app)}
                 name = f"tpl_{service}_{uuid.uuid4().hex[:6]}"
                 conn = await asyncpg.connect(server)
                 try:
-                    await conn.execute(f'CREATE DATABASE "{name}"')
+                    await ensure_service_roles(conn, service, passwords)
+                    await conn.execute(f'CREATE DATABASE "{name}" OWNER {owner}')
                 finally:
                     await conn.close()
-                await asyncio.to_thread(upgrade, migrations_dir(service), _with_database(server, name))
+                await adopt_objects(_with_database(server, name), service)
+                owner_url = roles.with_credentials(_with_database(server, name), owner, passwords[owner])
+                await asyncio.to_thread(upgrade, migrations_dir(service), owner_url, app_role=app)
                 templates[service] = name
             return templates[service]
 
     return ensure
 
 
+def _as_role(stack: LocalStack, url: str, role: str) -> str:
+    return roles.with_credentials(url, role, role_password(stack.home, role))
+
+
 @pytest.fixture
 async def service_db(
     stack_servers: LocalStack, service_template: Callable[[str], Awaitable[str]]
 ) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
-    """``await service_db("registry")``: URL of a fresh, migrated, isolated database."""
+    """``await service_db("registry")``: URL of a fresh, migrated, isolated database, as the service's app role
+    (DML only: the tests prove the grants suffice). ``superuser_url`` and ``owner_url`` give the other logins."""
     server = _server_dsn(stack_servers)
     created: list[str] = []
 
@@ -217,11 +235,11 @@ async def service_db(
         name = f"t_{service}_{uuid.uuid4().hex[:10]}"
         conn = await asyncpg.connect(server)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER {roles.owner_role(service)}')
         finally:
             await conn.close()
         created.append(name)
-        return _with_database(server, name)
+        return _as_role(stack_servers, _with_database(server, name), roles.app_role(service))
 
     yield make
     conn = await asyncpg.connect(server)
@@ -230,6 +248,22 @@ async def service_db(
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session")
+def superuser_url(stack_servers: LocalStack) -> Callable[[str], str]:
+    """The same database as the server's superuser: an attacker who got past the roles (or a test's setup)."""
+    server = _server_dsn(stack_servers)
+    return lambda url: _with_database(server, _database_of(url))
+
+
+@pytest.fixture(scope="session")
+def owner_url(stack_servers: LocalStack) -> Callable[[str, str], str]:
+    """``owner_url(service, url)``: the same database as the service's owner (migration) role."""
+    server = _server_dsn(stack_servers)
+    return lambda service, url: _as_role(
+        stack_servers, _with_database(server, _database_of(url)), roles.owner_role(service)
+    )
 
 
 # --- a service in-process -------------------------------------------------------------------------
@@ -252,10 +286,23 @@ def service_settings(
         "jwks_url": jwks,
         "dev_mode": True,
     }
-    if "keys_dir" in settings_class.model_fields:
-        values["keys_dir"] = keys_dir(stack.home)
+    values["keys_dir"] = keys_dir(stack.home)
+    # each test database has its own audit chain, so its signed heads go to a folder of their own
+    values["audit_head_dir"] = stack.home / "audit-heads" / (_database_of(database_url) or "default")
     values.update(overrides)
     return settings_class(**values)
+
+
+@pytest.fixture
+def service_app(stack_servers: LocalStack, jwks_url: str) -> Callable[..., Any]:
+    """``service_app("registry", url)``: the service's FastAPI application, not started (for a sync TestClient,
+    e.g. behind the qosym CLI's HTTP client)."""
+
+    def make(service: str, database_url: str, **overrides: Any) -> Any:
+        settings = service_settings(service, stack_servers, database_url, jwks_url, **overrides)
+        return importlib.import_module(f"{service}.entrypoints.api").create_app(settings)
+
+    return make
 
 
 @pytest.fixture

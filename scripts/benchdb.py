@@ -31,7 +31,7 @@ def on_postgres(server_url: str | None, job: Callable[[str], Coroutine[Any, Any,
     port = free_port(set())
     try:
         servers.start_postgres(home, port)
-        asyncio.run(job(servers.postgres_server_url(port)))
+        asyncio.run(job(servers.postgres_server_url(port, home)))
     finally:
         servers.stop_postgres(home)
         shutil.rmtree(home, ignore_errors=True)

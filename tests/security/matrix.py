@@ -30,11 +30,12 @@ import jwt
 from asgi_lifespan import LifespanManager
 
 from conftest import service_settings  # the root conftest's settings of a service in-process
+from qosym_chassis import roles
 from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome
 from qosym_chassis.context import ServiceContext, build_context
 from qosym_chassis.keys import load_or_create_signing_key
 from qosym_cli.stack import LocalStack
-from qosym_cli.tokens import AUDIENCE, ISSUER, keys_dir
+from qosym_cli.tokens import AUDIENCE, ISSUER, keys_dir, role_password
 from qosym_contracts.envelope import IntegrationEvent
 
 Headers = dict[str, str]
@@ -268,11 +269,14 @@ async def open_world(
     name = f"t_{service}_matrix_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(server)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{await template(service)}"')
+        template_name = await template(service)
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}" OWNER {roles.owner_role(service)}')
     finally:
         await admin.close()
-    url = urlsplit(server)._replace(path=f"/{name}").geturl()
-    settings = service_settings(service, stack, url, jwks, **overrides)
+    url = urlsplit(server)._replace(path=f"/{name}").geturl()  # the superuser's: the digest reads every table
+    app_role = roles.app_role(service)  # the service runs as its least-privileged role, as its processes do
+    app_url = roles.with_credentials(url, app_role, role_password(stack.home, app_role))
+    settings = service_settings(service, stack, app_url, jwks, **overrides)
     ctx: ServiceContext = build_context(settings, "consumers")
     wrapper = EventConsumer(
         service=service,

@@ -19,6 +19,8 @@ class ExternalServers:
     postgres_server_url: str | None = None
     kafka_idempotence: bool = False
     database_urls: dict[str, str] = field(default_factory=dict)
+    migration_urls: dict[str, str] = field(default_factory=dict)
+    app_roles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> ExternalServers:
@@ -30,6 +32,14 @@ class ExternalServers:
             kafka_idempotence=_truthy(env.get("QOSYM_KAFKA_IDEMPOTENCE")),
             database_urls={
                 service: url for service in SERVICES if (url := env.get(f"QOSYM_{service.upper()}_DATABASE_URL"))
+            },
+            migration_urls={
+                service: url
+                for service in SERVICES
+                if (url := env.get(f"QOSYM_{service.upper()}_MIGRATION_DATABASE_URL"))
+            },
+            app_roles={
+                service: role for service in SERVICES if (role := env.get(f"QOSYM_{service.upper()}_DATABASE_APP_ROLE"))
             },
         )
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qosym_cli import allocation_cmds, payments_cmds
+from qosym_cli import allocation_cmds, audit_cmds, payments_cmds
 from qosym_cli.errors import StackError
 from qosym_cli.paths import ROLES, SERVICES, default_home
 from qosym_cli.processes import tail
@@ -27,8 +27,7 @@ app.add_typer(allocation_cmds.region_app, name="region")
 app.add_typer(allocation_cmds.round_app, name="round")
 app.add_typer(allocation_cmds.lottery_app, name="lottery")
 app.add_typer(payments_cmds.payments_app, name="payments")
-audit_app = typer.Typer(help="The registry's hash-chained audit trail.", no_args_is_help=True)
-app.add_typer(audit_app, name="audit")
+app.add_typer(audit_cmds.audit_app, name="audit")
 
 console = Console()
 T = TypeVar("T")
@@ -137,7 +136,10 @@ def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
     if with_services:
         for service in stack.services:
             table.add_row(f"{service} API docs", f"{stack.api_url(service)}/docs")
-    table.add_row("PostgreSQL", stack.state.postgres_server_url or "external (per-service URLs)")
+    from qosym_cli.databases import _redact
+
+    server = stack.state.postgres_server_url
+    table.add_row("PostgreSQL", _redact(server) if server else "external (per-service URLs)")
     table.add_row("Redis", stack.state.redis_url or "")
     table.add_row("Kafka bootstrap", stack.state.kafka_bootstrap_servers or "")
     mail = stack.state.processes.get("mail")
@@ -362,28 +364,6 @@ def token(
     if role == "operator" and not (claims or {}).get("region"):
         raise _fail("an operator serves one region: add --scope region=CODE (every service refuses one without)")
     typer.echo(mint_token(_home(home), role, subject, ttl_s=ttl, scope=claims))
-
-
-@audit_app.command("verify")
-def audit_verify(home: HomeOption = None) -> None:
-    """Ask the registry to recompute its audit chain; exit 1 and name the first broken row if any."""
-    import httpx
-
-    stack = LocalStack(_home(home))
-    if not stack.state_file_exists():
-        raise _fail(f"no stack at {stack.home}; start it with qosym up")
-    auditor = mint_token(stack.home, "auditor", "qosym-cli")
-    try:
-        response = httpx.get(
-            f"{stack.api_url('registry')}/v1/audit/verify", headers={"Authorization": f"Bearer {auditor}"}, timeout=60
-        )
-        response.raise_for_status()
-    except httpx.HTTPError as error:
-        raise _fail(f"registry audit verify failed: {error}") from None
-    result = response.json()
-    if not result["ok"]:
-        raise _fail(f"audit chain broken at row seq={result['first_broken_seq']}: {result['reason']}")
-    console.print(f"[green]✓[/] audit chain intact ({result['rows']} rows)", highlight=False)
 
 
 if __name__ == "__main__":

@@ -44,10 +44,9 @@ def database_urls(home: Path, only: str | None = None) -> dict[str, str]:
     recorded = load_state(home).database_urls
     urls: dict[str, str] = {}
     for service in SERVICES if only is None else (only,):
-        url = external.database_urls.get(service)
+        url = external.database_urls.get(service) or recorded.get(service)  # the stack's app-role URL first
         if url is None and external.postgres_server_url:
             url = database_url(external.postgres_server_url, service)
-        url = url or recorded.get(service)
         if url:
             urls[service] = url
     if not urls:

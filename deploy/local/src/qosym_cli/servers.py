@@ -196,7 +196,7 @@ def start_postgres(home: Path, port: int) -> int:
         log.touch()
         _hand_over_file(log, user)
     if not (data / "PG_VERSION").exists():
-        _run_pg("initdb", ["-D", str(data), "--auth=trust", "--encoding=utf8", "-U", "postgres"], user)
+        _initdb(home, data, user)
     stale = data / "postmaster.pid"
     if stale.exists() and postgres_pid(home) is None:
         stale.unlink()
@@ -230,8 +230,35 @@ def stop_postgres(home: Path) -> None:
         stop_all([pid], timeout_s=5.0)
 
 
-def postgres_server_url(port: int) -> str:
-    return f"postgresql://postgres@{HOST}:{port}"
+def _initdb(home: Path, data: Path, user: str | None) -> None:
+    """TCP logins need a password (scram-sha-256), so a service's role cannot log in as another role or as the
+    superuser; only the local socket in the data folder (owned by PostgreSQL's system user) is trusted."""
+    import tempfile
+
+    password = superuser_password(home)
+    with tempfile.NamedTemporaryFile("w", prefix="qosym-pw-", dir="/tmp", delete=False) as handle:
+        handle.write(password + "\n")
+    try:
+        if user is not None:
+            _hand_over_file(Path(handle.name), user)
+        args = ["-D", str(data), "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={handle.name}"]
+        _run_pg("initdb", [*args, "--encoding=utf8", "-U", "postgres"], user)
+    finally:
+        os.unlink(handle.name)
+
+
+def superuser_password(home: Path) -> str:
+    """The embedded server's superuser password, generated into the stack's keys folder on first run."""
+    from qosym_cli.tokens import role_password
+
+    return role_password(home, "superuser")
+
+
+def postgres_server_url(port: int, home: Path | None = None) -> str:
+    """The embedded server as its superuser (the password is only needed by servers initialised since roles)."""
+    if home is None:
+        return f"postgresql://postgres@{HOST}:{port}"
+    return f"postgresql://postgres:{superuser_password(home)}@{HOST}:{port}"
 
 
 def wipe(home: Path) -> None:

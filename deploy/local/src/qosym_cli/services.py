@@ -61,6 +61,7 @@ def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[st
         "QOSYM_PORT": str(record.port),
         "QOSYM_JWKS_URL": jwks_url(state),
         "QOSYM_KEYS_DIR": str(keys_dir(home)),
+        "QOSYM_AUDIT_HEAD_DIR": os.environ.get("QOSYM_AUDIT_HEAD_DIR") or str(home / "audit-heads"),
         "QOSYM_DEV_MODE": "true",
         "QOSYM_OTEL_TRACES_FILE": str(traces),
         "QOSYM_LOG_LEVEL": "INFO",

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
+from qosym_chassis import roles
 from qosym_cli import servers
 from qosym_cli.config import ExternalServers, database_url
 from qosym_cli.errors import StackError
@@ -25,7 +26,7 @@ from qosym_cli.processes import runs_command, stop_all, tail
 from qosym_cli.seeding import SeedResult, seed_regions
 from qosym_cli.services import start_service_process
 from qosym_cli.state import ProcessRecord, StackState, load_state, save_state
-from qosym_cli.tokens import keys_dir, mint_token
+from qosym_cli.tokens import keys_dir, mint_token, role_password
 
 SERVERS: tuple[str, ...] = ("postgres", "redis", "kafka", "mail")
 SERVER_MARKERS: dict[str, str] = {
@@ -152,17 +153,32 @@ class LocalStack:
         if external.postgres_server_url:
             self.state.postgres_server_url = external.postgres_server_url
         elif "postgres" in processes:
-            self.state.postgres_server_url = servers.postgres_server_url(int(processes["postgres"].port or 0))
+            self.state.postgres_server_url = servers.postgres_server_url(
+                int(processes["postgres"].port or 0), self.home
+            )
         else:
             self.state.postgres_server_url = None
-        self.state.database_urls = {service: self._database_url(service) for service in self.services}
+        self.state.database_urls, self.state.migration_urls, self.state.app_roles = {}, {}, {}
+        for service in self.services:
+            self._plan_database(service)
 
-    def _database_url(self, service: str) -> str:
+    def _plan_database(self, service: str) -> None:
+        """A managed database: the app role's URL for the processes, the owner role's for migrations. An explicit
+        QOSYM_<SERVICE>_DATABASE_URL is used as given (QOSYM_<SERVICE>_MIGRATION_DATABASE_URL and
+        QOSYM_<SERVICE>_DATABASE_APP_ROLE say how to migrate it; see the root README)."""
         explicit = self.external.database_urls.get(service)
         if explicit:
-            return explicit
+            self.state.database_urls[service] = explicit
+            self.state.migration_urls[service] = self.external.migration_urls.get(service, explicit)
+            if service in self.external.app_roles:
+                self.state.app_roles[service] = self.external.app_roles[service]
+            return
         assert self.state.postgres_server_url is not None
-        return database_url(self.state.postgres_server_url, service)
+        base = database_url(self.state.postgres_server_url, service)
+        owner, app = roles.owner_role(service), roles.app_role(service)
+        self.state.database_urls[service] = roles.with_credentials(base, app, role_password(self.home, app))
+        self.state.migration_urls[service] = roles.with_credentials(base, owner, role_password(self.home, owner))
+        self.state.app_roles[service] = app
 
     # --- servers ---------------------------------------------------------------------------------
 
@@ -203,13 +219,19 @@ class LocalStack:
         assert self.state.postgres_server_url is not None
         from qosym_cli.databases import ensure_databases  # asyncpg on demand keeps `qosym status` quick
 
-        return asyncio.run(ensure_databases(self.state.postgres_server_url, managed))
+        passwords = {
+            role: role_password(self.home, role)
+            for service in managed
+            for role in (roles.owner_role(service), roles.app_role(service))
+        }
+        return asyncio.run(ensure_databases(self.state.postgres_server_url, managed, passwords))
 
     def run_migrations(self) -> None:
         from qosym_cli.databases import migrate
 
         def one(service: str) -> None:
-            migrate(service, self.state.database_urls[service], self.log_path(f"{service}-migrate"))
+            url = self.state.migration_urls.get(service) or self.state.database_urls[service]
+            migrate(service, url, self.log_path(f"{service}-migrate"), self.state.app_roles.get(service))
 
         with ThreadPoolExecutor(max_workers=len(self.services) or 1) as pool:
             for future in [pool.submit(one, service) for service in self.services]:

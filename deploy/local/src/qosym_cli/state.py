@@ -28,7 +28,9 @@ class StackState:
     redis_url: str | None = None
     kafka_bootstrap_servers: str | None = None
     kafka_idempotence: bool = False
-    database_urls: dict[str, str] = field(default_factory=dict)
+    database_urls: dict[str, str] = field(default_factory=dict)  # as each service's app role
+    migration_urls: dict[str, str] = field(default_factory=dict)  # as each service's owner role
+    app_roles: dict[str, str] = field(default_factory=dict)
     external: list[str] = field(default_factory=list)
 
     def service_processes(self) -> list[ProcessRecord]:
@@ -57,4 +59,5 @@ def save_state(home: Path, state: StackState) -> None:
     path = state_path(home)
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(asdict(state), indent=2))
+    temporary.chmod(0o600)  # the URLs carry the database roles' passwords
     temporary.replace(path)

@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from qosym_chassis.keys import load_or_create_signing_key
+from qosym_chassis.keys import load_or_create_secret, load_or_create_signing_key
 
 ISSUER = "qosym-registry"
 AUDIENCE = "qosym"
@@ -32,3 +32,8 @@ def mint_token(home: Path, role: str, subject: str, ttl_s: int = 600, scope: dic
     if scope is not None:
         claims["scope"] = scope
     return jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid})
+
+
+def role_password(home: Path, role: str) -> str:
+    """A database role's password, generated into the stack's keys folder on first use (never committed)."""
+    return load_or_create_secret(keys_dir(home), f"postgres-{role}").hex()

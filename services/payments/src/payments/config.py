@@ -20,6 +20,7 @@ DEMO_TREASURY = TreasuryAccount(name="Qosym demo treasury account", iban="KZ0507
 
 class PaymentsSettings(ServiceSettings):
     service_name: str = "payments"
+    audit_trail: bool = True
     budget_thresholds_percent: list[int] = Field(
         default_factory=lambda: [50, 75, 90, 100],
         description="BudgetThresholdReached levels (share of a round's budget)",

@@ -9,6 +9,7 @@ from qosym_chassis.settings import ServiceSettings
 
 class RegistrySettings(ServiceSettings):
     service_name: str = "registry"
+    audit_trail: bool = True
     keys_dir: Path = Path(".qosym/keys")
     access_token_ttl_s: int = 900
     evidence_dir: Path = Path(".qosym/evidence")

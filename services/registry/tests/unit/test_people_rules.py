@@ -7,7 +7,6 @@ import pytest
 
 from qosym_chassis.iin import parse_iin
 from qosym_chassis.sms import HttpSmsGateway
-from registry.adapters.audit import GENESIS, row_hash
 from registry.adapters.state_registry import HttpStateRegistry
 from registry.domain.model import RegistrationRefused
 from registry.domain.people import check_adult, check_phone, declared_mismatches, sniff_evidence
@@ -51,25 +50,6 @@ def test_phones_are_international(raw: str, ok: bool) -> None:
 )
 def test_evidence_type_comes_from_magic_bytes(head: bytes, kind: str | None) -> None:
     assert sniff_evidence(head) == kind
-
-
-def test_audit_hash_depends_on_previous_hash_and_content() -> None:
-    from datetime import UTC, datetime
-
-    row = {
-        "chain": "registry",
-        "seq": 1,
-        "occurred_at": datetime(2026, 1, 1, tzinfo=UTC),
-        "actor": "parent:x",
-        "acting_for": None,
-        "action": "a",
-        "entity": "child",
-        "entity_id": "1",
-        "data": {"k": 1},
-    }
-    first = row_hash(GENESIS, row)
-    assert row_hash(GENESIS, {**row, "data": {"k": 2}}) != first
-    assert row_hash(first, row) != first
 
 
 async def test_sms_gateway_posts_the_documented_contract() -> None:

@@ -23,6 +23,7 @@ from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qosym_chassis import health
+from qosym_chassis.audit_routes import audit_router
 from qosym_chassis.auth import JwtVerifier
 from qosym_chassis.context import ServiceContext, build_context
 from qosym_chassis.errors import SafeErrorsMiddleware, add_problem_handlers, document_problems, problem_response
@@ -226,6 +227,8 @@ def create_service_app(
     app.mount("/metrics", make_asgi_app(registry))
     for router in routers:
         app.include_router(router)
+    if ctx.audit is not None:
+        app.include_router(audit_router())
     add_pagination(app)
     document_problems(app)
     # outermost last: the body limit, then the catch-all that keeps exception messages out of the server's log

@@ -39,7 +39,11 @@ def service_main(service: str, settings_class: type[ServiceSettings], app_path: 
     os.environ.setdefault("QOSYM_SERVICE_NAME", service)
     settings = settings_class()
     if args.process == "migrate":
-        migrations.upgrade(migrations_dir(service), settings.database_url)
+        migrations.upgrade(
+            migrations_dir(service),
+            settings.migration_database_url or settings.database_url,
+            app_role=settings.database_app_role,
+        )
     elif args.process == "api":
         uvicorn.run(
             app_path,

@@ -9,6 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from qosym_chassis.audit import INFO_KEY, AuditTrail, trail_from_settings
 from qosym_chassis.broker import make_broker
 from qosym_chassis.clock import Clock
 from qosym_chassis.db import make_engine, make_session_factory
@@ -26,6 +27,7 @@ class ServiceContext:
     broker: KafkaBroker
     tracer_provider: TracerProvider
     clock: Clock
+    audit: AuditTrail | None = None
 
     async def close(self) -> None:
         await self.broker.stop()
@@ -41,13 +43,15 @@ def build_context(settings: ServiceSettings, process: str) -> ServiceContext:
     engine = make_engine(
         settings.database_url, application_name=f"{settings.service_name}-{process}", pre_ping=process != "consumers"
     )
+    audit = trail_from_settings(settings) if settings.audit_trail else None
     return ServiceContext(
         settings=settings,
         process=process,
         engine=engine,
-        session_factory=make_session_factory(engine),
+        session_factory=make_session_factory(engine, {INFO_KEY: audit} if audit else None),
         redis=Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5),
         broker=make_broker(settings, provider),
         tracer_provider=provider,
         clock=Clock.from_settings(settings),
+        audit=audit,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -41,5 +43,6 @@ def make_engine(url: str, *, application_name: str, pool_size: int = 10, pre_pin
     )
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: AsyncEngine, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
+    """``info`` is copied to every session's ``session.info`` (the audit trail finds its keys there)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=dict(info or {}))

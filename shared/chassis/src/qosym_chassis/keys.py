@@ -22,7 +22,11 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def load_or_create_signing_key(keys_dir: Path, kid: str = "dev-1") -> tuple[str, Ed25519PrivateKey]:
-    path = keys_dir / f"jwt-{kid}.pem"
+    return kid, load_or_create_ed25519_key(keys_dir / f"jwt-{kid}.pem")
+
+
+def load_or_create_ed25519_key(path: Path) -> Ed25519PrivateKey:
+    """An Ed25519 private key in PKCS#8 PEM (JWT signing, audit heads), created when missing."""
     if not path.exists():
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
@@ -33,7 +37,7 @@ def load_or_create_signing_key(keys_dir: Path, kid: str = "dev-1") -> tuple[str,
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 key")
-    return kid, loaded
+    return loaded
 
 
 def load_or_create_secret(keys_dir: Path, name: str, size: int = 32) -> bytes:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, MetaData, pool
+from sqlalchemy import Connection, MetaData, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from qosym_chassis.db import asyncpg_url
+from qosym_chassis.roles import app_grants_sql
 from qosym_chassis.tables import define_messaging_tables
 
 
@@ -51,8 +52,22 @@ def alembic_config(migrations_dir: Path, database_url: str) -> Config:
     return config
 
 
-def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
+def upgrade(migrations_dir: Path, database_url: str, revision: str = "head", *, app_role: str | None = None) -> None:
+    """Migrate (as the database's owner role); then grant ``app_role`` DML on the tables (qosym_chassis.roles)."""
     command.upgrade(alembic_config(migrations_dir, database_url), revision)
+    if app_role:
+        grant_app_role(database_url, app_role)
+
+
+def grant_app_role(database_url: str, app_role: str) -> None:
+    async def run() -> None:
+        engine = create_async_engine(asyncpg_url(database_url), poolclass=pool.NullPool)
+        async with engine.begin() as connection:
+            for statement in app_grants_sql(app_role):
+                await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(run())
 
 
 def downgrade(migrations_dir: Path, database_url: str, revision: str) -> None:

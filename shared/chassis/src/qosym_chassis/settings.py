@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qosym_chassis.db import asyncpg_url
@@ -18,7 +18,15 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QOSYM_", env_ignore_empty=True, extra="ignore")
 
     service_name: str = "qosym"
-    database_url: str = Field(description="PostgreSQL URL of this service's own database")
+    database_url: str = Field(
+        description="PostgreSQL URL of this service's own database, as its least-privileged app role (DML only)"
+    )
+    migration_database_url: str | None = Field(
+        default=None, description="the same database as its owner role, for `migrate` (default: database_url)"
+    )
+    database_app_role: str | None = Field(
+        default=None, description="`migrate` grants this role DML on every table (INSERT and SELECT on audit_log)"
+    )
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", description="comma-separated bootstrap list")
     kafka_idempotence: bool = Field(
         default=False, description="enable the idempotent producer (Apache Kafka yes, tansu no)"
@@ -42,6 +50,16 @@ class ServiceSettings(BaseSettings):
         "X-Forwarded-Proto are believed; none by default, so the client address is the TCP peer's",
     )
 
+    keys_dir: Path = Field(default=Path(".qosym/keys"), description="development keys; production mounts secrets")
+    audit_trail: bool = Field(default=False, description="this service keeps an audit trail (the audit_log table)")
+    audit_mac_key: SecretStr | None = Field(
+        default=None, description="hex HMAC key of the audit trail (production secret; default: a key in keys_dir)"
+    )
+    audit_head_dir: Path = Field(
+        default=Path(".qosym/audit-heads"), description="signed audit heads, outside the database (an object store)"
+    )
+    audit_head_interval_s: float = Field(default=60.0, description="how often the relay publishes a signed head")
+
     otel_traces_file: Path | None = Field(default=None, description="OTLP JSON lines file (local runs)")
 
     idempotency_ttl_s: int = Field(
@@ -56,10 +74,10 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_base_s: float = 0.2
     consumer_backoff_max_s: float = 10.0
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
-    def _use_asyncpg(cls, value: str) -> str:
-        return asyncpg_url(value)
+    def _use_asyncpg(cls, value: str | None) -> str | None:
+        return asyncpg_url(value) if value else value
 
     @property
     def trusted_proxy_list(self) -> list[str]:

@@ -196,8 +196,17 @@ def run_relay(settings: ServiceSettings) -> None:
         async def refresh_backlog() -> None:
             OUTBOX_BACKLOG.set(await outbox.backlog(ctx.engine))
 
-        backlog_task = asyncio.create_task(_every(stop, 2.0, refresh_backlog))
+        tasks = [asyncio.create_task(_every(stop, 2.0, refresh_backlog))]
+        trail = ctx.audit
+        if trail is not None:
+
+            async def publish_head() -> None:
+                async with ctx.session_factory() as session:
+                    await trail.publish_head(session)
+
+            tasks.append(asyncio.create_task(_every(stop, settings.audit_head_interval_s, publish_head)))
         await relay.run(stop)
-        backlog_task.cancel()
+        for task in tasks:
+            task.cancel()
 
     asyncio.run(_run(settings, "relay", body))

@@ -193,9 +193,9 @@ async def approve_batch(batch_id: UUID, checker: Administrator, payments: Paymen
 
 
 @router.post("/v1/batches/{batch_id}/cancel", tags=["batches"], responses={404: {}, 409: {}})
-async def cancel_batch(batch_id: UUID, _: Administrator, payments: PaymentsDep) -> schemas.BatchOut:
+async def cancel_batch(batch_id: UUID, admin: Administrator, payments: PaymentsDep) -> schemas.BatchOut:
     """Give up a prepared batch: its accruals become payable again."""
-    await batches.cancel(payments.context.session_factory, batch_id)
+    await batches.cancel(payments.context.session_factory, batch_id, admin.subject)
     return await _batch_out(payments, batch_id)
 
 

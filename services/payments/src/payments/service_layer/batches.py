@@ -28,7 +28,8 @@ from payments.domain.payment_order import (
     message_id,
 )
 from payments.domain.statement import StatementLine
-from qosym_chassis import outbox
+from qosym_chassis import audit, outbox
+from qosym_chassis.audit import Actor
 from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from qosym_contracts import payments as events
 
@@ -66,6 +67,14 @@ async def prepare(sessions: Sessions, region_code: str, period: str, maker: str,
                 per_provider.setdefault(row.provider_id, []).append(row.amount_tiyn)
             total = sum(sum(amounts) for amounts in per_provider.values())
             await repo.insert_batch(session, batch_id, region_code, period, maker, len(per_provider), total, now)
+            await audit.append(
+                session,
+                Actor(maker, "administrator"),
+                "batch.prepared",
+                "payment_batch",
+                batch_id,
+                {"region_code": region_code, "period": period, "providers": len(per_provider), "total_tiyn": total},
+            )
             for provider_id, amounts in sorted(per_provider.items()):
                 item_id = uuid4()
                 await repo.insert_item(
@@ -81,6 +90,22 @@ async def prepare(sessions: Sessions, region_code: str, period: str, maker: str,
 async def approve(
     sessions: Sessions, batch_id: UUID, checker: str, treasury: Party | None, initiator: str, now: datetime
 ) -> None:
+    async with sessions() as session, session.begin():
+        batch = await repo.get_batch(session, batch_id, lock=True)
+        if batch is None:
+            raise NotFound("no such batch")
+        self_approval = batch.prepared_by == checker
+        if self_approval:
+            await audit.append(
+                session,
+                Actor(checker, "administrator"),
+                "batch.approval_refused",
+                "payment_batch",
+                batch_id,
+                {"reason": "maker_checker"},
+            )
+    if self_approval:  # the refusal is on the trail (committed above); nothing else changed
+        raise Forbidden("maker–checker: the administrator who prepared a batch cannot approve it")
     async with sessions() as session, session.begin():
         batch = await repo.get_batch(session, batch_id, lock=True)
         if batch is None:
@@ -115,6 +140,14 @@ async def approve(
             raise Unprocessable(str(exc)) from None
         digest = hashlib.sha256(document).hexdigest()
         await repo.approve(session, batch_id, checker, now, document.decode("utf-8"), digest)
+        await audit.append(
+            session,
+            Actor(checker, "administrator"),
+            "batch.approved",
+            "payment_batch",
+            batch_id,
+            {"prepared_by": batch.prepared_by, "total_tiyn": batch.total_tiyn, "order_sha256": digest},
+        )
         await outbox.add_event(
             session,
             events.PaymentBatchApprovedV1(
@@ -141,7 +174,7 @@ def _creditor(provider: Any) -> Party:
     )
 
 
-async def cancel(sessions: Sessions, batch_id: UUID) -> None:
+async def cancel(sessions: Sessions, batch_id: UUID, by: str) -> None:
     async with sessions() as session, session.begin():
         batch = await repo.get_batch(session, batch_id, lock=True)
         if batch is None:
@@ -149,6 +182,7 @@ async def cancel(sessions: Sessions, batch_id: UUID) -> None:
         if batch.status != "prepared":
             raise Conflict(f"the batch is {batch.status}; only a prepared batch can be cancelled")
         await repo.cancel(session, batch_id)
+        await audit.append(session, Actor(by, "administrator"), "batch.cancelled", "payment_batch", batch_id, {})
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Identity, Integer, LargeBinary, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from qosym_chassis.audit import define_audit_table
 from qosym_chassis.db import new_metadata
 
 metadata = new_metadata()
@@ -142,22 +143,7 @@ staff = Table(
     _ts("created_at", default=True),
 )
 
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
-    Column("chain", Text, nullable=False),
-    Column("seq", BigInteger, nullable=False),
-    _ts("occurred_at"),
-    Column("actor", Text, nullable=False),
-    Column("acting_for", Text),
-    Column("action", Text, nullable=False),
-    Column("entity", Text, nullable=False),
-    Column("entity_id", Text, nullable=False),
-    Column("data", JSONB, nullable=False),
-    Column("prev_hash", LargeBinary, nullable=False),
-    Column("row_hash", LargeBinary, nullable=False),
-)
+audit_log = define_audit_table(metadata)
 
 service_account = Table(
     "service_account",

@@ -1,4 +1,4 @@
-"""Login and tokens: parents (IIN + one-time code), staff (password + TOTP), refresh, logout; staff admin; audit."""
+"""Login and tokens: parents (IIN + one-time code), staff (password + TOTP), refresh, logout; staff admin (the audit routes are the chassis's)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from registry.domain.people import OTP_TTL_S
 from registry.entrypoints.people_routes import _today, actor_of
 from registry.entrypoints.routes import RegistryDep
 from registry.entrypoints.schemas import (
-    AuditVerificationOut,
     ChallengeOut,
     CodeConfirmIn,
     CodeRequestIn,
@@ -34,7 +33,6 @@ from registry.service_layer import identity
 log = logging.getLogger("registry.identity")
 identity_router = APIRouter(tags=["identity"])
 Administrator = Annotated[Principal, Depends(require_roles("administrator"))]
-Auditor = Annotated[Principal, Depends(require_roles("auditor"))]
 LOGIN_FAILED = "the code or credentials are wrong, expired or already used"
 
 
@@ -189,13 +187,6 @@ async def create_staff(body: CreateStaffIn, admin: Administrator, registry: Regi
         totp_secret=new.totp_secret,
         totp_uri=new.totp_uri,
     )
-
-
-@identity_router.get("/v1/audit/verify", tags=["audit"])
-async def verify_audit(_: Auditor, registry: RegistryDep) -> AuditVerificationOut:
-    """Recompute the audit hash chain and name the first broken row, if any."""
-    result = await identity.verify_audit(registry.context.session_factory)
-    return AuditVerificationOut(**result.__dict__)
 
 
 @identity_router.post("/v1/service-accounts", status_code=status.HTTP_201_CREATED, openapi_extra=NOT_STORED)

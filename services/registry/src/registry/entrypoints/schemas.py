@@ -176,14 +176,6 @@ class AmendmentIn(_In):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class AuditVerificationOut(BaseModel):
-    ok: bool
-    rows: int
-    first_broken_seq: int | None
-    first_broken_id: int | None
-    reason: str | None
-
-
 class AssistedChildIn(_In):
     parent_iin: SafeText = Field(
         max_length=32, description="the parent's IIN; the parent confirms with a one-time code"

@@ -234,11 +234,26 @@ async def staff_login(sessions: Sessions, box: SecretBox, username: str, passwor
         row = (await session.execute(select(staff).where(staff.c.username == username))).mappings().first()
     if row is None or not row["active"]:
         credentials.totp_matches(credentials.DECOY_TOTP_SECRET, totp)  # the same cheap work as a known name
+        await _audit_login(sessions, row, "unknown_account" if row is None else "inactive_account")
         raise LoginFailed()
     secret = box.open(row["totp_ciphertext"], context=f"totp:{row['id']}").decode()
     if not credentials.totp_matches(secret, totp) or not credentials.password_matches(password, row["password_hash"]):
+        await _audit_login(sessions, row, "wrong_credentials")
         raise LoginFailed()
+    await _audit_login(sessions, row, None)
     return {"subject": str(row["id"]), "role": row["role"], "scope": dict(row["scope"])}
+
+
+async def _audit_login(sessions: Sessions, row: Any, failure: str | None) -> None:
+    """Every staff login goes on the trail, refused ones too (the typed username never: it may be a password)."""
+    staff_id = str(row["id"]) if row is not None else "unknown"
+    async with sessions() as session, session.begin():
+        if failure is None:
+            await audit.append(session, Actor(staff_id, row["role"]), "staff.login", "staff", staff_id, {})
+        else:
+            await audit.append(
+                session, Actor("anonymous", "anonymous"), "staff.login_failed", "staff", staff_id, {"reason": failure}
+            )
 
 
 async def bootstrap_admin(sessions: Sessions, box: SecretBox) -> NewStaff | None:
@@ -250,11 +265,6 @@ async def bootstrap_admin(sessions: Sessions, box: SecretBox) -> NewStaff | None
         return await create_staff(sessions, box, Actor("bootstrap", "system"), "admin", "administrator", {})
     except Conflict:
         return None
-
-
-async def verify_audit(sessions: Sessions) -> audit.Verification:
-    async with sessions() as session:
-        return await audit.verify(session)
 
 
 # --- partner service accounts (OAuth2 client credentials) ----------------------------------------------

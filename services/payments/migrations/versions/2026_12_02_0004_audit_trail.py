@@ -1,0 +1,25 @@
+"""The audit trail (qosym_chassis.audit): batch preparation, approval and cancellation, keyed and signed.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from qosym_chassis.audit import create_audit_table, drop_audit_table
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_audit_table(op.get_bind())
+
+
+def downgrade() -> None:
+    drop_audit_table(op.get_bind())
