@@ -215,8 +215,12 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
     )
     assert again.status_code == 409
 
-    # close (the seed is revealed) and allocate
-    closed = allocation.post(f"/v1/rounds/{round_id}/close", headers=admin).json()
+    # close (the seed is revealed) and allocate: before the window ends only with a reason, told to applicants
+    refused = allocation.post(f"/v1/rounds/{round_id}/close", headers=admin)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "reason"
+    closed = allocation.post(
+        f"/v1/rounds/{round_id}/close", headers=admin, json={"reason": "demand_met", "note": "every place requested"}
+    ).json()
     assert closed["state"] == "closed" and closed["seed_hex"]
     summary = allocation.post(f"/v1/rounds/{round_id}/allocate", headers=admin)
     assert summary.status_code == 200, summary.text
@@ -301,7 +305,9 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
         == vouchers_before
     )
     assert db_value(running_stack, "allocation", "select count(*) from outbox") == events_before
-    assert allocation.post(f"/v1/rounds/{round_id}/close", headers=admin).status_code == 409
+    assert (
+        allocation.post(f"/v1/rounds/{round_id}/close", headers=admin, json={"reason": "emergency"}).status_code == 409
+    )
 
     # a holder declines: the first waitlisted child of that district × direction receives a new voucher, even
     # though a child of another district of the same direction ranks higher on the waitlist (quota before flow)

@@ -146,6 +146,19 @@ async def move_state(session: AsyncSession, round_id: UUID, source: RoundState, 
     return row.first() is not None
 
 
+async def record_close(
+    session: AsyncSession, round_id: UUID, actor: str, early_reason: str | None, early_note: str | None
+) -> None:
+    """Who closed the round and, when it closed before its announced end, why (allocation's own record)."""
+    await session.execute(
+        text(
+            """UPDATE round SET closed_by = :actor, early_close_reason = :reason, early_close_note = :note
+               WHERE round_id = :id"""
+        ),
+        {"id": round_id, "actor": actor, "reason": early_reason, "note": early_note},
+    )
+
+
 async def save_result(session: AsyncSession, round_id: UUID, result: dict[str, Any]) -> None:
     await session.execute(
         text("UPDATE round SET result = CAST(:result AS jsonb) WHERE round_id = :id"),

@@ -17,6 +17,7 @@ from allocation.domain.rounds import RoundDraft, RoundState
 from allocation.entrypoints.routes import STAFF, AllocationDep
 from allocation.service_layer import rounds
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
+from qosym_contracts.allocation import EarlyCloseReason
 
 router = APIRouter()
 Administrator = Annotated[Principal, Depends(require_roles("administrator"))]
@@ -191,9 +192,24 @@ async def open_round(round_id: UUID, _: Administrator, allocation: AllocationDep
     return round_out(await rounds.open_round(allocation.context.session_factory, round_id))
 
 
-@router.post("/v1/rounds/{round_id}/close", tags=["rounds"], responses={404: {}, 409: {}})
-async def close_round(round_id: UUID, _: Administrator, allocation: AllocationDep) -> RoundOut:
-    return round_out(await rounds.close_round(allocation.context.session_factory, round_id))
+class CloseIn(BaseModel):
+    """Only for closing before the announced window end: why (a code, told to applicants) and a note (kept here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: EarlyCloseReason
+    note: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+@router.post("/v1/rounds/{round_id}/close", tags=["rounds"], responses={404: {}, 409: {}, 422: {}})
+async def close_round(
+    round_id: UUID, admin: Administrator, allocation: AllocationDep, body: CloseIn | None = None
+) -> RoundOut:
+    """Close applications and reveal the seed. Before ``application_closes_at`` only with an early-close ``reason``
+    (``demand_met``, ``emergency``, ``schedule_change``, ``configuration_error``): recorded with who closed it, and
+    told to applicants; without one it is a 422 naming ``reason``."""
+    early = rounds.EarlyClose(body.reason, body.note) if body is not None else None
+    return round_out(await rounds.close_round(allocation.context.session_factory, round_id, admin.subject, early))
 
 
 @router.post("/v1/rounds/{round_id}/allocate", tags=["rounds"], responses={404: {}, 409: {}})

@@ -20,6 +20,7 @@ from allocation.domain.rounds import (
     accepts_applications,
     age_on,
     check_against_region,
+    check_what_if,
     next_state,
     policy_of,
 )
@@ -105,10 +106,33 @@ async def open_round(sessions: Sessions, round_id: UUID) -> RoundRow:
     return await get_round(sessions, round_id)
 
 
-async def close_round(sessions: Sessions, round_id: UUID) -> RoundRow:
+@dataclass(frozen=True)
+class EarlyClose:
+    """Why an administrator closes a round before its announced window end (a code; the note stays here)."""
+
+    reason: events.EarlyCloseReason
+    note: str | None = None
+
+
+async def close_round(
+    sessions: Sessions, round_id: UUID, actor: str, early: EarlyClose | None = None, now: datetime | None = None
+) -> RoundRow:
+    """Close applications. Before the announced end only with an early-close reason, recorded with the actor."""
     async with sessions() as session, session.begin():
         current = await _locked(session, round_id)
         await _move(session, current, "close")
+        before_end = (now or now_utc()) < current.application_closes_at
+        if before_end and early is None:
+            raise FieldError(
+                "reason",
+                f"the window ends at {current.application_closes_at.isoformat()}: closing earlier needs a reason "
+                f"({', '.join(events.EARLY_CLOSE_REASONS)})",
+                code="early_close_needs_reason",
+            )
+        reason = early.reason if early is not None and before_end else None
+        await rounds_repo.record_close(
+            session, round_id, actor, reason, early.note if early is not None and before_end else None
+        )
         await outbox.add_event(
             session,
             events.RoundClosedV1(
@@ -116,6 +140,7 @@ async def close_round(sessions: Sessions, round_id: UUID) -> RoundRow:
                 region_code=current.region_code,
                 seed_hex=current.seed.hex(),
                 applications=await rounds_repo.count_applications(session, round_id),
+                early_close_reason=reason,
             ),
         )
     return await get_round(sessions, round_id)
@@ -329,6 +354,11 @@ async def simulate(
         current = await rounds_repo.get_round(session, round_id)
         if current is None:
             raise NotFound("no such round")
+        region = await repository.get_region(session, current.region_code)
+        assert region is not None  # a round is created only in a known region, and regions are never deleted
+        problem = check_what_if(weights, quotas, current.policy, region.config)
+        if problem:
+            raise FieldError(*problem)
         if current.state != RoundState.ALLOCATED:
             raise Conflict("simulate compares against an allocated round")
         rows = await rounds_repo.candidates(session, round_id)

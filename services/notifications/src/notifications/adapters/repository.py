@@ -330,10 +330,23 @@ async def applications_of_round(session: AsyncSession, round_id: UUID) -> list[d
     return [dict(r) for r in rows]
 
 
-async def close_round(session: AsyncSession, round_id: UUID, region_code: str, event_id: UUID, at: datetime) -> None:
+async def close_round(
+    session: AsyncSession,
+    round_id: UUID,
+    region_code: str,
+    event_id: UUID,
+    at: datetime,
+    early_close_reason: str | None = None,
+) -> None:
     await session.execute(
         insert(allocation_round)
-        .values(round_id=round_id, region_code=region_code, closed_event_id=event_id, closed_at=at)
+        .values(
+            round_id=round_id,
+            region_code=region_code,
+            closed_event_id=event_id,
+            closed_at=at,
+            early_close_reason=early_close_reason,
+        )
         .on_conflict_do_nothing()
     )
 

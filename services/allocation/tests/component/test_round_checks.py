@@ -1,0 +1,89 @@
+"""A what-if names the unknown category, district or direction; closing before the window's end needs a reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from qosym_contracts.allocation import RoundClosedV1
+
+from .test_rounds import sql, world  # noqa: F401  (the fixture)
+
+pytestmark = pytest.mark.component
+
+
+async def allocated(world) -> str:  # noqa: F811
+    r = await world.round()
+    await world.act(r, "open")
+    child, headers, _ = await world.child()
+    applied = await world.client.post(
+        f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=headers
+    )
+    assert applied.status_code == 201, applied.text
+    await world.act(r, "close")
+    assert (await world.act(r, "allocate")).status_code == 200
+    return r
+
+
+@pytest.mark.parametrize(
+    ("what_if", "field"),
+    [
+        ({"weights": {"orphan": 10, "unicorn_owner": 500}}, "weights.unicorn_owner"),
+        ({"quotas": {"nowhere": {"sports": 3}}}, "quotas.nowhere"),
+        ({"quotas": {"yesil": {"sports": 3, "juggling": 1}}}, "quotas.yesil.juggling"),
+    ],
+)
+async def test_a_what_if_with_unknown_codes_is_refused_naming_the_field(world, what_if, field) -> None:  # noqa: F811
+    r = await allocated(world)
+
+    response = await world.client.post(f"/v1/rounds/{r}/simulate", json=what_if, headers=world.admin)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["field"] == field
+
+
+async def test_closing_before_the_window_ends_needs_a_reason_which_is_recorded_and_published(world) -> None:  # noqa: F811
+    r = await world.round()
+    await world.act(r, "open")
+
+    bare = await world.client.post(f"/v1/rounds/{r}/close", headers=world.admin)
+    unknown = await world.client.post(f"/v1/rounds/{r}/close", headers=world.admin, json={"reason": "bored"})
+    long_note = await world.client.post(
+        f"/v1/rounds/{r}/close", headers=world.admin, json={"reason": "emergency", "note": "x" * 501}
+    )
+    still_open = (await world.client.get(f"/v1/rounds/{r}")).json()["state"]
+    closed = await world.client.post(
+        f"/v1/rounds/{r}/close", headers=world.admin, json={"reason": "emergency", "note": "flooded venue"}
+    )
+
+    assert bare.status_code == 422 and bare.json()["errors"][0]["field"] == "reason"
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "reason"
+    assert long_note.status_code == 422 and long_note.json()["errors"][0]["field"] == "note"
+    assert still_open == "open"
+    assert closed.status_code == 200 and closed.json()["state"] == "closed"
+    [(by, reason, note)] = await sql(
+        world.url, "select closed_by, early_close_reason, early_close_note from round where round_id = :r", r=r
+    )
+    assert by and (reason, note) == ("emergency", "flooded venue")  # who closed it, and why
+    [(payload,)] = await sql(world.url, "select payload from outbox where event_type = 'allocation.RoundClosed'")
+    event = RoundClosedV1.model_validate(payload if isinstance(payload, dict) else json.loads(payload))
+    assert event.early_close_reason == "emergency"
+    assert "flooded" not in json.dumps(payload)  # the note stays in allocation
+
+
+async def test_a_round_closed_after_its_window_needs_no_reason(world) -> None:  # noqa: F811
+    now = datetime.now(UTC)
+    r = await world.round(
+        application_opens_at=(now - timedelta(days=2)).isoformat(),
+        application_closes_at=(now - timedelta(minutes=1)).isoformat(),
+    )
+    await world.act(r, "open")
+
+    closed = await world.client.post(f"/v1/rounds/{r}/close", headers=world.admin)
+
+    assert closed.status_code == 200, closed.text
+    [(reason,)] = await sql(world.url, "select early_close_reason from round where round_id = :r", r=r)
+    assert reason is None
