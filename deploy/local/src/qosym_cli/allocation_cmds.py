@@ -197,13 +197,13 @@ def expected_outcomes(published: dict[str, Any]) -> list[tuple[str, bool, str | 
         if running <= budget - spent and (cap is None or count + n <= cap):
             via[e["public_id"]] = "flow"
     result = []
-    position = 0
+    position: Counter[tuple[str, str]] = Counter()  # within each district × direction queue
     for e in entries:
         if e["public_id"] in via:
             result.append((e["public_id"], True, via[e["public_id"]], None))
         else:
-            position += 1
-            result.append((e["public_id"], False, None, position))
+            position[(e["district_code"], e["direction"])] += 1
+            result.append((e["public_id"], False, None, position[(e["district_code"], e["direction"])]))
     return result
 
 
@@ -222,8 +222,13 @@ def verify_published(published: dict[str, Any], committed_sha256: str | None = N
         e["public_id"] for e in sorted(published["entries"], key=lambda e: e["rank"])
     ]:
         problems.append("the published ranks are not the order score desc, lottery number asc")
-    published_outcomes = {
-        e["public_id"]: (e["outcome"] == "awarded", e["via"], e["waitlist_position"]) for e in published["entries"]
+    published_outcomes = {  # what the allocation decided (the entry's outcome and position now follow re-offers)
+        e["public_id"]: (
+            e.get("allocated_outcome", e["outcome"]) == "awarded",
+            e["via"],
+            e.get("allocated_waitlist_position", e["waitlist_position"]),
+        )
+        for e in published["entries"]
     }
     for public_id, awarded, via, position in expected_outcomes(published):
         if published_outcomes[public_id] != (awarded, via, position):

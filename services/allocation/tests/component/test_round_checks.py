@@ -87,3 +87,60 @@ async def test_a_round_closed_after_its_window_needs_no_reason(world) -> None:  
     assert closed.status_code == 200, closed.text
     [(reason,)] = await sql(world.url, "select early_close_reason from round where round_id = :r", r=r)
     assert reason is None
+
+
+async def test_a_decline_moves_up_its_own_queue_only_and_tells_exactly_those_who_moved(world) -> None:  # noqa: F811
+    r = await world.round(quotas={"yesil": {"sports": 1, "creativity": 1}})
+    await world.act(r, "open")
+    applied = {}
+    for direction, count in (("sports", 4), ("creativity", 3)):
+        for _ in range(count):
+            child, headers, _ = await world.child()
+            response = await world.client.post(
+                f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": direction}, headers=headers
+            )
+            assert response.status_code == 201, response.text
+            applied[response.json()["application_id"]] = (direction, headers)
+    await world.act(r, "close")
+    assert (await world.act(r, "allocate")).status_code == 200
+
+    async def view(application_id: str) -> dict:
+        return (await world.client.get(f"/v1/applications/{application_id}", headers=applied[application_id][1])).json()
+
+    views = {a: await view(a) for a in applied}
+    queues = {
+        d: sorted(
+            (v for a, v in views.items() if applied[a][0] == d and v["status"] == "waitlisted"), key=lambda v: v["rank"]
+        )
+        for d in ("sports", "creativity")
+    }
+    # positions count within the child's own district × direction: the first creativity child waits at 1, not 4
+    assert [v["waitlist_position"] for v in queues["sports"]] == [1, 2, 3]
+    assert [v["waitlist_position"] for v in queues["creativity"]] == [1, 2]
+    waitlisted_at_allocation = await sql(
+        world.url, "select count(*) from outbox where event_type = 'allocation.ApplicationWaitlisted'"
+    )
+    holder = next(a for a, v in views.items() if applied[a][0] == "sports" and v["status"] == "awarded")
+    declined = await world.client.post(
+        f"/v1/vouchers/{views[holder]['voucher']['voucher_id']}/decline", headers=applied[holder][1]
+    )
+    assert declined.status_code == 200, declined.text
+
+    first, *behind = queues["sports"]
+    assert (await view(first["application_id"]))["status"] == "awarded"
+    assert [(await view(v["application_id"]))["waitlist_position"] for v in behind] == [1, 2]
+    assert [(await view(v["application_id"]))["waitlist_position"] for v in queues["creativity"]] == [1, 2]
+    told = await sql(
+        world.url,
+        "select payload->>'application_id', (payload->>'position')::int from outbox"
+        " where event_type = 'allocation.ApplicationWaitlisted' order by id offset :n",
+        n=waitlisted_at_allocation[0][0],
+    )
+    assert sorted(told, key=lambda t: t[1]) == [(behind[0]["application_id"], 1), (behind[1]["application_id"], 2)]
+    published = (await world.client.get(f"/v1/rounds/{r}/published-list")).json()["entries"]
+    by_rank = {e["rank"]: e for e in published}
+    reoffered = by_rank[first["rank"]]
+    assert (reoffered["outcome"], reoffered["waitlist_position"]) == ("offered_from_waitlist", None)
+    assert (reoffered["allocated_outcome"], reoffered["allocated_waitlist_position"]) == ("waitlisted", 1)
+    assert [by_rank[v["rank"]]["waitlist_position"] for v in behind] == [1, 2]
+    assert [by_rank[v["rank"]]["allocated_waitlist_position"] for v in behind] == [2, 3]

@@ -391,9 +391,9 @@ async def test_lottery_verify_confirms_a_real_round_and_catches_tampering(world,
     assert ok.exit_code == 0, ok.output
 
     tampered = copy.deepcopy(published)
-    waitlisted = next(e for e in tampered["entries"] if e["outcome"] == "waitlisted")
-    awarded = next(e for e in tampered["entries"] if e["outcome"] == "awarded")
-    waitlisted["outcome"], awarded["outcome"] = "awarded", "waitlisted"
+    waitlisted = next(e for e in tampered["entries"] if e["allocated_outcome"] == "waitlisted")
+    awarded = next(e for e in tampered["entries"] if e["allocated_outcome"] == "awarded")
+    waitlisted["allocated_outcome"], awarded["allocated_outcome"] = "awarded", "waitlisted"
     routes[("GET", f"/v1/rounds/{r}/published-list")] = httpx.Response(200, json=tampered)
     assert runner.invoke(app, ["lottery", "verify", r, "--url", "http://x"]).exit_code == 1
     other_seed = copy.deepcopy(published)

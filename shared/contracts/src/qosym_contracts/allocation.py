@@ -143,7 +143,11 @@ class ApplicationWaitlistedV1(IntegrationEvent):
     application_id: UUID
     round_id: UUID
     child_id: UUID
-    position: int = Field(ge=1, description="1 = the next child to be offered a returned voucher of the round")
+    position: int = Field(
+        ge=1,
+        description="the place in the child's own district × direction queue (1 = next to be offered a returned "
+        "voucher); published at allocation and again each time the place changes",
+    )
 
 
 class VoucherAwardedV1(IntegrationEvent):

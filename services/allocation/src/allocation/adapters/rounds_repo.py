@@ -333,7 +333,11 @@ async def published_list(session: AsyncSession, round_id: UUID) -> list[dict[str
     rows = await session.execute(
         text(
             """SELECT public_id, score, encode(lottery, 'hex') AS lottery, rank, district_code, direction,
-                      allocated_outcome, allocated_via, waitlist_position
+                      allocated_outcome, allocated_via, waitlist_position,
+                      CASE WHEN allocated_outcome = 'waitlisted' AND status <> 'waitlisted'
+                           THEN 'offered_from_waitlist' ELSE allocated_outcome END AS outcome_now,
+                      CASE WHEN status = 'waitlisted' THEN row_number() OVER (
+                          PARTITION BY district_code, direction, status = 'waitlisted' ORDER BY rank) END AS position_now
                FROM application WHERE round_id = :r AND rank IS NOT NULL ORDER BY rank"""
         ),
         {"r": round_id},

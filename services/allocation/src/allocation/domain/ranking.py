@@ -20,7 +20,7 @@ takes budget a higher-ranked child was refused):
    within what pass 1 left of the budget (and the count within the cap).
 
 Everyone not awarded is waitlisted; the waitlist position is the place in the ranking among the
-waitlisted of the round (1 = next to be offered a returned voucher).
+waitlisted of the child's own district × direction (1 = the next of that queue to be offered a returned voucher).
 """
 
 from __future__ import annotations
@@ -141,13 +141,13 @@ def allocate(candidates: Iterable[Candidate], policy: Policy) -> Allocation:
     spent += sum(policy.cost[c.direction] for c in pass2 if via.get(c.key) == "flow")
 
     result = Allocation(spent=spent)
-    position = 0
+    position: Counter[tuple[str, str]] = Counter()
     for r, c in enumerate(ranked, start=1):
         if c.key in via:
             result.outcomes.append(Outcome(c.key, r, True, via[c.key], None))
         else:
-            position += 1
-            result.outcomes.append(Outcome(c.key, r, False, None, position))
+            position[(c.district, c.direction)] += 1
+            result.outcomes.append(Outcome(c.key, r, False, None, position[(c.district, c.direction)]))
     return result
 
 

@@ -139,9 +139,11 @@ class PublishedEntry(BaseModel):
     lottery_number: str
     district_code: str
     direction: str
-    outcome: str
-    via: str | None
-    waitlist_position: int | None
+    outcome: str = Field(description="now: awarded, waitlisted, or offered_from_waitlist (a returned voucher)")
+    via: str | None = Field(description="how the allocation awarded it (quota or flow)")
+    waitlist_position: int | None = Field(description="now: the place in its district × direction queue")
+    allocated_outcome: str = Field(description="what the allocation decided (qosym lottery verify re-computes it)")
+    allocated_waitlist_position: int | None = Field(description="the place the allocation gave")
 
 
 class PublishedList(BaseModel):
@@ -239,9 +241,11 @@ async def published_list(round_id: UUID, allocation: AllocationDep) -> Published
                 lottery_number=e["lottery"],
                 district_code=e["district_code"],
                 direction=e["direction"],
-                outcome=e["allocated_outcome"],
+                outcome=e["outcome_now"],
                 via=e["allocated_via"],
-                waitlist_position=e["waitlist_position"],
+                waitlist_position=e["position_now"],
+                allocated_outcome=e["allocated_outcome"],
+                allocated_waitlist_position=e["waitlist_position"],
             )
             for e in entries
         ],

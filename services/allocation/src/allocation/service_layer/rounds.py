@@ -237,7 +237,9 @@ async def view_application(sessions: Sessions, application_id: UUID, person: str
         row = await _visible_application(session, application_id, person, staff)
         position = None
         if row["status"] == "waitlisted":
-            position = await allocation_sql.current_waitlist_position(session, row["round_id"], row["rank"])
+            position = await allocation_sql.current_waitlist_position(
+                session, row["round_id"], row["district_code"], row["direction"], row["rank"]
+            )
         voucher = await rounds_repo.voucher_of_application(session, application_id)
     return ApplicationView(row, position, voucher)
 
@@ -253,7 +255,9 @@ async def applications_of(sessions: Sessions, person: str) -> list[ApplicationVi
         for row in rows:
             position = None
             if row["status"] == "waitlisted":
-                position = await allocation_sql.current_waitlist_position(session, row["round_id"], row["rank"])
+                position = await allocation_sql.current_waitlist_position(
+                    session, row["round_id"], row["district_code"], row["direction"], row["rank"]
+                )
             views.append(
                 ApplicationView(row, position, await rounds_repo.voucher_of_application(session, row["application_id"]))
             )
@@ -293,7 +297,9 @@ async def explanation(sessions: Sessions, application_id: UUID, person: str, sta
         cut = await rounds_repo.cutoff(session, row["round_id"], row["district_code"], row["direction"])
         position = None
         if row["status"] == "waitlisted":
-            position = await allocation_sql.current_waitlist_position(session, row["round_id"], row["rank"])
+            position = await allocation_sql.current_waitlist_position(
+                session, row["round_id"], row["district_code"], row["direction"], row["rank"]
+            )
     quota = current.quotas.get(row["district_code"], {}).get(row["direction"], 0)
     cell = f"{row['district_code']} × {row['direction']}"
     if row["rank"] is None:
@@ -431,7 +437,19 @@ async def _reoffer(session: AsyncSession, round_id: UUID) -> list[dict[str, Any]
                 await outbox.add_event(session, voucher_awarded(voucher))
                 break
         else:
-            return awarded
+            break
+    if awarded:  # everyone behind them in their district × direction queue moved up: tell exactly those
+        for moved in await allocation_sql.moved_up(session, round_id, [v["application_id"] for v in awarded]):
+            await outbox.add_event(
+                session,
+                events.ApplicationWaitlistedV1(
+                    application_id=moved["application_id"],
+                    round_id=round_id,
+                    child_id=moved["child_id"],
+                    position=moved["position"],
+                ),
+            )
+    return awarded
 
 
 def voucher_awarded(v: dict[str, Any]) -> events.VoucherAwardedV1:
