@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from qosym_contracts.allocation import RoundClosedV1
+from qosym_contracts.registry import ChildCategoriesVerifiedV1, VerifiedCategory
 
 from .test_rounds import sql, world  # noqa: F401  (the fixture)
 
@@ -144,3 +146,41 @@ async def test_a_decline_moves_up_its_own_queue_only_and_tells_exactly_those_who
     assert (reoffered["allocated_outcome"], reoffered["allocated_waitlist_position"]) == ("waitlisted", 1)
     assert [by_rank[v["rank"]]["waitlist_position"] for v in behind] == [1, 2]
     assert [by_rank[v["rank"]]["allocated_waitlist_position"] for v in behind] == [2, 3]
+
+
+async def test_the_explanation_lists_what_did_not_count_and_why_with_plurals_right(world) -> None:  # noqa: F811
+    r = await world.round(quotas={"yesil": {"sports": 1}}, reference_date="2026-09-01")
+    await world.act(r, "open")
+    ahead, ahead_headers, _ = await world.child(categories=("orphan",))
+    child, headers, _ = await world.child()
+    await world.deliver(
+        ChildCategoriesVerifiedV1(
+            child_id=uuid.UUID(child),
+            region_code="astana",
+            categories=[
+                VerifiedCategory(code="large_family", valid_from=date(2020, 1, 1), valid_until=date(2026, 8, 31)),
+                VerifiedCategory(code="low_income", valid_from=date(2026, 10, 1)),
+                VerifiedCategory(code="single_parent", valid_from=date(2020, 1, 1)),
+            ],
+        )
+    )
+    for who, h in ((ahead, ahead_headers), (child, headers)):
+        applied = await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": who, "direction": "sports"}, headers=h
+        )
+        assert applied.status_code == 201, applied.text
+    application = applied.json()["application_id"]
+    await world.act(r, "close")
+    await world.act(r, "allocate")
+
+    shown = (await world.client.get(f"/v1/applications/{application}/explanation", headers=headers)).json()
+
+    assert shown["outcome"] == "waitlisted"
+    assert shown["score_breakdown"] == [{"category": "single_parent", "weight": 50}]
+    assert shown["not_counted"] == [
+        {"category": "large_family", "reason": "expired"},
+        {"category": "low_income", "reason": "not_yet_valid"},
+    ]
+    assert "the only voucher of yesil × sports" in shown["why"] and "1 vouchers" not in shown["why"]
+    assert "large_family (it ended before the reference date)" in shown["why"]
+    assert "declared but not yet verified" in shown["why"]

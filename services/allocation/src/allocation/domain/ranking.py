@@ -46,6 +46,22 @@ def score_breakdown(categories: Iterable[Category], weights: Mapping[str, int], 
     return [(code, weights.get(code, 0)) for code in valid_codes(categories, on)]
 
 
+def not_counted(categories: Iterable[Category], weights: Mapping[str, int], on: date) -> list[tuple[str, str]]:
+    """The verified categories that add nothing on ``on``, each with why: ``expired`` (ended before it),
+    ``not_yet_valid`` (starts after it), ``not_weighted`` (the round gives it no weight)."""
+    counted = set(valid_codes(categories, on))
+    why: dict[str, str] = {}
+    for c in categories:
+        if c.code in counted:
+            continue
+        if c.valid_until is not None and c.valid_until < on:
+            why.setdefault(c.code, "expired")
+        elif c.valid_from > on:
+            why.setdefault(c.code, "not_yet_valid")
+    why.update({code: "not_weighted" for code in counted if weights.get(code, 0) == 0})
+    return sorted(why.items())
+
+
 def score(categories: Iterable[Category], weights: Mapping[str, int], on: date) -> int:
     return sum(weight for _, weight in score_breakdown(categories, weights, on))
 

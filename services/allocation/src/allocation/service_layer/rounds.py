@@ -294,6 +294,7 @@ async def explanation(sessions: Sessions, application_id: UUID, person: str, sta
         assert current is not None
         categories = await rounds_repo.categories_of(session, row["child_id"])
         breakdown = ranking.score_breakdown(categories, current.policy.weights, current.reference_date)
+        uncounted = ranking.not_counted(categories, current.policy.weights, current.reference_date)
         cut = await rounds_repo.cutoff(session, row["round_id"], row["district_code"], row["direction"])
         position = None
         if row["status"] == "waitlisted":
@@ -313,18 +314,25 @@ async def explanation(sessions: Sessions, application_id: UUID, person: str, sta
         why = f"Ranked {row['rank']} of the round with score {row['score']}; a voucher was awarded in {cell} {how}."
     else:
         why = (
-            f"Ranked {row['rank']} with score {row['score']}; the {quota} vouchers of {cell} (and the round's budget) "
+            f"Ranked {row['rank']} with score {row['score']}; {_vouchers(quota, cell)} (and the round's budget) "
             f"went to applications ranked higher"
             + (f" (the last one awarded had score {cut['score']}, rank {cut['rank']})" if cut else "")
             + f". Waitlist position {position if position is not None else row['waitlist_position']}."
         )
         if row["status"] == "awarded":
             why += " A voucher was later offered from the waitlist."
+    if uncounted:
+        why += " Not counted: " + "; ".join(f"{code} ({NOT_COUNTED[reason]})" for code, reason in uncounted) + "."
+    why += (
+        f" Only categories an operator verified and valid on {current.reference_date.isoformat()} count; "
+        "one declared but not yet verified does not."
+    )
     return {
         "application_id": row["application_id"],
         "status": row["status"],
         "score": sum(w for _, w in breakdown) if row["score"] is None else row["score"],
         "score_breakdown": [{"category": code, "weight": weight} for code, weight in breakdown],
+        "not_counted": [{"category": code, "reason": reason} for code, reason in uncounted],
         "reference_date": current.reference_date,
         "lottery_number": row["lottery"],
         "rank": row["rank"],
@@ -337,6 +345,20 @@ async def explanation(sessions: Sessions, application_id: UUID, person: str, sta
         "waitlist_position": position,
         "why": why,
     }
+
+
+NOT_COUNTED = {
+    "expired": "it ended before the reference date",
+    "not_yet_valid": "it starts after the reference date",
+    "not_weighted": "the round gives it no weight",
+}
+
+
+def _vouchers(n: int, cell: str) -> str:
+    """The quota of a district × direction, in words (the 1 voucher, the 3 vouchers, none of its own)."""
+    if n == 0:
+        return f"the vouchers {cell} could receive (it has no quota of its own)"
+    return f"the only voucher of {cell}" if n == 1 else f"the {n} vouchers of {cell}"
 
 
 async def published(sessions: Sessions, round_id: UUID) -> tuple[RoundRow, list[dict[str, Any]]]:
