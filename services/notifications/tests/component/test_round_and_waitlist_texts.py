@@ -8,7 +8,7 @@ from notifications.adapters.templates import Renderer
 from qosym_contracts.allocation import RoundClosedV1
 from tests.support.events import child_registered, message
 
-from .support import rows, submitted
+from .support import bearer, rows, submitted
 
 pytestmark = pytest.mark.component
 
@@ -41,3 +41,36 @@ async def test_applicants_are_told_a_round_closed_early_and_why(service_db, cons
     assert "мерзімнен бұрын жабылды: төтенше жағдай" in texts["kk"]
     on_time = renderer.render("round_closed", "en", {"early_close_reason": None}).body
     assert "announced end" not in on_time
+
+
+async def test_a_parent_of_several_children_can_tell_the_messages_apart(
+    service_db, consumer, api_client, token
+) -> None:
+    url = await service_db("notifications")
+    c = await consumer("notifications", url)
+    parent, only_child_parent = uuid4(), uuid4()
+    first, second, alone = uuid4(), uuid4(), uuid4()
+    for guardian, child in ((parent, first), (parent, second), (only_child_parent, alone)):
+        await c.deliver(message(child_registered(guardian, child)))
+    round_id = uuid4()
+    for child in (first, second, alone):
+        await c.deliver(message(submitted(child, round_id)))
+
+    async with api_client("notifications", url) as client:
+        inbox = await client.get("/v1/inbox", headers=bearer(token("parent", subject=str(parent))))
+        russian = await client.get(
+            "/v1/inbox", headers={**bearer(token("parent", subject=str(parent))), "Accept-Language": "ru"}
+        )
+        single = await client.get("/v1/inbox", headers=bearer(token("parent", subject=str(only_child_parent))))
+
+    received = {
+        m["payload"]["child_id"]: m["title"] for m in inbox.json()["items"] if m["kind"] == "application_received"
+    }
+    assert received == {
+        str(first): "Application received · child 1 of 2",
+        str(second): "Application received · child 2 of 2",
+    }
+    assert any(m["title"].endswith(" · ребёнок 2 из 2") for m in russian.json()["items"])
+    assert [m["title"] for m in single.json()["items"] if m["kind"] == "application_received"] == [
+        "Application received"
+    ]

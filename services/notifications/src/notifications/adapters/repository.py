@@ -278,6 +278,23 @@ async def guardians_of(session: AsyncSession, child_id: UUID) -> tuple[bool, lis
     return bool(rows), sorted((r["guardian_id"] for r in rows if r["active"]), key=str)
 
 
+async def children_of(session: AsyncSession, person_ids: list[UUID]) -> dict[UUID, list[UUID]]:
+    """Each person's children in the order this service learned of them (the basis of "child 2 of 3")."""
+    if not person_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(guardian.c.guardian_id, guardian.c.child_id)
+            .where(guardian.c.guardian_id.in_(person_ids))
+            .order_by(guardian.c.guardian_id, guardian.c.changed_at, guardian.c.child_id)
+        )
+    ).all()
+    found: dict[UUID, list[UUID]] = {}
+    for person, child in rows:
+        found.setdefault(person, []).append(child)
+    return found
+
+
 async def set_programme(
     session: AsyncSession, programme_id: UUID, provider_id: UUID, title: dict[str, str] | None, at: datetime
 ) -> None:
