@@ -267,7 +267,7 @@ def api_client(
         settings = service_settings(service, stack_servers, database_url, jwks_url, **overrides)
         app = importlib.import_module(f"{service}.entrypoints.api").create_app(settings)
         async with (
-            LifespanManager(app),
+            LifespanManager(app, startup_timeout=120, shutdown_timeout=60),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
         ):
             yield http

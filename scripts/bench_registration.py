@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import httpx
 
+from qosym_chassis.iin import check_digit
 from qosym_cli.stack import LocalStack
 from qosym_cli.tokens import mint_token
-from registry.domain.iin import check_digit
 
 
 def random_iin(rng: random.Random, first_born: date = date(2010, 1, 1)) -> str:
@@ -54,6 +54,7 @@ async def register_all(stack: LocalStack, count: int, concurrency: int) -> tuple
                     "phone": f"+7701{rng.randrange(10**7):07d}",
                     "consent": {"data_processing": True},
                 },
+                headers={"Authorization": f"Bearer {mint_token(stack.home, 'operator', 'bench-operator')}"},
             )
             parent.raise_for_status()
             token = mint_token(stack.home, "parent", parent.json()["id"], ttl_s=3600)

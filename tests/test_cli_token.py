@@ -49,3 +49,12 @@ def test_a_malformed_scope_is_refused(tmp_path) -> None:
 
     assert result.exit_code != 0
     assert "KEY=VALUE" in result.output
+
+
+def test_an_operator_token_without_a_region_is_refused(tmp_path) -> None:
+    result = CliRunner().invoke(
+        app, ["token", "--role", "operator", "--scope", "district=yesil", "--home", str(tmp_path)]
+    )
+
+    assert result.exit_code != 0
+    assert "region" in result.output

@@ -22,7 +22,7 @@ def new_parent(token: Callable[..., str], api: Callable[[str], httpx.Client]) ->
     """A registered adult person with a parent token for their person id (a dev token: no SMS in the inbox)."""
 
     def make() -> Parent:
-        person_id, iin = register_person(api("registry"))
+        person_id, iin = register_person(api("registry"), token)
         return Parent(person_id, {"Authorization": f"Bearer {token('parent', person_id)}"}, iin)
 
     return make

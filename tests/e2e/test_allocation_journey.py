@@ -114,7 +114,7 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
     # 200 children across 10 parents, registered through the registry
     parents = []
     for _ in range(PARENTS):
-        person_id, _iin = register_person(registry)
+        person_id, _iin = register_person(registry, token)
         parents.append((person_id, bearer(token("parent", person_id))))
 
     def register(n: int) -> dict:

@@ -27,7 +27,9 @@ def test_the_demo_catalogue_round_and_family_are_there_and_seeding_again_changes
 
     family = DEMO["family"]
     person = registry.post(
-        "/v1/people", json={"iin": family["parent_iin"], "phone": family["phone"], "consent": {"data_processing": True}}
+        "/v1/people",
+        json={"iin": family["parent_iin"], "phone": family["phone"], "consent": {"data_processing": True}},
+        headers=bearer(token("operator")),
     )
     assert person.status_code == 200, person.text  # already registered by the seeding: the same person
     parent = bearer(token("parent", person.json()["id"]))

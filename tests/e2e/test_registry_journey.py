@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from registry.domain.iin import check_digit
-from tests.support.people import register_person, synthetic_iin
+from qosym_chassis.iin import check_digit
+from tests.support.people import synthetic_adult_iin, synthetic_iin, synthetic_phone
 from tests.support.stack_ops import db_value
 from tests.support.waiting import eventually
 
@@ -49,6 +49,34 @@ def invalid_iins(valid: str) -> dict[str, str]:
         "29 February of a non-leap year": with_check_digit("1702296"),
         "a future date": with_check_digit(f"{date.today().year % 100 + 1:02d}01016"),
     }
+
+
+def read_sms(api, token, inbox_of: str, title: str) -> str:
+    """The 6-digit code of the SMS the local gateway stand-in put into the inbox named by its reference."""
+    reader = bearer(token("parent", inbox_of))
+
+    def the_sms() -> dict | None:
+        items = api("notifications").get("/v1/inbox", headers=reader).json()["items"]
+        return next((m for m in items if m["kind"] == "sms"), None)
+
+    sms = eventually(the_sms)
+    assert sms["title"] == title
+    return re.search(r"\b(\d{6})\b", sms["body"]).group(1)
+
+
+def register_myself(api, token) -> tuple[str, str]:
+    """Self-registration: 202 and a code to the phone given (the SMS's reference is the registration), confirm."""
+    iin = synthetic_adult_iin()
+    body = {"iin": iin, "phone": synthetic_phone(), "consent": {"data_processing": True}}
+    started = api("registry").post("/v1/people", json=body)
+    assert started.status_code == 202, started.text
+    registration_id = started.json()["registration_id"]
+    code = read_sms(api, token, registration_id, "One-time code")
+    confirmed = api("registry").post("/v1/people/confirm", json={"registration_id": registration_id, "code": code})
+    assert confirmed.status_code == 201, confirmed.text
+    again = api("registry").post("/v1/people", json=body)  # the same answer for a registered IIN
+    assert again.status_code == 202 and set(again.json()) == {"registration_id", "expires_in"}
+    return str(confirmed.json()["id"]), iin
 
 
 def log_in(api, token, person_id: str, iin: str) -> dict[str, str]:
@@ -82,7 +110,7 @@ def test_a_new_parent_logs_in_registers_children_declares_a_category_and_nothing
     api, token, new_parent, running_stack
 ):
     registry = api("registry")
-    person_id, parent_iin = register_person(registry)
+    person_id, parent_iin = register_myself(api, token)
     login = log_in(api, token, person_id, parent_iin)
     parent = bearer(login["access_token"])
     assert registry.get("/v1/me", headers=parent).json()["id"] == person_id

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import yaml
 
+from qosym_chassis.iin import check_digit
 from qosym_cli.stack import LocalStack
-from registry.domain.iin import check_digit
 from tests.support.people import register_person, synthetic_adult_iin, synthetic_iin
 from tests.support.stack_ops import db_value
 from tests.support.waiting import eventually
@@ -113,7 +113,7 @@ def new_family(
 ) -> Family:
     """A registered parent (with a parent token for their person id) and their registered children."""
     with client(stack, "registry") as registry:
-        parent_id, _ = register_person(registry)
+        parent_id, _ = register_person(registry, token)
         family = Family(parent_id, bearer(token("parent", parent_id)))
         for n in range(children):
             child_born = born + timedelta(days=n)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date
 
 import httpx
 
-from registry.domain.iin import check_digit
+from qosym_chassis.iin import check_digit
 
 _random = random.SystemRandom()
 _issued: set[str] = set()
@@ -39,11 +40,17 @@ def _iin(born: date, century_sex: str) -> str:
             return first11 + str(digit)
 
 
-def register_person(registry: httpx.Client, iin: str | None = None) -> tuple[str, str]:
-    """A registered adult person on the registry API (synthetic IIN, phone, consent): (person id, IIN)."""
+def register_person(registry: httpx.Client, token: Callable[..., str], iin: str | None = None) -> tuple[str, str]:
+    """A registered adult person on the registry API (synthetic IIN, phone, consent): (person id, IIN).
+
+    Registered at once by an operator (as at a service point); a person registering themselves gets a code by
+    SMS instead (``POST /v1/people`` answers 202, ``/v1/people/confirm`` completes it: see the registry journey).
+    """
     iin = iin or synthetic_adult_iin()
     response = registry.post(
-        "/v1/people", json={"iin": iin, "phone": synthetic_phone(), "consent": {"data_processing": True}}
+        "/v1/people",
+        json={"iin": iin, "phone": synthetic_phone(), "consent": {"data_processing": True}},
+        headers={"Authorization": f"Bearer {token('operator')}"},
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"]), iin

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select, update
 
+from qosym_chassis import idempotency
 from qosym_chassis.api import create_service_app
 from qosym_chassis.auth import CurrentPrincipal
 from qosym_chassis.settings import ServiceSettings
+from qosym_cli.tokens import mint_token
 
 pytestmark = pytest.mark.component
 calls: list[str] = []
@@ -35,13 +39,32 @@ async def create_thing(body: ThingIn, principal: CurrentPrincipal) -> dict[str, 
     return {"name": body.name, "by": principal.subject}
 
 
+@router.post("/v1/sessions", status_code=status.HTTP_201_CREATED)
+async def open_session(body: ThingIn) -> dict[str, str]:
+    """Anonymous, like a login: hands out a secret."""
+    calls.append(body.name)
+    return {"name": body.name, "secret": f"secret-{len(calls)}"}
+
+
+@router.post("/v1/seeds", status_code=status.HTTP_201_CREATED, openapi_extra=idempotency.NOT_STORED)
+async def new_seed(body: ThingIn, principal: CurrentPrincipal) -> dict[str, str]:
+    """Authenticated, but answers with a one-time secret: never stored."""
+    calls.append(body.name)
+    return {"name": body.name, "seed": f"seed-{len(calls)}"}
+
+
 @router.get("/v1/boom")
 async def boom() -> None:
     raise RuntimeError("secret detail: 180905600123 in SELECT * FROM child")
 
 
 @pytest.fixture
-async def client(engine, stack_servers, jwks_url) -> AsyncIterator[httpx.AsyncClient]:
+def settings_overrides() -> dict[str, object]:
+    return {}
+
+
+@pytest.fixture
+async def client(engine, stack_servers, jwks_url, settings_overrides) -> AsyncIterator[httpx.AsyncClient]:
     settings = ServiceSettings(
         service_name="chassis-test",
         database_url=str(engine.url.render_as_string(hide_password=False)),
@@ -49,11 +72,12 @@ async def client(engine, stack_servers, jwks_url) -> AsyncIterator[httpx.AsyncCl
         redis_url=stack_servers.state.redis_url,
         jwks_url=jwks_url,
         cors_origins=["https://portal.example"],
+        **settings_overrides,
     )
     app = create_service_app(settings, title="test", description="test", routers=[router])
     calls.clear()
     async with (
-        LifespanManager(app),
+        LifespanManager(app, startup_timeout=120, shutdown_timeout=60),
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test"
         ) as http,
@@ -104,6 +128,80 @@ async def test_keys_are_scoped_to_the_caller(client, token):
         )
         assert response.status_code == 201
     assert calls == ["a", "a"]
+
+
+async def stored_keys(engine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(idempotency.IDEMPOTENCY))).scalar_one())
+
+
+async def test_one_callers_stored_response_is_never_replayed_to_another(client, token, engine):
+    body, first, second = {"name": "a", "count": 1}, token("parent"), token("parent")
+    mine = await client.post(
+        "/v1/things", json=body, headers={"Authorization": f"Bearer {first}", "Idempotency-Key": "k"}
+    )
+    theirs = await client.post(
+        "/v1/things", json=body, headers={"Authorization": f"Bearer {second}", "Idempotency-Key": "k"}
+    )
+    assert mine.json()["by"] != theirs.json()["by"] and "idempotent-replayed" not in theirs.headers
+    assert await stored_keys(engine) == 2
+
+
+async def test_anonymous_requests_take_no_part_so_a_secret_is_never_replayed_to_another_client(client, engine):
+    """The attack: a victim logs in with a key; anyone sending the same body and key got the victim's secret."""
+    body, headers = {"name": "victim", "count": 1}, {"Idempotency-Key": "login-1"}
+    victim = await client.post("/v1/sessions", json=body, headers=headers)
+    attacker = await client.post("/v1/sessions", json=body, headers=headers)
+    assert victim.status_code == attacker.status_code == 201
+    assert attacker.json()["secret"] != victim.json()["secret"] and "idempotent-replayed" not in attacker.headers
+    assert calls == ["victim", "victim"] and await stored_keys(engine) == 0
+
+
+async def test_a_route_marked_never_stored_runs_every_time_and_stores_nothing(client, token, engine):
+    headers = {"Authorization": f"Bearer {token('administrator')}", "Idempotency-Key": "seed"}
+    first = await client.post("/v1/seeds", json={"name": "s", "count": 1}, headers=headers)
+    second = await client.post("/v1/seeds", json={"name": "s", "count": 1}, headers=headers)
+    assert first.json()["seed"] != second.json()["seed"] and "idempotent-replayed" not in second.headers
+    assert await stored_keys(engine) == 0
+
+
+async def test_an_expired_record_is_not_replayed_and_expired_records_are_pruned(client, token, engine):
+    headers = {"Authorization": f"Bearer {token('parent')}", "Idempotency-Key": "old"}
+    await client.post("/v1/things", json={"name": "a", "count": 1}, headers=headers)
+    other = {"Authorization": f"Bearer {token('parent')}", "Idempotency-Key": "also-old"}
+    await client.post("/v1/things", json={"name": "b", "count": 1}, headers=other)
+    fresh = {"Authorization": f"Bearer {token('parent')}", "Idempotency-Key": "fresh"}
+    await client.post("/v1/things", json={"name": "c", "count": 1}, headers=fresh)
+    async with engine.begin() as conn:  # a day and a minute later, for the first two
+        await conn.execute(
+            update(idempotency.IDEMPOTENCY)
+            .where(idempotency.IDEMPOTENCY.c.key != "fresh")
+            .values(created_at=func.now() - idempotency.DEFAULT_TTL - timedelta(minutes=1))
+        )
+    again = await client.post("/v1/things", json={"name": "a", "count": 1}, headers=headers)
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert calls == ["a", "b", "c", "a"]
+    assert await idempotency.prune(engine) == 1  # "also-old"; "old" was replaced on its claim, "fresh" stays
+    assert await stored_keys(engine) == 2
+    replayed = await client.post("/v1/things", json={"name": "c", "count": 1}, headers=fresh)
+    assert replayed.headers["idempotent-replayed"] == "true"
+
+
+async def test_a_token_ten_seconds_past_expiry_is_refused(client, stack_home):
+    expired = mint_token(stack_home, "parent", "p-1", ttl_s=-10)
+    response = await client.post(
+        "/v1/things", json={"name": "a", "count": 1}, headers={"Authorization": f"Bearer {expired}"}
+    )
+    assert response.status_code == 401 and calls == []
+
+
+@pytest.mark.parametrize("settings_overrides", [{"jwt_leeway_s": 30}])
+async def test_the_leeway_is_configurable(client, stack_home):
+    expired = mint_token(stack_home, "parent", "p-1", ttl_s=-10)
+    response = await client.post(
+        "/v1/things", json={"name": "a", "count": 1}, headers={"Authorization": f"Bearer {expired}"}
+    )
+    assert response.status_code == 201
 
 
 async def test_cors_allows_only_configured_origins(client):

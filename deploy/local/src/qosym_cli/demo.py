@@ -98,18 +98,20 @@ def _eventually(
 
 
 def _provider(catalog: httpx.Client, mint: Mint, spec: dict[str, Any], today: date) -> str:
-    registered = catalog.post(
-        "/v1/providers",
-        json={
-            "bin": spec["bin"],
-            "name": spec["name"],
-            "region_code": spec["region"],
-            "district_code": spec["district"],
-            "address": spec["address"],
-            "contacts": spec["contacts"],
-            "bank": spec["bank"],
-        },
-        headers=_bearer(mint("provider_staff")),
+    body = {
+        "bin": spec["bin"],
+        "name": spec["name"],
+        "region_code": spec["region"],
+        "district_code": spec["district"],
+        "address": spec["address"],
+        "contacts": spec["contacts"],
+        "bank": spec["bank"],
+    }
+    # catalog refuses a region it has not heard of yet (422 region_code): wait for its RegionConfigured
+    registered = _eventually(
+        lambda: catalog.post("/v1/providers", json=body, headers=_bearer(mint("provider_staff"))),
+        lambda r: not (r.status_code == 422 and "unknown_region" in r.text),
+        f"provider {spec['name']}",
     )
     if registered.status_code == 409:
         return "already there"
@@ -200,8 +202,10 @@ def _round(allocation: httpx.Client, mint: Mint, spec: dict[str, Any], today: da
 def _family(
     registry: httpx.Client, allocation: httpx.Client, mint: Mint, spec: dict[str, Any], rounds: dict[str, str]
 ) -> str:
-    person = registry.post(
-        "/v1/people", json={"iin": spec["parent_iin"], "phone": spec["phone"], "consent": {"data_processing": True}}
+    person = registry.post(  # as an operator at a service point: the person at once, without an SMS code
+        "/v1/people",
+        json={"iin": spec["parent_iin"], "phone": spec["phone"], "consent": {"data_processing": True}},
+        headers=_bearer(mint("operator")),
     )
     parent_id = str(_expect(person, 200, 201)["id"])
     parent = _bearer(mint("parent", subject=parent_id))

@@ -367,6 +367,8 @@ def token(
     if any(not key or not sep or not value for key, sep, value in pairs):
         raise _fail("--scope takes KEY=VALUE, e.g. --scope region=astana")
     claims = {key: value for key, _, value in pairs} or None
+    if role == "operator" and not (claims or {}).get("region"):
+        raise _fail("an operator serves one region: add --scope region=CODE (every service refuses one without)")
     if subject is None:  # a staff member's id, as the services expect one (notifications keys an inbox by it)
         described = ",".join(f"{key}={value}" for key, value in sorted((claims or {}).items()))
         subject = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qosym-cli:{role.value}:{described}"))

@@ -100,7 +100,9 @@ async def test_registered_children_are_projected_once_and_shown_only_to_their_gu
             f"/v1/children/{event.child_id}", headers={"Authorization": f"Bearer {token('parent')}"}
         )
         staff = await client.get(
-            "/v1/children", params={"region_code": "astana"}, headers={"Authorization": f"Bearer {token('operator')}"}
+            "/v1/children",
+            params={"region_code": "astana"},
+            headers={"Authorization": f"Bearer {token('operator', scope={'region': 'astana'})}"},
         )
         parent_list = await client.get("/v1/children", headers={"Authorization": f"Bearer {token('parent', guardian)}"})
     assert own.status_code == 200 and own.json()["birth_date"] == "2016-05-14"

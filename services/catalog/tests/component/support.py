@@ -58,6 +58,12 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def operator_of(token: Any, region: str = "astana", district: str | None = None) -> dict[str, str]:
+    """Headers of an operator of ``region`` (and ``district``): an operator's token always names its region."""
+    scope = {"region": region} | ({"district": district} if district else {})
+    return auth(token("operator", scope=scope))
+
+
 async def verified_provider(client: Any, token: Any, **overrides: Any) -> tuple[UUID, dict[str, str]]:
     """Register and verify a provider; return its id and a staff token scoped to it."""
     response = await client.post(
@@ -65,9 +71,8 @@ async def verified_provider(client: Any, token: Any, **overrides: Any) -> tuple[
     )
     assert response.status_code == 201, response.text
     provider_id = UUID(response.json()["id"])
-    decision = await client.post(
-        f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=auth(token("operator"))
-    )
+    operator = operator_of(token, response.json()["region_code"])
+    decision = await client.post(f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=operator)
     assert decision.status_code == 200, decision.text
     return provider_id, auth(token("provider_staff", scope={"provider": str(provider_id)}))
 

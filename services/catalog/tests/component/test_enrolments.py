@@ -16,6 +16,7 @@ from .support import (
     child_of,
     confirmed_enrolment,
     fetch,
+    operator_of,
     outbox_types,
     programme,
     seats,
@@ -287,7 +288,7 @@ async def test_a_suspended_provider_takes_no_new_enrolments_but_keeps_existing(
         await client.post(
             f"/v1/providers/{provider_id}/decision",
             json={"action": "suspend", "reason": "audit"},
-            headers=auth(token("operator")),
+            headers=operator_of(token),
         )
         child_id, guardian_id = await child_of(c)
         refused = await client.post(

@@ -2,7 +2,19 @@ from uuid import uuid4
 
 import pytest
 
-from .support import BIN, auth, outbox_types, programme, programme_body, provider_body, verified_provider
+from qosym_contracts.allocation import District, LocalisedName
+from tests.support.events import message, region_event
+
+from .support import (
+    BIN,
+    auth,
+    operator_of,
+    outbox_types,
+    programme,
+    programme_body,
+    provider_body,
+    verified_provider,
+)
 
 pytestmark = pytest.mark.component
 
@@ -20,7 +32,7 @@ async def test_a_provider_registers_is_verified_and_publishes_a_programme(servic
         assert early.status_code == 409  # not verified yet
 
         verified = await client.post(
-            f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=auth(token("operator"))
+            f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=operator_of(token)
         )
         assert verified.json()["status"] == "verified"
         created = await client.post(f"/v1/providers/{provider_id}/programmes", json=programme_body(), headers=staff)
@@ -75,7 +87,7 @@ async def test_only_operators_decide_and_parents_cannot_register(service_db, api
         parent = await client.post("/v1/providers", json=provider_body(), headers=auth(token("parent")))
         anonymous = await client.post("/v1/providers", json=provider_body())
         bad_move = await client.post(
-            f"/v1/providers/{provider_id}/decision", json={"action": "suspend"}, headers=auth(token("operator"))
+            f"/v1/providers/{provider_id}/decision", json={"action": "suspend"}, headers=operator_of(token)
         )
     assert (self_verify.status_code, parent.status_code, anonymous.status_code) == (403, 403, 401)
     assert bad_move.status_code == 422
@@ -164,7 +176,7 @@ async def test_a_suspended_providers_programmes_leave_the_search(service_db, api
         suspended = await client.post(
             f"/v1/providers/{provider_id}/decision",
             json={"action": "suspend", "reason": "expired licence"},
-            headers=auth(token("operator")),
+            headers=operator_of(token),
         )
         after = await client.get("/v1/programmes", params={"region_code": "astana"})
     assert before.json()["total"] == 1
@@ -268,3 +280,49 @@ async def test_operators_see_and_decide_only_the_providers_of_their_region(servi
     assert parent.status_code == 403
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "bin"
     assert verified.json()["status"] == "verified"
+
+
+async def test_places_that_do_not_exist_are_refused_and_the_bin_stays_free(
+    service_db, api_client, consumer, token
+) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        nowhere = await client.post(
+            "/v1/providers", json=provider_body(region_code="nowhere"), headers=auth(token("provider_staff"))
+        )
+        no_district = await client.post(
+            "/v1/providers", json=provider_body(district_code="atlantis"), headers=auth(token("provider_staff"))
+        )
+        assert await outbox_types(url) == []
+        provider_id, staff = await verified_provider(client, token)  # the BIN was not used up
+        bad_programme = await client.post(
+            f"/v1/providers/{provider_id}/programmes", json=programme_body(district_code="medeu"), headers=staff
+        )
+        before = await client.post(
+            "/v1/providers",
+            json=provider_body(bin="120340012345", region_code="karaganda", district_code="oktyabr"),
+            headers=auth(token("provider_staff")),
+        )
+        c = await consumer("catalog", url)
+        await c.deliver(
+            message(
+                region_event(
+                    region_code="karaganda",
+                    districts=[District(code="oktyabr", name=LocalisedName(en="Oktyabr", kk="Октябрь", ru="Октябрь"))],
+                )
+            )
+        )
+        after = await client.post(
+            "/v1/providers",
+            json=provider_body(bin="120340012345", region_code="karaganda", district_code="oktyabr"),
+            headers=auth(token("provider_staff")),
+        )
+    for refused, field, code in (
+        (nowhere, "region_code", "unknown_region"),
+        (no_district, "district_code", "unknown_district"),
+        (bad_programme, "district_code", "unknown_district"),  # a district of another region
+        (before, "region_code", "unknown_region"),
+    ):
+        assert refused.status_code == 422, refused.text
+        assert (refused.json()["errors"][0]["field"], refused.json()["errors"][0]["type"]) == (field, code)
+    assert after.status_code == 201, after.text

@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 
 from catalog.domain.identifiers import (
@@ -49,7 +51,7 @@ def test_invalid_bins(value: str, code: str) -> None:
 
 def test_an_iin_is_not_a_bin() -> None:
     iin = "900101300017"  # valid IIN, 5th digit 0
-    assert parse_iin(iin) == iin
+    assert parse_iin(iin, today=date(2026, 12, 1)) == iin
     with pytest.raises(InvalidIdentifier) as err:
         parse_bin(iin)
     assert err.value.code == "entity_type"
@@ -78,3 +80,17 @@ def test_invalid_kz_ibans(value: str, code: str) -> None:
     with pytest.raises(InvalidIdentifier) as err:
         parse_kz_iban(value)
     assert (err.value.field, err.value.code) == ("iban", code)
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("901330500018", "iin_birth_date"),  # month 13
+        ("800229500015", "iin_birth_date"),  # century digit 5 = 2080: a birth date in the future
+        ("080540014021", "iin_century"),  # a BIN: 7th digit 0 (and "day" 40)
+    ],
+)
+def test_staff_iins_are_refused_as_the_registry_refuses_them(value: str, code: str) -> None:
+    with pytest.raises(InvalidIdentifier) as err:
+        parse_iin(value, today=date(2026, 12, 1))
+    assert (err.value.field, err.value.code) == ("iin", code)

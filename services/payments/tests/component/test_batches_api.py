@@ -28,6 +28,7 @@ from .support import (
 )
 
 pytestmark = pytest.mark.component
+OPERATOR_SCOPE = {"region": "astana"}  # an operator's token always names its region
 
 
 async def month_of_two_providers(service_db, consumer):
@@ -248,7 +249,12 @@ async def test_providers_see_their_own_accruals_only(service_db, consumer, api_c
         unscoped = await client.get(f"/v1/providers/{barys}/accruals", headers=bearer(token("provider_staff")))
         assert unscoped.status_code == 404
         for role in ("parent", "operator", "partner"):
-            assert (await client.get(f"/v1/providers/{barys}/accruals", headers=bearer(token(role)))).status_code == 403
+            assert (
+                await client.get(
+                    f"/v1/providers/{barys}/accruals",
+                    headers=bearer(token(role, scope=OPERATOR_SCOPE if role == "operator" else None)),
+                )
+            ).status_code == 403
 
 
 @pytest.mark.parametrize("role", ["parent", "operator", "provider_staff", "auditor", "partner", "ops"])
@@ -256,7 +262,9 @@ async def test_only_administrators_prepare_and_approve(service_db, consumer, api
     url, *_ = await month_of_two_providers(service_db, consumer)
     async with api_client("payments", url) as client:
         denied = await client.post(
-            "/v1/batches", json={"region_code": "astana", "period": "2026-11"}, headers=bearer(token(role))
+            "/v1/batches",
+            json={"region_code": "astana", "period": "2026-11"},
+            headers=bearer(token(role, scope=OPERATOR_SCOPE if role == "operator" else None)),
         )
         batch = (
             await client.post(
@@ -265,7 +273,10 @@ async def test_only_administrators_prepare_and_approve(service_db, consumer, api
                 headers=bearer(token("administrator")),
             )
         ).json()
-        approval = await client.post(f"/v1/batches/{batch['batch_id']}/approve", headers=bearer(token(role)))
+        approval = await client.post(
+            f"/v1/batches/{batch['batch_id']}/approve",
+            headers=bearer(token(role, scope=OPERATOR_SCOPE if role == "operator" else None)),
+        )
     assert denied.status_code == approval.status_code == 403
     assert await value(url, "SELECT status FROM payment_batch") == "prepared"
 
@@ -285,6 +296,21 @@ async def test_a_malformed_batch_request_is_a_problem_naming_the_field(service_d
         response = await client.post("/v1/batches", json=body, headers=bearer(token("administrator")))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] in {"period", "region_code", "status"}
+
+
+async def test_a_batch_for_a_region_payments_was_never_told_of_is_422_naming_region_code(
+    service_db, api_client, token
+) -> None:
+    url = await service_db("payments")
+    async with api_client("payments", url) as client:
+        response = await client.post(
+            "/v1/batches", json={"region_code": "nowhere", "period": "2026-11"}, headers=bearer(token("administrator"))
+        )
+    assert response.status_code == 422, response.text
+    assert (response.json()["errors"][0]["field"], response.json()["errors"][0]["type"]) == (
+        "region_code",
+        "unknown_region",
+    )
 
 
 async def test_unknown_batches_are_404(service_db, api_client, token) -> None:

@@ -10,7 +10,7 @@ from qosym_chassis.keys import load_or_create_secret
 from qosym_chassis.protection import IinProtector
 from registry.adapters.credentials import SecretBox
 from registry.adapters.evidence import EvidenceStore
-from registry.adapters.sms import HttpSmsGateway, LogSms, SmsSender
+from registry.adapters.sms import BackgroundSms, HttpSmsGateway, LogSms, SmsSender
 from registry.adapters.state_registry import FileStateRegistry, HttpStateRegistry, StateRegistry
 from registry.adapters.tokens import TokenIssuer, load_keys
 from registry.config import RegistrySettings
@@ -26,9 +26,13 @@ class Registry:
     evidence: EvidenceStore
     sms: SmsSender
     state_registry: StateRegistry
+    outgoing_sms: BackgroundSms  # the same sender, not awaited by the request (login codes)
 
 
 def bootstrap(settings: RegistrySettings, context: ServiceContext) -> Registry:
+    sms: SmsSender = (
+        HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token) if settings.sms_gateway_url else LogSms()
+    )
     return Registry(
         settings=settings,
         context=context,
@@ -47,10 +51,9 @@ def bootstrap(settings: RegistrySettings, context: ServiceContext) -> Registry:
         evidence=EvidenceStore(
             settings.evidence_dir, SecretBox(load_or_create_secret(settings.keys_dir, "evidence-encryption"))
         ),
-        sms=HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
-        if settings.sms_gateway_url
-        else LogSms(),
+        sms=sms,
         state_registry=HttpStateRegistry(settings.state_registry_url, settings.state_registry_token)
         if settings.state_registry_url
         else FileStateRegistry(settings.state_registry_file),
+        outgoing_sms=BackgroundSms(sms),
     )

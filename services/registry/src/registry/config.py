@@ -17,6 +17,11 @@ class RegistrySettings(ServiceSettings):
     otp_requests_per_iin: int = 3
     otp_requests_per_address: int = 20
     otp_rate_window_s: int = 900
+    login_attempts_per_account: int = 10  # staff username or partner client id, per login_rate_window_s
+    login_attempts_per_address: int = 30
+    login_rate_window_s: int = 900
+    login_lockout_failures: int = 5  # failed tries in a row that lock an account for login_lockout_s
+    login_lockout_s: int = 900
     state_registry_url: str | None = None
     state_registry_token: str | None = None
     state_registry_file: Path | None = None

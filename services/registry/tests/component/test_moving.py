@@ -9,7 +9,7 @@ import pytest
 from qosym_contracts.allocation import District, LocalisedName
 from tests.support.events import message, region_event
 
-from .test_children_api import CHILD_IIN, scalar
+from .test_children_api import CHILD_IIN, clear_rate_limits, scalar
 from .test_people_and_identity import ADULT_IIN, auth, register_person
 
 pytestmark = pytest.mark.component
@@ -17,7 +17,8 @@ NAME = LocalisedName(en="x", kk="x", ru="x")
 
 
 @pytest.fixture
-async def registry_db(service_db, consumer) -> str:
+async def registry_db(service_db, consumer, stack_servers) -> str:
+    await clear_rate_limits(stack_servers)
     url = await service_db("registry")
     event = region_event(districts=[District(code="yesil", name=NAME), District(code="nura", name=NAME)])
     await (await consumer("registry", url)).deliver(message(event))

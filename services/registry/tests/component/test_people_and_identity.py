@@ -13,18 +13,19 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from qosym_chassis.consumer import IncomingMessage
 
-from .test_children_api import CHILD_IIN, parent_headers, region_event, scalar
+from .test_children_api import CHILD_IIN, parent_headers, region_event, register_by_code, scalar
 
 pytestmark = pytest.mark.component
 ADULT_IIN = "900101300017"  # 1990-01-01, M
 SECOND_ADULT_IIN = "061211600012"  # 2006-12-11, F: an adult since 2024
 PDF = b"%PDF-1.7\n" + b"0" * 100
+ASTANA = {"region": "astana"}
 
 
 @pytest.fixture
 async def registry_db(service_db, consumer, stack_servers) -> str:
     redis = Redis.from_url(stack_servers.state.redis_url)
-    keys = [key async for key in redis.scan_iter("registry:otp:*")]
+    keys = [key async for key in redis.scan_iter("registry:*")]
     if keys:
         await redis.delete(*keys)
     await redis.aclose()
@@ -49,15 +50,22 @@ def auth(token_value: str) -> dict[str, str]:
 
 async def register_person(client, iin: str = ADULT_IIN, **extra) -> dict:
     body = {"iin": iin, "phone": "+77011234567", "consent": {"data_processing": True}, **extra}
-    response = await client.post("/v1/people", json=body)
+    response = await register_by_code(client, body)
     assert response.status_code in (200, 201), response.text
     return response.json()
+
+
+async def sent_code(client) -> str:
+    """The code of the last login SMS (sent in the background: wait until it was handed over)."""
+    registry = client._transport.app.state.registry
+    await registry.outgoing_sms.idle()
+    return registry.sms.sent[-1][1].split()[2].rstrip(".")
 
 
 async def login(client, iin: str = ADULT_IIN) -> dict:
     challenge = await client.post("/v1/auth/otp/request", json={"iin": iin})
     assert challenge.status_code == 202, challenge.text
-    code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+    code = await sent_code(client)
     session = await client.post(
         "/v1/auth/otp/verify", json={"challenge_id": challenge.json()["challenge_id"], "code": code}
     )
@@ -68,11 +76,11 @@ async def login(client, iin: str = ADULT_IIN) -> dict:
 async def test_person_registration_flags_mismatches_and_is_idempotent(registry_db, api_client, token):
     async with api_client("registry", registry_db) as client:
         first = await register_person(client, declared_birth_date="1990-01-02", declared_sex="M")
-        again = await client.post(
-            "/v1/people", json={"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
+        again = await register_by_code(
+            client, {"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
         )
-        other_phone = await client.post(
-            "/v1/people", json={"iin": ADULT_IIN, "phone": "+77019999999", "consent": {"data_processing": True}}
+        other_phone = await register_by_code(
+            client, {"iin": ADULT_IIN, "phone": "+77019999999", "consent": {"data_processing": True}}
         )
         minor = await client.post(
             "/v1/people", json={"iin": CHILD_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
@@ -80,10 +88,18 @@ async def test_person_registration_flags_mismatches_and_is_idempotent(registry_d
         no_consent = await client.post(
             "/v1/people", json={"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": False}}
         )
-        queue = await client.get("/v1/review/flags", headers=auth(token("operator")))
-        cleared = await client.post(f"/v1/review/flags/person/{first['id']}/clear", headers=auth(token("operator")))
+        # people carry no region: an administrator reviews their flags (an operator sees their region's children)
+        queue = await client.get("/v1/review/flags", headers=auth(token("administrator")))
+        operator_queue = await client.get("/v1/review/flags", headers=auth(token("operator", scope=ASTANA)))
+        by_operator = await client.post(
+            f"/v1/review/flags/person/{first['id']}/clear", headers=auth(token("operator", scope=ASTANA))
+        )
+        cleared = await client.post(
+            f"/v1/review/flags/person/{first['id']}/clear", headers=auth(token("administrator"))
+        )
         parent_tries = await client.get("/v1/review/flags", headers=auth(token("parent")))
-        after = await client.get("/v1/review/flags", headers=auth(token("operator")))
+        after = await client.get("/v1/review/flags", headers=auth(token("administrator")))
+    assert operator_queue.json() == [] and by_operator.status_code == 404
     assert first["flags"] == ["declared_birth_date_mismatch"] and first["iin_masked"] == "********0017"
     assert again.status_code == 200 and again.json()["id"] == first["id"]
     assert other_phone.status_code == 409 and ADULT_IIN not in other_phone.text
@@ -141,7 +157,7 @@ async def test_codes_expire_allow_five_tries_and_requests_are_rate_limited(regis
     async with api_client("registry", registry_db, otp_requests_per_iin=2) as client:
         await register_person(client)
         challenge = (await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})).json()["challenge_id"]
-        code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+        code = await sent_code(client)
         wrong = "000000" if code != "000000" else "111111"
         tries = [
             (await client.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": wrong})).status_code
@@ -149,7 +165,7 @@ async def test_codes_expire_allow_five_tries_and_requests_are_rate_limited(regis
         ]
         right_after_five = await client.post("/v1/auth/otp/verify", json={"challenge_id": challenge, "code": code})
         second = (await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})).json()["challenge_id"]
-        second_code = client._transport.app.state.registry.sms.sent[-1][1].split()[2].rstrip(".")
+        second_code = await sent_code(client)
         await execute(registry_db, "update otp_challenge set expires_at = now() - interval '1 second'")
         expired = await client.post("/v1/auth/otp/verify", json={"challenge_id": second, "code": second_code})
         limited = await client.post("/v1/auth/otp/request", json={"iin": ADULT_IIN})
@@ -184,7 +200,12 @@ async def test_administrator_creates_staff_who_log_in_with_password_and_totp(reg
         body = {"username": "aigul.op", "role": "operator", "scope": {"region": "astana"}}
         created = await client.post("/v1/staff", json=body, headers=auth(token("administrator")))
         taken = await client.post("/v1/staff", json=body, headers=auth(token("administrator")))
-        by_operator = await client.post("/v1/staff", json={**body, "username": "x.y"}, headers=auth(token("operator")))
+        by_operator = await client.post(
+            "/v1/staff", json={**body, "username": "x.y"}, headers=auth(token("operator", scope=ASTANA))
+        )
+        regionless = await client.post(
+            "/v1/staff", json={**body, "username": "no.region", "scope": {}}, headers=auth(token("administrator"))
+        )
         staff = created.json()
         totp = pyotp.TOTP(staff["totp_secret"]).now()
         ok = await client.post(
@@ -203,6 +224,7 @@ async def test_administrator_creates_staff_who_log_in_with_password_and_totp(reg
         )
         pending = await client.get("/v1/review/categories", headers=auth(ok.json()["access_token"]))
     assert created.status_code == 201 and taken.status_code == 409 and by_operator.status_code == 403
+    assert regionless.status_code == 422 and regionless.json()["errors"][0]["field"] == "scope.region"
     assert ok.status_code == 200 and ok.json()["role"] == "operator"
     assert bad_password.status_code == bad_totp.status_code == 401
     assert pending.status_code == 200
@@ -276,7 +298,7 @@ async def test_audit_chain_verifies_and_names_the_first_tampered_row(registry_db
             "/v1/children", json={"iin": CHILD_IIN, "region_code": "astana", "district_code": "yesil"}, headers=parent
         )
         clean = await client.get("/v1/audit/verify", headers=auth(token("auditor")))
-        forbidden = await client.get("/v1/audit/verify", headers=auth(token("operator")))
+        forbidden = await client.get("/v1/audit/verify", headers=auth(token("operator", scope=ASTANA)))
         with pytest.raises(Exception, match="append-only"):
             await execute(registry_db, "update audit_log set action = 'x' where seq = 2")
         await execute(
@@ -309,7 +331,7 @@ async def test_operator_assisted_registration_applies_only_after_the_parents_cod
         change = started.json()["change_id"]
         before = await scalar(registry_db, "select count(*) from child")
         by_other_operator = await client.post(
-            f"/v1/assisted/{change}/confirm", json={"code": code}, headers=auth(token("operator"))
+            f"/v1/assisted/{change}/confirm", json={"code": code}, headers=auth(token("operator", scope=ASTANA))
         )
         confirmed = await client.post(f"/v1/assisted/{change}/confirm", json={"code": code}, headers=operator)
         parent_sees = await client.get(
@@ -353,7 +375,7 @@ async def test_state_registry_stand_in_confirms_a_declared_category(registry_db,
                 headers=headers,
             )
         ).json()["id"]
-        checked = await client.post(f"/v1/categories/{claim}/check", headers=auth(token("operator")))
+        checked = await client.post(f"/v1/categories/{claim}/check", headers=auth(token("operator", scope=ASTANA)))
     assert checked.status_code == 200, checked.text
     assert checked.json()["confirmed"] is True and checked.json()["valid_until"] == "2028-01-31"
 

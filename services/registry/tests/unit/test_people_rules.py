@@ -5,10 +5,10 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from qosym_chassis.iin import parse_iin
 from qosym_chassis.sms import HttpSmsGateway
 from registry.adapters.audit import GENESIS, row_hash
 from registry.adapters.state_registry import HttpStateRegistry
-from registry.domain.iin import parse_iin
 from registry.domain.model import RegistrationRefused
 from registry.domain.people import check_adult, check_phone, declared_mismatches, sniff_evidence
 

@@ -1,6 +1,6 @@
 """The FastAPI application every service builds its API on.
 
-Versioned paths (/v1/...), problem+json errors, CORS from settings, Idempotency-Key on POST,
+Versioned paths (/v1/...), problem+json errors, CORS from settings, Idempotency-Key on an authenticated POST (see ``idempotency``),
 a 1 MiB body limit, health, Prometheus /metrics, native OpenTelemetry spans, offset paging.
 """
 
@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -82,10 +83,12 @@ def create_service_app(
     )
     app.state.context = ctx
     app.state.settings = settings
-    app.state.jwt_verifier = JwtVerifier(settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    app.state.jwt_verifier = JwtVerifier(
+        settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience, leeway_s=settings.jwt_leeway_s
+    )
 
     add_problem_handlers(app)
-    app.add_middleware(IdempotencyMiddleware, engine=ctx.engine)
+    app.add_middleware(IdempotencyMiddleware, engine=ctx.engine, ttl=timedelta(seconds=settings.idempotency_ttl_s))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -2,6 +2,11 @@
 
 Tokens are EdDSA-signed by the registry and verified against its published JWKS. Only EdDSA is
 accepted (never an algorithm taken from the token), with issuer, audience, exp, iat and sub required.
+
+Scope fails closed: a ``scope`` claim that is not an object of non-empty strings is refused (403), and so is an
+operator token whose scope names no region (an operator serves one region, optionally one district of it; there is
+no "every region" operator). Administrators, auditors and ops are unscoped by design.
+Clock skew allowed on exp/iat: ``QOSYM_JWT_LEEWAY_S`` (5 seconds by default).
 """
 
 from __future__ import annotations
@@ -19,6 +24,27 @@ from qosym_chassis.errors import Forbidden, Unauthorized
 
 ALGORITHM = "EdDSA"
 ROLES = ("parent", "operator", "administrator", "provider_staff", "auditor", "partner", "ops")
+SCOPED_ROLES = ("operator",)  # roles that must carry scope.region
+
+
+def parse_scope(raw: Any) -> dict[str, str] | None:
+    """The token's ``scope`` claim as a mapping of strings, or None when it is malformed (never "no limits")."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) and k and v.strip() for k, v in raw.items()):
+        return None
+    return dict(raw)
+
+
+def scope_problem(role: str, scope: dict[str, str] | None) -> str | None:
+    """Why a principal with this role and scope may do nothing at all (None when the scope is acceptable)."""
+    if scope is None:
+        return "the token's scope is malformed"
+    if role in SCOPED_ROLES and not scope.get("region"):
+        return f"an {role} token must name its region in its scope"
+    return None
 
 
 @dataclass(frozen=True)
@@ -33,10 +59,11 @@ class Principal:
 
 
 class JwtVerifier:
-    def __init__(self, jwks_url: str, *, issuer: str, audience: str) -> None:
+    def __init__(self, jwks_url: str, *, issuer: str, audience: str, leeway_s: int = 5) -> None:
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=5)
         self._issuer = issuer
         self._audience = audience
+        self._leeway_s = leeway_s
 
     async def verify(self, token: str) -> Principal:
         try:
@@ -47,7 +74,7 @@ class JwtVerifier:
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=self._issuer,
-                leeway=30,
+                leeway=self._leeway_s,
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.PyJWKClientConnectionError as exc:
@@ -57,13 +84,11 @@ class JwtVerifier:
         role = claims.get("role")
         if role not in ROLES:
             raise Unauthorized("token has no known role")
-        scope = claims.get("scope") or {}
-        return Principal(
-            subject=str(claims["sub"]),
-            role=str(role),
-            scope={str(k): str(v) for k, v in scope.items()} if isinstance(scope, dict) else {},
-            acting_for=claims.get("act"),
-        )
+        scope = parse_scope(claims.get("scope"))
+        problem = scope_problem(str(role), scope)
+        if problem is not None or scope is None:
+            raise Forbidden(problem or "the token's scope is malformed")
+        return Principal(subject=str(claims["sub"]), role=str(role), scope=scope, acting_for=claims.get("act"))
 
 
 _bearer = HTTPBearer(auto_error=False, description="a JWT issued by the registry")

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import os
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -19,6 +20,16 @@ def migrations_dir(service: str) -> Path:
     package_file = importlib.import_module(service).__file__
     assert package_file is not None
     return Path(package_file).resolve().parents[2] / "migrations"
+
+
+def proxy_options(settings: ServiceSettings) -> dict[str, Any]:
+    """uvicorn's proxy-header options: believe X-Forwarded-* only from ``QOSYM_TRUSTED_PROXIES`` (none by default).
+
+    uvicorn's own default trusts them from 127.0.0.1, so anything on the machine (or a proxy that passes the
+    header through) could choose the client address that per-address rate limits count.
+    """
+    trusted = settings.trusted_proxy_list
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": ",".join(trusted) if trusted else ""}
 
 
 def service_main(service: str, settings_class: type[ServiceSettings], app_path: str, consumers_module: str) -> None:
@@ -37,6 +48,7 @@ def service_main(service: str, settings_class: type[ServiceSettings], app_path: 
             port=settings.port,
             log_config=uvicorn_log_config(),
             access_log=False,
+            **proxy_options(settings),
         )
     elif args.process == "consumers":
         run_consumers(settings, importlib.import_module(consumers_module).register)

@@ -1,16 +1,29 @@
-"""Honour an ``Idempotency-Key`` header on every POST.
+"""Honour an ``Idempotency-Key`` header on an authenticated POST.
 
-The first request with a key runs; its response (any status below 500) is stored in the service's
-own database and replayed for every retry with the same key and the same body. The same key with a
-different body is refused (422); a retry while the first is still running gets 409. Keys are scoped
-to the caller (the verified token subject, or "anonymous"). A 5xx is not stored, so a retry runs again;
-business unique keys behind each endpoint keep that safe.
+The first request with a key runs; its response (any status below 500) is stored in the service's own
+database and replayed for every retry by the same caller with the same key and the same body. The same key
+with a different body is refused (422); a retry while the first is still running gets 409. A 5xx is not
+stored, so a retry runs again; business unique keys behind each endpoint keep that safe.
+
+Who takes part:
+- only a caller with a verified bearer token; a record belongs to that caller (role and subject) and is
+  never replayed to anyone else. Anonymous requests (and requests with a bad token) run as if the header
+  were absent: nothing identifies an anonymous caller that another client could not send as well.
+- never a route marked ``openapi_extra=NOT_STORED``: every route that answers with a token or a one-time
+  secret (logins, refresh, client credentials, a new staff account's password and TOTP seed, a service
+  account's secret, a stream ticket). Such a response must not sit in a table.
+
+Records expire after ``QOSYM_IDEMPOTENCY_TTL_S`` (24 hours by default): an expired record is never replayed
+(the key runs again) and is deleted, on its next claim or by ``prune``, which each service's consumers process
+runs every ``QOSYM_IDEMPOTENCY_PRUNE_INTERVAL_S``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import and_, delete, select, update
@@ -26,23 +39,51 @@ from qosym_chassis.outbox import TABLES
 IDEMPOTENCY = TABLES.idempotency_key
 HEADER = "Idempotency-Key"
 STALE_AFTER = timedelta(seconds=60)
+DEFAULT_TTL = timedelta(hours=24)
+MARKER = "x-qosym-idempotency"
+NOT_STORED: dict[str, Any] = {MARKER: "never-stored"}
+"""``openapi_extra`` of a route whose response must never be stored (tokens, one-time secrets)."""
 
 
-async def _principal_of(request: Request) -> str:
+def _never_stored_paths(app: Any) -> list[re.Pattern[str]]:
+    """The POST paths whose operation carries the marker, as patterns (read once from the OpenAPI document)."""
+    patterns: list[re.Pattern[str]] = []
+    for path, operations in app.openapi().get("paths", {}).items():
+        if (operations.get("post") or {}).get(MARKER) == NOT_STORED[MARKER]:
+            patterns.append(re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"))
+    return patterns
+
+
+async def _principal_of(request: Request) -> str | None:
+    """``role:subject`` of a verified bearer token; None for anonymous callers and bad tokens."""
     authorization = request.headers.get("authorization", "")
     if not authorization.lower().startswith("bearer "):
-        return "anonymous"
+        return None
     try:
         principal = await request.app.state.jwt_verifier.verify(authorization[7:])
     except Problem:
-        return "invalid-token"
+        return None
     return f"{principal.role}:{principal.subject}"
 
 
+async def prune(engine: AsyncEngine, ttl: timedelta = DEFAULT_TTL) -> int:
+    """Delete every expired record; the number deleted."""
+    async with engine.begin() as conn:
+        result = await conn.execute(delete(IDEMPOTENCY).where(IDEMPOTENCY.c.created_at < datetime.now(UTC) - ttl))
+    return int(result.rowcount or 0)
+
+
 class IdempotencyMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app: ASGIApp, engine: AsyncEngine) -> None:
+    def __init__(self, app: ASGIApp, engine: AsyncEngine, ttl: timedelta = DEFAULT_TTL) -> None:
         super().__init__(app)
         self._engine = engine
+        self._ttl = ttl
+        self._never_stored: list[re.Pattern[str]] | None = None
+
+    def _opts_out(self, request: Request) -> bool:
+        if self._never_stored is None:
+            self._never_stored = _never_stored_paths(request.app)
+        return any(pattern.match(request.url.path) for pattern in self._never_stored)
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         key = request.headers.get(HEADER)
@@ -50,14 +91,18 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             return await call_next(request)
         if not 1 <= len(key) <= 255:
             return problem_response(422, "Unprocessable content", f"{HEADER} must be 1 to 255 characters")
+        if self._opts_out(request):
+            return await call_next(request)
         principal = await _principal_of(request)
-        if principal == "invalid-token":
+        if principal is None:
             return await call_next(request)
         body = await request.body()
         digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\n" + body).hexdigest()
         where = and_(IDEMPOTENCY.c.principal == principal, IDEMPOTENCY.c.key == key)
 
         async with self._engine.begin() as conn:
+            now = datetime.now(UTC)
+            await conn.execute(delete(IDEMPOTENCY).where(where, IDEMPOTENCY.c.created_at < now - self._ttl))
             claimed = (
                 await conn.execute(
                     insert(IDEMPOTENCY)
@@ -67,6 +112,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                         method=request.method,
                         path=request.url.path,
                         request_hash=digest,
+                        created_at=now,
                     )
                     .on_conflict_do_nothing()
                     .returning(IDEMPOTENCY.c.key)
@@ -88,14 +134,14 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                         media_type=row["content_type"],
                         headers={"Idempotent-Replayed": "true"},
                     )
-                if datetime.now(UTC) - row["created_at"] < STALE_AFTER:
+                if now - row["created_at"] < STALE_AFTER:
                     return problem_response(
                         409,
                         "Conflict",
                         "a request with this Idempotency-Key is in progress",
                         type_="idempotency-in-progress",
                     )
-                await conn.execute(update(IDEMPOTENCY).where(where).values(created_at=datetime.now(UTC)))
+                await conn.execute(update(IDEMPOTENCY).where(where).values(created_at=now))
 
         response = await call_next(request)
         content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]

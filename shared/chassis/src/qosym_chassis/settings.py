@@ -34,9 +34,20 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     jwt_issuer: str = "qosym-registry"
     jwt_audience: str = "qosym"
+    jwt_leeway_s: int = Field(default=5, ge=0, le=60, description="clock skew tolerated on a token's exp and iat")
     cors_origins: list[str] = Field(default_factory=list)
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; none by default, so the client address is the TCP peer's",
+    )
 
     otel_traces_file: Path | None = Field(default=None, description="OTLP JSON lines file (local runs)")
+
+    idempotency_ttl_s: int = Field(
+        default=24 * 3600, ge=60, description="how long an Idempotency-Key's stored response is replayed, then deleted"
+    )
+    idempotency_prune_interval_s: float = 600.0
 
     outbox_replay_window_hours: int = 7 * 24
     outbox_batch_size: int = 200
@@ -49,6 +60,10 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _use_asyncpg(cls, value: str) -> str:
         return asyncpg_url(value)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def kafka_servers(self) -> list[str]:

@@ -19,7 +19,7 @@ from prometheus_client import make_asgi_app
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from qosym_chassis import dead_letters, health, outbox
+from qosym_chassis import dead_letters, health, idempotency, outbox
 from qosym_chassis.broker import broker_publisher
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext, build_context
@@ -159,7 +159,11 @@ def run_consumers(settings: ServiceSettings, register: Register) -> None:
         async def refresh_dead_letters() -> None:
             DEAD_LETTERS.set(await dead_letters.unresolved_count(ctx.engine))
 
+        async def prune_idempotency_keys() -> None:
+            await idempotency.prune(ctx.engine, timedelta(seconds=settings.idempotency_ttl_s))
+
         tasks = [
+            asyncio.create_task(_every(stop, settings.idempotency_prune_interval_s, prune_idempotency_keys)),
             asyncio.create_task(_every(stop, 2.0, consumer.retry_requested_dead_letters)),
             asyncio.create_task(_every(stop, 5.0, refresh_dead_letters)),
             asyncio.create_task(_every(stop, 5.0, probe.measure)),

@@ -75,6 +75,10 @@ async def get_child(session: AsyncSession, child_id: UUID) -> ChildView | None:
     return ChildView(**row) if row else None
 
 
-def children_query(region_code: str | None) -> Select[Any]:
+def children_query(region_code: str | None, district_code: str | None = None) -> Select[Any]:
     query = select(child).order_by(child.c.registered_at, child.c.child_id)
-    return query.where(child.c.region_code == region_code) if region_code else query
+    if region_code:
+        query = query.where(child.c.region_code == region_code)
+    if district_code:
+        query = query.where(child.c.district_code == district_code)
+    return query

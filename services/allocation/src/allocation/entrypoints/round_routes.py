@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from allocation.adapters import rounds_repo
 from allocation.adapters.rounds_repo import RoundRow
 from allocation.domain.rounds import RoundDraft, RoundState
-from allocation.entrypoints.routes import STAFF, AllocationDep
+from allocation.entrypoints.routes import AllocationDep
 from allocation.service_layer import rounds
+from allocation.service_layer.access import Caller
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
 from qosym_contracts.allocation import EarlyCloseReason
 
@@ -284,7 +285,7 @@ async def get_application(
     application_id: UUID, principal: CurrentPrincipal, allocation: AllocationDep
 ) -> ApplicationOut:
     view = await rounds.view_application(
-        allocation.context.session_factory, application_id, principal.subject, principal.has_role(*STAFF)
+        allocation.context.session_factory, application_id, principal.subject, Caller.of(principal)
     )
     return application_out(view.row, view.position, view.voucher)
 
@@ -301,14 +302,14 @@ async def explanation(application_id: UUID, principal: CurrentPrincipal, allocat
         allocation.context.session_factory,
         application_id,
         principal.subject,
-        principal.has_role("administrator"),
+        Caller.of(principal) if principal.has_role("administrator") else None,
     )
 
 
 @router.get("/v1/children/{child_id}/vouchers", tags=["vouchers"], responses={404: {}})
 async def child_vouchers(child_id: UUID, principal: CurrentPrincipal, allocation: AllocationDep) -> list[VoucherOut]:
     rows = await rounds.vouchers_of_child(
-        allocation.context.session_factory, child_id, principal.subject, principal.has_role(*STAFF)
+        allocation.context.session_factory, child_id, principal.subject, Caller.of(principal)
     )
     return [VoucherOut.model_validate(v) for v in rows]
 

@@ -14,11 +14,11 @@ from allocation.bootstrap import Allocation
 from allocation.domain.region import RegionConfig
 from allocation.entrypoints.schemas import CategoryOut, ChildOut, RegionOut
 from allocation.service_layer import handlers
+from allocation.service_layer.access import READERS, Caller
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
 from qosym_chassis.errors import FieldError, NotFound
 
 router = APIRouter()
-STAFF = ("operator", "administrator", "auditor")
 
 
 def get_allocation(request: Request) -> Allocation:
@@ -28,7 +28,7 @@ def get_allocation(request: Request) -> Allocation:
 
 AllocationDep = Annotated[Allocation, Depends(get_allocation)]
 Administrator = Annotated[Principal, Depends(require_roles("administrator"))]
-Staff = Annotated[Principal, Depends(require_roles(*STAFF))]
+Staff = Annotated[Principal, Depends(require_roles(*READERS))]
 
 
 @router.put(
@@ -71,19 +71,24 @@ async def get_region(code: str, allocation: AllocationDep) -> RegionOut:
 async def list_children(
     staff: Staff, allocation: AllocationDep, region_code: str | None = None
 ) -> LimitOffsetPage[ChildOut]:
-    """Children known to allocation (from the registry's events), for staff."""
+    """Children known to allocation (from the registry's events), for staff: an operator only their region's (and
+    district's); another region is 403."""
+    region, district = Caller.of(staff).children_scope(region_code)
     async with allocation.context.session_factory() as session:
-        page: LimitOffsetPage[ChildOut] = await apaginate(session, repository.children_query(region_code))
+        page: LimitOffsetPage[ChildOut] = await apaginate(session, repository.children_query(region, district))
     return page
 
 
 @router.get("/v1/children/{child_id}", tags=["children"], responses={404: {}})
 async def get_child(child_id: UUID, principal: CurrentPrincipal, allocation: AllocationDep) -> ChildOut:
-    """A child as allocation sees it, with its verified categories: its guardians and staff only (404 otherwise)."""
+    """A child as allocation sees it, with its verified categories: its guardians, and staff serving its region and
+    district (404 otherwise)."""
+    caller = Caller.of(principal)
     async with allocation.context.session_factory() as session:
         view = await repository.get_child(session, child_id)
         allowed = view is not None and (
-            principal.has_role(*STAFF) or await rounds_repo.is_guardian(session, child_id, principal.subject)
+            (caller.reader and caller.serves(view.region_code, view.district_code))
+            or await rounds_repo.is_guardian(session, child_id, principal.subject)
         )
         categories = await rounds_repo.categories_of(session, child_id) if allowed else []
     if view is None or not allowed:

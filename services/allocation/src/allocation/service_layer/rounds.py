@@ -24,6 +24,7 @@ from allocation.domain.rounds import (
     next_state,
     policy_of,
 )
+from allocation.service_layer.access import Caller
 from qosym_chassis import outbox
 from qosym_chassis.errors import Conflict, FieldError, NotFound
 from qosym_contracts import allocation as events
@@ -225,14 +226,26 @@ async def apply(sessions: Sessions, round_id: UUID, child_id: UUID, direction: s
     return row
 
 
-async def _visible_application(session: AsyncSession, application_id: UUID, person: str, staff: bool) -> dict[str, Any]:
+async def _visible_application(
+    session: AsyncSession, application_id: UUID, person: str, staff: Caller | None
+) -> dict[str, Any]:
+    """The application if ``person`` is the child's guardian or ``staff`` serves its round's region and its
+    district (see :mod:`allocation.service_layer.access`); otherwise 404, as if it did not exist."""
     row = await rounds_repo.get_application(session, application_id)
-    if row is None or not (staff or await rounds_repo.is_guardian(session, row["child_id"], person)):
+    if row is None:
+        raise NotFound("no such application")
+    if staff is not None and staff.reader:
+        owner = await rounds_repo.get_round(session, row["round_id"])
+        if owner is not None and staff.serves(owner.region_code, row["district_code"]):
+            return row
+    if not await rounds_repo.is_guardian(session, row["child_id"], person):
         raise NotFound("no such application")
     return row
 
 
-async def view_application(sessions: Sessions, application_id: UUID, person: str, staff: bool) -> ApplicationView:
+async def view_application(
+    sessions: Sessions, application_id: UUID, person: str, staff: Caller | None
+) -> ApplicationView:
     async with sessions() as session:
         row = await _visible_application(session, application_id, person, staff)
         position = None
@@ -266,7 +279,7 @@ async def applications_of(sessions: Sessions, person: str) -> list[ApplicationVi
 
 async def withdraw(sessions: Sessions, application_id: UUID, person: str) -> dict[str, Any]:
     async with sessions() as session, session.begin():
-        row = await _visible_application(session, application_id, person, staff=False)
+        row = await _visible_application(session, application_id, person, staff=None)
         current = await rounds_repo.get_round(session, row["round_id"], lock=True)  # serialises with close
         assert current is not None
         if current.state != RoundState.OPEN:
@@ -287,7 +300,7 @@ async def withdraw(sessions: Sessions, application_id: UUID, person: str) -> dic
 # --- explanation and publication --------------------------------------------------------------------
 
 
-async def explanation(sessions: Sessions, application_id: UUID, person: str, staff: bool) -> dict[str, Any]:
+async def explanation(sessions: Sessions, application_id: UUID, person: str, staff: Caller | None) -> dict[str, Any]:
     async with sessions() as session:
         row = await _visible_application(session, application_id, person, staff)
         current = await rounds_repo.get_round(session, row["round_id"])
@@ -559,11 +572,23 @@ async def expire_vouchers(sessions: Sessions, today: date) -> int:
     return done
 
 
-async def vouchers_of_child(sessions: Sessions, child_id: UUID, person: str, staff: bool) -> list[dict[str, Any]]:
+async def vouchers_of_child(
+    sessions: Sessions, child_id: UUID, person: str, staff: Caller | None
+) -> list[dict[str, Any]]:
+    """A child's vouchers: for the guardian, or staff serving the child's region and district (else 404)."""
     async with sessions() as session:
-        if not (staff or await rounds_repo.is_guardian(session, child_id, person)):
+        if not (
+            await _serves_child(session, child_id, staff) or await rounds_repo.is_guardian(session, child_id, person)
+        ):
             raise NotFound("no such child")
         return await rounds_repo.vouchers_of_child(session, child_id)
+
+
+async def _serves_child(session: AsyncSession, child_id: UUID, staff: Caller | None) -> bool:
+    if staff is None or not staff.reader:
+        return False
+    view = await repository.get_child(session, child_id)
+    return view is not None and staff.serves(view.region_code, view.district_code)
 
 
 # --- consumers --------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,20 +21,31 @@ async def get_region(session: AsyncSession, code: str) -> RegionClock | None:
     return RegionClock(code=row["code"], revision=row["revision"], timezone=row["timezone"]) if row else None
 
 
-async def upsert_region(session: AsyncSession, clock: RegionClock) -> None:
-    """Insert or update; an older or equal revision changes nothing."""
-    statement = insert(region).values(code=clock.code, revision=clock.revision, timezone=clock.timezone)
+async def upsert_region(session: AsyncSession, clock: RegionClock, districts: Sequence[str] = ()) -> None:
+    """Insert or update; an older or equal revision changes nothing (except filling in the districts of a row
+    projected before they were kept)."""
+    statement = insert(region).values(
+        code=clock.code, revision=clock.revision, timezone=clock.timezone, districts=list(districts)
+    )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[region.c.code],
             set_={
                 "revision": statement.excluded.revision,
                 "timezone": statement.excluded.timezone,
+                "districts": statement.excluded.districts,
                 "updated_at": func.now(),
             },
-            where=region.c.revision < statement.excluded.revision,
+            where=(region.c.revision < statement.excluded.revision)
+            | ((region.c.revision == statement.excluded.revision) & region.c.districts.is_(None)),
         )
     )
+
+
+async def region_districts(session: AsyncSession, code: str) -> list[str]:
+    """The district codes of a region (empty when unknown)."""
+    row = (await session.execute(select(region.c.districts).where(region.c.code == code))).first()
+    return list(row[0] or []) if row else []
 
 
 # --- rules -----------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from attendance.entrypoints.schemas import (
     TimesheetOut,
 )
 from attendance.service_layer import confirmations, risks, timesheets
+from attendance.service_layer.access import ForbiddenError
 from attendance.service_layer.confirmations import DisputedIn, RulingIn, SessionRef
 from attendance.service_layer.timesheets import MarkIn
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
@@ -171,7 +172,10 @@ async def payable(
 ) -> LimitOffsetPage[PayableOut]:
     """Every month whose AttendanceConfirmed or DisputeResolved was published, in timesheet id order."""
     if who.role == "operator":
-        own = who.scope.get("region")
+        try:
+            own = caller_of(who).operator_region
+        except ForbiddenError as exc:
+            raise Forbidden(str(exc)) from exc
         if region_code is not None and region_code != own:
             raise Forbidden("operators read their own region only")
         region_code = own
@@ -191,8 +195,10 @@ async def list_timesheets(
 ) -> LimitOffsetPage[TimesheetOut]:
     """The months the caller may see: a guardian's children, a provider's own, an operator's region, or all."""
     async with attendance.context.session_factory() as session:
-        query = await timesheets.list_query(
-            session, caller_of(who), period=period, status=status, child_id=child_id, programme_id=programme_id
+        query = await run(
+            timesheets.list_query(
+                session, caller_of(who), period=period, status=status, child_id=child_id, programme_id=programme_id
+            )
         )
         page: LimitOffsetPage[TimesheetOut] = await apaginate(session, query)
     return page
@@ -264,7 +270,7 @@ async def list_disputes(
 ) -> LimitOffsetPage[DisputeOut]:
     """Disputes of the operator's region (all of them for administrators), oldest first."""
     async with attendance.context.session_factory() as session:
-        query = await confirmations.list_disputes(session, caller_of(who), status)
+        query = await run(confirmations.list_disputes(session, caller_of(who), status))
         page: LimitOffsetPage[DisputeOut] = await apaginate(session, query)
     return page
 

@@ -52,6 +52,15 @@ class Caller:
         except ValueError:
             return None
 
+    @property
+    def operator_region(self) -> str:
+        """An operator's region, for listings limited to it. Fails closed: an operator token without a region
+        (which the chassis already refuses) reads nothing."""
+        own = self.scope.get("region") if self.role == "operator" else None
+        if not own:
+            raise ForbiddenError("this caller reads no region")
+        return own
+
     def owns_provider(self, provider_id: UUID) -> bool:
         return self.role == "provider_staff" and self.provider_id == provider_id
 
@@ -59,7 +68,7 @@ class Caller:
         """Administrators, auditors and ops everywhere; an operator in their region (and district, if scoped)."""
         if self.role in READERS:
             return True
-        if self.role != "operator" or self.scope.get("region") != region_code:
+        if self.role != "operator" or not self.scope.get("region") or self.scope.get("region") != region_code:
             return False
         district = self.scope.get("district")
         return district is None or district_code is None or district == district_code

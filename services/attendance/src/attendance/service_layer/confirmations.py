@@ -288,7 +288,7 @@ async def resolve(
 async def list_disputes(session: AsyncSession, caller: Caller, status: str | None) -> Any:
     query = select(dispute)
     if caller.role == "operator":
-        query = query.where(dispute.c.region_code == caller.scope.get("region"))
+        query = query.where(dispute.c.region_code == caller.operator_region)
         if caller.scope.get("district"):
             query = query.where(dispute.c.district_code == caller.scope["district"])
     if status is not None:

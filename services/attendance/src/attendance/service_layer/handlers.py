@@ -36,7 +36,7 @@ async def apply_region_configured(session: AsyncSession, event: RegionConfigured
     except UnknownTimeZone as exc:  # a zone our tzdata lacks would break every period: dead-letter it
         raise Reject(str(exc)) from exc
     clock = RegionClock(code=event.region_code, revision=event.revision, timezone=event.timezone)
-    await repository.upsert_region(session, clock)
+    await repository.upsert_region(session, clock, [d.code for d in event.districts])
 
 
 async def current_period(

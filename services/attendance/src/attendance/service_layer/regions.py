@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from attendance.adapters import repository
 from attendance.adapters.orm import inspection
 from attendance.domain.rules import AttendanceRules
-from attendance.service_layer.access import Caller, NotFoundError, Sessions
+from attendance.service_layer.access import Caller, NotFoundError, RuleBroken, Sessions
 
 
 async def get_rules(sessions: Sessions, code: str) -> dict[str, Any]:
@@ -52,6 +52,8 @@ async def announce_inspection(
     async with sessions() as session, session.begin():
         if await repository.get_region(session, code) is None or not caller.may_decide_for(code, district_code):
             raise NotFoundError("no such region")
+        if district_code is not None and district_code not in await repository.region_districts(session, code):
+            raise RuleBroken("district_code", "no such district in this region", "unknown_district")
         values = {
             "id": uuid4(),
             "region_code": code,

@@ -61,9 +61,9 @@ async def list_query(
 ) -> Select[Any]:
     query = select(risk_flag)
     if caller.role == "operator":
-        if region_code is not None and region_code != caller.scope.get("region"):
+        if region_code is not None and region_code != caller.operator_region:
             raise NotFoundError("no such region")
-        region_code = caller.scope.get("region")
+        region_code = caller.operator_region
     if region_code is not None:
         query = query.where(risk_flag.c.region_code == region_code)
     if period is not None:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, or_, select, text
+from sqlalchemy import Select, and_, false, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from attendance.domain.period import Period, local_date, local_instant, month_da
 from attendance.domain.rules import AttendanceRules
 from attendance.domain.schedule import Session, Slot, in_span, scheduled_sessions, typical_length
 from attendance.domain.timesheets import DRAFT, PAYABLE, MarkStatus
-from attendance.service_layer.access import Caller, ConflictError, NotFoundError, RuleBroken, Sessions
+from attendance.service_layer.access import READERS, Caller, ConflictError, NotFoundError, RuleBroken, Sessions
 
 INCOMPLETE_LISTED = 1000
 
@@ -545,14 +545,17 @@ async def list_query(
     child_id: UUID | None,
     programme_id: UUID | None,
 ) -> Select[Any]:
-    """Timesheets the caller may see: a guardian's children, a provider's own, an operator's region, or all."""
+    """Timesheets the caller may see: a guardian's children, a provider's own, an operator's region, all of them for
+    administrators, auditors and ops, and none for any other role (a partner's token reads no timesheet)."""
     query = select(timesheet)
+    if caller.role not in ("parent", "provider_staff", "operator", *READERS):
+        return query.where(false())
     if caller.role == "parent":
         query = query.where(timesheet.c.child_id.in_(await repository.children_of(session, caller.subject)))
     elif caller.role == "provider_staff":
         query = query.where(timesheet.c.provider_id == caller.provider_id)
     elif caller.role == "operator":
-        query = query.where(timesheet.c.region_code == caller.scope.get("region"))
+        query = query.where(timesheet.c.region_code == caller.operator_region)
         if caller.scope.get("district"):
             query = query.where(timesheet.c.district_code == caller.scope["district"])
     if period is not None:

@@ -34,6 +34,7 @@ region = Table(
     Column("code", Text, primary_key=True),
     Column("revision", Integer, nullable=False),
     Column("timezone", Text),
+    Column("districts", JSONB),  # the region's district codes; NULL for a projection older than migration 0007
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

@@ -13,21 +13,34 @@ from catalog.adapters.orm import consultation_point, region
 from catalog.domain.consultation_points import ConsultationPoint
 
 
-async def claim_region_revision(session: AsyncSession, code: str, revision: int, timezone: str) -> bool:
-    """Record the region's revision (and time zone) if it is newer (row-locked until commit); False for a stale one."""
-    statement = insert(region).values(code=code, revision=revision, timezone=timezone)
+async def claim_region_revision(
+    session: AsyncSession, code: str, revision: int, timezone: str, districts: Sequence[str] = ()
+) -> bool:
+    """Record the region's revision, time zone and districts if it is newer (row-locked until commit), or the same
+    revision when the row has no districts yet (projected before they were kept); False for a stale one."""
+    statement = insert(region).values(code=code, revision=revision, timezone=timezone, districts=list(districts))
     claimed = await session.execute(
         statement.on_conflict_do_update(
             index_elements=[region.c.code],
             set_={
                 "revision": statement.excluded.revision,
                 "timezone": statement.excluded.timezone,
+                "districts": statement.excluded.districts,
                 "updated_at": func.now(),
             },
-            where=region.c.revision < statement.excluded.revision,
+            where=(region.c.revision < statement.excluded.revision)
+            | ((region.c.revision == statement.excluded.revision) & region.c.districts.is_(None)),
         ).returning(region.c.code)
     )
     return claimed.first() is not None
+
+
+async def region_districts(session: AsyncSession, code: str) -> list[str] | None:
+    """The district codes of a region catalog knows; None for a region it has never heard of."""
+    row = (await session.execute(select(region.c.districts).where(region.c.code == code))).first()
+    if row is None:
+        return None
+    return list(row[0] or [])
 
 
 async def replace_points(session: AsyncSession, code: str, revision: int, points: Sequence[ConsultationPoint]) -> None:

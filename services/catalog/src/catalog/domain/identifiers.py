@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import string
+from datetime import date
+
+from qosym_chassis import iin
 
 W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
@@ -46,12 +49,12 @@ def parse_bin(raw: str) -> str:
     return value
 
 
-def parse_iin(raw: str) -> str:
-    """A person's IIN (staff): 12 digits, century digit 1-6, the check digit. Not a BIN (5th digit 0-3)."""
-    value = _twelve_digits(raw, "iin")
-    if value[6] not in "123456" or value[4] not in "0123":
-        raise InvalidIdentifier("iin", "not a personal IIN", "format")
-    return value
+def parse_iin(raw: str, *, today: date) -> str:
+    """A person's IIN (staff), checked by the platform's one IIN validator (birth date, century digit, check digit)."""
+    try:
+        return iin.parse_iin(raw.replace(" ", ""), today=today).value
+    except iin.InvalidIin as exc:
+        raise InvalidIdentifier("iin", str(exc), exc.code) from exc
 
 
 def parse_kz_iban(raw: str) -> str:

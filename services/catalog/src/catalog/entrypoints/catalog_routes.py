@@ -39,8 +39,8 @@ from catalog.entrypoints.schemas import (
     StaffOut,
 )
 from catalog.service_layer import complaints, enrolments, programmes, providers, quality, staff
+from catalog.service_layer.access import Caller
 from catalog.service_layer.errors import ConflictError, NotFoundError
-from catalog.service_layer.providers import Caller
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, NotFound
 
@@ -68,18 +68,8 @@ def _today(catalog: Catalog) -> date:
 
 
 def caller_of(principal: Principal) -> Caller:
-    raw = principal.scope.get("provider")
-    try:
-        provider_id = UUID(raw) if raw else None
-    except ValueError:
-        provider_id = None
-    return Caller(
-        subject=principal.subject,
-        role=principal.role,
-        provider_id=provider_id,
-        region=principal.scope.get("region"),
-        district=principal.scope.get("district"),
-    )
+    """Who is calling; what they may reach is decided in :mod:`catalog.service_layer.access`."""
+    return Caller.of(principal)
 
 
 async def run(action: Awaitable[T], not_found: str = "not found") -> T:
@@ -426,7 +416,12 @@ async def add_staff(provider_id: UUID, body: StaffIn, who: Manager, catalog: Cat
     """Add a staff member (IIN validated, stored encrypted with a blind index, returned masked)."""
     row = await run(
         staff.add_staff(
-            catalog.context.session_factory, catalog.protector, caller_of(who), provider_id, body.model_dump()
+            catalog.context.session_factory,
+            catalog.protector,
+            caller_of(who),
+            provider_id,
+            body.model_dump(),
+            _today(catalog),
         ),
         "no such provider",
     )

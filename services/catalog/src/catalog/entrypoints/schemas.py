@@ -139,7 +139,7 @@ class ProgrammeOut(BaseModel):
     id: UUID
     provider_id: UUID
     provider_name: str | None = None
-    status: str | None = None
+    status: Literal["published", "suspended", "closed"]
     direction: str
     title: dict[str, str]
     description: dict[str, str]

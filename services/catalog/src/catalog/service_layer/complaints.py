@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.adapters.orm import complaint, enrolment, programme
 from catalog.domain.programmes import RuleBroken
+from catalog.service_layer.access import Caller
 from catalog.service_layer.enrolments import is_guardian
 from catalog.service_layer.errors import ConflictError, NotFoundError
-from catalog.service_layer.providers import Caller, Sessions
+from catalog.service_layer.providers import Sessions
 
 CATEGORIES = ("safety", "teaching_quality", "attendance_records", "billing", "facility", "conduct", "other")
 
@@ -82,10 +83,7 @@ def _listing(caller: Caller, filters: dict[str, Any]) -> Select[Any]:
     if caller.role == "parent":
         query = query.where(complaint.c.filed_by == caller.subject)
     else:
-        if caller.role == "operator" and caller.region:
-            query = query.where(complaint.c.region_code == caller.region)
-        if caller.role == "operator" and caller.district:
-            query = query.where(complaint.c.district_code == caller.district)
+        query = query.where(caller.serves_clause(complaint.c.region_code, complaint.c.district_code))
     for key in ("region_code", "district_code", "status", "programme_id"):
         if filters.get(key) is not None:
             query = query.where(complaint.c[key] == filters[key])
@@ -137,7 +135,7 @@ async def resolve(
                         status="resolved",
                         outcome=outcome,
                         resolution=resolution,
-                        resolved_by=f"{caller.role}:{caller.subject}",
+                        resolved_by=caller.actor,
                         resolved_at=now,
                     )
                     .returning(*complaint.c)

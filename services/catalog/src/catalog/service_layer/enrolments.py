@@ -19,8 +19,9 @@ from catalog.adapters.orm import attendance_month, child, enrolment, guardianshi
 from catalog.domain.attendance import may_expire, zone
 from catalog.domain.programmes import RuleBroken, can_end, in_age_band, within_decline_window
 from catalog.service_layer import staff
+from catalog.service_layer.access import Caller
 from catalog.service_layer.errors import ConflictError, NotFoundError
-from catalog.service_layer.providers import Caller, Sessions
+from catalog.service_layer.providers import Sessions, load
 from qosym_chassis import outbox
 from qosym_contracts.allocation import VoucherAssignedV1, VoucherAssignmentRejectedV1
 from qosym_contracts.catalog import (
@@ -56,21 +57,34 @@ async def is_guardian(session: AsyncSession, child_id: UUID, person: str) -> boo
     return found.first() is not None
 
 
+async def _child(session: AsyncSession, child_id: UUID) -> dict[str, Any] | None:
+    row = (await session.execute(select(child).where(child.c.child_id == child_id))).mappings().first()
+    return dict(row) if row else None
+
+
 async def _visible(session: AsyncSession, caller: Caller, enrolment_id: UUID, *, lock: bool) -> dict[str, Any]:
-    query = select(enrolment).where(enrolment.c.id == enrolment_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.execute(query)).mappings().first()
-    if row is None:
-        raise NotFoundError()
-    allowed = (
-        caller.staff
-        or (caller.role == "provider_staff" and caller.provider_id == row["provider_id"])
-        or (caller.role == "parent" and await is_guardian(session, row["child_id"], caller.subject))
+    """The enrolment if the caller may reach it (see :meth:`Caller.sees_enrolment`), else 404 as if missing."""
+    query = (
+        select(
+            enrolment,
+            programme.c.region_code.label("programme_region_code"),
+            programme.c.district_code.label("programme_district_code"),
+        )
+        .join(programme, programme.c.id == enrolment.c.programme_id)
+        .where(enrolment.c.id == enrolment_id)
     )
-    if not allowed:
+    if lock:
+        query = query.with_for_update(of=enrolment)
+    found = (await session.execute(query)).mappings().first()
+    if found is None:
         raise NotFoundError()
-    return dict(row)
+    row = dict(found)
+    guardian = caller.role == "parent" and await is_guardian(session, row["child_id"], caller.subject)
+    kid = await _child(session, row["child_id"]) if caller.role == "operator" else None
+    if not caller.sees_enrolment(row, kid, guardian=guardian):
+        raise NotFoundError()
+    del row["programme_region_code"], row["programme_district_code"]
+    return row
 
 
 async def request(
@@ -86,8 +100,8 @@ async def _request_in(
 ) -> dict[str, Any]:
     if caller.role == "parent" and not await is_guardian(session, child_id, caller.subject):
         raise NotFoundError("no such child")
-    kid = (await session.execute(select(child).where(child.c.child_id == child_id))).mappings().first()
-    if kid is None:
+    kid = await _child(session, child_id)
+    if kid is None or (caller.role != "parent" and not caller.serves_child(kid)):
         raise NotFoundError("no such child")
     target = (
         (
@@ -102,6 +116,8 @@ async def _request_in(
     )
     if target is None:
         raise NotFoundError("no such programme")
+    if caller.role != "parent" and not caller.in_region(target["region_code"]):
+        raise RuleBroken("programme_id", "the programme is outside this operator's region", "outside_scope")
     if target["status"] not in ("published", "suspended") or target["provider_status"] != "verified":
         raise ConflictError("this programme does not take enrolments now")
     lapsed = await staff.lapsed_for(session, programme_id, target["facility_id"], now.date())
@@ -119,7 +135,7 @@ async def _request_in(
             programme_id=programme_id,
             provider_id=target["provider_id"],
             child_id=child_id,
-            requested_by=f"{caller.role}:{caller.subject}",
+            requested_by=caller.actor,
             status="requested",
             requested_at=now,
         )
@@ -155,7 +171,11 @@ async def get(sessions: Sessions, caller: Caller, enrolment_id: UUID) -> dict[st
 
 async def of_child(sessions: Sessions, caller: Caller, child_id: UUID) -> list[dict[str, Any]]:
     async with sessions() as session:
-        if not caller.staff and not await is_guardian(session, child_id, caller.subject):
+        if caller.role == "parent":
+            allowed = await is_guardian(session, child_id, caller.subject)
+        else:
+            allowed = caller.role == "administrator" or caller.serves_child(await _child(session, child_id))
+        if not allowed:
             raise NotFoundError("no such child")
         rows = await session.execute(
             select(enrolment).where(enrolment.c.child_id == child_id).order_by(enrolment.c.requested_at)
@@ -164,9 +184,10 @@ async def of_child(sessions: Sessions, caller: Caller, child_id: UUID) -> list[d
 
 
 async def of_provider(sessions: Sessions, caller: Caller, provider_id: UUID) -> list[dict[str, Any]]:
-    if not caller.may_manage(provider_id):
-        raise NotFoundError()
     async with sessions() as session:
+        owner = await load(session, provider_id)
+        if owner is None or not caller.manages_provider(owner):
+            raise NotFoundError()
         rows = await session.execute(
             select(enrolment).where(enrolment.c.provider_id == provider_id).order_by(enrolment.c.requested_at)
         )
@@ -201,7 +222,7 @@ async def end(sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: st
         current = await _visible(session, caller, enrolment_id, lock=True)
         if not can_end(current["status"]):
             raise ConflictError(f"the enrolment is already {current['status']}")
-        await end_in(session, enrolment_id, reason, f"{caller.role}:{caller.subject}", now)
+        await end_in(session, enrolment_id, reason, caller.actor, now)
         return await _visible(session, caller, enrolment_id, lock=False)
 
 
@@ -218,7 +239,7 @@ async def decline(
         age_days = (now - current["requested_at"]).total_seconds() / 86400
         if not within_decline_window(age_days, window_days):
             raise ConflictError(f"the {window_days}-day window to decline has passed; end the enrolment instead")
-        await end_in(session, enrolment_id, f"declined_by_provider: {reason}", f"{caller.role}:{caller.subject}", now)
+        await end_in(session, enrolment_id, f"declined_by_provider: {reason}", caller.actor, now)
         return await _visible(session, caller, enrolment_id, lock=False)
 
 
@@ -232,7 +253,8 @@ async def change_club(
             raise ConflictError("only a confirmed enrolment can be moved to another club")
         if current["programme_id"] == programme_id:
             raise RuleBroken("programme_id", "the child is already in this programme")
-        await end_in(session, enrolment_id, f"changed_club: {reason}", f"{caller.role}:{caller.subject}", now)
+        why = "changed_club" if reason in ("", "changed_club") else f"changed_club: {reason}"  # not the code twice
+        await end_in(session, enrolment_id, why, caller.actor, now)
         return await _request_in(session, caller, current["child_id"], programme_id, now)
 
 

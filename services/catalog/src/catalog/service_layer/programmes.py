@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.adapters.cache import SearchCache
 from catalog.adapters.orm import enrolment, programme, provider
 from catalog.domain.programmes import RuleBroken, Slot, check_age_band, check_capacity, check_schedule
-from catalog.service_layer import enrolments, quality, staff
+from catalog.service_layer import enrolments, handlers, quality, staff
+from catalog.service_layer.access import Caller
 from catalog.service_layer.errors import ConflictError, NotFoundError
-from catalog.service_layer.providers import Caller, Sessions, load
+from catalog.service_layer.providers import Sessions, load
 from qosym_chassis import outbox
 from qosym_contracts.allocation import LocalisedName
 from qosym_contracts.catalog import (
@@ -70,7 +71,7 @@ async def _owned(session: AsyncSession, caller: Caller, programme_id: UUID, *, l
     if lock:
         query = query.with_for_update()
     row = (await session.execute(query)).mappings().first()
-    if row is None or not caller.may_manage(row["provider_id"]):
+    if row is None or not caller.manages_programme(row):
         raise NotFoundError()
     return dict(row)
 
@@ -91,10 +92,11 @@ async def publish(
     coaches, values = _staffing(values)
     async with sessions() as session, session.begin():
         owner = await load(session, provider_id)
-        if owner is None or not caller.may_manage(provider_id):
+        if owner is None or not caller.manages_provider(owner):
             raise NotFoundError()
         if owner["status"] != "verified":
             raise ConflictError(f"the provider is {owner['status']}: only a verified provider publishes programmes")
+        await handlers.check_place(session, owner["region_code"], values["district_code"])
         await staff.check_can_run(
             session,
             provider_id,
@@ -180,7 +182,7 @@ async def close(sessions: Sessions, caller: Caller, programme_id: UUID, *, now: 
             .all()
         )
         for enrolment_id in active:
-            await enrolments.end_in(session, enrolment_id, "programme_closed", f"{caller.role}:{caller.subject}", now)
+            await enrolments.end_in(session, enrolment_id, "programme_closed", caller.actor, now)
         await session.execute(
             update(programme).where(programme.c.id == programme_id).values(status="closed", updated_at=func.now())
         )
@@ -265,6 +267,7 @@ def _public_columns(distance: Any = None) -> Any:
         programme.c.id,
         programme.c.provider_id,
         provider.c.name.label("provider_name"),
+        programme.c.status,
         programme.c.direction,
         programme.c.title,
         programme.c.description,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -12,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.adapters.orm import provider
 from catalog.domain.identifiers import parse_bin, parse_kz_iban
-from catalog.domain.programmes import provider_move
+from catalog.domain.programmes import RuleBroken, provider_move
+from catalog.service_layer import handlers
+from catalog.service_layer.access import Caller
 from catalog.service_layer.errors import ConflictError, NotFoundError
 from qosym_chassis import outbox
 from qosym_contracts.catalog import ProviderSuspendedV1, ProviderVerifiedV1
@@ -20,35 +21,15 @@ from qosym_contracts.catalog import ProviderSuspendedV1, ProviderVerifiedV1
 Sessions = async_sessionmaker[AsyncSession]
 
 
-@dataclass(frozen=True)
-class Caller:
-    subject: str
-    role: str
-    provider_id: UUID | None = None
-    region: str | None = None  # an operator's scope; an operator without one serves every region
-    district: str | None = None
-
-    @property
-    def staff(self) -> bool:
-        return self.role in ("operator", "administrator")
-
-    def serves(self, region_code: str, district_code: str) -> bool:
-        """An administrator serves everywhere; an operator the region (and district) of their scope."""
-        if self.role == "administrator":
-            return True
-        if self.role != "operator":
-            return False
-        return self.region in (None, region_code) and self.district in (None, district_code)
-
-    def may_manage(self, provider_id: UUID) -> bool:
-        return self.staff or (self.role == "provider_staff" and self.provider_id == provider_id)
-
-
 async def register(sessions: Sessions, caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     values = dict(data)
+    if caller.role == "operator" and not caller.serves(values["region_code"], values["district_code"]):
+        field = "region_code" if not caller.in_region(values["region_code"]) else "district_code"
+        raise RuleBroken(field, "outside this operator's scope", "outside_scope")
     values["bin"] = parse_bin(values["bin"])
     values["bank"] = dict(values["bank"], iban=parse_kz_iban(values["bank"]["iban"]))
     async with sessions() as session, session.begin():
+        await handlers.check_place(session, values["region_code"], values["district_code"])
         row = (
             (
                 await session.execute(
@@ -77,7 +58,7 @@ async def load(session: AsyncSession, provider_id: UUID, *, lock: bool = False) 
 async def get(sessions: Sessions, caller: Caller, provider_id: UUID) -> dict[str, Any]:
     async with sessions() as session:
         row = await load(session, provider_id)
-    if row is None or not caller.may_manage(provider_id):
+    if row is None or not caller.manages_provider(row):
         raise NotFoundError()
     return row
 
@@ -94,9 +75,10 @@ async def listed(
         query = query.where(provider.c.region_code == region_code)
     if bin_:
         query = query.where(provider.c.bin == bin_)
+    query = query.where(caller.serves_clause(provider.c.region_code, provider.c.district_code))
     async with sessions() as session:
         rows = (await session.execute(query)).mappings().all()
-    return [dict(r) for r in rows if caller.serves(r["region_code"], r["district_code"])]
+    return [dict(r) for r in rows]
 
 
 async def decide(

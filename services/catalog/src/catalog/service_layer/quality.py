@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.adapters import quality_sql
 from catalog.domain.programmes import RuleBroken
-from catalog.service_layer.providers import Caller, Sessions
+from catalog.service_layer.access import Caller
+from catalog.service_layer.providers import Sessions
 
 
 async def of_programmes(

@@ -35,8 +35,9 @@ from catalog.domain.programmes import (
     missing_attestations,
     schedules_clash,
 )
+from catalog.service_layer.access import Caller
 from catalog.service_layer.errors import ConflictError, NotFoundError
-from catalog.service_layer.providers import Caller, Sessions
+from catalog.service_layer.providers import Sessions
 from qosym_chassis import outbox
 from qosym_chassis.protection import IinProtector
 from qosym_contracts.catalog import AttestationExpiringV1
@@ -48,8 +49,20 @@ def _slots(schedule: list[dict[str, Any]]) -> list[Slot]:
     ]
 
 
-def _check_access(caller: Caller, provider_id: UUID) -> None:
-    if not caller.may_manage(provider_id):
+async def _managed(session: AsyncSession, caller: Caller, provider_id: UUID) -> None:
+    """The provider exists and the caller manages it (its staff, an operator of its region and district), else 404."""
+    row = (
+        (
+            await session.execute(
+                select(provider.c.id, provider.c.region_code, provider.c.district_code).where(
+                    provider.c.id == provider_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or not caller.manages_provider(row):
         raise NotFoundError("no such provider")
 
 
@@ -63,13 +76,17 @@ def staff_out(row: Any) -> dict[str, Any]:
 
 
 async def add_staff(
-    sessions: Sessions, protector: IinProtector, caller: Caller, provider_id: UUID, data: dict[str, Any]
+    sessions: Sessions,
+    protector: IinProtector,
+    caller: Caller,
+    provider_id: UUID,
+    data: dict[str, Any],
+    today: date,
 ) -> dict[str, Any]:
-    _check_access(caller, provider_id)
-    iin = parse_iin(data["iin"])
     new_id = uuid4()
     async with sessions() as session, session.begin():
-        await _provider_exists(session, provider_id)
+        await _managed(session, caller, provider_id)
+        iin = parse_iin(data["iin"], today=today)
         index = protector.blind_index(iin)
         taken = await session.execute(
             select(staff.c.id).where(staff.c.provider_id == provider_id, staff.c.iin_index == index)
@@ -98,15 +115,9 @@ async def add_staff(
         return staff_out(row)
 
 
-async def _provider_exists(session: AsyncSession, provider_id: UUID) -> None:
-    if (await session.execute(select(provider.c.id).where(provider.c.id == provider_id))).first() is None:
-        raise NotFoundError("no such provider")
-
-
 async def add_facility(sessions: Sessions, caller: Caller, provider_id: UUID, data: dict[str, Any]) -> dict[str, Any]:
-    _check_access(caller, provider_id)
     async with sessions() as session, session.begin():
-        await _provider_exists(session, provider_id)
+        await _managed(session, caller, provider_id)
         row = (
             (
                 await session.execute(
@@ -130,9 +141,9 @@ async def _subject_of(session: AsyncSession, provider_id: UUID, subject_type: st
 async def add_attestation(
     sessions: Sessions, caller: Caller, provider_id: UUID, data: dict[str, Any]
 ) -> dict[str, Any]:
-    _check_access(caller, provider_id)
-    check_attestation_kind(data["subject_type"], data["kind"])
     async with sessions() as session, session.begin():
+        await _managed(session, caller, provider_id)
+        check_attestation_kind(data["subject_type"], data["kind"])
         if not await _subject_of(session, provider_id, data["subject_type"], data["subject_id"]):
             raise RuleBroken("subject_id", f"no such {data['subject_type']} at this provider", "unknown")
         row = (
@@ -151,7 +162,6 @@ async def expiring(
     sessions: Sessions, caller: Caller, provider_id: UUID, today: date, within_days: int
 ) -> list[dict[str, Any]]:
     """The latest attestation of each subject and kind that expires within ``within_days`` (or already has)."""
-    _check_access(caller, provider_id)
     latest = (
         select(
             attestation.c.subject_type,
@@ -168,6 +178,7 @@ async def expiring(
         select(facility.c.id, facility.c.name).where(facility.c.provider_id == provider_id),
     ).subquery()
     async with sessions() as session:
+        await _managed(session, caller, provider_id)
         rows = await session.execute(
             select(latest, names.c.name)
             .join(names, names.c.id == latest.c.subject_id)

@@ -28,6 +28,7 @@ from notifications.service_layer import inbox
 from notifications.service_layer.texts import RenderedMessage
 from qosym_chassis.auth import JwtVerifier, Principal, require_roles
 from qosym_chassis.errors import FieldError, Forbidden, NotFound, Unauthorized
+from qosym_chassis.idempotency import NOT_STORED
 
 router = APIRouter()
 READERS = ("parent", "provider_staff", "operator", "administrator")
@@ -113,7 +114,13 @@ async def mark_read(
 _bearer = HTTPBearer(auto_error=False, description="a JWT issued by the registry")
 
 
-@router.post("/v1/inbox/stream-tickets", tags=["stream"], status_code=201, responses={401: {}, 403: {}})
+@router.post(
+    "/v1/inbox/stream-tickets",
+    tags=["stream"],
+    status_code=201,
+    responses={401: {}, 403: {}},
+    openapi_extra=NOT_STORED,
+)
 async def stream_ticket(caller: Caller, notifications: NotificationsDep, request: Request) -> TicketOut:
     """A single-use ticket to open the stream from a browser (EventSource cannot send the bearer token)."""
     reader_of(caller)

@@ -49,6 +49,8 @@ async def prepare(sessions: Sessions, region_code: str, period: str, maker: str,
     batch_id = uuid4()
     try:
         async with sessions() as session, session.begin():
+            if not await records.has_arrived(session, f"region:{region_code}"):
+                raise FieldError("region_code", "no such region", code="unknown_region")
             payable = await repo.payable_by_provider(session, region_code, period)
             known = await records.providers(session, [row.provider_id for row in payable])
             eligible = [p for p in (row.provider_id for row in payable) if p in known and iban_is_valid(known[p].iban)]

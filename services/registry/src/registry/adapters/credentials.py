@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pwdlib import PasswordHash
 
 _passwords = PasswordHash.recommended()
+DECOY_TOTP_SECRET = pyotp.random_base32()  # checked for unknown staff names: the same work as a known one
 
 
 def hash_password(password: str) -> str:

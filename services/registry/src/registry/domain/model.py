@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from registry.domain.iin import Iin, age_on
+from qosym_chassis.iin import Iin, age_on
 
 
 class RegistrationRefused(ValueError):
@@ -70,14 +70,21 @@ class Person:
 
 @dataclass(frozen=True)
 class OperatorScope:
-    """Where an operator may act: a region and, when the token names one, a single district of it."""
+    """Where a staff member may act: an operator a region and, when the token names one, a single district of it;
+    an administrator (``everywhere``) every region. Fails closed: an operator scope without a region covers nothing."""
 
     region: str | None = None
     district: str | None = None
+    everywhere: bool = False
 
     @property
     def limited(self) -> bool:
-        return bool(self.region or self.district)
+        return not self.everywhere
+
+    def covers_region(self, region_code: str | None) -> bool:
+        return self.everywhere or (bool(self.region) and region_code == self.region)
 
     def covers(self, region_code: str | None, district_code: str | None) -> bool:
-        return (not self.region or region_code == self.region) and (not self.district or district_code == self.district)
+        return self.covers_region(region_code) and (
+            self.everywhere or not self.district or district_code == self.district
+        )

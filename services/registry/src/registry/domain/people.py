@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from registry.domain.iin import Iin, age_on
+from qosym_chassis.iin import Iin, age_on
 from registry.domain.model import RegistrationRefused
 
 ADULT_AGE = 18

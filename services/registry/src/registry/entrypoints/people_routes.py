@@ -7,30 +7,39 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import httpx
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
-from qosym_chassis.auth import Principal, require_roles
-from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Problem, Unauthorized
+from qosym_chassis.auth import Principal, _bearer, current_principal, require_roles
+from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Problem, Unauthorized, problem_response
+from qosym_chassis.iin import InvalidIin
 from registry.adapters.audit import Actor
-from registry.domain.iin import InvalidIin
+from registry.adapters.limits import Limiter, account_key
+from registry.adapters.pending import CodeRefused, PendingRegistrations
 from registry.domain.model import OperatorScope, RegistrationRefused
-from registry.domain.people import EVIDENCE_MAX_BYTES
-from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardian_id
+from registry.domain.people import EVIDENCE_MAX_BYTES, OTP_MAX_ATTEMPTS, OTP_TTL_S
+from registry.entrypoints.routes import Parent, RegistryDep, _child_out, _guardian_id, registered_elsewhere
 from registry.entrypoints.schemas import (
+    AmendmentIn,
     AssistedChildIn,
     AssistedConfirmIn,
     AssistedMoveIn,
     ChildOut,
+    ConfirmRegistrationIn,
     ConsentIn,
     DecisionIn,
     LinkGuardianIn,
     PersonOut,
     RegisterPersonIn,
+    RegistrationOut,
 )
-from registry.service_layer import assisted, categories, handlers, identity
+from registry.service_layer import assisted, categories, handlers, identity, registration
 
 people_router = APIRouter()
 Operator = Annotated[Principal, Depends(require_roles("operator"))]
+Reviewer = Annotated[Principal, Depends(require_roles("operator", "administrator"))]  # flags: people have no region
+EvidenceReader = Annotated[Principal, Depends(require_roles("operator", "parent"))]
 NO_SUCH_CHILD = "no such child"
 
 
@@ -38,8 +47,11 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.subject, principal.role, principal.acting_for)
 
 
-def scope_of(operator: Principal) -> OperatorScope:
-    return OperatorScope(region=operator.scope.get("region"), district=operator.scope.get("district"))
+def scope_of(staff: Principal) -> OperatorScope:
+    """An operator's region (and district) from their token; an administrator is unscoped by design."""
+    if staff.role == "administrator":
+        return OperatorScope(everywhere=True)
+    return OperatorScope(region=staff.scope.get("region"), district=staff.scope.get("district"))
 
 
 def _today() -> Any:
@@ -56,9 +68,40 @@ def _person_out(person: Any) -> PersonOut:
     )
 
 
-@people_router.post("/v1/people", status_code=status.HTTP_201_CREATED, tags=["people"], responses={409: {}, 422: {}})
-async def register_person(body: RegisterPersonIn, registry: RegistryDep, response: Response) -> PersonOut:
-    """Register a parent or guardian (an adult) with a phone for one-time codes; the first step before login."""
+async def optional_staff(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal | None:
+    """An operator's or administrator's verified token, None for anyone else (who then registers by code)."""
+    if credentials is None:
+        return None
+    principal = await current_principal(request, credentials)
+    return principal if principal.has_role("operator", "administrator") else None
+
+
+Staff = Annotated[Principal | None, Depends(optional_staff)]
+
+
+@people_router.post(
+    "/v1/people",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["people"],
+    response_model=RegistrationOut,
+    responses={
+        200: {"model": PersonOut, "description": "staff only: the same person again"},
+        201: {"model": PersonOut, "description": "staff only: registered"},
+        401: {"description": "a bearer token was sent and is invalid"},
+        409: {},
+        422: {},
+        429: {},
+    },
+)
+async def register_person(body: RegisterPersonIn, request: Request, registry: RegistryDep, staff: Staff) -> Any:
+    """Register a parent or guardian (an adult) with a phone for one-time codes; the first step before login.
+
+    Anyone: 202 with a registration id, the same answer for every IIN (registered or not); a code goes to the
+    phone given, and ``POST /v1/people/confirm`` with it completes the registration. An operator or
+    administrator registering someone at a service point gets the person at once (201 new, 200 the same IIN and
+    phone again, 409 the IIN is registered with another phone)."""
     if not body.consent.get("data_processing"):
         raise FieldError("consent.data_processing", "consent to data processing is required", code="consent_required")
     command = handlers.RegisterPerson(
@@ -69,16 +112,83 @@ async def register_person(body: RegisterPersonIn, registry: RegistryDep, respons
         declared_sex=body.declared_sex,
     )
     try:
+        if staff is None:
+            refused = await _registration_refused(registry, request, body)
+            if refused is not None:
+                return refused
+            registration_id = await registration.start(_pending(registry), registry.outgoing_sms, command, _today())
+            return RegistrationOut(registration_id=registration_id, expires_in=OTP_TTL_S)
         result = await handlers.register_person(registry.context.session_factory, registry.protector, command, _today())
     except InvalidIin as exc:
         raise FieldError("iin", str(exc), code=exc.code) from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
     except handlers.AlreadyRegistered as exc:
-        raise Conflict("this person is already registered with another phone; an operator can help") from exc
+        raise Conflict(ANOTHER_PHONE) from exc
+    return JSONResponse(
+        _person_out(result.person).model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+    )
+
+
+@people_router.post(
+    "/v1/people/confirm",
+    status_code=status.HTTP_201_CREATED,
+    tags=["people"],
+    responses={200: {"model": PersonOut, "description": "the same person again"}, 401: {}, 409: {}},
+)
+async def confirm_registration(body: ConfirmRegistrationIn, registry: RegistryDep, response: Response) -> PersonOut:
+    """Complete a registration with the code sent to its phone: 201 registered, 200 the same IIN and phone again,
+    409 the IIN is registered with another phone, 401 a wrong, expired or used code (5 tries)."""
+    try:
+        result = await registration.confirm(
+            registry.context.session_factory,
+            registry.protector,
+            _pending(registry),
+            body.registration_id,
+            body.code,
+            _today(),
+        )
+    except CodeRefused as exc:
+        raise Unauthorized("the code is wrong, expired or already used") from exc
+    except handlers.AlreadyRegistered as exc:
+        raise Conflict(ANOTHER_PHONE) from exc
+    except InvalidIin as exc:
+        raise FieldError("iin", str(exc), code=exc.code) from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return _person_out(result.person)
+
+
+ANOTHER_PHONE = "this person is already registered with another phone; an operator can help"
+
+
+def _pending(registry: Any) -> PendingRegistrations:
+    return PendingRegistrations(registry.context.redis, registry.box, OTP_MAX_ATTEMPTS)
+
+
+async def _registration_refused(registry: Any, request: Request, body: RegisterPersonIn) -> Response | None:
+    """Per address, phone and IIN, like code requests (the same settings and window)."""
+    settings, limiter = registry.settings, Limiter(registry.context.redis)
+    address = request.client.host if request.client else "unknown"
+    for key, limit in (
+        (f"registry:registration:addr:{address}", settings.otp_requests_per_address),
+        (
+            account_key("registration:phone", body.phone.replace(" ", "").replace("-", "")),
+            settings.otp_requests_per_iin,
+        ),
+        (account_key("registration:iin", body.iin.strip(" ")), settings.otp_requests_per_iin),
+    ):
+        wait = await limiter.over(key, limit, settings.otp_rate_window_s)
+        if wait is not None:
+            refused = problem_response(
+                429, "Too many requests", "too many registration attempts; try again later", type_="rate-limited"
+            )
+            refused.headers["Retry-After"] = str(wait)
+            return refused
+    return None
 
 
 @people_router.get("/v1/me", tags=["people"], responses={404: {}})
@@ -222,29 +332,90 @@ async def _decide(registry: Any, claim_id: UUID, operator: Principal, body: Deci
         raise NotFound("no such category claim") from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except handlers.Refused as exc:
+        raise Conflict(str(exc)) from exc
 
 
-@people_router.post("/v1/categories/{claim_id}/verify", tags=["review"], responses={404: {}})
+@people_router.post("/v1/categories/{claim_id}/verify", tags=["review"], responses={404: {}, 409: {}})
 async def verify_category(claim_id: UUID, body: DecisionIn, operator: Operator, registry: RegistryDep) -> Any:
     return await _decide(registry, claim_id, operator, body, True)
 
 
-@people_router.post("/v1/categories/{claim_id}/reject", tags=["review"], responses={404: {}})
+@people_router.post("/v1/categories/{claim_id}/reject", tags=["review"], responses={404: {}, 409: {}})
 async def reject_category(claim_id: UUID, body: DecisionIn, operator: Operator, registry: RegistryDep) -> Any:
     return await _decide(registry, claim_id, operator, body, False)
+
+
+@people_router.post("/v1/categories/{claim_id}/amend", tags=["review"], responses={404: {}, 409: {}, 422: {}})
+async def amend_category(claim_id: UUID, body: AmendmentIn, operator: Operator, registry: RegistryDep) -> Any:
+    """Change a verified claim's validity on purpose: both dates explicit (null = the current start / no end), a reason;
+    the previous decision stays on the audit trail and the child's verified set is published again."""
+    try:
+        return await categories.amend(
+            registry.context.session_factory,
+            claim_id,
+            actor_of(operator),
+            scope_of(operator),
+            valid_from=body.valid_from,
+            valid_until=body.valid_until,
+            reason=body.reason,
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such category claim") from exc
+    except RegistrationRefused as exc:
+        raise FieldError(exc.field, str(exc), code=exc.code) from exc
+    except handlers.Refused as exc:
+        raise Conflict(str(exc)) from exc
+
+
+EVIDENCE_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+@people_router.get(
+    "/v1/categories/{claim_id}/evidence",
+    tags=["review"],
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in EVIDENCE_EXTENSIONS}}, 404: {}},
+)
+async def open_evidence(claim_id: UUID, who: EvidenceReader, registry: RegistryDep) -> Response:
+    """The newest evidence document of a claim, decrypted, as a download: for an operator whose region (and
+    district) scope covers the child, or one of the child's guardians; 404 for anyone else. Audited."""
+    try:
+        found = await categories.open_evidence(
+            registry.context.session_factory,
+            registry.evidence,
+            claim_id,
+            actor_of(who),
+            scope_of(who) if who.role == "operator" else None,
+        )
+    except handlers.NotAllowed as exc:
+        raise NotFound("no such category claim") from exc
+    extension = EVIDENCE_EXTENSIONS.get(found.content_type, "bin")
+    media_type = found.content_type if found.content_type in EVIDENCE_EXTENSIONS else "application/octet-stream"
+    return Response(
+        content=found.content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{found.evidence_id}.{extension}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
+            "Cross-Origin-Resource-Policy": "same-origin",
+        },
+    )
 
 
 # --- flags ------------------------------------------------------------------------------------------
 
 
 @people_router.get("/v1/review/flags", tags=["review"])
-async def flagged(operator: Operator, registry: RegistryDep) -> list[dict[str, Any]]:
+async def flagged(operator: Reviewer, registry: RegistryDep) -> list[dict[str, Any]]:
     """People and children whose declared data disagrees with their IIN."""
     return await handlers.flagged(registry.context.session_factory, scope_of(operator))
 
 
 @people_router.post("/v1/review/flags/{entity}/{row_id}/clear", status_code=status.HTTP_204_NO_CONTENT, tags=["review"])
-async def clear_flags(entity: str, row_id: UUID, operator: Operator, registry: RegistryDep) -> None:
+async def clear_flags(entity: str, row_id: UUID, operator: Reviewer, registry: RegistryDep) -> None:
     if entity not in ("child", "person"):
         raise NotFound("no such record")
     try:
@@ -269,6 +440,8 @@ async def check_category(claim_id: UUID, operator: Operator, registry: RegistryD
         )
     except handlers.NotAllowed as exc:
         raise NotFound("no such category claim") from exc
+    except handlers.Refused as exc:
+        raise Conflict(str(exc)) from exc
     except httpx.HTTPError as exc:
         raise BadGateway("the state registry did not answer; try again or verify from the evidence") from exc
 
@@ -302,11 +475,8 @@ async def assisted_child(body: AssistedChildIn, operator: Operator, registry: Re
             body.parent_iin,
             command,
             _today(),
+            operator.scope.get("consultation_point"),
         )
-    except InvalidIin as exc:
-        raise FieldError(
-            "parent_iin" if body.parent_iin.strip(" ") not in body.iin else "iin", str(exc), code=exc.code
-        ) from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
     return {"change_id": change_id}
@@ -335,6 +505,8 @@ async def assisted_confirm(
         raise Forbidden(str(exc)) from exc
     except handlers.AlreadyRegistered as exc:
         raise Conflict("this child is already registered by another guardian") from exc
+    except handlers.RegisteredElsewhere as exc:
+        raise registered_elsewhere(exc) from exc
     except RegistrationRefused as exc:
         raise FieldError(exc.field, str(exc), code=exc.code) from exc
     return _child_out(result.child)
@@ -364,6 +536,7 @@ async def assisted_move(
             body.parent_iin,
             move,
             _today(),
+            operator.scope.get("consultation_point"),
         )
     except handlers.NotAllowed as exc:
         raise NotFound("no such child among this guardian's children in your area") from exc

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from qosym_chassis.auth import Principal, require_roles
 from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
+from qosym_chassis.idempotency import NOT_STORED
+from qosym_chassis.iin import InvalidIin
 from registry.bootstrap import Registry
-from registry.domain.iin import InvalidIin
 from registry.domain.model import Child
 from registry.entrypoints.schemas import ChildOut, DevTokenIn, MoveChildIn, RegisterChildIn, TokenOut
 from registry.service_layer import handlers
@@ -38,6 +39,15 @@ def _child_out(child: Child) -> ChildOut:
         district_code=child.district_code,
         flags=list(child.flags),
     )
+
+
+def registered_elsewhere(exc: handlers.RegisteredElsewhere) -> Conflict:
+    place = "region" if exc.field == "region_code" else "district"
+    message = (
+        f"this child is already registered in another {place}; "
+        f"if the family moved, change it with PATCH /v1/children/{exc.child_id}"
+    )
+    return Conflict(message, errors=[{"field": exc.field, "message": message, "type": "registered_elsewhere"}])
 
 
 def _guardian_id(principal: Principal) -> UUID:
@@ -75,6 +85,8 @@ async def register_child(body: RegisterChildIn, parent: Parent, registry: Regist
         raise Forbidden(str(exc)) from exc
     except handlers.AlreadyRegistered as exc:
         raise Conflict("this child is already registered by another guardian") from exc
+    except handlers.RegisteredElsewhere as exc:
+        raise registered_elsewhere(exc) from exc
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return _child_out(result.child)
@@ -123,9 +135,11 @@ async def jwks(registry: RegistryDep) -> dict[str, Any]:
 dev_router = APIRouter(tags=["development"])
 
 
-@dev_router.post("/v1/dev/tokens", status_code=status.HTTP_201_CREATED)
+@dev_router.post("/v1/dev/tokens", status_code=status.HTTP_201_CREATED, openapi_extra=NOT_STORED)
 async def dev_token(body: DevTokenIn, registry: RegistryDep) -> TokenOut:
     """Development only (QOSYM_DEV_MODE): a token for any role, to try the APIs from /docs."""
     subject = str(body.subject or uuid4())
-    token = registry.tokens.issue(subject=subject, role=body.role)
+    if body.role == "operator" and not body.scope.get("region"):
+        raise FieldError("scope.region", "an operator serves one region: name it", code="missing")
+    token = registry.tokens.issue(subject=subject, role=body.role, scope=body.scope)
     return TokenOut(access_token=token, expires_in=registry.settings.access_token_ttl_s, subject=subject)

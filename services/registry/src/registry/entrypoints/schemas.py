@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +44,10 @@ class DevTokenIn(BaseModel):
 
     role: Literal["parent", "operator", "administrator", "provider_staff", "auditor", "partner", "ops"]
     subject: UUID | None = None
+    scope: dict[
+        Literal["region", "district", "provider", "consultation_point"],
+        Annotated[str, Field(min_length=1, max_length=100)],
+    ] = Field(default_factory=dict, description='e.g. {"region": "astana"}: an operator\'s token must name its region')
 
 
 class TokenOut(BaseModel):
@@ -65,6 +69,16 @@ class RegisterPersonIn(_In):
     )
     declared_birth_date: date | None = None
     declared_sex: Literal["F", "M"] | None = None
+
+
+class RegistrationOut(BaseModel):
+    registration_id: UUID = Field(description="confirm it with the code sent to the phone: POST /v1/people/confirm")
+    expires_in: int
+
+
+class ConfirmRegistrationIn(_In):
+    registration_id: UUID
+    code: str = Field(pattern=r"^[0-9]{6}$")
 
 
 class PersonOut(BaseModel):
@@ -143,6 +157,15 @@ class DecisionIn(_In):
     valid_from: date | None = None
     valid_until: date | None = None
     reason: str | None = Field(default=None, max_length=500)
+
+
+class AmendmentIn(_In):
+    """An explicit change of a verified claim's validity: both dates must be given (a null valid_from keeps the
+    current start, a null valid_until means no end), so nothing is dropped by leaving a field out."""
+
+    valid_from: date | None
+    valid_until: date | None
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class AuditVerificationOut(BaseModel):

@@ -13,14 +13,14 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import insert, select, update
 
+from qosym_chassis.iin import InvalidIin, parse_iin
 from qosym_chassis.protection import IinProtector
 from registry.adapters import repository
 from registry.adapters.audit import Actor
 from registry.adapters.credentials import SecretBox
 from registry.adapters.orm import assisted_change
 from registry.adapters.sms import SmsSender
-from registry.domain.iin import InvalidIin, parse_iin
-from registry.domain.model import OperatorScope, RegistrationRefused, check_registration
+from registry.domain.model import OperatorScope, RegistrationRefused, check_place, check_registration
 from registry.service_layer import handlers, identity
 from registry.service_layer.handlers import NotAllowed, Sessions
 
@@ -35,15 +35,19 @@ async def start_child_registration(
     parent_iin: str,
     child: handlers.RegisterChild,
     today: date,
+    point: str | None = None,
 ) -> UUID:
     try:
         parent = parse_iin(parent_iin, today=today)
     except InvalidIin as exc:
         raise RegistrationRefused("parent_iin", exc.code, str(exc)) from exc
-    child_iin = parse_iin(child.iin, today=today)
-    if scope.region and child.region_code != scope.region:
+    try:
+        child_iin = parse_iin(child.iin, today=today)
+    except InvalidIin as exc:
+        raise RegistrationRefused("iin", exc.code, str(exc)) from exc
+    if not scope.covers_region(child.region_code):
         raise RegistrationRefused("region_code", "outside_scope", "this operator serves another region")
-    if scope.district and child.district_code != scope.district:
+    if not scope.covers(child.region_code, child.district_code):
         raise RegistrationRefused("district_code", "outside_scope", "this operator serves another district")
     async with sessions() as session:
         person = await repository.find_person_by_index(session, protector.blind_index(parent.value))
@@ -51,7 +55,11 @@ async def start_child_registration(
     if person is None:
         raise RegistrationRefused("parent_iin", "person_not_registered", "the parent must be registered first")
     check_registration(child_iin, region, child.district_code, today)
-    challenge_id = await identity.request_code(sessions, protector, box, sms, parent.value, today)
+    approves = (
+        f"Give it to the operator at {_where(point)} only to register your child born "
+        f"{child_iin.birth_date:%d.%m.%Y} ({_sex(child_iin.sex)}) in {child.district_code}, {child.region_code}."
+    )
+    challenge_id = await identity.request_code(sessions, protector, box, sms, parent.value, today, approves)
     change_id = uuid4()
     payload = {k: v for k, v in asdict(child).items() if k not in ("actor", "guardian_id")}
     async with sessions() as session, session.begin():
@@ -134,6 +142,7 @@ async def start_child_move(
     parent_iin: str,
     move: handlers.MoveChild,
     today: date,
+    point: str | None = None,
 ) -> UUID:
     """An operator prepares a family's move for a guardian, who confirms it with a one-time code."""
     try:
@@ -151,7 +160,16 @@ async def start_child_move(
         or not scope.covers(child.region_code, child.district_code)
     ):
         raise NotAllowed()
-    challenge_id = await identity.request_code(sessions, protector, box, sms, parent.value, today)
+    region_code = move.region_code or child.region_code
+    district_code = move.district_code or child.district_code
+    async with sessions() as session:
+        target = await repository.get_region(session, region_code)
+    check_place(child.birth_date, target, district_code, today)  # before a code goes out for a place that is not
+    approves = (
+        f"Give it to the operator at {_where(point)} only to move your child born {child.birth_date:%d.%m.%Y} "
+        f"({_sex(child.sex)}) to {district_code}, {region_code}."
+    )
+    challenge_id = await identity.request_code(sessions, protector, box, sms, parent.value, today, approves)
     change_id = uuid4()
     payload = {"child_id": str(move.child_id), "region_code": move.region_code, "district_code": move.district_code}
     async with sessions() as session, session.begin():
@@ -166,3 +184,12 @@ async def start_child_move(
             )
         )
     return change_id
+
+
+def _where(point: str | None) -> str:
+    """The operator's consultation point (from the token's scope), shortened for an SMS."""
+    return f'"{point[:60]}"' if point else "a consultation point"
+
+
+def _sex(sex: str) -> str:
+    return "girl" if sex == "F" else "boy"

@@ -5,6 +5,7 @@ Only verified categories count; every decision publishes the child's complete ve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -23,6 +24,7 @@ from registry.adapters.orm import category_claim, child, evidence
 from registry.adapters.state_registry import StateRegistry
 from registry.domain.model import OperatorScope, RegistrationRefused
 from registry.domain.people import sniff_evidence
+from registry.service_layer.access import scope_clause
 from registry.service_layer.handlers import NotAllowed, Refused, Sessions
 
 
@@ -90,10 +92,8 @@ async def pending(sessions: Sessions, scope: OperatorScope) -> list[dict[str, An
             .where(category_claim.c.status == "declared")
             .order_by(category_claim.c.declared_at)
         )
-        if scope.region:
-            query = query.where(child.c.region_code == scope.region)
-        if scope.district:
-            query = query.where(child.c.district_code == scope.district)
+        if scope.limited:
+            query = query.where(scope_clause(scope, child.c.region_code, child.c.district_code))
         return [dict(r) for r in (await session.execute(query)).mappings()]
 
 
@@ -124,6 +124,11 @@ async def decide(
         )
         if row is None or not scope.covers(row["region_code"], row["district_code"]):
             raise NotAllowed()
+        if row["status"] != "declared":
+            raise Refused(
+                f"this claim is already {row['status']}: a second decision is refused; change a verified claim's "
+                f"validity with POST /v1/categories/{claim_id}/amend"
+            )
         start = valid_from or now.date()
         if verified and valid_until is not None and valid_until < start:
             raise RegistrationRefused("valid_until", "before_valid_from", "valid_until is before valid_from")
@@ -173,13 +178,17 @@ async def check_with_state_registry(
     actor: Actor,
     scope: OperatorScope,
 ) -> dict[str, Any]:
-    """Ask the state registry; a confirmation verifies the claim (until the date it gives), else it stays declared."""
+    """Ask the state registry; a confirmation verifies a declared claim (until the date it gives), else it stays
+    declared. A claim already decided keeps its decision: the answer reports it with the registry's answer."""
     async with sessions() as session:
         row = (
             (
                 await session.execute(
                     select(
                         category_claim.c.code,
+                        category_claim.c.status,
+                        category_claim.c.valid_from,
+                        category_claim.c.valid_until,
                         child.c.id,
                         child.c.iin_ciphertext,
                         child.c.region_code,
@@ -196,8 +205,16 @@ async def check_with_state_registry(
         raise NotAllowed()
     iin = protector.decrypt(row["iin_ciphertext"], row_id=str(row["id"]))
     result = await state_registry.check(iin=iin, category=row["code"])
-    if not result.confirmed:
-        return {"id": claim_id, "code": row["code"], "status": "declared", "confirmed": False}
+    if not result.confirmed or row["status"] != "declared":
+        # the claim's own state, as the child's categories show it; `confirmed` is the state registry's answer
+        return {
+            "id": claim_id,
+            "code": row["code"],
+            "status": row["status"],
+            "valid_from": row["valid_from"],
+            "valid_until": row["valid_until"],
+            "confirmed": result.confirmed,
+        }
     decided = await decide(
         sessions,
         claim_id,
@@ -208,3 +225,128 @@ async def check_with_state_registry(
         reason="confirmed by the state registry",
     )
     return {**decided, "confirmed": True}
+
+
+async def amend(
+    sessions: Sessions,
+    claim_id: UUID,
+    actor: Actor,
+    scope: OperatorScope,
+    *,
+    valid_from: date | None,
+    valid_until: date | None,
+    reason: str,
+) -> dict[str, Any]:
+    """Change a verified claim's validity on purpose: both dates are given explicitly (a null start keeps the current
+    one, a null end means none), the previous decision is kept on the audit trail, the verified set is published."""
+    now = datetime.now(UTC)
+    async with sessions() as session, session.begin():
+        row = (
+            (
+                await session.execute(
+                    select(category_claim, child.c.region_code, child.c.district_code)
+                    .join(child, child.c.id == category_claim.c.child_id)
+                    .where(category_claim.c.id == claim_id)
+                    .with_for_update(of=category_claim)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None or not scope.covers(row["region_code"], row["district_code"]):
+            raise NotAllowed()
+        if row["status"] != "verified":
+            raise Refused(f"only a verified claim is amended; this one is {row['status']}")
+        start = valid_from or row["valid_from"] or now.date()
+        if valid_until is not None and valid_until < start:
+            raise RegistrationRefused("valid_until", "before_valid_from", "valid_until is before valid_from")
+        values: dict[str, Any] = {
+            "valid_from": start,
+            "valid_until": valid_until,
+            "decided_by": f"{actor.role}:{actor.subject}",
+            "decided_at": now,
+            "reason": reason,
+        }
+        await session.execute(update(category_claim).where(category_claim.c.id == claim_id).values(**values))
+        previous = {k: row[k] for k in ("valid_from", "valid_until", "decided_by", "decided_at", "reason")}
+        await audit.append(
+            session,
+            actor,
+            "category.amended",
+            "child",
+            row["child_id"],
+            {
+                "code": row["code"],
+                "claim_id": str(claim_id),
+                "previous": previous,
+                "valid_from": start,
+                "valid_until": valid_until,
+                "reason": reason,
+            },
+        )
+        await _publish_verified_set(session, row["child_id"], row["region_code"])
+    return {"id": claim_id, "code": row["code"], "status": "verified", **values}
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    content: bytes
+    content_type: str
+    claim_id: UUID
+    evidence_id: UUID
+
+
+async def open_evidence(
+    sessions: Sessions, store: EvidenceStore, claim_id: UUID, actor: Actor, scope: OperatorScope | None
+) -> EvidenceFile:
+    """The newest document behind a claim, for an operator whose scope covers the child (``scope``) or one of the
+    child's guardians (``scope`` None); anyone else is answered as for a missing claim. Every opening is audited."""
+    async with sessions() as session:
+        row = (
+            (
+                await session.execute(
+                    select(
+                        category_claim.c.child_id,
+                        category_claim.c.code,
+                        child.c.region_code,
+                        child.c.district_code,
+                        evidence.c.id.label("evidence_id"),
+                        evidence.c.stored_name,
+                        evidence.c.content_type,
+                    )
+                    .join(child, child.c.id == category_claim.c.child_id)
+                    .join(evidence, evidence.c.claim_id == category_claim.c.id)
+                    .where(category_claim.c.id == claim_id)
+                    .order_by(evidence.c.uploaded_at.desc(), evidence.c.id)
+                    .limit(1)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotAllowed()
+        if scope is None:
+            allowed = _person_id(actor) in await repository.active_guardians(session, row["child_id"])
+        else:
+            allowed = scope.limited and scope.covers(row["region_code"], row["district_code"])
+        if not allowed:
+            raise NotAllowed()
+    content = await store.get(row["stored_name"])
+    async with sessions() as session, session.begin():
+        await audit.append(
+            session,
+            actor,
+            "evidence.opened",
+            "child",
+            row["child_id"],
+            {"claim_id": str(claim_id), "evidence_id": str(row["evidence_id"]), "code": row["code"]},
+        )
+    return EvidenceFile(content, row["content_type"], claim_id, row["evidence_id"])
+
+
+def _person_id(actor: Actor) -> UUID | None:
+    try:
+        return UUID(actor.subject)
+    except ValueError:
+        return None

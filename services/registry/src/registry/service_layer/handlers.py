@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qosym_chassis import outbox
+from qosym_chassis.iin import age_on, parse_iin
 from qosym_chassis.protection import IinProtector
 from qosym_contracts.allocation import RegionConfiguredV1
 from qosym_contracts.registry import (
@@ -26,7 +27,6 @@ from qosym_contracts.registry import (
 from registry.adapters import audit, repository
 from registry.adapters.audit import Actor
 from registry.adapters.orm import category_claim, child, consent, guardianship, person
-from registry.domain.iin import age_on, parse_iin
 from registry.domain.model import (
     Child,
     OperatorScope,
@@ -37,6 +37,7 @@ from registry.domain.model import (
     check_registration,
 )
 from registry.domain.people import ADULT_AGE, check_adult, check_phone, declared_mismatches
+from registry.service_layer.access import scope_clause
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -60,6 +61,16 @@ class Registered:
 
 class AlreadyRegistered(Exception):
     """The IIN belongs to a person registered by someone else (or with another phone)."""
+
+
+class RegisteredElsewhere(Exception):
+    """The caller's own child is already registered in another region or district: a move goes through the move
+    flow (PATCH /v1/children/{id}), never through registering again."""
+
+    def __init__(self, field: str, child_id: UUID) -> None:
+        super().__init__(field)
+        self.field = field
+        self.child_id = child_id
 
 
 class NotAllowed(Exception):
@@ -88,6 +99,10 @@ async def register_child(sessions: Sessions, protector: IinProtector, cmd: Regis
         if existing is not None:
             if cmd.guardian_id not in await repository.active_guardians(session, existing.id):
                 raise AlreadyRegistered()
+            if cmd.region_code != existing.region_code:
+                raise RegisteredElsewhere("region_code", existing.id)
+            if cmd.district_code != existing.district_code:
+                raise RegisteredElsewhere("district_code", existing.id)
             return Registered(existing, created=False)
         region = await repository.get_region(session, cmd.region_code)
         check_registration(iin, region, cmd.district_code, today)
@@ -340,10 +355,8 @@ async def unlink_guardian(sessions: Sessions, child_id: UUID, actor: Actor, guar
 async def flagged(sessions: Sessions, scope: OperatorScope) -> list[dict[str, Any]]:
     async with sessions() as session:
         children_q = select(child.c.id, child.c.flags, child.c.region_code).where(child.c.flags != [])
-        if scope.region:
-            children_q = children_q.where(child.c.region_code == scope.region)
-        if scope.district:
-            children_q = children_q.where(child.c.district_code == scope.district)
+        if scope.limited:
+            children_q = children_q.where(scope_clause(scope, child.c.region_code, child.c.district_code))
         items = [
             {"entity": "child", "id": r["id"], "flags": r["flags"], "region_code": r["region_code"]}
             for r in (await session.execute(children_q)).mappings()

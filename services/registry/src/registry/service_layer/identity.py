@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import DateTime, LargeBinary, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.exc import IntegrityError
 
+from qosym_chassis.iin import parse_iin
 from qosym_chassis.protection import IinProtector
 from registry.adapters import audit, credentials, repository
 from registry.adapters.audit import Actor
 from registry.adapters.credentials import SecretBox
-from registry.adapters.orm import otp_challenge, refresh_token, service_account, staff
-from registry.adapters.sms import SmsSender
+from registry.adapters.orm import otp_challenge, person, refresh_token, service_account, staff
+from registry.adapters.sms import BackgroundSms, SmsSender
 from registry.adapters.tokens import TokenIssuer
-from registry.domain.iin import parse_iin
 from registry.domain.people import OTP_MAX_ATTEMPTS, OTP_TTL_S
 from registry.service_layer.handlers import Sessions
 
 log = logging.getLogger("registry.identity")
 REFRESH_TTL = timedelta(days=30)
 STAFF_ROLES = ("operator", "administrator", "provider_staff", "auditor")
+CLIENT_ID = re.compile(r"svc-[0-9a-f]{12}")
 
 
 class LoginFailed(Exception):
@@ -46,25 +49,42 @@ class Tokens:
 
 
 async def request_code(
-    sessions: Sessions, protector: IinProtector, box: SecretBox, sms: SmsSender, iin_raw: str, today: date
+    sessions: Sessions,
+    protector: IinProtector,
+    box: SecretBox,
+    sms: BackgroundSms | SmsSender,
+    iin_raw: str,
+    today: date,
+    approves: str | None = None,
 ) -> UUID:
-    """A challenge id always comes back, for unknown IINs too (nothing says whether a person exists)."""
+    """A challenge id always comes back, and the work is the same for a known and an unknown IIN.
+
+    Both look the person up, make and hash a code and run the same insert statement, which copies the person
+    row it names into a challenge; for an unknown IIN it names nobody and inserts nothing. The SMS goes out in
+    the background: the answer never waits for the gateway. ``approves`` says what the code approves when it is
+    not a login (an operator's prepared change): who asks, where and for which child, never an IIN.
+    """
     iin = parse_iin(iin_raw, today=today)
     challenge_id = uuid4()
     async with sessions() as session, session.begin():
         found = await repository.find_person_by_index(session, protector.blind_index(iin.value))
-        if found is None or not found.phone:
-            return challenge_id
+        known = found is not None and bool(found.phone)
         code = credentials.new_otp_code()
-        await session.execute(
-            insert(otp_challenge).values(
-                id=challenge_id,
-                person_id=found.id,
-                code_hash=box.code_hash(str(challenge_id), code),
-                expires_at=datetime.now(UTC) + timedelta(seconds=OTP_TTL_S),
-            )
-        )
-    await sms.send(person_id=found.id, phone=found.phone, text=f"Qosym code: {code}. It expires in 5 minutes.")
+        values = select(
+            literal(challenge_id, PgUUID(as_uuid=True)),
+            person.c.id,
+            literal(box.code_hash(str(challenge_id), code), LargeBinary()),
+            literal(datetime.now(UTC) + timedelta(seconds=OTP_TTL_S), DateTime(timezone=True)),
+        ).where(person.c.id == (found.id if known and found is not None else uuid4()))
+        await session.execute(insert(otp_challenge).from_select(["id", "person_id", "code_hash", "expires_at"], values))
+    if known and found is not None and found.phone:
+        text = f"Qosym code: {code}. It expires in 5 minutes."
+        if approves:
+            text = f"Qosym code: {code}. {approves} Tell it to no one else. It expires in 5 minutes."
+        if isinstance(sms, BackgroundSms):
+            sms.dispatch(person_id=found.id, phone=found.phone, text=text)
+        else:  # an operator's assisted flow waits for the gateway (and hears when it fails)
+            await sms.send(person_id=found.id, phone=found.phone, text=text)
     return challenge_id
 
 
@@ -205,13 +225,18 @@ async def create_staff(
 
 
 async def staff_login(sessions: Sessions, box: SecretBox, username: str, password: str, totp: str) -> dict[str, Any]:
+    """The second factor first: the argon2 hash runs only once the TOTP code is right, so guessing costs no CPU.
+
+    An unknown or inactive name and a wrong code both fail before any hash, in the same time: nothing tells
+    whether the name exists.
+    """
     async with sessions() as session:
         row = (await session.execute(select(staff).where(staff.c.username == username))).mappings().first()
     if row is None or not row["active"]:
-        credentials.hash_password(password)  # same work either way: no timing hint that the name exists
+        credentials.totp_matches(credentials.DECOY_TOTP_SECRET, totp)  # the same cheap work as a known name
         raise LoginFailed()
     secret = box.open(row["totp_ciphertext"], context=f"totp:{row['id']}").decode()
-    if not credentials.password_matches(password, row["password_hash"]) or not credentials.totp_matches(secret, totp):
+    if not credentials.totp_matches(secret, totp) or not credentials.password_matches(password, row["password_hash"]):
         raise LoginFailed()
     return {"subject": str(row["id"]), "role": row["role"], "scope": dict(row["scope"])}
 
@@ -248,7 +273,11 @@ async def create_service_account(sessions: Sessions, actor: Actor, name: str) ->
 
 
 async def client_credentials(sessions: Sessions, client_id: str, secret: str) -> str:
-    """The subject of a partner token when the client id and secret match an active account."""
+    """The subject of a partner token when the client id and secret match an active account.
+
+    A client id that is not of the issued form (``svc-`` and 12 hex digits) fails before any lookup or hash."""
+    if not CLIENT_ID.fullmatch(client_id):
+        raise LoginFailed()
     async with sessions() as session:
         row = (
             (await session.execute(select(service_account).where(service_account.c.client_id == client_id)))

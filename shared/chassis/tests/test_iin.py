@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from registry.domain.iin import InvalidIin, check_digit, parse_iin
+from qosym_chassis.iin import InvalidIin, check_digit, parse_iin
 
 pytestmark = pytest.mark.unit
 TODAY = date(2026, 11, 23)

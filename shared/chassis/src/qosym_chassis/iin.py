@@ -1,4 +1,6 @@
-"""Kazakh individual identification number (IIN): structure and check digit.
+"""Kazakh individual identification number (IIN): structure, birth date and check digit.
+
+The one IIN validator of the platform: every service parses an IIN that enters it with `parse_iin`.
 
 12 ASCII digits: YYMMDD birth date, a century/sex digit (1-6), a 4-digit serial, a check digit.
 The check digit uses weights 1..11 mod 11; a remainder of 10 takes a second pass with weights

@@ -1,0 +1,23 @@
+"""Attendance's access rule fails closed: an operator whose scope names no region oversees nothing."""
+
+import pytest
+
+from attendance.service_layer.access import Caller, ForbiddenError
+
+pytestmark = pytest.mark.unit
+
+
+def test_an_operator_without_a_region_oversees_nothing_and_lists_nothing():
+    for scope in ({}, {"district": "yesil"}, {"region": ""}):
+        caller = Caller("op", "operator", scope)
+        assert not caller.oversees("astana", "yesil")
+        assert not caller.may_decide_for("astana")
+        with pytest.raises(ForbiddenError):
+            _ = caller.operator_region
+
+
+def test_an_operator_oversees_their_region_and_district_only():
+    caller = Caller("op", "operator", {"region": "astana", "district": "yesil"})
+    assert caller.oversees("astana", "yesil") and caller.operator_region == "astana"
+    assert not caller.oversees("astana", "nura") and not caller.oversees("almaty", "yesil")
+    assert Caller("a", "auditor").oversees("almaty") and not Caller("a", "auditor").may_decide_for("almaty")
