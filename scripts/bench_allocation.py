@@ -80,7 +80,7 @@ async def run(server_url: str, count: int, vouchers: int) -> None:
         await conn.execute("ANALYZE")
         await conn.close()
         print(f"synthetic data: {count} applications in {time.perf_counter() - started:.1f} s")
-        await rounds.close_round(sessions, created.round_id)
+        await rounds.close_round(sessions, created.round_id, "bench", rounds.EarlyClose("schedule_change"))
         decision = allocation_sql.RANK_AND_AWARD.split("UPDATE application a")[0]
         decision += "SELECT count(*) FILTER (WHERE via IS NOT NULL) FROM final"
         async with sessions() as session, session.begin():

@@ -215,8 +215,12 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
     )
     assert again.status_code == 409
 
-    # close (the seed is revealed) and allocate
-    closed = allocation.post(f"/v1/rounds/{round_id}/close", headers=admin).json()
+    # close (the seed is revealed) and allocate: before the window ends only with a reason, told to applicants
+    refused = allocation.post(f"/v1/rounds/{round_id}/close", headers=admin)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "reason"
+    closed = allocation.post(
+        f"/v1/rounds/{round_id}/close", headers=admin, json={"reason": "demand_met", "note": "every place requested"}
+    ).json()
     assert closed["state"] == "closed" and closed["seed_hex"]
     summary = allocation.post(f"/v1/rounds/{round_id}/allocate", headers=admin)
     assert summary.status_code == 200, summary.text
@@ -248,7 +252,9 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
         ), cell
     assert all(c["voucher"] and c["voucher"]["status"] == "awarded" for c in children if c["status"] == "awarded")
     waitlisted = sorted((c for c in children if c["status"] == "waitlisted"), key=lambda c: c["rank"])
-    assert [c["position"] for c in waitlisted] == list(range(1, len(waitlisted) + 1))
+    for cell, members in cells.items():  # a position counts within the child's own district × direction queue
+        queue = [c["position"] for c in members if c["status"] == "waitlisted"]
+        assert queue == list(range(1, len(queue) + 1)), cell
 
     # anyone can re-run the draw from the public list and the revealed seed
     published = allocation.get(f"/v1/rounds/{round_id}/published-list").json()
@@ -266,6 +272,9 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
     # the explanation: score by category, lottery number, cutoff and outcome
     awarded_with_category = next(c for c in children if c["verified"])
     last_waitlisted = waitlisted[-1]
+    last_queue = [
+        c for c in cells[(last_waitlisted["district"], last_waitlisted["direction"])] if c["status"] == "waitlisted"
+    ]
     for child in (awarded_with_category, last_waitlisted, next(c for c in children if c["status"] == "awarded")):
         response = allocation.get(f"/v1/applications/{child['application']}/explanation", headers=child["headers"])
         assert response.status_code == 200, response.text
@@ -279,7 +288,7 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
         assert shown["cutoff"]["rank"] == cell[shown["quota"] - 1]["rank"]
         assert shown["outcome"] == child["status"]
         assert shown["why"]
-    assert shown_position(allocation, last_waitlisted) == len(waitlisted)
+    assert shown_position(allocation, last_waitlisted) == len(last_queue)
     stranger = bearer(token("parent", str(uuid.uuid4())))
     assert (
         allocation.get(f"/v1/applications/{last_waitlisted['application']}/explanation", headers=stranger).status_code
@@ -301,7 +310,9 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
         == vouchers_before
     )
     assert db_value(running_stack, "allocation", "select count(*) from outbox") == events_before
-    assert allocation.post(f"/v1/rounds/{round_id}/close", headers=admin).status_code == 409
+    assert (
+        allocation.post(f"/v1/rounds/{round_id}/close", headers=admin, json={"reason": "emergency"}).status_code == 409
+    )
 
     # a holder declines: the first waitlisted child of that district × direction receives a new voucher, even
     # though a child of another district of the same direction ranks higher on the waitlist (quota before flow)
@@ -311,9 +322,11 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
     holder = next(c for c in reversed(cell) if c["status"] == "awarded")
     first_waitlisted = next(c for c in cell if c["status"] == "waitlisted")
     assert first_waitlisted["rank"] > best_waitlisted["rank"]
+    declined_at = db_value(running_stack, "allocation", "select now()")
     declined = allocation.post(f"/v1/vouchers/{holder['voucher']['voucher_id']}/decline", headers=holder["headers"])
     assert declined.status_code == 200, declined.text
     assert declined.json() == {"re_offered": 1}
+    moved_queue = [c for c in cell if c["status"] == "waitlisted"][1:]  # behind the child who received the voucher
     view = allocation.get(f"/v1/applications/{first_waitlisted['application']}", headers=first_waitlisted["headers"])
     assert view.json()["status"] == "awarded", view.text
     new_voucher = view.json()["voucher"]
@@ -340,7 +353,23 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
         ]
         == "waitlisted"
     )
-    assert shown_position(allocation, last_waitlisted) == len(waitlisted) - 1
+    assert shown_position(allocation, best_waitlisted) == 1  # another queue: its place did not move
+    assert [shown_position(allocation, c) for c in moved_queue] == list(range(1, len(moved_queue) + 1))
+    # exactly the applications that moved up are told their new place (ApplicationWaitlisted → notifications)
+    moved_events = db_value(
+        running_stack,
+        "allocation",
+        "select count(*) from outbox where event_type = 'allocation.ApplicationWaitlisted' and created_at > $1"
+        " and payload->>'round_id' = $2",
+        declined_at,
+        round_id,
+    )
+    assert moved_events == len(moved_queue)
+    # the published list shows the re-offer now, and keeps what the allocation decided for anyone to verify
+    entries = allocation.get(f"/v1/rounds/{round_id}/published-list").json()["entries"]
+    reoffered = [e for e in entries if e["outcome"] == "offered_from_waitlist"]
+    assert len(reoffered) == 1 and reoffered[0]["waitlist_position"] is None
+    assert reoffered[0]["allocated_outcome"] == "waitlisted" and reoffered[0]["allocated_waitlist_position"] == 1
     state = allocation.get(f"/v1/rounds/{round_id}").json()
     assert state["awarded_count"] == total and state["spent_tiyn"] <= state["budget_tiyn"]
     # the published draw is the allocation's and still verifies after the re-offer

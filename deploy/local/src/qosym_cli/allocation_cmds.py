@@ -17,12 +17,13 @@ from uuid import UUID
 import httpx
 import typer
 import yaml
-from rich.console import Console
 
+from qosym_cli import output
+from qosym_cli.errors import StackError
 from qosym_cli.paths import default_home
 from qosym_cli.tokens import mint_token
 
-console = Console()
+console = output.console
 region_app = typer.Typer(help="Regions as data.", no_args_is_help=True)
 round_app = typer.Typer(help="Allocation rounds.", no_args_is_help=True)
 lottery_app = typer.Typer(help="The public lottery.", no_args_is_help=True)
@@ -63,8 +64,22 @@ def problem_lines(response: httpx.Response) -> list[str]:
 
 def _fail(lines: list[str]) -> typer.Exit:
     for line in lines:
-        console.print(f"[bold red]✗[/] {line}", highlight=False)
+        output.failed(line)
     return typer.Exit(1)
+
+
+def read_mapping(path: Path, option: str) -> dict[str, Any]:
+    """A YAML/JSON mapping from a file named on the command line; a one-line error and exit 1 otherwise."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _fail([f"{option}: cannot read {path}: {exc.strerror or exc}"]) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _fail([f"{option}: {path} is not valid YAML or JSON: {first}"]) from None
+    if not isinstance(document, dict):
+        raise _fail([f"{option}: {path} must hold a mapping"])
+    return document
 
 
 # --- region apply -----------------------------------------------------------------------------------
@@ -73,8 +88,10 @@ def _fail(lines: list[str]) -> typer.Exit:
 def put_region(client: httpx.Client, path: Path) -> tuple[bool, list[str]]:
     try:
         document = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        return False, [f"{path}: {exc}"]
+    except OSError as exc:
+        return False, [f"{path}: cannot read it: {exc.strerror or exc}"]
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return False, [f"{path}: not valid YAML: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"]
     if not isinstance(document, dict) or not isinstance(document.get("code"), str):
         return False, [f"{path}: a region file is a mapping with a code"]
     try:
@@ -96,12 +113,15 @@ def region_apply(
 ) -> None:
     """Add or update a region from its YAML file; prints per-field errors and exits 1 on failure."""
     token = mint_token(_home(home), "administrator", "qosym-cli")
-    with make_client(_base_url(url, home), token) as client:
-        ok, lines = put_region(client, file)
+    try:
+        with make_client(_base_url(url, home), token) as client:
+            ok, lines = put_region(client, file)
+    except StackError as exc:
+        raise _fail([str(exc)]) from None
     if not ok:
         raise _fail(lines)
     for line in lines:
-        console.print(f"[green]✓[/] {line}", highlight=False)
+        output.succeeded(line)
 
 
 # --- round simulate ---------------------------------------------------------------------------------
@@ -118,12 +138,15 @@ def round_simulate(
     """What-if: how many would gain or lose a voucher, per district and category, with other weights/quotas."""
     body: dict[str, Any] = {}
     if weights:
-        body["weights"] = yaml.safe_load(weights.read_text())
+        body["weights"] = read_mapping(weights, "--weights")
     if quotas:
-        body["quotas"] = yaml.safe_load(quotas.read_text())
+        body["quotas"] = read_mapping(quotas, "--quotas")
     token = mint_token(_home(home), "administrator", "qosym-cli")
-    with make_client(_base_url(url, home), token) as client:
-        response = client.post(f"/v1/rounds/{round_id}/simulate", json=body)
+    try:
+        with make_client(_base_url(url, home), token) as client:
+            response = client.post(f"/v1/rounds/{round_id}/simulate", json=body)
+    except (httpx.HTTPError, StackError) as exc:
+        raise _fail([f"allocation is unreachable: {exc}"]) from None
     if not response.is_success:
         raise _fail(problem_lines(response))
     console.print_json(json.dumps(response.json()))
@@ -174,13 +197,13 @@ def expected_outcomes(published: dict[str, Any]) -> list[tuple[str, bool, str | 
         if running <= budget - spent and (cap is None or count + n <= cap):
             via[e["public_id"]] = "flow"
     result = []
-    position = 0
+    position: Counter[tuple[str, str]] = Counter()  # within each district × direction queue
     for e in entries:
         if e["public_id"] in via:
             result.append((e["public_id"], True, via[e["public_id"]], None))
         else:
-            position += 1
-            result.append((e["public_id"], False, None, position))
+            position[(e["district_code"], e["direction"])] += 1
+            result.append((e["public_id"], False, None, position[(e["district_code"], e["direction"])]))
     return result
 
 
@@ -199,8 +222,13 @@ def verify_published(published: dict[str, Any], committed_sha256: str | None = N
         e["public_id"] for e in sorted(published["entries"], key=lambda e: e["rank"])
     ]:
         problems.append("the published ranks are not the order score desc, lottery number asc")
-    published_outcomes = {
-        e["public_id"]: (e["outcome"] == "awarded", e["via"], e["waitlist_position"]) for e in published["entries"]
+    published_outcomes = {  # what the allocation decided (the entry's outcome and position now follow re-offers)
+        e["public_id"]: (
+            e.get("allocated_outcome", e["outcome"]) == "awarded",
+            e["via"],
+            e.get("allocated_waitlist_position", e["waitlist_position"]),
+        )
+        for e in published["entries"]
     }
     for public_id, awarded, via, position in expected_outcomes(published):
         if published_outcomes[public_id] != (awarded, via, position):
@@ -217,9 +245,12 @@ def lottery_verify(
     home: HomeOption = None,
 ) -> None:
     """Re-run the lottery from the public seed and list; exit 0 if it matches the awards, 1 otherwise."""
-    with make_client(_base_url(url, home)) as client:
-        round_response = client.get(f"/v1/rounds/{round_id}")
-        listed = client.get(f"/v1/rounds/{round_id}/published-list")
+    try:
+        with make_client(_base_url(url, home)) as client:
+            round_response = client.get(f"/v1/rounds/{round_id}")
+            listed = client.get(f"/v1/rounds/{round_id}/published-list")
+    except (httpx.HTTPError, StackError) as exc:
+        raise _fail([f"allocation is unreachable: {exc}"]) from None
     if not round_response.is_success:
         raise _fail(problem_lines(round_response))
     if not listed.is_success:
@@ -229,8 +260,7 @@ def lottery_verify(
     if problems:
         raise _fail([*problems[:50], f"{len(problems)} discrepancies"])
     awarded = sum(1 for e in published["entries"] if e["outcome"] == "awarded")
-    console.print(
-        f"[green]✓[/] round {round_id}: seed matches its commitment; {len(published['entries'])} lottery numbers, "
-        f"the order and {awarded} awards re-computed and identical",
-        highlight=False,
+    output.succeeded(
+        f"round {round_id}: seed matches its commitment; {len(published['entries'])} lottery numbers, "
+        f"the order and {awarded} awards re-computed and identical"
     )

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from qosym_cli import allocation_cmds, audit_cmds, payments_cmds
+from qosym_chassis.auth import ROLES as AUTH_ROLES
+from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
 from qosym_cli.errors import StackError
 from qosym_cli.paths import ROLES, SERVICES, default_home
 from qosym_cli.processes import tail
@@ -29,7 +32,7 @@ app.add_typer(allocation_cmds.lottery_app, name="lottery")
 app.add_typer(payments_cmds.payments_app, name="payments")
 app.add_typer(audit_cmds.audit_app, name="audit")
 
-console = Console()
+console = output.console
 T = TypeVar("T")
 
 HomeOption = Annotated[
@@ -43,7 +46,7 @@ def _home(home: Path | None) -> Path:
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]✗[/] {message}", highlight=False)
+    output.failed(message)
     return typer.Exit(1)
 
 
@@ -52,7 +55,7 @@ def _step(title: str, action: Callable[[], T], summary: Callable[[T], str] | Non
         started = time.monotonic()
         result = action()
     note = summary(result) if summary else ""
-    console.print(f"[green]✓[/] {title} [dim]({time.monotonic() - started:.1f} s)[/] {note}", highlight=False)
+    console.print(f"[green]✓[/] {title} [dim]({time.monotonic() - started:.1f} s)[/] {escape(note)}", highlight=False)
     return result
 
 
@@ -125,7 +128,7 @@ def _seed(stack: LocalStack) -> bool:
     results = _step("demo data", stack.seed_demo_data)
     for result in results:
         mark = "[green]✓[/]" if result.ok else "[yellow]![/]"
-        console.print(f"  {mark} {result.what}: {result.detail}", highlight=False)
+        console.print(f"  {mark} {escape(result.what)}: {escape(str(result.detail))}", highlight=False)
     return all(result.ok for result in results)
 
 
@@ -158,7 +161,7 @@ def down(home: HomeOption = None) -> None:
     """Stop every process of the local stack (data is kept; `up --fresh` wipes it)."""
     stack = LocalStack(_home(home))
     if not stack.state_file_exists():
-        console.print(f"nothing to stop: no stack at {stack.home}")
+        output.plain(f"nothing to stop: no stack at {stack.home}")
         return
     stopped = _step("stopping", stack.stop, lambda names: f"{len(names)} processes")
     if stopped:
@@ -268,7 +271,7 @@ def _report_errors(results: dict[str, object]) -> bool:
     failed = False
     for service, result in results.items():
         if isinstance(result, Exception):
-            console.print(f"[red]✗[/] {service}: {type(result).__name__}: {str(result)[:200]}", highlight=False)
+            output.failed(f"{service}: {type(result).__name__}: {str(result)[:200]}")
             failed = True
     return failed
 
@@ -341,14 +344,19 @@ def dlq_retry(
         raise typer.Exit(1)
 
 
+TokenRole = enum.StrEnum("TokenRole", {role: role for role in AUTH_ROLES})  # type: ignore[misc]
+
+
 @app.command()
 def token(
-    role: Annotated[
-        str, typer.Option("--role", help="parent, operator, administrator, provider_staff, auditor, partner, ops")
-    ],
+    role: Annotated[TokenRole, typer.Option("--role", help="the token's role", case_sensitive=False)],
     subject: Annotated[
-        str, typer.Option("--subject", help="the token's sub claim (a parent's person id)")
-    ] = "qosym-cli",
+        str | None,
+        typer.Option(
+            "--subject",
+            help="the token's sub claim (a parent's person id); default: a stable id for this role and scope",
+        ),
+    ] = None,
     ttl: Annotated[int, typer.Option("--ttl", help="lifetime in seconds")] = 3600,
     scope: Annotated[
         list[str] | None,
@@ -363,7 +371,10 @@ def token(
     claims = {key: value for key, _, value in pairs} or None
     if role == "operator" and not (claims or {}).get("region"):
         raise _fail("an operator serves one region: add --scope region=CODE (every service refuses one without)")
-    typer.echo(mint_token(_home(home), role, subject, ttl_s=ttl, scope=claims))
+    if subject is None:  # a staff member's id, as the services expect one (notifications keys an inbox by it)
+        described = ",".join(f"{key}={value}" for key, value in sorted((claims or {}).items()))
+        subject = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qosym-cli:{role.value}:{described}"))
+    typer.echo(mint_token(_home(home), role.value, subject, ttl_s=ttl, scope=claims))
 
 
 if __name__ == "__main__":

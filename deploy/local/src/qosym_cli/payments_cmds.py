@@ -11,13 +11,13 @@ from typing import Annotated
 
 import httpx
 import typer
-from rich.console import Console
 
+from qosym_cli import output
 from qosym_cli.allocation_cmds import problem_lines
 from qosym_cli.paths import default_home
 from qosym_cli.tokens import mint_token
 
-console = Console()
+console = output.console
 payments_app = typer.Typer(help="Payments: the ledger and its reconciliation.", no_args_is_help=True)
 
 
@@ -48,19 +48,19 @@ def reconcile(
         with httpx.Client(base_url=_base_url(url, folder), timeout=300.0) as client:
             response = client.get("/v1/reconciliation", params=params, headers={"Authorization": f"Bearer {bearer}"})
     except httpx.HTTPError as exc:
-        console.print(f"[bold red]✗[/] payments is unreachable: {exc}", highlight=False)
+        output.failed(f"payments is unreachable: {exc}")
         raise typer.Exit(1) from None
     if not response.is_success:
         for line in problem_lines(response):
-            console.print(f"[bold red]✗[/] {line}", highlight=False)
+            output.failed(line)
         raise typer.Exit(1)
     report = response.json()
     scope = f"{report['region_code'] or 'every region'}, months {', '.join(report['periods']) or 'none yet'}"
     findings = report["findings"]
     if not findings:
-        console.print(f"[green]✓[/] reconciled ({scope}): {len(report['checks'])} checks, 0 findings", highlight=False)
+        output.succeeded(f"reconciled ({scope}): {len(report['checks'])} checks, 0 findings")
         return
     for finding in findings:
-        console.print(f"[bold red]✗[/] {finding['check']} {finding['subject']}: {finding['detail']}", highlight=False)
-    console.print(f"{len(findings)} findings ({scope})", highlight=False)
+        output.failed(f"{finding['check']} {finding['subject']}: {finding['detail']}")
+    output.plain(f"{len(findings)} findings ({scope})")
     raise typer.Exit(1)

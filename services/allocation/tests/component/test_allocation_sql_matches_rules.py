@@ -72,7 +72,7 @@ async def test_sql_allocation_equals_the_pure_rules(service_db, api_client, toke
                         text("insert into child_category values (:c, :code, '2020-01-01', :until)"),
                         {"c": child, "code": code, "until": rng.choice([None, datetime(2026, 8, 1).date()])},
                     )
-        await client.post(f"/v1/rounds/{round_id}/close", headers=admin)
+        await client.post(f"/v1/rounds/{round_id}/close", headers=admin, json={"reason": "schedule_change"})
         result = (await client.post(f"/v1/rounds/{round_id}/allocate", headers=admin)).json()
         published = (await client.get(f"/v1/rounds/{round_id}/published-list")).json()
         async with engine.connect() as conn:

@@ -78,7 +78,7 @@ async def almaty(service_db, api_client, consumer, token):
             headers=bearer(token("parent", str(guardian))),
         )
         assert applied.status_code == 201, applied.text
-        await client.post(f"/v1/rounds/{round_id}/close", headers=admin)
+        await client.post(f"/v1/rounds/{round_id}/close", headers=admin, json={"reason": "schedule_change"})
         await client.post(f"/v1/rounds/{round_id}/allocate", headers=admin)
         yield url, client, {"child": str(child.child_id), "application": applied.json()["application_id"]}
 

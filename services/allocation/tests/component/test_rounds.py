@@ -100,7 +100,9 @@ class World:
         return response.json()["round_id"]
 
     async def act(self, round_id: str, action: str):
-        return await self.client.post(f"/v1/rounds/{round_id}/{action}", headers=self.admin)
+        # the tests' rounds are closed before their window ends: that needs an early-close reason
+        body = {"reason": "schedule_change"} if action == "close" else None
+        return await self.client.post(f"/v1/rounds/{round_id}/{action}", headers=self.admin, json=body)
 
 
 @pytest.fixture
@@ -390,9 +392,9 @@ async def test_lottery_verify_confirms_a_real_round_and_catches_tampering(world,
     assert ok.exit_code == 0, ok.output
 
     tampered = copy.deepcopy(published)
-    waitlisted = next(e for e in tampered["entries"] if e["outcome"] == "waitlisted")
-    awarded = next(e for e in tampered["entries"] if e["outcome"] == "awarded")
-    waitlisted["outcome"], awarded["outcome"] = "awarded", "waitlisted"
+    waitlisted = next(e for e in tampered["entries"] if e["allocated_outcome"] == "waitlisted")
+    awarded = next(e for e in tampered["entries"] if e["allocated_outcome"] == "awarded")
+    waitlisted["allocated_outcome"], awarded["allocated_outcome"] = "awarded", "waitlisted"
     routes[("GET", f"/v1/rounds/{r}/published-list")] = httpx.Response(200, json=tampered)
     assert runner.invoke(app, ["lottery", "verify", r, "--url", "http://x"]).exit_code == 1
     other_seed = copy.deepcopy(published)

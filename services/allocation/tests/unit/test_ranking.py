@@ -83,7 +83,8 @@ def test_unused_quota_flows_to_other_districts_of_the_same_direction() -> None:
     outcome = {o.key: o for o in allocate(candidates, policy).outcomes}
     assert (outcome["n1"].via, outcome["s1"].via, outcome["n2"].via) == ("quota", "quota", "flow")
     assert not outcome["n3"].awarded and outcome["n3"].waitlist_position == 1
-    assert not outcome["m1"].awarded and outcome["m1"].waitlist_position == 2
+    # a position counts within the child's own district × direction queue, not across directions
+    assert not outcome["m1"].awarded and outcome["m1"].waitlist_position == 1
 
 
 def test_the_budget_is_taken_in_ranking_order() -> None:
@@ -134,8 +135,11 @@ def test_never_exceeds_quotas_budget_or_cap_and_everyone_has_one_outcome(generat
     per_direction = Counter(by_key[o.key].direction for o in awarded)
     totals = policy.direction_totals()
     assert all(n <= totals[d] for d, n in per_direction.items())
-    positions = [o.waitlist_position for o in result.outcomes if not o.awarded]
-    assert positions == list(range(1, len(positions) + 1))
+    queues: dict[tuple[str, str], list[int | None]] = {}
+    for o in result.outcomes:  # in ranking order
+        if not o.awarded:
+            queues.setdefault((by_key[o.key].district, by_key[o.key].direction), []).append(o.waitlist_position)
+    assert all(positions == list(range(1, len(positions) + 1)) for positions in queues.values())
 
 
 @settings(max_examples=200, deadline=None)

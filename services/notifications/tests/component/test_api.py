@@ -34,7 +34,7 @@ async def test_a_parent_reads_their_inbox_newest_first(service_db, consumer, api
     assert body["total"] == 2
     assert [m["subject_id"] for m in body["items"]] == [str(children[1]), str(children[0])]
     newest = body["items"][0]
-    assert newest["title"] == "Child registered"
+    assert newest["title"] == "Child registered · child 2 of 2"  # a parent of two: which one
     assert newest["kind"] == "child_registered"
     assert newest["payload"] == {"child_id": str(children[1]), "region_code": "astana", "district_code": "yesil"}
     assert newest["read_at"] is None

@@ -11,9 +11,14 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from notifications.adapters.live import InboxHub
+from notifications.bootstrap import texts_for
 from notifications.config import NotificationsSettings
 from notifications.entrypoints.api import create_app
+from notifications.service_layer import inbox
+from notifications.service_layer.texts import RenderedMessage
 from qosym_cli.tokens import keys_dir
 from tests.support.events import child_registered, message
 
@@ -167,3 +172,33 @@ async def test_a_providers_staff_stream_carries_the_providers_messages(service_d
 
     assert received["data"]["kind"] == "enrolment_requested"
     assert received["data"]["payload"]["provider_id"] == str(provider)
+
+
+async def test_the_stream_is_ready_only_once_listening_and_delivers_what_is_committed_right_after(
+    service_db, consumer
+) -> None:
+    """A client acts on ``ready``: whatever is committed from then on reaches the stream, even on a slow start."""
+    url = await service_db("notifications")
+    c = await consumer("notifications", url)
+    parent, child = uuid4(), uuid4()
+    hub = InboxHub(url)  # not listening yet: the api process has just started, or its connection is coming back
+    reader = inbox.Reader(person_id=parent, audiences=(f"person:{parent}",))
+    engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    stream = inbox.stream(sessions, hub, texts_for(NotificationsSettings(database_url=url)), reader, None)
+    first = asyncio.ensure_future(anext(stream))
+    try:
+        await c.deliver(message(child_registered(parent, child)))  # committed while nobody listens
+        assert not first.done(), "the stream announced readiness before it was listening"
+        hub.start()
+        ready = await asyncio.wait_for(first, 30)
+        assert isinstance(ready, inbox.Ready) and hub.listening.is_set()
+        await c.deliver(message(submitted(child)))  # right after ready, before the first read
+        received = await asyncio.wait_for(anext(stream), 30)
+    finally:
+        await stream.aclose()
+        await hub.stop()
+        await engine.dispose()
+
+    assert isinstance(received, RenderedMessage) and received.kind == "application_received"
+    assert received.seq > ready.last_event_id

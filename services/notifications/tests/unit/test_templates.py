@@ -308,3 +308,46 @@ def test_a_revoked_voucher_tells_the_family_why_in_their_language() -> None:
     assert "moved out of the region" in renderer.render(m.VOUCHER_REVOKED, "en", payload).body
     assert "переехал" in renderer.render(m.VOUCHER_REVOKED, "ru", payload).body
     assert "left_region" not in renderer.render(m.VOUCHER_REVOKED, "kk", payload).body
+
+
+def test_a_confirm_by_deadline_reads_as_the_end_of_the_last_day() -> None:
+    payload = {
+        "period": "2026-12",
+        "attended_sessions": 7,
+        "planned_sessions": 8,
+        "confirm_by": "2027-01-05T19:00:00+00:00",  # the end of 5 January in Asia/Almaty (UTC+5)
+    }
+    renderer = Renderer()
+    for language in ("kk", "ru", "en"):
+        for kind in ("attendance_submitted", "attendance_confirm_reminder"):
+            text = renderer.render(kind, language, payload, timezone="Asia/Almaty")
+            assert "05.01.2027 23:59" in text.title + text.body and "06.01.2027" not in text.title + text.body
+
+
+@pytest.mark.parametrize(
+    ("language", "kind", "payload", "expected"),
+    [
+        ("en", "enrolment_confirmed", {"sessions_per_month": 1, "price_per_month_tiyn": 100}, "1 session a month"),
+        ("en", "enrolment_confirmed", {"sessions_per_month": 8, "price_per_month_tiyn": 100}, "8 sessions a month"),
+        ("ru", "enrolment_confirmed", {"sessions_per_month": 21, "price_per_month_tiyn": 100}, "21 занятие в месяц"),
+        ("ru", "enrolment_confirmed", {"sessions_per_month": 3, "price_per_month_tiyn": 100}, "3 занятия в месяц"),
+        ("ru", "enrolment_confirmed", {"sessions_per_month": 12, "price_per_month_tiyn": 100}, "12 занятий в месяц"),
+        ("en", "payment_batch_approved", {"period": "2026-12", "providers": 1, "total_tiyn": 1}, "(1 provider,"),
+        ("ru", "payment_batch_approved", {"period": "2026-12", "providers": 2, "total_tiyn": 1}, "(2 поставщика,"),
+        (
+            "en",
+            "voucher_awarded",
+            {"direction": "sports", "monthly_value_tiyn": 1, "months": 1, "valid_until": "2027-06-30"},
+            "for 1 month,",
+        ),
+        (
+            "en",
+            "payment_accrued",
+            {"period": "2026-12", "amount_tiyn": 1, "payable_sessions": 1, "planned_sessions": 1},
+            "1 of 1 session.",
+        ),
+    ],
+)
+def test_counts_take_the_right_plural(language, kind, payload, expected) -> None:
+    text = Renderer().render(kind, language, payload)
+    assert expected in text.body, text.body

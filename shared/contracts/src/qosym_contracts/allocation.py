@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -99,6 +99,10 @@ class RoundOpenedV1(IntegrationEvent):
     )
 
 
+EarlyCloseReason = Literal["demand_met", "emergency", "schedule_change", "configuration_error"]
+EARLY_CLOSE_REASONS: tuple[str, ...] = get_args(EarlyCloseReason)
+
+
 class RoundClosedV1(IntegrationEvent):
     """Applications are closed; the seed is revealed so anyone can re-run the lottery."""
 
@@ -112,6 +116,9 @@ class RoundClosedV1(IntegrationEvent):
     region_code: str
     seed_hex: str = Field(description="the lottery seed, hex; sha256 of its bytes equals RoundOpened.seed_sha256")
     applications: int = Field(ge=0)
+    early_close_reason: EarlyCloseReason | None = Field(
+        default=None, description="set when an administrator closed the round before its announced window end"
+    )
 
 
 class ApplicationSubmittedV1(IntegrationEvent):
@@ -151,7 +158,11 @@ class ApplicationWaitlistedV1(IntegrationEvent):
     application_id: UUID
     round_id: UUID
     child_id: UUID
-    position: int = Field(ge=1, description="1 = the next child to be offered a returned voucher of the round")
+    position: int = Field(
+        ge=1,
+        description="the place in the child's own district × direction queue (1 = next to be offered a returned "
+        "voucher); published at allocation and again each time the place changes",
+    )
 
 
 class VoucherAwardedV1(IntegrationEvent):

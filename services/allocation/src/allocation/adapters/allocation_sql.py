@@ -72,14 +72,15 @@ WITH weights AS (
     WHERE f.running <= :budget_left - t.spent
       AND (CAST(:cap_left AS bigint) IS NULL OR f.k <= CAST(:cap_left AS bigint) - t.n)
 ), outcome AS (
-    SELECT c.application_id, c.score, c.lottery, c.rank,
+    SELECT c.application_id, c.district_code, c.direction, c.score, c.lottery, c.rank,
            CASE WHEN b.application_id IS NOT NULL THEN 'quota' WHEN f.application_id IS NOT NULL THEN 'flow' END AS via
     FROM cells c
     LEFT JOIN by_quota b ON b.application_id = c.application_id
     LEFT JOIN by_flow f ON f.application_id = c.application_id
 ), final AS (
     SELECT outcome.*,
-           CASE WHEN via IS NULL THEN row_number() OVER (PARTITION BY via IS NULL ORDER BY rank) END AS position
+           CASE WHEN via IS NULL
+                THEN row_number() OVER (PARTITION BY via IS NULL, district_code, direction ORDER BY rank) END AS position
     FROM outcome
 )
 UPDATE application a
@@ -346,9 +347,42 @@ async def waitlisted_in_order(session: AsyncSession, round_id: UUID, limit: int 
     return [dict(r) for r in rows.mappings().all()]
 
 
-async def current_waitlist_position(session: AsyncSession, round_id: UUID, rank: int) -> int:
+async def current_waitlist_position(
+    session: AsyncSession, round_id: UUID, district_code: str, direction: str, rank: int
+) -> int:
+    """The live place in the child's own district × direction queue (1 = next to be offered a returned voucher)."""
     row = await session.execute(
-        text("SELECT count(*) + 1 FROM application WHERE round_id = :r AND status = 'waitlisted' AND rank < :rank"),
-        {"r": round_id, "rank": rank},
+        text(
+            """SELECT count(*) + 1 FROM application
+               WHERE round_id = :r AND district_code = :d AND direction = :dir AND status = 'waitlisted'
+                 AND rank < :rank"""
+        ),
+        {"r": round_id, "d": district_code, "dir": direction, "rank": rank},
     )
     return int(row.scalar_one())
+
+
+async def moved_up(session: AsyncSession, round_id: UUID, awarded: list[UUID]) -> list[dict[str, Any]]:
+    """The waitlisted applications whose live position changed because ``awarded`` left their queues.
+
+    A position changes exactly when an application of the same district × direction ranked above it left the
+    waitlist; each is returned with its new position (nobody else's place moved).
+    """
+    rows = await session.execute(
+        text(
+            """WITH gone AS (
+                   SELECT district_code, direction, min(rank) AS first_rank FROM application
+                   WHERE application_id = ANY(:awarded) GROUP BY 1, 2
+               ), queue AS (
+                   SELECT a.application_id, a.child_id, a.district_code, a.direction, a.rank,
+                          row_number() OVER (PARTITION BY a.district_code, a.direction ORDER BY a.rank) AS position
+                   FROM application a JOIN gone g USING (district_code, direction)
+                   WHERE a.round_id = :r AND a.status = 'waitlisted'
+               )
+               SELECT q.application_id, q.child_id, q.position FROM queue q
+               JOIN gone g USING (district_code, direction)
+               WHERE q.rank > g.first_rank ORDER BY q.district_code, q.direction, q.rank"""
+        ),
+        {"r": round_id, "awarded": awarded},
+    )
+    return [dict(r) for r in rows.mappings().all()]

@@ -146,6 +146,19 @@ async def move_state(session: AsyncSession, round_id: UUID, source: RoundState, 
     return row.first() is not None
 
 
+async def record_close(
+    session: AsyncSession, round_id: UUID, actor: str, early_reason: str | None, early_note: str | None
+) -> None:
+    """Who closed the round and, when it closed before its announced end, why (allocation's own record)."""
+    await session.execute(
+        text(
+            """UPDATE round SET closed_by = :actor, early_close_reason = :reason, early_close_note = :note
+               WHERE round_id = :id"""
+        ),
+        {"id": round_id, "actor": actor, "reason": early_reason, "note": early_note},
+    )
+
+
 async def save_result(session: AsyncSession, round_id: UUID, result: dict[str, Any]) -> None:
     await session.execute(
         text("UPDATE round SET result = CAST(:result AS jsonb) WHERE round_id = :id"),
@@ -320,7 +333,11 @@ async def published_list(session: AsyncSession, round_id: UUID) -> list[dict[str
     rows = await session.execute(
         text(
             """SELECT public_id, score, encode(lottery, 'hex') AS lottery, rank, district_code, direction,
-                      allocated_outcome, allocated_via, waitlist_position
+                      allocated_outcome, allocated_via, waitlist_position,
+                      CASE WHEN allocated_outcome = 'waitlisted' AND status <> 'waitlisted'
+                           THEN 'offered_from_waitlist' ELSE allocated_outcome END AS outcome_now,
+                      CASE WHEN status = 'waitlisted' THEN row_number() OVER (
+                          PARTITION BY district_code, direction, status = 'waitlisted' ORDER BY rank) END AS position_now
                FROM application WHERE round_id = :r AND rank IS NOT NULL ORDER BY rank"""
         ),
         {"r": round_id},

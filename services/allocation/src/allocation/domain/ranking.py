@@ -20,7 +20,7 @@ takes budget a higher-ranked child was refused):
    within what pass 1 left of the budget (and the count within the cap).
 
 Everyone not awarded is waitlisted; the waitlist position is the place in the ranking among the
-waitlisted of the round (1 = next to be offered a returned voucher).
+waitlisted of the child's own district × direction (1 = the next of that queue to be offered a returned voucher).
 """
 
 from __future__ import annotations
@@ -44,6 +44,22 @@ def valid_codes(categories: Iterable[Category], on: date) -> list[str]:
 
 def score_breakdown(categories: Iterable[Category], weights: Mapping[str, int], on: date) -> list[tuple[str, int]]:
     return [(code, weights.get(code, 0)) for code in valid_codes(categories, on)]
+
+
+def not_counted(categories: Iterable[Category], weights: Mapping[str, int], on: date) -> list[tuple[str, str]]:
+    """The verified categories that add nothing on ``on``, each with why: ``expired`` (ended before it),
+    ``not_yet_valid`` (starts after it), ``not_weighted`` (the round gives it no weight)."""
+    counted = set(valid_codes(categories, on))
+    why: dict[str, str] = {}
+    for c in categories:
+        if c.code in counted:
+            continue
+        if c.valid_until is not None and c.valid_until < on:
+            why.setdefault(c.code, "expired")
+        elif c.valid_from > on:
+            why.setdefault(c.code, "not_yet_valid")
+    why.update({code: "not_weighted" for code in counted if weights.get(code, 0) == 0})
+    return sorted(why.items())
 
 
 def score(categories: Iterable[Category], weights: Mapping[str, int], on: date) -> int:
@@ -141,13 +157,13 @@ def allocate(candidates: Iterable[Candidate], policy: Policy) -> Allocation:
     spent += sum(policy.cost[c.direction] for c in pass2 if via.get(c.key) == "flow")
 
     result = Allocation(spent=spent)
-    position = 0
+    position: Counter[tuple[str, str]] = Counter()
     for r, c in enumerate(ranked, start=1):
         if c.key in via:
             result.outcomes.append(Outcome(c.key, r, True, via[c.key], None))
         else:
-            position += 1
-            result.outcomes.append(Outcome(c.key, r, False, None, position))
+            position[(c.district, c.direction)] += 1
+            result.outcomes.append(Outcome(c.key, r, False, None, position[(c.district, c.direction)]))
     return result
 
 

@@ -7,6 +7,7 @@ created, so a later change of the region never changes a round already announced
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -99,6 +100,26 @@ def check_against_region(draft: RoundDraft, region: RegionConfig) -> tuple[str, 
         for direction in cells:
             if direction not in region.directions:
                 return f"quotas.{district}.{direction}", f"unknown direction of {region.code}"
+    return None
+
+
+def check_what_if(
+    weights: Mapping[str, int] | None,
+    quotas: Mapping[str, Mapping[str, int]] | None,
+    policy: RoundPolicy,
+    region: RegionConfig,
+) -> tuple[str, str] | None:
+    """The first (field, message) of a what-if that names a category, district or direction the round lacks."""
+    for code in weights or {}:
+        if code not in policy.weights:
+            return f"weights.{code}", f"unknown category: the round weighs {', '.join(sorted(policy.weights))}"
+    districts = {d.code for d in region.districts}
+    for district, cells in (quotas or {}).items():
+        if district not in districts:
+            return f"quotas.{district}", f"unknown district of {region.code}"
+        for direction in cells:
+            if direction not in policy.monthly_value_tiyn:
+                return f"quotas.{district}.{direction}", "unknown direction of the round"
     return None
 
 

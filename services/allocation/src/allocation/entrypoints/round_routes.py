@@ -18,7 +18,7 @@ from allocation.service_layer import rounds
 from allocation.service_layer.access import Caller
 from qosym_chassis.auth import CurrentPrincipal, Principal, require_roles
 from qosym_chassis.inputs import OffsetPage, SafeText
-from qosym_contracts.allocation import VoucherRevokeReason
+from qosym_contracts.allocation import EarlyCloseReason, VoucherRevokeReason
 
 router = APIRouter()
 Administrator = Annotated[Principal, Depends(require_roles("administrator"))]
@@ -143,9 +143,11 @@ class PublishedEntry(BaseModel):
     lottery_number: str
     district_code: str
     direction: str
-    outcome: str
-    via: str | None
-    waitlist_position: int | None
+    outcome: str = Field(description="now: awarded, waitlisted, or offered_from_waitlist (a returned voucher)")
+    via: str | None = Field(description="how the allocation awarded it (quota or flow)")
+    waitlist_position: int | None = Field(description="now: the place in its district × direction queue")
+    allocated_outcome: str = Field(description="what the allocation decided (qosym lottery verify re-computes it)")
+    allocated_waitlist_position: int | None = Field(description="the place the allocation gave")
 
 
 class PublishedList(BaseModel):
@@ -199,9 +201,24 @@ async def open_round(round_id: UUID, _: Administrator, allocation: AllocationDep
     return round_out(await rounds.open_round(allocation.context.session_factory, round_id))
 
 
-@router.post("/v1/rounds/{round_id}/close", tags=["rounds"], responses={404: {}, 409: {}})
-async def close_round(round_id: UUID, _: Administrator, allocation: AllocationDep) -> RoundOut:
-    return round_out(await rounds.close_round(allocation.context.session_factory, round_id))
+class CloseIn(BaseModel):
+    """Only for closing before the announced window end: why (a code, told to applicants) and a note (kept here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: EarlyCloseReason
+    note: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+@router.post("/v1/rounds/{round_id}/close", tags=["rounds"], responses={404: {}, 409: {}, 422: {}})
+async def close_round(
+    round_id: UUID, admin: Administrator, allocation: AllocationDep, body: CloseIn | None = None
+) -> RoundOut:
+    """Close applications and reveal the seed. Before ``application_closes_at`` only with an early-close ``reason``
+    (``demand_met``, ``emergency``, ``schedule_change``, ``configuration_error``): recorded with who closed it, and
+    told to applicants; without one it is a 422 naming ``reason``."""
+    early = rounds.EarlyClose(body.reason, body.note) if body is not None else None
+    return round_out(await rounds.close_round(allocation.context.session_factory, round_id, admin.subject, early))
 
 
 @router.post("/v1/rounds/{round_id}/allocate", tags=["rounds"], responses={404: {}, 409: {}})
@@ -231,9 +248,11 @@ async def published_list(round_id: UUID, allocation: AllocationDep) -> Published
                 lottery_number=e["lottery"],
                 district_code=e["district_code"],
                 direction=e["direction"],
-                outcome=e["allocated_outcome"],
+                outcome=e["outcome_now"],
                 via=e["allocated_via"],
-                waitlist_position=e["waitlist_position"],
+                waitlist_position=e["position_now"],
+                allocated_outcome=e["allocated_outcome"],
+                allocated_waitlist_position=e["waitlist_position"],
             )
             for e in entries
         ],

@@ -20,6 +20,7 @@ from allocation.domain.rounds import (
     accepts_applications,
     age_on,
     check_against_region,
+    check_what_if,
     next_state,
     policy_of,
 )
@@ -106,10 +107,33 @@ async def open_round(sessions: Sessions, round_id: UUID) -> RoundRow:
     return await get_round(sessions, round_id)
 
 
-async def close_round(sessions: Sessions, round_id: UUID) -> RoundRow:
+@dataclass(frozen=True)
+class EarlyClose:
+    """Why an administrator closes a round before its announced window end (a code; the note stays here)."""
+
+    reason: events.EarlyCloseReason
+    note: str | None = None
+
+
+async def close_round(
+    sessions: Sessions, round_id: UUID, actor: str, early: EarlyClose | None = None, now: datetime | None = None
+) -> RoundRow:
+    """Close applications. Before the announced end only with an early-close reason, recorded with the actor."""
     async with sessions() as session, session.begin():
         current = await _locked(session, round_id)
         await _move(session, current, "close")
+        before_end = (now or now_utc()) < current.application_closes_at
+        if before_end and early is None:
+            raise FieldError(
+                "reason",
+                f"the window ends at {current.application_closes_at.isoformat()}: closing earlier needs a reason "
+                f"({', '.join(events.EARLY_CLOSE_REASONS)})",
+                code="early_close_needs_reason",
+            )
+        reason = early.reason if early is not None and before_end else None
+        await rounds_repo.record_close(
+            session, round_id, actor, reason, early.note if early is not None and before_end else None
+        )
         await outbox.add_event(
             session,
             events.RoundClosedV1(
@@ -117,6 +141,7 @@ async def close_round(sessions: Sessions, round_id: UUID) -> RoundRow:
                 region_code=current.region_code,
                 seed_hex=current.seed.hex(),
                 applications=await rounds_repo.count_applications(session, round_id),
+                early_close_reason=reason,
             ),
         )
     return await get_round(sessions, round_id)
@@ -225,7 +250,9 @@ async def view_application(
         row = await _visible_application(session, application_id, person, staff)
         position = None
         if row["status"] == "waitlisted":
-            position = await allocation_sql.current_waitlist_position(session, row["round_id"], row["rank"])
+            position = await allocation_sql.current_waitlist_position(
+                session, row["round_id"], row["district_code"], row["direction"], row["rank"]
+            )
         voucher = await rounds_repo.voucher_of_application(session, application_id)
     return ApplicationView(row, position, voucher)
 
@@ -241,7 +268,9 @@ async def applications_of(sessions: Sessions, person: str) -> list[ApplicationVi
         for row in rows:
             position = None
             if row["status"] == "waitlisted":
-                position = await allocation_sql.current_waitlist_position(session, row["round_id"], row["rank"])
+                position = await allocation_sql.current_waitlist_position(
+                    session, row["round_id"], row["district_code"], row["direction"], row["rank"]
+                )
             views.append(
                 ApplicationView(row, position, await rounds_repo.voucher_of_application(session, row["application_id"]))
             )
@@ -278,10 +307,13 @@ async def explanation(sessions: Sessions, application_id: UUID, person: str, sta
         assert current is not None
         categories = await rounds_repo.categories_of(session, row["child_id"])
         breakdown = ranking.score_breakdown(categories, current.policy.weights, current.reference_date)
+        uncounted = ranking.not_counted(categories, current.policy.weights, current.reference_date)
         cut = await rounds_repo.cutoff(session, row["round_id"], row["district_code"], row["direction"])
         position = None
         if row["status"] == "waitlisted":
-            position = await allocation_sql.current_waitlist_position(session, row["round_id"], row["rank"])
+            position = await allocation_sql.current_waitlist_position(
+                session, row["round_id"], row["district_code"], row["direction"], row["rank"]
+            )
     quota = current.quotas.get(row["district_code"], {}).get(row["direction"], 0)
     cell = f"{row['district_code']} × {row['direction']}"
     if row["rank"] is None:
@@ -295,18 +327,25 @@ async def explanation(sessions: Sessions, application_id: UUID, person: str, sta
         why = f"Ranked {row['rank']} of the round with score {row['score']}; a voucher was awarded in {cell} {how}."
     else:
         why = (
-            f"Ranked {row['rank']} with score {row['score']}; the {quota} vouchers of {cell} (and the round's budget) "
+            f"Ranked {row['rank']} with score {row['score']}; {_vouchers(quota, cell)} (and the round's budget) "
             f"went to applications ranked higher"
             + (f" (the last one awarded had score {cut['score']}, rank {cut['rank']})" if cut else "")
             + f". Waitlist position {position if position is not None else row['waitlist_position']}."
         )
         if row["status"] == "awarded":
             why += " A voucher was later offered from the waitlist."
+    if uncounted:
+        why += " Not counted: " + "; ".join(f"{code} ({NOT_COUNTED[reason]})" for code, reason in uncounted) + "."
+    why += (
+        f" Only categories an operator verified and valid on {current.reference_date.isoformat()} count; "
+        "one declared but not yet verified does not."
+    )
     return {
         "application_id": row["application_id"],
         "status": row["status"],
         "score": sum(w for _, w in breakdown) if row["score"] is None else row["score"],
         "score_breakdown": [{"category": code, "weight": weight} for code, weight in breakdown],
+        "not_counted": [{"category": code, "reason": reason} for code, reason in uncounted],
         "reference_date": current.reference_date,
         "lottery_number": row["lottery"],
         "rank": row["rank"],
@@ -319,6 +358,20 @@ async def explanation(sessions: Sessions, application_id: UUID, person: str, sta
         "waitlist_position": position,
         "why": why,
     }
+
+
+NOT_COUNTED = {
+    "expired": "it ended before the reference date",
+    "not_yet_valid": "it starts after the reference date",
+    "not_weighted": "the round gives it no weight",
+}
+
+
+def _vouchers(n: int, cell: str) -> str:
+    """The quota of a district × direction, in words (the 1 voucher, the 3 vouchers, none of its own)."""
+    if n == 0:
+        return f"the vouchers {cell} could receive (it has no quota of its own)"
+    return f"the only voucher of {cell}" if n == 1 else f"the {n} vouchers of {cell}"
 
 
 async def published(sessions: Sessions, round_id: UUID) -> tuple[RoundRow, list[dict[str, Any]]]:
@@ -342,6 +395,11 @@ async def simulate(
         current = await rounds_repo.get_round(session, round_id)
         if current is None:
             raise NotFound("no such round")
+        region = await repository.get_region(session, current.region_code)
+        assert region is not None  # a round is created only in a known region, and regions are never deleted
+        problem = check_what_if(weights, quotas, current.policy, region.config)
+        if problem:
+            raise FieldError(*problem)
         if current.state != RoundState.ALLOCATED:
             raise Conflict("simulate compares against an allocated round")
         rows = await rounds_repo.candidates(session, round_id)
@@ -414,7 +472,19 @@ async def _reoffer(session: AsyncSession, round_id: UUID) -> list[dict[str, Any]
                 await outbox.add_event(session, voucher_awarded(voucher))
                 break
         else:
-            return awarded
+            break
+    if awarded:  # everyone behind them in their district × direction queue moved up: tell exactly those
+        for moved in await allocation_sql.moved_up(session, round_id, [v["application_id"] for v in awarded]):
+            await outbox.add_event(
+                session,
+                events.ApplicationWaitlistedV1(
+                    application_id=moved["application_id"],
+                    round_id=round_id,
+                    child_id=moved["child_id"],
+                    position=moved["position"],
+                ),
+            )
+    return awarded
 
 
 def voucher_awarded(v: dict[str, Any]) -> events.VoucherAwardedV1:

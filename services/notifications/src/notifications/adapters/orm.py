@@ -136,6 +136,7 @@ allocation_round = Table(
     Column("region_code", Text, nullable=False),
     Column("closed_event_id", UUID(as_uuid=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=False),
+    Column("early_close_reason", Text, nullable=True),
 )
 
 reminder = Table(

@@ -278,6 +278,23 @@ async def guardians_of(session: AsyncSession, child_id: UUID) -> tuple[bool, lis
     return bool(rows), sorted((r["guardian_id"] for r in rows if r["active"]), key=str)
 
 
+async def children_of(session: AsyncSession, person_ids: list[UUID]) -> dict[UUID, list[UUID]]:
+    """Each person's children in the order this service learned of them (the basis of "child 2 of 3")."""
+    if not person_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(guardian.c.guardian_id, guardian.c.child_id)
+            .where(guardian.c.guardian_id.in_(person_ids))
+            .order_by(guardian.c.guardian_id, guardian.c.changed_at, guardian.c.child_id)
+        )
+    ).all()
+    found: dict[UUID, list[UUID]] = {}
+    for person, child in rows:
+        found.setdefault(person, []).append(child)
+    return found
+
+
 async def set_programme(
     session: AsyncSession, programme_id: UUID, provider_id: UUID, title: dict[str, str] | None, at: datetime
 ) -> None:
@@ -330,10 +347,23 @@ async def applications_of_round(session: AsyncSession, round_id: UUID) -> list[d
     return [dict(r) for r in rows]
 
 
-async def close_round(session: AsyncSession, round_id: UUID, region_code: str, event_id: UUID, at: datetime) -> None:
+async def close_round(
+    session: AsyncSession,
+    round_id: UUID,
+    region_code: str,
+    event_id: UUID,
+    at: datetime,
+    early_close_reason: str | None = None,
+) -> None:
     await session.execute(
         insert(allocation_round)
-        .values(round_id=round_id, region_code=region_code, closed_event_id=event_id, closed_at=at)
+        .values(
+            round_id=round_id,
+            region_code=region_code,
+            closed_event_id=event_id,
+            closed_at=at,
+            early_close_reason=early_close_reason,
+        )
         .on_conflict_do_nothing()
     )
 

@@ -3,15 +3,16 @@
 A template's first line is the title; the rest (after one blank line) is the body. ``phrases.json`` beside them
 translates codes (directions, reasons, outcomes …). Templates see the message payload, ``programme`` (the
 programme's title in the reader's language, when known), ``explanation_url`` and a few filters: ``money``
-(integer tiyn → tenge), ``day`` (ISO date), ``moment`` (ISO datetime in the reader's time zone), ``month``
-(``YYYY-MM``) and ``phrase(group)``.
+(integer tiyn → tenge), ``day`` (ISO date), ``moment`` (ISO datetime in the reader's time zone), ``due`` (a
+moment to act by: midnight reads as 23:59 of the day before), ``month`` (``YYYY-MM``), ``phrase(group)`` and
+``plural(n, forms…)`` (``1 session``, ``2 sessions``; Russian takes three forms).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,21 @@ def month(value: str | None) -> str:
         return ""
     year, number = value.split("-")
     return f"{number}.{year}"
+
+
+def plural(count: Any, *forms: str) -> str:
+    """``count`` and the word's form for it: two forms (one, other) in English, three (one, few, many) in Russian;
+    Kazakh keeps the singular after a numeral and passes one form."""
+    n = int(count)
+    if len(forms) == 1:
+        word = forms[0]
+    elif len(forms) == 2:
+        word = forms[0] if n == 1 else forms[1]
+    else:
+        one, few, many = forms
+        tens, units = n % 100, n % 10
+        word = one if units == 1 and tens != 11 else few if 2 <= units <= 4 and not 12 <= tens <= 14 else many
+    return f"{n} {word}"
 
 
 class Renderer:
@@ -80,6 +96,15 @@ class Renderer:
         def moment(value: str | None) -> str:
             return datetime.fromisoformat(value).astimezone(zone).strftime("%d.%m.%Y %H:%M") if value else ""
 
+        def due(value: str | None) -> str:
+            """A moment something must be done by: midnight reads as the end of the day before (05.01.2027 23:59)."""
+            if not value:
+                return ""
+            local = datetime.fromisoformat(value).astimezone(zone)
+            if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+                local -= timedelta(minutes=1)
+            return local.strftime("%d.%m.%Y %H:%M")
+
         template = self._env.get_template(f"{language}/{kind}.txt")
         text = template.render(
             **payload,
@@ -87,6 +112,8 @@ class Renderer:
             explanation_url=explanation_url,
             phrase=phrase,
             moment=moment,
+            due=due,
+            plural=plural,
         )
         title, _, body = text.strip().partition("\n")
         return Rendered(title=title.strip(), body=body.strip())

@@ -26,7 +26,7 @@ from notifications.entrypoints.schemas import (
 from notifications.service_layer import inbox
 from notifications.service_layer.texts import RenderedMessage
 from qosym_chassis.auth import JwtVerifier, Principal, require_roles
-from qosym_chassis.errors import FieldError, Forbidden, NotFound, Unauthorized, Unprocessable
+from qosym_chassis.errors import FieldError, Forbidden, NotFound, Unauthorized
 from qosym_chassis.idempotency import NOT_STORED
 from qosym_chassis.inputs import INT64_MAX, OffsetPage
 
@@ -48,7 +48,7 @@ def reader_of(principal: Principal, accept_language: str | None = None) -> inbox
     try:
         person_id = UUID(principal.subject)
     except ValueError as exc:
-        raise Unprocessable("the token's subject is not a person id") from exc
+        raise FieldError("Authorization", "the token's subject (sub) is not a person or staff id (a UUID)") from exc
     return inbox.Reader(person_id, audiences_of(principal.role, person_id, principal.scope), accept_language)
 
 

@@ -73,7 +73,12 @@ class EventHandlers:
         closed = await repository.closed_round(session, event.round_id)
         if closed is not None:  # the round's closing was consumed first (another topic): tell this applicant too
             await self._round_closed(
-                session, event.application_id, event.round_id, event.child_id, closed["closed_event_id"]
+                session,
+                event.application_id,
+                event.round_id,
+                event.child_id,
+                closed["closed_event_id"],
+                closed["early_close_reason"],
             )
 
     async def on_application_withdrawn(self, session: AsyncSession, event: ApplicationWithdrawnV1) -> None:
@@ -82,18 +87,36 @@ class EventHandlers:
         await self.on_direct(session, event)
 
     async def on_round_closed(self, session: AsyncSession, event: RoundClosedV1) -> None:
-        await repository.close_round(session, event.round_id, event.region_code, event.event_id, event.occurred_at)
+        await repository.close_round(
+            session, event.round_id, event.region_code, event.event_id, event.occurred_at, event.early_close_reason
+        )
         closed = await repository.closed_round(session, event.round_id)
         assert closed is not None
         for row in await repository.applications_of_round(session, event.round_id):
             await self._round_closed(
-                session, row["application_id"], event.round_id, row["child_id"], closed["closed_event_id"]
+                session,
+                row["application_id"],
+                event.round_id,
+                row["child_id"],
+                closed["closed_event_id"],
+                closed["early_close_reason"],
             )
 
     async def _round_closed(
-        self, session: AsyncSession, application_id: UUID, round_id: UUID, child_id: UUID, event_id: UUID
+        self,
+        session: AsyncSession,
+        application_id: UUID,
+        round_id: UUID,
+        child_id: UUID,
+        event_id: UUID,
+        early_close_reason: str | None = None,
     ) -> None:
-        payload = {"application_id": str(application_id), "round_id": str(round_id), "child_id": str(child_id)}
+        payload = {
+            "application_id": str(application_id),
+            "round_id": str(round_id),
+            "child_id": str(child_id),
+            "early_close_reason": early_close_reason,
+        }
         notice = m.Notice(m.ROUND_CLOSED, m.Guardians(child_id), application_id, str(application_id), payload)
         await publish(session, notice, event_id, self.clock.now())
 

@@ -89,11 +89,14 @@ async def stream(
 ) -> AsyncIterator[Ready | RenderedMessage]:
     """``Ready`` once subscribed, then each message as it is committed (first the ones after ``last_event_id``).
 
+    ``Ready`` waits until the hub LISTENs: a client that acts on it cannot commit a message the stream is not
+    told about (the cursor is read after subscribing, so nothing committed in between is skipped either).
     Ends when the server shuts down; the client reconnects with the last id it saw and misses nothing.
     """
     queue = hub.subscribe(reader.audiences)
     sent: dict[UUID, None] = {}
     try:
+        await hub.listening.wait()
         async with sessions() as session:
             cursor = (
                 last_event_id if last_event_id is not None else await repository.last_seq(session, reader.audiences)

@@ -45,6 +45,7 @@ class Texts:
         titles = await repository.programme_titles(
             session, [UUID(str(m.payload["programme_id"])) for m in messages if m.payload.get("programme_id")]
         )
+        families = await repository.children_of(session, sorted({p for m in messages if (p := _person(m))}))
         out = []
         for message in messages:
             programme_id = message.payload.get("programme_id")
@@ -56,6 +57,11 @@ class Texts:
                 explanation_url=self.link(message.payload),
                 timezone=timezone or self.default_timezone,
             )
+            which = _which_child(families, message)
+            title = text.title
+            if which is not None:  # a parent of several children: say which one, without personal data
+                title = f"{title} · {self.renderer.phrases(language).get('child', {}).get('ordinal', 'child {n} of {count}')}"
+                title = title.format(n=which[0], count=which[1])
             out.append(
                 RenderedMessage(
                     id=message.id,
@@ -65,9 +71,31 @@ class Texts:
                     payload=message.payload,
                     created_at=message.created_at,
                     read_at=message.read_at,
-                    title=text.title,
+                    title=title,
                     body=text.body,
                     language=language,
                 )
             )
         return out
+
+
+def _person(message: Message) -> UUID | None:
+    kind, _, value = message.audience.partition(":")
+    if kind != "person" or not message.payload.get("child_id"):
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def _which_child(families: dict[UUID, list[UUID]], message: Message) -> tuple[int, int] | None:
+    """(n, count) when the message is about one of a person's several children: "child 2 of 3"."""
+    person = _person(message)
+    children = families.get(person) if person else None
+    if not children or len(children) < 2:
+        return None
+    try:
+        return children.index(UUID(str(message.payload["child_id"]))) + 1, len(children)
+    except ValueError:
+        return None
