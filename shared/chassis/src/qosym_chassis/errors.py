@@ -284,6 +284,20 @@ DOCUMENTED_ERRORS = {
 }
 
 
+def _local_times(node: Any) -> None:
+    """pydantic documents a ``datetime.time`` as ``format: time``, which JSON Schema defines as RFC 3339
+    full-time (with an offset); every time in these APIs is a local wall-clock time without one (RFC 3339
+    partial-time), so that is what the document says (a validator then accepts what the API returns)."""
+    if isinstance(node, dict):
+        if node.get("format") == "time" and node.get("type") == "string":
+            node["format"] = "partial-time"
+        for value in node.values():
+            _local_times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _local_times(value)
+
+
 def document_problems(app: FastAPI) -> None:
     """Every operation of the OpenAPI document lists the errors above as application/problem+json."""
     generate = app.openapi
@@ -309,6 +323,7 @@ def document_problems(app: FastAPI) -> None:
                 for code, response in responses.items():
                     if code[:1] in ("4", "5"):
                         response["content"] = dict(problem)
+        _local_times(document)
         app.openapi_schema = document
         app.state.problems_documented = True
         return document
