@@ -110,20 +110,7 @@ async def decide(
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():
-        row = (
-            (
-                await session.execute(
-                    select(category_claim, child.c.region_code, child.c.district_code)
-                    .join(child, child.c.id == category_claim.c.child_id)
-                    .where(category_claim.c.id == claim_id)
-                    .with_for_update(of=category_claim)
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if row is None or not scope.covers(row["region_code"], row["district_code"]):
-            raise NotAllowed()
+        row = await _claim_in_scope(session, scope, claim_id)
         if row["status"] != "declared":
             raise Refused(
                 f"this claim is already {row['status']}: a second decision is refused; change a verified claim's "
@@ -152,6 +139,26 @@ async def decide(
         )
         await _publish_verified_set(session, row["child_id"], row["region_code"])
     return {"id": claim_id, "code": row["code"], **values}
+
+
+async def _claim_in_scope(session: AsyncSession, scope: OperatorScope, claim_id: UUID) -> Any:
+    """The claim with its child's region and district, locked for a decision; NotAllowed unless the operator's scope
+    covers the child (a missing claim answers the same)."""
+    row = (
+        (
+            await session.execute(
+                select(category_claim, child.c.region_code, child.c.district_code)
+                .join(child, child.c.id == category_claim.c.child_id)
+                .where(category_claim.c.id == claim_id)
+                .with_for_update(of=category_claim)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or not scope.covers(row["region_code"], row["district_code"]):
+        raise NotAllowed()
+    return row
 
 
 async def _publish_verified_set(session: AsyncSession, child_id: UUID, region_code: str) -> None:
@@ -241,20 +248,7 @@ async def amend(
     one, a null end means none), the previous decision is kept on the audit trail, the verified set is published."""
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():
-        row = (
-            (
-                await session.execute(
-                    select(category_claim, child.c.region_code, child.c.district_code)
-                    .join(child, child.c.id == category_claim.c.child_id)
-                    .where(category_claim.c.id == claim_id)
-                    .with_for_update(of=category_claim)
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if row is None or not scope.covers(row["region_code"], row["district_code"]):
-            raise NotAllowed()
+        row = await _claim_in_scope(session, scope, claim_id)
         if row["status"] != "verified":
             raise Refused(f"only a verified claim is amended; this one is {row['status']}")
         start = valid_from or row["valid_from"] or now.date()
