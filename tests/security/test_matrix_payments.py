@@ -22,6 +22,9 @@ from services.payments.tests.component.support import (
 from tests.security.matrix import Case, Entry, Public, World, check, coverage_problems, open_world
 from tests.support.events import region_event
 
+# staff accounts by id (payments records makers and checkers by the token's subject, a staff account id)
+ADMIN_CHECKER, ADMIN_MAKER, ADMIN_SECOND = (str(uuid4()) for _ in range(3))
+
 pytestmark = pytest.mark.component
 # each batch is a region's month: every batch a factory prepares gets a month of its own
 PERIODS = ["2026-11", "2026-12"] + [f"2027-{m:02d}" for m in range(1, 13)]  # the voucher is valid until 2027-12-31
@@ -42,7 +45,7 @@ async def world(stack_servers, service_template, jwks_url) -> AsyncIterator[Worl
 
 
 def admins(w: World) -> dict[str, dict[str, str]]:
-    return {"administrator": w.tokens.headers("administrator", "admin-checker")}
+    return {"administrator": w.tokens.headers("administrator", ADMIN_CHECKER)}
 
 
 async def accrued(w: World) -> str:
@@ -57,7 +60,7 @@ async def prepared(w: World) -> str:
     response = await w.client.post(
         "/v1/batches",
         json={"region_code": "astana", "period": period},
-        headers=w.tokens.headers("administrator", "admin-maker"),
+        headers=w.tokens.headers("administrator", ADMIN_MAKER),
     )
     assert response.status_code == 201, response.text
     return str(response.json()["batch_id"])
@@ -66,7 +69,7 @@ async def prepared(w: World) -> str:
 async def approved(w: World) -> str:
     batch_id = await prepared(w)
     response = await w.client.post(
-        f"/v1/batches/{batch_id}/approve", headers=w.tokens.headers("administrator", "admin-second")
+        f"/v1/batches/{batch_id}/approve", headers=w.tokens.headers("administrator", ADMIN_SECOND)
     )
     assert response.status_code == 200, response.text
     return batch_id
