@@ -15,7 +15,6 @@ outbox, the inbox and the audit trail.
 from __future__ import annotations
 
 import importlib
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -26,16 +25,14 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-import jwt
 from asgi_lifespan import LifespanManager
 
 from conftest import service_settings  # the root conftest's settings of a service in-process
 from qosym_chassis import roles
 from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome
 from qosym_chassis.context import ServiceContext, build_context
-from qosym_chassis.keys import load_or_create_signing_key
 from qosym_cli.stack import LocalStack
-from qosym_cli.tokens import AUDIENCE, ISSUER, keys_dir, role_password
+from qosym_cli.tokens import mint_token, role_password
 from qosym_contracts.envelope import IntegrationEvent
 
 Headers = dict[str, str]
@@ -68,19 +65,7 @@ class Tokens:
     home: Path
 
     def claims(self, role: str, subject: str | None = None, scope: Any = None, ttl_s: int = 600) -> str:
-        kid, key = load_or_create_signing_key(keys_dir(self.home))
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "sub": subject or str(uuid.uuid4()),
-            "role": role,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + ttl_s,
-        }
-        if scope is not None:
-            claims["scope"] = scope
-        return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
+        return mint_token(self.home, role, subject or str(uuid.uuid4()), ttl_s=ttl_s, scope=scope)
 
     def headers(self, role: str, subject: str | None = None, scope: Any = None) -> Headers:
         return {"Authorization": f"Bearer {self.claims(role, subject, scope)}"}

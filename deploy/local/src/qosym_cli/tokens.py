@@ -18,7 +18,8 @@ def keys_dir(home: Path) -> Path:
     return home / "keys"
 
 
-def mint_token(home: Path, role: str, subject: str, ttl_s: int = 600, scope: dict[str, str] | None = None) -> str:
+def mint_token(home: Path, role: str, subject: str, ttl_s: int = 600, scope: Any = None) -> str:
+    """A development token signed with the stack's key (``scope`` as given: tests also sign malformed ones)."""
     kid, private_key = load_or_create_signing_key(keys_dir(home))
     now = int(time.time())
     claims: dict[str, Any] = {
