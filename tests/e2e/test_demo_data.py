@@ -29,7 +29,7 @@ def test_the_demo_catalogue_round_and_family_are_there_and_seeding_again_changes
     person = registry.post(
         "/v1/people",
         json={"iin": family["parent_iin"], "phone": family["phone"], "consent": {"data_processing": True}},
-        headers=bearer(token("operator")),
+        headers=bearer(token("operator", scope={"region": DEMO["family"]["region"]})),
     )
     assert person.status_code == 200, person.text  # already registered by the seeding: the same person
     parent = bearer(token("parent", person.json()["id"]))

@@ -50,7 +50,7 @@ def register_person(registry: httpx.Client, token: Callable[..., str], iin: str 
     response = registry.post(
         "/v1/people",
         json={"iin": iin, "phone": synthetic_phone(), "consent": {"data_processing": True}},
-        headers={"Authorization": f"Bearer {token('operator')}"},
+        headers={"Authorization": f"Bearer {token('operator', scope={'region': 'astana'})}"},
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"]), iin

@@ -205,7 +205,7 @@ def _family(
     person = registry.post(  # as an operator at a service point: the person at once, without an SMS code
         "/v1/people",
         json={"iin": spec["parent_iin"], "phone": spec["phone"], "consent": {"data_processing": True}},
-        headers=_bearer(mint("operator")),
+        headers=_bearer(mint("operator", scope={"region": spec["region"]})),
     )
     parent_id = str(_expect(person, 200, 201)["id"])
     parent = _bearer(mint("parent", subject=parent_id))
