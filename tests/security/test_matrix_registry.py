@@ -118,6 +118,31 @@ async def category_claim(w: World) -> Case:
     return Case(path={"claim_id": await claim(w)}, owners=operators(w), body={})
 
 
+async def claim_evidence(w: World) -> Case:
+    """A claim's evidence document: the operators of the child's region open it, and the guardian their own upload."""
+    f = await family(w)
+    uploaded = await w.client.post(
+        f"/v1/children/{f['child_id']}/categories",
+        data={"code": "orphan"},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+        headers=f["headers"],
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    return Case(path={"claim_id": str(uploaded.json()["id"])}, owners={"guardian": f["headers"], **operators(w)})
+
+
+async def verified_claim(w: World) -> Case:
+    """A verified claim, amended on purpose by the operators of the child's region."""
+    claim_id = await claim(w)
+    verified = await w.client.post(f"/v1/categories/{claim_id}/verify", json={}, headers=w.tokens.operator("astana"))
+    assert verified.status_code == 200, verified.text
+    return Case(
+        path={"claim_id": claim_id},
+        owners=operators(w),
+        body={"valid_from": None, "valid_until": "2030-12-31", "reason": "the certificate was renewed"},
+    )
+
+
 async def flagged_child(w: World) -> Case:
     """A child whose declared sex disagrees with their IIN: reviewed by the operators of the child's region."""
     f = await family(w, declared_sex="M")
@@ -187,6 +212,8 @@ ENTRIES = [
     Entry("POST", "/v1/categories/{claim_id}/verify", category_claim, owners=OPERATOR),
     Entry("POST", "/v1/categories/{claim_id}/reject", category_claim, owners=OPERATOR),
     Entry("POST", "/v1/categories/{claim_id}/check", category_claim, owners=OPERATOR),
+    Entry("POST", "/v1/categories/{claim_id}/amend", verified_claim, owners=OPERATOR),
+    Entry("GET", "/v1/categories/{claim_id}/evidence", claim_evidence, owners=("guardian", "region_operator")),
     Entry("GET", "/v1/review/categories", pending_claims, owners=OPERATOR, listing=True, note="no id: the region's"),
     Entry(
         "GET", "/v1/review/flags", flags, owners=("region_operator", "administrator"), listing=True, note="the region's"
