@@ -173,7 +173,10 @@ def test_a_parent_hears_each_step_live_in_the_inbox_and_by_email_and_a_replay_se
         eventually(lambda: set(JOURNEY) <= set(stream.kinds()), timeout_s=30)
 
         live = [e for e in stream.events if e["kind"] in JOURNEY]
-        assert [e["kind"] for e in live] == JOURNEY
+        # every step exactly once; the round's close and the voucher come on two topics, which the consumer may
+        # read in either order (Kafka orders a key within one topic only), so only what causality fixes is checked
+        assert sorted(e["kind"] for e in live) == sorted(JOURNEY)
+        assert live[-1]["kind"] == "enrolment_confirmed"  # the child enrolled once the voucher had reached the stream
         assert all(e["payload"]["child_id"] == child.id for e in live)
         awarded = next(e for e in live if e["kind"] == "voucher_awarded")
         assert awarded["arrived"] >= allocated_at - 5 and awarded["subject_id"] == child.voucher_id
@@ -193,7 +196,7 @@ def test_a_parent_hears_each_step_live_in_the_inbox_and_by_email_and_a_replay_se
         inbox = notifications.get("/v1/inbox", params={"limit": 50}, headers=family.headers).json()["items"]
         listed = {m["kind"]: m for m in inbox}
         assert set(JOURNEY) | {"child_registered"} <= set(listed)
-        assert [m["id"] for m in live] == [listed[k]["id"] for k in JOURNEY]
+        assert [m["id"] for m in live] == [listed[m["kind"]]["id"] for m in live]
         staff_inbox = notifications.get("/v1/inbox", headers=provider.headers).json()["items"]
         assert "enrolment_requested" in [m["kind"] for m in staff_inbox]
 
