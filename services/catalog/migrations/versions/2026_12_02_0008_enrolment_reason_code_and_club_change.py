@@ -34,11 +34,11 @@ def upgrade() -> None:
         ["replaces_enrolment_id"],
         postgresql_where=sa.text("replaces_enrolment_id IS NOT NULL"),
     )
-    op.create_check_constraint("ck_enrolment_reason_length", "enrolment", "char_length(reason) <= 500")
+    op.create_check_constraint("reason_length", "enrolment", "char_length(reason) <= 500")
 
 
 def downgrade() -> None:
-    op.drop_constraint("ck_enrolment_reason_length", "enrolment")
+    op.drop_constraint(op.f("ck_enrolment_reason_length"), "enrolment", type_="check")
     op.drop_index("ix_enrolment_replaces_enrolment_id", "enrolment")
     op.drop_column("enrolment", "replaces_enrolment_id")
     op.drop_column("enrolment", "reason_code")

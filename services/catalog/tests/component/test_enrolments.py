@@ -268,9 +268,9 @@ async def test_changing_club_to_another_region_is_refused_before_anything_ends(
         here = await programme(client, provider_id, staff)
         enrolment, parent = await confirmed_enrolment(client, c, token, here)
         far_id, far_staff = await verified_provider(
-            client, token, bin="080540014031", region_code="almaty", district_code="almaly"
+            client, token, bin="080540014031", region_code="almaty", district_code="medeu"
         )
-        far = await programme(client, far_id, far_staff, district_code="almaly")
+        far = await programme(client, far_id, far_staff, district_code="medeu")
         assert far["region_code"] == "almaty"
         before = await outbox_types(url)
         moved = await client.post(

@@ -3,11 +3,16 @@ keyed rows; a rewritten approval and a deleted tail are caught; the service's ro
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import asyncpg
 import pytest
 
 from .support import bearer
 from .test_batches_api import month_of_two_providers
+
+# staff accounts by id: payments records makers and checkers by their staff account id, never a name
+ADMIN_AIGERIM, ADMIN_BOLAT, ADMIN_DANA = (str(uuid4()) for _ in range(3))
 
 pytestmark = pytest.mark.component
 
@@ -25,7 +30,7 @@ async def test_batch_preparation_and_approvals_go_on_the_trail_and_rewrites_are_
     service_db, consumer, api_client, token, superuser_url
 ) -> None:
     url, *_ = await month_of_two_providers(service_db, consumer)
-    maker, checker = bearer(token("administrator", "admin-aigerim")), bearer(token("administrator", "admin-bolat"))
+    maker, checker = bearer(token("administrator", ADMIN_AIGERIM)), bearer(token("administrator", ADMIN_BOLAT))
     auditor = bearer(token("auditor"))
     async with api_client("payments", url) as client:
         batch = await client.post("/v1/batches", json={"region_code": "astana", "period": "2026-11"}, headers=maker)
@@ -53,9 +58,9 @@ async def test_batch_preparation_and_approvals_go_on_the_trail_and_rewrites_are_
         tail_gone = (await client.get("/v1/audit/verify", headers=auditor)).json()
     assert own.status_code == 403 and approved.status_code == 200 and head.status_code == 201
     assert recorded == [
-        ("administrator:admin-aigerim", "batch.prepared", batch_id),
-        ("administrator:admin-aigerim", "batch.approval_refused", batch_id),
-        ("administrator:admin-bolat", "batch.approved", batch_id),
+        (f"administrator:{ADMIN_AIGERIM}", "batch.prepared", batch_id),
+        (f"administrator:{ADMIN_AIGERIM}", "batch.approval_refused", batch_id),
+        (f"administrator:{ADMIN_BOLAT}", "batch.approved", batch_id),
     ]
     assert intact["ok"] is True and intact["rows"] == 3 and intact["heads_checked"] == 1
     assert edited["ok"] is False and edited["first_broken_seq"] == 3 and "mac" in edited["reason"]
@@ -64,11 +69,11 @@ async def test_batch_preparation_and_approvals_go_on_the_trail_and_rewrites_are_
 
 async def test_a_cancelled_batch_names_who_cancelled_it(service_db, consumer, api_client, token) -> None:
     url, *_ = await month_of_two_providers(service_db, consumer)
-    maker = bearer(token("administrator", "admin-aigerim"))
+    maker = bearer(token("administrator", ADMIN_AIGERIM))
     async with api_client("payments", url) as client:
         batch = await client.post("/v1/batches", json={"region_code": "astana", "period": "2026-11"}, headers=maker)
         cancelled = await client.post(
-            f"/v1/batches/{batch.json()['batch_id']}/cancel", headers=bearer(token("administrator", "admin-dana"))
+            f"/v1/batches/{batch.json()['batch_id']}/cancel", headers=bearer(token("administrator", ADMIN_DANA))
         )
     assert cancelled.status_code == 200
-    assert (await trail(url))[-1][:2] == ("administrator:admin-dana", "batch.cancelled")
+    assert (await trail(url))[-1][:2] == (f"administrator:{ADMIN_DANA}", "batch.cancelled")

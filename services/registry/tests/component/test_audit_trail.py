@@ -15,12 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from qosym_chassis.audit import row_mac
-from qosym_chassis.consumer import IncomingMessage, Outcome
 from qosym_cli import audit_cmds
 from qosym_cli.main import app as cli
 
-from .test_children_api import CHILD_IIN, region_event
+from .test_children_api import CHILD_IIN
 from .test_people_and_identity import ADULT_IIN, SECOND_ADULT_IIN, auth, register_person
+from .test_people_and_identity import registry_db as registry_db
 
 pytestmark = pytest.mark.component
 
@@ -30,15 +30,9 @@ with warnings.catch_warnings():  # starlette would rather have httpx2; its TestC
 
 
 @pytest.fixture
-async def trail_db(service_db, consumer) -> str:
-    """A registry database that knows the astana region (children may be registered there)."""
-    url = await service_db("registry")
-    event = region_event()
-    outcome = await (await consumer("registry", url)).deliver(
-        IncomingMessage(event.topic, event.model_dump_json().encode())
-    )
-    assert outcome is Outcome.APPLIED
-    return url
+async def trail_db(registry_db) -> str:
+    """A registry database that knows the astana region, with no rate-limit counters left by earlier tests."""
+    return registry_db
 
 
 async def some_history(client, token) -> int:

@@ -207,7 +207,7 @@ class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: EarlyCloseReason
-    note: str | None = Field(default=None, min_length=1, max_length=500)
+    note: SafeText | None = Field(default=None, min_length=1, max_length=500)
 
 
 @router.post("/v1/rounds/{round_id}/close", tags=["rounds"], responses={404: {}, 409: {}, 422: {}})

@@ -171,9 +171,9 @@ class AmendmentIn(_In):
     """An explicit change of a verified claim's validity: both dates must be given (a null valid_from keeps the
     current start, a null valid_until means no end), so nothing is dropped by leaving a field out."""
 
-    valid_from: date | None
-    valid_until: date | None
-    reason: str = Field(min_length=1, max_length=500)
+    valid_from: SaneDate | None
+    valid_until: SaneDate | None
+    reason: SafeText = Field(min_length=1, max_length=500)
 
 
 class AssistedChildIn(_In):
