@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import MetaData
+from sqlalchemy import ColumnElement, MetaData, Table, func
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING_CONVENTION = {
@@ -46,3 +48,37 @@ def make_engine(url: str, *, application_name: str, pool_size: int = 10, pre_pin
 def make_session_factory(engine: AsyncEngine, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
     """``info`` is copied to every session's ``session.info`` (the audit trail finds its keys there)."""
     return async_sessionmaker(engine, expire_on_commit=False, info=dict(info or {}))
+
+
+async def upsert_if_newer(
+    session: AsyncSession,
+    table: Table,
+    values: Mapping[str, Any],
+    *,
+    key: Sequence[str],
+    revision: str = "revision",
+    also_when: ColumnElement[bool] | None = None,
+    touch: str | None = "updated_at",
+) -> bool:
+    """Insert a revisioned projection row, or overwrite it only when ``values`` carry a newer revision.
+
+    The one way every service keeps a projection of revisioned reference data (regions, programmes, providers):
+    events may arrive twice or out of order, and an older revision never overwrites a newer one. ``also_when`` adds
+    a condition under which the same revision may be rewritten (e.g. a column the row lacks). ``touch`` names a
+    timestamp column set to ``now()`` on update (None for tables without one). Returns True when the row was
+    written, False when the stored revision was as new or newer (the row stays locked until commit either way
+    only when written).
+    """
+    statement = insert(table).values(**values)
+    where = table.c[revision] < statement.excluded[revision]
+    if also_when is not None:
+        where = where | also_when
+    updates: dict[str, Any] = {name: statement.excluded[name] for name in values if name not in key}
+    if touch is not None and touch in table.c:
+        updates[touch] = func.now()
+    result = await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c[name] for name in key], set_=updates, where=where
+        ).returning(table.c[key[0]])
+    )
+    return result.first() is not None
