@@ -227,3 +227,20 @@ async def test_a_consumer_without_pre_ping_applies_the_next_event_after_its_conn
         await unpinged.dispose()
     assert await effects(engine) == 2
     assert await dead_letters.list_dead_letters(engine) == []
+
+
+async def test_a_subscription_table_binds_each_handler_to_the_services_dependencies(engine):
+    seen: list[tuple[str, uuid.UUID]] = []
+
+    async def on_child_registered(deps: str, session: AsyncSession, event: ChildRegisteredV1) -> None:
+        seen.append((deps, event.child_id))
+        await session.execute(insert(effect).values(event_id=event.event_id, note=deps))
+
+    consumer = EventConsumer(service="test", engine=engine, session_factory=make_session_factory(engine))
+    consumer.route({ChildRegisteredV1: on_child_registered}, "the deps")
+    assert consumer.topics == [ChildRegisteredV1.topic]
+    event = child_event()
+    assert await consumer.deliver(message(event)) is Outcome.APPLIED
+    assert seen == [("the deps", event.child_id)]
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(effect.c.note))).scalar_one() == "the deps"

@@ -19,11 +19,11 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from aiokafka.errors import KafkaError
@@ -41,6 +41,12 @@ from qosym_contracts.envelope import IntegrationEvent
 log = logging.getLogger("qosym.consumer")
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+
+D = TypeVar("D")
+UseCaseHandler = Callable[[D, AsyncSession, Any], Awaitable[None]]
+"""An event handler in a service layer: ``async def on_x(deps, session, event) -> None``."""
+Subscriptions = Mapping[type[IntegrationEvent], UseCaseHandler[D]]
+"""A service's one table of what it consumes: event type -> the service-layer handler that applies it."""
 
 
 class Reject(Exception):
@@ -75,6 +81,16 @@ def is_infrastructure_error(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+def _bound(handler: UseCaseHandler[D], deps: D) -> Handler:
+    async def apply(session: AsyncSession, event: Any) -> None:
+        await handler(deps, session, event)
+
+    apply.__name__ = getattr(handler, "__name__", "handler")
+    apply.__qualname__ = getattr(handler, "__qualname__", apply.__name__)
+    apply.__doc__ = handler.__doc__
+    return apply
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -100,6 +116,11 @@ class EventConsumer:
         event_type = event_class.model_fields["event_type"].default
         self._handlers[event_type] = (event_class, handler)
         self._topics.add(event_class.topic)
+
+    def route(self, subscriptions: Subscriptions[D], deps: D) -> None:
+        """Register a service's subscription table, each handler bound to the service's dependencies."""
+        for event_class, handler in subscriptions.items():
+            self.on(event_class, _bound(handler, deps))
 
     def every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         """Run ``job`` in the consumer process every ``seconds`` (deadlines, sweeps); each run is one use case."""
