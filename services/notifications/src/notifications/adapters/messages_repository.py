@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from fastapi_pagination.ext.sqlalchemy import apaginate
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,7 +61,7 @@ def _inbox_query(audiences: tuple[str, ...], reader_id: UUID, *, unread_only: bo
     return query.order_by(inbox_message.c.seq.desc())
 
 
-def _message(row: Mapping[str, Any]) -> Message:
+def _message(row: RowMapping) -> Message:
     return Message(
         id=row["id"],
         seq=row["seq"],

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import RowMapping, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +44,7 @@ class PreferenceValues:
     quiet_end: time | None
 
 
-def _stored(row: Mapping[str, Any]) -> StoredPreference:
+def _stored(row: RowMapping) -> StoredPreference:
     return StoredPreference(
         person_id=row["person_id"],
         language=row["language"],

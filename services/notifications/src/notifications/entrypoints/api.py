@@ -18,7 +18,7 @@ from qosym_chassis.context import build_context
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
-    settings = settings or NotificationsSettings()  # type: ignore[call-arg]  # required fields come from QOSYM_ variables
+    settings = settings or NotificationsSettings()
     context = build_context(settings, "api")
     app = create_service_app(
         settings,
