@@ -186,7 +186,9 @@ async def test_the_stream_is_ready_only_once_listening_and_delivers_what_is_comm
     reader = Reader(person_id=parent, audiences=(f"person:{parent}",))
     engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    stream = streams.messages_as_committed(sessions, hub, texts_for(NotificationsSettings(database_url=url)), reader, None)
+    stream = streams.messages_as_committed(
+        sessions, hub, texts_for(NotificationsSettings(database_url=url)), reader, None
+    )
     first = asyncio.ensure_future(anext(stream))
     try:
         await c.deliver(message(child_registered(parent, child)))  # committed while nobody listens

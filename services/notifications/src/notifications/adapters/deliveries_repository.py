@@ -67,7 +67,12 @@ async def settle_delivery(
     """Record the outcome of one attempt; the fields not given stay as they are."""
     values: dict[str, Any] = {
         name: value
-        for name, value in (("status", status), ("attempts", attempts), ("not_before", not_before), ("sent_at", sent_at))
+        for name, value in (
+            ("status", status),
+            ("attempts", attempts),
+            ("not_before", not_before),
+            ("sent_at", sent_at),
+        )
         if value is not None
     }
     if last_error is not _UNCHANGED:

@@ -36,6 +36,8 @@ async def count_unread(caller: InboxReader, deps: Deps) -> UnreadOut:
 
 
 @router.post("/v1/inbox/{message_id}/read", responses={401: {}, 403: {}, 404: {}, 422: {}})
-async def mark_read(message_id: UUID, caller: InboxReader, deps: Deps, accept_language: AcceptLanguage = None) -> MessageOut:
+async def mark_read(
+    message_id: UUID, caller: InboxReader, deps: Deps, accept_language: AcceptLanguage = None
+) -> MessageOut:
     """Mark one of the caller's messages read for them (404 for anyone else's, the same as for none)."""
     return message_out(await inbox.mark_read(deps, reader_of(caller, accept_language), message_id))

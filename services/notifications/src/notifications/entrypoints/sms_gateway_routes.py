@@ -21,8 +21,6 @@ router = APIRouter(prefix=SMS_GATEWAY_PREFIX, tags=["development"])
 @router.post(
     "/v1/messages", status_code=status.HTTP_202_ACCEPTED, responses={401: {}, 422: {}}, response_model=SmsAcceptedOut
 )
-async def accept_sms(
-    body: SmsIn, deps: Deps, authorization: Annotated[str | None, Header()] = None
-) -> SmsAcceptedOut:
+async def accept_sms(body: SmsIn, deps: Deps, authorization: Annotated[str | None, Header()] = None) -> SmsAcceptedOut:
     """Store the text as an `sms` message in the inbox of the person named by `reference`."""
     return SmsAcceptedOut(id=await deliver_sms(deps, authorization, body.reference, body.text))

@@ -38,9 +38,7 @@ async def on_application_submitted(deps: Dependencies, session: AsyncSession, ev
         await publish(session, notice, event.event_id, deps.clock.now())
     closed = await applications.closed_round(session, event.round_id)
     if closed is not None:  # the round's closing was consumed first (another topic): tell this applicant too
-        await _tell_round_closed(
-            deps, session, event.application_id, closed, event.child_id
-        )
+        await _tell_round_closed(deps, session, event.application_id, closed, event.child_id)
 
 
 async def on_application_withdrawn(deps: Dependencies, session: AsyncSession, event: ApplicationWithdrawnV1) -> None:

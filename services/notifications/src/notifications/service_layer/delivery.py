@@ -71,9 +71,7 @@ async def _deliver(deps: Dependencies, session: AsyncSession, due: DueDelivery) 
     try:
         if due.channel == "email":
             assert email_sender is not None and email is not None  # checked above: configured, consented
-            await email_sender.send(
-                delivery_id=due.id, to=email, subject=text.title, body=text.body, language=language
-            )
+            await email_sender.send(delivery_id=due.id, to=email, subject=text.title, body=text.body, language=language)
         else:
             assert sms_sender is not None and phone is not None  # checked above: configured, consented
             await sms_sender.send(person_id=person_id, phone=phone, text=f"{text.title}\n{text.body}"[:1000])

@@ -83,9 +83,7 @@ async def messages_as_committed(
                         session, reader.audiences, reader.person_id, cursor
                     )
                 else:
-                    one = await messages_repository.message_for(
-                        session, UUID(item), reader.audiences, reader.person_id
-                    )
+                    one = await messages_repository.message_for(session, UUID(item), reader.audiences, reader.person_id)
                     batch = [one] if one is not None else []
                 fresh = [m for m in batch if m.id not in sent]
                 rendered = await render_for(session, reader, texts, fresh) if fresh else []
