@@ -42,6 +42,7 @@ class PreferenceValues:
     channels: dict[str, list[str]]
     quiet_start: time | None
     quiet_end: time | None
+    at: datetime  # the change's time: the consent time of every address it keeps
 
 
 def _stored(row: RowMapping) -> StoredPreference:
@@ -81,9 +82,9 @@ async def put_preference(session: AsyncSession, person_id: UUID, change: Prefere
         "quiet_start": change.quiet_start,
         "quiet_end": change.quiet_end,
         "email_enc": change.email_enc,
-        "email_consent_at": func.now() if change.email_enc is not None else None,
+        "email_consent_at": change.at if change.email_enc is not None else None,
         "phone_enc": change.phone_enc,
-        "phone_consent_at": func.now() if change.phone_enc is not None else None,
+        "phone_consent_at": change.at if change.phone_enc is not None else None,
         "updated_at": func.now(),
     }
     await session.execute(

@@ -29,7 +29,6 @@ def get_deps(request: Request) -> Dependencies:
 
 
 Deps = Annotated[Dependencies, Depends(get_deps)]
-NotificationsService = Annotated[Notifications, Depends(get_notifications)]
 InboxReader = Annotated[Principal, needs(PARENTS, PROVIDER_STAFF, OFFICIALS)]
 AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language", include_in_schema=False)]
 

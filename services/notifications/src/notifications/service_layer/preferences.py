@@ -78,6 +78,7 @@ async def change_preferences(deps: Dependencies, reader: Reader, change: Prefere
         channels=change.channels,
         quiet_start=change.quiet_start,
         quiet_end=change.quiet_end,
+        at=deps.clock.now(),
     )
     async with deps.sessions() as session, session.begin():
         await preferences_repository.put_preference(session, person, values)
