@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -55,7 +55,7 @@ def _run_hub_with(app: FastAPI, notifications: Notifications) -> None:
     app.router.lifespan_context = lifespan
 
 
-def _end_streams_on_shutdown(notifications: Notifications) -> Any:
+def _end_streams_on_shutdown(notifications: Notifications) -> Callable[[], None]:
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     import asyncio
