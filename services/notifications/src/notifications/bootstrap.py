@@ -1,4 +1,4 @@
-"""Composition root of notifications."""
+"""Composition root of notifications: the only place that builds adapters (docs/architecture.md, "Service anatomy")."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from notifications.adapters.live import InboxHub
 from notifications.adapters.templates import Renderer
 from notifications.adapters.tickets import StreamTickets
 from notifications.config import NotificationsSettings
-from notifications.service_layer.delivery import Deliverer
-from notifications.service_layer.handlers import EventHandlers
+from notifications.service_layer.dependencies import Dependencies, Reminding, Sending
 from notifications.service_layer.texts import Texts
-from qosym_chassis.clock import Clock
 from qosym_chassis.context import ServiceContext
 from qosym_chassis.keys import load_or_create_secret
 from qosym_chassis.sms import HttpSmsGateway
@@ -22,14 +20,11 @@ from qosym_chassis.sms import HttpSmsGateway
 
 @dataclass(frozen=True)
 class Notifications:
+    """What the entrypoints receive: the settings, the chassis context and the use cases' dependencies."""
+
     settings: NotificationsSettings
     context: ServiceContext
-    texts: Texts
-    box: ContactBox
-    hub: InboxHub
-    tickets: StreamTickets
-    deliverer: Deliverer
-    handlers: EventHandlers
+    deps: Dependencies
 
 
 def texts_for(settings: NotificationsSettings) -> Texts:
@@ -41,18 +36,7 @@ def texts_for(settings: NotificationsSettings) -> Texts:
     )
 
 
-def handlers_for(settings: NotificationsSettings, clock: Clock) -> EventHandlers:
-    return EventHandlers(
-        clock=clock,
-        zone=ZoneInfo(settings.default_timezone),
-        attendance_reminder_days=settings.attendance_reminder_days,
-        voucher_reminder_days=settings.voucher_reminder_days,
-    )
-
-
-def bootstrap(settings: NotificationsSettings, context: ServiceContext) -> Notifications:
-    texts = texts_for(settings)
-    box = ContactBox(load_or_create_secret(settings.keys_dir, "notifications-contact-encryption"))
+def sending_for(settings: NotificationsSettings) -> Sending:
     email = (
         SmtpSender(
             host=settings.smtp_host,
@@ -66,22 +50,28 @@ def bootstrap(settings: NotificationsSettings, context: ServiceContext) -> Notif
         else None
     )
     sms = HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token) if settings.sms_gateway_url else None
-    return Notifications(
-        settings=settings,
-        context=context,
-        texts=texts,
-        box=box,
-        hub=InboxHub(settings.database_url),
-        tickets=StreamTickets(context.redis, ttl_s=settings.stream_ticket_ttl_s),
-        deliverer=Deliverer(
-            sessions=context.session_factory,
-            texts=texts,
-            box=box,
-            clock=context.clock,
-            email=email,
-            sms=sms,
-            batch_size=settings.delivery_batch_size,
-            max_attempts=settings.delivery_max_attempts,
-        ),
-        handlers=handlers_for(settings, context.clock),
+    return Sending(
+        email=email,
+        sms=sms,
+        batch_size=settings.delivery_batch_size,
+        max_attempts=settings.delivery_max_attempts,
     )
+
+
+def bootstrap(settings: NotificationsSettings, context: ServiceContext) -> Notifications:
+    deps = Dependencies(
+        sessions=context.session_factory,
+        clock=context.clock,
+        texts=texts_for(settings),
+        contacts=ContactBox(load_or_create_secret(settings.keys_dir, "notifications-contact-encryption")),
+        live=InboxHub(settings.database_url),
+        tickets=StreamTickets(context.redis, ttl_s=settings.stream_ticket_ttl_s),
+        sending=sending_for(settings),
+        reminding=Reminding(
+            zone=ZoneInfo(settings.default_timezone),
+            attendance_days=settings.attendance_reminder_days,
+            voucher_days=settings.voucher_reminder_days,
+        ),
+        sms_gateway_token=settings.sms_gateway_token,
+    )
+    return Notifications(settings=settings, context=context, deps=deps)

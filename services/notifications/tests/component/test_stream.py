@@ -17,7 +17,8 @@ from notifications.adapters.live import InboxHub
 from notifications.bootstrap import texts_for
 from notifications.config import NotificationsSettings
 from notifications.entrypoints.api import create_app
-from notifications.service_layer import inbox
+from notifications.service_layer import stream as streams
+from notifications.service_layer.inbox import Reader
 from notifications.service_layer.texts import RenderedMessage
 from qosym_cli.tokens import keys_dir
 from tests.support.events import child_registered, message
@@ -182,17 +183,19 @@ async def test_the_stream_is_ready_only_once_listening_and_delivers_what_is_comm
     c = await consumer("notifications", url)
     parent, child = uuid4(), uuid4()
     hub = InboxHub(url)  # not listening yet: the api process has just started, or its connection is coming back
-    reader = inbox.Reader(person_id=parent, audiences=(f"person:{parent}",))
+    reader = Reader(person_id=parent, audiences=(f"person:{parent}",))
     engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    stream = inbox.stream(sessions, hub, texts_for(NotificationsSettings(database_url=url)), reader, None)
+    stream = streams.messages_as_committed(
+        sessions, hub, texts_for(NotificationsSettings(database_url=url)), reader, None
+    )
     first = asyncio.ensure_future(anext(stream))
     try:
         await c.deliver(message(child_registered(parent, child)))  # committed while nobody listens
         assert not first.done(), "the stream announced readiness before it was listening"
         hub.start()
         ready = await asyncio.wait_for(first, 30)
-        assert isinstance(ready, inbox.Ready) and hub.listening.is_set()
+        assert isinstance(ready, streams.Ready) and hub.listening.is_set()
         await c.deliver(message(submitted(child)))  # right after ready, before the first read
         received = await asyncio.wait_for(anext(stream), 30)
     finally:

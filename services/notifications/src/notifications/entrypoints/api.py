@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,20 +12,20 @@ from fastapi import FastAPI
 
 from notifications.bootstrap import Notifications, bootstrap
 from notifications.config import NotificationsSettings
-from notifications.entrypoints.routes import router
-from notifications.entrypoints.sms_gateway import sms_gateway_router
+from notifications.entrypoints import inbox_routes, preferences_routes, sms_gateway_routes, stream_routes
 from qosym_chassis.api import create_service_app
 from qosym_chassis.context import build_context
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
-    settings = settings or NotificationsSettings()  # type: ignore[call-arg]
+    settings = settings or NotificationsSettings()
     context = build_context(settings, "api")
     app = create_service_app(
         settings,
         title="Qosym notifications",
         description="Each person's inbox, delivery channels, reminders and the real-time status stream.",
-        routers=[router, sms_gateway_router] if settings.dev_mode else [router],
+        routers=[inbox_routes.router, stream_routes.router, preferences_routes.router]
+        + ([sms_gateway_routes.router] if settings.dev_mode else []),
         context=context,
     )
     notifications = bootstrap(settings, context)
@@ -44,18 +44,18 @@ def _run_hub_with(app: FastAPI, notifications: Notifications) -> None:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
         async with inner(app) as state:
-            notifications.hub.start()
+            notifications.deps.live.start()
             restore = _end_streams_on_shutdown(notifications)
             try:
                 yield state
             finally:
                 restore()
-                await notifications.hub.stop()
+                await notifications.deps.live.stop()
 
     app.router.lifespan_context = lifespan
 
 
-def _end_streams_on_shutdown(notifications: Notifications) -> Any:
+def _end_streams_on_shutdown(notifications: Notifications) -> Callable[[], None]:
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     import asyncio
@@ -64,7 +64,7 @@ def _end_streams_on_shutdown(notifications: Notifications) -> Any:
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
     def handler(sig: int, frame: Any) -> None:
-        loop.call_soon_threadsafe(notifications.hub.close_streams)
+        loop.call_soon_threadsafe(notifications.deps.live.close_streams)
         chained = previous[signal.Signals(sig)]
         if callable(chained):
             chained(sig, frame)

@@ -1,16 +1,26 @@
-"""What notifications consumes, and its periodic jobs (sending deliveries, firing reminders)."""
+"""What notifications consumes (one table: event type -> service-layer handler), and its periodic jobs.
+
+docs/architecture.md, "Service anatomy": ``scripts/asyncapi.py`` calls ``register(consumer, None)`` to list the
+subscriptions, so the table is routed unconditionally and only the periodic jobs need a running service.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
-from notifications.bootstrap import bootstrap, handlers_for
+from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsSettings
-from notifications.domain import notices
-from notifications.service_layer.delivery import fire_due_reminders
-from notifications.service_layer.handlers import EventHandlers
-from qosym_chassis.clock import Clock
-from qosym_chassis.consumer import EventConsumer
+from notifications.service_layer import (
+    allocation_news,
+    attendance_news,
+    catalog_news,
+    delivery,
+    payments_news,
+    people_news,
+    reminding,
+)
+from notifications.service_layer.dependencies import Dependencies
+from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import (
     ApplicationSubmittedV1,
@@ -48,56 +58,58 @@ from qosym_contracts.payments import (
 )
 from qosym_contracts.registry import ChildRegisteredV1, GuardianshipEndedV1, GuardianshipEstablishedV1
 
+SUBSCRIPTIONS: Subscriptions[Dependencies] = {
+    # registry: who each child's guardians are
+    ChildRegisteredV1: people_news.on_child_registered,
+    GuardianshipEstablishedV1: people_news.on_guardianship_established,
+    GuardianshipEndedV1: people_news.on_guardianship_ended,
+    # catalog
+    ProgrammePublishedV1: catalog_news.on_programme,
+    ProgrammeChangedV1: catalog_news.on_programme,
+    EnrolmentRequestedV1: catalog_news.on_enrolment_news,
+    EnrolmentConfirmedV1: catalog_news.on_enrolment_news,
+    EnrolmentRejectedV1: catalog_news.on_enrolment_news,
+    EnrolmentEndedV1: catalog_news.on_enrolment_news,
+    AttestationExpiringV1: catalog_news.on_attestation_expiring,
+    # allocation
+    ApplicationSubmittedV1: allocation_news.on_application_submitted,
+    ApplicationWithdrawnV1: allocation_news.on_application_withdrawn,
+    ApplicationWaitlistedV1: allocation_news.on_waitlisted,
+    RoundClosedV1: allocation_news.on_round_closed,
+    VoucherAwardedV1: allocation_news.on_voucher_awarded,
+    VoucherAssignedV1: allocation_news.on_voucher_assigned,
+    VoucherReleasedV1: allocation_news.on_voucher_released,
+    VoucherExpiredV1: allocation_news.on_voucher_ended,
+    VoucherRevokedV1: allocation_news.on_voucher_ended,
+    # attendance
+    AttendanceSubmittedV1: attendance_news.on_attendance_submitted,
+    AttendanceConfirmedV1: attendance_news.on_timesheet_answered,
+    AttendanceDisputedV1: attendance_news.on_timesheet_answered,
+    DisputeResolvedV1: attendance_news.on_dispute_resolved,
+    RiskFlagRaisedV1: attendance_news.on_risk_flag_raised,
+    # payments
+    PaymentAccruedV1: payments_news.on_payment_news,
+    ProviderPaidV1: payments_news.on_payment_news,
+    PaymentBatchApprovedV1: payments_news.on_payment_news,
+    BudgetThresholdReachedV1: payments_news.on_payment_news,
+    VoucherFundingRefusedV1: payments_news.on_voucher_funding_refused,
+}
 
-def subscribe(consumer: EventConsumer, h: EventHandlers) -> None:
-    consumer.on(ChildRegisteredV1, h.on_child_registered)
-    consumer.on(GuardianshipEstablishedV1, h.on_guardianship_established)
-    consumer.on(GuardianshipEndedV1, h.on_guardianship_ended)
-    consumer.on(ProgrammePublishedV1, h.on_programme)
-    consumer.on(ProgrammeChangedV1, h.on_programme)
-    consumer.on(ApplicationSubmittedV1, h.on_application_submitted)
-    consumer.on(ApplicationWithdrawnV1, h.on_application_withdrawn)
-    consumer.on(ApplicationWaitlistedV1, h.on_waitlisted)
-    consumer.on(RoundClosedV1, h.on_round_closed)
-    consumer.on(VoucherAwardedV1, h.on_voucher_awarded)
-    consumer.on(VoucherAssignedV1, h.on_voucher_assigned)
-    consumer.on(VoucherExpiredV1, h.on_voucher_ended)
-    consumer.on(VoucherRevokedV1, h.on_voucher_ended)
-    consumer.on(AttendanceSubmittedV1, h.on_attendance_submitted)
-    consumer.on(AttendanceConfirmedV1, h.on_timesheet_answered)
-    consumer.on(AttendanceDisputedV1, h.on_timesheet_answered)
-    direct: tuple[type[Any], ...] = (
-        VoucherReleasedV1,
-        EnrolmentRequestedV1,
-        EnrolmentConfirmedV1,
-        EnrolmentRejectedV1,
-        EnrolmentEndedV1,
-        AttestationExpiringV1,
-        DisputeResolvedV1,
-        RiskFlagRaisedV1,
-        PaymentAccruedV1,
-        ProviderPaidV1,
-        PaymentBatchApprovedV1,
-        BudgetThresholdReachedV1,
-        VoucherFundingRefusedV1,
-    )
-    for event_class in direct:
-        assert event_class in notices.DIRECT
-        consumer.on(event_class, h.on_direct)
 
-
-def register(consumer: EventConsumer, ctx: ServiceContext) -> None:
-    # ctx is None when only the subscriptions are listed (scripts/asyncapi.py)
-    if ctx is None:
-        subscribe(consumer, handlers_for(NotificationsSettings.model_construct(), Clock()))
+def register(consumer: EventConsumer, ctx: ServiceContext | None) -> None:
+    if ctx is None:  # only listing the subscriptions (scripts/asyncapi.py): no handler is ever called
+        consumer.route(SUBSCRIPTIONS, cast(Dependencies, None))
         return
     settings = ctx.settings
-    assert isinstance(settings, NotificationsSettings)
-    notifications = bootstrap(settings, ctx)
-    subscribe(consumer, notifications.handlers)
+    assert isinstance(settings, NotificationsSettings)  # the consumers process runs with notifications' settings
+    deps = bootstrap(settings, ctx).deps
+    consumer.route(SUBSCRIPTIONS, deps)
+
+    async def deliver_due() -> int:
+        return await delivery.deliver_due(deps)
 
     async def fire_reminders() -> int:
-        return await fire_due_reminders(ctx.session_factory, ctx.clock)
+        return await reminding.fire_due_reminders(deps)
 
-    consumer.every(settings.delivery_interval_s, notifications.deliverer.deliver_due)
+    consumer.every(settings.delivery_interval_s, deliver_due)
     consumer.every(settings.reminder_interval_s, fire_reminders)

@@ -81,7 +81,21 @@ class QuietHoursIn(BaseModel):
 class PreferencesIn(BaseModel):
     """The whole set (PUT replaces it). No e-mail or SMS is ever sent without an address given with consent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "language": "kk",
+                    "timezone": "Asia/Almaty",
+                    "email": {"address": "aigerim@example.kz", "consent": True},
+                    "phone": {"number": "+77011234567", "consent": False},
+                    "channels": {"default": ["email"], "voucher_awarded": ["email", "sms"]},
+                    "quiet_hours": {"start": "22:00", "end": "07:00"},
+                }
+            ]
+        },
+    )
 
     language: Literal["kk", "ru", "en"]
     timezone: SafeText = Field(default="Asia/Almaty", max_length=64, examples=["Asia/Almaty"])
@@ -121,7 +135,18 @@ class PreferencesOut(BaseModel):
 class SmsIn(BaseModel):
     """The SMS gateway contract the registry speaks, plus the recipient's opaque person id as `reference`."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "to": "+77011234567",
+                    "text": "Qosym: your code is 123456",
+                    "reference": "3f0c6a52-8f3e-4a55-9a0e-2f8f3c1d7b21",
+                }
+            ]
+        },
+    )
 
     to: SafeText = Field(max_length=32, examples=["+77011234567"], description="not stored: the inbox stands in for it")
     text: MultilineText = Field(min_length=1, max_length=1000)

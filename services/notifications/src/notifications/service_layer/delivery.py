@@ -1,4 +1,4 @@
-"""Sending planned e-mail and SMS deliveries, and firing due reminders (periodic jobs of the consumers process).
+"""Sending planned e-mail and SMS deliveries (a periodic job of the consumers process).
 
 A delivery is claimed with ``FOR UPDATE SKIP LOCKED`` (several consumer replicas never send the same one),
 re-checked against the person's current preferences (consent withdrawn or channel switched off: skipped;
@@ -11,32 +11,21 @@ Message-ID, so mail clients show it once). Error texts are kept without addresse
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import timedelta
-from typing import Any, Protocol
-from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.adapters import repository
-from notifications.adapters.contacts import ContactBox
-from notifications.domain.messages import Guardians, Notice
+from notifications.adapters import deliveries_repository as deliveries
+from notifications.adapters import messages_repository, preferences_repository
+from notifications.adapters.deliveries_repository import DueDelivery
 from notifications.domain.preferences import pick_language
-from notifications.service_layer.fanout import ChildNotKnownYet, preferences_from, publish
-from notifications.service_layer.texts import Texts
+from notifications.service_layer.dependencies import Dependencies
+from notifications.service_layer.fanout import preferences_from
 from qosym_chassis import outbox
-from qosym_chassis.clock import Clock
 from qosym_contracts.notifications import NotificationDeliveredV1
 
 log = logging.getLogger("notifications.delivery")
-
-
-class EmailSender(Protocol):
-    async def send(self, *, delivery_id: UUID, to: str, subject: str, body: str, language: str) -> None: ...
-
-
-class SmsSender(Protocol):
-    async def send(self, *, person_id: UUID, phone: str, text: str) -> None: ...
 
 
 def safe_error(exc: BaseException) -> str:
@@ -45,102 +34,65 @@ def safe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}{f' {code}' if code else ''}"
 
 
-@dataclass
-class Deliverer:
-    sessions: async_sessionmaker[AsyncSession]
-    texts: Texts
-    box: ContactBox
-    clock: Clock
-    email: EmailSender | None = None
-    sms: SmsSender | None = None
-    batch_size: int = 50
-    max_attempts: int = 8
+async def deliver_due(deps: Dependencies) -> int:
+    """Send what is due now; the number sent."""
+    sent = 0
+    async with deps.sessions() as session, session.begin():
+        for due in await deliveries.claim_due_deliveries(session, deps.clock.now(), deps.sending.batch_size):
+            sent += await _deliver(deps, session, due)
+    return sent
 
-    async def deliver_due(self) -> int:
-        """Send what is due now; the number sent."""
-        sent = 0
-        async with self.sessions() as session, session.begin():
-            for row in await repository.claim_due_deliveries(session, self.clock.now(), self.batch_size):
-                sent += await self._deliver(session, row)
-        return sent
 
-    async def _deliver(self, session: AsyncSession, row: dict[str, Any]) -> int:
-        now = self.clock.now()
-        person_id: UUID = row["person_id"]
-        stored = await repository.get_preference(session, person_id)
-        email = self.box.open(stored["email_enc"], person_id=person_id, field="email") if stored else None
-        phone = self.box.open(stored["phone_enc"], person_id=person_id, field="phone") if stored else None
-        preferences = preferences_from(stored, email=email, phone=phone)
-        message = await repository.message_by_id(session, row["message_id"])
-        if message is None or row["channel"] not in preferences.channels_for(message["kind"]):
-            await repository.settle_delivery(
-                session, row["id"], status="skipped", last_error="no consent or channel off"
-            )
-            return 0
-        sender = self.email if row["channel"] == "email" else self.sms
-        if sender is None:
-            await repository.settle_delivery(
-                session,
-                row["id"],
-                not_before=now + timedelta(minutes=1),
-                last_error=f"no {row['channel']} server configured",
-            )
-            return 0
-        quiet_until = preferences.quiet_until(now)
-        if quiet_until is not None:
-            await repository.settle_delivery(session, row["id"], not_before=quiet_until)
-            return 0
-        language = pick_language(preferences.language, None, self.texts.default_language)
-        [text] = await self.texts.render(
-            session, [repository.to_message({**message, "read_at": None})], language, preferences.timezone
+async def _deliver(deps: Dependencies, session: AsyncSession, due: DueDelivery) -> int:
+    now = deps.clock.now()
+    person_id = due.person_id
+    stored = await preferences_repository.get_preference(session, person_id)
+    box = deps.contacts
+    email = box.open(stored.email_enc, person_id=person_id, field="email") if stored else None
+    phone = box.open(stored.phone_enc, person_id=person_id, field="phone") if stored else None
+    preferences = preferences_from(stored, email=email, phone=phone)
+    message = await messages_repository.message_by_id(session, due.message_id)
+    if message is None or due.channel not in preferences.channels_for(message.kind):
+        await deliveries.settle_delivery(session, due.id, status="skipped", last_error="no consent or channel off")
+        return 0
+    email_sender, sms_sender = deps.sending.email, deps.sending.sms
+    if (email_sender if due.channel == "email" else sms_sender) is None:
+        await deliveries.settle_delivery(
+            session, due.id, not_before=now + timedelta(minutes=1), last_error=f"no {due.channel} server configured"
         )
-        attempts = row["attempts"] + 1
-        try:
-            if row["channel"] == "email":
-                assert self.email is not None and email is not None
-                await self.email.send(
-                    delivery_id=row["id"], to=email, subject=text.title, body=text.body, language=language
-                )
-            else:
-                assert self.sms is not None and phone is not None
-                await self.sms.send(person_id=person_id, phone=phone, text=f"{text.title}\n{text.body}"[:1000])
-        except Exception as exc:
-            error = safe_error(exc)
-            log.warning("delivery %s by %s failed (attempt %d): %s", row["id"], row["channel"], attempts, error)
-            status = "failed" if attempts >= self.max_attempts else "pending"
-            retry_in = timedelta(seconds=min(3600, 5 * 2 ** (attempts - 1)))
-            await repository.settle_delivery(
-                session, row["id"], attempts=attempts, status=status, not_before=now + retry_in, last_error=error
-            )
-            return 0
-        await repository.settle_delivery(
-            session, row["id"], attempts=attempts, status="sent", sent_at=now, last_error=None
+        return 0
+    quiet_until = preferences.quiet_until(now)
+    if quiet_until is not None:
+        await deliveries.settle_delivery(session, due.id, not_before=quiet_until)
+        return 0
+    language = pick_language(preferences.language, None, deps.texts.default_language)
+    [text] = await deps.texts.render(session, [replace(message, read_at=None)], language, preferences.timezone)
+    attempts = due.attempts + 1
+    try:
+        if due.channel == "email":
+            assert email_sender is not None and email is not None  # checked above: configured, consented
+            await email_sender.send(delivery_id=due.id, to=email, subject=text.title, body=text.body, language=language)
+        else:
+            assert sms_sender is not None and phone is not None  # checked above: configured, consented
+            await sms_sender.send(person_id=person_id, phone=phone, text=f"{text.title}\n{text.body}"[:1000])
+    except Exception as exc:
+        error = safe_error(exc)
+        log.warning("delivery %s by %s failed (attempt %d): %s", due.id, due.channel, attempts, error)
+        status = "failed" if attempts >= deps.sending.max_attempts else "pending"
+        retry_in = timedelta(seconds=min(3600, 5 * 2 ** (attempts - 1)))
+        await deliveries.settle_delivery(
+            session, due.id, attempts=attempts, status=status, not_before=now + retry_in, last_error=error
         )
-        await outbox.add_event(
-            session,
-            NotificationDeliveredV1(
-                notification_id=row["message_id"],
-                person_id=person_id,
-                kind=message["kind"],
-                channel=row["channel"],
-                delivered_at=now,
-            ),
-        )
-        return 1
-
-
-async def fire_due_reminders(sessions: async_sessionmaker[AsyncSession], clock: Clock, limit: int = 100) -> int:
-    """Reminders whose time has come become messages for the child's current guardians."""
-    fired = 0
-    async with sessions() as session, session.begin():
-        now = clock.now()
-        for row in await repository.claim_due_reminders(session, now, limit):
-            payload = {**row["payload"], "deadline": row["deadline"].isoformat() if row["deadline"] else None}
-            notice = Notice(row["kind"], Guardians(row["child_id"]), row["subject_id"], str(row["subject_id"]), payload)
-            try:
-                await publish(session, notice, row["id"], now)
-            except ChildNotKnownYet:
-                log.warning("reminder %s: the child's guardians are unknown; nobody to remind", row["id"])
-            await repository.settle_reminder(session, row["id"], "fired")
-            fired += 1
-    return fired
+        return 0
+    await deliveries.settle_delivery(session, due.id, attempts=attempts, status="sent", sent_at=now, last_error=None)
+    await outbox.add_event(
+        session,
+        NotificationDeliveredV1(
+            notification_id=due.message_id,
+            person_id=person_id,
+            kind=message.kind,
+            channel=due.channel,
+            delivered_at=now,
+        ),
+    )
+    return 1

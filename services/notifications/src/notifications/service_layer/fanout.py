@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.adapters import repository
+from notifications.adapters import deliveries_repository, messages_repository, people_repository
+from notifications.adapters import preferences_repository as preferences
+from notifications.adapters.preferences_repository import StoredPreference
+from notifications.domain import notices
 from notifications.domain.messages import Guardians, NewMessage, Notice, addressed
 from notifications.domain.preferences import Preferences, QuietHours
+from notifications.service_layer.dependencies import Dependencies
 from qosym_chassis import outbox
+from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.notifications import NotificationDeliveredV1
 
 
@@ -22,7 +26,7 @@ class ChildNotKnownYet(Exception):
 async def recipients(session: AsyncSession, notice: Notice) -> list[str]:
     if not isinstance(notice.target, Guardians):
         return [notice.target]
-    known, guardians = await repository.guardians_of(session, notice.target.child_id)
+    known, guardians = await people_repository.guardians_of(session, notice.target.child_id)
     if not known:
         raise ChildNotKnownYet(f"no guardian known for child {notice.target.child_id} yet")
     return [f"person:{g}" for g in guardians]  # none active: nobody to tell
@@ -38,8 +42,14 @@ async def publish(session: AsyncSession, notice: Notice, event_id: UUID, now: da
     return created
 
 
+async def publish_notices(deps: Dependencies, session: AsyncSession, event: IntegrationEvent) -> None:
+    """An event whose meaning needs nothing but the event: its notices (``domain.notices.DIRECT``) published."""
+    for notice in notices.DIRECT[type(event)](event):
+        await publish(session, notice, event.event_id, deps.clock.now())
+
+
 async def store(session: AsyncSession, new: NewMessage, now: datetime) -> UUID | None:
-    message_id = await repository.add_message(session, new)
+    message_id = await messages_repository.add_message(session, new)
     if message_id is None:
         return None
     if new.person_id is not None:
@@ -49,40 +59,40 @@ async def store(session: AsyncSession, new: NewMessage, now: datetime) -> UUID |
                 notification_id=message_id, person_id=new.person_id, kind=new.kind, channel="in_app", delivered_at=now
             ),
         )
-    readers = [new.person_id] if new.person_id is not None else await repository.members_of(session, new.audience)
-    stored = await repository.get_preferences(session, readers)
+    readers = [new.person_id] if new.person_id is not None else await preferences.members_of(session, new.audience)
+    stored = await preferences.get_preferences(session, readers)
     for reader in readers:
         for channel in reachability(stored.get(reader)).channels_for(new.kind):
-            await repository.add_delivery(session, message_id, reader, channel, now)
+            await deliveries_repository.add_delivery(session, message_id, reader, channel, now)
     return message_id
 
 
-def preferences_from(row: dict[str, Any] | None, *, email: str | None, phone: str | None) -> Preferences:
-    """A stored row as preferences, with the contact details the caller decrypted (or presence markers)."""
-    if row is None:
+def preferences_from(stored: StoredPreference | None, *, email: str | None, phone: str | None) -> Preferences:
+    """Stored preferences as the rules see them, with the contact details the caller decrypted (or markers)."""
+    if stored is None:
         return Preferences()
     quiet = (
-        QuietHours(row["quiet_start"], row["quiet_end"])
-        if row["quiet_start"] is not None and row["quiet_end"] is not None
+        QuietHours(stored.quiet_start, stored.quiet_end)
+        if stored.quiet_start is not None and stored.quiet_end is not None
         else None
     )
     return Preferences(
-        language=row["language"],
-        timezone=row["timezone"],
+        language=stored.language,
+        timezone=stored.timezone,
         email=email,
         phone=phone,
-        channels=dict(row["channels"] or {}),
+        channels=dict(stored.channels),
         quiet_hours=quiet,
     )
 
 
-def reachability(row: dict[str, Any] | None) -> Preferences:
+def reachability(stored: StoredPreference | None) -> Preferences:
     """Enough to plan deliveries: which addresses exist (without decrypting them)."""
-    if row is None:
+    if stored is None:
         return Preferences()
     present = "present"
     return preferences_from(
-        row,
-        email=present if row["email_enc"] is not None else None,
-        phone=present if row["phone_enc"] is not None else None,
+        stored,
+        email=present if stored.email_enc is not None else None,
+        phone=present if stored.phone_enc is not None else None,
     )

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.adapters import repository
+from notifications.adapters import people_repository, programmes_repository
 from notifications.adapters.templates import Renderer
 from notifications.domain.messages import Message
 
@@ -42,10 +42,10 @@ class Texts:
     async def render(
         self, session: AsyncSession, messages: list[Message], language: str, timezone: str | None = None
     ) -> list[RenderedMessage]:
-        titles = await repository.programme_titles(
+        titles = await programmes_repository.programme_titles(
             session, [UUID(str(m.payload["programme_id"])) for m in messages if m.payload.get("programme_id")]
         )
-        families = await repository.children_of(session, sorted({p for m in messages if (p := _person(m))}))
+        families = await people_repository.children_of(session, sorted({p for m in messages if (p := _person(m))}))
         out = []
         for message in messages:
             programme_id = message.payload.get("programme_id")

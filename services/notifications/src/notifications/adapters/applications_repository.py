@@ -1,0 +1,115 @@
+"""All SQL of the allocation projection: applications (waitlist position, withdrawal) and closed rounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.adapters.orm import allocation_round, application
+
+
+@dataclass(frozen=True)
+class KnownApplication:
+    application_id: UUID
+    round_id: UUID
+    child_id: UUID
+    position: int | None
+    was_waitlisted: bool
+
+
+@dataclass(frozen=True)
+class ClosedRound:
+    round_id: UUID
+    closed_event_id: UUID
+    early_close_reason: str | None
+
+
+async def remember_application(session: AsyncSession, application_id: UUID, round_id: UUID, child_id: UUID) -> None:
+    await session.execute(
+        insert(application)
+        .values(application_id=application_id, round_id=round_id, child_id=child_id)
+        .on_conflict_do_nothing()
+    )
+
+
+async def application_for_update(session: AsyncSession, application_id: UUID) -> KnownApplication | None:
+    row = (
+        (
+            await session.execute(
+                select(application).where(application.c.application_id == application_id).with_for_update()
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return KnownApplication(
+        row["application_id"], row["round_id"], row["child_id"], row["position"], row["was_waitlisted"]
+    )
+
+
+async def set_position(session: AsyncSession, application_id: UUID, position: int | None) -> None:
+    """The application's waitlist position (None: no longer waiting); a position marks it as having waited."""
+    values: dict[str, object] = {"position": position}
+    if position is not None:
+        values["was_waitlisted"] = True
+    await session.execute(update(application).where(application.c.application_id == application_id).values(**values))
+
+
+async def mark_withdrawn(session: AsyncSession, application_id: UUID) -> None:
+    await session.execute(
+        update(application).where(application.c.application_id == application_id).values(withdrawn=True)
+    )
+
+
+async def open_applications_of_round(session: AsyncSession, round_id: UUID) -> list[KnownApplication]:
+    rows = (
+        (
+            await session.execute(
+                select(application).where(application.c.round_id == round_id, application.c.withdrawn.is_(False))
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [
+        KnownApplication(r["application_id"], r["round_id"], r["child_id"], r["position"], r["was_waitlisted"])
+        for r in rows
+    ]
+
+
+async def close_round(
+    session: AsyncSession,
+    round_id: UUID,
+    region_code: str,
+    event_id: UUID,
+    at: datetime,
+    early_close_reason: str | None = None,
+) -> None:
+    """The first closing recorded stays (a redelivery under a new event id keeps the first event's id)."""
+    await session.execute(
+        insert(allocation_round)
+        .values(
+            round_id=round_id,
+            region_code=region_code,
+            closed_event_id=event_id,
+            closed_at=at,
+            early_close_reason=early_close_reason,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def closed_round(session: AsyncSession, round_id: UUID) -> ClosedRound | None:
+    row = (
+        (await session.execute(select(allocation_round).where(allocation_round.c.round_id == round_id)))
+        .mappings()
+        .first()
+    )
+    return ClosedRound(row["round_id"], row["closed_event_id"], row["early_close_reason"]) if row else None
