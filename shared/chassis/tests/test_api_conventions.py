@@ -6,15 +6,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, FastAPI, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, text, update
 
-from qosym_chassis import idempotency
+from qosym_chassis import errors, idempotency
 from qosym_chassis.api import create_service_app
 from qosym_chassis.auth import CurrentPrincipal
 from qosym_chassis.settings import ServiceSettings
@@ -302,3 +303,81 @@ async def test_a_control_character_in_a_query_or_path_parameter_is_a_422_naming_
     assert path.status_code == 422 and path.json()["errors"][0]["field"] == "path"
     service_log = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]  # not the test client
     assert not any("Secretova" in line for line in service_log)
+
+
+# the OpenAPI document frontends read (no servers needed: the document and a validation error touch none)
+
+
+@router.get("/v1/things/{thing_id}", responses={404: {}})
+async def get_thing(thing_id: int, principal: CurrentPrincipal) -> dict[str, str]:
+    return {"name": str(thing_id), "by": principal.subject}
+
+
+def offline_app() -> FastAPI:
+    settings = ServiceSettings(service_name="chassis-test", database_url="postgresql://nobody@127.0.0.1:1/none")
+    return create_service_app(settings, title="test", description="test", routers=[router])
+
+
+def offline_document() -> dict[str, Any]:
+    document: dict[str, Any] = offline_app().openapi()
+    return document
+
+
+@pytest.mark.unit
+def test_every_operation_documents_its_errors_as_the_one_problem_schema() -> None:
+    document = offline_document()
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert document["components"]["schemas"]["Problem"] == errors.PROBLEM_SCHEMA
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path in ("/v1/things", "/v1/sessions", "/v1/seeds", "/v1/things/{thing_id}", "/v1/boom"):
+        for method, operation in document["paths"][path].items():
+            responses = operation["responses"]
+            expected = {"400", "401", "403", "404", "409", "422", "429", "500"}
+            assert expected <= set(responses), (method, path)
+            assert ("413" in responses) == (method == "post"), (method, path)
+            for code, response in responses.items():
+                if code[0] in "45":
+                    assert response["content"] == problem, (method, path, code)
+                    assert response["description"], (method, path, code)
+
+
+@pytest.mark.unit
+async def test_the_documented_422_is_what_a_validation_error_answers() -> None:
+    schema = offline_document()["components"]["schemas"]["Problem"]
+    transport = httpx.ASGITransport(app=offline_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.post("/v1/sessions", json={"name": "", "count": "3"})
+    body = response.json()
+    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    assert set(schema["required"]) <= set(body) <= set(schema["properties"])
+    assert body["errors"] and all(
+        set(e) == set(schema["properties"]["errors"]["items"]["properties"]) for e in body["errors"]
+    )
+
+
+@pytest.mark.unit
+def test_operation_ids_are_the_route_function_names() -> None:
+    ids = {
+        (method, path): operation["operationId"]
+        for path, item in offline_document()["paths"].items()
+        for method, operation in item.items()
+    }
+    assert ids[("post", "/v1/things")] == "create_thing"
+    assert ids[("get", "/v1/things/{thing_id}")] == "get_thing"
+    assert ids[("post", "/v1/seeds")] == "new_seed"
+
+
+@pytest.mark.unit
+def test_idempotency_key_is_documented_where_the_middleware_honours_it() -> None:
+    paths = offline_document()["paths"]
+
+    def documents_key(method: str, path: str) -> bool:
+        parameters = paths[path][method].get("parameters", [])
+        return any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in parameters)
+
+    assert documents_key("post", "/v1/things")  # authenticated POST
+    assert not documents_key("post", "/v1/sessions")  # anonymous: takes no part
+    assert not documents_key("post", "/v1/seeds")  # marked NOT_STORED
+    assert not documents_key("get", "/v1/things/{thing_id}")  # not a POST
+    key = next(p for p in paths["/v1/things"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255} and key["required"] is False

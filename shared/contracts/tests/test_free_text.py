@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from qosym_contracts.catalogue import ALL_EVENTS
+from qosym_contracts.event_index import ALL_EVENTS
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from qosym_contracts.catalogue import ALL_EVENTS
+from qosym_contracts.event_index import ALL_EVENTS
 from qosym_contracts.snapshots import SCHEMAS_DIR, rendered
 from qosym_contracts.topics import ALL_TOPICS
 

@@ -14,10 +14,12 @@ import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from fastapi_pagination import add_pagination
 from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,8 +28,14 @@ from qosym_chassis import health
 from qosym_chassis.audit_routes import audit_router
 from qosym_chassis.auth import JwtVerifier
 from qosym_chassis.context import ServiceContext, build_context
-from qosym_chassis.errors import SafeErrorsMiddleware, add_problem_handlers, document_problems, problem_response
-from qosym_chassis.idempotency import IdempotencyMiddleware
+from qosym_chassis.errors import (
+    PROBLEM_RESPONSES,
+    SafeErrorsMiddleware,
+    add_problem_handlers,
+    document_problems,
+    problem_response,
+)
+from qosym_chassis.idempotency import IdempotencyMiddleware, document_idempotency_key
 from qosym_chassis.metrics import HTTP_LATENCY, registry
 from qosym_chassis.settings import ServiceSettings
 
@@ -157,6 +165,30 @@ async def _connect_broker(context: ServiceContext) -> None:
             delay = min(delay * 2, 10)
 
 
+def operation_id(route: APIRoute) -> str:
+    """A readable operation id: the route function's name (``register_child``), not FastAPI's generated
+    ``register_child_v1_children_post``; a service's route function names are unique
+    (``tests/test_openapi_contract.py`` fails on a duplicate)."""
+    return route.name
+
+
+def document_conventions(app: FastAPI) -> None:
+    """The OpenAPI document frontends read: every error as problem+json (``errors.document_problems``),
+    and ``Idempotency-Key`` where the middleware honours it."""
+    document_problems(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if getattr(app.state, "conventions_documented", False) and app.openapi_schema:
+            return app.openapi_schema
+        document = document_idempotency_key(generate())
+        app.openapi_schema = document
+        app.state.conventions_documented = True
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI documents replacing app.openapi this way
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -187,6 +219,8 @@ def create_service_app(
         telemetry={"tracer_provider": ctx.tracer_provider, "exclude": _not_traced},
         docs_url="/docs",
         openapi_url="/openapi.json",
+        responses=PROBLEM_RESPONSES,
+        generate_unique_id_function=operation_id,
     )
     app.state.context = ctx
     app.state.settings = settings
@@ -230,7 +264,7 @@ def create_service_app(
     if ctx.audit is not None:
         app.include_router(audit_router())
     add_pagination(app)
-    document_problems(app)
+    document_conventions(app)
     # outermost last: the body limit, then the catch-all that keeps exception messages out of the server's log
     app.add_middleware(ControlCharactersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)

@@ -9,8 +9,8 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from qosym_contracts.catalogue import ALL_EVENTS
 from qosym_contracts.envelope import IntegrationEvent
+from qosym_contracts.event_index import ALL_EVENTS
 from qosym_contracts.topics import ALL_TOPICS
 
 

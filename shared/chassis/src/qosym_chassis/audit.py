@@ -21,7 +21,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qosym_chassis.clock import Clock
 from qosym_chassis.keys import load_or_create_ed25519_key, load_or_create_secret
 
 GENESIS = bytes(32)
@@ -221,6 +222,8 @@ class AuditTrail:
     keys_dir: Path
     head_dir: Path
     mac_key_hex: str | None = None
+    clock: Clock = field(default_factory=Clock)
+    """when a recorded change happened (the service's clock, shifted in development like its use cases)"""
 
     @cached_property
     def mac_key(self) -> bytes:
@@ -266,7 +269,7 @@ class AuditTrail:
         row = {
             "chain": self.service,
             "seq": seq,
-            "occurred_at": now or datetime.now(UTC),
+            "occurred_at": now or self.clock.now(),
             "actor": f"{actor.role}:{actor.subject}",
             "acting_for": actor.acting_for,
             "action": action,
@@ -291,6 +294,7 @@ class AuditTrail:
         latest = self.heads.latest(self.head_key.public_key())
         if not force and latest is not None and latest.last_seq == seq and latest.last_mac == mac:
             return None
+        # a head's time is when it was signed: the real clock, as the file's timestamp and the object store see it
         head = Head(service=self.service, last_seq=seq, last_mac=mac, rows=seq, at=datetime.now(UTC))
         return Head(**{**head.__dict__, "path": self.heads.write(head, self.head_key)})
 
@@ -362,5 +366,9 @@ def trail_from_settings(settings: Any) -> AuditTrail:
     """The trail of the service the settings describe (ServiceSettings: keys_dir, audit_head_dir, audit_mac_key)."""
     secret = settings.audit_mac_key.get_secret_value() if settings.audit_mac_key else None
     return AuditTrail(
-        service=settings.service_name, keys_dir=settings.keys_dir, head_dir=settings.audit_head_dir, mac_key_hex=secret
+        service=settings.service_name,
+        keys_dir=settings.keys_dir,
+        head_dir=settings.audit_head_dir,
+        mac_key_hex=secret,
+        clock=Clock.from_settings(settings),
     )

@@ -1,7 +1,7 @@
 """Consumer wrapper: explicit acks, inbox deduplication, bounded retries, dead letters.
 
 FastStream's Kafka default (ACK_FIRST) is at-most-once, and NACK_ON_ERROR hot-loops on a poison
-message (reference/reliability.md §1.3). Every subscriber here is MANUAL and this wrapper always
+message (docs/architecture.md, "Delivery"). Every subscriber here is MANUAL and this wrapper always
 acks or nacks:
 
 - the event is parsed by this wrapper, so malformed bytes become a dead letter instead of an error

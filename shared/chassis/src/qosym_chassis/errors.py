@@ -270,7 +270,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 # what any operation may answer besides its own success: every one of them is problem+json
-DOCUMENTED_ERRORS = {
+DOCUMENTED_ERRORS: dict[str, str] = {
     "400": "Bad request",
     "401": "Unauthorized",
     "403": "Forbidden",
@@ -282,6 +282,23 @@ DOCUMENTED_ERRORS = {
     "500": "Internal server error (with a trace id)",
     "503": "Service unavailable",
 }
+
+
+PROBLEM_REF = "#/components/schemas/Problem"
+BODY_METHODS = frozenset({"post", "put", "patch"})
+
+
+def _problem_content() -> dict[str, Any]:
+    return {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    int(code): {"description": description, "content": _problem_content()}
+    for code, description in DOCUMENTED_ERRORS.items()
+}
+"""The one shared ``responses=`` map of every service app (``FastAPI(responses=...)``): each error an operation
+may answer, as problem+json with the one Problem schema. Declaring 422 here also keeps FastAPI from adding its own
+``HTTPValidationError`` (``{detail: [...]}``), which is not what the API answers (see ``add_problem_handlers``)."""
 
 
 def _local_times(node: Any) -> None:
@@ -298,34 +315,47 @@ def _local_times(node: Any) -> None:
             _local_times(value)
 
 
+def problems_in(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation of an OpenAPI document lists the errors above as application/problem+json (the shared
+    Problem schema, 413 only where a body is taken); a route's own ``responses={404: {}}`` keeps its code but
+    gets the same content, and FastAPI's ``HTTPValidationError`` is gone from the document."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            if method not in BODY_METHODS:
+                responses.pop("413", None)
+            for code, description in DOCUMENTED_ERRORS.items():
+                if code == "413" and method not in BODY_METHODS:
+                    continue
+                responses.setdefault(code, {"description": description})
+            for code, response in responses.items():
+                if code[:1] in ("4", "5"):
+                    if not response.get("description"):
+                        response["description"] = DOCUMENTED_ERRORS.get(code) or (
+                            _title(int(code)) if code.isdigit() else "Error"
+                        )
+                    response["content"] = _problem_content()
+    _local_times(document)
+    return document
+
+
 def document_problems(app: FastAPI) -> None:
-    """Every operation of the OpenAPI document lists the errors above as application/problem+json."""
+    """Every operation of the app's OpenAPI document lists its errors as application/problem+json
+    (``problems_in``, applied once when the document is first built)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if getattr(app.state, "problems_documented", False) and app.openapi_schema:
             return app.openapi_schema
-        document = generate()
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        schemas["Problem"] = PROBLEM_SCHEMA
-        for name in ("HTTPValidationError", "ValidationError"):
-            schemas.pop(name, None)
-        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for item in document.get("paths", {}).values():
-            for method, operation in item.items():
-                if not isinstance(operation, dict) or "responses" not in operation:
-                    continue
-                responses = operation["responses"]
-                for code, description in DOCUMENTED_ERRORS.items():
-                    if code == "413" and method not in ("post", "put", "patch"):
-                        continue
-                    responses.setdefault(code, {"description": description})
-                for code, response in responses.items():
-                    if code[:1] in ("4", "5"):
-                        response["content"] = dict(problem)
-        _local_times(document)
+        document = problems_in(generate())
         app.openapi_schema = document
         app.state.problems_documented = True
         return document
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI documents replacing app.openapi this way

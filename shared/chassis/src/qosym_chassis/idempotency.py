@@ -45,6 +45,38 @@ NOT_STORED: dict[str, Any] = {MARKER: "never-stored"}
 """``openapi_extra`` of a route whose response must never be stored (tokens, one-time secrets)."""
 
 
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Any client-chosen string (1 to 255 characters), e.g. a UUID: a retry with the same key and body replays "
+        "the first answer to the same caller instead of running again; the same key with another body is a 422, "
+        "a retry while the first runs a 409. Kept for 24 hours."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "example": "5f0c6a0e-8a4b-4c1e-9d7e-2b1f3c4d5e6f",
+}
+
+
+def honours_key(method: str, operation: dict[str, Any]) -> bool:
+    """Whether the middleware honours ``Idempotency-Key`` on this operation: an authenticated POST that is not
+    marked ``NOT_STORED`` (an anonymous caller takes no part)."""
+    return method == "post" and bool(operation.get("security")) and operation.get(MARKER) != NOT_STORED[MARKER]
+
+
+def document_idempotency_key(document: dict[str, Any]) -> dict[str, Any]:
+    """The ``Idempotency-Key`` header parameter on every operation where the middleware honours it."""
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or not honours_key(method, operation):
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("in") == "header" and p.get("name", "").lower() == HEADER.lower() for p in parameters):
+                parameters.append(dict(IDEMPOTENCY_KEY_PARAMETER))
+    return document
+
+
 def _never_stored_paths(app: Any) -> list[re.Pattern[str]]:
     """The POST paths whose operation carries the marker, as patterns (read once from the OpenAPI document)."""
     patterns: list[re.Pattern[str]] = []

@@ -1,6 +1,6 @@
 """Transactional outbox: write events with the state change, relay them to the broker afterwards.
 
-Rules (reference/reliability.md §1.2):
+Rules (docs/architecture.md, "Delivery"):
 - ``add_event`` inserts the row in the caller's open transaction; nothing is sent yet.
 - one active relay per service (a PostgreSQL advisory lock), publishing pending rows in id order,
   so events with the same key keep their order; a row is marked published only after the

@@ -16,8 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from qosym_contracts import topics
 from qosym_contracts.envelope import IntegrationEvent
-
-PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+from qosym_contracts.types import Period
 
 
 class SessionMark(BaseModel):
@@ -40,7 +39,7 @@ class _TimesheetEvent(IntegrationEvent):
     programme_id: UUID
     provider_id: UUID
     region_code: str = Field(examples=["astana"])
-    period: str = Field(pattern=PERIOD_PATTERN, examples=["2026-11"], description="local calendar month")
+    period: Period = Field(description="local calendar month")
     planned_sessions: int = Field(ge=0, description="sessions the schedule planned for this enrolment in the period")
 
 
@@ -118,6 +117,6 @@ class RiskFlagRaisedV1(IntegrationEvent):
     subject_id: UUID
     provider_id: UUID | None = None
     region_code: str
-    period: str = Field(pattern=PERIOD_PATTERN)
+    period: Period
     severity: Literal["low", "medium", "high"]
     summary: str = Field(max_length=500, description="what was seen, without names or IINs")

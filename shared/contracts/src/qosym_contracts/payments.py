@@ -12,8 +12,8 @@ from pydantic import AwareDatetime, Field
 
 from qosym_contracts import topics
 from qosym_contracts.envelope import IntegrationEvent
+from qosym_contracts.types import Period
 
-PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 TREASURY_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,99}$"
 
 
@@ -34,7 +34,7 @@ class PaymentAccruedV1(IntegrationEvent):
     programme_id: UUID
     timesheet_id: UUID
     region_code: str
-    period: str = Field(pattern=PERIOD_PATTERN)
+    period: Period
     amount_tiyn: int = Field(ge=0)
     payable_sessions: int = Field(ge=0)
     planned_sessions: int = Field(ge=0)
@@ -53,7 +53,7 @@ class ProviderPaidV1(IntegrationEvent):
     batch_id: UUID
     provider_id: UUID
     region_code: str
-    period: str = Field(pattern=PERIOD_PATTERN)
+    period: Period
     amount_tiyn: int = Field(gt=0)
     paid_at: AwareDatetime
     treasury_reference: str = Field(
@@ -74,7 +74,7 @@ class PaymentBatchApprovedV1(IntegrationEvent):
 
     batch_id: UUID
     region_code: str
-    period: str = Field(pattern=PERIOD_PATTERN)
+    period: Period
     providers: int = Field(ge=1)
     total_tiyn: int = Field(gt=0)
     order_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hash of the pain.001 payment order file")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qosym_contracts.catalogue import ALL_EVENTS, schema_name
+from qosym_contracts.event_index import ALL_EVENTS, schema_name
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
 

@@ -1,4 +1,4 @@
-"""Index of every event model, used for JSON Schema snapshots and AsyncAPI."""
+"""Index of every event model of every producer (`ALL_EVENTS`), used for JSON Schema snapshots and AsyncAPI."""
 
 from __future__ import annotations
 
