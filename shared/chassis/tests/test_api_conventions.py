@@ -381,3 +381,32 @@ def test_idempotency_key_is_documented_where_the_middleware_honours_it() -> None
     assert not documents_key("get", "/v1/things/{thing_id}")  # not a POST
     key = next(p for p in paths["/v1/things"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
     assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255} and key["required"] is False
+
+
+async def test_too_many_requests_and_unavailable_are_problems_with_their_headers() -> None:
+    from fastapi import FastAPI
+    from httpx import ASGITransport, AsyncClient
+
+    from qosym_chassis.errors import TooManyRequests, Unavailable, add_problem_handlers
+
+    app = FastAPI()
+    add_problem_handlers(app)
+
+    @app.get("/limited")
+    async def limited() -> None:
+        raise TooManyRequests("too many attempts; try again later", retry_after_s=900)
+
+    @app.get("/down")
+    async def down() -> None:
+        raise Unavailable("the inbox cannot be written right now; try again")
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        limited_response = await client.get("/limited")
+        down_response = await client.get("/down")
+    assert limited_response.status_code == 429
+    assert limited_response.headers["retry-after"] == "900"
+    assert limited_response.headers["content-type"] == "application/problem+json"
+    assert limited_response.json()["type"] == "rate-limited"
+    assert down_response.status_code == 503
+    assert down_response.json()["title"] == "Service unavailable"
+    assert "retry-after" not in down_response.headers

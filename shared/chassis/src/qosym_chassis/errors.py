@@ -61,6 +61,22 @@ class Unprocessable(Problem):
     status, title, type = 422, "Unprocessable content", "validation-failed"
 
 
+class TooManyRequests(Problem):
+    """A limit was reached; ``retry_after_s`` becomes the Retry-After header."""
+
+    status, title, type = 429, "Too many requests", "rate-limited"
+
+    def __init__(self, detail: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
+class Unavailable(Problem):
+    """A dependency (the database, a gateway) cannot serve right now; the client may retry."""
+
+    status, title, type = 503, "Service unavailable", "unavailable"
+
+
 class FieldError(Unprocessable):
     """A business-rule failure attached to one field, shaped like a validation error."""
 
@@ -75,13 +91,16 @@ def problem_response(
     *,
     type_: str = "about:blank",
     instance: str | None = None,
+    retry_after_s: int | None = None,
     **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if retry_after_s is not None:
+        headers["Retry-After"] = str(retry_after_s)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -117,6 +136,7 @@ def add_problem_handlers(app: FastAPI) -> None:
             type_=exc.type,
             instance=request.url.path,
             errors=exc.errors,
+            retry_after_s=getattr(exc, "retry_after_s", None),
             **exc.extra,
         )
 

@@ -10,13 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from notifications.domain.messages import sms
 from notifications.service_layer.dependencies import Dependencies
 from notifications.service_layer.fanout import store
-from qosym_chassis.errors import FieldError, Problem, Unauthorized
-
-
-class InboxUnavailable(Problem):
-    """The inbox cannot be written right now (the database): the gateway's client retries."""
-
-    status, title, type = 503, "Service unavailable", "unavailable"
+from qosym_chassis.errors import FieldError, Unauthorized, Unavailable
 
 
 async def deliver_sms(deps: Dependencies, authorization: str | None, person_id: UUID | None, text: str) -> UUID:
@@ -32,5 +26,5 @@ async def deliver_sms(deps: Dependencies, authorization: str | None, person_id: 
             await store(session, sms(person_id, message_id, text), deps.clock.now())
     except SQLAlchemyError:
         # from None: the database error's message carries the statement's parameters, i.e. the code
-        raise InboxUnavailable("the inbox cannot be written right now; try again") from None
+        raise Unavailable("the inbox cannot be written right now; try again") from None
     return message_id
