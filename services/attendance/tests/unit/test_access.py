@@ -2,7 +2,8 @@
 
 import pytest
 
-from attendance.service_layer.access import Caller, ForbiddenError
+from attendance.service_layer.access import Caller
+from qosym_chassis.errors import Forbidden
 
 pytestmark = pytest.mark.unit
 
@@ -12,7 +13,7 @@ def test_an_operator_without_a_region_oversees_nothing_and_lists_nothing():
         caller = Caller("op", "operator", scope)
         assert not caller.oversees("astana", "yesil")
         assert not caller.may_decide_for("astana")
-        with pytest.raises(ForbiddenError):
+        with pytest.raises(Forbidden):
             _ = caller.operator_region
 
 

@@ -6,31 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from qosym_chassis.errors import Forbidden
 
-Sessions = async_sessionmaker[AsyncSession]
 READERS = ("administrator", "auditor", "ops")
-
-
-class NotFoundError(Exception):
-    """Missing, or not the caller's to see (answered the same way)."""
-
-
-class ConflictError(Exception):
-    pass
-
-
-class RuleBroken(Exception):
-    """Input that breaks a business rule, attached to a field (mapped to 422 naming it)."""
-
-    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
-
-
-class ForbiddenError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -58,7 +36,7 @@ class Caller:
         (which the chassis already refuses) reads nothing."""
         own = self.scope.get("region") if self.role == "operator" else None
         if not own:
-            raise ForbiddenError("this caller reads no region")
+            raise Forbidden("this caller reads no region")
         return own
 
     def owns_provider(self, provider_id: UUID) -> bool:

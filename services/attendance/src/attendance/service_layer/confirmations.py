@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from attendance.adapters import repository, timesheet_sql
 from attendance.adapters.orm import decision, dispute, disputed_session, session_mark, timesheet
+from attendance.adapters.pages import page_of
 from attendance.domain.period import zone
 from attendance.domain.rules import payable_sessions, planned_sessions
 from attendance.domain.timesheets import (
@@ -24,9 +25,13 @@ from attendance.domain.timesheets import (
     status_after_ruling,
     tally,
 )
-from attendance.service_layer.access import Caller, ConflictError, NotFoundError, RuleBroken, Sessions
+from attendance.service_layer.access import Caller
+from attendance.service_layer.dependencies import Dependencies
 from attendance.service_layer.timesheets import visible_timesheet
+from attendance.service_layer.views import ConfirmOut, DisputeOpenedOut, DisputeOut, ResolvedOut
 from qosym_chassis import outbox
+from qosym_chassis.errors import Conflict, FieldError, NotFound
+from qosym_chassis.inputs import OffsetPage
 from qosym_contracts.attendance import AttendanceDisputedV1, DisputeResolvedV1
 
 MAX_BULK_CONFIRM = 1000
@@ -53,26 +58,27 @@ class RulingIn:
 
 def _window_open(row: dict[str, Any], now: datetime) -> None:
     if row["status"] != SUBMITTED:
-        raise ConflictError(f"this month is {row['status']}, not awaiting a guardian's answer")
+        raise Conflict(f"this month is {row['status']}, not awaiting a guardian's answer")
     if row["confirm_by"] <= now:
-        raise ConflictError(f"the window to confirm or dispute closed at {row['confirm_by'].isoformat()}")
+        raise Conflict(f"the window to confirm or dispute closed at {row['confirm_by'].isoformat()}")
 
 
-async def confirm(sessions: Sessions, caller: Caller, timesheet_ids: list[UUID], now: datetime) -> list[UUID]:
+async def confirm(deps: Dependencies, caller: Caller, timesheet_ids: list[UUID]) -> ConfirmOut:
     """A guardian confirms one or several of their children's months at once (all or nothing)."""
+    now = deps.clock.now()
     if not timesheet_ids:
-        raise RuleBroken("timesheet_ids", "name at least one timesheet")
+        raise FieldError("timesheet_ids", "name at least one timesheet")
     unique = list(dict.fromkeys(timesheet_ids))
-    async with sessions() as session, session.begin():
+    async with deps.sessions() as session, session.begin():
         for timesheet_id in sorted(unique):  # a fixed lock order: two bulk confirmations never deadlock
             row = await visible_timesheet(session, caller, timesheet_id, lock=True)
             if caller.role != "parent":
-                raise NotFoundError("no such timesheet")
+                raise NotFound("no such timesheet")
             _window_open(row, now)
         confirmed = await timesheet_sql.confirm_by_guardian(session, unique, now, caller.actor)
         if len(confirmed) != len(unique):  # a row changed under the lock: should not happen, never half-apply
-            raise ConflictError("some of these months changed meanwhile; read them again")
-        return confirmed
+            raise Conflict("some of these months changed meanwhile; read them again")
+        return ConfirmOut(confirmed=confirmed)
 
 
 def _find_mark(marks: dict[datetime, dict[str, Any]], ref: SessionRef, tz: str, where: str) -> dict[str, Any]:
@@ -83,9 +89,9 @@ def _find_mark(marks: dict[datetime, dict[str, Any]], ref: SessionRef, tz: str, 
         if m["session_date"] == ref.day and (ref.start is None or m["starts_at"].astimezone(local).time() == ref.start)
     ]
     if not found:
-        raise RuleBroken(f"{where}.date", "no marked session of this month on that day (and time)")
+        raise FieldError(f"{where}.date", "no marked session of this month on that day (and time)")
     if len(found) > 1:
-        raise RuleBroken(f"{where}.starts_at", "several sessions that day: say which")
+        raise FieldError(f"{where}.starts_at", "several sessions that day: say which")
     return found[0]
 
 
@@ -108,13 +114,14 @@ def _event_fields(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def dispute_month(
-    sessions: Sessions, caller: Caller, timesheet_id: UUID, comment: str, items: list[DisputedIn], now: datetime
-) -> dict[str, Any]:
+    deps: Dependencies, caller: Caller, timesheet_id: UUID, comment: str, items: list[DisputedIn]
+) -> DisputeOpenedOut:
     """A guardian disputes sessions of a submitted month; nothing of it is payable until an operator decides."""
-    async with sessions() as session, session.begin():
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         row = await visible_timesheet(session, caller, timesheet_id, lock=True)
         if caller.role != "parent":
-            raise NotFoundError("no such timesheet")
+            raise NotFound("no such timesheet")
         _window_open(row, now)
         tz = (await repository.get_region(session, row["region_code"])).timezone  # type: ignore[union-attr]
         marks = await _marks(session, timesheet_id)
@@ -122,9 +129,9 @@ async def dispute_month(
         for i, item in enumerate(items):
             mark = _find_mark(marks, item.session, tz, f"sessions[{i}]")
             if status_after_ruling(mark["status"], item.claim, "guardian_upheld") == mark["status"]:
-                raise RuleBroken(f"sessions[{i}].claim", "that is what the provider marked")
+                raise FieldError(f"sessions[{i}].claim", "that is what the provider marked")
             if mark["starts_at"] in chosen:
-                raise RuleBroken(f"sessions[{i}].date", "this session is already disputed above")
+                raise FieldError(f"sessions[{i}].date", "this session is already disputed above")
             chosen[mark["starts_at"]] = (mark, item)
         dispute_id = uuid4()
         await session.execute(
@@ -171,23 +178,24 @@ async def dispute_month(
                 **_event_fields(row), occurred_at=now, dispute_id=dispute_id, disputed_sessions=len(chosen)
             ),
         )
-        return {"dispute_id": dispute_id, "timesheet_id": timesheet_id, "disputed_sessions": len(chosen)}
+        return DisputeOpenedOut(dispute_id=dispute_id, timesheet_id=timesheet_id, disputed_sessions=len(chosen))
 
 
 async def resolve(
-    sessions: Sessions, caller: Caller, dispute_id: UUID, rulings: list[RulingIn], comment: str, now: datetime
-) -> dict[str, Any]:
+    deps: Dependencies, caller: Caller, dispute_id: UUID, rulings: list[RulingIn], comment: str
+) -> ResolvedOut:
     """An operator of the region rules on every disputed session; the sessions that count are then payable."""
-    async with sessions() as session, session.begin():
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         opened = (
             (await session.execute(select(dispute).where(dispute.c.id == dispute_id).with_for_update()))
             .mappings()
             .first()
         )
         if opened is None or not caller.may_decide_for(opened["region_code"], opened["district_code"]):
-            raise NotFoundError("no such dispute")
+            raise NotFound("no such dispute")
         if opened["status"] != "open":
-            raise ConflictError("this dispute is already resolved")
+            raise Conflict("this dispute is already resolved")
         row = (
             (await session.execute(select(timesheet).where(timesheet.c.id == opened["timesheet_id"]).with_for_update()))
             .mappings()
@@ -205,12 +213,12 @@ async def resolve(
         for i, item in enumerate(rulings):
             mark = _find_mark(marks, item.session, tz, f"rulings[{i}]")
             if mark["starts_at"] not in contested:
-                raise RuleBroken(f"rulings[{i}].date", "this session is not disputed")
+                raise FieldError(f"rulings[{i}].date", "this session is not disputed")
             decided[mark["starts_at"]] = item.ruling
         missing = sorted(set(contested) - set(decided))
         if missing:
             days = ", ".join(m.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M") for m in missing)
-            raise RuleBroken("rulings", f"rule on every disputed session; missing: {days}")
+            raise FieldError("rulings", f"rule on every disputed session; missing: {days}")
         for starts_at, ruling in decided.items():
             d = contested[starts_at]
             new_status = status_after_ruling(d["marked_status"], d["claim"], ruling)
@@ -276,16 +284,16 @@ async def resolve(
                 outcome=outcome,
             ),
         )
-        return {
-            "dispute_id": dispute_id,
-            "timesheet_id": row["id"],
-            "outcome": outcome,
-            "planned_sessions": planned,
-            "payable_sessions": payable,
-        }
+        return ResolvedOut(
+            dispute_id=dispute_id,
+            timesheet_id=row["id"],
+            outcome=outcome,
+            planned_sessions=planned,
+            payable_sessions=payable,
+        )
 
 
-async def list_disputes(session: AsyncSession, caller: Caller, status: str | None) -> Any:
+async def list_disputes(deps: Dependencies, caller: Caller, status: str | None) -> OffsetPage[DisputeOut]:
     query = select(dispute)
     if caller.role == "operator":
         query = query.where(dispute.c.region_code == caller.operator_region)
@@ -293,12 +301,16 @@ async def list_disputes(session: AsyncSession, caller: Caller, status: str | Non
             query = query.where(dispute.c.district_code == caller.scope["district"])
     if status is not None:
         query = query.where(dispute.c.status == status)
-    return query.order_by(dispute.c.opened_at, dispute.c.id)
+    async with deps.sessions() as session:
+        return await page_of(session, query.order_by(dispute.c.opened_at, dispute.c.id), DisputeOut)
 
 
-async def close_windows(sessions: Sessions, now: datetime, region_code: str | None = None) -> dict[str, int]:
+async def close_windows(
+    deps: Dependencies, now: datetime | None = None, region_code: str | None = None
+) -> dict[str, int]:
     """At each confirmation deadline: months nobody answered are deemed confirmed or lapse, by the region's rule."""
-    async with sessions() as session, session.begin():
+    now = now or deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         deemed = await timesheet_sql.deem_confirmed(session, now, region_code)
         lapsed = await timesheet_sql.lapse_unanswered(session, now, region_code)
     return {"deemed_confirmed": deemed, "lapsed": lapsed}

@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 
 from attendance.adapters import risk_sql
 from attendance.adapters.orm import region, risk_flag
+from attendance.adapters.pages import page_of
 from attendance.domain.period import period_containing, period_named, shift_period
 from attendance.domain.risk import RULES, RiskThresholds
-from attendance.service_layer.access import Caller, ConflictError, NotFoundError, RuleBroken, Sessions
+from attendance.service_layer.access import Caller
+from attendance.service_layer.dependencies import Dependencies
+from attendance.service_layer.views import RiskFlagOut
+from qosym_chassis.errors import Conflict, FieldError, NotFound
+from qosym_chassis.inputs import OffsetPage
 
 
 async def scan(
-    sessions: Sessions,
-    now: datetime,
+    deps: Dependencies,
+    now: datetime | None = None,
     *,
     period: str | None = None,
     region_code: str | None = None,
     thresholds: RiskThresholds | None = None,
 ) -> dict[str, int]:
     """Run every rule for the period (default: this month and last month in each region's zone)."""
+    now = now or deps.clock.now()
     limits = thresholds or RiskThresholds()
-    async with sessions() as session:
+    async with deps.sessions() as session:
         zones = dict((await session.execute(select(region.c.code, region.c.timezone))).all())
     if region_code is not None:
         zones = {region_code: zones[region_code]} if region_code in zones else {}
@@ -39,9 +44,9 @@ async def scan(
         try:
             bounds = period_named(name, tz)
         except ValueError as exc:
-            raise RuleBroken("period", str(exc)) from exc
+            raise FieldError("period", str(exc)) from exc
         for rule in RULES:
-            async with sessions() as session, session.begin():
+            async with deps.sessions() as session, session.begin():
                 rows = await risk_sql.raise_flags(
                     session,
                     rule,
@@ -56,13 +61,19 @@ async def scan(
     return raised
 
 
-async def list_query(
-    caller: Caller, *, region_code: str | None, period: str | None, rule: str | None, status: str | None
-) -> Select[Any]:
+async def list_flags(
+    deps: Dependencies,
+    caller: Caller,
+    *,
+    region_code: str | None,
+    period: str | None,
+    rule: str | None,
+    status: str | None,
+) -> OffsetPage[RiskFlagOut]:
     query = select(risk_flag)
     if caller.role == "operator":
         if region_code is not None and region_code != caller.operator_region:
-            raise NotFoundError("no such region")
+            raise NotFound("no such region")
         region_code = caller.operator_region
     if region_code is not None:
         query = query.where(risk_flag.c.region_code == region_code)
@@ -72,35 +83,37 @@ async def list_query(
         query = query.where(risk_flag.c.rule == rule)
     if status is not None:
         query = query.where(risk_flag.c.status == status)
-    return query.order_by(risk_flag.c.raised_at.desc(), risk_flag.c.id)
+    async with deps.sessions() as session:
+        return await page_of(
+            session, query.order_by(risk_flag.c.raised_at.desc(), risk_flag.c.id), RiskFlagOut, unique=False
+        )
 
 
-async def get(sessions: Sessions, caller: Caller, flag_id: UUID) -> dict[str, Any]:
-    async with sessions() as session:
+async def get(deps: Dependencies, caller: Caller, flag_id: UUID) -> RiskFlagOut:
+    async with deps.sessions() as session:
         row = (await session.execute(select(risk_flag).where(risk_flag.c.id == flag_id))).mappings().first()
     if row is None or not caller.oversees(row["region_code"]):
-        raise NotFoundError("no such risk flag")
-    return dict(row)
+        raise NotFound("no such risk flag")
+    return RiskFlagOut.model_validate(dict(row))
 
 
-async def review(
-    sessions: Sessions, caller: Caller, flag_id: UUID, outcome: str, note: str, now: datetime
-) -> dict[str, Any]:
+async def review(deps: Dependencies, caller: Caller, flag_id: UUID, outcome: str, note: str) -> RiskFlagOut:
     """An operator records what the check found: the flag is dismissed or confirmed, with who and why."""
-    async with sessions() as session, session.begin():
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         row = (
             (await session.execute(select(risk_flag).where(risk_flag.c.id == flag_id).with_for_update()))
             .mappings()
             .first()
         )
         if row is None or not caller.may_decide_for(row["region_code"]):
-            raise NotFoundError("no such risk flag")
+            raise NotFound("no such risk flag")
         if row["status"] != "open":
-            raise ConflictError(f"this flag was already {row['status']}")
+            raise Conflict(f"this flag was already {row['status']}")
         await session.execute(
             update(risk_flag)
             .where(risk_flag.c.id == flag_id)
             .values(status=outcome, reviewed_by=caller.actor, reviewed_at=now, review_note=note)
         )
         updated = (await session.execute(select(risk_flag).where(risk_flag.c.id == flag_id))).mappings().one()
-        return dict(updated)
+        return RiskFlagOut.model_validate(dict(updated))

@@ -22,11 +22,23 @@ from attendance.adapters.orm import (
     session_mark,
     timesheet,
 )
+from attendance.adapters.pages import page_of
 from attendance.domain.period import Period, local_date, local_instant, month_days, period_named, zone
 from attendance.domain.rules import AttendanceRules
 from attendance.domain.schedule import Session, Slot, in_span, scheduled_sessions, typical_length
 from attendance.domain.timesheets import DRAFT, PAYABLE, MarkStatus
-from attendance.service_layer.access import READERS, Caller, ConflictError, NotFoundError, RuleBroken, Sessions
+from attendance.service_layer.access import READERS, Caller
+from attendance.service_layer.dependencies import Dependencies
+from attendance.service_layer.views import (
+    LatePermitOut,
+    PayableOut,
+    SheetOut,
+    SubmitOut,
+    TimesheetDetailOut,
+    TimesheetOut,
+)
+from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound
+from qosym_chassis.inputs import OffsetPage
 
 INCOMPLETE_LISTED = 1000
 
@@ -62,13 +74,13 @@ def parse_period(name: str, tz: str) -> Period:
     try:
         return period_named(name, tz)
     except ValueError as exc:
-        raise RuleBroken("period", str(exc)) from exc
+        raise FieldError("period", str(exc)) from exc
 
 
 async def _region_of(session: AsyncSession, code: str) -> str:
     clock = await repository.get_region(session, code)
     if clock is None:
-        raise ConflictError(f"the region {code} has not reached attendance yet; try again shortly")
+        raise Conflict(f"the region {code} has not reached attendance yet; try again shortly")
     return clock.timezone
 
 
@@ -78,7 +90,7 @@ async def load_group(
     """The group, if the caller may see it (manage: only the provider's own staff)."""
     found = await repository.get_programme(session, programme_id)
     if found is None:
-        raise NotFoundError("no such programme")
+        raise NotFound("no such programme")
     if manage:
         allowed = caller.owns_provider(found["provider_id"])
     else:
@@ -86,7 +98,7 @@ async def load_group(
             found["region_code"], found["district_code"]
         )
     if not allowed:
-        raise NotFoundError("no such programme")
+        raise NotFound("no such programme")
     tz = await _region_of(session, found["region_code"])
     period = parse_period(period_name, tz)
     revision, rules, _ = await repository.current_rules(session, found["region_code"])
@@ -147,19 +159,19 @@ async def _timesheets_of(session: AsyncSession, programme_id: UUID, period: str)
 
 
 async def mark(
-    sessions: Sessions,
+    deps: Dependencies,
     caller: Caller,
     programme_id: UUID,
     period_name: str,
     marks: list[MarkIn],
     all_scheduled: MarkStatus | None,
-    now: datetime,
-) -> dict[str, Any]:
+) -> SheetOut:
     """Mark sessions of a whole group at once: every past scheduled session with ``all_scheduled``, then ``marks``."""
-    async with sessions() as session, session.begin():
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         group = await load_group(session, caller, programme_id, period_name, manage=True)
         if group.period.starts_at > now:
-            raise RuleBroken("period", "this month has not begun")
+            raise FieldError("period", "this month has not begun")
         await session.execute(select(programme.c.id).where(programme.c.id == programme_id).with_for_update())
         await ensure_timesheets(session, [programme_id], group.period, now)
         sheets = await _timesheets_of(session, programme_id, group.period.name)
@@ -198,33 +210,33 @@ async def mark(
             where = f"marks[{i}]"
             row = group.enrolments.get(m.enrolment_id)
             if row is None:
-                raise RuleBroken(f"{where}.enrolment_id", "not a child of this group in this month")
+                raise FieldError(f"{where}.enrolment_id", "not a child of this group in this month")
             if m.day.strftime("%Y-%m") != group.period.name:
-                raise RuleBroken(f"{where}.date", f"not a day of {group.period.name}")
+                raise FieldError(f"{where}.date", f"not a day of {group.period.name}")
             first, last = group.span(row)
             if m.day < first or (last is not None and m.day > last):
-                raise RuleBroken(f"{where}.date", "the child was not enrolled on this day")
+                raise FieldError(f"{where}.date", "the child was not enrolled on this day")
             matching = [s for s in group.sessions if s.day == m.day and (m.start is None or s.start == m.start)]
             if len(matching) > 1:
-                raise RuleBroken(f"{where}.starts_at", "the schedule has several sessions that day: say which")
+                raise FieldError(f"{where}.starts_at", "the schedule has several sessions that day: say which")
             if matching:
                 s = matching[0]
                 s_at, e_at, scheduled, closure = s.starts_at, s.ends_at, True, s.closure
             else:
                 if m.start is None:
-                    raise RuleBroken(f"{where}.starts_at", "no session is scheduled that day: give the start time")
+                    raise FieldError(f"{where}.starts_at", "no session is scheduled that day: give the start time")
                 s_at = local_instant(m.day, m.start, group.tz)
                 e_at = s_at + typical_length([Slot.parse(x) for x in group.programme["schedule"]])
                 scheduled, closure = False, group.closures.get(m.day)
             if closure is not None and not m.reason:
-                raise RuleBroken(f"{where}.reason", f"{m.day} is a closure day ({closure}): give a reason")
+                raise FieldError(f"{where}.reason", f"{m.day} is a closure day ({closure}): give a reason")
             if not scheduled and not m.reason:
-                raise RuleBroken(f"{where}.reason", "a session outside the schedule needs a reason")
+                raise FieldError(f"{where}.reason", "a session outside the schedule needs a reason")
             if s_at > now:
-                raise RuleBroken(f"{where}.date", "a session that has not started yet cannot be marked")
+                raise FieldError(f"{where}.date", "a session that has not started yet cannot be marked")
             sheet = sheets[m.enrolment_id]
             if sheet["status"] != DRAFT:
-                raise ConflictError(f"the month of enrolment {m.enrolment_id} is already {sheet['status']}")
+                raise Conflict(f"the month of enrolment {m.enrolment_id} is already {sheet['status']}")
             put(
                 sheet,
                 s_at,
@@ -249,13 +261,13 @@ async def mark(
         return await _sheet(session, group)
 
 
-async def sheet(sessions: Sessions, caller: Caller, programme_id: UUID, period_name: str) -> dict[str, Any]:
-    async with sessions() as session:
+async def sheet(deps: Dependencies, caller: Caller, programme_id: UUID, period_name: str) -> SheetOut:
+    async with deps.sessions() as session:
         group = await load_group(session, caller, programme_id, period_name, manage=False)
         return await _sheet(session, group)
 
 
-async def _sheet(session: AsyncSession, group: Group) -> dict[str, Any]:
+async def _sheet(session: AsyncSession, group: Group) -> SheetOut:
     sheets = await _timesheets_of(session, group.programme["id"], group.period.name)
     ids = [s["id"] for s in sheets.values()]
     marks: dict[UUID, dict[datetime, dict[str, Any]]] = {}
@@ -280,15 +292,17 @@ async def _sheet(session: AsyncSession, group: Group) -> dict[str, Any]:
                 "unmarked": [_session_out(s, group.tz) for s in expected if s.starts_at not in own],
             }
         )
-    return {
-        "programme_id": group.programme["id"],
-        "period": group.period.name,
-        "timezone": group.tz,
-        "rules_revision": group.rules_revision,
-        "closure_days": [{"date": d, "reason": r} for d, r in group.closures.items()],
-        "sessions": [_session_out(s, group.tz) for s in group.sessions],
-        "enrolments": children,
-    }
+    return SheetOut.model_validate(
+        {
+            "programme_id": group.programme["id"],
+            "period": group.period.name,
+            "timezone": group.tz,
+            "rules_revision": group.rules_revision,
+            "closure_days": [{"date": d, "reason": r} for d, r in group.closures.items()],
+            "sessions": [_session_out(s, group.tz) for s in group.sessions],
+            "enrolments": children,
+        }
+    )
 
 
 def _session_out(s: Session, tz: str) -> dict[str, Any]:
@@ -312,25 +326,25 @@ def _mark_out(m: dict[str, Any], tz: str) -> dict[str, Any]:
 
 
 async def submit(
-    sessions: Sessions,
+    deps: Dependencies,
     caller: Caller,
     period_name: str,
-    now: datetime,
     *,
     programme_id: UUID | None = None,
     provider_id: UUID | None = None,
     enrolment_ids: list[UUID] | None = None,
-) -> dict[str, Any]:
+) -> SubmitOut:
     """Submit the complete drafts of a group (or of all the provider's groups) for a finished month."""
-    async with sessions() as session, session.begin():
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         if programme_id is not None:
             found = await repository.get_programme(session, programme_id)
             if found is None or not caller.owns_provider(found["provider_id"]):
-                raise NotFoundError("no such programme")
+                raise NotFound("no such programme")
             programmes = [found]
         else:
             if provider_id is None or not caller.owns_provider(provider_id):
-                raise NotFoundError("no such provider")
+                raise NotFound("no such provider")
             rows = await session.execute(select(programme).where(programme.c.provider_id == provider_id))
             programmes = [dict(r) for r in rows.mappings()]
         result: dict[str, Any] = {
@@ -346,7 +360,7 @@ async def submit(
             by_region.setdefault(p["region_code"], []).append(p)
         for region_code, members in sorted(by_region.items()):
             await _submit_region(session, caller, region_code, members, period_name, enrolment_ids, now, result)
-        return result
+        return SubmitOut.model_validate(result)
 
 
 async def _submit_region(
@@ -362,7 +376,7 @@ async def _submit_region(
     tz = await _region_of(session, region_code)
     period = parse_period(period_name, tz)
     if now < period.ends_at:
-        raise RuleBroken("period", f"{period.name} is not over yet: it ends at {period.ends_at.isoformat()}")
+        raise FieldError("period", f"{period.name} is not over yet: it ends at {period.ends_at.isoformat()}")
     revision, rules, _ = await repository.current_rules(session, region_code)
     ids = [p["id"] for p in members]
     late = now > rules.submission_deadline(period.name, tz)
@@ -390,7 +404,7 @@ async def _submit_region(
         ids = [i for i in ids if i in permitted]
         if not ids:
             if len(members) == 1:
-                raise ConflictError(result["refused"][0]["reason"])
+                raise Conflict(result["refused"][0]["reason"])
             return
     # the same lock marking takes: no mark lands in a month while it is being submitted
     await session.execute(
@@ -447,17 +461,18 @@ async def _submit_region(
 
 
 async def permit_late(
-    sessions: Sessions, caller: Caller, programme_id: UUID, period_name: str, reason: str, days: int, now: datetime
-) -> dict[str, Any]:
+    deps: Dependencies, caller: Caller, programme_id: UUID, period_name: str, reason: str, days: int
+) -> LatePermitOut:
     """An operator of the region (or an administrator) lets the provider submit a month after its deadline."""
-    async with sessions() as session, session.begin():
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         found = await repository.get_programme(session, programme_id)
         if found is None or not caller.may_decide_for(found["region_code"], found["district_code"]):
-            raise NotFoundError("no such programme")
+            raise NotFound("no such programme")
         tz = await _region_of(session, found["region_code"])
         period = parse_period(period_name, tz)
         if now < period.ends_at:
-            raise RuleBroken("period", f"{period.name} is not over yet")
+            raise FieldError("period", f"{period.name} is not over yet")
         values = {
             "programme_id": programme_id,
             "period": period.name,
@@ -473,7 +488,7 @@ async def permit_late(
                 set_={k: statement.excluded[k] for k in ("granted_by", "granted_at", "valid_until", "reason")},
             )
         )
-        return values
+        return LatePermitOut.model_validate(values)
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -487,15 +502,15 @@ async def visible_timesheet(
         query = query.with_for_update()
     row = (await session.execute(query)).mappings().first()
     if row is None:
-        raise NotFoundError("no such timesheet")
+        raise NotFound("no such timesheet")
     guardian = caller.role == "parent" and await repository.is_guardian(session, row["child_id"], caller.subject)
     if not caller.sees_timesheet(dict(row), guardian):
-        raise NotFoundError("no such timesheet")
+        raise NotFound("no such timesheet")
     return dict(row)
 
 
-async def detail(sessions: Sessions, caller: Caller, timesheet_id: UUID) -> dict[str, Any]:
-    async with sessions() as session:
+async def detail(deps: Dependencies, caller: Caller, timesheet_id: UUID) -> TimesheetDetailOut:
+    async with deps.sessions() as session:
         row = await visible_timesheet(session, caller, timesheet_id)
         tz = await _region_of(session, row["region_code"])
         marks = (
@@ -525,15 +540,18 @@ async def detail(sessions: Sessions, caller: Caller, timesheet_id: UUID) -> dict
                     )
                 ).mappings()
             ]
-        return {
-            **row,
-            "timezone": tz,
-            "sessions": [_mark_out(dict(m), tz) for m in marks],
-            "decisions": [
-                {"action": d["action"], "actor": d["actor"], "at": d["at"], "detail": d["detail"]} for d in decisions
-            ],
-            "dispute": {**dict(opened), "sessions": disputed} if opened is not None else None,
-        }
+        return TimesheetDetailOut.model_validate(
+            {
+                **row,
+                "timezone": tz,
+                "sessions": [_mark_out(dict(m), tz) for m in marks],
+                "decisions": [
+                    {"action": d["action"], "actor": d["actor"], "at": d["at"], "detail": d["detail"]}
+                    for d in decisions
+                ],
+                "dispute": {**dict(opened), "sessions": disputed} if opened is not None else None,
+            }
+        )
 
 
 async def list_query(
@@ -590,3 +608,32 @@ def payable_query(region_code: str | None, period: str | None) -> Select[Any]:
     if conditions:
         query = query.where(and_(*conditions))
     return query.order_by(timesheet.c.id)
+
+
+async def list_timesheets(
+    deps: Dependencies,
+    caller: Caller,
+    *,
+    period: str | None,
+    status: str | None,
+    child_id: UUID | None,
+    programme_id: UUID | None,
+) -> OffsetPage[TimesheetOut]:
+    async with deps.sessions() as session:
+        query = await list_query(
+            session, caller, period=period, status=status, child_id=child_id, programme_id=programme_id
+        )
+        return await page_of(session, query, TimesheetOut)
+
+
+async def payable(
+    deps: Dependencies, caller: Caller, region_code: str | None, period: str | None
+) -> OffsetPage[PayableOut]:
+    """The payable months; an operator reads their own region's only."""
+    if caller.role == "operator":
+        own = caller.operator_region
+        if region_code is not None and region_code != own:
+            raise Forbidden("operators read their own region only")
+        region_code = own
+    async with deps.sessions() as session:
+        return await page_of(session, payable_query(region_code, period), PayableOut)
