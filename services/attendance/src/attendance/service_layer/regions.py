@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 
 from attendance.adapters import repository
 from attendance.adapters.orm import inspection
@@ -93,8 +93,13 @@ async def announce_inspection(
 
 
 async def inspections(deps: Dependencies, caller: Caller, code: str) -> OffsetPage[InspectionOut]:
-    if not caller.oversees(code):
+    """The region's inspections; a district's operator sees those of the whole region and of their district."""
+    if not caller.oversees(code, region_wide_read=True):
         raise NotFound("no such region")
     async with deps.sessions() as session:
         query = select(inspection).where(inspection.c.region_code == code)
+        if caller.district is not None:
+            query = query.where(
+                or_(inspection.c.district_code.is_(None), inspection.c.district_code == caller.district)
+            )
         return await page_of(session, query.order_by(inspection.c.announced_at, inspection.c.id), InspectionOut)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 
 from attendance.adapters import risk_sql
 from attendance.adapters.orm import region, risk_flag
@@ -75,6 +75,8 @@ async def list_flags(
         if region_code is not None and region_code != caller.operator_region:
             raise NotFound("no such region")
         region_code = caller.operator_region
+        if caller.district is not None:  # a flag's district is unknown: never a district operator's
+            query = query.where(false())
     if region_code is not None:
         query = query.where(risk_flag.c.region_code == region_code)
     if period is not None:

@@ -587,7 +587,7 @@ async def list_query(
     return query.order_by(timesheet.c.period.desc(), timesheet.c.id)
 
 
-def payable_query(region_code: str | None, period: str | None) -> Select[Any]:
+def payable_query(region_code: str | None, period: str | None, district_code: str | None = None) -> Select[Any]:
     """Every timesheet whose AttendanceConfirmed or DisputeResolved was published, in timesheet id order."""
     query = select(
         timesheet.c.id.label("timesheet_id"),
@@ -605,6 +605,8 @@ def payable_query(region_code: str | None, period: str | None) -> Select[Any]:
         conditions.append(timesheet.c.region_code == region_code)
     if period is not None:
         conditions.append(timesheet.c.period == period)
+    if district_code is not None:
+        conditions.append(timesheet.c.district_code == district_code)
     if conditions:
         query = query.where(and_(*conditions))
     return query.order_by(timesheet.c.id)
@@ -636,4 +638,4 @@ async def payable(
             raise Forbidden("operators read their own region only")
         region_code = own
     async with deps.sessions() as session:
-        return await page_of(session, payable_query(region_code, period), PayableOut)
+        return await page_of(session, payable_query(region_code, period, caller.district), PayableOut)
