@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attendance.adapters import repository
+from attendance.adapters import guardian_repository, programme_repository, region_repository
 from attendance.domain.period import UnknownTimeZone, zone
 from attendance.domain.region import RegionClock
 from attendance.service_layer.dependencies import Dependencies
@@ -31,13 +31,13 @@ async def on_region_configured(deps: Dependencies, session: AsyncSession, event:
     except UnknownTimeZone as exc:  # a zone our tzdata lacks would break every period: dead-letter it
         raise Reject(str(exc)) from exc
     clock = RegionClock(code=event.region_code, revision=event.revision, timezone=event.timezone)
-    await repository.upsert_region(session, clock, [d.code for d in event.districts])
+    await region_repository.upsert_region(session, clock, [d.code for d in event.districts])
 
 
 async def on_programme(
     deps: Dependencies, session: AsyncSession, event: ProgrammePublishedV1 | ProgrammeChangedV1
 ) -> None:
-    await repository.upsert_programme(
+    await programme_repository.upsert_programme(
         session,
         {
             "id": event.programme_id,
@@ -58,11 +58,11 @@ async def on_programme(
 
 async def on_programme_closed(deps: Dependencies, session: AsyncSession, event: ProgrammeClosedV1) -> None:
     # a programme never published to us has nothing to close: its enrolments end through EnrolmentEnded
-    await repository.close_programme(session, event.programme_id, event.occurred_at)
+    await programme_repository.close_programme(session, event.programme_id, event.occurred_at)
 
 
 async def on_enrolment_confirmed(deps: Dependencies, session: AsyncSession, event: EnrolmentConfirmedV1) -> None:
-    await repository.add_enrolment(
+    await programme_repository.add_enrolment(
         session,
         {
             "id": event.enrolment_id,
@@ -79,11 +79,11 @@ async def on_enrolment_confirmed(deps: Dependencies, session: AsyncSession, even
 
 
 async def on_enrolment_ended(deps: Dependencies, session: AsyncSession, event: EnrolmentEndedV1) -> None:
-    await repository.end_enrolment(session, event.enrolment_id, event.occurred_at)
+    await programme_repository.end_enrolment(session, event.enrolment_id, event.occurred_at)
 
 
 async def on_guardianship(
     deps: Dependencies, session: AsyncSession, event: GuardianshipEstablishedV1 | GuardianshipEndedV1
 ) -> None:
     active = isinstance(event, GuardianshipEstablishedV1)
-    await repository.set_guardianship(session, event.child_id, event.guardian_id, active)
+    await guardian_repository.set_guardianship(session, event.child_id, event.guardian_id, active)

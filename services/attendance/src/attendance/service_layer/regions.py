@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, or_, select
-
-from attendance.adapters import repository
-from attendance.adapters.orm import inspection
+from attendance.adapters import inspection_repository, region_repository
 from attendance.adapters.pages import page_of
 from attendance.domain.period import period_containing
 from attendance.domain.rules import AttendanceRules
@@ -22,7 +19,7 @@ from qosym_chassis.inputs import OffsetPage
 async def current_period(deps: Dependencies, code: str) -> CurrentPeriodOut:
     """The calendar month now running in the region's time zone."""
     async with deps.sessions() as session:
-        clock = await repository.get_region(session, code)
+        clock = await region_repository.get_region(session, code)
     if clock is None:
         raise NotFound("no such region")
     period = period_containing(deps.clock.now(), clock.timezone)
@@ -37,9 +34,9 @@ async def current_period(deps: Dependencies, code: str) -> CurrentPeriodOut:
 
 async def get_rules(deps: Dependencies, code: str) -> RulesOut:
     async with deps.sessions() as session:
-        if await repository.get_region(session, code) is None:
+        if await region_repository.get_region(session, code) is None:
             raise NotFound("no such region")
-        revision, rules, who = await repository.current_rules(session, code)
+        revision, rules, who = await region_repository.current_rules(session, code)
     return RulesOut.model_validate(
         {
             "region_code": code,
@@ -56,9 +53,9 @@ async def set_rules(deps: Dependencies, caller: Caller, code: str, rules: Attend
     """A new revision; months already submitted keep the revision they were submitted under."""
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
-        if await repository.get_region(session, code) is None:
+        if await region_repository.get_region(session, code) is None:
             raise NotFound("no such region")
-        await repository.add_rules(session, code, rules, caller.actor, now)
+        await region_repository.add_rules(session, code, rules, caller.actor, now)
     return await get_rules(deps, code)
 
 
@@ -75,9 +72,9 @@ async def announce_inspection(
     if announced_at is not None and announced_at > now:
         raise FieldError("announced_at", "cannot be in the future")
     async with deps.sessions() as session, session.begin():
-        if await repository.get_region(session, code) is None or not caller.may_decide_for(code, district_code):
+        if await region_repository.get_region(session, code) is None or not caller.may_decide_for(code, district_code):
             raise NotFound("no such region")
-        if district_code is not None and district_code not in await repository.region_districts(session, code):
+        if district_code is not None and district_code not in await region_repository.region_districts(session, code):
             raise FieldError("district_code", "no such district in this region", code="unknown_district")
         values = {
             "id": uuid4(),
@@ -88,7 +85,7 @@ async def announce_inspection(
             "announced_by": caller.actor,
             "note": note,
         }
-        await session.execute(insert(inspection).values(**values))
+        await inspection_repository.add(session, values)
         return InspectionOut.model_validate(values)
 
 
@@ -97,9 +94,5 @@ async def inspections(deps: Dependencies, caller: Caller, code: str) -> OffsetPa
     if not caller.oversees(code, region_wide_read=True):
         raise NotFound("no such region")
     async with deps.sessions() as session:
-        query = select(inspection).where(inspection.c.region_code == code)
-        if caller.district is not None:
-            query = query.where(
-                or_(inspection.c.district_code.is_(None), inspection.c.district_code == caller.district)
-            )
-        return await page_of(session, query.order_by(inspection.c.announced_at, inspection.c.id), InspectionOut)
+        query = inspection_repository.of_region(code, caller.district)
+        return await page_of(session, query, InspectionOut)

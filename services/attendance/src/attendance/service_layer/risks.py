@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import false, select, update
-
-from attendance.adapters import risk_sql
-from attendance.adapters.orm import region, risk_flag
+from attendance.adapters import region_repository, risk_flag_repository, risk_queries
 from attendance.adapters.pages import page_of
 from attendance.domain.period import period_containing, period_named, shift_period
 from attendance.domain.risk import RULES, RiskThresholds
@@ -31,7 +28,7 @@ async def scan(
     now = now or deps.clock.now()
     limits = thresholds or RiskThresholds()
     async with deps.sessions() as session:
-        zones = dict((await session.execute(select(region.c.code, region.c.timezone))).all())
+        zones = await region_repository.zones(session)
     if region_code is not None:
         zones = {region_code: zones[region_code]} if region_code in zones else {}
     periods: set[tuple[str, str]] = set()
@@ -47,7 +44,7 @@ async def scan(
             raise FieldError("period", str(exc)) from exc
         for rule in RULES:
             async with deps.sessions() as session, session.begin():
-                rows = await risk_sql.raise_flags(
+                rows = await risk_flag_repository.raise_flags(
                     session,
                     rule,
                     period=name,
@@ -70,30 +67,20 @@ async def list_flags(
     rule: str | None,
     status: str | None,
 ) -> OffsetPage[RiskFlagOut]:
-    query = select(risk_flag)
+    district_scoped = False
     if caller.role == "operator":
         if region_code is not None and region_code != caller.operator_region:
             raise NotFound("no such region")
         region_code = caller.operator_region
-        if caller.district is not None:  # a flag's district is unknown: never a district operator's
-            query = query.where(false())
-    if region_code is not None:
-        query = query.where(risk_flag.c.region_code == region_code)
-    if period is not None:
-        query = query.where(risk_flag.c.period == period)
-    if rule is not None:
-        query = query.where(risk_flag.c.rule == rule)
-    if status is not None:
-        query = query.where(risk_flag.c.status == status)
+        district_scoped = caller.district is not None  # a flag's district is unknown: never a district operator's
+    query = risk_queries.flags(region_code=region_code, period=period, rule=rule, status=status, none=district_scoped)
     async with deps.sessions() as session:
-        return await page_of(
-            session, query.order_by(risk_flag.c.raised_at.desc(), risk_flag.c.id), RiskFlagOut, unique=False
-        )
+        return await page_of(session, query, RiskFlagOut, unique=False)
 
 
 async def get(deps: Dependencies, caller: Caller, flag_id: UUID) -> RiskFlagOut:
     async with deps.sessions() as session:
-        row = (await session.execute(select(risk_flag).where(risk_flag.c.id == flag_id))).mappings().first()
+        row = await risk_flag_repository.get(session, flag_id)
     if row is None or not caller.oversees(row["region_code"]):
         raise NotFound("no such risk flag")
     return RiskFlagOut.model_validate(dict(row))
@@ -103,19 +90,12 @@ async def review(deps: Dependencies, caller: Caller, flag_id: UUID, outcome: str
     """An operator records what the check found: the flag is dismissed or confirmed, with who and why."""
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
-        row = (
-            (await session.execute(select(risk_flag).where(risk_flag.c.id == flag_id).with_for_update()))
-            .mappings()
-            .first()
-        )
+        row = await risk_flag_repository.get(session, flag_id, lock=True)
         if row is None or not caller.may_decide_for(row["region_code"]):
             raise NotFound("no such risk flag")
         if row["status"] != "open":
             raise Conflict(f"this flag was already {row['status']}")
-        await session.execute(
-            update(risk_flag)
-            .where(risk_flag.c.id == flag_id)
-            .values(status=outcome, reviewed_by=caller.actor, reviewed_at=now, review_note=note)
+        updated = await risk_flag_repository.review(
+            session, flag_id, status=outcome, reviewed_by=caller.actor, reviewed_at=now, note=note
         )
-        updated = (await session.execute(select(risk_flag).where(risk_flag.c.id == flag_id))).mappings().one()
-        return RiskFlagOut.model_validate(dict(updated))
+        return RiskFlagOut.model_validate(updated)

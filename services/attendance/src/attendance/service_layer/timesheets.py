@@ -7,26 +7,22 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, false, or_, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attendance.adapters import repository, timesheet_sql
-from attendance.adapters.orm import (
-    decision,
-    dispute,
-    disputed_session,
-    enrolment,
-    late_permit,
-    programme,
-    session_mark,
-    timesheet,
+from attendance.adapters import (
+    dispute_repository,
+    guardian_repository,
+    programme_repository,
+    region_repository,
+    timesheet_queries,
+    timesheet_repository,
 )
 from attendance.adapters.pages import page_of
 from attendance.domain.period import Period, local_date, local_instant, month_days, period_named, zone
 from attendance.domain.rules import AttendanceRules
 from attendance.domain.schedule import Session, Slot, in_span, scheduled_sessions, typical_length
-from attendance.domain.timesheets import DRAFT, PAYABLE, MarkStatus
+from attendance.domain.timesheets import DRAFT, MarkStatus
 from attendance.service_layer.access import READERS, Caller
 from attendance.service_layer.dependencies import Dependencies
 from attendance.service_layer.views import (
@@ -77,8 +73,9 @@ def parse_period(name: str, tz: str) -> Period:
         raise FieldError("period", str(exc)) from exc
 
 
-async def _region_of(session: AsyncSession, code: str) -> str:
-    clock = await repository.get_region(session, code)
+async def region_timezone(session: AsyncSession, code: str) -> str:
+    """The region's time zone (409 while its RegionConfigured has not reached attendance)."""
+    clock = await region_repository.get_region(session, code)
     if clock is None:
         raise Conflict(f"the region {code} has not reached attendance yet; try again shortly")
     return clock.timezone
@@ -88,7 +85,7 @@ async def load_group(
     session: AsyncSession, caller: Caller, programme_id: UUID, period_name: str, *, manage: bool
 ) -> Group:
     """The group, if the caller may see it (manage: only the provider's own staff)."""
-    found = await repository.get_programme(session, programme_id)
+    found = await programme_repository.get_programme(session, programme_id)
     if found is None:
         raise NotFound("no such programme")
     if manage:
@@ -99,9 +96,9 @@ async def load_group(
         )
     if not allowed:
         raise NotFound("no such programme")
-    tz = await _region_of(session, found["region_code"])
+    tz = await region_timezone(session, found["region_code"])
     period = parse_period(period_name, tz)
-    revision, rules, _ = await repository.current_rules(session, found["region_code"])
+    revision, rules, _ = await region_repository.current_rules(session, found["region_code"])
     closures = rules.closures_in(period.name)
     slots = [Slot.parse(s) for s in found["schedule"]]
     group = Group(
@@ -113,49 +110,10 @@ async def load_group(
         closures=closures,
         sessions=scheduled_sessions(period.name, slots, tz, closures, include_closures=True),
     )
-    rows = await session.execute(
-        select(enrolment)
-        .where(
-            enrolment.c.programme_id == programme_id,
-            enrolment.c.starts_at < period.ends_at,
-            or_(enrolment.c.ended_at.is_(None), enrolment.c.ended_at >= period.starts_at),
-        )
-        .order_by(enrolment.c.starts_at, enrolment.c.id)
+    group.enrolments = await programme_repository.enrolments_between(
+        session, programme_id, period.starts_at, period.ends_at
     )
-    group.enrolments = {r["id"]: dict(r) for r in rows.mappings()}
     return group
-
-
-async def ensure_timesheets(session: AsyncSession, programme_ids: list[UUID], period: Period, now: datetime) -> None:
-    """A draft timesheet for every enrolment of the programmes active in the period (set-based)."""
-    await session.execute(
-        text(
-            """
-            INSERT INTO timesheet (id, enrolment_id, period, child_id, programme_id, provider_id, region_code,
-                                   district_code, status, created_at)
-            SELECT gen_random_uuid(), e.id, :period, e.child_id, e.programme_id, e.provider_id, e.region_code,
-                   e.district_code, 'draft', :now
-            FROM enrolment e
-            WHERE e.programme_id = ANY(:programmes) AND e.starts_at < :ends
-              AND (e.ended_at IS NULL OR e.ended_at >= :starts)
-            ON CONFLICT (enrolment_id, period) DO NOTHING
-            """
-        ),
-        {
-            "period": period.name,
-            "now": now,
-            "programmes": programme_ids,
-            "ends": period.ends_at,
-            "starts": period.starts_at,
-        },
-    )
-
-
-async def _timesheets_of(session: AsyncSession, programme_id: UUID, period: str) -> dict[UUID, dict[str, Any]]:
-    rows = await session.execute(
-        select(timesheet).where(timesheet.c.programme_id == programme_id, timesheet.c.period == period)
-    )
-    return {r["enrolment_id"]: dict(r) for r in rows.mappings()}
 
 
 async def mark(
@@ -172,9 +130,9 @@ async def mark(
         group = await load_group(session, caller, programme_id, period_name, manage=True)
         if group.period.starts_at > now:
             raise FieldError("period", "this month has not begun")
-        await session.execute(select(programme.c.id).where(programme.c.id == programme_id).with_for_update())
-        await ensure_timesheets(session, [programme_id], group.period, now)
-        sheets = await _timesheets_of(session, programme_id, group.period.name)
+        await programme_repository.lock_programmes(session, [programme_id])
+        await timesheet_repository.ensure_drafts(session, [programme_id], group.period, now)
+        sheets = await timesheet_repository.of_programme(session, programme_id, group.period.name)
         rows: dict[tuple[UUID, datetime], dict[str, Any]] = {}
 
         def put(sheet: dict[str, Any], s_at: datetime, e_at: datetime, day: date, **values: Any) -> None:
@@ -248,16 +206,7 @@ async def mark(
                 reason=m.reason,
             )
         if rows:
-            statement = insert(session_mark).values(list(rows.values()))
-            await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[session_mark.c.timesheet_id, session_mark.c.starts_at],
-                    set_={
-                        c: statement.excluded[c]
-                        for c in ("status", "reason", "scheduled", "closure_day", "marked_by", "marked_at", "ends_at")
-                    },
-                )
-            )
+            await timesheet_repository.put_marks(session, list(rows.values()))
         return await _sheet(session, group)
 
 
@@ -268,12 +217,12 @@ async def sheet(deps: Dependencies, caller: Caller, programme_id: UUID, period_n
 
 
 async def _sheet(session: AsyncSession, group: Group) -> SheetOut:
-    sheets = await _timesheets_of(session, group.programme["id"], group.period.name)
+    sheets = await timesheet_repository.of_programme(session, group.programme["id"], group.period.name)
     ids = [s["id"] for s in sheets.values()]
     marks: dict[UUID, dict[datetime, dict[str, Any]]] = {}
     if ids:
-        for m in (await session.execute(select(session_mark).where(session_mark.c.timesheet_id.in_(ids)))).mappings():
-            marks.setdefault(m["timesheet_id"], {})[m["starts_at"]] = dict(m)
+        for m in await timesheet_repository.marks_of(session, ids):
+            marks.setdefault(m["timesheet_id"], {})[m["starts_at"]] = m
     children = []
     for enrolment_id, row in group.enrolments.items():
         first, last = group.span(row)
@@ -338,15 +287,14 @@ async def submit(
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
         if programme_id is not None:
-            found = await repository.get_programme(session, programme_id)
+            found = await programme_repository.get_programme(session, programme_id)
             if found is None or not caller.owns_provider(found["provider_id"]):
                 raise NotFound("no such programme")
             programmes = [found]
         else:
             if provider_id is None or not caller.owns_provider(provider_id):
                 raise NotFound("no such provider")
-            rows = await session.execute(select(programme).where(programme.c.provider_id == provider_id))
-            programmes = [dict(r) for r in rows.mappings()]
+            programmes = await programme_repository.programmes_of_provider(session, provider_id)
         result: dict[str, Any] = {
             "period": period_name,
             "submitted": 0,
@@ -373,25 +321,15 @@ async def _submit_region(
     now: datetime,
     result: dict[str, Any],
 ) -> None:
-    tz = await _region_of(session, region_code)
+    tz = await region_timezone(session, region_code)
     period = parse_period(period_name, tz)
     if now < period.ends_at:
         raise FieldError("period", f"{period.name} is not over yet: it ends at {period.ends_at.isoformat()}")
-    revision, rules, _ = await repository.current_rules(session, region_code)
+    revision, rules, _ = await region_repository.current_rules(session, region_code)
     ids = [p["id"] for p in members]
     late = now > rules.submission_deadline(period.name, tz)
     if late:
-        permitted = set(
-            (
-                await session.execute(
-                    select(late_permit.c.programme_id).where(
-                        late_permit.c.programme_id.in_(ids),
-                        late_permit.c.period == period.name,
-                        late_permit.c.valid_until > now,
-                    )
-                )
-            ).scalars()
-        )
+        permitted = await timesheet_repository.permitted_late(session, ids, period.name, now)
         for programme_id in ids:
             if programme_id not in permitted:
                 result["refused"].append(
@@ -407,23 +345,13 @@ async def _submit_region(
                 raise Conflict(result["refused"][0]["reason"])
             return
     # the same lock marking takes: no mark lands in a month while it is being submitted
-    await session.execute(
-        select(programme.c.id).where(programme.c.id.in_(ids)).order_by(programme.c.id).with_for_update()
-    )
-    await ensure_timesheets(session, ids, period, now)
+    await programme_repository.lock_programmes(session, ids)
+    await timesheet_repository.ensure_drafts(session, ids, period, now)
     timesheet_ids = None
     if enrolment_ids is not None:
-        timesheet_ids = list(
-            (
-                await session.execute(
-                    select(timesheet.c.id).where(
-                        timesheet.c.enrolment_id.in_(enrolment_ids), timesheet.c.period == period.name
-                    )
-                )
-            ).scalars()
-        )
+        timesheet_ids = await timesheet_repository.ids_of_enrolments(session, enrolment_ids, period.name)
     days = month_days(period.name)
-    rows = await timesheet_sql.submit(
+    rows = await timesheet_repository.submit(
         session,
         region_code=region_code,
         period=period.name,
@@ -446,15 +374,7 @@ async def _submit_region(
     result["incomplete_count"] += len(incomplete)
     if incomplete:
         listed = incomplete[: max(0, INCOMPLETE_LISTED - len(result["incomplete"]))]
-        owners = dict(
-            (
-                await session.execute(
-                    select(timesheet.c.id, timesheet.c.enrolment_id).where(
-                        timesheet.c.id.in_([r["id"] for r in listed])
-                    )
-                )
-            ).all()
-        )
+        owners = await timesheet_repository.enrolments_of(session, [r["id"] for r in listed])
         result["incomplete"].extend(
             {"timesheet_id": r["id"], "enrolment_id": owners[r["id"]], "missing_sessions": r["missing"]} for r in listed
         )
@@ -466,10 +386,10 @@ async def permit_late(
     """An operator of the region (or an administrator) lets the provider submit a month after its deadline."""
     now = deps.clock.now()
     async with deps.sessions() as session, session.begin():
-        found = await repository.get_programme(session, programme_id)
+        found = await programme_repository.get_programme(session, programme_id)
         if found is None or not caller.may_decide_for(found["region_code"], found["district_code"]):
             raise NotFound("no such programme")
-        tz = await _region_of(session, found["region_code"])
+        tz = await region_timezone(session, found["region_code"])
         period = parse_period(period_name, tz)
         if now < period.ends_at:
             raise FieldError("period", f"{period.name} is not over yet")
@@ -481,13 +401,7 @@ async def permit_late(
             "valid_until": now + timedelta(days=days),
             "reason": reason,
         }
-        statement = insert(late_permit).values(**values)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[late_permit.c.programme_id, late_permit.c.period],
-                set_={k: statement.excluded[k] for k in ("granted_by", "granted_at", "valid_until", "reason")},
-            )
-        )
+        await timesheet_repository.grant_late(session, values)
         return LatePermitOut.model_validate(values)
 
 
@@ -497,64 +411,40 @@ async def permit_late(
 async def visible_timesheet(
     session: AsyncSession, caller: Caller, timesheet_id: UUID, *, lock: bool = False
 ) -> dict[str, Any]:
-    query = select(timesheet).where(timesheet.c.id == timesheet_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.execute(query)).mappings().first()
+    row = await timesheet_repository.get(session, timesheet_id, lock=lock)
     if row is None:
         raise NotFound("no such timesheet")
-    guardian = caller.role == "parent" and await repository.is_guardian(session, row["child_id"], caller.subject)
-    if not caller.sees_timesheet(dict(row), guardian):
+    guardian = caller.role == "parent" and await guardian_repository.is_guardian(
+        session, row["child_id"], caller.subject
+    )
+    if not caller.sees_timesheet(row, guardian):
         raise NotFound("no such timesheet")
-    return dict(row)
+    return row
 
 
 async def detail(deps: Dependencies, caller: Caller, timesheet_id: UUID) -> TimesheetDetailOut:
     async with deps.sessions() as session:
         row = await visible_timesheet(session, caller, timesheet_id)
-        tz = await _region_of(session, row["region_code"])
-        marks = (
-            await session.execute(
-                select(session_mark)
-                .where(session_mark.c.timesheet_id == timesheet_id)
-                .order_by(session_mark.c.starts_at)
-            )
-        ).mappings()
-        decisions = (
-            await session.execute(
-                select(decision).where(decision.c.timesheet_id == timesheet_id).order_by(decision.c.id)
-            )
-        ).mappings()
-        opened = (
-            (await session.execute(select(dispute).where(dispute.c.timesheet_id == timesheet_id))).mappings().first()
-        )
-        disputed: list[dict[str, Any]] = []
-        if opened is not None:
-            disputed = [
-                dict(d)
-                for d in (
-                    await session.execute(
-                        select(disputed_session)
-                        .where(disputed_session.c.dispute_id == opened["id"])
-                        .order_by(disputed_session.c.starts_at)
-                    )
-                ).mappings()
-            ]
+        tz = await region_timezone(session, row["region_code"])
+        marks = await timesheet_repository.marks_of(session, [timesheet_id])
+        decisions = await timesheet_repository.decisions_of(session, timesheet_id)
+        opened = await dispute_repository.of_timesheet(session, timesheet_id)
+        disputed = await dispute_repository.sessions_of(session, opened["id"]) if opened is not None else []
         return TimesheetDetailOut.model_validate(
             {
                 **row,
                 "timezone": tz,
-                "sessions": [_mark_out(dict(m), tz) for m in marks],
+                "sessions": [_mark_out(m, tz) for m in marks],
                 "decisions": [
                     {"action": d["action"], "actor": d["actor"], "at": d["at"], "detail": d["detail"]}
                     for d in decisions
                 ],
-                "dispute": {**dict(opened), "sessions": disputed} if opened is not None else None,
+                "dispute": {**opened, "sessions": disputed} if opened is not None else None,
             }
         )
 
 
-async def list_query(
+async def _visible_timesheets(
     session: AsyncSession,
     caller: Caller,
     *,
@@ -563,53 +453,23 @@ async def list_query(
     child_id: UUID | None,
     programme_id: UUID | None,
 ) -> Select[Any]:
-    """Timesheets the caller may see: a guardian's children, a provider's own, an operator's region, all of them for
-    administrators, auditors and ops, and none for any other role (a partner's token reads no timesheet)."""
-    query = select(timesheet)
+    """Timesheets the caller may see: a guardian's children, a provider's own, an operator's region (their
+    district's, when their token names one), all of them for administrators, auditors and ops, and none for any
+    other role (a partner's token reads no timesheet)."""
+    filters: dict[str, Any] = {"period": period, "status": status, "child_id": child_id, "programme_id": programme_id}
     if caller.role not in ("parent", "provider_staff", "operator", *READERS):
-        return query.where(false())
+        return timesheet_queries.timesheets(none=True)
     if caller.role == "parent":
-        query = query.where(timesheet.c.child_id.in_(await repository.children_of(session, caller.subject)))
-    elif caller.role == "provider_staff":
-        query = query.where(timesheet.c.provider_id == caller.provider_id)
-    elif caller.role == "operator":
-        query = query.where(timesheet.c.region_code == caller.operator_region)
-        if caller.scope.get("district"):
-            query = query.where(timesheet.c.district_code == caller.scope["district"])
-    if period is not None:
-        query = query.where(timesheet.c.period == period)
-    if status is not None:
-        query = query.where(timesheet.c.status == status)
-    if child_id is not None:
-        query = query.where(timesheet.c.child_id == child_id)
-    if programme_id is not None:
-        query = query.where(timesheet.c.programme_id == programme_id)
-    return query.order_by(timesheet.c.period.desc(), timesheet.c.id)
-
-
-def payable_query(region_code: str | None, period: str | None, district_code: str | None = None) -> Select[Any]:
-    """Every timesheet whose AttendanceConfirmed or DisputeResolved was published, in timesheet id order."""
-    query = select(
-        timesheet.c.id.label("timesheet_id"),
-        timesheet.c.enrolment_id,
-        timesheet.c.provider_id,
-        timesheet.c.child_id,
-        timesheet.c.region_code,
-        timesheet.c.period,
-        timesheet.c.planned_sessions,
-        timesheet.c.payable_sessions,
-        timesheet.c.basis,
-    ).where(timesheet.c.status.in_(PAYABLE))
-    conditions = []
-    if region_code is not None:
-        conditions.append(timesheet.c.region_code == region_code)
-    if period is not None:
-        conditions.append(timesheet.c.period == period)
-    if district_code is not None:
-        conditions.append(timesheet.c.district_code == district_code)
-    if conditions:
-        query = query.where(and_(*conditions))
-    return query.order_by(timesheet.c.id)
+        return timesheet_queries.timesheets(
+            child_ids=await guardian_repository.children_of(session, caller.subject), **filters
+        )
+    if caller.role == "provider_staff":
+        return timesheet_queries.timesheets(provider_id=caller.provider_id, none=caller.provider_id is None, **filters)
+    if caller.role == "operator":
+        return timesheet_queries.timesheets(
+            region_code=caller.operator_region, district_code=caller.district, **filters
+        )
+    return timesheet_queries.timesheets(**filters)
 
 
 async def list_timesheets(
@@ -622,7 +482,7 @@ async def list_timesheets(
     programme_id: UUID | None,
 ) -> OffsetPage[TimesheetOut]:
     async with deps.sessions() as session:
-        query = await list_query(
+        query = await _visible_timesheets(
             session, caller, period=period, status=status, child_id=child_id, programme_id=programme_id
         )
         return await page_of(session, query, TimesheetOut)
@@ -638,4 +498,4 @@ async def payable(
             raise Forbidden("operators read their own region only")
         region_code = own
     async with deps.sessions() as session:
-        return await page_of(session, payable_query(region_code, period, caller.district), PayableOut)
+        return await page_of(session, timesheet_queries.payable(region_code, period, caller.district), PayableOut)
