@@ -12,7 +12,7 @@ from qosym_chassis.context import build_context
 
 
 def create_app(settings: AttendanceSettings | None = None) -> FastAPI:
-    settings = settings or AttendanceSettings()  # type: ignore[call-arg]
+    settings = settings or AttendanceSettings()
     context = build_context(settings, "api")
     app = create_service_app(
         settings,

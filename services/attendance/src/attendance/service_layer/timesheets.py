@@ -27,7 +27,9 @@ from attendance.service_layer.access import READERS, Caller
 from attendance.service_layer.dependencies import Dependencies
 from attendance.service_layer.views import (
     LatePermitOut,
+    MarkOut,
     PayableOut,
+    SessionOut,
     SheetOut,
     SubmitOut,
     TimesheetDetailOut,
@@ -166,12 +168,12 @@ async def mark(
                         )
         for i, m in enumerate(marks):
             where = f"marks[{i}]"
-            row = group.enrolments.get(m.enrolment_id)
-            if row is None:
+            enrolled = group.enrolments.get(m.enrolment_id)
+            if enrolled is None:
                 raise FieldError(f"{where}.enrolment_id", "not a child of this group in this month")
             if m.day.strftime("%Y-%m") != group.period.name:
                 raise FieldError(f"{where}.date", f"not a day of {group.period.name}")
-            first, last = group.span(row)
+            first, last = group.span(enrolled)
             if m.day < first or (last is not None and m.day > last):
                 raise FieldError(f"{where}.date", "the child was not enrolled on this day")
             matching = [s for s in group.sessions if s.day == m.day and (m.start is None or s.start == m.start)]
@@ -254,21 +256,21 @@ async def _sheet(session: AsyncSession, group: Group) -> SheetOut:
     )
 
 
-def _session_out(s: Session, tz: str) -> dict[str, Any]:
-    return {"date": s.day, "starts_at": s.start, "ends_at": s.ends_at.astimezone(zone(tz)).time(), "closure": s.closure}
+def _session_out(s: Session, tz: str) -> SessionOut:
+    return SessionOut(date=s.day, starts_at=s.start, ends_at=s.ends_at.astimezone(zone(tz)).time(), closure=s.closure)
 
 
-def _mark_out(m: dict[str, Any], tz: str) -> dict[str, Any]:
-    return {
-        "date": m["session_date"],
-        "starts_at": m["starts_at"].astimezone(zone(tz)).time(),
-        "status": m["status"],
-        "scheduled": m["scheduled"],
-        "closure_day": m["closure_day"],
-        "reason": m["reason"],
-        "marked_by": m["marked_by"],
-        "marked_at": m["marked_at"],
-    }
+def _mark_out(m: dict[str, Any], tz: str) -> MarkOut:
+    return MarkOut(
+        date=m["session_date"],
+        starts_at=m["starts_at"].astimezone(zone(tz)).time(),
+        status=m["status"],
+        scheduled=m["scheduled"],
+        closure_day=m["closure_day"],
+        reason=m["reason"],
+        marked_by=m["marked_by"],
+        marked_at=m["marked_at"],
+    )
 
 
 # --- submission ---------------------------------------------------------------------------------------
