@@ -34,14 +34,20 @@ SUBSCRIPTIONS: Subscriptions[Dependencies] = {
 
 
 def register(consumer: EventConsumer, context: ServiceContext | None) -> None:
-    if context is None:  # only when documents are generated (scripts/asyncapi.py): every subscription, no jobs
-        consumer.route(SUBSCRIPTIONS, cast(Dependencies, None))
+    """Every subscription, always; the periodic jobs only in a running consumers process (``context`` is None only
+    when scripts/asyncapi.py generates documents)."""
+    service = bootstrap(_settings(context), context) if context is not None else None
+    consumer.route(SUBSCRIPTIONS, service.deps if service is not None else cast(Dependencies, None))
+    if service is None:
         return
-    settings = context.settings
-    if not isinstance(settings, AttendanceSettings):
-        settings = AttendanceSettings.model_validate(settings.model_dump())
-    deps = bootstrap(settings, context).deps
-    consumer.route(SUBSCRIPTIONS, deps)
+    deps = service.deps
     # months whose confirmation deadline passed are deemed confirmed or lapse, without anyone calling an API
-    consumer.every(settings.deadline_sweep_interval_s, lambda: confirmations.close_windows(deps))
-    consumer.every(settings.risk_scan_interval_s, lambda: risks.scan(deps))
+    consumer.every(service.settings.deadline_sweep_interval_s, lambda: confirmations.close_windows(deps))
+    consumer.every(service.settings.risk_scan_interval_s, lambda: risks.scan(deps))
+
+
+def _settings(context: ServiceContext) -> AttendanceSettings:
+    settings = context.settings
+    if isinstance(settings, AttendanceSettings):
+        return settings
+    return AttendanceSettings.model_validate(settings.model_dump())
