@@ -26,11 +26,14 @@ from datetime import UTC, datetime
 
 import asyncpg
 from benchdb import machine, on_postgres, scratch_database
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from attendance.adapters import repository
+from attendance.adapters import region_repository
 from attendance.domain.rules import AttendanceRules
 from attendance.service_layer import confirmations, timesheets
 from attendance.service_layer.access import Caller
+from attendance.service_layer.dependencies import Dependencies
+from qosym_chassis.clock import Clock
 from qosym_chassis.db import make_engine, make_session_factory
 
 GROUP = 20  # children per programme
@@ -39,6 +42,12 @@ PERIOD = "2026-10"
 SUBMITTED_AT = datetime(2026, 11, 2, 5, tzinfo=UTC)  # Nov 2, 10:00 in Astana: before the deadlines
 CONFIRMED_AT = datetime(2026, 11, 3, 5, tzinfo=UTC)
 DEADLINE_PASSED = datetime(2026, 11, 6, 5, tzinfo=UTC)
+
+
+def at(sessions: async_sessionmaker[AsyncSession], instant: datetime) -> Dependencies:
+    """The use cases' dependencies on a clock standing at ``instant`` (as QOSYM_CLOCK_OFFSET_S shifts it)."""
+    return Dependencies(sessions=sessions, clock=Clock(offset=instant - datetime.now(UTC)))
+
 
 SEED = """
 INSERT INTO region (code, revision, timezone) VALUES ('bench', 1, 'Asia/Almaty');
@@ -95,7 +104,7 @@ async def run(server_url: str, count: int, guardians: int) -> None:
         marks = await conn.fetchval("SELECT count(*) FROM session_mark")
         print(f"synthetic data: {programmes * GROUP} drafts, {marks} marks in {time.perf_counter() - started:.1f} s")
         async with sessions() as session, session.begin():
-            await repository.add_rules(
+            await region_repository.add_rules(
                 session, "bench", AttendanceRules(no_answer="deemed_confirmed"), "administrator:bench", SUBMITTED_AT
             )
 
@@ -103,8 +112,8 @@ async def run(server_url: str, count: int, guardians: int) -> None:
         submitted = 0
         for provider_id in providers:
             caller = Caller(subject="bench", role="provider_staff", scope={"provider": str(provider_id)})
-            result = await timesheets.submit(sessions, caller, PERIOD, SUBMITTED_AT, provider_id=provider_id)
-            submitted += result["submitted"]
+            result = await timesheets.submit(at(sessions, SUBMITTED_AT), caller, PERIOD, provider_id=provider_id)
+            submitted += result.submitted
         elapsed_submit = time.perf_counter() - started
         print(
             f"submit: {submitted} timesheets by {len(providers)} providers (one request each) in {elapsed_submit:.1f} s"
@@ -120,7 +129,9 @@ async def run(server_url: str, count: int, guardians: int) -> None:
         by_guardians = 0
         for pair in pairs:
             caller = Caller(subject=str(pair["guardian_id"]), role="parent")
-            by_guardians += len(await confirmations.confirm(sessions, caller, list(pair["ids"]), CONFIRMED_AT))
+            by_guardians += len(
+                (await confirmations.confirm(at(sessions, CONFIRMED_AT), caller, list(pair["ids"]))).confirmed
+            )
         elapsed_guardians = time.perf_counter() - started
         print(
             f"guardians: {len(pairs)} requests confirmed {by_guardians} timesheets in {elapsed_guardians:.1f} s"
@@ -128,7 +139,7 @@ async def run(server_url: str, count: int, guardians: int) -> None:
         )
 
         started = time.perf_counter()
-        swept = await confirmations.close_windows(sessions, DEADLINE_PASSED, "bench")
+        swept = await confirmations.close_windows(at(sessions, DEADLINE_PASSED), DEADLINE_PASSED, "bench")
         elapsed_sweep = time.perf_counter() - started
         print(f"deadline: {swept} in {elapsed_sweep:.1f} s (one statement for the region)")
 

@@ -11,7 +11,10 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from attendance.service_layer.dependencies import Dependencies
+from qosym_chassis.clock import Clock
 from qosym_chassis.consumer import Outcome
 from qosym_contracts.catalog import EnrolmentConfirmedV1, EnrolmentEndedV1, ProgrammePublishedV1, ProgrammeSchedule
 from qosym_contracts.registry import GuardianshipEstablishedV1
@@ -24,6 +27,11 @@ MON_WED = [
     ProgrammeSchedule(weekday=1, start=time(16, 0), end=time(17, 30)),
     ProgrammeSchedule(weekday=3, start=time(16, 0), end=time(17, 30)),
 ]
+
+
+def deps_of(sessions: async_sessionmaker[AsyncSession]) -> Dependencies:
+    """The use cases' dependencies over a test's own session factory, on the real clock."""
+    return Dependencies(sessions=sessions, clock=Clock())
 
 
 def utc(*args: int) -> datetime:

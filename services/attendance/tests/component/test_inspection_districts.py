@@ -1,4 +1,4 @@
-"""An inspection names a district of the region, as the region's RegionConfigured lists it (issue 14)."""
+"""An inspection names a district of the region, as the region's RegionConfigured lists it."""
 
 from __future__ import annotations
 

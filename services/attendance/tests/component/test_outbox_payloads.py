@@ -17,7 +17,7 @@ from qosym_contracts.attendance import (
     RiskFlagRaisedV1,
 )
 
-from .support import OCTOBER, api_at, auth, fetch, local, world
+from .support import OCTOBER, api_at, auth, deps_of, fetch, local, world
 
 pytestmark = pytest.mark.component
 CLASSES = {
@@ -59,8 +59,8 @@ async def test_every_outbox_row_is_a_valid_event_with_its_topic_and_key(
     engine = make_engine(w.url, application_name="test")
     try:
         sessions = make_session_factory(engine)
-        await confirmations.close_windows(sessions, local(2026, 11, 6, 1))
-        await risks.scan(sessions, local(2026, 11, 6, 1), period=OCTOBER)
+        await confirmations.close_windows(deps_of(sessions), local(2026, 11, 6, 1))
+        await risks.scan(deps_of(sessions), local(2026, 11, 6, 1), period=OCTOBER)
     finally:
         await engine.dispose()
 

@@ -14,7 +14,7 @@ from attendance.service_layer import confirmations, risks
 from qosym_chassis.db import make_engine, make_session_factory
 from qosym_contracts.catalog import ProgrammeSchedule
 
-from .support import OCTOBER, World, api_at, auth, fetch, local, outbox, world
+from .support import OCTOBER, World, api_at, auth, deps_of, fetch, local, outbox, world
 
 pytestmark = pytest.mark.component
 NOV_2 = local(2026, 11, 2, 10)
@@ -49,7 +49,9 @@ async def submit_month(
 async def scan(w: World, period: str = OCTOBER, now: datetime = NOV_2, **limits: int) -> dict[str, int]:
     engine = make_engine(w.url, application_name="test")
     try:
-        return await risks.scan(make_session_factory(engine), now, period=period, thresholds=RiskThresholds(**limits))
+        return await risks.scan(
+            deps_of(make_session_factory(engine)), now, period=period, thresholds=RiskThresholds(**limits)
+        )
     finally:
         await engine.dispose()
 
@@ -194,7 +196,7 @@ async def test_a_child_whose_guardians_never_answer(service_db, consumer, api_cl
                         f"/v1/timesheets/{mine['items'][0]['id']}/confirm", headers=auth(token("parent", str(guardian)))
                     )
                     assert confirmed.status_code == 200
-            await confirmations.close_windows(sessions, deadline)
+            await confirmations.close_windows(deps_of(sessions), deadline)
     finally:
         await engine.dispose()
 

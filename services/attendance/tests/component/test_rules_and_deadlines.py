@@ -8,7 +8,7 @@ import pytest
 from attendance.service_layer import confirmations
 from qosym_chassis.db import make_engine, make_session_factory
 
-from .support import OCTOBER, api_at, auth, fetch, local, outbox, world
+from .support import OCTOBER, api_at, auth, deps_of, fetch, local, outbox, world
 
 pytestmark = pytest.mark.component
 NOV_2 = local(2026, 11, 2, 10)
@@ -121,9 +121,9 @@ async def test_the_deadline_applies_the_no_answer_rule(
     engine = make_engine(w.url, application_name="test")
     sessions = make_session_factory(engine)
     try:
-        before = await confirmations.close_windows(sessions, local(2026, 11, 5, 23, 59))
-        after = await confirmations.close_windows(sessions, local(2026, 11, 6, 0, 1))
-        again = await confirmations.close_windows(sessions, local(2026, 11, 7))
+        before = await confirmations.close_windows(deps_of(sessions), local(2026, 11, 5, 23, 59))
+        after = await confirmations.close_windows(deps_of(sessions), local(2026, 11, 6, 0, 1))
+        again = await confirmations.close_windows(deps_of(sessions), local(2026, 11, 7))
     finally:
         await engine.dispose()
     assert before == {"deemed_confirmed": 0, "lapsed": 0}

@@ -8,7 +8,7 @@ from datetime import time, timedelta
 
 import pytest
 
-from attendance.adapters import timesheet_sql
+from attendance.adapters import timesheet_repository
 from attendance.domain.period import local_date, month_days, period_named
 from attendance.domain.rules import AttendanceRules, ClosureDay, Tally, payable_sessions, planned_sessions
 from attendance.domain.schedule import Slot, in_span, scheduled_sessions
@@ -115,7 +115,7 @@ async def test_sql_tally_and_payable_equal_the_pure_rules(service_db, consumer, 
     engine = make_engine(w.url, application_name="test")
     try:
         async with make_session_factory(engine)() as session:
-            got = await timesheet_sql.tally_only(
+            got = await timesheet_repository.tally_only(
                 session,
                 {
                     "region": "astana",

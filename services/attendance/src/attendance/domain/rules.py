@@ -32,7 +32,19 @@ class ClosureDay(BaseModel):
 class AttendanceRules(BaseModel):
     """Every field has a documented default; see the service README for the reasoning."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "no_answer": "deemed_confirmed",
+                    "min_attended_sessions": 2,
+                    "closure_days": [{"date": "2026-10-12", "reason": "quarantine"}],
+                }
+            ]
+        },
+    )
 
     submission_deadline_day: StrictInt = Field(
         default=3, ge=1, le=28, description="providers submit a month until the end of this day of the next month"

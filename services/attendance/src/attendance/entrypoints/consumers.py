@@ -1,11 +1,15 @@
-"""What attendance consumes, and the periodic jobs of its consumers process."""
+"""What attendance consumes (one table: event type -> service-layer handler) and the periodic jobs of its
+consumers process (docs/architecture.md, "Service anatomy")."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from typing import cast
 
-from attendance.service_layer import confirmations, handlers, risks
-from qosym_chassis.consumer import EventConsumer
+from attendance.bootstrap import bootstrap
+from attendance.config import AttendanceSettings
+from attendance.service_layer import confirmations, projections, risks
+from attendance.service_layer.dependencies import Dependencies
+from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import RegionConfiguredV1
 from qosym_contracts.catalog import (
@@ -17,33 +21,33 @@ from qosym_contracts.catalog import (
 )
 from qosym_contracts.registry import GuardianshipEndedV1, GuardianshipEstablishedV1
 
-
-def register(consumer: EventConsumer, context: ServiceContext) -> None:
-    consumer.on(RegionConfiguredV1, handlers.apply_region_configured)
-    consumer.on(ProgrammePublishedV1, handlers.apply_programme)
-    consumer.on(ProgrammeChangedV1, handlers.apply_programme)
-    consumer.on(ProgrammeClosedV1, handlers.apply_programme_closed)
-    consumer.on(EnrolmentConfirmedV1, handlers.apply_enrolment_confirmed)
-    consumer.on(EnrolmentEndedV1, handlers.apply_enrolment_ended)
-    consumer.on(GuardianshipEstablishedV1, handlers.apply_guardianship)
-    consumer.on(GuardianshipEndedV1, handlers.apply_guardianship)
-    if context is not None:  # None only when documents are generated (scripts/asyncapi.py)
-        settings = context.settings
-        consumer.every(settings.deadline_sweep_interval_s, _close_windows(context))  # type: ignore[attr-defined]
-        consumer.every(settings.risk_scan_interval_s, _scan_risks(context))  # type: ignore[attr-defined]
+SUBSCRIPTIONS: Subscriptions[Dependencies] = {
+    RegionConfiguredV1: projections.on_region_configured,
+    ProgrammePublishedV1: projections.on_programme,
+    ProgrammeChangedV1: projections.on_programme,
+    ProgrammeClosedV1: projections.on_programme_closed,
+    EnrolmentConfirmedV1: projections.on_enrolment_confirmed,
+    EnrolmentEndedV1: projections.on_enrolment_ended,
+    GuardianshipEstablishedV1: projections.on_guardianship,
+    GuardianshipEndedV1: projections.on_guardianship,
+}
 
 
-def _close_windows(context: ServiceContext) -> Callable[[], Awaitable[object]]:
-    """Months whose confirmation deadline passed are deemed confirmed or lapse, without anyone calling an API."""
+def register(consumer: EventConsumer, context: ServiceContext | None) -> None:
+    """Every subscription, always; the periodic jobs only in a running consumers process (``context`` is None only
+    when scripts/asyncapi.py generates documents)."""
+    service = bootstrap(_settings(context), context) if context is not None else None
+    consumer.route(SUBSCRIPTIONS, service.deps if service is not None else cast(Dependencies, None))
+    if service is None:
+        return
+    deps = service.deps
+    # months whose confirmation deadline passed are deemed confirmed or lapse, without anyone calling an API
+    consumer.every(service.settings.deadline_sweep_interval_s, lambda: confirmations.close_windows(deps))
+    consumer.every(service.settings.risk_scan_interval_s, lambda: risks.scan(deps))
 
-    async def sweep() -> object:
-        return await confirmations.close_windows(context.session_factory, context.clock.now())
 
-    return sweep
-
-
-def _scan_risks(context: ServiceContext) -> Callable[[], Awaitable[object]]:
-    async def scan() -> object:
-        return await risks.scan(context.session_factory, context.clock.now())
-
-    return scan
+def _settings(context: ServiceContext) -> AttendanceSettings:
+    settings = context.settings
+    if isinstance(settings, AttendanceSettings):
+        return settings
+    return AttendanceSettings.model_validate(settings.model_dump())

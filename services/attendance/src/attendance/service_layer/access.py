@@ -6,31 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from qosym_chassis.callers import OVERSIGHT
+from qosym_chassis.errors import Forbidden
 
-Sessions = async_sessionmaker[AsyncSession]
-READERS = ("administrator", "auditor", "ops")
-
-
-class NotFoundError(Exception):
-    """Missing, or not the caller's to see (answered the same way)."""
-
-
-class ConflictError(Exception):
-    pass
-
-
-class RuleBroken(Exception):
-    """Input that breaks a business rule, attached to a field (mapped to 422 naming it)."""
-
-    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
-
-
-class ForbiddenError(Exception):
-    pass
+READERS = OVERSIGHT
+"""Who reads every region's records (administrators, auditors, ops)."""
 
 
 @dataclass(frozen=True)
@@ -58,23 +38,36 @@ class Caller:
         (which the chassis already refuses) reads nothing."""
         own = self.scope.get("region") if self.role == "operator" else None
         if not own:
-            raise ForbiddenError("this caller reads no region")
+            raise Forbidden("this caller reads no region")
         return own
+
+    @property
+    def district(self) -> str | None:
+        """The district an operator's token is limited to (None: the whole region)."""
+        return self.scope.get("district") if self.role == "operator" else None
 
     def owns_provider(self, provider_id: UUID) -> bool:
         return self.role == "provider_staff" and self.provider_id == provider_id
 
-    def oversees(self, region_code: str, district_code: str | None = None) -> bool:
-        """Administrators, auditors and ops everywhere; an operator in their region (and district, if scoped)."""
+    def oversees(self, region_code: str, district_code: str | None = None, *, region_wide_read: bool = False) -> bool:
+        """Administrators, auditors and ops everywhere; an operator in their region, and a district's operator in
+        their district only. An object whose district is unknown (None) is a district operator's only when it is
+        genuinely region-wide and merely read (``region_wide_read``): they never act on it, and an object of an
+        unknown district (a risk flag) is not theirs to see."""
         if self.role in READERS:
             return True
         if self.role != "operator" or not self.scope.get("region") or self.scope.get("region") != region_code:
             return False
-        district = self.scope.get("district")
-        return district is None or district_code is None or district == district_code
+        district = self.district
+        if district is None:
+            return True
+        if district_code is None:
+            return region_wide_read
+        return district == district_code
 
     def may_decide_for(self, region_code: str, district_code: str | None = None) -> bool:
-        """Resolving disputes, granting late submission: operators of the region and administrators."""
+        """Resolving disputes, granting late submission, announcing inspections, reviewing flags: operators of the
+        region (of the object's district, when their token names one) and administrators."""
         return self.role == "administrator" or (self.role == "operator" and self.oversees(region_code, district_code))
 
     def sees_timesheet(self, row: dict[str, Any], guardian: bool) -> bool:

@@ -7,11 +7,15 @@ from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attendance.adapters import repository, timesheet_sql
-from attendance.adapters.orm import decision, dispute, disputed_session, session_mark, timesheet
+from attendance.adapters import (
+    dispute_repository,
+    region_repository,
+    timesheet_queries,
+    timesheet_repository,
+)
+from attendance.adapters.pages import page_of
 from attendance.domain.period import zone
 from attendance.domain.rules import payable_sessions, planned_sessions
 from attendance.domain.timesheets import (
@@ -24,9 +28,13 @@ from attendance.domain.timesheets import (
     status_after_ruling,
     tally,
 )
-from attendance.service_layer.access import Caller, ConflictError, NotFoundError, RuleBroken, Sessions
-from attendance.service_layer.timesheets import visible_timesheet
+from attendance.service_layer.access import Caller
+from attendance.service_layer.dependencies import Dependencies
+from attendance.service_layer.timesheets import region_timezone, visible_timesheet
+from attendance.service_layer.views import ConfirmOut, DisputeOpenedOut, DisputeOut, ResolvedOut
 from qosym_chassis import outbox
+from qosym_chassis.errors import Conflict, FieldError, NotFound
+from qosym_chassis.inputs import OffsetPage
 from qosym_contracts.attendance import AttendanceDisputedV1, DisputeResolvedV1
 
 MAX_BULK_CONFIRM = 1000
@@ -53,26 +61,27 @@ class RulingIn:
 
 def _window_open(row: dict[str, Any], now: datetime) -> None:
     if row["status"] != SUBMITTED:
-        raise ConflictError(f"this month is {row['status']}, not awaiting a guardian's answer")
+        raise Conflict(f"this month is {row['status']}, not awaiting a guardian's answer")
     if row["confirm_by"] <= now:
-        raise ConflictError(f"the window to confirm or dispute closed at {row['confirm_by'].isoformat()}")
+        raise Conflict(f"the window to confirm or dispute closed at {row['confirm_by'].isoformat()}")
 
 
-async def confirm(sessions: Sessions, caller: Caller, timesheet_ids: list[UUID], now: datetime) -> list[UUID]:
+async def confirm(deps: Dependencies, caller: Caller, timesheet_ids: list[UUID]) -> ConfirmOut:
     """A guardian confirms one or several of their children's months at once (all or nothing)."""
+    now = deps.clock.now()
     if not timesheet_ids:
-        raise RuleBroken("timesheet_ids", "name at least one timesheet")
+        raise FieldError("timesheet_ids", "name at least one timesheet")
     unique = list(dict.fromkeys(timesheet_ids))
-    async with sessions() as session, session.begin():
+    async with deps.sessions() as session, session.begin():
         for timesheet_id in sorted(unique):  # a fixed lock order: two bulk confirmations never deadlock
             row = await visible_timesheet(session, caller, timesheet_id, lock=True)
             if caller.role != "parent":
-                raise NotFoundError("no such timesheet")
+                raise NotFound("no such timesheet")
             _window_open(row, now)
-        confirmed = await timesheet_sql.confirm_by_guardian(session, unique, now, caller.actor)
+        confirmed = await timesheet_repository.confirm_by_guardian(session, unique, now, caller.actor)
         if len(confirmed) != len(unique):  # a row changed under the lock: should not happen, never half-apply
-            raise ConflictError("some of these months changed meanwhile; read them again")
-        return confirmed
+            raise Conflict("some of these months changed meanwhile; read them again")
+        return ConfirmOut(confirmed=confirmed)
 
 
 def _find_mark(marks: dict[datetime, dict[str, Any]], ref: SessionRef, tz: str, where: str) -> dict[str, Any]:
@@ -83,15 +92,14 @@ def _find_mark(marks: dict[datetime, dict[str, Any]], ref: SessionRef, tz: str, 
         if m["session_date"] == ref.day and (ref.start is None or m["starts_at"].astimezone(local).time() == ref.start)
     ]
     if not found:
-        raise RuleBroken(f"{where}.date", "no marked session of this month on that day (and time)")
+        raise FieldError(f"{where}.date", "no marked session of this month on that day (and time)")
     if len(found) > 1:
-        raise RuleBroken(f"{where}.starts_at", "several sessions that day: say which")
+        raise FieldError(f"{where}.starts_at", "several sessions that day: say which")
     return found[0]
 
 
 async def _marks(session: AsyncSession, timesheet_id: UUID) -> dict[datetime, dict[str, Any]]:
-    rows = await session.execute(select(session_mark).where(session_mark.c.timesheet_id == timesheet_id))
-    return {m["starts_at"]: dict(m) for m in rows.mappings()}
+    return {m["starts_at"]: m for m in await timesheet_repository.marks_of(session, [timesheet_id])}
 
 
 def _event_fields(row: dict[str, Any]) -> dict[str, Any]:
@@ -108,62 +116,52 @@ def _event_fields(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def dispute_month(
-    sessions: Sessions, caller: Caller, timesheet_id: UUID, comment: str, items: list[DisputedIn], now: datetime
-) -> dict[str, Any]:
+    deps: Dependencies, caller: Caller, timesheet_id: UUID, comment: str, items: list[DisputedIn]
+) -> DisputeOpenedOut:
     """A guardian disputes sessions of a submitted month; nothing of it is payable until an operator decides."""
-    async with sessions() as session, session.begin():
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         row = await visible_timesheet(session, caller, timesheet_id, lock=True)
         if caller.role != "parent":
-            raise NotFoundError("no such timesheet")
+            raise NotFound("no such timesheet")
         _window_open(row, now)
-        tz = (await repository.get_region(session, row["region_code"])).timezone  # type: ignore[union-attr]
+        tz = await region_timezone(session, row["region_code"])
         marks = await _marks(session, timesheet_id)
         chosen: dict[datetime, tuple[dict[str, Any], DisputedIn]] = {}
         for i, item in enumerate(items):
             mark = _find_mark(marks, item.session, tz, f"sessions[{i}]")
             if status_after_ruling(mark["status"], item.claim, "guardian_upheld") == mark["status"]:
-                raise RuleBroken(f"sessions[{i}].claim", "that is what the provider marked")
+                raise FieldError(f"sessions[{i}].claim", "that is what the provider marked")
             if mark["starts_at"] in chosen:
-                raise RuleBroken(f"sessions[{i}].date", "this session is already disputed above")
+                raise FieldError(f"sessions[{i}].date", "this session is already disputed above")
             chosen[mark["starts_at"]] = (mark, item)
         dispute_id = uuid4()
-        await session.execute(
-            insert(dispute).values(
-                id=dispute_id,
-                timesheet_id=timesheet_id,
-                region_code=row["region_code"],
-                district_code=row["district_code"],
-                opened_by=caller.actor,
-                opened_at=now,
-                comment=comment,
-            )
-        )
-        await session.execute(
-            insert(disputed_session),
+        await dispute_repository.open_dispute(
+            session,
+            {
+                "id": dispute_id,
+                "timesheet_id": timesheet_id,
+                "region_code": row["region_code"],
+                "district_code": row["district_code"],
+                "opened_by": caller.actor,
+                "opened_at": now,
+                "comment": comment,
+            },
             [
-                {
-                    "dispute_id": dispute_id,
-                    "starts_at": starts_at,
-                    "marked_status": mark["status"],
-                    "claim": item.claim,
-                    "comment": item.comment,
-                }
+                {"starts_at": starts_at, "marked_status": mark["status"], "claim": item.claim, "comment": item.comment}
                 for starts_at, (mark, item) in chosen.items()
             ],
         )
-        await session.execute(
-            update(timesheet)
-            .where(timesheet.c.id == timesheet_id)
-            .values(status=DISPUTED, decided_at=now, decided_by=caller.actor)
+        await timesheet_repository.update_month(
+            session, timesheet_id, status=DISPUTED, decided_at=now, decided_by=caller.actor
         )
-        await session.execute(
-            insert(decision).values(
-                timesheet_id=timesheet_id,
-                action="disputed",
-                actor=caller.actor,
-                at=now,
-                detail={"dispute_id": str(dispute_id), "sessions": len(chosen)},
-            )
+        await timesheet_repository.add_decision(
+            session,
+            timesheet_id,
+            "disputed",
+            caller.actor,
+            now,
+            {"dispute_id": str(dispute_id), "sessions": len(chosen)},
         )
         await outbox.add_event(
             session,
@@ -171,99 +169,70 @@ async def dispute_month(
                 **_event_fields(row), occurred_at=now, dispute_id=dispute_id, disputed_sessions=len(chosen)
             ),
         )
-        return {"dispute_id": dispute_id, "timesheet_id": timesheet_id, "disputed_sessions": len(chosen)}
+        return DisputeOpenedOut(dispute_id=dispute_id, timesheet_id=timesheet_id, disputed_sessions=len(chosen))
 
 
 async def resolve(
-    sessions: Sessions, caller: Caller, dispute_id: UUID, rulings: list[RulingIn], comment: str, now: datetime
-) -> dict[str, Any]:
+    deps: Dependencies, caller: Caller, dispute_id: UUID, rulings: list[RulingIn], comment: str
+) -> ResolvedOut:
     """An operator of the region rules on every disputed session; the sessions that count are then payable."""
-    async with sessions() as session, session.begin():
-        opened = (
-            (await session.execute(select(dispute).where(dispute.c.id == dispute_id).with_for_update()))
-            .mappings()
-            .first()
-        )
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        opened = await dispute_repository.get(session, dispute_id, lock=True)
         if opened is None or not caller.may_decide_for(opened["region_code"], opened["district_code"]):
-            raise NotFoundError("no such dispute")
+            raise NotFound("no such dispute")
         if opened["status"] != "open":
-            raise ConflictError("this dispute is already resolved")
-        row = (
-            (await session.execute(select(timesheet).where(timesheet.c.id == opened["timesheet_id"]).with_for_update()))
-            .mappings()
-            .one()
-        )
-        tz = (await repository.get_region(session, row["region_code"])).timezone  # type: ignore[union-attr]
+            raise Conflict("this dispute is already resolved")
+        row = await timesheet_repository.get(session, opened["timesheet_id"], lock=True)
+        if row is None:  # a dispute's timesheet is never deleted (a foreign key)
+            raise NotFound("no such timesheet")
+        tz = await region_timezone(session, row["region_code"])
         marks = await _marks(session, row["id"])
-        contested = {
-            d["starts_at"]: dict(d)
-            for d in (
-                await session.execute(select(disputed_session).where(disputed_session.c.dispute_id == dispute_id))
-            ).mappings()
-        }
+        contested = {d["starts_at"]: d for d in await dispute_repository.sessions_of(session, dispute_id)}
         decided: dict[datetime, Ruling] = {}
         for i, item in enumerate(rulings):
             mark = _find_mark(marks, item.session, tz, f"rulings[{i}]")
             if mark["starts_at"] not in contested:
-                raise RuleBroken(f"rulings[{i}].date", "this session is not disputed")
+                raise FieldError(f"rulings[{i}].date", "this session is not disputed")
             decided[mark["starts_at"]] = item.ruling
         missing = sorted(set(contested) - set(decided))
         if missing:
             days = ", ".join(m.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M") for m in missing)
-            raise RuleBroken("rulings", f"rule on every disputed session; missing: {days}")
+            raise FieldError("rulings", f"rule on every disputed session; missing: {days}")
         for starts_at, ruling in decided.items():
             d = contested[starts_at]
             new_status = status_after_ruling(d["marked_status"], d["claim"], ruling)
-            await session.execute(
-                update(disputed_session)
-                .where(disputed_session.c.dispute_id == dispute_id, disputed_session.c.starts_at == starts_at)
-                .values(ruling=ruling)
-            )
+            await dispute_repository.rule(session, dispute_id, starts_at, ruling)
             if new_status != marks[starts_at]["status"]:
-                await session.execute(
-                    update(session_mark)
-                    .where(session_mark.c.timesheet_id == row["id"], session_mark.c.starts_at == starts_at)
-                    .values(status=new_status, marked_by=caller.actor, marked_at=now)
-                )
+                await timesheet_repository.set_mark_status(session, row["id"], starts_at, new_status, caller.actor, now)
                 marks[starts_at]["status"] = new_status
-        rules = await repository.rules_at(session, row["region_code"], row["rules_revision"])
+        rules = await region_repository.rules_at(session, row["region_code"], row["rules_revision"])
         counts = tally(row["scheduled_sessions"], row["span_sessions"], (m["status"] for m in marks.values()))
         planned, payable = planned_sessions(counts, rules), payable_sessions(counts, rules)
         outcome = outcome_of(decided.values())
-        await session.execute(
-            update(timesheet)
-            .where(timesheet.c.id == row["id"])
-            .values(
-                status=RESOLVED,
-                basis="dispute_resolved",
-                planned_sessions=planned,
-                payable_sessions=payable,
-                attended_sessions=counts.attended,
-                absent_sessions=counts.absent,
-                cancelled_sessions=counts.cancelled,
-                decided_at=now,
-                decided_by=caller.actor,
-            )
+        await timesheet_repository.update_month(
+            session,
+            row["id"],
+            status=RESOLVED,
+            basis="dispute_resolved",
+            planned_sessions=planned,
+            payable_sessions=payable,
+            attended_sessions=counts.attended,
+            absent_sessions=counts.absent,
+            cancelled_sessions=counts.cancelled,
+            decided_at=now,
+            decided_by=caller.actor,
         )
-        await session.execute(
-            update(dispute)
-            .where(dispute.c.id == dispute_id)
-            .values(
-                status="resolved",
-                outcome=outcome,
-                resolved_by=caller.actor,
-                resolved_at=now,
-                resolution_comment=comment,
-            )
+        await dispute_repository.close(
+            session, dispute_id, outcome=outcome, resolved_by=caller.actor, resolved_at=now, resolution_comment=comment
         )
-        await session.execute(
-            insert(decision).values(
-                timesheet_id=row["id"],
-                action="dispute_resolved",
-                actor=caller.actor,
-                at=now,
-                detail={"dispute_id": str(dispute_id), "outcome": outcome, "payable_sessions": payable},
-            )
+        await timesheet_repository.add_decision(
+            session,
+            row["id"],
+            "dispute_resolved",
+            caller.actor,
+            now,
+            {"dispute_id": str(dispute_id), "outcome": outcome, "payable_sessions": payable},
         )
         await outbox.add_event(
             session,
@@ -276,29 +245,31 @@ async def resolve(
                 outcome=outcome,
             ),
         )
-        return {
-            "dispute_id": dispute_id,
-            "timesheet_id": row["id"],
-            "outcome": outcome,
-            "planned_sessions": planned,
-            "payable_sessions": payable,
-        }
+        return ResolvedOut(
+            dispute_id=dispute_id,
+            timesheet_id=row["id"],
+            outcome=outcome,
+            planned_sessions=planned,
+            payable_sessions=payable,
+        )
 
 
-async def list_disputes(session: AsyncSession, caller: Caller, status: str | None) -> Any:
-    query = select(dispute)
+async def list_disputes(deps: Dependencies, caller: Caller, status: str | None) -> OffsetPage[DisputeOut]:
+    """Disputes the caller may decide: an operator's region (their district's, when their token names one)."""
+    region_code = district_code = None
     if caller.role == "operator":
-        query = query.where(dispute.c.region_code == caller.operator_region)
-        if caller.scope.get("district"):
-            query = query.where(dispute.c.district_code == caller.scope["district"])
-    if status is not None:
-        query = query.where(dispute.c.status == status)
-    return query.order_by(dispute.c.opened_at, dispute.c.id)
+        region_code, district_code = caller.operator_region, caller.district
+    query = timesheet_queries.disputes(region_code=region_code, district_code=district_code, status=status)
+    async with deps.sessions() as session:
+        return await page_of(session, query, DisputeOut)
 
 
-async def close_windows(sessions: Sessions, now: datetime, region_code: str | None = None) -> dict[str, int]:
+async def close_windows(
+    deps: Dependencies, now: datetime | None = None, region_code: str | None = None
+) -> dict[str, int]:
     """At each confirmation deadline: months nobody answered are deemed confirmed or lapse, by the region's rule."""
-    async with sessions() as session, session.begin():
-        deemed = await timesheet_sql.deem_confirmed(session, now, region_code)
-        lapsed = await timesheet_sql.lapse_unanswered(session, now, region_code)
+    now = now or deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        deemed = await timesheet_repository.deem_confirmed(session, now, region_code)
+        lapsed = await timesheet_repository.lapse_unanswered(session, now, region_code)
     return {"deemed_confirmed": deemed, "lapsed": lapsed}

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select, update
-
-from attendance.adapters import risk_sql
-from attendance.adapters.orm import region, risk_flag
+from attendance.adapters import region_repository, risk_flag_repository, risk_queries
+from attendance.adapters.pages import page_of
 from attendance.domain.period import period_containing, period_named, shift_period
 from attendance.domain.risk import RULES, RiskThresholds
-from attendance.service_layer.access import Caller, ConflictError, NotFoundError, RuleBroken, Sessions
+from attendance.service_layer.access import Caller
+from attendance.service_layer.dependencies import Dependencies
+from attendance.service_layer.views import RiskFlagOut
+from qosym_chassis.errors import Conflict, FieldError, NotFound
+from qosym_chassis.inputs import OffsetPage
 
 
 async def scan(
-    sessions: Sessions,
-    now: datetime,
+    deps: Dependencies,
+    now: datetime | None = None,
     *,
     period: str | None = None,
     region_code: str | None = None,
     thresholds: RiskThresholds | None = None,
 ) -> dict[str, int]:
     """Run every rule for the period (default: this month and last month in each region's zone)."""
+    now = now or deps.clock.now()
     limits = thresholds or RiskThresholds()
-    async with sessions() as session:
-        zones = dict((await session.execute(select(region.c.code, region.c.timezone))).all())
+    async with deps.sessions() as session:
+        zones = await region_repository.zones(session)
     if region_code is not None:
         zones = {region_code: zones[region_code]} if region_code in zones else {}
     periods: set[tuple[str, str]] = set()
@@ -39,10 +41,10 @@ async def scan(
         try:
             bounds = period_named(name, tz)
         except ValueError as exc:
-            raise RuleBroken("period", str(exc)) from exc
+            raise FieldError("period", str(exc)) from exc
         for rule in RULES:
-            async with sessions() as session, session.begin():
-                rows = await risk_sql.raise_flags(
+            async with deps.sessions() as session, session.begin():
+                rows = await risk_flag_repository.raise_flags(
                     session,
                     rule,
                     period=name,
@@ -56,51 +58,44 @@ async def scan(
     return raised
 
 
-async def list_query(
-    caller: Caller, *, region_code: str | None, period: str | None, rule: str | None, status: str | None
-) -> Select[Any]:
-    query = select(risk_flag)
+async def list_flags(
+    deps: Dependencies,
+    caller: Caller,
+    *,
+    region_code: str | None,
+    period: str | None,
+    rule: str | None,
+    status: str | None,
+) -> OffsetPage[RiskFlagOut]:
+    district_scoped = False
     if caller.role == "operator":
         if region_code is not None and region_code != caller.operator_region:
-            raise NotFoundError("no such region")
+            raise NotFound("no such region")
         region_code = caller.operator_region
-    if region_code is not None:
-        query = query.where(risk_flag.c.region_code == region_code)
-    if period is not None:
-        query = query.where(risk_flag.c.period == period)
-    if rule is not None:
-        query = query.where(risk_flag.c.rule == rule)
-    if status is not None:
-        query = query.where(risk_flag.c.status == status)
-    return query.order_by(risk_flag.c.raised_at.desc(), risk_flag.c.id)
+        district_scoped = caller.district is not None  # a flag's district is unknown: never a district operator's
+    query = risk_queries.flags(region_code=region_code, period=period, rule=rule, status=status, none=district_scoped)
+    async with deps.sessions() as session:
+        return await page_of(session, query, RiskFlagOut, unique=False)
 
 
-async def get(sessions: Sessions, caller: Caller, flag_id: UUID) -> dict[str, Any]:
-    async with sessions() as session:
-        row = (await session.execute(select(risk_flag).where(risk_flag.c.id == flag_id))).mappings().first()
+async def get(deps: Dependencies, caller: Caller, flag_id: UUID) -> RiskFlagOut:
+    async with deps.sessions() as session:
+        row = await risk_flag_repository.get(session, flag_id)
     if row is None or not caller.oversees(row["region_code"]):
-        raise NotFoundError("no such risk flag")
-    return dict(row)
+        raise NotFound("no such risk flag")
+    return RiskFlagOut.model_validate(dict(row))
 
 
-async def review(
-    sessions: Sessions, caller: Caller, flag_id: UUID, outcome: str, note: str, now: datetime
-) -> dict[str, Any]:
+async def review(deps: Dependencies, caller: Caller, flag_id: UUID, outcome: str, note: str) -> RiskFlagOut:
     """An operator records what the check found: the flag is dismissed or confirmed, with who and why."""
-    async with sessions() as session, session.begin():
-        row = (
-            (await session.execute(select(risk_flag).where(risk_flag.c.id == flag_id).with_for_update()))
-            .mappings()
-            .first()
-        )
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        row = await risk_flag_repository.get(session, flag_id, lock=True)
         if row is None or not caller.may_decide_for(row["region_code"]):
-            raise NotFoundError("no such risk flag")
+            raise NotFound("no such risk flag")
         if row["status"] != "open":
-            raise ConflictError(f"this flag was already {row['status']}")
-        await session.execute(
-            update(risk_flag)
-            .where(risk_flag.c.id == flag_id)
-            .values(status=outcome, reviewed_by=caller.actor, reviewed_at=now, review_note=note)
+            raise Conflict(f"this flag was already {row['status']}")
+        updated = await risk_flag_repository.review(
+            session, flag_id, status=outcome, reviewed_by=caller.actor, reviewed_at=now, note=note
         )
-        updated = (await session.execute(select(risk_flag).where(risk_flag.c.id == flag_id))).mappings().one()
-        return dict(updated)
+        return RiskFlagOut.model_validate(updated)

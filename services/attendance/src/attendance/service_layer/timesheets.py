@@ -7,26 +7,36 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, false, or_, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attendance.adapters import repository, timesheet_sql
-from attendance.adapters.orm import (
-    decision,
-    dispute,
-    disputed_session,
-    enrolment,
-    late_permit,
-    programme,
-    session_mark,
-    timesheet,
+from attendance.adapters import (
+    dispute_repository,
+    guardian_repository,
+    programme_repository,
+    region_repository,
+    timesheet_queries,
+    timesheet_repository,
 )
+from attendance.adapters.pages import page_of
 from attendance.domain.period import Period, local_date, local_instant, month_days, period_named, zone
 from attendance.domain.rules import AttendanceRules
 from attendance.domain.schedule import Session, Slot, in_span, scheduled_sessions, typical_length
-from attendance.domain.timesheets import DRAFT, PAYABLE, MarkStatus
-from attendance.service_layer.access import READERS, Caller, ConflictError, NotFoundError, RuleBroken, Sessions
+from attendance.domain.timesheets import DRAFT, MarkStatus
+from attendance.service_layer.access import READERS, Caller
+from attendance.service_layer.dependencies import Dependencies
+from attendance.service_layer.views import (
+    LatePermitOut,
+    MarkOut,
+    PayableOut,
+    SessionOut,
+    SheetOut,
+    SubmitOut,
+    TimesheetDetailOut,
+    TimesheetOut,
+)
+from qosym_chassis.errors import Conflict, FieldError, Forbidden, NotFound
+from qosym_chassis.inputs import OffsetPage
 
 INCOMPLETE_LISTED = 1000
 
@@ -62,13 +72,14 @@ def parse_period(name: str, tz: str) -> Period:
     try:
         return period_named(name, tz)
     except ValueError as exc:
-        raise RuleBroken("period", str(exc)) from exc
+        raise FieldError("period", str(exc)) from exc
 
 
-async def _region_of(session: AsyncSession, code: str) -> str:
-    clock = await repository.get_region(session, code)
+async def region_timezone(session: AsyncSession, code: str) -> str:
+    """The region's time zone (409 while its RegionConfigured has not reached attendance)."""
+    clock = await region_repository.get_region(session, code)
     if clock is None:
-        raise ConflictError(f"the region {code} has not reached attendance yet; try again shortly")
+        raise Conflict(f"the region {code} has not reached attendance yet; try again shortly")
     return clock.timezone
 
 
@@ -76,9 +87,9 @@ async def load_group(
     session: AsyncSession, caller: Caller, programme_id: UUID, period_name: str, *, manage: bool
 ) -> Group:
     """The group, if the caller may see it (manage: only the provider's own staff)."""
-    found = await repository.get_programme(session, programme_id)
+    found = await programme_repository.get_programme(session, programme_id)
     if found is None:
-        raise NotFoundError("no such programme")
+        raise NotFound("no such programme")
     if manage:
         allowed = caller.owns_provider(found["provider_id"])
     else:
@@ -86,10 +97,10 @@ async def load_group(
             found["region_code"], found["district_code"]
         )
     if not allowed:
-        raise NotFoundError("no such programme")
-    tz = await _region_of(session, found["region_code"])
+        raise NotFound("no such programme")
+    tz = await region_timezone(session, found["region_code"])
     period = parse_period(period_name, tz)
-    revision, rules, _ = await repository.current_rules(session, found["region_code"])
+    revision, rules, _ = await region_repository.current_rules(session, found["region_code"])
     closures = rules.closures_in(period.name)
     slots = [Slot.parse(s) for s in found["schedule"]]
     group = Group(
@@ -101,68 +112,29 @@ async def load_group(
         closures=closures,
         sessions=scheduled_sessions(period.name, slots, tz, closures, include_closures=True),
     )
-    rows = await session.execute(
-        select(enrolment)
-        .where(
-            enrolment.c.programme_id == programme_id,
-            enrolment.c.starts_at < period.ends_at,
-            or_(enrolment.c.ended_at.is_(None), enrolment.c.ended_at >= period.starts_at),
-        )
-        .order_by(enrolment.c.starts_at, enrolment.c.id)
+    group.enrolments = await programme_repository.enrolments_between(
+        session, programme_id, period.starts_at, period.ends_at
     )
-    group.enrolments = {r["id"]: dict(r) for r in rows.mappings()}
     return group
 
 
-async def ensure_timesheets(session: AsyncSession, programme_ids: list[UUID], period: Period, now: datetime) -> None:
-    """A draft timesheet for every enrolment of the programmes active in the period (set-based)."""
-    await session.execute(
-        text(
-            """
-            INSERT INTO timesheet (id, enrolment_id, period, child_id, programme_id, provider_id, region_code,
-                                   district_code, status, created_at)
-            SELECT gen_random_uuid(), e.id, :period, e.child_id, e.programme_id, e.provider_id, e.region_code,
-                   e.district_code, 'draft', :now
-            FROM enrolment e
-            WHERE e.programme_id = ANY(:programmes) AND e.starts_at < :ends
-              AND (e.ended_at IS NULL OR e.ended_at >= :starts)
-            ON CONFLICT (enrolment_id, period) DO NOTHING
-            """
-        ),
-        {
-            "period": period.name,
-            "now": now,
-            "programmes": programme_ids,
-            "ends": period.ends_at,
-            "starts": period.starts_at,
-        },
-    )
-
-
-async def _timesheets_of(session: AsyncSession, programme_id: UUID, period: str) -> dict[UUID, dict[str, Any]]:
-    rows = await session.execute(
-        select(timesheet).where(timesheet.c.programme_id == programme_id, timesheet.c.period == period)
-    )
-    return {r["enrolment_id"]: dict(r) for r in rows.mappings()}
-
-
 async def mark(
-    sessions: Sessions,
+    deps: Dependencies,
     caller: Caller,
     programme_id: UUID,
     period_name: str,
     marks: list[MarkIn],
     all_scheduled: MarkStatus | None,
-    now: datetime,
-) -> dict[str, Any]:
+) -> SheetOut:
     """Mark sessions of a whole group at once: every past scheduled session with ``all_scheduled``, then ``marks``."""
-    async with sessions() as session, session.begin():
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         group = await load_group(session, caller, programme_id, period_name, manage=True)
         if group.period.starts_at > now:
-            raise RuleBroken("period", "this month has not begun")
-        await session.execute(select(programme.c.id).where(programme.c.id == programme_id).with_for_update())
-        await ensure_timesheets(session, [programme_id], group.period, now)
-        sheets = await _timesheets_of(session, programme_id, group.period.name)
+            raise FieldError("period", "this month has not begun")
+        await programme_repository.lock_programmes(session, [programme_id])
+        await timesheet_repository.ensure_drafts(session, [programme_id], group.period, now)
+        sheets = await timesheet_repository.of_programme(session, programme_id, group.period.name)
         rows: dict[tuple[UUID, datetime], dict[str, Any]] = {}
 
         def put(sheet: dict[str, Any], s_at: datetime, e_at: datetime, day: date, **values: Any) -> None:
@@ -196,35 +168,35 @@ async def mark(
                         )
         for i, m in enumerate(marks):
             where = f"marks[{i}]"
-            row = group.enrolments.get(m.enrolment_id)
-            if row is None:
-                raise RuleBroken(f"{where}.enrolment_id", "not a child of this group in this month")
+            enrolled = group.enrolments.get(m.enrolment_id)
+            if enrolled is None:
+                raise FieldError(f"{where}.enrolment_id", "not a child of this group in this month")
             if m.day.strftime("%Y-%m") != group.period.name:
-                raise RuleBroken(f"{where}.date", f"not a day of {group.period.name}")
-            first, last = group.span(row)
+                raise FieldError(f"{where}.date", f"not a day of {group.period.name}")
+            first, last = group.span(enrolled)
             if m.day < first or (last is not None and m.day > last):
-                raise RuleBroken(f"{where}.date", "the child was not enrolled on this day")
+                raise FieldError(f"{where}.date", "the child was not enrolled on this day")
             matching = [s for s in group.sessions if s.day == m.day and (m.start is None or s.start == m.start)]
             if len(matching) > 1:
-                raise RuleBroken(f"{where}.starts_at", "the schedule has several sessions that day: say which")
+                raise FieldError(f"{where}.starts_at", "the schedule has several sessions that day: say which")
             if matching:
                 s = matching[0]
                 s_at, e_at, scheduled, closure = s.starts_at, s.ends_at, True, s.closure
             else:
                 if m.start is None:
-                    raise RuleBroken(f"{where}.starts_at", "no session is scheduled that day: give the start time")
+                    raise FieldError(f"{where}.starts_at", "no session is scheduled that day: give the start time")
                 s_at = local_instant(m.day, m.start, group.tz)
                 e_at = s_at + typical_length([Slot.parse(x) for x in group.programme["schedule"]])
                 scheduled, closure = False, group.closures.get(m.day)
             if closure is not None and not m.reason:
-                raise RuleBroken(f"{where}.reason", f"{m.day} is a closure day ({closure}): give a reason")
+                raise FieldError(f"{where}.reason", f"{m.day} is a closure day ({closure}): give a reason")
             if not scheduled and not m.reason:
-                raise RuleBroken(f"{where}.reason", "a session outside the schedule needs a reason")
+                raise FieldError(f"{where}.reason", "a session outside the schedule needs a reason")
             if s_at > now:
-                raise RuleBroken(f"{where}.date", "a session that has not started yet cannot be marked")
+                raise FieldError(f"{where}.date", "a session that has not started yet cannot be marked")
             sheet = sheets[m.enrolment_id]
             if sheet["status"] != DRAFT:
-                raise ConflictError(f"the month of enrolment {m.enrolment_id} is already {sheet['status']}")
+                raise Conflict(f"the month of enrolment {m.enrolment_id} is already {sheet['status']}")
             put(
                 sheet,
                 s_at,
@@ -236,32 +208,23 @@ async def mark(
                 reason=m.reason,
             )
         if rows:
-            statement = insert(session_mark).values(list(rows.values()))
-            await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[session_mark.c.timesheet_id, session_mark.c.starts_at],
-                    set_={
-                        c: statement.excluded[c]
-                        for c in ("status", "reason", "scheduled", "closure_day", "marked_by", "marked_at", "ends_at")
-                    },
-                )
-            )
+            await timesheet_repository.put_marks(session, list(rows.values()))
         return await _sheet(session, group)
 
 
-async def sheet(sessions: Sessions, caller: Caller, programme_id: UUID, period_name: str) -> dict[str, Any]:
-    async with sessions() as session:
+async def sheet(deps: Dependencies, caller: Caller, programme_id: UUID, period_name: str) -> SheetOut:
+    async with deps.sessions() as session:
         group = await load_group(session, caller, programme_id, period_name, manage=False)
         return await _sheet(session, group)
 
 
-async def _sheet(session: AsyncSession, group: Group) -> dict[str, Any]:
-    sheets = await _timesheets_of(session, group.programme["id"], group.period.name)
+async def _sheet(session: AsyncSession, group: Group) -> SheetOut:
+    sheets = await timesheet_repository.of_programme(session, group.programme["id"], group.period.name)
     ids = [s["id"] for s in sheets.values()]
     marks: dict[UUID, dict[datetime, dict[str, Any]]] = {}
     if ids:
-        for m in (await session.execute(select(session_mark).where(session_mark.c.timesheet_id.in_(ids)))).mappings():
-            marks.setdefault(m["timesheet_id"], {})[m["starts_at"]] = dict(m)
+        for m in await timesheet_repository.marks_of(session, ids):
+            marks.setdefault(m["timesheet_id"], {})[m["starts_at"]] = m
     children = []
     for enrolment_id, row in group.enrolments.items():
         first, last = group.span(row)
@@ -280,59 +243,60 @@ async def _sheet(session: AsyncSession, group: Group) -> dict[str, Any]:
                 "unmarked": [_session_out(s, group.tz) for s in expected if s.starts_at not in own],
             }
         )
-    return {
-        "programme_id": group.programme["id"],
-        "period": group.period.name,
-        "timezone": group.tz,
-        "rules_revision": group.rules_revision,
-        "closure_days": [{"date": d, "reason": r} for d, r in group.closures.items()],
-        "sessions": [_session_out(s, group.tz) for s in group.sessions],
-        "enrolments": children,
-    }
+    return SheetOut.model_validate(
+        {
+            "programme_id": group.programme["id"],
+            "period": group.period.name,
+            "timezone": group.tz,
+            "rules_revision": group.rules_revision,
+            "closure_days": [{"date": d, "reason": r} for d, r in group.closures.items()],
+            "sessions": [_session_out(s, group.tz) for s in group.sessions],
+            "enrolments": children,
+        }
+    )
 
 
-def _session_out(s: Session, tz: str) -> dict[str, Any]:
-    return {"date": s.day, "starts_at": s.start, "ends_at": s.ends_at.astimezone(zone(tz)).time(), "closure": s.closure}
+def _session_out(s: Session, tz: str) -> SessionOut:
+    return SessionOut(date=s.day, starts_at=s.start, ends_at=s.ends_at.astimezone(zone(tz)).time(), closure=s.closure)
 
 
-def _mark_out(m: dict[str, Any], tz: str) -> dict[str, Any]:
-    return {
-        "date": m["session_date"],
-        "starts_at": m["starts_at"].astimezone(zone(tz)).time(),
-        "status": m["status"],
-        "scheduled": m["scheduled"],
-        "closure_day": m["closure_day"],
-        "reason": m["reason"],
-        "marked_by": m["marked_by"],
-        "marked_at": m["marked_at"],
-    }
+def _mark_out(m: dict[str, Any], tz: str) -> MarkOut:
+    return MarkOut(
+        date=m["session_date"],
+        starts_at=m["starts_at"].astimezone(zone(tz)).time(),
+        status=m["status"],
+        scheduled=m["scheduled"],
+        closure_day=m["closure_day"],
+        reason=m["reason"],
+        marked_by=m["marked_by"],
+        marked_at=m["marked_at"],
+    )
 
 
 # --- submission ---------------------------------------------------------------------------------------
 
 
 async def submit(
-    sessions: Sessions,
+    deps: Dependencies,
     caller: Caller,
     period_name: str,
-    now: datetime,
     *,
     programme_id: UUID | None = None,
     provider_id: UUID | None = None,
     enrolment_ids: list[UUID] | None = None,
-) -> dict[str, Any]:
+) -> SubmitOut:
     """Submit the complete drafts of a group (or of all the provider's groups) for a finished month."""
-    async with sessions() as session, session.begin():
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
         if programme_id is not None:
-            found = await repository.get_programme(session, programme_id)
+            found = await programme_repository.get_programme(session, programme_id)
             if found is None or not caller.owns_provider(found["provider_id"]):
-                raise NotFoundError("no such programme")
+                raise NotFound("no such programme")
             programmes = [found]
         else:
             if provider_id is None or not caller.owns_provider(provider_id):
-                raise NotFoundError("no such provider")
-            rows = await session.execute(select(programme).where(programme.c.provider_id == provider_id))
-            programmes = [dict(r) for r in rows.mappings()]
+                raise NotFound("no such provider")
+            programmes = await programme_repository.programmes_of_provider(session, provider_id)
         result: dict[str, Any] = {
             "period": period_name,
             "submitted": 0,
@@ -346,7 +310,7 @@ async def submit(
             by_region.setdefault(p["region_code"], []).append(p)
         for region_code, members in sorted(by_region.items()):
             await _submit_region(session, caller, region_code, members, period_name, enrolment_ids, now, result)
-        return result
+        return SubmitOut.model_validate(result)
 
 
 async def _submit_region(
@@ -359,25 +323,15 @@ async def _submit_region(
     now: datetime,
     result: dict[str, Any],
 ) -> None:
-    tz = await _region_of(session, region_code)
+    tz = await region_timezone(session, region_code)
     period = parse_period(period_name, tz)
     if now < period.ends_at:
-        raise RuleBroken("period", f"{period.name} is not over yet: it ends at {period.ends_at.isoformat()}")
-    revision, rules, _ = await repository.current_rules(session, region_code)
+        raise FieldError("period", f"{period.name} is not over yet: it ends at {period.ends_at.isoformat()}")
+    revision, rules, _ = await region_repository.current_rules(session, region_code)
     ids = [p["id"] for p in members]
     late = now > rules.submission_deadline(period.name, tz)
     if late:
-        permitted = set(
-            (
-                await session.execute(
-                    select(late_permit.c.programme_id).where(
-                        late_permit.c.programme_id.in_(ids),
-                        late_permit.c.period == period.name,
-                        late_permit.c.valid_until > now,
-                    )
-                )
-            ).scalars()
-        )
+        permitted = await timesheet_repository.permitted_late(session, ids, period.name, now)
         for programme_id in ids:
             if programme_id not in permitted:
                 result["refused"].append(
@@ -390,26 +344,16 @@ async def _submit_region(
         ids = [i for i in ids if i in permitted]
         if not ids:
             if len(members) == 1:
-                raise ConflictError(result["refused"][0]["reason"])
+                raise Conflict(result["refused"][0]["reason"])
             return
     # the same lock marking takes: no mark lands in a month while it is being submitted
-    await session.execute(
-        select(programme.c.id).where(programme.c.id.in_(ids)).order_by(programme.c.id).with_for_update()
-    )
-    await ensure_timesheets(session, ids, period, now)
+    await programme_repository.lock_programmes(session, ids)
+    await timesheet_repository.ensure_drafts(session, ids, period, now)
     timesheet_ids = None
     if enrolment_ids is not None:
-        timesheet_ids = list(
-            (
-                await session.execute(
-                    select(timesheet.c.id).where(
-                        timesheet.c.enrolment_id.in_(enrolment_ids), timesheet.c.period == period.name
-                    )
-                )
-            ).scalars()
-        )
+        timesheet_ids = await timesheet_repository.ids_of_enrolments(session, enrolment_ids, period.name)
     days = month_days(period.name)
-    rows = await timesheet_sql.submit(
+    rows = await timesheet_repository.submit(
         session,
         region_code=region_code,
         period=period.name,
@@ -432,32 +376,25 @@ async def _submit_region(
     result["incomplete_count"] += len(incomplete)
     if incomplete:
         listed = incomplete[: max(0, INCOMPLETE_LISTED - len(result["incomplete"]))]
-        owners = dict(
-            (
-                await session.execute(
-                    select(timesheet.c.id, timesheet.c.enrolment_id).where(
-                        timesheet.c.id.in_([r["id"] for r in listed])
-                    )
-                )
-            ).all()
-        )
+        owners = await timesheet_repository.enrolments_of(session, [r["id"] for r in listed])
         result["incomplete"].extend(
             {"timesheet_id": r["id"], "enrolment_id": owners[r["id"]], "missing_sessions": r["missing"]} for r in listed
         )
 
 
 async def permit_late(
-    sessions: Sessions, caller: Caller, programme_id: UUID, period_name: str, reason: str, days: int, now: datetime
-) -> dict[str, Any]:
+    deps: Dependencies, caller: Caller, programme_id: UUID, period_name: str, reason: str, days: int
+) -> LatePermitOut:
     """An operator of the region (or an administrator) lets the provider submit a month after its deadline."""
-    async with sessions() as session, session.begin():
-        found = await repository.get_programme(session, programme_id)
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        found = await programme_repository.get_programme(session, programme_id)
         if found is None or not caller.may_decide_for(found["region_code"], found["district_code"]):
-            raise NotFoundError("no such programme")
-        tz = await _region_of(session, found["region_code"])
+            raise NotFound("no such programme")
+        tz = await region_timezone(session, found["region_code"])
         period = parse_period(period_name, tz)
         if now < period.ends_at:
-            raise RuleBroken("period", f"{period.name} is not over yet")
+            raise FieldError("period", f"{period.name} is not over yet")
         values = {
             "programme_id": programme_id,
             "period": period.name,
@@ -466,14 +403,8 @@ async def permit_late(
             "valid_until": now + timedelta(days=days),
             "reason": reason,
         }
-        statement = insert(late_permit).values(**values)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[late_permit.c.programme_id, late_permit.c.period],
-                set_={k: statement.excluded[k] for k in ("granted_by", "granted_at", "valid_until", "reason")},
-            )
-        )
-        return values
+        await timesheet_repository.grant_late(session, values)
+        return LatePermitOut.model_validate(values)
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -482,61 +413,40 @@ async def permit_late(
 async def visible_timesheet(
     session: AsyncSession, caller: Caller, timesheet_id: UUID, *, lock: bool = False
 ) -> dict[str, Any]:
-    query = select(timesheet).where(timesheet.c.id == timesheet_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.execute(query)).mappings().first()
+    row = await timesheet_repository.get(session, timesheet_id, lock=lock)
     if row is None:
-        raise NotFoundError("no such timesheet")
-    guardian = caller.role == "parent" and await repository.is_guardian(session, row["child_id"], caller.subject)
-    if not caller.sees_timesheet(dict(row), guardian):
-        raise NotFoundError("no such timesheet")
-    return dict(row)
+        raise NotFound("no such timesheet")
+    guardian = caller.role == "parent" and await guardian_repository.is_guardian(
+        session, row["child_id"], caller.subject
+    )
+    if not caller.sees_timesheet(row, guardian):
+        raise NotFound("no such timesheet")
+    return row
 
 
-async def detail(sessions: Sessions, caller: Caller, timesheet_id: UUID) -> dict[str, Any]:
-    async with sessions() as session:
+async def detail(deps: Dependencies, caller: Caller, timesheet_id: UUID) -> TimesheetDetailOut:
+    async with deps.sessions() as session:
         row = await visible_timesheet(session, caller, timesheet_id)
-        tz = await _region_of(session, row["region_code"])
-        marks = (
-            await session.execute(
-                select(session_mark)
-                .where(session_mark.c.timesheet_id == timesheet_id)
-                .order_by(session_mark.c.starts_at)
-            )
-        ).mappings()
-        decisions = (
-            await session.execute(
-                select(decision).where(decision.c.timesheet_id == timesheet_id).order_by(decision.c.id)
-            )
-        ).mappings()
-        opened = (
-            (await session.execute(select(dispute).where(dispute.c.timesheet_id == timesheet_id))).mappings().first()
+        tz = await region_timezone(session, row["region_code"])
+        marks = await timesheet_repository.marks_of(session, [timesheet_id])
+        decisions = await timesheet_repository.decisions_of(session, timesheet_id)
+        opened = await dispute_repository.of_timesheet(session, timesheet_id)
+        disputed = await dispute_repository.sessions_of(session, opened["id"]) if opened is not None else []
+        return TimesheetDetailOut.model_validate(
+            {
+                **row,
+                "timezone": tz,
+                "sessions": [_mark_out(m, tz) for m in marks],
+                "decisions": [
+                    {"action": d["action"], "actor": d["actor"], "at": d["at"], "detail": d["detail"]}
+                    for d in decisions
+                ],
+                "dispute": {**opened, "sessions": disputed} if opened is not None else None,
+            }
         )
-        disputed: list[dict[str, Any]] = []
-        if opened is not None:
-            disputed = [
-                dict(d)
-                for d in (
-                    await session.execute(
-                        select(disputed_session)
-                        .where(disputed_session.c.dispute_id == opened["id"])
-                        .order_by(disputed_session.c.starts_at)
-                    )
-                ).mappings()
-            ]
-        return {
-            **row,
-            "timezone": tz,
-            "sessions": [_mark_out(dict(m), tz) for m in marks],
-            "decisions": [
-                {"action": d["action"], "actor": d["actor"], "at": d["at"], "detail": d["detail"]} for d in decisions
-            ],
-            "dispute": {**dict(opened), "sessions": disputed} if opened is not None else None,
-        }
 
 
-async def list_query(
+async def _visible_timesheets(
     session: AsyncSession,
     caller: Caller,
     *,
@@ -545,48 +455,49 @@ async def list_query(
     child_id: UUID | None,
     programme_id: UUID | None,
 ) -> Select[Any]:
-    """Timesheets the caller may see: a guardian's children, a provider's own, an operator's region, all of them for
-    administrators, auditors and ops, and none for any other role (a partner's token reads no timesheet)."""
-    query = select(timesheet)
+    """Timesheets the caller may see: a guardian's children, a provider's own, an operator's region (their
+    district's, when their token names one), all of them for administrators, auditors and ops, and none for any
+    other role (a partner's token reads no timesheet)."""
+    filters: dict[str, Any] = {"period": period, "status": status, "child_id": child_id, "programme_id": programme_id}
     if caller.role not in ("parent", "provider_staff", "operator", *READERS):
-        return query.where(false())
+        return timesheet_queries.timesheets(none=True)
     if caller.role == "parent":
-        query = query.where(timesheet.c.child_id.in_(await repository.children_of(session, caller.subject)))
-    elif caller.role == "provider_staff":
-        query = query.where(timesheet.c.provider_id == caller.provider_id)
-    elif caller.role == "operator":
-        query = query.where(timesheet.c.region_code == caller.operator_region)
-        if caller.scope.get("district"):
-            query = query.where(timesheet.c.district_code == caller.scope["district"])
-    if period is not None:
-        query = query.where(timesheet.c.period == period)
-    if status is not None:
-        query = query.where(timesheet.c.status == status)
-    if child_id is not None:
-        query = query.where(timesheet.c.child_id == child_id)
-    if programme_id is not None:
-        query = query.where(timesheet.c.programme_id == programme_id)
-    return query.order_by(timesheet.c.period.desc(), timesheet.c.id)
+        return timesheet_queries.timesheets(
+            child_ids=await guardian_repository.children_of(session, caller.subject), **filters
+        )
+    if caller.role == "provider_staff":
+        return timesheet_queries.timesheets(provider_id=caller.provider_id, none=caller.provider_id is None, **filters)
+    if caller.role == "operator":
+        return timesheet_queries.timesheets(
+            region_code=caller.operator_region, district_code=caller.district, **filters
+        )
+    return timesheet_queries.timesheets(**filters)
 
 
-def payable_query(region_code: str | None, period: str | None) -> Select[Any]:
-    """Every timesheet whose AttendanceConfirmed or DisputeResolved was published, in timesheet id order."""
-    query = select(
-        timesheet.c.id.label("timesheet_id"),
-        timesheet.c.enrolment_id,
-        timesheet.c.provider_id,
-        timesheet.c.child_id,
-        timesheet.c.region_code,
-        timesheet.c.period,
-        timesheet.c.planned_sessions,
-        timesheet.c.payable_sessions,
-        timesheet.c.basis,
-    ).where(timesheet.c.status.in_(PAYABLE))
-    conditions = []
-    if region_code is not None:
-        conditions.append(timesheet.c.region_code == region_code)
-    if period is not None:
-        conditions.append(timesheet.c.period == period)
-    if conditions:
-        query = query.where(and_(*conditions))
-    return query.order_by(timesheet.c.id)
+async def list_timesheets(
+    deps: Dependencies,
+    caller: Caller,
+    *,
+    period: str | None,
+    status: str | None,
+    child_id: UUID | None,
+    programme_id: UUID | None,
+) -> OffsetPage[TimesheetOut]:
+    async with deps.sessions() as session:
+        query = await _visible_timesheets(
+            session, caller, period=period, status=status, child_id=child_id, programme_id=programme_id
+        )
+        return await page_of(session, query, TimesheetOut)
+
+
+async def payable(
+    deps: Dependencies, caller: Caller, region_code: str | None, period: str | None
+) -> OffsetPage[PayableOut]:
+    """The payable months; an operator reads their own region's only."""
+    if caller.role == "operator":
+        own = caller.operator_region
+        if region_code is not None and region_code != own:
+            raise Forbidden("operators read their own region only")
+        region_code = own
+    async with deps.sessions() as session:
+        return await page_of(session, timesheet_queries.payable(region_code, period, caller.district), PayableOut)

@@ -7,13 +7,12 @@ EnrolmentConfirmed arrives.
 
 from __future__ import annotations
 
-from datetime import datetime
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from attendance.adapters import repository
-from attendance.domain.period import Period, UnknownTimeZone, period_containing, zone
+from attendance.adapters import guardian_repository, programme_repository, region_repository
+from attendance.domain.period import UnknownTimeZone, zone
 from attendance.domain.region import RegionClock
+from attendance.service_layer.dependencies import Dependencies
 from qosym_chassis.consumer import Reject
 from qosym_contracts.allocation import RegionConfiguredV1
 from qosym_contracts.catalog import (
@@ -26,31 +25,19 @@ from qosym_contracts.catalog import (
 from qosym_contracts.registry import GuardianshipEndedV1, GuardianshipEstablishedV1
 
 
-class UnknownRegion(LookupError):
-    pass
-
-
-async def apply_region_configured(session: AsyncSession, event: RegionConfiguredV1) -> None:
+async def on_region_configured(deps: Dependencies, session: AsyncSession, event: RegionConfiguredV1) -> None:
     try:
         zone(event.timezone)
     except UnknownTimeZone as exc:  # a zone our tzdata lacks would break every period: dead-letter it
         raise Reject(str(exc)) from exc
     clock = RegionClock(code=event.region_code, revision=event.revision, timezone=event.timezone)
-    await repository.upsert_region(session, clock, [d.code for d in event.districts])
+    await region_repository.upsert_region(session, clock, [d.code for d in event.districts])
 
 
-async def current_period(
-    sessions: async_sessionmaker[AsyncSession], code: str, now_utc: datetime
-) -> tuple[RegionClock, Period]:
-    async with sessions() as session:
-        clock = await repository.get_region(session, code)
-    if clock is None:
-        raise UnknownRegion(code)
-    return clock, period_containing(now_utc, clock.timezone)
-
-
-async def apply_programme(session: AsyncSession, event: ProgrammePublishedV1 | ProgrammeChangedV1) -> None:
-    await repository.upsert_programme(
+async def on_programme(
+    deps: Dependencies, session: AsyncSession, event: ProgrammePublishedV1 | ProgrammeChangedV1
+) -> None:
+    await programme_repository.upsert_programme(
         session,
         {
             "id": event.programme_id,
@@ -69,13 +56,13 @@ async def apply_programme(session: AsyncSession, event: ProgrammePublishedV1 | P
     )
 
 
-async def apply_programme_closed(session: AsyncSession, event: ProgrammeClosedV1) -> None:
+async def on_programme_closed(deps: Dependencies, session: AsyncSession, event: ProgrammeClosedV1) -> None:
     # a programme never published to us has nothing to close: its enrolments end through EnrolmentEnded
-    await repository.close_programme(session, event.programme_id, event.occurred_at)
+    await programme_repository.close_programme(session, event.programme_id, event.occurred_at)
 
 
-async def apply_enrolment_confirmed(session: AsyncSession, event: EnrolmentConfirmedV1) -> None:
-    await repository.add_enrolment(
+async def on_enrolment_confirmed(deps: Dependencies, session: AsyncSession, event: EnrolmentConfirmedV1) -> None:
+    await programme_repository.add_enrolment(
         session,
         {
             "id": event.enrolment_id,
@@ -91,10 +78,12 @@ async def apply_enrolment_confirmed(session: AsyncSession, event: EnrolmentConfi
     )
 
 
-async def apply_enrolment_ended(session: AsyncSession, event: EnrolmentEndedV1) -> None:
-    await repository.end_enrolment(session, event.enrolment_id, event.occurred_at)
+async def on_enrolment_ended(deps: Dependencies, session: AsyncSession, event: EnrolmentEndedV1) -> None:
+    await programme_repository.end_enrolment(session, event.enrolment_id, event.occurred_at)
 
 
-async def apply_guardianship(session: AsyncSession, event: GuardianshipEstablishedV1 | GuardianshipEndedV1) -> None:
+async def on_guardianship(
+    deps: Dependencies, session: AsyncSession, event: GuardianshipEstablishedV1 | GuardianshipEndedV1
+) -> None:
     active = isinstance(event, GuardianshipEstablishedV1)
-    await repository.set_guardianship(session, event.child_id, event.guardian_id, active)
+    await guardian_repository.set_guardianship(session, event.child_id, event.guardian_id, active)

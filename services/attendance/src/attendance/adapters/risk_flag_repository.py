@@ -1,4 +1,5 @@
-"""The risk rules as set-based queries over submitted months, and raising their flags with outbox events.
+"""Risk flags: the risk rules as set-based queries over submitted months, raising their flags with outbox events;
+reading and reviewing one flag.
 
 Each rule yields candidate flags (rule, subject, period, severity, summary, evidence); a flag is raised once
 per rule, subject and period (a unique key), with its RiskFlagRaised event in the same statement.
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attendance.adapters.timesheet_sql import fetch_long, json_instant
+from attendance.adapters.orm import risk_flag
+from attendance.adapters.timesheet_repository import fetch_long, json_instant
 from attendance.domain.risk import RiskThresholds
 
 SUBMITTED = "t.status <> 'draft' AND (CAST(:region AS text) IS NULL OR t.region_code = CAST(:region AS text))"
@@ -260,3 +264,30 @@ async def raise_flags(
         "drop_percent": thresholds.inspection_drop_percent,
     }
     return await fetch_long(session, sql, params)
+
+
+async def get(session: AsyncSession, flag_id: UUID, *, lock: bool = False) -> dict[str, Any] | None:
+    query = select(risk_flag).where(risk_flag.c.id == flag_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
+async def review(
+    session: AsyncSession, flag_id: UUID, *, status: str, reviewed_by: str, reviewed_at: datetime, note: str
+) -> dict[str, Any]:
+    """Record a flag's review; the flag as it now stands."""
+    row = (
+        (
+            await session.execute(
+                update(risk_flag)
+                .where(risk_flag.c.id == flag_id)
+                .values(status=status, reviewed_by=reviewed_by, reviewed_at=reviewed_at, review_note=note)
+                .returning(*risk_flag.c)
+            )
+        )
+        .mappings()
+        .one()
+    )
+    return dict(row)

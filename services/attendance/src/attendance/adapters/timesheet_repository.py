@@ -1,4 +1,6 @@
-"""Set-based submission and confirmation of many timesheets at once, with their outbox rows and decisions.
+"""Timesheets and their session marks, late-submission permits and decisions: one month of one enrolment.
+
+Set-based submission and confirmation of many timesheets at once, with their outbox rows and decisions:
 
 A month-end touches every active enrolment (500,000 nationwide): one statement per step, never a round trip
 per timesheet. The payable rule here is the SQL twin of ``domain.rules.payable_sessions``
@@ -13,8 +15,12 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from attendance.adapters.orm import decision, late_permit, session_mark, timesheet
+from attendance.domain.period import Period
 from attendance.domain.rules import AttendanceRules
 
 LONG_STATEMENT_TIMEOUT_S = 900.0
@@ -264,3 +270,144 @@ async def lapse_unanswered(session: AsyncSession, now: datetime, region_code: st
         session, LAPSE, {"now": now, "actor": "system:confirmation_deadline", "region": region_code}
     )
     return len(rows)
+
+
+# --- one month at a time ------------------------------------------------------------------------------------
+
+
+async def ensure_drafts(session: AsyncSession, programme_ids: list[UUID], period: Period, now: datetime) -> None:
+    """A draft timesheet for every enrolment of the programmes active in the period (set-based)."""
+    await session.execute(
+        text(
+            """
+            INSERT INTO timesheet (id, enrolment_id, period, child_id, programme_id, provider_id, region_code,
+                                   district_code, status, created_at)
+            SELECT gen_random_uuid(), e.id, :period, e.child_id, e.programme_id, e.provider_id, e.region_code,
+                   e.district_code, 'draft', :now
+            FROM enrolment e
+            WHERE e.programme_id = ANY(:programmes) AND e.starts_at < :ends
+              AND (e.ended_at IS NULL OR e.ended_at >= :starts)
+            ON CONFLICT (enrolment_id, period) DO NOTHING
+            """
+        ),
+        {
+            "period": period.name,
+            "now": now,
+            "programmes": programme_ids,
+            "ends": period.ends_at,
+            "starts": period.starts_at,
+        },
+    )
+
+
+async def of_programme(session: AsyncSession, programme_id: UUID, period: str) -> dict[UUID, dict[str, Any]]:
+    """The programme's timesheets of the period, by enrolment id."""
+    rows = await session.execute(
+        select(timesheet).where(timesheet.c.programme_id == programme_id, timesheet.c.period == period)
+    )
+    return {r["enrolment_id"]: dict(r) for r in rows.mappings()}
+
+
+async def get(session: AsyncSession, timesheet_id: UUID, *, lock: bool = False) -> dict[str, Any] | None:
+    query = select(timesheet).where(timesheet.c.id == timesheet_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
+async def ids_of_enrolments(session: AsyncSession, enrolment_ids: list[UUID], period: str) -> list[UUID]:
+    rows = await session.execute(
+        select(timesheet.c.id).where(timesheet.c.enrolment_id.in_(enrolment_ids), timesheet.c.period == period)
+    )
+    return list(rows.scalars())
+
+
+async def enrolments_of(session: AsyncSession, timesheet_ids: list[UUID]) -> dict[UUID, UUID]:
+    """Each timesheet's enrolment id."""
+    rows = await session.execute(
+        select(timesheet.c.id, timesheet.c.enrolment_id).where(timesheet.c.id.in_(timesheet_ids))
+    )
+    return {timesheet_id: enrolment_id for timesheet_id, enrolment_id in rows.all()}
+
+
+async def update_month(session: AsyncSession, timesheet_id: UUID, **values: Any) -> None:
+    await session.execute(update(timesheet).where(timesheet.c.id == timesheet_id).values(**values))
+
+
+# --- marks ------------------------------------------------------------------------------------------------------
+
+
+MARK_UPDATES = ("status", "reason", "scheduled", "closure_day", "marked_by", "marked_at", "ends_at")
+
+
+async def put_marks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert the marks, or overwrite the mark of the same session."""
+    statement = upsert(session_mark).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[session_mark.c.timesheet_id, session_mark.c.starts_at],
+            set_={c: statement.excluded[c] for c in MARK_UPDATES},
+        )
+    )
+
+
+async def marks_of(session: AsyncSession, timesheet_ids: list[UUID]) -> list[dict[str, Any]]:
+    """The marks of the timesheets, in session order."""
+    rows = await session.execute(
+        select(session_mark)
+        .where(session_mark.c.timesheet_id.in_(timesheet_ids))
+        .order_by(session_mark.c.timesheet_id, session_mark.c.starts_at)
+    )
+    return [dict(m) for m in rows.mappings()]
+
+
+async def set_mark_status(
+    session: AsyncSession, timesheet_id: UUID, starts_at: datetime, status: str, actor: str, now: datetime
+) -> None:
+    await session.execute(
+        update(session_mark)
+        .where(session_mark.c.timesheet_id == timesheet_id, session_mark.c.starts_at == starts_at)
+        .values(status=status, marked_by=actor, marked_at=now)
+    )
+
+
+# --- late submission and decisions ------------------------------------------------------------------------------
+
+
+async def permitted_late(session: AsyncSession, programme_ids: list[UUID], period: str, now: datetime) -> set[UUID]:
+    """The programmes with a late-submission permit for the period still valid at ``now``."""
+    rows = await session.execute(
+        select(late_permit.c.programme_id).where(
+            late_permit.c.programme_id.in_(programme_ids),
+            late_permit.c.period == period,
+            late_permit.c.valid_until > now,
+        )
+    )
+    return set(rows.scalars())
+
+
+async def grant_late(session: AsyncSession, values: dict[str, Any]) -> None:
+    """A programme's permit for a period (a new grant replaces the previous one)."""
+    statement = upsert(late_permit).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[late_permit.c.programme_id, late_permit.c.period],
+            set_={k: statement.excluded[k] for k in ("granted_by", "granted_at", "valid_until", "reason")},
+        )
+    )
+
+
+async def add_decision(
+    session: AsyncSession, timesheet_id: UUID, action: str, actor: str, at: datetime, detail: dict[str, Any]
+) -> None:
+    await session.execute(
+        insert(decision).values(timesheet_id=timesheet_id, action=action, actor=actor, at=at, detail=detail)
+    )
+
+
+async def decisions_of(session: AsyncSession, timesheet_id: UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(decision).where(decision.c.timesheet_id == timesheet_id).order_by(decision.c.id)
+    )
+    return [dict(d) for d in rows.mappings()]
