@@ -28,8 +28,17 @@ from tests.support.events import message
 
 pytestmark = pytest.mark.component
 
-FIGURES = ("counts", "demand", "activation", "retention", "attendance", "budget", "providers",
-           "time-to-first-lesson", "equity")
+FIGURES = (
+    "counts",
+    "demand",
+    "activation",
+    "retention",
+    "attendance",
+    "budget",
+    "providers",
+    "time-to-first-lesson",
+    "equity",
+)
 
 
 async def feed(consumer: Any, demo: Demo, order: random.Random | None = None) -> None:
@@ -43,9 +52,15 @@ async def feed(consumer: Any, demo: Demo, order: random.Random | None = None) ->
 async def figures(client: Any, headers: dict[str, str], region: str = "astana") -> dict[str, Any]:
     out = {}
     for name in FIGURES:
-        response = await client.get(f"/v1/insights/regions/{region}/{name}", headers=headers,
-                                    params={"by": ["district", "direction", "category", "age_band"]}
-                                    if name == "counts" else {"year": 2026} if name == "budget" else {})
+        response = await client.get(
+            f"/v1/insights/regions/{region}/{name}",
+            headers=headers,
+            params={"by": ["district", "direction", "category", "age_band"]}
+            if name == "counts"
+            else {"year": 2026}
+            if name == "budget"
+            else {},
+        )
         assert response.status_code == 200, (name, response.text)
         out[name] = response.json()
     return out
@@ -142,8 +157,11 @@ async def test_figures_equal_the_same_figures_computed_from_the_events(fed, toke
             vouchers[(a.district_code, category)] += a.application_id in awarded_apps
     equity = got["equity"]["data"]
     assert equity["population_known"] is False
-    seen = {(d["district"], c["category"]): (c["applicants"], c["vouchers"]) for d in equity["districts"]
-            for c in d["categories"]}
+    seen = {
+        (d["district"], c["category"]): (c["applicants"], c["vouchers"])
+        for d in equity["districts"]
+        for c in d["categories"]
+    }
     assert seen == {key: (applicants[key], vouchers[key]) for key in applicants}
     region_rate = len(awarded_apps) / len(applications)
     for d in equity["districts"]:
@@ -214,7 +232,9 @@ async def test_no_open_data_cell_is_below_k_and_each_export_says_how_fresh_it_is
     # some cells are published (the demo is large enough) and some suppressed
     cells = (await client.get("/v1/open/regions/astana/applications")).json()["cells"]
     assert any(not c["suppressed"] for c in cells)
-    assert any(c["suppressed"] for c in (await client.get("/v1/open/regions/astana/awards_by_category")).json()["cells"])
+    assert any(
+        c["suppressed"] for c in (await client.get("/v1/open/regions/astana/awards_by_category")).json()["cells"]
+    )
 
 
 async def test_the_open_data_needs_no_token_and_the_figures_do(fed) -> None:
@@ -228,7 +248,10 @@ async def test_every_official_route_refuses_a_foreign_operator_and_a_parent(fed,
     _, _, client, _ = fed
     paths = [p for p in (await client.get("/openapi.json")).json()["paths"] if p.startswith("/v1/insights/")]
     assert len(paths) == len(FIGURES)
-    own, foreign = auth(token("operator", scope={"region": "astana"})), auth(token("operator", scope={"region": "almaty"}))
+    own, foreign = (
+        auth(token("operator", scope={"region": "astana"})),
+        auth(token("operator", scope={"region": "almaty"})),
+    )
     auditor, parent = auth(token("auditor")), auth(token("parent"))
     for path in paths:
         url = path.replace("{region_code}", "astana")

@@ -12,8 +12,16 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize(
     ("birth_year", "year", "band"),
-    [(2021, 2026, "0-5"), (2020, 2026, "6-9"), (2017, 2026, "6-9"), (2016, 2026, "10-13"), (2009, 2026, "14-17"),
-     (2008, 2026, "18+"), (None, 2026, "unknown"), (2030, 2026, "unknown")],
+    [
+        (2021, 2026, "0-5"),
+        (2020, 2026, "6-9"),
+        (2017, 2026, "6-9"),
+        (2016, 2026, "10-13"),
+        (2009, 2026, "14-17"),
+        (2008, 2026, "18+"),
+        (None, 2026, "unknown"),
+        (2030, 2026, "unknown"),
+    ],
 )
 def test_age_band_from_the_birth_year(birth_year, year, band) -> None:
     assert age_band(birth_year, year) == band

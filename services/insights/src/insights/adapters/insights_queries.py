@@ -50,13 +50,19 @@ async def known_regions(session: AsyncSession) -> list[str]:
 
 
 async def load_facts(session: AsyncSession, code: str) -> f.Facts:
-    facts = f.Facts(region_code=code, region=await region_of(session, code), freshness=await freshness_of(session, code))
+    facts = f.Facts(
+        region_code=code, region=await region_of(session, code), freshness=await freshness_of(session, code)
+    )
     for row in (await session.execute(select(child).where(child.c.region_code == code))).mappings():
-        facts.children[row["child_key"]] = f.Child(row["district_code"], row["birth_year"], tuple(row["categories"] or ()))
+        facts.children[row["child_key"]] = f.Child(
+            row["district_code"], row["birth_year"], tuple(row["categories"] or ())
+        )
     # categories may be known for a child whose registration (with its region) has not been applied yet
     keys = select(application.c.child_key).where(application.c.region_code == code)
     for row in (await session.execute(select(child).where(child.c.child_key.in_(keys)))).mappings():
-        facts.children[row["child_key"]] = f.Child(row["district_code"], row["birth_year"], tuple(row["categories"] or ()))
+        facts.children[row["child_key"]] = f.Child(
+            row["district_code"], row["birth_year"], tuple(row["categories"] or ())
+        )
     rows = await session.execute(
         select(application)
         .where(application.c.region_code == code, application.c.submitted_at.is_not(None))
@@ -64,8 +70,14 @@ async def load_facts(session: AsyncSession, code: str) -> f.Facts:
     )
     facts.applications = [
         f.Application(
-            r["application_id"], r["round_id"], r["child_key"], r["district_code"], r["direction"], r["submitted_at"],
-            r["withdrawn_at"] is not None, r["waitlisted_at"] is not None,
+            r["application_id"],
+            r["round_id"],
+            r["child_key"],
+            r["district_code"],
+            r["direction"],
+            r["submitted_at"],
+            r["withdrawn_at"] is not None,
+            r["waitlisted_at"] is not None,
         )
         for r in rows.mappings()
     ]
@@ -76,8 +88,16 @@ async def load_facts(session: AsyncSession, code: str) -> f.Facts:
     )
     facts.vouchers = [
         f.Voucher(
-            r["voucher_id"], r["application_id"], r["round_id"], r["child_key"], r["district_code"], r["direction"],
-            int(r["monthly_value_tiyn"]), int(r["months"]), r["awarded_at"], r["end_kind"],
+            r["voucher_id"],
+            r["application_id"],
+            r["round_id"],
+            r["child_key"],
+            r["district_code"],
+            r["direction"],
+            int(r["monthly_value_tiyn"]),
+            int(r["months"]),
+            r["awarded_at"],
+            r["end_kind"],
         )
         for r in rows.mappings()
     ]
@@ -88,7 +108,11 @@ async def load_facts(session: AsyncSession, code: str) -> f.Facts:
     )
     facts.programmes = [
         f.Programme(
-            r["programme_id"], r["provider_id"], r["district_code"], r["direction"], int(r["capacity"]),
+            r["programme_id"],
+            r["provider_id"],
+            r["district_code"],
+            r["direction"],
+            int(r["capacity"]),
             r["closed_at"] is None and r["status"] == "published",
         )
         for r in rows.mappings()
@@ -100,8 +124,14 @@ async def load_facts(session: AsyncSession, code: str) -> f.Facts:
     )
     facts.enrolments = [
         f.Enrolment(
-            r["enrolment_id"], r["voucher_id"], r["programme_id"], r["provider_id"], r["district_code"],
-            r["direction"], r["confirmed_at"], r["ended_at"],
+            r["enrolment_id"],
+            r["voucher_id"],
+            r["programme_id"],
+            r["provider_id"],
+            r["district_code"],
+            r["direction"],
+            r["confirmed_at"],
+            r["ended_at"],
         )
         for r in rows.mappings()
     ]
@@ -110,14 +140,24 @@ async def load_facts(session: AsyncSession, code: str) -> f.Facts:
     )
     facts.timesheets = [
         f.Timesheet(
-            r["timesheet_id"], r["enrolment_id"], r["programme_id"], r["period"], r["attended_sessions"],
-            r["first_attended_on"], r["submitted_at"] is not None, r["confirmed_at"] is not None,
-            r["basis"] == "guardian_confirmed", r["disputed_at"] is not None, r["resolved_at"] is not None,
+            r["timesheet_id"],
+            r["enrolment_id"],
+            r["programme_id"],
+            r["period"],
+            r["attended_sessions"],
+            r["first_attended_on"],
+            r["submitted_at"] is not None,
+            r["confirmed_at"] is not None,
+            r["basis"] == "guardian_confirmed",
+            r["disputed_at"] is not None,
+            r["resolved_at"] is not None,
         )
         for r in rows.mappings()
     ]
     rows = await session.execute(select(accrual).where(accrual.c.region_code == code).order_by(accrual.c.accrual_id))
-    facts.accruals = [f.Accrual(r["provider_id"], r["programme_id"], r["period"], int(r["amount_tiyn"])) for r in rows.mappings()]
+    facts.accruals = [
+        f.Accrual(r["provider_id"], r["programme_id"], r["period"], int(r["amount_tiyn"])) for r in rows.mappings()
+    ]
     rows = await session.execute(select(payout).where(payout.c.region_code == code).order_by(payout.c.batch_id))
     facts.payouts = [f.Payout(r["provider_id"], r["period"], int(r["amount_tiyn"])) for r in rows.mappings()]
     return facts

@@ -133,7 +133,10 @@ def demand(facts: Facts, where: Filter) -> list[DemandRow]:
     for p in facts.programmes:
         if p.open:
             seats[(p.district_code, p.direction)] += p.capacity
-    rows = {(r.dimensions["district"], r.dimensions["direction"]): r for r in counts(facts, ("district", "direction"), where)}
+    rows = {
+        (r.dimensions["district"], r.dimensions["direction"]): r
+        for r in counts(facts, ("district", "direction"), where)
+    }
     keys = sorted(set(rows) | set(seats))
     return [
         DemandRow(
@@ -178,8 +181,15 @@ def activation(facts: Facts, where: Filter) -> list[ActivationRow]:
         c["enrolled"] += enrolment_id is not None
         c["attended"] += enrolment_id in attended
     return [
-        ActivationRow(d, k, c["awarded"], c["enrolled"], c["attended"], _rate(c["enrolled"], c["awarded"]),
-                      _rate(c["attended"], c["awarded"]))
+        ActivationRow(
+            d,
+            k,
+            c["awarded"],
+            c["enrolled"],
+            c["attended"],
+            _rate(c["enrolled"], c["awarded"]),
+            _rate(c["attended"], c["awarded"]),
+        )
         for (d, k), c in sorted(tally.items())
     ]
 
@@ -251,8 +261,16 @@ def attendance(facts: Facts, period: str | None) -> list[AttendanceRow]:
         c["disputed"] += t.disputed
         c["resolved"] += t.resolved
     return [
-        AttendanceRow(p, c["timesheets"], c["confirmed"], c["guardian_confirmed"], c["disputed"], c["resolved"],
-                      _rate(c["confirmed"], c["timesheets"]), _rate(c["disputed"], c["timesheets"]))
+        AttendanceRow(
+            p,
+            c["timesheets"],
+            c["confirmed"],
+            c["guardian_confirmed"],
+            c["disputed"],
+            c["resolved"],
+            _rate(c["confirmed"], c["timesheets"]),
+            _rate(c["disputed"], c["timesheets"]),
+        )
         for p, c in sorted(tally.items())
     ]
 
@@ -297,8 +315,16 @@ def budget(facts: Facts, year: int) -> Budget:
         first, last = int(min(accrued)[5:]), int(max(accrued)[5:])
         burn = total // (last - first + 1)
         forecast = total + burn * (12 - last)
-    return Budget(year, facts.region.budget_tiyn if facts.region else None, committed, total, sum(paid.values()),
-                  months, burn, forecast)
+    return Budget(
+        year,
+        facts.region.budget_tiyn if facts.region else None,
+        committed,
+        total,
+        sum(paid.values()),
+        months,
+        burn,
+        forecast,
+    )
 
 
 @dataclass(frozen=True)
@@ -436,11 +462,12 @@ def equity(facts: Facts, where: Filter) -> Equity:
     region_rate = _rate(total_v, total_a)
     districts = []
     for district, (applicants, awarded) in sorted(by_district.items()):
-        a = len(set().union(*applicants.values())) if applicants else 0
-        v = len(set().union(*awarded.values())) if awarded else 0
-        rate = _rate(v, a)
+        n_applicants = len(set().union(*applicants.values())) if applicants else 0
+        n_vouchers = len(set().union(*awarded.values())) if awarded else 0
+        rate = _rate(n_vouchers, n_applicants)
         below = rate is not None and region_rate is not None and rate < region_rate
-        districts.append(DistrictEquity(district, a, v, rate, below, None, _shares(applicants, awarded, baseline)))
+        shares = _shares(applicants, awarded, baseline)
+        districts.append(DistrictEquity(district, n_applicants, n_vouchers, rate, below, None, shares))
     return Equity(region_rate, False, region_rows, districts)
 
 
@@ -471,9 +498,7 @@ def open_table(facts: Facts, dataset: str, where: Filter) -> dict[tuple[str, str
     measure = {"applications": "applications", "awards": "awards", "waitlisted": "waitlisted"}.get(
         dataset, "applications"
     )
-    return {
-        (r.dimensions[row], r.dimensions[column]): getattr(r, measure) for r in counts(facts, (row, column), where)
-    }
+    return {(r.dimensions[row], r.dimensions[column]): getattr(r, measure) for r in counts(facts, (row, column), where)}
 
 
 def known_districts(facts: Facts, extra: Iterable[str] = ()) -> list[str]:

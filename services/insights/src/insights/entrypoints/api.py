@@ -12,7 +12,7 @@ from qosym_chassis.context import build_context
 
 
 def create_app(settings: InsightsSettings | None = None) -> FastAPI:
-    settings = settings or InsightsSettings()  # type: ignore[call-arg]  # database_url comes from the environment
+    settings = settings or InsightsSettings()
     context = build_context(settings, "api")
     app = create_service_app(
         settings,

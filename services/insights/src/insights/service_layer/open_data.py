@@ -73,8 +73,18 @@ async def table(deps: Dependencies, region_code: str, dataset: str, round_id: UU
 def as_csv(data: OpenTable) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["# dataset", data.dataset, "region", data.region_code, "k", data.k, "freshness",
-                     data.freshness.isoformat() if data.freshness else ""])
+    writer.writerow(
+        [
+            "# dataset",
+            data.dataset,
+            "region",
+            data.region_code,
+            "k",
+            data.k,
+            "freshness",
+            data.freshness.isoformat() if data.freshness else "",
+        ]
+    )
     writer.writerow([data.row_dimension, data.column_dimension, "value", "suppressed"])
     for cell in data.cells:
         writer.writerow([cell.row, cell.column, "" if cell.value is None else cell.value, str(cell.suppressed).lower()])

@@ -123,7 +123,9 @@ async def on_application_submitted(deps: Dependencies, session: AsyncSession, ev
 
 async def on_application_withdrawn(deps: Dependencies, session: AsyncSession, event: ApplicationWithdrawnV1) -> None:
     await repo.put_application(
-        session, {"application_id": event.application_id, "withdrawn_at": event.occurred_at}, keep_first=["withdrawn_at"]
+        session,
+        {"application_id": event.application_id, "withdrawn_at": event.occurred_at},
+        keep_first=["withdrawn_at"],
     )
     await repo.touch(session, None, event.occurred_at)
 
@@ -216,7 +218,9 @@ async def on_enrolment_ended(deps: Dependencies, session: AsyncSession, event: E
     await repo.touch(session, None, event.occurred_at)
 
 
-def _timesheet(event: AttendanceSubmittedV1 | AttendanceConfirmedV1 | AttendanceDisputedV1 | DisputeResolvedV1) -> dict[str, object]:
+def _timesheet(
+    event: AttendanceSubmittedV1 | AttendanceConfirmedV1 | AttendanceDisputedV1 | DisputeResolvedV1,
+) -> dict[str, object]:
     return {
         "timesheet_id": event.timesheet_id,
         "enrolment_id": event.enrolment_id,
