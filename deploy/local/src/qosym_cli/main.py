@@ -18,7 +18,7 @@ from rich.table import Table
 from qosym_chassis.auth import ROLES as AUTH_ROLES
 from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
 from qosym_cli.errors import StackError
-from qosym_cli.paths import ROLES, SERVICES, default_home
+from qosym_cli.paths import ROLES, SERVICES, default_home, roles_of
 from qosym_cli.processes import tail
 from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
 from qosym_cli.tokens import mint_token
@@ -214,7 +214,7 @@ def _log_files(stack: LocalStack, service: str, process: str | None) -> list[Pat
         return [stack.log_path(service)]
     if service not in SERVICES:
         raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES))}")
-    roles = (process,) if process else ROLES
+    roles = (process,) if process else roles_of(service)
     return [stack.log_path(f"{service}-{role}") for role in roles]
 
 
