@@ -377,5 +377,37 @@ def token(
     typer.echo(mint_token(_home(home), role.value, subject, ttl_s=ttl, scope=claims))
 
 
+@app.command()
+def report(
+    region: Annotated[str, typer.Option("--region", help="the region's code, e.g. astana")],
+    period: Annotated[str, typer.Option("--period", help="the month YYYY-MM (the budget is its year's)")],
+    out: Annotated[Path, typer.Option("--out", help="the PDF to write")] = Path("qosym-report.pdf"),
+    lang: Annotated[str, typer.Option("--lang", help="ru, kk or en (the title page also names the other one)")] = "ru",
+    home: HomeOption = None,
+) -> None:
+    """Write a PDF of a region's insights figures (demand, activation, retention, equity, budget) from the running
+    stack's insights API, as an auditor."""
+    import re
+
+    import httpx
+
+    from qosym_cli.report import ReportError, build_report
+
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period):
+        raise _fail("--period takes a month, YYYY-MM")
+    stack = LocalStack(_home(home))
+    try:
+        base = stack.api_url("insights")
+    except (KeyError, StackError) as exc:
+        raise _fail("insights is not part of this stack: run `qosym up` first") from exc
+    auditor = mint_token(stack.home, "auditor", "qosym-report")
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {auditor}"}, timeout=30) as client:
+        try:
+            written = build_report(client, region, period, lang, out)
+        except (ReportError, httpx.HTTPError) as exc:
+            raise _fail(str(exc)) from exc
+    typer.echo(f"wrote {written}")
+
+
 if __name__ == "__main__":
     app()
