@@ -6,7 +6,7 @@ count distinct children, with the birth year (for the age band), the district an
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, Table, Text
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Integer, Table, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from qosym_chassis.db import new_metadata
@@ -155,3 +155,9 @@ freshness = Table(
     Column("scope", Text, primary_key=True),  # "all", or a region code
     Column("last_event_at", DateTime(timezone=True), nullable=False),
 )
+
+# the read side loads one region's facts at a time
+Index("application_region", application.c.region_code)
+Index("voucher_region", voucher.c.region_code)
+Index("enrolment_region", enrolment.c.region_code)
+Index("timesheet_region", timesheet.c.region_code)
