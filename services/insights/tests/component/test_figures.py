@@ -4,9 +4,11 @@ in another order gives identical figures, and no open-data cell is below k."""
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import random
+import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -20,9 +22,9 @@ from qosym_contracts.allocation import (
     VoucherRevokedV1,
 )
 from qosym_contracts.attendance import AttendanceConfirmedV1, AttendanceDisputedV1, AttendanceSubmittedV1
-from qosym_contracts.catalog import EnrolmentConfirmedV1, ProgrammePublishedV1
+from qosym_contracts.catalog import EnrolmentConfirmedV1, EnrolmentEndedV1, ProgrammePublishedV1
 from qosym_contracts.payments import PaymentAccruedV1, ProviderPaidV1
-from qosym_contracts.registry import ChildCategoriesVerifiedV1
+from qosym_contracts.registry import ChildCategoriesVerifiedV1, ChildRegisteredV1
 from services.insights.tests.component.support import Demo, auth, seeded_demo
 from tests.support.events import message
 
@@ -173,6 +175,70 @@ async def test_figures_equal_the_same_figures_computed_from_the_events(fed, toke
         by_category[row["dimensions"]["category"]] += row["applications"]
     expected = Counter(c for a in applications for c in categories.get(a.child_id) or ["none"])
     assert by_category == expected
+
+    # counts by age band: the age reached in the year of the application, from the birth year only
+    born = {c.child_id: c.birth_date.year for c in demo.of(ChildRegisteredV1)}
+    bands = {range(0, 6): "0-5", range(6, 10): "6-9", range(10, 14): "10-13", range(14, 18): "14-17"}
+    by_band = Counter()
+    for row in got["counts"]["data"]:
+        by_band[row["dimensions"]["age_band"]] += row["applications"]
+    expected_bands = Counter()
+    for a in applications:
+        age = a.occurred_at.year - born[a.child_id]
+        band = next((name for ages, name in bands.items() if age in ages), "18+")
+        expected_bands[band] += len(categories.get(a.child_id) or ["none"])
+    assert by_band == expected_bands
+
+    # retention by programme after 1, 3 and 6 months, as of the last event that names the region
+    as_of = max(e.occurred_at for e in demo.events if getattr(e, "region_code", None) == "astana")
+    assert got["retention"]["freshness"].replace("Z", "+00:00") == as_of.isoformat()
+    ended = {e.enrolment_id: e.occurred_at for e in demo.of(EnrolmentEndedV1)}
+
+    def months_after(moment, months):
+        year, month = divmod(moment.month - 1 + months, 12)
+        year, month = moment.year + year, month + 1
+        return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+    expected_retention = {}
+    for programme_id in {e.programme_id for e in demo.of(EnrolmentConfirmedV1)}:
+        spans = [
+            (e.occurred_at, ended.get(e.enrolment_id))
+            for e in demo.of(EnrolmentConfirmedV1)
+            if e.programme_id == programme_id
+        ]
+        points = []
+        for months in (1, 3, 6):
+            eligible = [(s, end) for s, end in spans if months_after(s, months) <= as_of]
+            kept = sum(1 for s, end in eligible if end is None or end >= months_after(s, months))
+            points.append((months, len(eligible), kept))
+        expected_retention[str(programme_id)] = (len(spans), points)
+    # the demo reaches six months after the first enrolments, and some children left before
+    six = [(eligible, kept) for _, points in expected_retention.values() for m, eligible, kept in points if m == 6]
+    assert sum(e for e, _ in six) > sum(k for _, k in six) > 0
+    assert {
+        r["programme_id"]: (r["enrolments"], [(p["months"], p["eligible"], p["retained"]) for p in r["points"]])
+        for r in got["retention"]["data"]
+    } == expected_retention
+
+    # days from the application to the first attended lesson, per district
+    first_lesson = {}
+    for t in demo.of(AttendanceSubmittedV1):
+        for mark in t.sessions:
+            if mark.status == "attended":
+                first_lesson[t.enrolment_id] = min(first_lesson.get(t.enrolment_id, mark.date), mark.date)
+    voucher_of = {v.application_id: v.voucher_id for v in demo.of(VoucherAwardedV1)}
+    enrolment_of = {e.voucher_id: e.enrolment_id for e in demo.of(EnrolmentConfirmedV1)}
+    waits = defaultdict(list)
+    for a in applications:
+        enrolment_id = enrolment_of.get(voucher_of.get(a.application_id))
+        if enrolment_id in first_lesson:
+            waits[a.district_code].append((first_lesson[enrolment_id] - a.occurred_at.date()).days)
+    waiting = {w["district"]: w for w in got["time-to-first-lesson"]["data"]}
+    for district, days in waits.items():
+        assert waiting[district]["children"] == len(days)
+        assert waiting[district]["median_days"] == statistics.median(days)
+        assert waiting[district]["max_days"] == max(days)
+    assert waiting["*"]["children"] == sum(len(d) for d in waits.values())
 
 
 async def test_rebuilding_from_an_empty_database_in_another_order_gives_identical_figures(
