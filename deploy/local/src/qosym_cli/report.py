@@ -211,7 +211,7 @@ def write_pdf(data: dict[str, Any], region: str, period: str, lang: str, out: Pa
         waiting = [w for w in data["time-to-first-lesson"]["data"] if w["district"] == "*"]
         if waiting and waiting[0]["median_days"] is not None:
             rows.append([t["waiting"], f"{waiting[0]['median_days']:.0f}"])
-        _table(fig.add_axes((0.08, 0.35, 0.84, 0.45)), [t["summary"], ""], rows, t["summary"])
+        _table(fig.add_axes((0.08, 0.35, 0.84, 0.45)), ["", period], rows, t["summary"])
         pdf.savefig(fig)
         plt.close(fig)
 
