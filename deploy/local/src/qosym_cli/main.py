@@ -18,7 +18,7 @@ from rich.table import Table
 from qosym_chassis.auth import ROLES as AUTH_ROLES
 from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
 from qosym_cli.errors import StackError
-from qosym_cli.paths import ROLES, SERVICES, default_home
+from qosym_cli.paths import ROLES, SERVICES, default_home, roles_of
 from qosym_cli.processes import tail
 from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
 from qosym_cli.tokens import mint_token
@@ -214,7 +214,7 @@ def _log_files(stack: LocalStack, service: str, process: str | None) -> list[Pat
         return [stack.log_path(service)]
     if service not in SERVICES:
         raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES))}")
-    roles = (process,) if process else ROLES
+    roles = (process,) if process else roles_of(service)
     return [stack.log_path(f"{service}-{role}") for role in roles]
 
 
@@ -375,6 +375,38 @@ def token(
         described = ",".join(f"{key}={value}" for key, value in sorted((claims or {}).items()))
         subject = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qosym-cli:{role.value}:{described}"))
     typer.echo(mint_token(_home(home), role.value, subject, ttl_s=ttl, scope=claims))
+
+
+@app.command()
+def report(
+    region: Annotated[str, typer.Option("--region", help="the region's code, e.g. astana")],
+    period: Annotated[str, typer.Option("--period", help="the month YYYY-MM (the budget is its year's)")],
+    out: Annotated[Path, typer.Option("--out", help="the PDF to write")] = Path("qosym-report.pdf"),
+    lang: Annotated[str, typer.Option("--lang", help="ru, kk or en (the title page also names the other one)")] = "ru",
+    home: HomeOption = None,
+) -> None:
+    """Write a PDF of a region's insights figures (demand, activation, retention, equity, budget) from the running
+    stack's insights API, as an auditor."""
+    import re
+
+    import httpx
+
+    from qosym_cli.report import ReportError, build_report
+
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period):
+        raise _fail("--period takes a month, YYYY-MM")
+    stack = LocalStack(_home(home))
+    try:
+        base = stack.api_url("insights")
+    except (KeyError, StackError) as exc:
+        raise _fail("insights is not part of this stack: run `qosym up` first") from exc
+    auditor = mint_token(stack.home, "auditor", "qosym-report")
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {auditor}"}, timeout=30) as client:
+        try:
+            written = build_report(client, region, period, lang, out)
+        except (ReportError, httpx.HTTPError) as exc:
+            raise _fail(str(exc)) from exc
+    typer.echo(f"wrote {written}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,23 @@ from pathlib import Path
 
 import qosym_cli
 
-SERVICES: tuple[str, ...] = ("registry", "allocation", "catalog", "attendance", "payments", "notifications")
+SERVICES: tuple[str, ...] = (
+    "registry",
+    "allocation",
+    "catalog",
+    "attendance",
+    "payments",
+    "notifications",
+    "insights",
+)
 ROLES: tuple[str, ...] = ("api", "consumers", "relay")
+PUBLISHES_NOTHING: tuple[str, ...] = ("insights",)
+"""Services with no outbox to relay: they run an api and consumers only."""
+
+
+def roles_of(service: str) -> tuple[str, ...]:
+    """The processes a service runs."""
+    return tuple(r for r in ROLES if not (r == "relay" and service in PUBLISHES_NOTHING))
 
 
 def _is_workspace_root(folder: Path) -> bool:

@@ -20,7 +20,7 @@ from qosym_cli import servers
 from qosym_cli.config import ExternalServers, database_url
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics, is_ready, read_metrics
-from qosym_cli.paths import ROLES, SERVICES, default_home, demo_file, regions_dir
+from qosym_cli.paths import SERVICES, default_home, demo_file, regions_dir, roles_of
 from qosym_cli.ports import HOST, accepts_connections, reuse_or_pick
 from qosym_cli.processes import runs_command, stop_all, tail
 from qosym_cli.seeding import SeedResult, seed_regions
@@ -103,7 +103,7 @@ class LocalStack:
     def plan(self) -> StackState:
         """Give every process a port (its previous one when still free or still ours) and fix the URLs."""
         previous = self.state.processes
-        names = [*self.embedded_servers(), *(f"{s}-{r}" for s in self.services for r in ROLES)]
+        names = [*self.embedded_servers(), *(f"{s}-{r}" for s in self.services for r in roles_of(s))]
         taken: set[int] = set()
         planned: dict[str, ProcessRecord] = {}
         running_postgres = servers.postgres_port(self.home)
