@@ -1,4 +1,4 @@
-"""The double-entry ledger's rules (reference/reliability.md §2.2-2.4), independent of storage.
+"""The double-entry ledger's rules (docs/architecture.md, Invariants: I1-I8), independent of storage.
 
 Accounts are credit-normal: balance = credits − debits of the *posted* layer. A hold is a *pending*
 transfer: it reserves money on the debited account (``pending_debits``) for the credited one
