@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
 from payments.adapters.peers import Peers, open_peers
 from payments.config import PaymentsSettings
 from payments.domain.payment_order import Party
 from payments.domain.policy import Policy
 from payments.service_layer.dependencies import Dependencies
+from qosym_chassis.clock import Clock
 from qosym_chassis.context import ServiceContext
 
 
@@ -48,6 +51,29 @@ def dependencies(settings: PaymentsSettings, context: ServiceContext) -> Depende
         policy=policy_of(settings),
         treasury=lambda region_code: treasury_of(settings, region_code),
         payment_initiator=settings.payment_initiator_name,
+        peers=peers,
+    )
+
+
+def standalone_dependencies() -> Dependencies:
+    """Dependencies without a service context, for a consumer that brings its own sessions (scripts/asyncapi.py
+    lists the subscriptions, scripts/bench_payments.py drives the handlers): the default policy, the chassis clock,
+    no treasury account, peers at their default addresses; ``sessions`` is bound to no database."""
+    defaults = PaymentsSettings.model_fields
+
+    @asynccontextmanager
+    async def peers() -> AsyncIterator[Peers]:
+        async with open_peers(
+            defaults["allocation_url"].default, defaults["attendance_url"].default, defaults["peer_timeout_s"].default
+        ) as opened:
+            yield opened
+
+    return Dependencies(
+        sessions=async_sessionmaker(),
+        clock=Clock(),
+        policy=Policy(),
+        treasury=lambda region_code: None,
+        payment_initiator=defaults["payment_initiator_name"].default,
         peers=peers,
     )
 

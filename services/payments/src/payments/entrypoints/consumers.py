@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from payments.bootstrap import bootstrap
+from payments.bootstrap import bootstrap, standalone_dependencies
 from payments.config import PaymentsSettings
 from payments.service_layer import flows, sweeps
 from payments.service_layer.dependencies import Dependencies
@@ -38,10 +38,11 @@ SUBSCRIPTIONS: Subscriptions[Dependencies] = {
 
 
 def register(consumer: EventConsumer, context: ServiceContext | None) -> None:
-    """Bind the subscriptions to payments' dependencies; ``context`` is None only when documents are generated
-    (scripts/asyncapi.py): every subscription is still listed, no handler runs and no job is scheduled."""
+    """Bind the subscriptions to payments' dependencies. ``context`` is None only outside a consumers process
+    (scripts/asyncapi.py, scripts/bench_payments.py): every subscription is listed all the same, bound to
+    standalone dependencies, and no periodic job is scheduled."""
     if context is None:
-        consumer.route(SUBSCRIPTIONS, cast(Dependencies, None))
+        consumer.route(SUBSCRIPTIONS, standalone_dependencies())
         return
     settings = cast(PaymentsSettings, context.settings)
     deps = bootstrap(settings, context).deps

@@ -199,7 +199,12 @@ async def on_voucher_finished(
     await _finish_voucher(deps, session, event, reason)
 
 
-async def _finish_voucher(deps: Dependencies, session: AsyncSession, event: Any, reason: str) -> None:
+async def _finish_voucher(
+    deps: Dependencies,
+    session: AsyncSession,
+    event: VoucherReleasedV1 | VoucherExpiredV1 | VoucherRevokedV1,
+    reason: str,
+) -> None:
     voucher = await voucher_repository.get_voucher(session, event.voucher_id, lock=True)
     if voucher is None:
         return await park(deps, session, f"voucher:{event.voucher_id}", event)
