@@ -30,3 +30,17 @@ def test_anything_else_is_not_an_iban(iban: str | None) -> None:
 def test_a_bic_has_8_or_11_characters_in_upper_case() -> None:
     assert bic_is_valid("HSBKKZKX") and bic_is_valid("DEUTDEFF500")
     assert not any(bic_is_valid(b) for b in (None, "", "HSBK", "HSBKKZKX1", "hsbkkzkx"))
+
+
+def test_a_treasury_account_is_configured_with_valid_bank_identifiers_only() -> None:
+    from pydantic import ValidationError
+
+    from payments.config import DEMO_TREASURY, TreasuryAccount
+
+    assert TreasuryAccount(name="t", iban=DEMO_TREASURY.iban, bic=DEMO_TREASURY.bic) == DEMO_TREASURY.model_copy(
+        update={"name": "t"}
+    )
+    with pytest.raises(ValidationError, match="IBAN"):
+        TreasuryAccount(name="t", iban="KZ05070KZT0000000002", bic="KKMFKZ2A")
+    with pytest.raises(ValidationError, match="BIC"):
+        TreasuryAccount(name="t", iban=DEMO_TREASURY.iban, bic="KKMF")
