@@ -11,6 +11,10 @@ from payments.entrypoints.dependencies import Deps, TreasuryConfirmer
 from payments.service_layer import batches
 
 router = APIRouter(tags=["treasury"])
+STATEMENT_EXAMPLE = (
+    "end_to_end_id,amount,currency,reference,booked_at\n"
+    "6f1c0b7e9d2a4c3b8e5f1a2b3c4d5e6f,84000.00,KZT,TRS-2026-12-000123,2026-12-05T10:00:00+05:00\n"
+)
 
 
 @router.post("/v1/batches/{batch_id}/treasury-confirmation", responses={404: {}, 409: {}})
@@ -25,7 +29,12 @@ async def confirm_batch(
 @router.post(
     "/v1/treasury/statements",
     responses={422: {}},
-    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": STATEMENT_EXAMPLE}},
+        }
+    },
 )
 async def import_statement(request: Request, _: TreasuryConfirmer, deps: Deps) -> schemas.ConfirmationOut:
     """Import the treasury's statement (CSV: end_to_end_id,amount,currency,reference,booked_at): all lines or none;
