@@ -39,22 +39,10 @@ from qosym_contracts import payments as events
 
 
 @dataclass(frozen=True)
-class BatchView:
-    """A batch with its items (its payment order file is read on its own: ``payment_order``)."""
+class BatchView(BatchRecord):
+    """A batch with its items (its payment order file is served on its own: ``payment_order``)."""
 
-    batch_id: UUID
-    region_code: str
-    period: str
-    status: str
-    prepared_by: str
-    approved_by: str | None
-    providers: int
-    total_tiyn: int
-    prepared_at: datetime
-    approved_at: datetime | None
-    paid_at: datetime | None
-    order_sha256: str | None
-    items: list[BatchItemRecord]
+    items: list[BatchItemRecord] = field(default_factory=list)
     held_back_providers: list[UUID] = field(default_factory=list)  # payables but no valid bank details
 
 
@@ -71,22 +59,8 @@ async def get_batch(deps: Dependencies, batch_id: UUID, held_back: list[UUID] | 
         if batch is None:
             raise NotFound("no such batch")
         items = await repo.items(session, batch_id)
-    return BatchView(
-        batch_id=batch.batch_id,
-        region_code=batch.region_code,
-        period=batch.period,
-        status=batch.status,
-        prepared_by=batch.prepared_by,
-        approved_by=batch.approved_by,
-        providers=batch.providers,
-        total_tiyn=batch.total_tiyn,
-        prepared_at=batch.prepared_at,
-        approved_at=batch.approved_at,
-        paid_at=batch.paid_at,
-        order_sha256=batch.order_sha256,
-        items=items,
-        held_back_providers=held_back or [],
-    )
+    record = {name: getattr(batch, name) for name in BatchRecord.__dataclass_fields__}
+    return BatchView(**record, items=items, held_back_providers=held_back or [])
 
 
 async def list_batches(
