@@ -215,7 +215,7 @@ async def run(server_url: str, count: int, concurrency: int, providers: int) -> 
     async with scratch_database(server_url, "payments") as url:
         engine = make_engine(url, application_name="bench", pool_size=concurrency, pre_ping=False)
         consumer = EventConsumer(service="payments", engine=engine, session_factory=make_session_factory(engine))
-        register(consumer, None)  # type: ignore[arg-type]
+        register(consumer, None)
         opened = round_opened(count * MONTHLY * MONTHS)
         verified = [provider_verified() for _ in range(providers)]
         for event in (region_event(), opened, *verified):

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
 
+from pydantic import AfterValidator, BaseModel, Field
+
+from payments.domain.payment_order import bic_is_valid, iban_is_valid
 from qosym_chassis.settings import ServiceSettings
+
+
+def _iban(value: str) -> str:
+    if not iban_is_valid(value):
+        raise ValueError("not a valid IBAN (ISO 13616, compact form)")
+    return value
+
+
+def _bic(value: str) -> str:
+    if not bic_is_valid(value):
+        raise ValueError("not a valid BIC (ISO 9362)")
+    return value
 
 
 class TreasuryAccount(BaseModel):
     """The account a region's payment orders are paid from (the debtor of pain.001)."""
 
     name: str = Field(max_length=140)
-    iban: str = Field(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$")
-    bic: str = Field(pattern=r"^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+    iban: Annotated[str, AfterValidator(_iban)]
+    bic: Annotated[str, AfterValidator(_bic)]
 
 
 DEMO_TREASURY = TreasuryAccount(name="Qosym demo treasury account", iban="KZ05070KZT0000000001", bic="KKMFKZ2A")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from payments.adapters.peers import open_peers
+from payments.domain.policy import Policy
+from payments.service_layer.dependencies import Dependencies
+from qosym_chassis.clock import Clock
 from qosym_chassis.consumer import EventConsumer, Outcome
 from qosym_contracts.allocation import (
     RoundOpenedV1,
@@ -26,6 +32,28 @@ MONTHS = 9
 NOV = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 IBAN = "KZ86125KZT5004100100"
 BIC = "HSBKKZKX"
+
+
+@dataclass(frozen=True)
+class FixedClock(Clock):
+    """The clock of a test that runs the use cases at a chosen instant."""
+
+    at: datetime = NOV
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def dependencies(sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> Dependencies:
+    """Payments' dependencies over a test database (no treasury configured, peers on their default ports)."""
+    return Dependencies(
+        sessions=sessions,
+        clock=clock or Clock(),
+        policy=Policy(),
+        treasury=lambda region_code: None,
+        payment_initiator="Qosym tests",
+        peers=lambda: open_peers("http://127.0.0.1:8002", "http://127.0.0.1:8004", 5.0),
+    )
 
 
 def bearer(token: str) -> dict[str, str]:

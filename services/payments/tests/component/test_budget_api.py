@@ -68,7 +68,8 @@ async def test_a_rounds_budget_burn_and_forecast(service_db, consumer, api_clien
         "forecast_tiyn": spent + spent * 6,  # December to May at November's burn
         "thresholds_reached": [50, 75],
     }
-    assert [r["requested_tiyn"] for r in refusals.json()] == [2 * VOUCHER]
+    assert refusals.json()["total"] == 1
+    assert [r["requested_tiyn"] for r in refusals.json()["items"]] == [2 * VOUCHER]
     assert region.json()["spent_tiyn"] == spent and len(region.json()["rounds"]) == 1
     assert (forbidden.status_code, missing.status_code) == (403, 404)
 

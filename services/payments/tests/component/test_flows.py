@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from payments.service_layer.flows import Flows
+from payments.service_layer import flows
 from qosym_chassis.consumer import Outcome
 from qosym_chassis.db import make_engine, make_session_factory
 from tests.support.events import message, region_event
@@ -16,10 +16,12 @@ from tests.support.events import message, region_event
 from .support import (
     MONTHLY,
     MONTHS,
+    FixedClock,
     attendance_confirmed,
     attendance_disputed,
     available,
     balance,
+    dependencies,
     dispute_resolved,
     enrolled,
     enrolment_confirmed,
@@ -250,7 +252,6 @@ async def test_holds_of_long_past_months_time_out(service_db, consumer) -> None:
     from datetime import UTC, datetime
 
     from payments.service_layer import sweeps
-    from payments.service_layer.flows import Flows
     from qosym_chassis.db import make_engine, make_session_factory
 
     url, c, opened = await setup(service_db, consumer)
@@ -258,9 +259,10 @@ async def test_holds_of_long_past_months_time_out(service_db, consumer) -> None:
     engine = make_engine(url, application_name="test-sweep", pool_size=1)
     try:
         sessions = make_session_factory(engine)
-        assert await sweeps.void_stale_holds(Flows(), sessions, datetime(2027, 2, 1, tzinfo=UTC), 3) == 0
-        assert await sweeps.void_stale_holds(Flows(), sessions, datetime(2027, 3, 1, tzinfo=UTC), 3) == 1
-        assert await sweeps.void_stale_holds(Flows(), sessions, datetime(2027, 3, 1, tzinfo=UTC), 3) == 0
+        february, march = (dependencies(sessions, FixedClock(at=datetime(2027, m, 1, tzinfo=UTC))) for m in (2, 3))
+        assert await sweeps.void_stale_holds(february) == 0  # the default timeout: 3 months
+        assert await sweeps.void_stale_holds(march) == 1
+        assert await sweeps.void_stale_holds(march) == 0
     finally:
         await engine.dispose()
     assert await value(url, "SELECT status FROM hold") == "voided"
@@ -282,9 +284,12 @@ async def test_an_event_that_looked_before_its_prerequisite_committed_is_never_l
     enrolment = enrolment_confirmed(award, provider.provider_id)
     engine = make_engine(url, application_name="payments-race")
     try:
-        async with make_session_factory(engine)() as session:
+        sessions = make_session_factory(engine)
+        async with sessions() as session:
             await session.begin()
-            await Flows().on_voucher_awarded(session, award)  # recorded and unparked, not committed
+            await flows.on_voucher_awarded(
+                dependencies(sessions), session, award
+            )  # recorded and unparked, not committed
             waiting = asyncio.create_task(c.deliver(message(enrolment)))
             await asyncio.sleep(0.5)
             assert not waiting.done()  # it waits for the award instead of parking behind its back

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from payments.adapters.ledger_checks import ledger_findings
-from payments.entrypoints.consumers import register
+from payments.entrypoints.consumers import SUBSCRIPTIONS
 from qosym_chassis.consumer import EventConsumer, Outcome
 from qosym_chassis.db import make_engine, make_session_factory
 from tests.support.events import message, region_event
@@ -23,6 +23,7 @@ from .support import (
     MONTHLY,
     MONTHS,
     attendance_confirmed,
+    dependencies,
     dispute_resolved,
     enrolment_confirmed,
     enrolment_ended,
@@ -45,7 +46,7 @@ def machine_for(url: str, loop: asyncio.AbstractEventLoop) -> type[RuleBasedStat
     consumer = EventConsumer(
         service="payments", engine=engine, session_factory=sessions, backoff_base_s=0.001, backoff_max_s=0.01
     )
-    register(consumer, None)  # type: ignore[arg-type]
+    consumer.route(SUBSCRIPTIONS, dependencies(sessions))
     loop.run_until_complete(consumer.deliver(message(region_event())))
 
     def run(coroutine: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The ledger's invariants as SQL (reference/reliability.md §2.3): each query returns the rows that break one."""
+"""The ledger's invariants as SQL (docs/architecture.md, Invariants: I2, I5-I7): each query returns the rows that break one."""
 
 from __future__ import annotations
 

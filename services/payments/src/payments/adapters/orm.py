@@ -23,8 +23,8 @@ region_budget = Table(
     CheckConstraint("voucher_months >= 1", name="months_positive"),
 )
 
-# Tables of migration 0002 that are read with SQLAlchemy Core (paged lists); the rest is plain SQL in
-# adapters/records.py, adapters/batches.py and adapters/ledger.py.
+# Tables of migration 0002 that are read with SQLAlchemy Core (paged lists); the rest is plain SQL in the
+# repositories (adapters/*_repository.py), the query modules and adapters/ledger.py.
 accrual = Table(
     "accrual",
     metadata,

@@ -91,7 +91,8 @@ def build(order: PaymentOrder) -> bytes:
         _account(tx, "CdtrAcct", transfer.creditor.iban)
         _el(_el(tx, "RmtInf"), "Ustrd", transfer.remittance[:140])
     ET.indent(root)
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    document: bytes = ET.tostring(root, encoding="UTF-8", xml_declaration=True)  # bytes for an explicit encoding
+    return document
 
 
 def validate(document: bytes) -> None:

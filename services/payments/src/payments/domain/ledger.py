@@ -1,4 +1,4 @@
-"""The double-entry ledger's rules (reference/reliability.md §2.2-2.4), independent of storage.
+"""The double-entry ledger's rules (docs/architecture.md, Invariants: I1-I8), independent of storage.
 
 Accounts are credit-normal: balance = credits − debits of the *posted* layer. A hold is a *pending*
 transfer: it reserves money on the debited account (``pending_debits``) for the credited one
@@ -173,14 +173,14 @@ class LedgerModel:
         elif t.kind in RELEASES:
             debit.pending_credits -= t.amount
             credit.pending_debits -= t.amount
-            self.resolved[t.pending_id] = t.id  # type: ignore[index]
+            self.resolved[t.pending_id] = t.id  # type: ignore[index]  # check_shape: a release names its hold
         else:
             debit.balance -= t.amount
             credit.balance += t.amount
             if t.kind is TransferKind.ACCRUAL:
-                self.accrued[t.pending_id] = t.id  # type: ignore[index]
+                self.accrued[t.pending_id] = t.id  # type: ignore[index]  # check_shape: an accrual names its hold
             if t.kind is TransferKind.REVERSAL:
-                self.reversed.add(t.reverses_id)  # type: ignore[arg-type]
+                self.reversed.add(t.reverses_id)  # type: ignore[arg-type]  # check_shape: a reversal names its original
         self.transfers[t.id] = t
         self.by_key[t.business_key] = t.id
         self.entries.extend(entries_of(t))
@@ -188,7 +188,7 @@ class LedgerModel:
 
     def _check_links(self, t: Transfer) -> None:
         if t.kind in RELEASES or t.kind is TransferKind.ACCRUAL:
-            hold = self.transfers.get(t.pending_id)  # type: ignore[arg-type]
+            hold = self.transfers.get(t.pending_id)  # type: ignore[arg-type]  # check_shape: it names its hold
             if hold is None or hold.kind is not TransferKind.HOLD:
                 raise LedgerError("it does not name a hold")
             if t.kind in RELEASES:
@@ -197,13 +197,13 @@ class LedgerModel:
                 if (t.debit, t.credit, t.amount) != (hold.credit, hold.debit, hold.amount):
                     raise LedgerError("a release returns exactly the held amount between the hold's accounts")
             else:
-                release = self.transfers.get(self.resolved.get(t.pending_id))  # type: ignore[arg-type]
+                release = self.transfers.get(self.resolved.get(t.pending_id))  # type: ignore[arg-type]  # None finds None
                 if release is None or release.kind is not TransferKind.POST or t.pending_id in self.accrued:
                     raise AlreadyResolved("an accrual follows the post of its hold, once")
                 if (t.debit, t.credit) != (hold.debit, hold.credit) or t.amount > hold.amount:
                     raise LedgerError("an accrual pays at most the held amount between the hold's accounts")
         if t.kind is TransferKind.REVERSAL:
-            original = self.transfers.get(t.reverses_id)  # type: ignore[arg-type]
+            original = self.transfers.get(t.reverses_id)  # type: ignore[arg-type]  # check_shape: it names its original
             if original is None or original.layer != "posted" or original.kind is TransferKind.REVERSAL:
                 raise LedgerError("only a posted transfer can be reversed")
             if t.reverses_id in self.reversed:

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$")
-BIC = re.compile(r"^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
 
 
 def iban_is_valid(iban: str | None) -> bool:
-    """ISO 13616: the format and the mod-97 check digits (a KZ IBAN is 20 characters)."""
-    if not iban or not IBAN.match(iban) or (iban.startswith("KZ") and len(iban) != 20):
-        return False
-    rearranged = iban[4:] + iban[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(digits) % 97 == 1
+    """ISO 13616 (python-stdnum): the country's format and length (a KZ IBAN is 20 characters) and the mod-97
+    check digits, written in its compact form (upper case, no spaces) as the payment order carries it."""
+    return iban is not None and iban != "" and stdnum_iban.compact(iban) == iban and stdnum_iban.is_valid(iban)
 
 
 def bic_is_valid(bic: str | None) -> bool:
-    return bool(bic and BIC.match(bic))
+    """ISO 9362 (python-stdnum): 8 or 11 characters, in its compact form (upper case, no spaces)."""
+    return bic is not None and bic != "" and stdnum_bic.compact(bic) == bic and stdnum_bic.is_valid(bic)
 
 
 @dataclass(frozen=True)

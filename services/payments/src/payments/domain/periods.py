@@ -6,7 +6,9 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+from qosym_contracts.types import PERIOD_PATTERN
+
+PERIOD = re.compile(PERIOD_PATTERN)
 
 
 def period_of(instant: datetime, timezone: str) -> str:
@@ -21,7 +23,8 @@ def parse(period: str) -> tuple[int, int]:
     match = PERIOD.match(period)
     if not match:
         raise ValueError("a period is YYYY-MM")
-    return int(match.group(1)), int(match.group(2))
+    year, month = period.split("-")
+    return int(year), int(month)
 
 
 def month_index(period: str) -> int:

@@ -1,42 +1,54 @@
-"""What payments consumes."""
+"""What payments consumes: one table of event type -> service-layer handler (docs/architecture.md, Service anatomy),
+and the periodic hold sweep."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import cast
 
+from payments.bootstrap import bootstrap, standalone_dependencies
 from payments.config import PaymentsSettings
-from payments.service_layer import sweeps
-from payments.service_layer.flows import Flows, Policy
-from qosym_chassis.consumer import EventConsumer
+from payments.service_layer import flows, sweeps
+from payments.service_layer.dependencies import Dependencies
+from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
+from qosym_contracts.allocation import (
+    RegionConfiguredV1,
+    RoundOpenedV1,
+    VoucherAwardedV1,
+    VoucherExpiredV1,
+    VoucherReleasedV1,
+    VoucherRevokedV1,
+)
+from qosym_contracts.attendance import AttendanceConfirmedV1, DisputeResolvedV1
+from qosym_contracts.catalog import EnrolmentConfirmedV1, EnrolmentEndedV1, ProviderVerifiedV1
+
+SUBSCRIPTIONS: Subscriptions[Dependencies] = {
+    RegionConfiguredV1: flows.on_region_configured,
+    RoundOpenedV1: flows.on_round_opened,
+    VoucherAwardedV1: flows.on_voucher_awarded,
+    VoucherReleasedV1: flows.on_voucher_released,
+    VoucherExpiredV1: flows.on_voucher_finished,
+    VoucherRevokedV1: flows.on_voucher_finished,
+    ProviderVerifiedV1: flows.on_provider_verified,
+    EnrolmentConfirmedV1: flows.on_enrolment_confirmed,
+    EnrolmentEndedV1: flows.on_enrolment_ended,
+    AttendanceConfirmedV1: flows.on_payable_month,
+    DisputeResolvedV1: flows.on_payable_month,
+}
 
 
-def policy_of(settings: PaymentsSettings | None) -> Policy:
-    if settings is None:
-        return Policy()
-    return Policy(
-        thresholds_percent=tuple(settings.budget_thresholds_percent),
-        school_year_end_month=settings.school_year_end_month,
-    )
+def register(consumer: EventConsumer, context: ServiceContext | None) -> None:
+    """Bind the subscriptions to payments' dependencies. ``context`` is None only outside a consumers process
+    (scripts/asyncapi.py, scripts/bench_payments.py): every subscription is listed all the same, bound to
+    standalone dependencies, and no periodic job is scheduled."""
+    if context is None:
+        consumer.route(SUBSCRIPTIONS, standalone_dependencies())
+        return
+    settings = cast(PaymentsSettings, context.settings)
+    deps = bootstrap(settings, context).deps
+    consumer.route(SUBSCRIPTIONS, deps)
 
+    async def hold_sweep() -> int:
+        return await sweeps.void_stale_holds(deps)
 
-def register(consumer: EventConsumer, context: ServiceContext) -> None:
-    settings = cast(PaymentsSettings, context.settings) if context is not None else None
-    flows = Flows(policy_of(settings))
-    for event_class, handler in flows.handlers.values():
-        consumer.on(event_class, handler)
-    if context is not None:  # None only when documents are generated (scripts/asyncapi.py)
-        consumer.every(cast(PaymentsSettings, context.settings).hold_sweep_interval_s, _hold_sweep(flows, context))
-
-
-def _hold_sweep(flows: Flows, context: ServiceContext) -> Callable[[], Awaitable[int]]:
-    """Holds of long-past months that were never posted are voided, without anyone calling an API."""
-
-    async def sweep() -> int:
-        settings = cast(PaymentsSettings, context.settings)
-        return await sweeps.void_stale_holds(
-            flows, context.session_factory, context.clock.now(), settings.hold_timeout_months
-        )
-
-    return sweep
+    consumer.every(settings.hold_sweep_interval_s, hold_sweep)

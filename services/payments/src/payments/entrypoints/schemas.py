@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qosym_chassis.inputs import SafeText, SaneAwareDatetime
+from payments.service_layer.paging import Page
+from qosym_chassis.inputs import OffsetPage, SafeText, SaneAwareDatetime
 from qosym_contracts.payments import TREASURY_REFERENCE_PATTERN
+from qosym_contracts.types import Period, RegionCode
 
-PERIOD = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-REGION = r"^[a-z][a-z0-9_-]{1,63}$"
+M = TypeVar("M", bound=BaseModel)
+
+
+def out(model: type[M], value: object) -> M:
+    """A use case's typed result (a dataclass) as its HTTP model."""
+    return model.model_validate(value, from_attributes=True)
+
+
+def paged(model: type[M], page: Page[Any]) -> OffsetPage[M]:
+    """A use case's page as the chassis page model (``items``, ``total``, ``limit``, ``offset``)."""
+    items = [out(model, item) for item in page.items]
+    return OffsetPage[Any](items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 
 class RegionBudgetOut(BaseModel):
@@ -60,10 +73,12 @@ class RefusalOut(BaseModel):
 
 
 class PrepareBatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"region_code": "astana", "period": "2026-11"}]}
+    )
 
-    region_code: SafeText = Field(pattern=REGION, examples=["astana"])
-    period: SafeText = Field(pattern=PERIOD, examples=["2026-11"])
+    region_code: RegionCode
+    period: Period
 
 
 class BatchItemOut(BaseModel):
@@ -109,7 +124,12 @@ class BatchSummaryOut(BaseModel):
 
 
 class TreasuryConfirmationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"treasury_reference": "TRS-2026-12-000123", "paid_at": "2026-12-05T10:00:00+05:00"}]
+        },
+    )
 
     treasury_reference: SafeText = Field(
         min_length=1,

@@ -13,19 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payments.adapters import ledger, records
+from payments.adapters import budget_queries, ledger, threshold_repository
 from payments.domain import periods
-from payments.domain.records import Round
+from payments.domain.aggregates import Round
+from payments.domain.policy import Policy
 from qosym_chassis import outbox
 from qosym_contracts import payments as events
-
-if TYPE_CHECKING:
-    from payments.service_layer.flows import Policy
 
 
 @dataclass(frozen=True)
@@ -49,28 +46,28 @@ class RoundBurn:
 async def round_burn(session: AsyncSession, round_: Round, policy: Policy, now: datetime) -> RoundBurn:
     account = await ledger.account(session, round_.budget_account)
     available = account.balance if account else 0
-    figures = await records.round_figures(session, round_.round_id)
-    latest = figures["latest_period"]
-    if figures["last_valid_until"] is not None:
-        ends = periods.period_of_date(figures["last_valid_until"])
+    figures = await budget_queries.round_figures(session, round_.round_id)
+    latest = figures.latest_period
+    if figures.last_valid_until is not None:
+        ends = periods.period_of_date(figures.last_valid_until)
     else:
         ends = periods.school_year_end(latest or periods.period_of(now, "UTC"), policy.school_year_end_month)
     remaining = periods.months_after(latest, ends) if latest else 0
-    reached = [row.threshold_percent for row in await records.thresholds(session, round_.round_id)]
+    reached = await threshold_repository.thresholds(session, round_.round_id)
     return RoundBurn(
         round_id=round_.round_id,
         region_code=round_.region_code,
         budget_tiyn=round_.budget_tiyn,
         available_tiyn=available,
         committed_tiyn=round_.budget_tiyn - available,
-        held_tiyn=figures["held"],
-        spent_tiyn=figures["spent"],
-        vouchers_funded=figures["funded"],
-        vouchers_refused=figures["refused"],
+        held_tiyn=figures.held,
+        spent_tiyn=figures.spent,
+        vouchers_funded=figures.funded,
+        vouchers_refused=figures.refused,
         latest_period=latest,
-        burn_per_month_tiyn=figures["latest_burn"],
+        burn_per_month_tiyn=figures.latest_burn,
         school_year_ends=ends,
-        forecast_tiyn=figures["spent"] + figures["latest_burn"] * remaining,
+        forecast_tiyn=figures.spent + figures.latest_burn * remaining,
         thresholds_reached=reached,
     )
 
@@ -91,7 +88,7 @@ async def check_thresholds(
         return
     burn = await round_burn(session, round_, policy, at)
     for percent in todo:
-        if await records.record_threshold(session, round_.round_id, percent, burn.committed_tiyn, at):
+        if await threshold_repository.record_threshold(session, round_.round_id, percent, burn.committed_tiyn, at):
             await outbox.add_event(
                 session,
                 events.BudgetThresholdReachedV1(

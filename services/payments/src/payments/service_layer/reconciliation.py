@@ -1,4 +1,4 @@
-"""Reconciliation (reference/reliability.md §2.3, I5-I7 and I12): the ledger against itself, and payments
+"""Reconciliation (docs/architecture.md, Invariants: I5-I7 and I12): the ledger against itself, and payments
 against allocation (every awarded voucher has a funded voucher account of the same value) and attendance
 (every confirmed, payable timesheet has exactly its posted accrual). Every difference is a finding."""
 
@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from payments.adapters import ledger_checks, records
+from payments.adapters import ledger_checks, parking_repository, reconciliation_queries, round_repository
 from payments.adapters.ledger_checks import Finding
 from payments.adapters.peers import Peers, PeerUnavailable
 from payments.domain.accrual import accrual_amount
+from payments.service_layer.dependencies import Dependencies
 
 CHECKS = [
     *ledger_checks.CHECKS,
@@ -31,37 +30,30 @@ class Report:
     region_code: str | None
     periods: list[str]
     checked_at: datetime
+    checks: list[str]
     findings: list[Finding]
 
 
-async def reconcile(
-    sessions: async_sessionmaker[AsyncSession],
-    peers: Peers,
-    token: str,
-    region_code: str | None,
-    period: str | None,
-    now: datetime,
-) -> Report:
-    async with sessions() as session:
+async def reconcile(deps: Dependencies, token: str, region_code: str | None, period: str | None) -> Report:
+    """Check the ledger and compare it with allocation's vouchers and attendance's payable timesheets (``token``,
+    the caller's, is forwarded to both: each applies its own authorisation)."""
+    now = deps.clock.now()
+    async with deps.peers() as peers, deps.sessions() as session:
         findings = await ledger_checks.ledger_findings(session)
         findings += await _parked(session)
         findings += await _refusals(session, region_code)
-        for round_ in await records.rounds_of_region(session, region_code):
+        for round_ in await round_repository.rounds_of_region(session, region_code):
             findings += await _vouchers(session, peers, token, round_.round_id)
         checked: set[str] = set()
         for region, periods in (await _periods(session, region_code, period)).items():
             for month in periods:
                 checked.add(month)
                 findings += await _accruals(session, peers, token, region, month)
-    return Report(region_code, sorted(checked), now, findings)
-
-
-async def _rows(session: AsyncSession, sql: str, **params: Any) -> list[Any]:
-    return list(await session.execute(text(sql), params))
+    return Report(region_code, sorted(checked), now, CHECKS, findings)
 
 
 async def _parked(session: AsyncSession) -> list[Finding]:
-    rows = await _rows(session, "SELECT event_type, waiting_for, event_id, parked_at FROM parked_event ORDER BY id")
+    rows = await parking_repository.parked_since(session)
     return [
         Finding(
             "no_event_parked",
@@ -73,12 +65,7 @@ async def _parked(session: AsyncSession) -> list[Finding]:
 
 
 async def _refusals(session: AsyncSession, region_code: str | None) -> list[Finding]:
-    rows = await _rows(
-        session,
-        "SELECT voucher_id, round_id, requested_tiyn, available_at_refusal_tiyn FROM voucher WHERE status = 'refused'"
-        " AND (CAST(:r AS TEXT) IS NULL OR region_code = :r) ORDER BY created_at",
-        r=region_code,
-    )
+    rows = await reconciliation_queries.refused_vouchers(session, region_code)
     return [
         Finding(
             "no_funding_refused",
@@ -95,14 +82,7 @@ async def _vouchers(session: AsyncSession, peers: Peers, token: str, round_id: U
         theirs = {UUID(v["voucher_id"]): v for v in await peers.vouchers_of_round(round_id, token)}
     except PeerUnavailable as exc:
         return [Finding("vouchers_match_allocation", str(round_id), f"could not read the round's vouchers: {exc}")]
-    ours = {
-        r.voucher_id: r
-        for r in await _rows(
-            session,
-            "SELECT voucher_id, monthly_value_tiyn, months, status FROM voucher WHERE round_id = :r",
-            r=round_id,
-        )
-    }
+    ours = await reconciliation_queries.vouchers_of_round(session, round_id)
     found = [
         Finding("vouchers_match_allocation", str(v), "awarded by allocation, unknown to payments")
         for v in sorted(theirs.keys() - ours.keys())
@@ -130,17 +110,10 @@ async def _vouchers(session: AsyncSession, peers: Peers, token: str, round_id: U
 
 
 async def _periods(session: AsyncSession, region_code: str | None, period: str | None) -> dict[str, list[str]]:
-    rows = await _rows(
-        session,
-        "SELECT DISTINCT region_code, period FROM accrual WHERE CAST(:r AS TEXT) IS NULL OR region_code = :r"
-        " UNION SELECT DISTINCT e.region_code, h.period FROM hold h JOIN enrolment e ON e.enrolment_id = h.enrolment_id"
-        " WHERE CAST(:r AS TEXT) IS NULL OR e.region_code = :r",
-        r=region_code,
-    )
     result: dict[str, set[str]] = {}
-    for row in rows:
-        if period is None or row.period == period:
-            result.setdefault(row.region_code, set()).add(row.period)
+    for region, month in await reconciliation_queries.periods_with_money(session, region_code):
+        if period is None or month == period:
+            result.setdefault(region, set()).add(month)
     if period is not None and region_code is not None:
         result.setdefault(region_code, set()).add(period)
     return {region: sorted(months) for region, months in sorted(result.items())}
@@ -153,17 +126,7 @@ async def _accruals(session: AsyncSession, peers: Peers, token: str, region: str
     except PeerUnavailable as exc:
         return [Finding("accruals_match_attendance", subject, f"could not read the payable timesheets: {exc}")]
     theirs = {UUID(s["enrolment_id"]): s for s in sheets}
-    ours = {
-        r.enrolment_id: r
-        for r in await _rows(
-            session,
-            "SELECT a.enrolment_id, a.amount_tiyn, a.payable_sessions, a.planned_sessions, a.price_per_month_tiyn,"
-            " v.monthly_value_tiyn FROM accrual a JOIN voucher v ON v.voucher_id = a.voucher_id"
-            " WHERE a.region_code = :r AND a.period = :p",
-            r=region,
-            p=period,
-        )
-    }
+    ours = await reconciliation_queries.accruals_of(session, region, period)
     found = [
         Finding("accruals_match_attendance", f"{e} {period}", "a confirmed timesheet has no posted accrual")
         for e in sorted(theirs.keys() - ours.keys())

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from payments.domain import periods
-from payments.service_layer.flows import Flows
+from payments.service_layer import flows
+from payments.service_layer.dependencies import Dependencies
 
 
 def cutoff_period(now: datetime, timeout_months: int) -> str:
@@ -16,13 +15,13 @@ def cutoff_period(now: datetime, timeout_months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-async def void_stale_holds(
-    flows: Flows, sessions: async_sessionmaker[AsyncSession], now: datetime, timeout_months: int
-) -> int:
+async def void_stale_holds(deps: Dependencies) -> int:
+    """Holds of long-past months that were never posted are voided, without anyone calling an API."""
+    cutoff = cutoff_period(deps.clock.now(), deps.policy.hold_timeout_months)
     total = 0
     while True:
-        async with sessions() as session, session.begin():
-            done = await flows.void_stale_holds(session, cutoff_period(now, timeout_months), limit=200)
+        async with deps.sessions() as session, session.begin():
+            done = await flows.void_stale_holds(deps, session, cutoff, limit=200)
         total += done
         if done < 200:
             return total

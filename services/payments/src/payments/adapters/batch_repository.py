@@ -1,18 +1,80 @@
-"""Payment batches and their items (one per provider)."""
+"""Payment batches and their items (one per provider): the write side and the batch as one record."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payments.adapters.orm import accrual, batch_item, payment_batch
+
+@dataclass(frozen=True)
+class BatchRecord:
+    batch_id: UUID
+    region_code: str
+    period: str
+    status: str
+    prepared_by: str
+    approved_by: str | None
+    providers: int
+    total_tiyn: int
+    prepared_at: datetime
+    approved_at: datetime | None
+    paid_at: datetime | None
+    order_xml: str | None
+    order_sha256: str | None
 
 
-async def payable_by_provider(session: AsyncSession, region_code: str, period: str) -> list[Any]:
+@dataclass(frozen=True)
+class BatchItemRecord:
+    item_id: UUID
+    batch_id: UUID
+    provider_id: UUID
+    amount_tiyn: int
+    accruals: int
+    end_to_end_id: str
+    payout_transfer_id: UUID | None
+    treasury_reference: str | None
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StatementItem:
+    """A batch item found by its end-to-end id, with its batch's state."""
+
+    item: BatchItemRecord
+    batch_status: str
+
+
+@dataclass(frozen=True)
+class ProviderPayable:
+    provider_id: UUID
+    amount: int
+    n: int
+
+
+@dataclass(frozen=True)
+class ClaimedAccrual:
+    provider_id: UUID
+    amount_tiyn: int
+
+
+_BATCH_FIELDS = tuple(BatchRecord.__dataclass_fields__)
+_ITEM_FIELDS = tuple(BatchItemRecord.__dataclass_fields__)
+
+
+def _batch(row: Row[Any]) -> BatchRecord:
+    return BatchRecord(**{name: getattr(row, name) for name in _BATCH_FIELDS})
+
+
+def _item(row: Row[Any]) -> BatchItemRecord:
+    return BatchItemRecord(**{name: getattr(row, name) for name in _ITEM_FIELDS})
+
+
+async def payable_by_provider(session: AsyncSession, region_code: str, period: str) -> list[ProviderPayable]:
     """Unbatched positive accruals of (region, period), summed per provider."""
     rows = await session.execute(
         text(
@@ -22,12 +84,12 @@ async def payable_by_provider(session: AsyncSession, region_code: str, period: s
         ),
         {"r": region_code, "p": period},
     )
-    return list(rows)
+    return [ProviderPayable(r.provider_id, int(r.amount), int(r.n)) for r in rows]
 
 
 async def claim_accruals(
     session: AsyncSession, batch_id: UUID, region_code: str, period: str, providers: list[UUID]
-) -> list[Any]:
+) -> list[ClaimedAccrual]:
     """Put the providers' unbatched accruals into the batch; a concurrent claim waits and then finds none."""
     rows = await session.execute(
         text(
@@ -36,7 +98,7 @@ async def claim_accruals(
         ),
         {"b": batch_id, "r": region_code, "p": period, "providers": providers},
     )
-    return list(rows)
+    return [ClaimedAccrual(r.provider_id, r.amount_tiyn) for r in rows]
 
 
 async def insert_batch(
@@ -76,23 +138,24 @@ async def insert_item(
     )
 
 
-async def get_batch(session: AsyncSession, batch_id: UUID, *, lock: bool = False) -> Any:
-    return (
+async def get_batch(session: AsyncSession, batch_id: UUID, *, lock: bool = False) -> BatchRecord | None:
+    row = (
         await session.execute(
             text(f"SELECT * FROM payment_batch WHERE batch_id = :b{' FOR UPDATE' if lock else ''}"), {"b": batch_id}
         )
     ).first()
+    return _batch(row) if row else None
 
 
-async def items(session: AsyncSession, batch_id: UUID, *, lock: bool = False) -> list[Any]:
+async def items(session: AsyncSession, batch_id: UUID, *, lock: bool = False) -> list[BatchItemRecord]:
     rows = await session.execute(
         text(f"SELECT * FROM batch_item WHERE batch_id = :b ORDER BY provider_id{' FOR UPDATE' if lock else ''}"),
         {"b": batch_id},
     )
-    return list(rows)
+    return [_item(r) for r in rows]
 
 
-async def items_by_end_to_end_id(session: AsyncSession, ids: list[str]) -> dict[str, Any]:
+async def items_by_end_to_end_id(session: AsyncSession, ids: list[str]) -> dict[str, StatementItem]:
     rows = await session.execute(
         text(
             "SELECT i.*, b.status AS batch_status, b.region_code, b.period FROM batch_item i"
@@ -101,7 +164,7 @@ async def items_by_end_to_end_id(session: AsyncSession, ids: list[str]) -> dict[
         ),
         {"ids": ids},
     )
-    return {row.end_to_end_id: row for row in rows}
+    return {row.end_to_end_id: StatementItem(_item(row), row.batch_status) for row in rows}
 
 
 async def approve(session: AsyncSession, batch_id: UUID, checker: str, at: datetime, xml: str, sha256: str) -> None:
@@ -147,53 +210,3 @@ async def mark_paid_if_complete(session: AsyncSession, batch_id: UUID, at: datet
         )
     ).first()
     return row is not None
-
-
-def batches_query(region_code: str | None, period: str | None, status: str | None) -> Select[Any]:
-    query = select(*[c for c in payment_batch.c if c.name != "order_xml"]).order_by(
-        payment_batch.c.prepared_at.desc(), payment_batch.c.batch_id
-    )
-    if region_code:
-        query = query.where(payment_batch.c.region_code == region_code)
-    if period:
-        query = query.where(payment_batch.c.period == period)
-    if status:
-        query = query.where(payment_batch.c.status == status)
-    return query
-
-
-def provider_accruals_query(provider_id: UUID, period: str | None) -> Select[Any]:
-    query = (
-        select(accrual, batch_item.c.treasury_reference)
-        .outerjoin(
-            batch_item,
-            (batch_item.c.batch_id == accrual.c.batch_id) & (batch_item.c.provider_id == accrual.c.provider_id),
-        )
-        .where(accrual.c.provider_id == provider_id)
-        .order_by(accrual.c.period.desc(), accrual.c.child_id, accrual.c.accrual_id)
-    )
-    return query.where(accrual.c.period == period) if period else query
-
-
-def provider_payments_query(provider_id: UUID) -> Select[Any]:
-    return (
-        select(batch_item, payment_batch.c.region_code, payment_batch.c.period, payment_batch.c.status)
-        .join(payment_batch, payment_batch.c.batch_id == batch_item.c.batch_id)
-        .where(batch_item.c.provider_id == provider_id, payment_batch.c.status != "cancelled")
-        .order_by(payment_batch.c.period.desc(), batch_item.c.item_id)
-    )
-
-
-async def provider_months(session: AsyncSession, provider_id: UUID) -> list[Any]:
-    """Per month and child: accrued, of which paid."""
-    rows = await session.execute(
-        text(
-            "SELECT period, child_id, enrolment_id, sum(amount_tiyn) AS accrued,"
-            " coalesce(sum(amount_tiyn) FILTER (WHERE paid_at IS NOT NULL), 0) AS paid,"
-            " sum(payable_sessions) AS payable_sessions, sum(planned_sessions) AS planned_sessions"
-            " FROM accrual WHERE provider_id = :p GROUP BY period, child_id, enrolment_id"
-            " ORDER BY period DESC, child_id, enrolment_id"
-        ),
-        {"p": provider_id},
-    )
-    return list(rows)

@@ -1,4 +1,5 @@
-"""What payments records about rounds, vouchers, enrolments and their months (read from its own tables)."""
+"""The aggregates payments keeps next to its ledger: rounds, vouchers, enrolments, their holds and months,
+providers and accruals (read from its own tables)."""
 
 from __future__ import annotations
 
