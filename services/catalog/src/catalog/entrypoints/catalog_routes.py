@@ -10,8 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, status
 
 from catalog.bootstrap import Catalog
-from catalog.domain.identifiers import InvalidIdentifier
-from catalog.domain.programmes import RuleBroken
 from catalog.entrypoints.routes import CODE_PATTERN, CatalogDep
 from catalog.entrypoints.schemas import (
     AttestationIn,
@@ -40,9 +38,8 @@ from catalog.entrypoints.schemas import (
 )
 from catalog.service_layer import complaints, enrolments, programmes, providers, quality, staff
 from catalog.service_layer.access import Caller
-from catalog.service_layer.errors import ConflictError, NotFoundError
 from qosym_chassis.auth import Principal, require_roles
-from qosym_chassis.errors import Conflict, FieldError, NotFound
+from qosym_chassis.errors import FieldError
 from qosym_chassis.inputs import MAX_MONEY
 
 catalog_router = APIRouter()
@@ -73,16 +70,8 @@ def caller_of(principal: Principal) -> Caller:
     return Caller.of(principal)
 
 
-async def run(action: Awaitable[T], not_found: str = "not found") -> T:
-    """Map use-case failures to problems: a rule → 422 naming the field, conflicts → 409, unseen → 404."""
-    try:
-        return await action
-    except (InvalidIdentifier, RuleBroken) as exc:
-        raise FieldError(exc.field, str(exc), code=exc.code) from exc
-    except NotFoundError as exc:
-        raise NotFound(str(exc) or not_found) from exc
-    except ConflictError as exc:
-        raise Conflict(str(exc)) from exc
+async def run(action: Awaitable[T], not_found: str = "") -> T:
+    return await action
 
 
 async def _invalidating(catalog: Any, action: Callable[[], Awaitable[T]], not_found: str = "not found") -> T:

@@ -14,8 +14,8 @@ from catalog.adapters.orm import complaint, enrolment, programme
 from catalog.domain.programmes import RuleBroken
 from catalog.service_layer.access import Caller
 from catalog.service_layer.enrolments import is_guardian
-from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Sessions
+from qosym_chassis.errors import Conflict, NotFound
 
 CATEGORIES = ("safety", "teaching_quality", "attendance_records", "billing", "facility", "conduct", "other")
 
@@ -25,7 +25,7 @@ async def file(
 ) -> dict[str, Any]:
     async with sessions() as session, session.begin():
         if not await is_guardian(session, child_id, caller.subject):
-            raise NotFoundError("no such child")
+            raise NotFound("no such child")
         target = (
             (
                 await session.execute(
@@ -38,7 +38,7 @@ async def file(
             .first()
         )
         if target is None:
-            raise NotFoundError("no such programme")
+            raise NotFound("no such programme")
         enrolled = await session.execute(
             select(enrolment.c.id).where(
                 enrolment.c.child_id == child_id,
@@ -109,7 +109,7 @@ async def _load(session: AsyncSession, caller: Caller, complaint_id: UUID, *, lo
         query = query.with_for_update()
     row = (await session.execute(query)).mappings().first()
     if row is None or not _visible_to(caller, row):
-        raise NotFoundError("no such complaint")
+        raise NotFound("no such complaint")
     return dict(row)
 
 
@@ -125,7 +125,7 @@ async def resolve(
     async with sessions() as session, session.begin():
         current = await _load(session, caller, complaint_id, lock=True)
         if current["status"] != "open":
-            raise ConflictError("the complaint is already resolved")
+            raise Conflict("the complaint is already resolved")
         row = (
             (
                 await session.execute(

@@ -20,9 +20,9 @@ from catalog.domain.attendance import may_expire, zone
 from catalog.domain.programmes import RuleBroken, can_end, in_age_band, within_decline_window
 from catalog.service_layer import staff
 from catalog.service_layer.access import Caller
-from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Sessions, load
 from qosym_chassis import outbox
+from qosym_chassis.errors import Conflict, NotFound
 from qosym_contracts.allocation import VoucherAssignedV1, VoucherAssignmentRejectedV1
 from qosym_contracts.catalog import (
     EnrolmentConfirmedV1,
@@ -78,12 +78,12 @@ async def _visible(session: AsyncSession, caller: Caller, enrolment_id: UUID, *,
         query = query.with_for_update(of=enrolment)
     found = (await session.execute(query)).mappings().first()
     if found is None:
-        raise NotFoundError()
+        raise NotFound("no such enrolment")
     row = dict(found)
     guardian = caller.role == "parent" and await is_guardian(session, row["child_id"], caller.subject)
     kid = await _child(session, row["child_id"]) if caller.role == "operator" else None
     if not caller.sees_enrolment(row, kid, guardian=guardian):
-        raise NotFoundError()
+        raise NotFound("no such enrolment")
     del row["programme_region_code"], row["programme_district_code"]
     return row
 
@@ -107,10 +107,10 @@ async def _request_in(
     """Every check catalog can make, then the seat and the request; ``replaces``: the confirmed enrolment a change
     of club moves from (it stays confirmed until allocation has assigned the voucher to the new one)."""
     if caller.role == "parent" and not await is_guardian(session, child_id, caller.subject):
-        raise NotFoundError("no such child")
+        raise NotFound("no such child")
     kid = await _child(session, child_id)
     if kid is None or (caller.role != "parent" and not caller.serves_child(kid)):
-        raise NotFoundError("no such child")
+        raise NotFound("no such child")
     target = (
         (
             await session.execute(
@@ -123,16 +123,16 @@ async def _request_in(
         .first()
     )
     if target is None:
-        raise NotFoundError("no such programme")
+        raise NotFound("no such programme")
     if caller.role != "parent" and not caller.in_region(target["region_code"]):
         raise RuleBroken("programme_id", "the programme is outside this operator's region", "outside_scope")
     if target["status"] not in ("published", "suspended") or target["provider_status"] != "verified":
-        raise ConflictError("this programme does not take enrolments now")
+        raise Conflict("this programme does not take enrolments now")
     lapsed = await staff.lapsed_for(session, programme_id, target["facility_id"], now.date())
     if lapsed:
-        raise ConflictError(f"this programme is suspended: attestations lapsed ({', '.join(lapsed)})")
+        raise Conflict(f"this programme is suspended: attestations lapsed ({', '.join(lapsed)})")
     if target["status"] == "suspended":  # renewed since the last sweep: the next one (or any attestation) restores it
-        raise ConflictError("this programme is suspended until its attestations are checked again")
+        raise Conflict("this programme is suspended until its attestations are checked again")
     if not in_age_band(kid["birth_date"], now.date(), target["age_min"], target["age_max"]):
         raise RuleBroken("child_id", f"the programme is for ages {target['age_min']}-{target['age_max']}", "age_band")
     if replaces is not None and target["region_code"] != replaces["region_code"]:
@@ -157,9 +157,9 @@ async def _request_in(
         .returning(enrolment.c.id)
     )
     if inserted.first() is None:
-        raise ConflictError("the child already has an active enrolment in this programme")
+        raise Conflict("the child already has an active enrolment in this programme")
     if (await session.execute(RESERVE_SEAT, {"id": programme_id})).first() is None:
-        raise ConflictError("no free seats in this programme")
+        raise Conflict("no free seats in this programme")
     await outbox.add_event(
         session,
         EnrolmentRequestedV1(
@@ -191,7 +191,7 @@ async def of_child(sessions: Sessions, caller: Caller, child_id: UUID) -> list[d
         else:
             allowed = caller.role == "administrator" or caller.serves_child(await _child(session, child_id))
         if not allowed:
-            raise NotFoundError("no such child")
+            raise NotFound("no such child")
         rows = await session.execute(
             select(enrolment).where(enrolment.c.child_id == child_id).order_by(enrolment.c.requested_at)
         )
@@ -202,7 +202,7 @@ async def of_provider(sessions: Sessions, caller: Caller, provider_id: UUID) -> 
     async with sessions() as session:
         owner = await load(session, provider_id)
         if owner is None or not caller.manages_provider(owner):
-            raise NotFoundError()
+            raise NotFound("no such provider")
         rows = await session.execute(
             select(enrolment).where(enrolment.c.provider_id == provider_id).order_by(enrolment.c.requested_at)
         )
@@ -262,9 +262,9 @@ async def end(sessions: Sessions, caller: Caller, enrolment_id: UUID, reason: st
     async with sessions() as session, session.begin():
         current = await _visible(session, caller, enrolment_id, lock=True)
         if not can_end(current["status"]):
-            raise ConflictError(f"the enrolment is already {current['status']}")
+            raise Conflict(f"the enrolment is already {current['status']}")
         if current["replaces_enrolment_id"] is not None and current["status"] == "requested":
-            raise ConflictError("this change of club is being decided by allocation; end it once it is confirmed")
+            raise Conflict("this change of club is being decided by allocation; end it once it is confirmed")
         code = END_CODES.get(caller.role, "ended_by_operator")
         await end_in(session, enrolment_id, code, caller.actor, now, reason)
         return await _visible(session, caller, enrolment_id, lock=False)
@@ -277,14 +277,14 @@ async def decline(
     async with sessions() as session, session.begin():
         current = await _visible(session, caller, enrolment_id, lock=True)
         if caller.role != "provider_staff":
-            raise NotFoundError()
+            raise NotFound("no such enrolment")
         if not can_end(current["status"]):
-            raise ConflictError(f"the enrolment is already {current['status']}")
+            raise Conflict(f"the enrolment is already {current['status']}")
         age_days = (now - current["requested_at"]).total_seconds() / 86400
         if not within_decline_window(age_days, window_days):
-            raise ConflictError(f"the {window_days}-day window to decline has passed; end the enrolment instead")
+            raise Conflict(f"the {window_days}-day window to decline has passed; end the enrolment instead")
         if current["replaces_enrolment_id"] is not None and current["status"] == "requested":
-            raise ConflictError("this change of club is being decided by allocation; decline it once it is confirmed")
+            raise Conflict("this change of club is being decided by allocation; decline it once it is confirmed")
         await end_in(
             session,
             enrolment_id,
@@ -308,11 +308,11 @@ async def change_club(
     async with sessions() as session, session.begin():
         current = await _visible(session, caller, enrolment_id, lock=True)
         if current["status"] != "confirmed":
-            raise ConflictError("only a confirmed enrolment can be moved to another club")
+            raise Conflict("only a confirmed enrolment can be moved to another club")
         if current["programme_id"] == programme_id:
             raise RuleBroken("programme_id", "the child is already in this programme")
         if await _pending_change(session, enrolment_id) is not None:
-            raise ConflictError("a change of club of this enrolment is already waiting for allocation's answer")
+            raise Conflict("a change of club of this enrolment is already waiting for allocation's answer")
         region_code = (
             await session.execute(select(programme.c.region_code).where(programme.c.id == current["programme_id"]))
         ).scalar_one()

@@ -14,9 +14,9 @@ from catalog.adapters.orm import enrolment, programme, provider
 from catalog.domain.programmes import RuleBroken, Slot, check_age_band, check_capacity, check_schedule
 from catalog.service_layer import enrolments, handlers, quality, staff
 from catalog.service_layer.access import Caller
-from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Sessions, load
 from qosym_chassis import outbox
+from qosym_chassis.errors import Conflict, NotFound
 from qosym_contracts.allocation import LocalisedName
 from qosym_contracts.catalog import (
     ProgrammeChangedV1,
@@ -72,7 +72,7 @@ async def _owned(session: AsyncSession, caller: Caller, programme_id: UUID, *, l
         query = query.with_for_update()
     row = (await session.execute(query)).mappings().first()
     if row is None or not caller.manages_programme(row):
-        raise NotFoundError()
+        raise NotFound("no such programme")
     return dict(row)
 
 
@@ -93,9 +93,9 @@ async def publish(
     async with sessions() as session, session.begin():
         owner = await load(session, provider_id)
         if owner is None or not caller.manages_provider(owner):
-            raise NotFoundError()
+            raise NotFound("no such provider")
         if owner["status"] != "verified":
-            raise ConflictError(f"the provider is {owner['status']}: only a verified provider publishes programmes")
+            raise Conflict(f"the provider is {owner['status']}: only a verified provider publishes programmes")
         await handlers.check_place(session, owner["region_code"], values["district_code"])
         await staff.check_can_run(
             session,
@@ -129,7 +129,7 @@ async def change(
     async with sessions() as session, session.begin():
         current = await _owned(session, caller, programme_id, lock=True)
         if current["status"] == "closed":
-            raise ConflictError("a closed programme cannot be changed")
+            raise Conflict("a closed programme cannot be changed")
         merged = {**current, **changes}
         _check(merged)
         if "capacity" in changes:
@@ -257,7 +257,7 @@ async def get_public(sessions: Sessions, programme_id: UUID, now: datetime, grac
             .first()
         )
         if row is None:
-            raise NotFoundError()
+            raise NotFound("no such programme")
         signals = await quality.of_programmes(session, [programme_id], now, grace_days)
     return {**row, "quality": signals.get(programme_id)}
 

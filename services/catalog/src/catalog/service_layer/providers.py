@@ -14,8 +14,8 @@ from catalog.domain.identifiers import parse_bin, parse_kz_iban
 from catalog.domain.programmes import RuleBroken, provider_move
 from catalog.service_layer import handlers
 from catalog.service_layer.access import Caller
-from catalog.service_layer.errors import ConflictError, NotFoundError
 from qosym_chassis import outbox
+from qosym_chassis.errors import Conflict, NotFound
 from qosym_contracts.catalog import ProviderSuspendedV1, ProviderSuspendReason, ProviderVerifiedV1
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -43,7 +43,7 @@ async def register(sessions: Sessions, caller: Caller, data: dict[str, Any]) -> 
             .first()
         )
         if row is None:
-            raise ConflictError("a provider with this BIN is already registered")
+            raise Conflict("a provider with this BIN is already registered")
         return dict(row)
 
 
@@ -59,7 +59,7 @@ async def get(sessions: Sessions, caller: Caller, provider_id: UUID) -> dict[str
     async with sessions() as session:
         row = await load(session, provider_id)
     if row is None or not caller.manages_provider(row):
-        raise NotFoundError()
+        raise NotFound("no such provider")
     return row
 
 
@@ -95,7 +95,7 @@ async def decide(
     async with sessions() as session, session.begin():
         current = await load(session, provider_id, lock=True)
         if current is None or not caller.serves(current["region_code"], current["district_code"]):
-            raise NotFoundError()
+            raise NotFound("no such provider")
         status = provider_move(current["status"], action)
         row = (
             (

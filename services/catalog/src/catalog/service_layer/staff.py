@@ -36,9 +36,9 @@ from catalog.domain.programmes import (
     schedules_clash,
 )
 from catalog.service_layer.access import Caller
-from catalog.service_layer.errors import ConflictError, NotFoundError
 from catalog.service_layer.providers import Sessions
 from qosym_chassis import outbox
+from qosym_chassis.errors import Conflict, NotFound
 from qosym_chassis.protection import IinProtector
 from qosym_contracts.catalog import AttestationExpiringV1
 
@@ -63,7 +63,7 @@ async def _managed(session: AsyncSession, caller: Caller, provider_id: UUID) -> 
         .first()
     )
     if row is None or not caller.manages_provider(row):
-        raise NotFoundError("no such provider")
+        raise NotFound("no such provider")
 
 
 def staff_out(row: Any) -> dict[str, Any]:
@@ -92,7 +92,7 @@ async def add_staff(
             select(staff.c.id).where(staff.c.provider_id == provider_id, staff.c.iin_index == index)
         )
         if taken.first() is not None:
-            raise ConflictError("this person is already on the provider's staff")
+            raise Conflict("this person is already on the provider's staff")
         row = (
             (
                 await session.execute(
