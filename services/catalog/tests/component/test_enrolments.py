@@ -62,8 +62,8 @@ async def test_the_saga_confirms_when_allocation_assigns_a_voucher(service_db, c
         mine = await client.get(f"/v1/children/{child_id}/enrolments", headers=parent)
     assert seen.json()["status"] == "confirmed"
     assert seen.json()["voucher_id"] == str(event.voucher_id)
-    assert [e["id"] for e in provider_view.json()] == [enrolment["id"]]
-    assert [e["id"] for e in mine.json()] == [enrolment["id"]]
+    assert [e["id"] for e in provider_view.json()["items"]] == [enrolment["id"]]
+    assert [e["id"] for e in mine.json()["items"]] == [enrolment["id"]]
     assert await seats(url, prog["id"]) == 1
     assert (await outbox_types(url)).count("catalog.EnrolmentConfirmed") == 1
 
