@@ -41,7 +41,7 @@ async def provider_place(session: AsyncSession, provider_id: UUID) -> Row | None
     return dict(row) if row else None
 
 
-async def staff_with_index(session: AsyncSession, provider_id: UUID, iin_index: str) -> bool:
+async def staff_with_index(session: AsyncSession, provider_id: UUID, iin_index: bytes) -> bool:
     taken = await session.execute(
         select(staff.c.id).where(staff.c.provider_id == provider_id, staff.c.iin_index == iin_index)
     )

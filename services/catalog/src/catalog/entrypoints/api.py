@@ -34,7 +34,7 @@ ROUTERS = [
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
-    settings = settings or CatalogSettings()  # type: ignore[call-arg]  # required fields come from QOSYM_ variables
+    settings = settings or CatalogSettings()
     context = build_context(settings, "api")
     app = create_service_app(
         settings,
