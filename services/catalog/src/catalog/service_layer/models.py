@@ -11,6 +11,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from qosym_chassis.inputs import OffsetPage
+
 
 class ConsultationPointOut(BaseModel):
     region_code: str = Field(examples=["astana"])
@@ -77,11 +79,8 @@ class ProgrammeOut(BaseModel):
     quality: QualityOut | None = Field(default=None, description="in the public search and programme page")
 
 
-class ProgrammePage(BaseModel):
-    items: list[ProgrammeOut]
-    total: int
-    limit: int
-    offset: int
+ProgrammePage = OffsetPage[ProgrammeOut]
+"""The page model every catalog collection uses (``qosym_chassis.inputs.OffsetPage``)."""
 
 
 class EnrolmentOut(BaseModel):
@@ -146,11 +145,8 @@ class ComplaintOut(BaseModel):
     resolved_at: datetime | None
 
 
-class ComplaintPage(BaseModel):
-    items: list[ComplaintOut]
-    total: int
-    limit: int
-    offset: int
+ComplaintPage = OffsetPage[ComplaintOut]
+"""The page model every catalog collection uses (``qosym_chassis.inputs.OffsetPage``)."""
 
 
 class ProgrammeQualityOut(BaseModel):
@@ -166,11 +162,8 @@ class ProgrammeQualityOut(BaseModel):
     quality: QualityOut
 
 
-class QualityPage(BaseModel):
-    items: list[ProgrammeQualityOut]
-    total: int
-    limit: int
-    offset: int
+QualityPage = OffsetPage[ProgrammeQualityOut]
+"""The page model every catalog collection uses (``qosym_chassis.inputs.OffsetPage``)."""
 
 
 class ProgrammeClosed(BaseModel):

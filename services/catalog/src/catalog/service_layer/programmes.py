@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import time
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.adapters import programme_repository, provider_repository, staff_repository
-from catalog.domain.programmes import Slot, check_age_band, check_capacity, check_schedule
+from catalog.domain.programmes import check_age_band, check_capacity, check_schedule
 from catalog.service_layer import enrolments, regions, staff
 from catalog.service_layer.access import Caller
 from catalog.service_layer.dependencies import Dependencies
@@ -24,14 +23,6 @@ from qosym_contracts.catalog import (
     ProgrammePublishedV1,
     ProgrammeSchedule,
 )
-
-
-def _slots(schedule: list[dict[str, Any]]) -> list[Slot]:
-    return [Slot(s["weekday"], _time(s["start"]), _time(s["end"])) for s in schedule]
-
-
-def _time(value: Any) -> time:
-    return value if isinstance(value, time) else time.fromisoformat(str(value))
 
 
 def programme_out(row: Mapping[str, Any]) -> ProgrammeOut:
@@ -66,7 +57,7 @@ async def programme_event(
 
 
 def _check(values: Mapping[str, Any]) -> None:
-    check_schedule(_slots(values["schedule"]))
+    check_schedule(staff.slots(values["schedule"]))
     check_age_band(values["age_min"], values["age_max"])
 
 
