@@ -4,7 +4,7 @@ Creates a fresh database (on --server-url, or on a throwaway embedded PostgreSQL
 region (Asia/Almaty), one verified provider with P published programmes, E enrolments confirmed over the last
 eight months (a fifth of them ended since), one attendance month per enrolment and month since its confirmation
 (mostly attended), disputes on about 3 % of those months and a complaint per 50 enrolments, all inserted directly in
-SQL. Then it times the public search use case (20 programmes per page, each with its quality block) and the region
+SQL. Then it times the public search query (20 programmes per page, each with its quality block) and the region
 listing sorted by dispute rate (every programme's signals computed, 20 returned), the median of several runs each.
 
     uv run python scripts/bench_catalog_quality.py --programmes 2000 --enrolments 25000
@@ -22,26 +22,11 @@ from datetime import UTC, datetime
 import asyncpg
 from benchdb import machine, on_postgres, scratch_database
 
-from catalog.service_layer import programmes, quality
-from catalog.service_layer.providers import Caller
+from catalog.adapters import quality_queries, search_queries
 from qosym_chassis.db import make_engine, make_session_factory
 
 DISTRICTS = ["almaty", "baikonur", "yesil", "saryarka", "nura", "saraishyk"]
-SEARCH = {
-    "region_code": "astana",
-    "district_code": None,
-    "direction": None,
-    "age": 9,
-    "language": None,
-    "free_seats": False,
-    "max_price_tiyn": None,
-    "lat": None,
-    "lon": None,
-    "radius_km": None,
-    "sort": "title",
-    "limit": 20,
-    "offset": 0,
-}
+SEARCH = search_queries.Filters(region_code="astana", age=9)
 
 
 async def populate(url: str, programmes_n: int, enrolments_n: int) -> None:
@@ -150,21 +135,16 @@ async def run(server_url: str, programmes_n: int, enrolments_n: int, runs: int) 
 
         async def search() -> None:
             async with sessions() as session:
-                page = await programmes.search(session, SEARCH, now, 10)
-                assert len(page["items"]) == 20 and page["items"][0]["quality"] is not None
+                rows, _ = await search_queries.search(session, SEARCH, "title", 20, 0, now.date())
+                signals = await quality_queries.of_programmes(session, [r["id"] for r in rows], now, 10)
+                assert len(rows) == 20 and signals.get(rows[0]["id"]) is not None
 
         async def listing() -> None:
-            page = await quality.region_listing(
-                sessions,
-                Caller("bench", "administrator"),
-                {"region_code": "astana"},
-                "-dispute_rate",
-                20,
-                0,
-                now,
-                10,
-            )
-            assert page["total"] == programmes_n and len(page["items"]) == 20
+            async with sessions() as session:
+                items, total = await quality_queries.region_page(
+                    session, "astana", None, None, "-dispute_rate", 20, 0, now, 10
+                )
+            assert total == programmes_n and len(items) == 20
 
         await search()  # warm the pool and the caches
         print(f"search page of 20 with signals: median {await timed(runs, search):.0f} ms over {runs} runs")

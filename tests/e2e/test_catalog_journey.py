@@ -121,7 +121,7 @@ def test_catalog_journey(running_stack, token) -> None:
     assert len({e["voucher_id"] for e in confirmed}) == 10
     with client(stack, "catalog") as catalog:
         full = catalog.get(f"/v1/programmes/{group['id']}").json()
-        mine = catalog.get(f"/v1/providers/{provider.id}/enrolments", headers=provider.headers).json()
+        mine = catalog.get(f"/v1/providers/{provider.id}/enrolments", headers=provider.headers).json()["items"]
         stranger_view = catalog.get(f"/v1/enrolments/{first['id']}", headers=crowd[0].headers)
     assert full["free_seats"] == 0
     assert sum(e["programme_id"] == group["id"] and e["status"] == "confirmed" for e in mine) == 10

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -142,3 +144,52 @@ async def confirmed_enrolment(
     ).json()
     await c.deliver(message(assigned(enrolment)))
     return enrolment, parent
+
+
+async def outbox_payloads(url: str, event_type: str) -> list[dict[str, Any]]:
+    rows = await fetch(url, "SELECT payload FROM outbox WHERE event_type = $1 ORDER BY id", event_type)
+    return [json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"] for r in rows]
+
+
+async def requested_payload(url: str) -> dict[str, Any]:
+    """The latest EnrolmentRequested in the outbox."""
+    return (await outbox_payloads(url, "catalog.EnrolmentRequested"))[-1]
+
+
+async def status_of(url: str, enrolment_id: str) -> str:
+    return str((await fetch(url, "SELECT status FROM enrolment WHERE id = $1", UUID(enrolment_id)))[0]["status"])
+
+
+def enrolment_voucher(row: dict[str, Any]) -> str:
+    assert row["voucher_id"] is not None
+    return str(row["voucher_id"])
+
+
+@dataclass(frozen=True)
+class TwoClubs:
+    """A child confirmed in ``first``; ``second`` (a programme of the same provider) is where they may move."""
+
+    consumer: Any
+    staff: dict[str, str]
+    first: dict[str, Any]
+    second: dict[str, Any]
+    enrolment: dict[str, Any]
+    parent: dict[str, str]
+
+
+async def two_clubs(client: Any, consumer: Any, token: Any, url: str, **second: Any) -> TwoClubs:
+    """The set-up of every change of club: a provider with two programmes, a child confirmed in the first."""
+    c = await consumer("catalog", url)
+    provider_id, staff = await verified_provider(client, token)
+    first = await programme(client, provider_id, staff)
+    other = await programme(client, provider_id, staff, **second)
+    enrolment, parent = await confirmed_enrolment(client, c, token, first)
+    return TwoClubs(c, staff, first, other, enrolment, parent)
+
+
+async def change_club(
+    client: Any, enrolment: dict[str, Any], parent: dict[str, str], programme_id: str, reason: str | None = None
+) -> Any:
+    """The parent asks to move ``enrolment`` to ``programme_id`` (the response)."""
+    body = {"programme_id": programme_id} | ({"reason": reason} if reason is not None else {})
+    return await client.post(f"/v1/enrolments/{enrolment['id']}/change-club", json=body, headers=parent)

@@ -1,5 +1,4 @@
 import asyncio
-import json
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -13,23 +12,23 @@ from tests.support.events import message
 from .support import (
     assigned,
     auth,
+    change_club,
     child_of,
     confirmed_enrolment,
+    enrolment_voucher,
     fetch,
     operator_of,
+    outbox_payloads,
     outbox_types,
     programme,
+    requested_payload,
     seats,
+    status_of,
+    two_clubs,
     verified_provider,
 )
 
 pytestmark = pytest.mark.component
-
-
-async def requested_payload(url: str) -> dict:
-    rows = await fetch(url, "SELECT payload FROM outbox WHERE event_type = 'catalog.EnrolmentRequested'")
-    payload = rows[-1]["payload"]
-    return json.loads(payload) if isinstance(payload, str) else payload
 
 
 async def test_the_saga_confirms_when_allocation_assigns_a_voucher(service_db, consumer, api_client, token) -> None:
@@ -62,8 +61,8 @@ async def test_the_saga_confirms_when_allocation_assigns_a_voucher(service_db, c
         mine = await client.get(f"/v1/children/{child_id}/enrolments", headers=parent)
     assert seen.json()["status"] == "confirmed"
     assert seen.json()["voucher_id"] == str(event.voucher_id)
-    assert [e["id"] for e in provider_view.json()] == [enrolment["id"]]
-    assert [e["id"] for e in mine.json()] == [enrolment["id"]]
+    assert [e["id"] for e in provider_view.json()["items"]] == [enrolment["id"]]
+    assert [e["id"] for e in mine.json()["items"]] == [enrolment["id"]]
     assert await seats(url, prog["id"]) == 1
     assert (await outbox_types(url)).count("catalog.EnrolmentConfirmed") == 1
 
@@ -247,15 +246,6 @@ async def test_the_provider_declines_within_the_window(service_db, consumer, api
     assert too_late.status_code == 409
 
 
-async def outbox_payloads(url: str, event_type: str) -> list[dict]:
-    rows = await fetch(url, "SELECT payload FROM outbox WHERE event_type = $1 ORDER BY id", event_type)
-    return [json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"] for r in rows]
-
-
-async def status_of(url: str, enrolment_id: str) -> str:
-    return (await fetch(url, "SELECT status FROM enrolment WHERE id = $1", UUID(enrolment_id)))[0]["status"]
-
-
 async def test_changing_club_to_another_region_is_refused_before_anything_ends(
     service_db, consumer, api_client, token
 ) -> None:
@@ -273,9 +263,7 @@ async def test_changing_club_to_another_region_is_refused_before_anything_ends(
         far = await programme(client, far_id, far_staff, district_code="medeu")
         assert far["region_code"] == "almaty"
         before = await outbox_types(url)
-        moved = await client.post(
-            f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": far["id"]}, headers=parent
-        )
+        moved = await change_club(client, enrolment, parent, far["id"])
         kept = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)
     assert moved.status_code == 422, moved.text
     assert moved.headers["content-type"].startswith("application/problem+json")
@@ -285,26 +273,14 @@ async def test_changing_club_to_another_region_is_refused_before_anything_ends(
     assert await outbox_types(url) == before
 
 
-def enrolment_voucher(row: dict) -> str:
-    assert row["voucher_id"] is not None
-    return row["voucher_id"]
-
-
 async def test_changing_club_keeps_the_old_seat_until_allocation_has_moved_the_voucher(
     service_db, consumer, api_client, token
 ) -> None:
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
-        c = await consumer("catalog", url)
-        provider_id, staff = await verified_provider(client, token)
-        first = await programme(client, provider_id, staff)
-        second = await programme(client, provider_id, staff)
-        enrolment, parent = await confirmed_enrolment(client, c, token, first)
-        moved = await client.post(
-            f"/v1/enrolments/{enrolment['id']}/change-club",
-            json={"programme_id": second["id"], "reason": "Айгерим prefers the evening group"},
-            headers=parent,
-        )
+        w = await two_clubs(client, consumer, token, url)
+        c, first, second, enrolment, parent = w.consumer, w.first, w.second, w.enrolment, w.parent
+        moved = await change_club(client, enrolment, parent, second["id"], "Айгерим prefers the evening group")
         assert moved.status_code == 202, moved.text
         new = moved.json()
         assert new["programme_id"] == second["id"] and new["status"] == "requested"
@@ -314,9 +290,7 @@ async def test_changing_club_keeps_the_old_seat_until_allocation_has_moved_the_v
         assert (await outbox_types(url))[-1] == "catalog.EnrolmentRequested"
         assert (await requested_payload(url))["replaces_enrolment_id"] == enrolment["id"]
         # one change at a time, and the pending one is allocation's to decide
-        again = await client.post(
-            f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": second["id"]}, headers=parent
-        )
+        again = await change_club(client, enrolment, parent, second["id"])
         assert again.status_code in (409, 422)
         ended_early = await client.post(f"/v1/enrolments/{new['id']}/end", json={"reason": "x"}, headers=parent)
         assert ended_early.status_code == 409
@@ -340,16 +314,9 @@ async def test_a_change_of_club_allocation_refuses_leaves_the_child_in_the_old_c
     rejects only it; the old enrolment was never ended and keeps its seat and voucher."""
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
-        c = await consumer("catalog", url)
-        provider_id, staff = await verified_provider(client, token)
-        first = await programme(client, provider_id, staff)
-        second = await programme(client, provider_id, staff, direction="creativity")
-        enrolment, parent = await confirmed_enrolment(client, c, token, first)
-        moved = await client.post(
-            f"/v1/enrolments/{enrolment['id']}/change-club",
-            json={"programme_id": second["id"], "reason": "wants to draw"},
-            headers=parent,
-        )
+        w = await two_clubs(client, consumer, token, url, direction="creativity")
+        c, first, second, enrolment, parent = w.consumer, w.first, w.second, w.enrolment, w.parent
+        moved = await change_club(client, enrolment, parent, second["id"], "wants to draw")
         assert moved.status_code == 202, moved.text
         new = moved.json()
         refusal = VoucherAssignmentRejectedV1(
@@ -360,9 +327,7 @@ async def test_a_change_of_club_allocation_refuses_leaves_the_child_in_the_old_c
         old_now = (await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)).json()
         new_now = (await client.get(f"/v1/enrolments/{new['id']}", headers=parent)).json()
         # the child may try again (the refused change no longer blocks another)
-        retry = await client.post(
-            f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": second["id"]}, headers=parent
-        )
+        retry = await change_club(client, enrolment, parent, second["id"])
     assert (old_now["status"], old_now["voucher_id"], old_now["reason"]) == (
         "confirmed",
         enrolment_voucher(old_now),
@@ -382,16 +347,9 @@ async def test_a_change_whose_new_programme_closed_asks_for_the_voucher_back(
     to move it back to the old (still confirmed) enrolment instead of releasing it."""
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
-        c = await consumer("catalog", url)
-        provider_id, staff = await verified_provider(client, token)
-        first = await programme(client, provider_id, staff)
-        second = await programme(client, provider_id, staff)
-        enrolment, parent = await confirmed_enrolment(client, c, token, first)
-        new = (
-            await client.post(
-                f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": second["id"]}, headers=parent
-            )
-        ).json()
+        w = await two_clubs(client, consumer, token, url)
+        c, staff, first, second, enrolment, parent = w.consumer, w.staff, w.first, w.second, w.enrolment, w.parent
+        new = (await change_club(client, enrolment, parent, second["id"])).json()
         assert (await client.post(f"/v1/programmes/{second['id']}/close", headers=staff)).status_code == 200
         voucher = (await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)).json()["voucher_id"]
         await c.deliver(message(assigned(new, UUID(voucher))))

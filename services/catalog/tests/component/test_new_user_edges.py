@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .support import confirmed_enrolment, fetch, programme, verified_provider
+from .support import change_club, fetch, programme, two_clubs, verified_provider
 
 pytestmark = pytest.mark.component
 
@@ -45,14 +45,8 @@ async def test_a_programme_page_shows_its_status(service_db, api_client, token) 
 async def test_changing_club_without_a_reason_does_not_repeat_the_code(service_db, consumer, api_client, token) -> None:
     url = await service_db("catalog")
     async with api_client("catalog", url) as client:
-        c = await consumer("catalog", url)
-        provider_id, staff = await verified_provider(client, token)
-        first = await programme(client, provider_id, staff)
-        second = await programme(client, provider_id, staff)
-        enrolment, parent = await confirmed_enrolment(client, c, token, first)
-        moved = await client.post(
-            f"/v1/enrolments/{enrolment['id']}/change-club", json={"programme_id": second["id"]}, headers=parent
-        )
-        ended = await client.get(f"/v1/enrolments/{enrolment['id']}", headers=parent)
+        w = await two_clubs(client, consumer, token, url)
+        moved = await change_club(client, w.enrolment, w.parent, w.second["id"])
+        ended = await client.get(f"/v1/enrolments/{w.enrolment['id']}", headers=w.parent)
     assert moved.status_code == 202, moved.text
     assert ended.json()["reason"] == "changed_club"

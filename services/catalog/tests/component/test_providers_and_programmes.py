@@ -272,11 +272,11 @@ async def test_operators_see_and_decide_only_the_providers_of_their_region(servi
         still = await client.get("/v1/providers", params={"status": "pending"}, headers=astana)
         verified = await client.post(f"/v1/providers/{provider_id}/decision", json={"action": "verify"}, headers=astana)
 
-    assert [p["id"] for p in queue.json()] == [provider_id]
-    assert elsewhere.json() == []
-    assert [p["id"] for p in by_bin.json()] == [provider_id]
+    assert [p["id"] for p in queue.json()["items"]] == [provider_id]
+    assert elsewhere.json()["items"] == []
+    assert [p["id"] for p in by_bin.json()["items"]] == [provider_id]
     assert foreign.status_code == 404  # outside the operator's region: as if it did not exist
-    assert [p["status"] for p in still.json()] == ["pending"]  # and nothing changed
+    assert [p["status"] for p in still.json()["items"]] == ["pending"]  # and nothing changed
     assert parent.status_code == 403
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "bin"
     assert verified.json()["status"] == "verified"

@@ -165,10 +165,10 @@ async def test_an_auditor_never_writes(world, token) -> None:
 async def test_listings_show_an_operator_only_their_region(world, token) -> None:
     _, client, w = world
     astana, almaty = operator_of(token, "astana"), operator_of(token, "almaty")
-    assert (await client.get("/v1/providers", headers=astana)).json() == []
-    assert [p["id"] for p in (await client.get("/v1/providers", headers=almaty)).json()] == [w["provider"]]
+    assert (await client.get("/v1/providers", headers=astana)).json()["items"] == []
+    assert [p["id"] for p in (await client.get("/v1/providers", headers=almaty)).json()["items"]] == [w["provider"]]
     assert [
-        p["id"] for p in (await client.get("/v1/providers", headers=operator_of(token, "almaty", "x"))).json()
+        p["id"] for p in (await client.get("/v1/providers", headers=operator_of(token, "almaty", "x"))).json()["items"]
     ] == []
 
 

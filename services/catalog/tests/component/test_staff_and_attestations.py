@@ -156,11 +156,11 @@ async def test_lapsed_attestations_stop_enrolments_and_are_listed_ahead(
         )
         listed = await client.get(f"/v1/providers/{provider_id}/attestations/expiring", headers=staff)
     assert wrong_kind.status_code == 422 and wrong_kind.json()["errors"][0]["field"] == "kind"
-    assert {(e["name"], e["kind"]) for e in expiring.json()} == {
+    assert {(e["name"], e["kind"]) for e in expiring.json()["items"]} == {
         ("Aigerim S.", "criminal_record"),
         ("Aigerim S.", "qualification"),
     }
-    assert ("Hall A", "fire") in {(e["name"], e["kind"]) for e in wider.json()}
+    assert ("Hall A", "fire") in {(e["name"], e["kind"]) for e in wider.json()["items"]}
     assert refused.status_code == 409
     assert "qualification" in refused.json()["detail"]
-    assert any(e["expired"] for e in listed.json())
+    assert any(e["expired"] for e in listed.json()["items"])

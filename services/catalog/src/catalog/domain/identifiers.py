@@ -6,6 +6,7 @@ import string
 from datetime import date
 
 from qosym_chassis import iin
+from qosym_chassis.errors import FieldError
 
 W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
@@ -13,9 +14,11 @@ KZ_IBAN_LENGTH = 20
 _ALNUM = set(string.ascii_uppercase + string.digits)
 
 
-class InvalidIdentifier(ValueError):
+class InvalidIdentifier(FieldError):
+    """A malformed identifier: a 422 problem naming the field (docs/architecture.md, "Layers")."""
+
     def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
+        super().__init__(field, message, code=code)
         self.field = field
         self.code = code
 

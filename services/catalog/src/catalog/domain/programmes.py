@@ -6,14 +6,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time
 
+from qosym_chassis.errors import FieldError
+
 DIRECTIONS = ("sports", "creativity", "intellectual")
 LANGUAGES = ("kk", "ru", "en")
 ACTIVE_ENROLMENT = ("requested", "confirmed")
 
 
-class RuleBroken(ValueError):
+class RuleBroken(FieldError):
+    """A rule broken on one field: a 422 problem naming the field (docs/architecture.md, "Layers")."""
+
     def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
+        super().__init__(field, message, code=code)
         self.field = field
         self.code = code
 

@@ -2,26 +2,66 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import time
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from catalog.service_layer.models import (
+    AttestationOut,
+    ComplaintOut,
+    ComplaintPage,
+    ConsultationPointOut,
+    EnrolmentOut,
+    EnrolmentsExpired,
+    ExpiringOut,
+    FacilityOut,
+    ProgrammeClosed,
+    ProgrammeOut,
+    ProgrammePage,
+    ProgrammeQualityOut,
+    ProviderOut,
+    QualityOut,
+    QualityPage,
+    RetentionOut,
+    StaffOut,
+)
 from qosym_chassis.inputs import MultilineText, SafeText, SaneDate
 from qosym_contracts.catalog import ProviderSuspendReason
+from qosym_contracts.types import REGION_CODE_PATTERN
+
+__all__ = [
+    "AttestationOut",
+    "ComplaintOut",
+    "ComplaintPage",
+    "ConsultationPointOut",
+    "EnrolmentOut",
+    "EnrolmentsExpired",
+    "ExpiringOut",
+    "FacilityOut",
+    "ProgrammeClosed",
+    "ProgrammeOut",
+    "ProgrammePage",
+    "ProgrammeQualityOut",
+    "ProviderOut",
+    "QualityOut",
+    "QualityPage",
+    "RetentionOut",
+    "StaffOut",
+]
 
 
-class ConsultationPointOut(BaseModel):
-    region_code: str = Field(examples=["astana"])
-    district: str = Field(examples=["yesil"])
-    name: str = Field(examples=["Art School No. 2"])
-    address: str = Field(examples=["Dostyk St., 13"])
-    opening_days: list[str] = Field(examples=[["saturday", "sunday"]])
-
-
-CODE = r"^[a-z][a-z0-9_-]{1,63}$"
 Strict = ConfigDict(extra="forbid")
+
+
+def example(**body: Any) -> ConfigDict:
+    """Closed to unknown fields, with one example request body for the OpenAPI document."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [body]})
+
+
+SLOT = {"weekday": 2, "start": "16:00:00", "end": "17:30:00"}
+TITLE = {"kk": "Хоккей", "ru": "Хоккей", "en": "Hockey"}
 
 
 class Localised(BaseModel):
@@ -46,31 +86,26 @@ class BankDetails(BaseModel):
 
 
 class ProviderIn(BaseModel):
-    model_config = Strict
+    model_config = example(
+        bin="080540014021",
+        name="Barys Hockey School",
+        region_code="astana",
+        district_code="yesil",
+        address="Kabanbay Batyr Ave., 45",
+        contacts={"phone": "+7 701 000 00 00", "email": "info@barys.kz"},
+        bank={"bank_name": "Halyk Bank", "bik": "HSBKKZKX", "iban": "KZ86125KZT5004100100"},
+    )
     bin: SafeText = Field(min_length=1, max_length=20, examples=["080540014021"])
     name: SafeText = Field(min_length=1, max_length=300)
-    region_code: SafeText = Field(pattern=CODE)
-    district_code: SafeText = Field(pattern=CODE)
+    region_code: SafeText = Field(pattern=REGION_CODE_PATTERN)
+    district_code: SafeText = Field(pattern=REGION_CODE_PATTERN)
     address: SafeText = Field(min_length=1, max_length=500)
     contacts: Contacts
     bank: BankDetails
 
 
-class ProviderOut(BaseModel):
-    id: UUID
-    bin: str
-    name: str
-    region_code: str
-    district_code: str
-    address: str
-    contacts: dict[str, Any]
-    bank: dict[str, Any]
-    status: Literal["pending", "verified", "rejected", "suspended"]
-    status_reason: str | None
-
-
 class DecisionIn(BaseModel):
-    model_config = Strict
+    model_config = example(action="suspend", reason="sanitary inspection failed", reason_code="other")
     action: Literal["verify", "reject", "suspend"]
     reason: SafeText | None = Field(
         default=None, max_length=500, description="the operator's note; it stays in catalog (status_reason)"
@@ -88,7 +123,23 @@ class SlotIn(BaseModel):
 
 
 class ProgrammeFields(BaseModel):
-    model_config = Strict
+    model_config = example(
+        direction="sports",
+        title=TITLE,
+        description={"kk": "Жаттығу", "ru": "Тренировки", "en": "Training"},
+        age_min=6,
+        age_max=10,
+        language="kk",
+        schedule=[SLOT],
+        sessions_per_month=8,
+        price_per_month_tiyn=1_500_000,
+        capacity=10,
+        district_code="yesil",
+        address="Kabanbay Batyr Ave., 45",
+        lat=51.1282,
+        lon=71.4304,
+        coach_ids=["3f2c5c1e-8f43-4d7a-9a57-1d2f3e4a5b6c"],
+    )
     direction: Literal["sports", "creativity", "intellectual"]
     title: Localised
     description: Localised
@@ -99,7 +150,7 @@ class ProgrammeFields(BaseModel):
     sessions_per_month: StrictInt = Field(ge=1, le=62)
     price_per_month_tiyn: StrictInt = Field(ge=0, le=10_000_000_000, description="integer tiyn (1 ₸ = 100)")
     capacity: StrictInt = Field(ge=1, le=10_000)
-    district_code: SafeText = Field(pattern=CODE)
+    district_code: SafeText = Field(pattern=REGION_CODE_PATTERN)
     address: SafeText = Field(min_length=1, max_length=500)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -108,7 +159,7 @@ class ProgrammeFields(BaseModel):
 
 
 class ProgrammeChangeIn(BaseModel):
-    model_config = Strict
+    model_config = example(capacity=12, price_per_month_tiyn=1_200_000)
     title: Localised | None = None
     description: Localised | None = None
     age_min: StrictInt | None = Field(default=None, ge=0, le=30)
@@ -125,144 +176,56 @@ class ProgrammeChangeIn(BaseModel):
     facility_id: UUID | None = None
 
 
-class RetentionOut(BaseModel):
-    cohort: int = Field(description="enrolments confirmed long enough ago to be counted")
-    retained: int = Field(description="of those, still enrolled through that month and attending in it")
-    rate: float | None = Field(description="retained / cohort, three decimals; null while the cohort is empty")
-
-
-class QualityOut(BaseModel):
-    """Provider quality signals of a programme (definitions in the catalog README)."""
-
-    retention_2m: RetentionOut
-    retention_3m: RetentionOut
-    timesheets_submitted: int
-    timesheets_disputed: int
-    dispute_rate: float | None = Field(description="disputed / submitted timesheets; null before any timesheet")
-    complaints: int
-    complaints_open: int
-
-
-class ProgrammeOut(BaseModel):
-    id: UUID
-    provider_id: UUID
-    provider_name: str | None = None
-    status: Literal["published", "suspended", "closed"]
-    direction: str
-    title: dict[str, str]
-    description: dict[str, str]
-    age_min: int
-    age_max: int
-    language: str
-    schedule: list[dict[str, Any]]
-    sessions_per_month: int
-    price_per_month_tiyn: int
-    capacity: int
-    free_seats: int
-    region_code: str
-    district_code: str
-    address: str
-    lat: float
-    lon: float
-    distance_km: float | None = None
-    facility_id: UUID | None = None
-    quality: QualityOut | None = Field(default=None, description="in the public search and programme page")
-
-
-class ProgrammePage(BaseModel):
-    items: list[ProgrammeOut]
-    total: int
-    limit: int
-    offset: int
-
-
 class EnrolmentIn(BaseModel):
-    model_config = Strict
+    model_config = example(
+        child_id="8b1d6f0e-2c3a-4e5f-9a7b-0c1d2e3f4a5b", programme_id="5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+    )
     child_id: UUID
     programme_id: UUID
 
 
 class EndIn(BaseModel):
-    model_config = Strict
+    model_config = example(reason="we moved to another city")
     reason: SafeText = Field(
         min_length=1, max_length=200, description="shown to the family and the provider; never published"
     )
 
 
 class ChangeClubIn(BaseModel):
-    model_config = Strict
+    model_config = example(programme_id="5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", reason="prefers the evening group")
     programme_id: UUID
     reason: SafeText = Field(
         default="changed_club", min_length=1, max_length=200, description="kept with the old enrolment; never published"
     )
 
 
-class EnrolmentOut(BaseModel):
-    id: UUID
-    programme_id: UUID
-    provider_id: UUID
-    child_id: UUID
-    status: Literal["requested", "confirmed", "rejected", "ended"]
-    reason: str | None = Field(description="why it was rejected or ended (shown to the parent)")
-    voucher_id: UUID | None
-    requested_at: datetime
-    confirmed_at: datetime | None
-    ended_at: datetime | None
-
-
 class StaffIn(BaseModel):
-    model_config = Strict
+    model_config = example(full_name="Aigerim S.", iin="900101300017", role="coach")
     full_name: SafeText = Field(min_length=1, max_length=300)
     iin: SafeText = Field(min_length=1, max_length=20, description="never returned; stored encrypted")
     role: Literal["coach", "teacher", "assistant"]
 
 
-class StaffOut(BaseModel):
-    id: UUID
-    full_name: str
-    role: str
-    iin_masked: str
-
-
 class FacilityIn(BaseModel):
-    model_config = Strict
+    model_config = example(name="Hall A", address="Kabanbay Batyr Ave., 45", capacity=30)
     name: SafeText = Field(min_length=1, max_length=300)
     address: SafeText = Field(min_length=1, max_length=500)
     capacity: StrictInt = Field(ge=1, le=10_000, description="how many children it holds at once")
 
 
-class FacilityOut(BaseModel):
-    id: UUID
-    name: str
-    address: str
-    capacity: int | None = Field(description="null for a facility recorded before capacities were required")
-
-
 class AttestationIn(BaseModel):
-    model_config = Strict
+    model_config = example(
+        subject_type="staff",
+        subject_id="3f2c5c1e-8f43-4d7a-9a57-1d2f3e4a5b6c",
+        kind="criminal_record",
+        number="CR-2026-0042",
+        valid_until="2027-06-30",
+    )
     subject_type: Literal["staff", "facility"]
     subject_id: UUID
     kind: Literal["criminal_record", "qualification", "sanitary", "fire"]
     number: SafeText = Field(min_length=1, max_length=100)
     valid_until: SaneDate
-
-
-class AttestationOut(BaseModel):
-    id: UUID
-    subject_type: str
-    subject_id: UUID
-    kind: str
-    number: str
-    valid_until: date
-
-
-class ExpiringOut(BaseModel):
-    subject_type: str
-    subject_id: UUID
-    name: str
-    kind: str
-    valid_until: date
-    expired: bool
 
 
 ComplaintCategory = Literal[
@@ -271,7 +234,12 @@ ComplaintCategory = Literal[
 
 
 class ComplaintIn(BaseModel):
-    model_config = Strict
+    model_config = example(
+        child_id="8b1d6f0e-2c3a-4e5f-9a7b-0c1d2e3f4a5b",
+        programme_id="5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+        category="safety",
+        text="The hall had no working fire exit during the session.",
+    )
     child_id: UUID
     programme_id: UUID
     category: ComplaintCategory
@@ -281,52 +249,8 @@ class ComplaintIn(BaseModel):
 
 
 class ComplaintResolutionIn(BaseModel):
-    model_config = Strict
+    model_config = example(outcome="upheld", resolution="The provider repaired the exit; inspected on 12 May.")
     outcome: Literal["upheld", "rejected"]
     resolution: MultilineText = Field(
         min_length=1, max_length=2000, description="what was found and done; the parent sees it"
     )
-
-
-class ComplaintOut(BaseModel):
-    id: UUID
-    programme_id: UUID
-    provider_id: UUID
-    child_id: UUID
-    region_code: str
-    district_code: str
-    filed_by: str = Field(description="the guardian's person id")
-    category: str
-    text: str
-    status: Literal["open", "resolved"]
-    outcome: Literal["upheld", "rejected"] | None
-    resolution: str | None
-    created_at: datetime
-    resolved_at: datetime | None
-
-
-class ComplaintPage(BaseModel):
-    items: list[ComplaintOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class ProgrammeQualityOut(BaseModel):
-    programme_id: UUID
-    provider_id: UUID
-    provider_name: str
-    status: str
-    direction: str
-    title: dict[str, str]
-    district_code: str
-    capacity: int
-    free_seats: int
-    quality: QualityOut
-
-
-class QualityPage(BaseModel):
-    items: list[ProgrammeQualityOut]
-    total: int
-    limit: int
-    offset: int

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, false, true
-
+from catalog.domain.reach import EVERYWHERE, NOWHERE, Reach
 from qosym_chassis.auth import Principal
 
 
@@ -53,29 +52,25 @@ class Caller:
     def actor(self) -> str:
         return f"{self.role}:{self.subject}"
 
+    @property
+    def reach(self) -> Reach:
+        """An administrator reaches everywhere; an operator the region (and district) of their scope; others no
+        place (what listings filter by)."""
+        if self.role == "administrator":
+            return EVERYWHERE
+        if self.role != "operator" or not self.region:
+            return NOWHERE
+        return Reach(region=self.region, district=self.district)
+
     def serves(self, region_code: str | None, district_code: str | None) -> bool:
         """An administrator serves everywhere; an operator the region (and district) of their scope, nothing else."""
-        if self.role == "administrator":
-            return True
-        if self.role != "operator" or not self.region or region_code != self.region:
-            return False
-        return self.district is None or district_code == self.district
+        return self.reach.covers(region_code, district_code)
 
     def in_region(self, region_code: str | None) -> bool:
         """An administrator: any region; an operator: their scope's region (whatever the district)."""
         if self.role == "administrator":
             return True
         return self.role == "operator" and bool(self.region) and region_code == self.region
-
-    def serves_clause(self, region: Any, district: Any) -> ColumnElement[bool]:
-        """:meth:`serves` as SQL over a region and a district column (for listings)."""
-        if self.role == "administrator":
-            return true()
-        if self.role != "operator" or not self.region:
-            return false()
-        if self.district is None:
-            return and_(region == self.region)
-        return and_(region == self.region, district == self.district)
 
     def owns(self, provider_id: UUID) -> bool:
         return self.role == "provider_staff" and self.provider_id == provider_id

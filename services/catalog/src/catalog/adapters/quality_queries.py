@@ -12,8 +12,13 @@ aggregated for programmes nobody asked about.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 SIGNALS = """
 months AS (
@@ -154,3 +159,48 @@ def block(row: Any) -> dict[str, Any]:
 
 def parameters(now: datetime, grace_days: int, **extra: Any) -> dict[str, Any]:
     return {"now": now, "grace": grace_days, **extra}
+
+
+async def of_programmes(
+    session: AsyncSession, ids: Iterable[UUID], now: datetime, grace_days: int
+) -> dict[UUID, dict[str, Any]]:
+    """The ``quality`` block of each of these programmes."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(text(for_ids()), parameters(now, grace_days, ids=wanted))
+    return {row["programme_id"]: block(row) for row in rows.mappings()}
+
+
+async def region_page(
+    session: AsyncSession,
+    region: str,
+    district: str | None,
+    status: str | None,
+    sort: str,
+    limit: int,
+    offset: int,
+    now: datetime,
+    grace_days: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of a region's (or district's) programmes with their ``quality`` block, and how many there are."""
+    params = parameters(now, grace_days, region=region, district=district, status=status, limit=limit, offset=offset)
+    by_district, by_status = district is not None, status is not None
+    total = (await session.execute(text(count_in_region(by_district, by_status)), params)).scalar_one()
+    rows = await session.execute(text(for_region(by_district, by_status, sort)), params)
+    items = [
+        {
+            "programme_id": row["id"],
+            "provider_id": row["provider_id"],
+            "provider_name": row["provider_name"],
+            "status": row["status"],
+            "direction": row["direction"],
+            "title": row["title"],
+            "district_code": row["district_code"],
+            "capacity": row["capacity"],
+            "free_seats": row["free_seats"],
+            "quality": block(row),
+        }
+        for row in rows.mappings()
+    ]
+    return items, total

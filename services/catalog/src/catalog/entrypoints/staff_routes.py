@@ -1,0 +1,26 @@
+"""A provider's staff and facilities."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, status
+
+from catalog.entrypoints.dependencies import Deps, Manager, caller_of
+from catalog.entrypoints.schemas import FacilityIn, FacilityOut, StaffIn, StaffOut
+from catalog.service_layer import staff
+
+router = APIRouter(tags=["staff"])
+
+
+@router.post(
+    "/v1/providers/{provider_id}/staff", status_code=status.HTTP_201_CREATED, responses={404: {}, 409: {}, 422: {}}
+)
+async def add_staff(provider_id: UUID, body: StaffIn, who: Manager, deps: Deps) -> StaffOut:
+    """Add a staff member (IIN validated, stored encrypted with a blind index, returned masked)."""
+    return await staff.add_staff(deps, caller_of(who), provider_id, body.model_dump())
+
+
+@router.post("/v1/providers/{provider_id}/facilities", status_code=status.HTTP_201_CREATED, responses={404: {}})
+async def add_facility(provider_id: UUID, body: FacilityIn, who: Manager, deps: Deps) -> FacilityOut:
+    return await staff.add_facility(deps, caller_of(who), provider_id, body.model_dump())
