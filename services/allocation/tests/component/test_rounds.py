@@ -515,10 +515,10 @@ async def test_rounds_are_listed_newest_first_and_by_region(world):
     first = await world.round(name="First")
     second = await world.round(name="Second")
 
-    listed = (await world.client.get("/v1/rounds", params={"region_code": "astana"})).json()
+    listed = (await world.client.get("/v1/rounds", params={"region_code": "astana"})).json()["items"]
     assert [r["round_id"] for r in listed] == [second, first]
     assert all(r["seed_hex"] is None for r in listed)
-    assert (await world.client.get("/v1/rounds", params={"region_code": "atlantis"})).json() == []
+    assert (await world.client.get("/v1/rounds", params={"region_code": "atlantis"})).json()["items"] == []
 
 
 async def awarded_child(world) -> tuple[str, dict, str]:
@@ -603,7 +603,7 @@ async def test_revoking_takes_a_reason_code_and_keeps_the_note_off_the_bus(world
         world.url, "select status, status_reason, status_note from voucher where voucher_id = :v", v=voucher
     )
     assert stored[0] == ("revoked", "left_region", note)
-    [shown] = (await world.client.get(f"/v1/children/{child}/vouchers", headers=parent)).json()
+    [shown] = (await world.client.get(f"/v1/children/{child}/vouchers", headers=parent)).json()["items"]
     assert (shown["status"], shown["status_reason"]) == ("revoked", "left_region") and note not in str(shown)
     [(payload,)] = await sql(world.url, "select payload from outbox where event_type = 'allocation.VoucherRevoked'")
     payload = json.loads(payload) if isinstance(payload, str) else payload

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from qosym_chassis.inputs import SafeText
+from qosym_contracts.types import REGION_CODE_PATTERN, DistrictCode, RegionCode
 
-Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")]
+Code = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]  # a direction or category code, spelled like a region code
 Tiyn = Annotated[StrictInt, Field(gt=0, le=10**15)]
 
 
@@ -28,14 +29,14 @@ class LocalisedName(Strict):
 
 
 class District(Strict):
-    code: Code
+    code: DistrictCode
     name: LocalisedName
 
 
 class ConsultationPoint(Strict):
     name: SafeText = Field(min_length=1, max_length=200)
     address: SafeText = Field(min_length=1, max_length=300)
-    district: Code
+    district: DistrictCode
     opening_days: list[SafeText] = Field(default_factory=lambda: ["saturday", "sunday"])
 
 
@@ -56,7 +57,7 @@ class VoucherTerms(Strict):
 
 
 class RegionConfig(Strict):
-    code: Code
+    code: RegionCode
     name: LocalisedName
     timezone: SafeText
     districts: list[District] = Field(min_length=1)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from allocation.domain.region import RegionConfig
 from qosym_chassis.inputs import SafeText, SaneAwareDatetime, SaneDate
+from qosym_contracts.types import RegionCode
 
 Count = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
 
@@ -51,7 +52,7 @@ class RoundDraft(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    region_code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")
+    region_code: RegionCode
     name: SafeText = Field(min_length=1, max_length=200)
     budget_tiyn: Annotated[StrictInt, Field(gt=0, le=10**15)]
     voucher_count: Annotated[StrictInt, Field(gt=0, le=10_000_000)] | None = Field(
