@@ -46,19 +46,6 @@ async def get_application(session: AsyncSession, application_id: UUID, *, lock: 
     return dict(row) if row else None
 
 
-async def applications_of_guardian(session: AsyncSession, person: UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        text(
-            f"""SELECT {APPLICATION_COLUMNS} FROM application a
-                WHERE a.guardian_id = :g
-                   OR a.child_id IN (SELECT child_id FROM guardianship WHERE guardian_id = :g AND active)
-                ORDER BY submitted_at DESC"""
-        ),
-        {"g": person},
-    )
-    return [dict(r) for r in rows.mappings().all()]
-
-
 async def withdraw(session: AsyncSession, application_id: UUID) -> bool:
     row = await session.execute(
         text(

@@ -28,11 +28,6 @@ async def get_region(session: AsyncSession, code: str) -> StoredRegion | None:
     return StoredRegion(RegionConfig.model_validate(row["config"]), row["revision"]) if row else None
 
 
-async def all_regions(session: AsyncSession) -> list[StoredRegion]:
-    rows = (await session.execute(select(region).order_by(region.c.code))).mappings().all()
-    return [StoredRegion(RegionConfig.model_validate(r["config"]), r["revision"]) for r in rows]
-
-
 async def save_region(session: AsyncSession, config: RegionConfig, revision: int, actor: str) -> None:
     document = config.model_dump(mode="json")
     if revision == 1:

@@ -1,5 +1,4 @@
-"""Read-side SQL of rounds: listings, the published list, cutoffs, what-if candidates and a round's vouchers
-(docs/architecture.md, "Service anatomy")."""
+"""Read-side SQL of rounds: listings, the published list, cutoffs, what-if candidates (docs/architecture.md, "Service anatomy")."""
 
 from __future__ import annotations
 
@@ -68,28 +67,3 @@ async def candidates(session: AsyncSession, round_id: UUID) -> list[dict[str, An
         {"r": round_id},
     )
     return [dict(r) for r in rows.mappings().all()]
-
-
-VOUCHER = table(
-    "voucher",
-    *(
-        column(name)
-        for name in (
-            "voucher_id",
-            "round_id",
-            "child_id",
-            "direction",
-            "monthly_value_tiyn",
-            "months",
-            "valid_until",
-            "assign_by",
-            "status",
-            "reassignable_until",
-        )
-    ),
-)
-
-
-def round_vouchers_query(round_id: UUID) -> Select[Any]:
-    """Every voucher ever awarded in the round (re-offers included, whatever their status), in a stable order."""
-    return select(VOUCHER).where(VOUCHER.c.round_id == round_id).order_by(VOUCHER.c.voucher_id)

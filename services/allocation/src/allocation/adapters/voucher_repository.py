@@ -64,13 +64,6 @@ async def lock_child_vouchers(session: AsyncSession, child_id: UUID) -> list[dic
     return [dict(r) for r in rows.mappings().all()]
 
 
-async def vouchers_of_child(session: AsyncSession, child_id: UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        text("SELECT * FROM voucher WHERE child_id = :c ORDER BY awarded_at, voucher_id"), {"c": child_id}
-    )
-    return [dict(r) for r in rows.mappings().all()]
-
-
 async def lapsed_vouchers(session: AsyncSession, today: date) -> list[dict[str, Any]]:
     rows = await session.execute(
         text(

@@ -3,14 +3,16 @@ they ranked where they did (docs/architecture.md, "Service anatomy")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
-from fastapi_pagination import paginate
+from fastapi_pagination.ext.sqlalchemy import apaginate
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocation.adapters import (
+    application_queries,
     application_repository,
     award_repository,
     child_repository,
@@ -121,17 +123,19 @@ async def view_application(deps: Dependencies, caller: Caller, application_id: U
 
 
 async def applications_of(deps: Dependencies, person: str) -> OffsetPage[ApplicationOut]:
-    """The caller's children's applications with their current status (a family's few: paged in memory)."""
-    views: list[ApplicationOut] = []
+    """The caller's children's applications with their current status, newest first."""
     try:
-        person_id = UUID(person)
+        person_id: UUID | None = UUID(person)
     except ValueError:
-        person_id = None
-    if person_id is not None:
-        async with deps.sessions() as session:
-            for row in await application_repository.applications_of_guardian(session, person_id):
-                views.append(await _with_position(session, row))
-    page: OffsetPage[ApplicationOut] = paginate(views)
+        person_id = None  # a subject that is no person id holds no applications
+    async with deps.sessions() as session:
+
+        async def with_positions(rows: Sequence[Any]) -> list[ApplicationOut]:
+            return [await _with_position(session, dict(r._mapping)) for r in rows]
+
+        page: OffsetPage[ApplicationOut] = await apaginate(
+            session, application_queries.guardian_applications_query(person_id), transformer=with_positions
+        )
     return page
 
 

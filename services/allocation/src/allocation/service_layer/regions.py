@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi_pagination import paginate
+from collections.abc import Sequence
+from typing import Any
 
-from allocation.adapters import region_repository
+from fastapi_pagination.ext.sqlalchemy import apaginate
+
+from allocation.adapters import region_queries, region_repository
 from allocation.domain.region import RegionConfig
 from allocation.service_layer.dependencies import Dependencies
 from allocation.service_layer.views import RegionApplied, RegionOut
@@ -31,10 +34,13 @@ async def apply_region(deps: Dependencies, code: str, config: RegionConfig, acto
 
 
 async def list_regions(deps: Dependencies) -> OffsetPage[RegionOut]:
-    """Every region running the programme, by code (a handful: paged in memory)."""
+    """Every region running the programme, by code."""
+
+    def regions_out(rows: Sequence[Any]) -> list[RegionOut]:
+        return [RegionOut(revision=r.revision, config=RegionConfig.model_validate(r.config)) for r in rows]
+
     async with deps.sessions() as session:
-        stored = await region_repository.all_regions(session)
-    page: OffsetPage[RegionOut] = paginate([RegionOut(revision=r.revision, config=r.config) for r in stored])
+        page: OffsetPage[RegionOut] = await apaginate(session, region_queries.regions_query(), transformer=regions_out)
     return page
 
 

@@ -7,11 +7,16 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from fastapi_pagination import paginate
 from fastapi_pagination.ext.sqlalchemy import apaginate
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from allocation.adapters import award_repository, child_repository, round_queries, round_repository, voucher_repository
+from allocation.adapters import (
+    award_repository,
+    child_repository,
+    round_repository,
+    voucher_queries,
+    voucher_repository,
+)
 from allocation.service_layer.access import Caller
 from allocation.service_layer.children import serves_child
 from allocation.service_layer.dependencies import Dependencies
@@ -148,15 +153,14 @@ async def expire_vouchers(deps: Dependencies, today: date | None = None) -> Swep
 
 async def vouchers_of_child(deps: Dependencies, caller: Caller, child_id: UUID) -> OffsetPage[VoucherOut]:
     """A child's vouchers: for the guardian, or staff serving the child's region and district (else 404); a
-    child's few, paged in memory."""
+    page of them."""
     async with deps.sessions() as session:
         if not (
             await serves_child(session, child_id, caller)
             or await child_repository.is_guardian(session, child_id, caller.subject)
         ):
             raise NotFound("no such child")
-        rows = await voucher_repository.vouchers_of_child(session, child_id)
-    page: OffsetPage[VoucherOut] = paginate([VoucherOut.model_validate(v) for v in rows])
+        page: OffsetPage[VoucherOut] = await apaginate(session, voucher_queries.child_vouchers_query(child_id))
     return page
 
 
@@ -164,5 +168,5 @@ async def round_vouchers(deps: Dependencies, round_id: UUID) -> OffsetPage[Vouch
     """Every voucher awarded in the round (re-offers included, any status), for reconciliation with payments."""
     async with deps.sessions() as session:
         await find_round(session, round_id)
-        page: OffsetPage[VoucherOut] = await apaginate(session, round_queries.round_vouchers_query(round_id))
+        page: OffsetPage[VoucherOut] = await apaginate(session, voucher_queries.round_vouchers_query(round_id))
     return page
