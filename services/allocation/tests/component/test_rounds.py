@@ -406,6 +406,60 @@ async def test_lottery_verify_confirms_a_real_round_and_catches_tampering(world,
     assert runner.invoke(app, ["lottery", "verify", r, "--url", "http://x"]).exit_code == 1
 
 
+async def test_the_consumer_processes_sweep_runs_on_the_service_clock(world, consumer):
+    """The periodic expiry sweep asks the chassis clock for today: a consumer process whose clock is moved past the
+    voucher's deadline (QOSYM_CLOCK_OFFSET_S, development only) expires it, one whose clock is not does not."""
+    r = await world.round(quotas={"yesil": {"sports": 1}}, assignment_deadline_days=10)
+    await world.act(r, "open")
+    child, parent, _ = await world.child(categories=["orphan"])
+    applied = await world.client.post(
+        f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+    )
+    await world.act(r, "close")
+    await world.act(r, "allocate")
+    day = 86_400
+    [(_, in_five_days)] = (await consumer("allocation", world.url, clock_offset_s=5 * day)).periodic
+    [(_, in_eleven_days)] = (await consumer("allocation", world.url, clock_offset_s=11 * day)).periodic
+    assert await in_five_days() == 0
+    shown = (await world.client.get(f"/v1/applications/{applied.json()['application_id']}", headers=parent)).json()
+    assert shown["voucher"]["status"] == "awarded"
+    assert await in_eleven_days() == 1
+    shown = (await world.client.get(f"/v1/applications/{applied.json()['application_id']}", headers=parent)).json()
+    assert shown["voucher"]["status"] == "expired"
+    [(reason,)] = await sql(
+        world.url, "select payload->>'reason' from outbox where event_type = 'allocation.VoucherExpired'"
+    )
+    assert reason == "not_assigned_by_deadline"
+
+
+async def test_a_guardians_applications_are_one_page_at_a_time(world):
+    r = await world.round()
+    await world.act(r, "open")
+    first, parent, guardian = await world.child()
+    second = str(uuid.uuid4())
+    await world.deliver(
+        ChildRegisteredV1(
+            child_id=uuid.UUID(second),
+            guardian_id=uuid.UUID(guardian),
+            birth_date=date(2015, 3, 1),
+            sex="M",
+            region_code="astana",
+            district_code="nura",
+        )
+    )
+    for child in (first, second):
+        response = await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+        )
+        assert response.status_code == 201, response.text
+    page = (await world.client.get("/v1/applications", params={"limit": 1}, headers=parent)).json()
+    assert (page["total"], page["limit"], len(page["items"])) == (2, 1, 1)
+    rest = (await world.client.get("/v1/applications", params={"limit": 1, "offset": 1}, headers=parent)).json()
+    assert {page["items"][0]["child_id"], rest["items"][0]["child_id"]} == {first, second}
+    stranger = {"Authorization": f"Bearer {world.token('parent', str(uuid.uuid4()))}"}
+    assert (await world.client.get("/v1/applications", headers=stranger)).json()["items"] == []
+
+
 async def test_a_voucher_never_assigned_by_its_deadline_expires_and_is_reoffered(world):
     r = await world.round(quotas={"yesil": {"sports": 1}}, assignment_deadline_days=10)
     await world.act(r, "open")
