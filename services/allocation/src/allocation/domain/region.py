@@ -10,6 +10,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from qosym_chassis.inputs import SafeText
 from qosym_contracts.types import REGION_CODE_PATTERN, DistrictCode, RegionCode
@@ -56,7 +57,27 @@ class VoucherTerms(Strict):
     months: StrictInt = Field(ge=1, le=12)
 
 
+EXAMPLE_REGION: JsonDict = {
+    "code": "astana",
+    "name": {"en": "Astana", "kk": "Астана", "ru": "Астана"},
+    "timezone": "Asia/Almaty",
+    "districts": [
+        {"code": "yesil", "name": {"en": "Yesil district", "kk": "Есіл ауданы", "ru": "район Есиль"}},
+        {"code": "nura", "name": {"en": "Nura district", "kk": "Нұра ауданы", "ru": "район Нура"}},
+    ],
+    "consultation_points": [{"name": "Art School No. 2", "address": "Dostyk St., 13", "district": "yesil"}],
+    "directions": ["sports", "creativity"],
+    "child_age": {"min": 4, "max": 18},
+    "voucher": {"monthly_value": {"sports": 1500000, "creativity": 1200000}, "months": 9},
+    "priority_weights": {"orphan": 120, "large_family": 60},
+    "budget_tiyn": 250000000000,
+    "quotas": {"sports": 0.6, "creativity": 0.4},
+}
+
+
 class RegionConfig(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [EXAMPLE_REGION]})
+
     code: RegionCode
     name: LocalisedName
     timezone: SafeText

@@ -50,7 +50,24 @@ def next_state(current: RoundState, action: str) -> RoundState:
 class RoundDraft(BaseModel):
     """What an administrator sends to create a round."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "region_code": "astana",
+                    "name": "Autumn 2026",
+                    "budget_tiyn": 1350000000,
+                    "quotas": {"yesil": {"sports": 2, "creativity": 1}, "nura": {"sports": 1}},
+                    "application_opens_at": "2026-08-01T00:00:00+05:00",
+                    "application_closes_at": "2026-08-15T00:00:00+05:00",
+                    "reference_date": "2026-09-01",
+                    "voucher_valid_until": "2027-06-30",
+                }
+            ]
+        },
+    )
 
     region_code: RegionCode
     name: SafeText = Field(min_length=1, max_length=200)
