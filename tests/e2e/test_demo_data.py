@@ -22,7 +22,9 @@ def test_the_demo_catalogue_round_and_family_are_there_and_seeding_again_changes
     almaty = catalog.get("/v1/programmes", params={"region_code": "almaty", "direction": "sports"}).json()["items"]
     assert "Football" in {p["title"]["en"] for p in almaty}
 
-    rounds = {r["region_code"]: r for r in allocation.get("/v1/rounds").json()["items"] if r["name"] == "Demo round (open)"}
+    rounds = {
+        r["region_code"]: r for r in allocation.get("/v1/rounds").json()["items"] if r["name"] == "Demo round (open)"
+    }
     assert set(rounds) == {"astana", "almaty"} and all(r["state"] == "open" for r in rounds.values())
 
     family = DEMO["family"]
