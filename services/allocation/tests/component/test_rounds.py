@@ -432,6 +432,21 @@ async def test_the_consumer_processes_sweep_runs_on_the_service_clock(world, con
     assert reason == "not_assigned_by_deadline"
 
 
+async def test_a_voucher_awarded_on_a_moved_clock_has_its_deadline_from_that_day(world, api_client):
+    r = await world.round(quotas={"yesil": {"sports": 1}}, assignment_deadline_days=10)
+    await world.act(r, "open")
+    child, parent, _ = await world.child()
+    await world.client.post(
+        f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+    )
+    await world.act(r, "close")
+    async with api_client("allocation", world.url, clock_offset_s=30 * 86_400) as later:
+        assert (await later.post(f"/v1/rounds/{r}/allocate", headers=world.admin)).status_code == 200
+    [voucher] = (await world.client.get(f"/v1/children/{child}/vouchers", headers=parent)).json()["items"]
+    expected = min(datetime.now(UTC).date() + timedelta(days=40), date(2027, 6, 30))
+    assert date.fromisoformat(voucher["assign_by"]) == expected
+
+
 async def test_a_guardians_applications_are_one_page_at_a_time(world):
     r = await world.round()
     await world.act(r, "open")

@@ -22,7 +22,7 @@ async def allocate_round(deps: Dependencies, round_id: UUID) -> AllocationSummar
         if current.state == RoundState.ALLOCATED and current.result is not None:
             return AllocationSummary.model_validate(current.result)
         await move(session, current, "allocate")
-        result = await award_repository.allocate(session, current)
+        result = await award_repository.allocate(session, current, deps.clock.today())
         await round_repository.save_result(session, round_id, result)
     return AllocationSummary.model_validate(result)
 

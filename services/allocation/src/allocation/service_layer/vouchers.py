@@ -28,16 +28,16 @@ from qosym_chassis.inputs import OffsetPage
 from qosym_contracts import allocation as events
 
 
-async def reoffer(session: AsyncSession, round_id: UUID) -> list[dict[str, Any]]:
+async def reoffer(session: AsyncSession, round_id: UUID, today: date) -> list[dict[str, Any]]:
     """Offer freed places to the waitlist while the round's direction, budget and cap allow: a free district quota
     place to that district × direction's best-ranked waitlisted application first, else the direction's
-    best-ranked one (flow)."""
+    best-ranked one (flow). A re-offered voucher's assignment deadline runs from ``today``."""
     current = await round_repository.get_round(session, round_id)
     assert current is not None
     awarded = []
     while True:  # one place at a time: each award changes which district quota still has a free place
         for candidate in await award_repository.waitlisted_in_order(session, round_id):
-            voucher = await award_repository.try_award_one(session, current, candidate)
+            voucher = await award_repository.try_award_one(session, current, candidate, today)
             if voucher is not None:
                 awarded.append(voucher)
                 await outbox.add_event(session, voucher_awarded(voucher))
@@ -97,7 +97,7 @@ async def decline_voucher(deps: Dependencies, voucher_id: UUID, person: str) -> 
                 voucher_id=voucher_id, child_id=voucher["child_id"], round_id=voucher["round_id"], reason="declined"
             ),
         )
-        return ReOffered(re_offered=len(await reoffer(session, voucher["round_id"])))
+        return ReOffered(re_offered=len(await reoffer(session, voucher["round_id"], deps.clock.today())))
 
 
 async def revoke_voucher(
@@ -119,7 +119,7 @@ async def revoke_voucher(
                 voucher_id=voucher_id, child_id=voucher["child_id"], round_id=voucher["round_id"], reason=reason
             ),
         )
-        return ReOffered(re_offered=len(await reoffer(session, voucher["round_id"])))
+        return ReOffered(re_offered=len(await reoffer(session, voucher["round_id"], deps.clock.today())))
 
 
 async def expire_vouchers(deps: Dependencies, today: date | None = None) -> Swept:
@@ -128,7 +128,8 @@ async def expire_vouchers(deps: Dependencies, today: date | None = None) -> Swep
     Both go back to their round and are re-offered to the waitlist. ``today`` is the clock's unless given (an
     administrator may sweep as of a later day).
     """
-    today = today or deps.clock.today()
+    awarded_on = deps.clock.today()  # re-offers are awarded now, whatever day the lapse is judged on
+    today = today or awarded_on
     done = 0
     async with deps.sessions() as session, session.begin():
         for voucher in await voucher_repository.lapsed_vouchers(session, today):
@@ -146,7 +147,7 @@ async def expire_vouchers(deps: Dependencies, today: date | None = None) -> Swep
                     reason=reason,
                 ),
             )
-            await reoffer(session, voucher["round_id"])
+            await reoffer(session, voucher["round_id"], awarded_on)
             done += 1
     return Swept(expired=done)
 
