@@ -28,24 +28,25 @@ from qosym_chassis.inputs import OffsetPage
 from qosym_contracts import allocation as events
 
 
-async def reoffer(session: AsyncSession, round_id: UUID, today: date) -> list[dict[str, Any]]:
+async def reoffer(session: AsyncSession, round_id: UUID, today: date) -> int:
     """Offer freed places to the waitlist while the round's direction, budget and cap allow: a free district quota
     place to that district × direction's best-ranked waitlisted application first, else the direction's
-    best-ranked one (flow). A re-offered voucher's assignment deadline runs from ``today``."""
+    best-ranked one (flow). A re-offered voucher's assignment deadline runs from ``today``. Returns how many places
+    were offered."""
     current = await round_repository.get_round(session, round_id)
     assert current is not None
-    awarded = []
+    awarded: list[UUID] = []
     while True:  # one place at a time: each award changes which district quota still has a free place
         for candidate in await award_repository.waitlisted_in_order(session, round_id):
             voucher = await award_repository.try_award_one(session, current, candidate, today)
             if voucher is not None:
-                awarded.append(voucher)
+                awarded.append(voucher["application_id"])
                 await outbox.add_event(session, voucher_awarded(voucher))
                 break
         else:
             break
     if awarded:  # everyone behind them in their district × direction queue moved up: tell exactly those
-        for moved in await award_repository.moved_up(session, round_id, [v["application_id"] for v in awarded]):
+        for moved in await award_repository.moved_up(session, round_id, awarded):
             await outbox.add_event(
                 session,
                 events.ApplicationWaitlistedV1(
@@ -55,7 +56,7 @@ async def reoffer(session: AsyncSession, round_id: UUID, today: date) -> list[di
                     position=moved["position"],
                 ),
             )
-    return awarded
+    return len(awarded)
 
 
 def voucher_awarded(v: dict[str, Any]) -> events.VoucherAwardedV1:
@@ -97,7 +98,7 @@ async def decline_voucher(deps: Dependencies, voucher_id: UUID, person: str) -> 
                 voucher_id=voucher_id, child_id=voucher["child_id"], round_id=voucher["round_id"], reason="declined"
             ),
         )
-        return ReOffered(re_offered=len(await reoffer(session, voucher["round_id"], deps.clock.today())))
+        return ReOffered(re_offered=await reoffer(session, voucher["round_id"], deps.clock.today()))
 
 
 async def revoke_voucher(
@@ -119,7 +120,7 @@ async def revoke_voucher(
                 voucher_id=voucher_id, child_id=voucher["child_id"], round_id=voucher["round_id"], reason=reason
             ),
         )
-        return ReOffered(re_offered=len(await reoffer(session, voucher["round_id"], deps.clock.today())))
+        return ReOffered(re_offered=await reoffer(session, voucher["round_id"], deps.clock.today()))
 
 
 async def expire_vouchers(deps: Dependencies, today: date | None = None) -> Swept:
