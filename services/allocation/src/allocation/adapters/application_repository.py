@@ -8,6 +8,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from allocation.adapters.voucher_repository import VoucherRow
+
 APPLICATION_COLUMNS = """application_id, public_id, round_id, child_id, guardian_id, district_code, direction, status,
     submitted_at, withdrawn_at, score, encode(lottery, 'hex') AS lottery, rank, allocated_outcome, allocated_via,
     waitlist_position"""
@@ -57,10 +59,10 @@ async def withdraw(session: AsyncSession, application_id: UUID) -> bool:
     return row.first() is not None
 
 
-async def voucher_of_application(session: AsyncSession, application_id: UUID) -> dict[str, Any] | None:
+async def voucher_of_application(session: AsyncSession, application_id: UUID) -> VoucherRow | None:
     row = (
         (await session.execute(text("SELECT * FROM voucher WHERE application_id = :a"), {"a": application_id}))
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return VoucherRow.of(row) if row else None

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocation.adapters.round_repository import RoundRow
+from allocation.adapters.voucher_repository import VoucherRow
 
 NOW_JSON = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
@@ -231,17 +232,17 @@ async def summary(session: AsyncSession, round_id: UUID) -> dict[str, Any]:
 # --- one voucher at a time: release and re-offer ----------------------------------------------------
 
 
-async def free_counters(session: AsyncSession, voucher: dict[str, Any]) -> None:
+async def free_counters(session: AsyncSession, voucher: VoucherRow) -> None:
     """A voucher goes back to its round: give back its budget, its direction place and (if any) its quota place."""
-    params = {"r": voucher["round_id"], "d": voucher["district_code"], "dir": voucher["direction"]}
+    params = {"r": voucher.round_id, "d": voucher.district_code, "dir": voucher.direction}
     await session.execute(
         text("UPDATE round SET spent_tiyn = spent_tiyn - :cost, awarded_count = awarded_count - 1 WHERE round_id = :r"),
-        {**params, "cost": voucher["cost_tiyn"]},
+        {**params, "cost": voucher.cost_tiyn},
     )
     await session.execute(
         text("UPDATE round_direction SET awarded = awarded - 1 WHERE round_id = :r AND direction = :dir"), params
     )
-    if voucher["via"] == "quota":
+    if voucher.via == "quota":
         await session.execute(
             text(
                 "UPDATE round_quota SET awarded = awarded - 1 WHERE round_id = :r AND district_code = :d AND direction = :dir"
@@ -252,7 +253,7 @@ async def free_counters(session: AsyncSession, voucher: dict[str, Any]) -> None:
 
 async def try_award_one(
     session: AsyncSession, round_: RoundRow, application: dict[str, Any], today: date
-) -> dict[str, Any] | None:
+) -> VoucherRow | None:
     """Award one waitlisted application if its direction, the budget and the cap have room (else change nothing).
 
     Each counter moves by a conditional single-statement update; a savepoint undoes the partial moves.
@@ -328,7 +329,7 @@ async def try_award_one(
         {"a": application["application_id"]},
     )
     await nested.commit()
-    return dict(voucher)
+    return VoucherRow.of(voucher)
 
 
 async def waitlisted_in_order(session: AsyncSession, round_id: UUID, limit: int = 200) -> list[dict[str, Any]]:

@@ -3,21 +3,51 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def lock_voucher(session: AsyncSession, voucher_id: UUID) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class VoucherRow:
+    """A voucher as stored (every column of ``voucher``)."""
+
+    voucher_id: UUID
+    round_id: UUID
+    application_id: UUID
+    child_id: UUID
+    region_code: str
+    district_code: str
+    direction: str
+    via: str
+    monthly_value_tiyn: int
+    months: int
+    cost_tiyn: int
+    valid_until: date
+    assign_by: date
+    status: str
+    enrolment_id: UUID | None
+    released_at: datetime | None
+    reassignable_until: date | None
+    awarded_at: datetime
+    status_reason: str | None
+    status_note: str | None
+
+    @classmethod
+    def of(cls, row: RowMapping) -> VoucherRow:
+        return cls(**row)
+
+
+async def lock_voucher(session: AsyncSession, voucher_id: UUID) -> VoucherRow | None:
     row = (
         (await session.execute(text("SELECT * FROM voucher WHERE voucher_id = :v FOR UPDATE"), {"v": voucher_id}))
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return VoucherRow.of(row) if row else None
 
 
 async def set_voucher_status(
@@ -49,22 +79,20 @@ async def assign_voucher(session: AsyncSession, voucher_id: UUID, enrolment_id: 
     )
 
 
-async def voucher_of_enrolment(
-    session: AsyncSession, enrolment_id: UUID, *, lock: bool = False
-) -> dict[str, Any] | None:
+async def voucher_of_enrolment(session: AsyncSession, enrolment_id: UUID, *, lock: bool = False) -> VoucherRow | None:
     sql = "SELECT * FROM voucher WHERE enrolment_id = :e" + (" FOR UPDATE" if lock else "")
     row = (await session.execute(text(sql), {"e": enrolment_id})).mappings().first()
-    return dict(row) if row else None
+    return VoucherRow.of(row) if row else None
 
 
-async def lock_child_vouchers(session: AsyncSession, child_id: UUID) -> list[dict[str, Any]]:
+async def lock_child_vouchers(session: AsyncSession, child_id: UUID) -> list[VoucherRow]:
     rows = await session.execute(
         text("SELECT * FROM voucher WHERE child_id = :c ORDER BY awarded_at, voucher_id FOR UPDATE"), {"c": child_id}
     )
-    return [dict(r) for r in rows.mappings().all()]
+    return [VoucherRow.of(r) for r in rows.mappings().all()]
 
 
-async def lapsed_vouchers(session: AsyncSession, today: date) -> list[dict[str, Any]]:
+async def lapsed_vouchers(session: AsyncSession, today: date) -> list[VoucherRow]:
     rows = await session.execute(
         text(
             """SELECT * FROM voucher
@@ -74,4 +102,4 @@ async def lapsed_vouchers(session: AsyncSession, today: date) -> list[dict[str, 
         ),
         {"today": today},
     )
-    return [dict(r) for r in rows.mappings().all()]
+    return [VoucherRow.of(r) for r in rows.mappings().all()]

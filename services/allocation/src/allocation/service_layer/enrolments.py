@@ -39,47 +39,46 @@ async def on_enrolment_requested(deps: Dependencies, session: AsyncSession, even
         v
         for v in vouchers
         if event.replaces_enrolment_id is not None
-        and v["status"] == "assigned"
-        and v["enrolment_id"] == event.replaces_enrolment_id
-        and v["direction"] == event.direction
-        and v["valid_until"] >= today
+        and v.status == "assigned"
+        and v.enrolment_id == event.replaces_enrolment_id
+        and v.direction == event.direction
+        and v.valid_until >= today
     ]
     usable = moving + [
         v
         for v in vouchers
-        if v["direction"] == event.direction
-        and v["valid_until"] >= today
+        if v.direction == event.direction
+        and v.valid_until >= today
         and (
-            v["status"] == "awarded"
-            or (v["status"] == "released" and v["reassignable_until"] and v["reassignable_until"] >= today)
+            v.status == "awarded" or (v.status == "released" and v.reassignable_until and v.reassignable_until >= today)
         )
     ]
     if not usable:
-        if any(v["status"] == "assigned" and v["direction"] == event.direction for v in vouchers):
+        if any(v.status == "assigned" and v.direction == event.direction for v in vouchers):
             await reject("already_assigned")
         else:
             await reject("no_valid_voucher")
         return
     voucher = usable[0]
-    if voucher["region_code"] != event.region_code:
+    if voucher.region_code != event.region_code:
         await reject("wrong_region")
         return
     child = await child_repository.get_child(session, event.child_id)
     if child is not None and not event.age_min <= age_on(child.birth_date, today) <= event.age_max:
         await reject("age_band")
         return
-    await voucher_repository.assign_voucher(session, voucher["voucher_id"], event.enrolment_id)
+    await voucher_repository.assign_voucher(session, voucher.voucher_id, event.enrolment_id)
     await outbox.add_event(
         session,
         events.VoucherAssignedV1(
-            voucher_id=voucher["voucher_id"],
+            voucher_id=voucher.voucher_id,
             enrolment_id=event.enrolment_id,
             child_id=event.child_id,
             programme_id=event.programme_id,
             provider_id=event.provider_id,
-            direction=voucher["direction"],
-            monthly_value_tiyn=voucher["monthly_value_tiyn"],
-            valid_until=voucher["valid_until"],
+            direction=voucher.direction,
+            monthly_value_tiyn=voucher.monthly_value_tiyn,
+            valid_until=voucher.valid_until,
         ),
     )
 
@@ -87,18 +86,18 @@ async def on_enrolment_requested(deps: Dependencies, session: AsyncSession, even
 async def on_enrolment_ended(deps: Dependencies, session: AsyncSession, event: EnrolmentEndedV1) -> None:
     """Release the voucher: the same child may use it for another enrolment within the round's grace period."""
     voucher = await voucher_repository.voucher_of_enrolment(session, event.enrolment_id, lock=True)
-    if voucher is None or voucher["status"] != "assigned":
+    if voucher is None or voucher.status != "assigned":
         return
-    current = await round_repository.get_round(session, voucher["round_id"])
+    current = await round_repository.get_round(session, voucher.round_id)
     assert current is not None
     until = event.occurred_at.date() + timedelta(days=current.release_grace_days)
-    await voucher_repository.set_voucher_status(session, voucher["voucher_id"], "released", reassignable_until=until)
+    await voucher_repository.set_voucher_status(session, voucher.voucher_id, "released", reassignable_until=until)
     await outbox.add_event(
         session,
         events.VoucherReleasedV1(
-            voucher_id=voucher["voucher_id"],
-            child_id=voucher["child_id"],
-            round_id=voucher["round_id"],
+            voucher_id=voucher.voucher_id,
+            child_id=voucher.child_id,
+            round_id=voucher.round_id,
             enrolment_id=event.enrolment_id,
             reason="enrolment_ended",
             reassignable_until=until,

@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from allocation.adapters.round_repository import RoundRow
+from allocation.adapters.voucher_repository import VoucherRow
 from allocation.domain.region import RegionConfig
 from allocation.domain.rounds import RoundState
 
@@ -175,9 +176,7 @@ class ApplicationOut(BaseModel):
     voucher: VoucherOut | None
 
     @classmethod
-    def of(
-        cls, row: dict[str, Any], position: int | None = None, voucher: dict[str, Any] | None = None
-    ) -> ApplicationOut:
+    def of(cls, row: dict[str, Any], position: int | None = None, voucher: VoucherRow | None = None) -> ApplicationOut:
         return cls(
             application_id=row["application_id"],
             round_id=row["round_id"],
@@ -190,7 +189,7 @@ class ApplicationOut(BaseModel):
             lottery_number=row["lottery"],
             rank=row["rank"],
             waitlist_position=position,
-            voucher=VoucherOut.model_validate(voucher) if voucher else None,
+            voucher=VoucherOut.model_validate(voucher, from_attributes=True) if voucher else None,
         )
 
 

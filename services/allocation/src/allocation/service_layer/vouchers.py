@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 from fastapi_pagination.ext.sqlalchemy import apaginate
@@ -17,6 +16,7 @@ from allocation.adapters import (
     voucher_queries,
     voucher_repository,
 )
+from allocation.adapters.voucher_repository import VoucherRow
 from allocation.service_layer.access import Caller
 from allocation.service_layer.children import serves_child
 from allocation.service_layer.dependencies import Dependencies
@@ -40,7 +40,7 @@ async def reoffer(session: AsyncSession, round_id: UUID, today: date) -> int:
         for candidate in await award_repository.waitlisted_in_order(session, round_id):
             voucher = await award_repository.try_award_one(session, current, candidate, today)
             if voucher is not None:
-                awarded.append(voucher["application_id"])
+                awarded.append(voucher.application_id)
                 await outbox.add_event(session, voucher_awarded(voucher))
                 break
         else:
@@ -59,23 +59,23 @@ async def reoffer(session: AsyncSession, round_id: UUID, today: date) -> int:
     return len(awarded)
 
 
-def voucher_awarded(v: dict[str, Any]) -> events.VoucherAwardedV1:
+def voucher_awarded(v: VoucherRow) -> events.VoucherAwardedV1:
     return events.VoucherAwardedV1(
-        voucher_id=v["voucher_id"],
-        application_id=v["application_id"],
-        child_id=v["child_id"],
-        region_code=v["region_code"],
-        district_code=v["district_code"],
-        round_id=v["round_id"],
-        direction=v["direction"],
-        monthly_value_tiyn=v["monthly_value_tiyn"],
-        months=v["months"],
-        valid_until=v["valid_until"],
-        assign_by=v["assign_by"],
+        voucher_id=v.voucher_id,
+        application_id=v.application_id,
+        child_id=v.child_id,
+        region_code=v.region_code,
+        district_code=v.district_code,
+        round_id=v.round_id,
+        direction=v.direction,
+        monthly_value_tiyn=v.monthly_value_tiyn,
+        months=v.months,
+        valid_until=v.valid_until,
+        assign_by=v.assign_by,
     )
 
 
-async def _lock_voucher(session: AsyncSession, voucher_id: UUID) -> dict[str, Any]:
+async def _lock_voucher(session: AsyncSession, voucher_id: UUID) -> VoucherRow:
     voucher = await voucher_repository.lock_voucher(session, voucher_id)
     if voucher is None:
         raise NotFound("no such voucher")
@@ -86,19 +86,19 @@ async def decline_voucher(deps: Dependencies, voucher_id: UUID, person: str) -> 
     """The holder gives an unassigned voucher up: it returns to the round at once and is re-offered."""
     async with deps.sessions() as session, session.begin():
         voucher = await _lock_voucher(session, voucher_id)
-        if not await child_repository.is_guardian(session, voucher["child_id"], person):
+        if not await child_repository.is_guardian(session, voucher.child_id, person):
             raise NotFound("no such voucher")
-        if not (voucher["status"] == "awarded" or (voucher["status"] == "released" and voucher["reassignable_until"])):
-            raise Conflict(f"the voucher is {voucher['status']}")
+        if not (voucher.status == "awarded" or (voucher.status == "released" and voucher.reassignable_until)):
+            raise Conflict(f"the voucher is {voucher.status}")
         await voucher_repository.set_voucher_status(session, voucher_id, "released", reassignable_until=None)
         await award_repository.free_counters(session, voucher)
         await outbox.add_event(
             session,
             events.VoucherReleasedV1(
-                voucher_id=voucher_id, child_id=voucher["child_id"], round_id=voucher["round_id"], reason="declined"
+                voucher_id=voucher_id, child_id=voucher.child_id, round_id=voucher.round_id, reason="declined"
             ),
         )
-        return ReOffered(re_offered=await reoffer(session, voucher["round_id"], deps.clock.today()))
+        return ReOffered(re_offered=await reoffer(session, voucher.round_id, deps.clock.today()))
 
 
 async def revoke_voucher(
@@ -107,20 +107,20 @@ async def revoke_voucher(
     """Revoke: the reason code goes on the bus, the administrator's note stays in the voucher's row."""
     async with deps.sessions() as session, session.begin():
         voucher = await _lock_voucher(session, voucher_id)
-        if voucher["status"] in ("revoked", "expired") or (
-            voucher["status"] == "released" and voucher["reassignable_until"] is None
+        if voucher.status in ("revoked", "expired") or (
+            voucher.status == "released" and voucher.reassignable_until is None
         ):
-            raise Conflict(f"the voucher is already {voucher['status']}")
+            raise Conflict(f"the voucher is already {voucher.status}")
         await voucher_repository.set_voucher_status(session, voucher_id, "revoked", reassignable_until=None)
         await voucher_repository.set_voucher_reason(session, voucher_id, reason, note)
         await award_repository.free_counters(session, voucher)
         await outbox.add_event(
             session,
             events.VoucherRevokedV1(
-                voucher_id=voucher_id, child_id=voucher["child_id"], round_id=voucher["round_id"], reason=reason
+                voucher_id=voucher_id, child_id=voucher.child_id, round_id=voucher.round_id, reason=reason
             ),
         )
-        return ReOffered(re_offered=await reoffer(session, voucher["round_id"], deps.clock.today()))
+        return ReOffered(re_offered=await reoffer(session, voucher.round_id, deps.clock.today()))
 
 
 async def expire_vouchers(deps: Dependencies, today: date | None = None) -> Swept:
@@ -134,21 +134,19 @@ async def expire_vouchers(deps: Dependencies, today: date | None = None) -> Swep
     done = 0
     async with deps.sessions() as session, session.begin():
         for voucher in await voucher_repository.lapsed_vouchers(session, today):
-            reason = "not_assigned_by_deadline" if voucher["status"] == "awarded" else "release_grace_ended"
-            await voucher_repository.set_voucher_status(
-                session, voucher["voucher_id"], "expired", reassignable_until=None
-            )
+            reason = "not_assigned_by_deadline" if voucher.status == "awarded" else "release_grace_ended"
+            await voucher_repository.set_voucher_status(session, voucher.voucher_id, "expired", reassignable_until=None)
             await award_repository.free_counters(session, voucher)
             await outbox.add_event(
                 session,
                 events.VoucherExpiredV1(
-                    voucher_id=voucher["voucher_id"],
-                    child_id=voucher["child_id"],
-                    round_id=voucher["round_id"],
+                    voucher_id=voucher.voucher_id,
+                    child_id=voucher.child_id,
+                    round_id=voucher.round_id,
                     reason=reason,
                 ),
             )
-            await reoffer(session, voucher["round_id"], awarded_on)
+            await reoffer(session, voucher.round_id, awarded_on)
             done += 1
     return Swept(expired=done)
 
