@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocation.adapters.voucher_repository import VoucherRow
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    """An application as stored, its lottery number in hex."""
+
+    application_id: UUID
+    public_id: UUID
+    round_id: UUID
+    child_id: UUID
+    guardian_id: UUID
+    district_code: str
+    direction: str
+    status: str
+    submitted_at: datetime
+    withdrawn_at: datetime | None
+    score: int | None
+    lottery: str | None
+    rank: int | None
+    allocated_outcome: str | None
+    allocated_via: str | None
+    waitlist_position: int | None
+
+    @classmethod
+    def of(cls, row: RowMapping) -> ApplicationRow:
+        return cls(**row)
+
 
 APPLICATION_COLUMNS = """application_id, public_id, round_id, child_id, guardian_id, district_code, direction, status,
     submitted_at, withdrawn_at, score, encode(lottery, 'hex') AS lottery, rank, allocated_outcome, allocated_via,
@@ -42,10 +70,10 @@ async def insert_application(
     )
 
 
-async def get_application(session: AsyncSession, application_id: UUID, *, lock: bool = False) -> dict[str, Any] | None:
+async def get_application(session: AsyncSession, application_id: UUID, *, lock: bool = False) -> ApplicationRow | None:
     sql = f"SELECT {APPLICATION_COLUMNS} FROM application WHERE application_id = :a" + (" FOR UPDATE" if lock else "")
     row = (await session.execute(text(sql), {"a": application_id})).mappings().first()
-    return dict(row) if row else None
+    return ApplicationRow.of(row) if row else None
 
 
 async def withdraw(session: AsyncSession, application_id: UUID) -> bool:

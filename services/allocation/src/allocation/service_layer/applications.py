@@ -19,6 +19,7 @@ from allocation.adapters import (
     round_queries,
     round_repository,
 )
+from allocation.adapters.application_repository import ApplicationRow
 from allocation.domain import ranking
 from allocation.domain.rounds import RoundState, accepts_applications, age_on
 from allocation.service_layer.access import Caller
@@ -91,28 +92,28 @@ async def apply(deps: Dependencies, round_id: UUID, child_id: UUID, direction: s
 
 async def visible_application(
     session: AsyncSession, application_id: UUID, person: str, staff: Caller | None
-) -> dict[str, Any]:
+) -> ApplicationRow:
     """The application if ``person`` is the child's guardian or ``staff`` serves its round's region and its
     district (see :mod:`allocation.service_layer.access`); otherwise 404, as if it did not exist."""
     row = await application_repository.get_application(session, application_id)
     if row is None:
         raise NotFound("no such application")
     if staff is not None and staff.reader:
-        owner = await round_repository.get_round(session, row["round_id"])
-        if owner is not None and staff.serves(owner.region_code, row["district_code"]):
+        owner = await round_repository.get_round(session, row.round_id)
+        if owner is not None and staff.serves(owner.region_code, row.district_code):
             return row
-    if not await child_repository.is_guardian(session, row["child_id"], person):
+    if not await child_repository.is_guardian(session, row.child_id, person):
         raise NotFound("no such application")
     return row
 
 
-async def _with_position(session: AsyncSession, row: dict[str, Any]) -> ApplicationOut:
+async def _with_position(session: AsyncSession, row: ApplicationRow) -> ApplicationOut:
     position = None
-    if row["status"] == "waitlisted":
+    if row.status == "waitlisted" and row.rank is not None:  # a waitlisted application is ranked
         position = await award_repository.current_waitlist_position(
-            session, row["round_id"], row["district_code"], row["direction"], row["rank"]
+            session, row.round_id, row.district_code, row.direction, row.rank
         )
-    voucher = await application_repository.voucher_of_application(session, row["application_id"])
+    voucher = await application_repository.voucher_of_application(session, row.application_id)
     return ApplicationOut.of(row, position, voucher)
 
 
@@ -131,7 +132,7 @@ async def applications_of(deps: Dependencies, person: str) -> OffsetPage[Applica
     async with deps.sessions() as session:
 
         async def with_positions(rows: Sequence[Any]) -> list[ApplicationOut]:
-            return [await _with_position(session, dict(r._mapping)) for r in rows]
+            return [await _with_position(session, ApplicationRow.of(r._mapping)) for r in rows]
 
         page: OffsetPage[ApplicationOut] = await apaginate(
             session, application_queries.guardian_applications_query(person_id), transformer=with_positions
@@ -142,17 +143,15 @@ async def applications_of(deps: Dependencies, person: str) -> OffsetPage[Applica
 async def withdraw(deps: Dependencies, application_id: UUID, person: str) -> ApplicationOut:
     async with deps.sessions() as session, session.begin():
         row = await visible_application(session, application_id, person, staff=None)
-        current = await round_repository.get_round(session, row["round_id"], lock=True)  # serialises with close
+        current = await round_repository.get_round(session, row.round_id, lock=True)  # serialises with close
         assert current is not None
         if current.state != RoundState.OPEN:
             raise Conflict(f"the round is {current.state.value}; applications can only be withdrawn while it is open")
         if not await application_repository.withdraw(session, application_id):
-            raise Conflict(f"the application is {row['status']}")
+            raise Conflict(f"the application is {row.status}")
         await outbox.add_event(
             session,
-            events.ApplicationWithdrawnV1(
-                application_id=application_id, round_id=row["round_id"], child_id=row["child_id"]
-            ),
+            events.ApplicationWithdrawnV1(application_id=application_id, round_id=row.round_id, child_id=row.child_id),
         )
         updated = await application_repository.get_application(session, application_id)
     assert updated is not None
@@ -168,36 +167,36 @@ async def explanation(deps: Dependencies, caller: Caller, application_id: UUID) 
     staff = caller if caller.role in ADMINISTRATORS else None
     async with deps.sessions() as session:
         row = await visible_application(session, application_id, caller.subject, staff)
-        current = await round_repository.get_round(session, row["round_id"])
+        current = await round_repository.get_round(session, row.round_id)
         assert current is not None
-        categories = await child_repository.categories_of(session, row["child_id"])
+        categories = await child_repository.categories_of(session, row.child_id)
         breakdown = ranking.score_breakdown(categories, current.policy.weights, current.reference_date)
         uncounted = ranking.not_counted(categories, current.policy.weights, current.reference_date)
-        cut = await round_queries.cutoff(session, row["round_id"], row["district_code"], row["direction"])
+        cut = await round_queries.cutoff(session, row.round_id, row.district_code, row.direction)
         position = None
-        if row["status"] == "waitlisted":
+        if row.status == "waitlisted" and row.rank is not None:  # a waitlisted application is ranked
             position = await award_repository.current_waitlist_position(
-                session, row["round_id"], row["district_code"], row["direction"], row["rank"]
+                session, row.round_id, row.district_code, row.direction, row.rank
             )
-    quota = current.quotas.get(row["district_code"], {}).get(row["direction"], 0)
-    cell = f"{row['district_code']} × {row['direction']}"
-    if row["rank"] is None:
+    quota = current.quotas.get(row.district_code, {}).get(row.direction, 0)
+    cell = f"{row.district_code} × {row.direction}"
+    if row.rank is None:
         why = (
             "The application was withdrawn."
-            if row["status"] == "withdrawn"
+            if row.status == "withdrawn"
             else f"The round is {current.state.value}; applications are ranked when it is allocated."
         )
-    elif row["allocated_outcome"] == "awarded":
-        how = "within its quota" if row["allocated_via"] == "quota" else "from quota unused in other districts"
-        why = f"Ranked {row['rank']} of the round with score {row['score']}; a voucher was awarded in {cell} {how}."
+    elif row.allocated_outcome == "awarded":
+        how = "within its quota" if row.allocated_via == "quota" else "from quota unused in other districts"
+        why = f"Ranked {row.rank} of the round with score {row.score}; a voucher was awarded in {cell} {how}."
     else:
         why = (
-            f"Ranked {row['rank']} with score {row['score']}; {_vouchers(quota, cell)} (and the round's budget) "
+            f"Ranked {row.rank} with score {row.score}; {_vouchers(quota, cell)} (and the round's budget) "
             f"went to applications ranked higher"
             + (f" (the last one awarded had score {cut['score']}, rank {cut['rank']})" if cut else "")
-            + f". Waitlist position {position if position is not None else row['waitlist_position']}."
+            + f". Waitlist position {position if position is not None else row.waitlist_position}."
         )
-        if row["status"] == "awarded":
+        if row.status == "awarded":
             why += " A voucher was later offered from the waitlist."
     if uncounted:
         why += " Not counted: " + "; ".join(f"{code} ({NOT_COUNTED[reason]})" for code, reason in uncounted) + "."
@@ -206,20 +205,20 @@ async def explanation(deps: Dependencies, caller: Caller, application_id: UUID) 
         "one declared but not yet verified does not."
     )
     return Explanation(
-        application_id=row["application_id"],
-        status=row["status"],
-        score=sum(w for _, w in breakdown) if row["score"] is None else row["score"],
+        application_id=row.application_id,
+        status=row.status,
+        score=sum(w for _, w in breakdown) if row.score is None else row.score,
         score_breakdown=[CategoryWeight(category=code, weight=weight) for code, weight in breakdown],
         not_counted=[NotCounted(category=code, reason=reason) for code, reason in uncounted],
         reference_date=current.reference_date,
-        lottery_number=row["lottery"],
-        rank=row["rank"],
-        district_code=row["district_code"],
-        direction=row["direction"],
+        lottery_number=row.lottery,
+        rank=row.rank,
+        district_code=row.district_code,
+        direction=row.direction,
         quota=quota,
         cutoff=Cutoff.model_validate(cut) if cut else None,
-        outcome=row["allocated_outcome"],
-        via=row["allocated_via"],
+        outcome=row.allocated_outcome,
+        via=row.allocated_via,
         waitlist_position=position,
         why=why,
     )

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from allocation.adapters.application_repository import ApplicationRow
 from allocation.adapters.round_repository import RoundRow
 from allocation.adapters.voucher_repository import VoucherRow
 from allocation.domain.region import RegionConfig
@@ -176,18 +177,18 @@ class ApplicationOut(BaseModel):
     voucher: VoucherOut | None
 
     @classmethod
-    def of(cls, row: dict[str, Any], position: int | None = None, voucher: VoucherRow | None = None) -> ApplicationOut:
+    def of(cls, row: ApplicationRow, position: int | None = None, voucher: VoucherRow | None = None) -> ApplicationOut:
         return cls(
-            application_id=row["application_id"],
-            round_id=row["round_id"],
-            child_id=row["child_id"],
-            district_code=row["district_code"],
-            direction=row["direction"],
-            status=row["status"],
-            submitted_at=row["submitted_at"],
-            score=row["score"],
-            lottery_number=row["lottery"],
-            rank=row["rank"],
+            application_id=row.application_id,
+            round_id=row.round_id,
+            child_id=row.child_id,
+            district_code=row.district_code,
+            direction=row.direction,
+            status=row.status,
+            submitted_at=row.submitted_at,
+            score=row.score,
+            lottery_number=row.lottery,
+            rank=row.rank,
             waitlist_position=position,
             voucher=VoucherOut.model_validate(voucher, from_attributes=True) if voucher else None,
         )
