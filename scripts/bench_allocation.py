@@ -24,10 +24,12 @@ import yaml
 from benchdb import machine, on_postgres, scratch_database
 from sqlalchemy import text
 
-from allocation.adapters import allocation_sql
+from allocation.adapters import award_repository, round_repository
 from allocation.domain.region import RegionConfig
 from allocation.domain.rounds import RoundDraft
-from allocation.service_layer import handlers, rounds
+from allocation.service_layer import allocation_run, regions, rounds
+from allocation.service_layer.dependencies import Dependencies
+from qosym_chassis.clock import Clock
 from qosym_chassis.db import make_engine, make_session_factory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +41,9 @@ async def run(server_url: str, count: int, vouchers: int) -> None:
     async with scratch_database(server_url, "allocation") as url:
         engine = make_engine(url, application_name="bench")
         sessions = make_session_factory(engine)
+        deps = Dependencies(sessions=sessions, clock=Clock())
         region = RegionConfig.model_validate(yaml.safe_load((ROOT / "deploy/regions/astana.yaml").read_text()))
-        await handlers.apply_region(sessions, region, actor="bench")
+        await regions.apply_region(deps, region.code, region, actor="bench")
         per_cell = max(1, vouchers // (len(DISTRICTS) * len(DIRECTIONS)))
         now = datetime.now(UTC)
         draft = RoundDraft(
@@ -53,8 +56,8 @@ async def run(server_url: str, count: int, vouchers: int) -> None:
             reference_date=date(2026, 9, 1),
             voucher_valid_until=date(2027, 6, 30),
         )
-        created = await rounds.create_round(sessions, draft, "bench")
-        await rounds.open_round(sessions, created.round_id)
+        created = await rounds.create_round(deps, draft, "bench")
+        await rounds.open_round(deps, created.round_id)
         conn = await asyncpg.connect(url)
         started = time.perf_counter()
         await conn.execute(
@@ -80,11 +83,12 @@ async def run(server_url: str, count: int, vouchers: int) -> None:
         await conn.execute("ANALYZE")
         await conn.close()
         print(f"synthetic data: {count} applications in {time.perf_counter() - started:.1f} s")
-        await rounds.close_round(sessions, created.round_id, "bench", rounds.EarlyClose("schedule_change"))
-        decision = allocation_sql.RANK_AND_AWARD.split("UPDATE application a")[0]
+        await rounds.close_round(deps, created.round_id, "bench", rounds.EarlyClose("schedule_change"))
+        decision = award_repository.RANK_AND_AWARD.split("UPDATE application a")[0]
         decision += "SELECT count(*) FILTER (WHERE via IS NOT NULL) FROM final"
         async with sessions() as session, session.begin():
-            closed = await rounds.get_round(sessions, created.round_id)
+            closed = await round_repository.get_round(session, created.round_id)
+            assert closed is not None
             started = time.perf_counter()
             await session.execute(text("SET LOCAL work_mem = '256MB'"))
             awarded = (
@@ -104,7 +108,7 @@ async def run(server_url: str, count: int, vouchers: int) -> None:
                 f"decide only (score + lottery + rank + both award passes, read-only): {time.perf_counter() - started:.2f} s, {awarded} awards"
             )
         started = time.perf_counter()
-        result = await rounds.allocate_round(sessions, created.round_id)
+        result = await allocation_run.allocate_round(deps, created.round_id)
         elapsed = time.perf_counter() - started
         print(f"allocate (rank + award + waitlist + {count} outbox events, one transaction): {elapsed:.2f} s")
         print(f"result: {result}")

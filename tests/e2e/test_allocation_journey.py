@@ -229,7 +229,7 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
 
     # each parent sees their children's outcomes; verified children come first in their district × direction
     for person_id, headers in parents:
-        for view in allocation.get("/v1/applications", headers=headers).json():
+        for view in allocation.get("/v1/applications", headers=headers).json()["items"]:
             child = by_id[view["child_id"]]
             assert child["parent"] == person_id
             child.update(rank=view["rank"], score=view["score"], status=view["status"], voucher=view["voucher"])
@@ -333,7 +333,7 @@ def test_a_round_from_region_file_to_reoffered_voucher(api, token, running_stack
     assert new_voucher and new_voucher["status"] == "awarded"
     assert new_voucher["voucher_id"] != holder["voucher"]["voucher_id"]
     shown = allocation.get(f"/v1/children/{first_waitlisted['id']}/vouchers", headers=first_waitlisted["headers"])
-    assert [v["voucher_id"] for v in shown.json()] == [new_voucher["voucher_id"]]
+    assert [v["voucher_id"] for v in shown.json()["items"]] == [new_voucher["voucher_id"]]
     awarded_to = db_value(
         running_stack,
         "allocation",

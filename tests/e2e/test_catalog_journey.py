@@ -150,7 +150,7 @@ def test_catalog_journey(running_stack, token) -> None:
         old = catalog.get(f"/v1/enrolments/{first['id']}", headers=parent.headers).json()
         seats_back = catalog.get(f"/v1/programmes/{swimming['id']}").json()["free_seats"]
     with client(stack, "allocation") as allocation:
-        vouchers = allocation.get(f"/v1/children/{child.id}/vouchers", headers=parent.headers).json()
+        vouchers = allocation.get(f"/v1/children/{child.id}/vouchers", headers=parent.headers).json()["items"]
     assert second["programme_id"] == chess["id"]
     assert second["voucher_id"] == child.voucher_id == first["voucher_id"]
     assert (old["status"], old["reason"]) == ("ended", "changed_club")

@@ -22,7 +22,9 @@ def test_the_demo_catalogue_round_and_family_are_there_and_seeding_again_changes
     almaty = catalog.get("/v1/programmes", params={"region_code": "almaty", "direction": "sports"}).json()["items"]
     assert "Football" in {p["title"]["en"] for p in almaty}
 
-    rounds = {r["region_code"]: r for r in allocation.get("/v1/rounds").json() if r["name"] == "Demo round (open)"}
+    rounds = {
+        r["region_code"]: r for r in allocation.get("/v1/rounds").json()["items"] if r["name"] == "Demo round (open)"
+    }
     assert set(rounds) == {"astana", "almaty"} and all(r["state"] == "open" for r in rounds.values())
 
     family = DEMO["family"]
@@ -33,12 +35,12 @@ def test_the_demo_catalogue_round_and_family_are_there_and_seeding_again_changes
     )
     assert person.status_code == 200, person.text  # already registered by the seeding: the same person
     parent = bearer(token("parent", person.json()["id"]))
-    applications = allocation.get("/v1/applications", headers=parent).json()
+    applications = allocation.get("/v1/applications", headers=parent).json()["items"]
     assert len(applications) == len(family["children"])
     assert {a["round_id"] for a in applications} == {rounds["astana"]["round_id"]}
 
     again = running_stack.seed_demo_data()
     assert all(r.ok for r in again), again
     assert [r.detail for r in again if r.what.startswith("provider")] == ["already there"] * len(DEMO["providers"])
-    assert len(allocation.get("/v1/applications", headers=parent).json()) == len(family["children"])
-    assert len([r for r in allocation.get("/v1/rounds").json() if r["name"] == "Demo round (open)"]) == 2
+    assert len(allocation.get("/v1/applications", headers=parent).json()["items"]) == len(family["children"])
+    assert len([r for r in allocation.get("/v1/rounds").json()["items"] if r["name"] == "Demo round (open)"]) == 2

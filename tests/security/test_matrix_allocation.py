@@ -90,8 +90,8 @@ async def awarded(w: World) -> tuple[str, str, str, Headers]:
         response = await w.client.post(f"/v1/rounds/{round_id}/{action}", headers=admin, json=body)
         assert response.status_code == 200, response.text
     vouchers = await w.client.get(f"/v1/children/{child_id}/vouchers", headers=parent)
-    assert vouchers.status_code == 200 and len(vouchers.json()) == 1, vouchers.text
-    return round_id, child_id, str(vouchers.json()[0]["voucher_id"]), parent
+    assert vouchers.status_code == 200 and len(vouchers.json()["items"]) == 1, vouchers.text
+    return round_id, child_id, str(vouchers.json()["items"][0]["voucher_id"]), parent
 
 
 # --- factories ----------------------------------------------------------------------------------------------

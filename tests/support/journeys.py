@@ -196,7 +196,7 @@ def award_vouchers(
         assert allocated.status_code == 200, allocated.text
         assert allocated.json()["awarded"] == min(funded, len(members)), allocated.text
         for family, child in members:
-            vouchers = allocation.get(f"/v1/children/{child.id}/vouchers", headers=family.headers).json()
+            vouchers = allocation.get(f"/v1/children/{child.id}/vouchers", headers=family.headers).json()["items"]
             if budget_for is None:
                 assert len(vouchers) == 1 and vouchers[0]["status"] == "awarded", vouchers
             if vouchers:

@@ -1,10 +1,12 @@
-"""Composition root of allocation."""
+"""Composition root of allocation: the one place that builds what the use cases need (docs/architecture.md,
+"Service anatomy")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from allocation.config import AllocationSettings
+from allocation.service_layer.dependencies import Dependencies
 from qosym_chassis.context import ServiceContext
 
 
@@ -12,7 +14,12 @@ from qosym_chassis.context import ServiceContext
 class Allocation:
     settings: AllocationSettings
     context: ServiceContext
+    deps: Dependencies
 
 
 def bootstrap(settings: AllocationSettings, context: ServiceContext) -> Allocation:
-    return Allocation(settings=settings, context=context)
+    return Allocation(
+        settings=settings,
+        context=context,
+        deps=Dependencies(sessions=context.session_factory, clock=context.clock),
+    )

@@ -136,8 +136,10 @@ async def test_the_regions_operator_and_auditors_read_and_auditors_never_write(a
         }
     auditor = bearer(token("auditor"))
     assert {p: (await client.get(p, headers=auditor)).status_code for p, _ in reads(w)} == {p: 200 for p, _ in reads(w)}
-    rounds = (await client.get("/v1/rounds")).json()
-    voucher = (await client.get(f"/v1/children/{w['child']}/vouchers", headers=auditor)).json()[0]["voucher_id"]
+    rounds = (await client.get("/v1/rounds")).json()["items"]
+    voucher = (await client.get(f"/v1/children/{w['child']}/vouchers", headers=auditor)).json()["items"][0][
+        "voucher_id"
+    ]
     before = await snapshot(url)
     writes = [
         ("PUT", "/v1/regions/almaty", yaml.safe_load((REGIONS / "almaty.yaml").read_text())),

@@ -406,6 +406,75 @@ async def test_lottery_verify_confirms_a_real_round_and_catches_tampering(world,
     assert runner.invoke(app, ["lottery", "verify", r, "--url", "http://x"]).exit_code == 1
 
 
+async def test_the_consumer_processes_sweep_runs_on_the_service_clock(world, consumer):
+    """The periodic expiry sweep asks the chassis clock for today: a consumer process whose clock is moved past the
+    voucher's deadline (QOSYM_CLOCK_OFFSET_S, development only) expires it, one whose clock is not does not."""
+    r = await world.round(quotas={"yesil": {"sports": 1}}, assignment_deadline_days=10)
+    await world.act(r, "open")
+    child, parent, _ = await world.child(categories=["orphan"])
+    applied = await world.client.post(
+        f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+    )
+    await world.act(r, "close")
+    await world.act(r, "allocate")
+    day = 86_400
+    [(_, in_five_days)] = (await consumer("allocation", world.url, clock_offset_s=5 * day)).periodic
+    [(_, in_eleven_days)] = (await consumer("allocation", world.url, clock_offset_s=11 * day)).periodic
+    assert await in_five_days() == 0
+    shown = (await world.client.get(f"/v1/applications/{applied.json()['application_id']}", headers=parent)).json()
+    assert shown["voucher"]["status"] == "awarded"
+    assert await in_eleven_days() == 1
+    shown = (await world.client.get(f"/v1/applications/{applied.json()['application_id']}", headers=parent)).json()
+    assert shown["voucher"]["status"] == "expired"
+    [(reason,)] = await sql(
+        world.url, "select payload->>'reason' from outbox where event_type = 'allocation.VoucherExpired'"
+    )
+    assert reason == "not_assigned_by_deadline"
+
+
+async def test_a_voucher_awarded_on_a_moved_clock_has_its_deadline_from_that_day(world, api_client):
+    r = await world.round(quotas={"yesil": {"sports": 1}}, assignment_deadline_days=10)
+    await world.act(r, "open")
+    child, parent, _ = await world.child()
+    await world.client.post(
+        f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+    )
+    await world.act(r, "close")
+    async with api_client("allocation", world.url, clock_offset_s=30 * 86_400) as later:
+        assert (await later.post(f"/v1/rounds/{r}/allocate", headers=world.admin)).status_code == 200
+    [voucher] = (await world.client.get(f"/v1/children/{child}/vouchers", headers=parent)).json()["items"]
+    expected = min(datetime.now(UTC).date() + timedelta(days=40), date(2027, 6, 30))
+    assert date.fromisoformat(voucher["assign_by"]) == expected
+
+
+async def test_a_guardians_applications_are_one_page_at_a_time(world):
+    r = await world.round()
+    await world.act(r, "open")
+    first, parent, guardian = await world.child()
+    second = str(uuid.uuid4())
+    await world.deliver(
+        ChildRegisteredV1(
+            child_id=uuid.UUID(second),
+            guardian_id=uuid.UUID(guardian),
+            birth_date=date(2015, 3, 1),
+            sex="M",
+            region_code="astana",
+            district_code="nura",
+        )
+    )
+    for child in (first, second):
+        response = await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+        )
+        assert response.status_code == 201, response.text
+    page = (await world.client.get("/v1/applications", params={"limit": 1}, headers=parent)).json()
+    assert (page["total"], page["limit"], len(page["items"])) == (2, 1, 1)
+    rest = (await world.client.get("/v1/applications", params={"limit": 1, "offset": 1}, headers=parent)).json()
+    assert {page["items"][0]["child_id"], rest["items"][0]["child_id"]} == {first, second}
+    stranger = {"Authorization": f"Bearer {world.token('parent', str(uuid.uuid4()))}"}
+    assert (await world.client.get("/v1/applications", headers=stranger)).json()["items"] == []
+
+
 async def test_a_voucher_never_assigned_by_its_deadline_expires_and_is_reoffered(world):
     r = await world.round(quotas={"yesil": {"sports": 1}}, assignment_deadline_days=10)
     await world.act(r, "open")
@@ -515,10 +584,10 @@ async def test_rounds_are_listed_newest_first_and_by_region(world):
     first = await world.round(name="First")
     second = await world.round(name="Second")
 
-    listed = (await world.client.get("/v1/rounds", params={"region_code": "astana"})).json()
+    listed = (await world.client.get("/v1/rounds", params={"region_code": "astana"})).json()["items"]
     assert [r["round_id"] for r in listed] == [second, first]
     assert all(r["seed_hex"] is None for r in listed)
-    assert (await world.client.get("/v1/rounds", params={"region_code": "atlantis"})).json() == []
+    assert (await world.client.get("/v1/rounds", params={"region_code": "atlantis"})).json()["items"] == []
 
 
 async def awarded_child(world) -> tuple[str, dict, str]:
@@ -603,7 +672,7 @@ async def test_revoking_takes_a_reason_code_and_keeps_the_note_off_the_bus(world
         world.url, "select status, status_reason, status_note from voucher where voucher_id = :v", v=voucher
     )
     assert stored[0] == ("revoked", "left_region", note)
-    [shown] = (await world.client.get(f"/v1/children/{child}/vouchers", headers=parent)).json()
+    [shown] = (await world.client.get(f"/v1/children/{child}/vouchers", headers=parent)).json()["items"]
     assert (shown["status"], shown["status_reason"]) == ("revoked", "left_region") and note not in str(shown)
     [(payload,)] = await sql(world.url, "select payload from outbox where event_type = 'allocation.VoucherRevoked'")
     payload = json.loads(payload) if isinstance(payload, str) else payload

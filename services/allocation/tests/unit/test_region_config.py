@@ -10,6 +10,8 @@ import yaml
 from pydantic import ValidationError
 
 from allocation.domain.region import RegionConfig
+from allocation.domain.rounds import RoundDraft
+from allocation.entrypoints.schemas import ApplicationIn, CloseIn, RevokeIn, SimulationIn
 
 pytestmark = pytest.mark.unit
 REGIONS = Path(__file__).resolve().parents[4] / "deploy" / "regions"
@@ -58,3 +60,11 @@ def test_invalid_region_files_are_refused_with_a_reason(change, needle: str) -> 
     with pytest.raises(ValidationError) as error:
         RegionConfig.model_validate(broken(change))
     assert needle in str(error.value)
+
+
+def test_the_documented_request_examples_are_valid_requests() -> None:
+    for model in (RegionConfig, RoundDraft, ApplicationIn, CloseIn, RevokeIn, SimulationIn):
+        examples = model.model_json_schema()["examples"]
+        assert examples, model
+        for example in examples:
+            model.model_validate(example)

@@ -10,10 +10,12 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from qosym_chassis.inputs import SafeText
+from qosym_contracts.types import REGION_CODE_PATTERN, DistrictCode, RegionCode
 
-Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")]
+Code = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]  # a direction or category code, spelled like a region code
 Tiyn = Annotated[StrictInt, Field(gt=0, le=10**15)]
 
 
@@ -28,14 +30,14 @@ class LocalisedName(Strict):
 
 
 class District(Strict):
-    code: Code
+    code: DistrictCode
     name: LocalisedName
 
 
 class ConsultationPoint(Strict):
     name: SafeText = Field(min_length=1, max_length=200)
     address: SafeText = Field(min_length=1, max_length=300)
-    district: Code
+    district: DistrictCode
     opening_days: list[SafeText] = Field(default_factory=lambda: ["saturday", "sunday"])
 
 
@@ -55,8 +57,28 @@ class VoucherTerms(Strict):
     months: StrictInt = Field(ge=1, le=12)
 
 
+EXAMPLE_REGION: JsonDict = {
+    "code": "astana",
+    "name": {"en": "Astana", "kk": "Астана", "ru": "Астана"},
+    "timezone": "Asia/Almaty",
+    "districts": [
+        {"code": "yesil", "name": {"en": "Yesil district", "kk": "Есіл ауданы", "ru": "район Есиль"}},
+        {"code": "nura", "name": {"en": "Nura district", "kk": "Нұра ауданы", "ru": "район Нура"}},
+    ],
+    "consultation_points": [{"name": "Art School No. 2", "address": "Dostyk St., 13", "district": "yesil"}],
+    "directions": ["sports", "creativity"],
+    "child_age": {"min": 4, "max": 18},
+    "voucher": {"monthly_value": {"sports": 1500000, "creativity": 1200000}, "months": 9},
+    "priority_weights": {"orphan": 120, "large_family": 60},
+    "budget_tiyn": 250000000000,
+    "quotas": {"sports": 0.6, "creativity": 0.4},
+}
+
+
 class RegionConfig(Strict):
-    code: Code
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [EXAMPLE_REGION]})
+
+    code: RegionCode
     name: LocalisedName
     timezone: SafeText
     districts: list[District] = Field(min_length=1)

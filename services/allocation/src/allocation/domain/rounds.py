@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from allocation.domain.region import RegionConfig
 from qosym_chassis.inputs import SafeText, SaneAwareDatetime, SaneDate
+from qosym_contracts.types import RegionCode
 
 Count = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
 
@@ -49,9 +50,26 @@ def next_state(current: RoundState, action: str) -> RoundState:
 class RoundDraft(BaseModel):
     """What an administrator sends to create a round."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "region_code": "astana",
+                    "name": "Autumn 2026",
+                    "budget_tiyn": 1350000000,
+                    "quotas": {"yesil": {"sports": 2, "creativity": 1}, "nura": {"sports": 1}},
+                    "application_opens_at": "2026-08-01T00:00:00+05:00",
+                    "application_closes_at": "2026-08-15T00:00:00+05:00",
+                    "reference_date": "2026-09-01",
+                    "voucher_valid_until": "2027-06-30",
+                }
+            ]
+        },
+    )
 
-    region_code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$")
+    region_code: RegionCode
     name: SafeText = Field(min_length=1, max_length=200)
     budget_tiyn: Annotated[StrictInt, Field(gt=0, le=10**15)]
     voucher_count: Annotated[StrictInt, Field(gt=0, le=10_000_000)] | None = Field(

@@ -1,12 +1,15 @@
-"""What allocation consumes."""
+"""What allocation consumes: one subscription table, and the voucher-expiry sweep (docs/architecture.md,
+"Service anatomy")."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from typing import cast
 
-from allocation.service_layer import handlers, rounds
-from qosym_chassis.consumer import EventConsumer
+from allocation.bootstrap import Allocation, bootstrap
+from allocation.config import AllocationSettings
+from allocation.service_layer import children, enrolments, vouchers
+from allocation.service_layer.dependencies import Dependencies
+from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.catalog import EnrolmentEndedV1, EnrolmentRequestedV1
 from qosym_contracts.registry import (
@@ -17,23 +20,32 @@ from qosym_contracts.registry import (
     GuardianshipEstablishedV1,
 )
 
-
-def register(consumer: EventConsumer, context: ServiceContext) -> None:
-    consumer.on(ChildRegisteredV1, handlers.record_child_registered)
-    consumer.on(ChildDetailsChangedV1, handlers.record_child_details_changed)
-    consumer.on(GuardianshipEstablishedV1, rounds.record_guardianship_established)
-    consumer.on(GuardianshipEndedV1, rounds.record_guardianship_ended)
-    consumer.on(ChildCategoriesVerifiedV1, rounds.record_categories)
-    consumer.on(EnrolmentRequestedV1, rounds.on_enrolment_requested)
-    consumer.on(EnrolmentEndedV1, rounds.on_enrolment_ended)
-    if context is not None:  # None only when documents are generated (scripts/asyncapi.py)
-        consumer.every(context.settings.voucher_sweep_interval_s, _voucher_sweep(context))  # type: ignore[attr-defined]
+SUBSCRIPTIONS: Subscriptions[Dependencies] = {
+    ChildRegisteredV1: children.on_child_registered,
+    ChildDetailsChangedV1: children.on_child_details_changed,
+    GuardianshipEstablishedV1: children.on_guardianship_established,
+    GuardianshipEndedV1: children.on_guardianship_ended,
+    ChildCategoriesVerifiedV1: children.on_categories_verified,
+    EnrolmentRequestedV1: enrolments.on_enrolment_requested,
+    EnrolmentEndedV1: enrolments.on_enrolment_ended,
+}
 
 
-def _voucher_sweep(context: ServiceContext) -> Callable[[], Awaitable[int]]:
-    """Vouchers never used by their deadline expire and are re-offered, without anyone calling an API."""
+def register(consumer: EventConsumer, context: ServiceContext | None) -> None:
+    """Bind the subscriptions to allocation's dependencies. ``context`` is None only when documents are generated
+    (scripts/asyncapi.py): every subscription is still listed, the periodic sweep is skipped."""
+    service = _service(context)
+    consumer.route(SUBSCRIPTIONS, service.deps if service is not None else cast(Dependencies, None))
+    if service is not None:
+        consumer.every(service.settings.voucher_sweep_interval_s, lambda: _sweep(service.deps))
 
-    async def sweep() -> int:
-        return await rounds.expire_vouchers(context.session_factory, datetime.now(UTC).date())
 
-    return sweep
+def _service(context: ServiceContext | None) -> Allocation | None:
+    if context is None:
+        return None
+    return bootstrap(cast(AllocationSettings, context.settings), context)
+
+
+async def _sweep(deps: Dependencies) -> int:
+    """Vouchers never used by their deadline expire and are re-offered, on the service clock's day."""
+    return (await vouchers.expire_vouchers(deps)).expired

@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qosym_chassis.auth import Principal
+from qosym_chassis.callers import ADMINISTRATORS, AUDITORS, OPERATORS, RECORD_READERS, roles
 from qosym_chassis.errors import Forbidden
 
-READERS = ("operator", "administrator", "auditor")  # staff who read children, applications and vouchers
-EVERYWHERE = ("administrator", "auditor")
+READERS = RECORD_READERS  # staff who read children, applications and vouchers (whose: :meth:`Caller.serves`)
+EVERYWHERE = roles(ADMINISTRATORS, AUDITORS)  # staff who read every region
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Caller:
     def serves(self, region_code: str | None, district_code: str | None) -> bool:
         if self.role in EVERYWHERE:
             return True
-        if self.role != "operator" or not self.region or region_code != self.region:
+        if self.role not in OPERATORS or not self.region or region_code != self.region:
             return False
         return self.district is None or district_code == self.district
 
@@ -53,7 +54,7 @@ class Caller:
         """The (region, district) a children listing is limited to; another region than the operator's is 403."""
         if self.role in EVERYWHERE:
             return region_code, None
-        if self.role != "operator" or not self.region:
+        if self.role not in OPERATORS or not self.region:
             raise Forbidden("this caller reads no region's children")
         if region_code is not None and region_code != self.region:
             raise Forbidden("outside this operator's region")

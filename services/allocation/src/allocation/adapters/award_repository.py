@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from allocation.adapters.rounds_repo import RoundRow
+from allocation.adapters.round_repository import RoundRow
+from allocation.adapters.voucher_repository import VoucherRow
 
 NOW_JSON = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
@@ -96,7 +98,7 @@ INSERT INTO voucher (voucher_id, round_id, application_id, child_id, region_code
                      monthly_value_tiyn, months, cost_tiyn, valid_until, assign_by)
 SELECT gen_random_uuid(), :r, a.application_id, a.child_id, :region, a.district_code, a.direction, a.allocated_via,
        (CAST(:values AS jsonb) ->> a.direction)::bigint, :months, d.cost_tiyn, :until,
-       least(current_date + CAST(:deadline AS integer), CAST(:until AS date))
+       least(CAST(:today AS date) + CAST(:deadline AS integer), CAST(:until AS date))
 FROM application a JOIN round_direction d ON d.round_id = a.round_id AND d.direction = a.direction
 WHERE a.round_id = :r AND a.allocated_outcome = 'awarded'
 """
@@ -162,8 +164,9 @@ async def _long(session: AsyncSession, sql: str, params: dict[str, Any]) -> None
     await driver.execute(positional, *(params[n] for n in names), timeout=LONG_STATEMENT_TIMEOUT_S)
 
 
-async def allocate(session: AsyncSession, round_: RoundRow) -> dict[str, Any]:
-    """Rank and award every submitted application of a closed round; returns the summary."""
+async def allocate(session: AsyncSession, round_: RoundRow, today: date) -> dict[str, Any]:
+    """Rank and award every submitted application of a closed round; returns the summary. A voucher must be
+    assigned within the round's deadline from ``today`` (the service clock's day)."""
     r = round_.round_id
     policy = round_.policy
     await session.execute(text("SET LOCAL work_mem = '256MB'"))  # the window sorts stay in memory
@@ -189,6 +192,7 @@ async def allocate(session: AsyncSession, round_: RoundRow) -> dict[str, Any]:
             "months": policy.months,
             "until": round_.voucher_valid_until,
             "deadline": round_.assignment_deadline_days,
+            "today": today,
         },
     )
     # counters, each guarded by its CHECK constraint: a violation aborts the whole allocation
@@ -228,17 +232,17 @@ async def summary(session: AsyncSession, round_id: UUID) -> dict[str, Any]:
 # --- one voucher at a time: release and re-offer ----------------------------------------------------
 
 
-async def free_counters(session: AsyncSession, voucher: dict[str, Any]) -> None:
+async def free_counters(session: AsyncSession, voucher: VoucherRow) -> None:
     """A voucher goes back to its round: give back its budget, its direction place and (if any) its quota place."""
-    params = {"r": voucher["round_id"], "d": voucher["district_code"], "dir": voucher["direction"]}
+    params = {"r": voucher.round_id, "d": voucher.district_code, "dir": voucher.direction}
     await session.execute(
         text("UPDATE round SET spent_tiyn = spent_tiyn - :cost, awarded_count = awarded_count - 1 WHERE round_id = :r"),
-        {**params, "cost": voucher["cost_tiyn"]},
+        {**params, "cost": voucher.cost_tiyn},
     )
     await session.execute(
         text("UPDATE round_direction SET awarded = awarded - 1 WHERE round_id = :r AND direction = :dir"), params
     )
-    if voucher["via"] == "quota":
+    if voucher.via == "quota":
         await session.execute(
             text(
                 "UPDATE round_quota SET awarded = awarded - 1 WHERE round_id = :r AND district_code = :d AND direction = :dir"
@@ -247,7 +251,9 @@ async def free_counters(session: AsyncSession, voucher: dict[str, Any]) -> None:
         )
 
 
-async def try_award_one(session: AsyncSession, round_: RoundRow, application: dict[str, Any]) -> dict[str, Any] | None:
+async def try_award_one(
+    session: AsyncSession, round_: RoundRow, application: dict[str, Any], today: date
+) -> VoucherRow | None:
     """Award one waitlisted application if its direction, the budget and the cap have room (else change nothing).
 
     Each counter moves by a conditional single-statement update; a savepoint undoes the partial moves.
@@ -297,7 +303,7 @@ async def try_award_one(session: AsyncSession, round_: RoundRow, application: di
                     """INSERT INTO voucher (voucher_id, round_id, application_id, child_id, region_code, district_code,
                            direction, via, monthly_value_tiyn, months, cost_tiyn, valid_until, assign_by)
                        VALUES (gen_random_uuid(), :r, :a, :c, :region, :d, :dir, :via, :value, :months, :cost, :until,
-                               least(current_date + CAST(:deadline AS integer), CAST(:until AS date)))
+                               least(CAST(:today AS date) + CAST(:deadline AS integer), CAST(:until AS date)))
                        RETURNING *"""
                 ),
                 {
@@ -311,6 +317,7 @@ async def try_award_one(session: AsyncSession, round_: RoundRow, application: di
                     "cost": cost,
                     "until": round_.voucher_valid_until,
                     "deadline": round_.assignment_deadline_days,
+                    "today": today,
                 },
             )
         )
@@ -322,7 +329,7 @@ async def try_award_one(session: AsyncSession, round_: RoundRow, application: di
         {"a": application["application_id"]},
     )
     await nested.commit()
-    return dict(voucher)
+    return VoucherRow.of(voucher)
 
 
 async def waitlisted_in_order(session: AsyncSession, round_id: UUID, limit: int = 200) -> list[dict[str, Any]]:
