@@ -83,7 +83,11 @@ def _has_example(document: dict[str, Any], media: dict[str, Any]) -> bool:
     if media.get("example") is not None or media.get("examples"):
         return True
     schema = resolve(document, media.get("schema", {}))
-    return bool(schema.get("example") is not None or schema.get("examples"))
+    if schema.get("example") is not None or schema.get("examples"):
+        return True
+    # an optional body is anyOf [the model, null]: the model's own example counts
+    variants = [resolve(document, s) for s in schema.get("anyOf", []) + schema.get("oneOf", [])]
+    return any(v.get("example") is not None or v.get("examples") for v in variants if v.get("type") != "null")
 
 
 def violations(document: dict[str, Any]) -> list[str]:

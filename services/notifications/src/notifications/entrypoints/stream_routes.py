@@ -79,7 +79,15 @@ async def stream_reader(
     "/v1/inbox/stream",
     name="inbox_stream",
     response_class=EventSourceResponse,
-    responses={401: {}, 403: {}, 422: {}},
+    responses={
+        200: {
+            "description": "server-sent events: `ready`, then one `message` event per new inbox message",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        401: {},
+        403: {},
+        422: {},
+    },
 )
 async def inbox_stream(
     reader: Annotated[Reader, Depends(stream_reader)],

@@ -56,7 +56,14 @@ async def cancel_batch(batch_id: UUID, admin: Administrator, deps: Deps) -> sche
 
 @router.get(
     "/v1/batches/{batch_id}/payment-order",
-    responses={200: {"content": {"application/xml": {}}}, 404: {}, 409: {}},
+    responses={
+        200: {
+            "description": "the batch's pain.001.001.09 payment order",
+            "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        404: {},
+        409: {},
+    },
     response_class=Response,
 )
 async def get_payment_order(batch_id: UUID, _: PaymentOrderReader, deps: Deps) -> Response:
