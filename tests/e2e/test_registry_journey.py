@@ -135,7 +135,7 @@ def test_a_new_parent_logs_in_registers_children_declares_a_category_and_nothing
     claim = declared.json()["id"]
 
     operator = bearer(token("operator", scope={"region": "astana"}))
-    waiting = registry.get("/v1/review/categories", headers=operator).json()
+    waiting = registry.get("/v1/review/categories", headers=operator).json()["items"]
     assert claim in [c["id"] for c in waiting]
     verified = registry.post(f"/v1/categories/{claim}/verify", json={"valid_until": "2027-08-31"}, headers=operator)
     assert verified.status_code == 200, verified.text

@@ -204,3 +204,15 @@ class ServiceAccountIn(_In):
 class ServiceAccountOut(BaseModel):
     client_id: str
     client_secret: str
+
+
+class GuardianLinkedOut(BaseModel):
+    guardian_id: UUID
+
+
+class ChangePreparedOut(BaseModel):
+    change_id: UUID = Field(description="confirm it with the code the parent received: POST /v1/assisted/{id}/confirm")
+
+
+class KeyRotatedOut(BaseModel):
+    kid: str
