@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import RowMapping, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +13,7 @@ from registry.adapters.orm import child, guardianship
 from registry.domain.model import Child
 
 
-def to_child(row: Mapping[str, Any]) -> Child:
+def to_child(row: RowMapping) -> Child:
     return Child(
         id=row["id"],
         guardian_id=row["guardian_id"],

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from registry.domain.login_limits import over_limit
+
 
 class Limiter:
     def __init__(self, redis: Redis) -> None:
@@ -18,7 +20,7 @@ class Limiter:
         count = await self._redis.incr(key)
         if count == 1:
             await self._redis.expire(key, window_s)
-        if count <= limit:
+        if not over_limit(count, limit):
             return None
         return max(int(await self._redis.ttl(key)), 1)
 

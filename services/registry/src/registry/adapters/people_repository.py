@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import RowMapping, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +13,7 @@ from registry.adapters.orm import consent, person
 from registry.domain.model import Person
 
 
-def to_person(row: Mapping[str, Any]) -> Person:
+def to_person(row: RowMapping) -> Person:
     return Person(
         id=row["id"],
         birth_date=row["birth_date"],

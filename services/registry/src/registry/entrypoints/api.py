@@ -43,7 +43,7 @@ def _bootstrap_admin(registry: Registry) -> Callable[[ServiceContext], Awaitable
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
-    settings = settings or RegistrySettings()  # type: ignore[call-arg]  # the settings come from QOSYM_ variables
+    settings = settings or RegistrySettings()
     context = build_context(settings, "api")
     registry = bootstrap(settings, context)
     routers = [

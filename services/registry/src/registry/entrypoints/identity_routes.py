@@ -148,4 +148,6 @@ dev_router = APIRouter(tags=["development"])
 @dev_router.post("/v1/dev/tokens", status_code=status.HTTP_201_CREATED, openapi_extra=NOT_STORED)
 async def dev_token(body: DevTokenIn, deps: Deps) -> TokenOut:
     """Development only (QOSYM_DEV_MODE): a token for any role, to try the APIs from /docs."""
-    return _token_out(identity.dev_token(deps, str(body.subject or uuid4()), body.role, dict(body.scope)))
+    return _token_out(
+        identity.dev_token(deps, str(body.subject or uuid4()), body.role, {str(k): v for k, v in body.scope.items()})
+    )

@@ -52,7 +52,7 @@ async def register_person(body: RegisterPersonIn, request: Request, deps: Deps, 
     command = people.RegisterPerson(
         iin=body.iin,
         phone=body.phone,
-        consents=dict(body.consent),
+        consents={str(purpose): granted for purpose, granted in body.consent.items()},
         declared_birth_date=body.declared_birth_date,
         declared_sex=body.declared_sex,
     )
