@@ -137,7 +137,7 @@ async def test_parent_logs_in_registers_children_and_links_a_second_guardian(reg
         export = await client.get("/v1/me/export", headers=headers)
     assert child["flags"] == ["declared_sex_mismatch"]
     assert other_child.status_code in (201, 422)
-    assert child["id"] in [c["id"] for c in listed.json()]
+    assert child["id"] in [c["id"] for c in listed.json()["items"]] and listed.json()["total"] >= 1
     assert linked.status_code == 201 and linked.json()["guardian_id"] == second["id"]
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "iin"
     assert peek.status_code == steal.status_code == 404
@@ -279,7 +279,7 @@ async def test_categories_need_evidence_and_only_verified_ones_are_published(reg
     assert too_big.status_code in (413, 422)
     assert by_stranger.status_code == 404 and other_region.status_code == 404 and by_parent.status_code == 403
     assert declared.status_code == 201 and verified.status_code == 200
-    assert listed.json()[0]["status"] == "verified"
+    assert listed.json()["items"][0]["status"] == "verified" and listed.json()["total"] == 1
     stored = list(tmp_path.iterdir())
     assert len(stored) == 1 and b"%PDF" not in stored[0].read_bytes()
     payload = await scalar(
@@ -414,7 +414,7 @@ async def test_an_operator_scoped_to_a_district_acts_only_there(registry_db, api
         and refused.status_code == rejected.status_code == checked.status_code == 404
     )
     assert assisted.status_code == 422 and assisted.json()["errors"][0]["field"] == "district_code"
-    assert still_declared.json()[0]["status"] == "declared"
+    assert still_declared.json()["items"][0]["status"] == "declared"
     assert [c["id"] for c in shown.json()["items"]] == [claim] and verified.status_code == 200
     assert (
         await scalar(registry_db, "select count(*) from outbox where event_type = 'registry.ChildCategoriesVerified'")

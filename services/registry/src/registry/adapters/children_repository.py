@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,3 +107,19 @@ async def children_of(session: AsyncSession, guardian_id: UUID) -> list[Child]:
         .order_by(child.c.created_at)
     )
     return [to_child(r) for r in rows.mappings()]
+
+
+async def children_page(session: AsyncSession, guardian_id: UUID, offset: int, limit: int) -> tuple[list[Child], int]:
+    """A page of the guardian's children (oldest registration first) and how many there are."""
+    active = (guardianship.c.guardian_id == guardian_id, guardianship.c.ended_at.is_(None))
+    joined = child.join(guardianship, guardianship.c.child_id == child.c.id)
+    total = (await session.execute(select(func.count()).select_from(joined).where(*active))).scalar_one()
+    rows = await session.execute(
+        select(child)
+        .select_from(joined)
+        .where(*active)
+        .order_by(child.c.created_at, child.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [to_child(r) for r in rows.mappings()], total

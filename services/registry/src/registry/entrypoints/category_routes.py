@@ -45,8 +45,12 @@ async def declare_category(
 
 
 @category_router.get("/v1/children/{child_id}/categories", tags=["categories"], responses={404: {}})
-async def child_categories(child_id: UUID, parent: Parent, deps: Deps) -> list[Claim]:
-    return await categories.claims_of(deps, child_id, guardian_id(parent))
+async def child_categories(
+    child_id: UUID, parent: Parent, deps: Deps, offset: Offset = 0, limit: Limit = 50
+) -> OffsetPage[Claim]:
+    """The child's category claims by code, for one of its guardians."""
+    page = await categories.claims_of(deps, child_id, guardian_id(parent), offset, limit)
+    return OffsetPage[Claim](items=page.items, total=page.total, offset=page.offset, limit=page.limit)
 
 
 @category_router.get("/v1/review/categories", tags=["review"])

@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from qosym_chassis.callers import Parent
+from qosym_chassis.inputs import Limit, Offset, OffsetPage
 from registry.domain.model import Child
 from registry.entrypoints.dependencies import Deps
 from registry.entrypoints.schemas import ChildOut, MoveChildIn, RegisterChildIn
@@ -50,9 +51,12 @@ async def register_child(body: RegisterChildIn, parent: Parent, deps: Deps, resp
 
 
 @children_router.get("/v1/children")
-async def list_children(parent: Parent, deps: Deps) -> list[ChildOut]:
-    """The children the caller is a guardian of."""
-    return [child_out(c) for c in await children.list_own_children(deps, guardian_id(parent))]
+async def list_children(parent: Parent, deps: Deps, offset: Offset = 0, limit: Limit = 50) -> OffsetPage[ChildOut]:
+    """The children the caller is a guardian of, oldest registration first."""
+    page = await children.list_own_children(deps, guardian_id(parent), offset, limit)
+    return OffsetPage[ChildOut](
+        items=[child_out(c) for c in page.items], total=page.total, offset=page.offset, limit=page.limit
+    )
 
 
 @children_router.get("/v1/children/{child_id}", responses={404: {}})

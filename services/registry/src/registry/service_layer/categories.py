@@ -101,11 +101,12 @@ async def declare(deps: Dependencies, child_id: UUID, actor: Actor, code: str, d
     return Declared(claim_id, code, rules.DECLARED)
 
 
-async def claims_of(deps: Dependencies, child_id: UUID, guardian_id: UUID) -> list[Claim]:
+async def claims_of(deps: Dependencies, child_id: UUID, guardian_id: UUID, offset: int, limit: int) -> Page[Claim]:
+    """A child's claims by code, for one of its guardians (404 for anyone else, as for no child)."""
     async with deps.sessions() as session:
         if guardian_id not in await children.active_guardians(session, child_id):
             raise NotFound(NO_SUCH_CHILD)
-        return await category_repository.claims_of_child(session, child_id)
+        return Page.of(await category_repository.claims_of_child(session, child_id), offset, limit)
 
 
 async def pending(deps: Dependencies, scope: OperatorScope, offset: int, limit: int) -> Page[ScopedClaim]:

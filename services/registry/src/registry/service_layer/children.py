@@ -25,6 +25,7 @@ from registry.domain.model import Child, check_place, check_registration
 from registry.domain.people import declared_mismatches
 from registry.service_layer.dependencies import Dependencies
 from registry.service_layer.errors import use_case
+from registry.service_layer.paging import Page
 
 NO_SUCH_CHILD = "no such child"
 
@@ -160,6 +161,8 @@ async def get_own_child(deps: Dependencies, child_id: UUID, guardian_id: UUID) -
     return found
 
 
-async def list_own_children(deps: Dependencies, guardian_id: UUID) -> list[Child]:
+async def list_own_children(deps: Dependencies, guardian_id: UUID, offset: int, limit: int) -> Page[Child]:
+    """The children the caller is a guardian of, oldest registration first."""
     async with deps.sessions() as session:
-        return await children.children_of(session, guardian_id)
+        items, total = await children.children_page(session, guardian_id, offset, limit)
+    return Page(items, total, offset, limit)

@@ -18,14 +18,16 @@ from registry.service_layer.access import person_id
 from registry.service_layer.children import NO_SUCH_CHILD
 from registry.service_layer.dependencies import Dependencies
 from registry.service_layer.errors import use_case
+from registry.service_layer.paging import Page
 
 
-async def guardians_of(deps: Dependencies, child_id: UUID, guardian_id: UUID) -> list[UUID]:
+async def guardians_of(deps: Dependencies, child_id: UUID, guardian_id: UUID, offset: int, limit: int) -> Page[UUID]:
+    """The child's active guardians, for one of them (404 for anyone else, as for no child)."""
     async with deps.sessions() as session:
         guardians = await children.active_guardians(session, child_id)
     if not is_guardian(guardian_id, guardians):
         raise NotFound(NO_SUCH_CHILD)
-    return guardians
+    return Page.of(guardians, offset, limit)
 
 
 @use_case

@@ -14,3 +14,8 @@ class Page(Generic[T]):
     total: int
     offset: int
     limit: int
+
+    @classmethod
+    def of(cls, everything: list[T], offset: int, limit: int) -> Page[T]:
+        """A page of a list that is small by nature (one child's guardians or claims), read whole anyway."""
+        return cls(everything[offset : offset + limit], len(everything), offset, limit)
