@@ -137,7 +137,7 @@ async def rotate_keys(admin: Administrator, deps: Deps) -> KeyRotatedOut:
 
 
 @identity_router.get("/.well-known/jwks.json")
-async def jwks(deps: Deps) -> dict[str, Any]:
+async def jwks(deps: Deps) -> identity.Jwks:
     """The public keys that verify the registry's tokens."""
     return identity.jwks(deps)
 

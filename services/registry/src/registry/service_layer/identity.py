@@ -8,7 +8,6 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 from qosym_chassis.errors import Conflict, FieldError, Unauthorized
@@ -324,9 +323,14 @@ async def rotate_keys(deps: Dependencies, actor: Actor) -> str:
     return kid
 
 
-def jwks(deps: Dependencies) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Jwks:
+    keys: list[dict[str, str]]
+
+
+def jwks(deps: Dependencies) -> Jwks:
     """The public keys that verify the registry's tokens."""
-    return deps.tokens.jwks()
+    return Jwks(deps.tokens.jwks())
 
 
 def dev_token(deps: Dependencies, subject: str, role: str, scope: dict[str, str]) -> AccessToken:
