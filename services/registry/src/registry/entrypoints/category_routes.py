@@ -14,6 +14,7 @@ from qosym_chassis.inputs import Limit, Offset, OffsetPage
 from registry.domain.categories import Claim, ScopedClaim
 from registry.domain.people import EVIDENCE_MAX_BYTES
 from registry.entrypoints.dependencies import Deps, EvidenceReader
+from registry.entrypoints.paging import offset_page
 from registry.entrypoints.schemas import AmendmentIn, DecisionIn
 from registry.service_layer import categories
 from registry.service_layer.access import actor_of, guardian_id, scope_of
@@ -49,8 +50,7 @@ async def child_categories(
     child_id: UUID, parent: Parent, deps: Deps, offset: Offset = 0, limit: Limit = 50
 ) -> OffsetPage[Claim]:
     """The child's category claims by code, for one of its guardians."""
-    page = await categories.claims_of(deps, child_id, guardian_id(parent), offset, limit)
-    return OffsetPage[Claim](items=page.items, total=page.total, offset=page.offset, limit=page.limit)
+    return offset_page(await categories.claims_of(deps, child_id, guardian_id(parent), offset, limit))
 
 
 @category_router.get("/v1/review/categories", tags=["review"])
@@ -59,8 +59,7 @@ async def pending_categories(
 ) -> OffsetPage[ScopedClaim]:
     """Declared categories waiting for a decision, oldest first (only the operator's region and district when the
     token is scoped)."""
-    page = await categories.pending(deps, scope_of(operator), offset, limit)
-    return OffsetPage[ScopedClaim](items=page.items, total=page.total, offset=page.offset, limit=page.limit)
+    return offset_page(await categories.pending(deps, scope_of(operator), offset, limit))
 
 
 @category_router.post("/v1/categories/{claim_id}/verify", tags=["review"], responses={404: {}, 409: {}})

@@ -10,6 +10,7 @@ from qosym_chassis.callers import Parent
 from qosym_chassis.inputs import Limit, Offset, OffsetPage
 from registry.domain.model import Child
 from registry.entrypoints.dependencies import Deps
+from registry.entrypoints.paging import offset_page
 from registry.entrypoints.schemas import ChildOut, MoveChildIn, RegisterChildIn
 from registry.service_layer import children
 from registry.service_layer.access import guardian_id
@@ -53,10 +54,7 @@ async def register_child(body: RegisterChildIn, parent: Parent, deps: Deps, resp
 @children_router.get("/v1/children")
 async def list_children(parent: Parent, deps: Deps, offset: Offset = 0, limit: Limit = 50) -> OffsetPage[ChildOut]:
     """The children the caller is a guardian of, oldest registration first."""
-    page = await children.list_own_children(deps, guardian_id(parent), offset, limit)
-    return OffsetPage[ChildOut](
-        items=[child_out(c) for c in page.items], total=page.total, offset=page.offset, limit=page.limit
-    )
+    return offset_page((await children.list_own_children(deps, guardian_id(parent), offset, limit)).map(child_out))
 
 
 @children_router.get("/v1/children/{child_id}", responses={404: {}})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 from qosym_chassis.callers import Parent
 from qosym_chassis.inputs import Limit, Offset, OffsetPage
 from registry.entrypoints.dependencies import Deps
+from registry.entrypoints.paging import offset_page
 from registry.entrypoints.schemas import GuardianLinkedOut, LinkGuardianIn
 from registry.service_layer import access, guardianship
 
@@ -20,8 +21,7 @@ async def guardians(
     child_id: UUID, parent: Parent, deps: Deps, offset: Offset = 0, limit: Limit = 50
 ) -> OffsetPage[UUID]:
     """The child's guardians (their person ids), for one of them."""
-    page = await guardianship.guardians_of(deps, child_id, access.guardian_id(parent), offset, limit)
-    return OffsetPage[UUID](items=page.items, total=page.total, offset=page.offset, limit=page.limit)
+    return offset_page(await guardianship.guardians_of(deps, child_id, access.guardian_id(parent), offset, limit))
 
 
 @guardianship_router.post("/v1/children/{child_id}/guardians", status_code=status.HTTP_201_CREATED, responses={404: {}})

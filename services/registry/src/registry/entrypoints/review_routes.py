@@ -10,6 +10,7 @@ from qosym_chassis.callers import Official
 from qosym_chassis.inputs import Limit, Offset, OffsetPage
 from registry.domain.model import Flagged
 from registry.entrypoints.dependencies import Deps
+from registry.entrypoints.paging import offset_page
 from registry.service_layer import review
 from registry.service_layer.access import actor_of, scope_of
 
@@ -20,8 +21,7 @@ review_router = APIRouter(tags=["review"])
 async def flagged(operator: Official, deps: Deps, offset: Offset = 0, limit: Limit = 50) -> OffsetPage[Flagged]:
     """People and children whose declared data disagrees with their IIN (people only for an administrator: they
     have no region)."""
-    page = await review.flagged(deps, scope_of(operator), offset, limit)
-    return OffsetPage[Flagged](items=page.items, total=page.total, offset=page.offset, limit=page.limit)
+    return offset_page(await review.flagged(deps, scope_of(operator), offset, limit))
 
 
 @review_router.post("/v1/review/flags/{entity}/{row_id}/clear", status_code=status.HTTP_204_NO_CONTENT)

@@ -4,7 +4,6 @@ partner service accounts (OAuth2 client credentials); the signing keys."""
 from __future__ import annotations
 
 import hmac
-import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,9 +20,7 @@ from registry.service_layer.dependencies import Dependencies
 from registry.service_layer.errors import use_case
 from registry.service_layer.limits import RateLimited, first_over, login_outcome, login_refused
 
-log = logging.getLogger("registry.identity")
 REFRESH_TTL = timedelta(days=30)
-STAFF_ROLES = ("operator", "administrator", "provider_staff", "auditor")
 CLIENT_ID = re.compile(r"svc-[0-9a-f]{12}")
 LOGIN_FAILED = "the code or credentials are wrong, expired or already used"
 

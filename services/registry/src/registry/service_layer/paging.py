@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -19,3 +21,6 @@ class Page(Generic[T]):
     def of(cls, everything: list[T], offset: int, limit: int) -> Page[T]:
         """A page of a list that is small by nature (one child's guardians or claims), read whole anyway."""
         return cls(everything[offset : offset + limit], len(everything), offset, limit)
+
+    def map(self, function: Callable[[T], U]) -> Page[U]:
+        return Page([function(item) for item in self.items], self.total, self.offset, self.limit)
