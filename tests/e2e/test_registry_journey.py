@@ -123,7 +123,7 @@ def test_a_new_parent_logs_in_registers_children_declares_a_category_and_nothing
         )
         assert response.status_code == 201, response.text
         children.append(response.json()["id"])
-    assert sorted(c["id"] for c in registry.get("/v1/children", headers=parent).json()) == sorted(children)
+    assert sorted(c["id"] for c in registry.get("/v1/children", headers=parent).json()["items"]) == sorted(children)
 
     declared = registry.post(
         f"/v1/children/{children[0]}/categories",
@@ -135,11 +135,14 @@ def test_a_new_parent_logs_in_registers_children_declares_a_category_and_nothing
     claim = declared.json()["id"]
 
     operator = bearer(token("operator", scope={"region": "astana"}))
-    waiting = registry.get("/v1/review/categories", headers=operator).json()
+    waiting = registry.get("/v1/review/categories", headers=operator).json()["items"]
     assert claim in [c["id"] for c in waiting]
     verified = registry.post(f"/v1/categories/{claim}/verify", json={"valid_until": "2027-08-31"}, headers=operator)
     assert verified.status_code == 200, verified.text
-    assert registry.get(f"/v1/children/{children[0]}/categories", headers=parent).json()[0]["status"] == "verified"
+    assert (
+        registry.get(f"/v1/children/{children[0]}/categories", headers=parent).json()["items"][0]["status"]
+        == "verified"
+    )
     published = db_value(
         running_stack,
         "registry",
@@ -182,11 +185,11 @@ def test_a_new_parent_logs_in_registers_children_declares_a_category_and_nothing
         assert response.json()["errors"][0]["field"] == "iin", reason
         assert iin not in response.text and child_iins[1] not in response.text
     assert stored() == before
-    assert len(registry.get("/v1/children", headers=parent).json()) == 2
+    assert len(registry.get("/v1/children", headers=parent).json()["items"]) == 2
 
     # another parent: 404 for reading or changing these children, and nothing changes
     stranger = new_parent()
-    claims_before = registry.get(f"/v1/children/{children[0]}/categories", headers=parent).json()
+    claims_before = registry.get(f"/v1/children/{children[0]}/categories", headers=parent).json()["items"]
     for child_id in children:
         attempts = [
             registry.get(f"/v1/children/{child_id}", headers=stranger.headers),
@@ -206,15 +209,15 @@ def test_a_new_parent_logs_in_registers_children_declares_a_category_and_nothing
             registry.delete(f"/v1/children/{child_id}/guardians/{person_id}", headers=stranger.headers),
         ]
         assert [a.status_code for a in attempts] == [404] * len(attempts), [a.text for a in attempts]
-        assert registry.get(f"/v1/children/{child_id}/guardians", headers=parent).json() == [person_id]
+        assert registry.get(f"/v1/children/{child_id}/guardians", headers=parent).json()["items"] == [person_id]
     taken = registry.post(
         "/v1/children",
         json={"iin": child_iins[0], "region_code": "astana", "district_code": "yesil"},
         headers=stranger.headers,
     )
     assert taken.status_code == 409 and child_iins[0] not in taken.text
-    assert registry.get(f"/v1/children/{children[0]}/categories", headers=parent).json() == claims_before
-    assert registry.get("/v1/children", headers=stranger.headers).json() == []
+    assert registry.get(f"/v1/children/{children[0]}/categories", headers=parent).json()["items"] == claims_before
+    assert registry.get("/v1/children", headers=stranger.headers).json()["items"] == []
 
     # the canary: no IIN in logs, traces or the registry's outbox; the code nowhere in notifications' logs
     every_iin = [parent_iin, stranger.iin, *child_iins, *rejected.values()]

@@ -109,7 +109,7 @@ async def test_the_state_registry_check_reports_a_verified_claim_as_verified(reg
     assert declared.json()["status"] == "declared" and declared.json()["confirmed"] is False
     assert verified.status_code == 200, verified.text
     assert checked.status_code == 200, checked.text
-    assert checked.json()["status"] == shown.json()[0]["status"] == "verified"
+    assert checked.json()["status"] == shown.json()["items"][0]["status"] == "verified"
     assert checked.json()["valid_until"] == "2030-06-30"
 
 
@@ -139,11 +139,11 @@ async def test_a_decided_claim_is_not_decided_again_and_an_amendment_keeps_the_h
         after = await client.get(f"/v1/children/{child_id}/categories", headers=headers)
     assert first.status_code == 200
     assert again.status_code == 409 and reject.status_code == 409, again.text
-    assert kept.json()[0]["valid_until"] == "2030-06-30"
+    assert kept.json()["items"][0]["valid_until"] == "2030-06-30"
     assert implicit.status_code == 422  # the dates must be given explicitly
     assert amended.status_code == 200, amended.text
     assert foreign.status_code == 404
-    assert after.json()[0]["valid_until"] == "2029-12-31" and after.json()[0]["status"] == "verified"
+    assert after.json()["items"][0]["valid_until"] == "2029-12-31" and after.json()["items"][0]["status"] == "verified"
     previous = await scalar(
         registry_db, "select data->'previous'->>'valid_until' from audit_log where action = 'category.amended'"
     )

@@ -99,14 +99,14 @@ async def test_person_registration_flags_mismatches_and_is_idempotent(registry_d
         )
         parent_tries = await client.get("/v1/review/flags", headers=auth(token("parent")))
         after = await client.get("/v1/review/flags", headers=auth(token("administrator")))
-    assert operator_queue.json() == [] and by_operator.status_code == 404
+    assert operator_queue.json()["items"] == [] and by_operator.status_code == 404
     assert first["flags"] == ["declared_birth_date_mismatch"] and first["iin_masked"] == "********0017"
     assert again.status_code == 200 and again.json()["id"] == first["id"]
     assert other_phone.status_code == 409 and ADULT_IIN not in other_phone.text
     assert minor.status_code == 422 and minor.json()["errors"][0]["type"] == "guardian_not_adult"
     assert no_consent.status_code == 422 and no_consent.json()["errors"][0]["field"] == "consent.data_processing"
-    assert [item["id"] for item in queue.json()] == [first["id"]]
-    assert cleared.status_code == 204 and after.json() == [] and parent_tries.status_code == 403
+    assert [item["id"] for item in queue.json()["items"]] == [first["id"]] and queue.json()["total"] == 1
+    assert cleared.status_code == 204 and after.json()["items"] == [] and parent_tries.status_code == 403
     assert await scalar(registry_db, "select count(*) from person") == 1
 
 
@@ -137,7 +137,7 @@ async def test_parent_logs_in_registers_children_and_links_a_second_guardian(reg
         export = await client.get("/v1/me/export", headers=headers)
     assert child["flags"] == ["declared_sex_mismatch"]
     assert other_child.status_code in (201, 422)
-    assert child["id"] in [c["id"] for c in listed.json()]
+    assert child["id"] in [c["id"] for c in listed.json()["items"]] and listed.json()["total"] >= 1
     assert linked.status_code == 201 and linked.json()["guardian_id"] == second["id"]
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "iin"
     assert peek.status_code == steal.status_code == 404
@@ -279,7 +279,7 @@ async def test_categories_need_evidence_and_only_verified_ones_are_published(reg
     assert too_big.status_code in (413, 422)
     assert by_stranger.status_code == 404 and other_region.status_code == 404 and by_parent.status_code == 403
     assert declared.status_code == 201 and verified.status_code == 200
-    assert listed.json()[0]["status"] == "verified"
+    assert listed.json()["items"][0]["status"] == "verified" and listed.json()["total"] == 1
     stored = list(tmp_path.iterdir())
     assert len(stored) == 1 and b"%PDF" not in stored[0].read_bytes()
     payload = await scalar(
@@ -408,10 +408,14 @@ async def test_an_operator_scoped_to_a_district_acts_only_there(registry_db, api
         still_declared = await client.get(f"/v1/children/{child['id']}/categories", headers=headers)
         shown = await client.get("/v1/review/categories", headers=here)
         verified = await client.post(f"/v1/categories/{claim}/verify", json={}, headers=here)
-    assert hidden.json() == [] and refused.status_code == rejected.status_code == checked.status_code == 404
+    assert (
+        hidden.json()["items"] == []
+        and hidden.json()["total"] == 0
+        and refused.status_code == rejected.status_code == checked.status_code == 404
+    )
     assert assisted.status_code == 422 and assisted.json()["errors"][0]["field"] == "district_code"
-    assert still_declared.json()[0]["status"] == "declared"
-    assert [c["id"] for c in shown.json()] == [claim] and verified.status_code == 200
+    assert still_declared.json()["items"][0]["status"] == "declared"
+    assert [c["id"] for c in shown.json()["items"]] == [claim] and verified.status_code == 200
     assert (
         await scalar(registry_db, "select count(*) from outbox where event_type = 'registry.ChildCategoriesVerified'")
         == 1

@@ -8,7 +8,7 @@ import pytest
 from qosym_chassis.iin import parse_iin
 from qosym_chassis.sms import HttpSmsGateway
 from registry.adapters.state_registry import HttpStateRegistry
-from registry.domain.model import RegistrationRefused
+from registry.domain.errors import RegistrationRefused
 from registry.domain.people import check_adult, check_phone, declared_mismatches, sniff_evidence
 
 pytestmark = pytest.mark.unit

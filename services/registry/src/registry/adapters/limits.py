@@ -1,18 +1,14 @@
 """Login rate limits and lockouts in Redis: fixed-window counters shared by every api process.
 
-Keys name the account by a hash (never a username or IIN in clear) and the client address as seen by the
+Keys (``registry.domain.login_limits``) name the account by a hash (never a username or IIN in clear) and the client address as seen by the
 server (proxy headers only from ``QOSYM_TRUSTED_PROXIES``).
 """
 
 from __future__ import annotations
 
-import hashlib
-
 from redis.asyncio import Redis
 
-
-def account_key(kind: str, name: str) -> str:
-    return f"registry:{kind}:{hashlib.sha256(name.encode()).hexdigest()[:32]}"
+from registry.domain.login_limits import over_limit
 
 
 class Limiter:
@@ -24,16 +20,16 @@ class Limiter:
         count = await self._redis.incr(key)
         if count == 1:
             await self._redis.expire(key, window_s)
-        if count <= limit:
+        if not over_limit(count, limit):
             return None
         return max(int(await self._redis.ttl(key)), 1)
 
-    async def locked(self, key: str, failures: int) -> int | None:
-        """The seconds left of a lockout once ``failures`` failed tries were recorded, else None."""
+    async def failures(self, key: str) -> tuple[int, int]:
+        """The failed tries recorded under ``key`` and the seconds left of their window (at least 1)."""
         value = await self._redis.get(key)
-        if value is None or int(value) < failures:
-            return None
-        return max(int(await self._redis.ttl(key)), 1)
+        if value is None:
+            return 0, 0
+        return int(value), max(int(await self._redis.ttl(key)), 1)
 
     async def failed(self, key: str, lockout_s: int) -> None:
         """One more failure; the lockout window starts at the first and lasts ``lockout_s``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Identity, Integer, LargeBinary, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -39,7 +41,7 @@ region = Table(
 )
 
 
-def _ts(name: str, *, nullable: bool = False, default: bool = False) -> Column:  # type: ignore[type-arg]
+def _ts(name: str, *, nullable: bool = False, default: bool = False) -> Column[datetime]:
     return Column(name, DateTime(timezone=True), nullable=nullable, server_default=func.now() if default else None)
 
 

@@ -21,6 +21,10 @@ def _key(registration_id: UUID) -> str:
     return f"registry:registration:{registration_id}"
 
 
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
 class CodeRefused(Exception):
     """Unknown, expired, already used or wrong code: one answer for all."""
 
@@ -45,12 +49,12 @@ class PendingRegistrations:
         stored = await self.redis.hgetall(key)
         if not stored:
             raise CodeRefused()
-        if not hmac.compare_digest(stored[b"code"], self.box.code_hash(str(registration_id), code)):
+        if not hmac.compare_digest(_bytes(stored[b"code"]), self.box.code_hash(str(registration_id), code)):
             if await self.redis.hincrby(key, "attempts", 1) >= self.max_attempts:
                 await self.redis.delete(key)
             raise CodeRefused()
         if await self.redis.delete(key) != 1:  # a concurrent confirmation took it first
             raise CodeRefused()
-        opened = self.box.open(stored[b"sealed"], context=f"registration:{registration_id}")
+        opened = self.box.open(_bytes(stored[b"sealed"]), context=f"registration:{registration_id}")
         details: dict[str, Any] = json.loads(opened)
         return details

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -18,6 +18,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
+from qosym_chassis.clock import Clock
 from qosym_chassis.keys import load_or_create_signing_key
 
 KEYS_PUBLISHED = 3
@@ -42,6 +43,9 @@ class TokenIssuer:
     audience: str
     ttl: timedelta
     keys_dir: Path | None = field(default=None)
+    # every service verifies iat/exp against its real clock: a token is dated by the unshifted chassis clock even
+    # when the registry runs "next month" in development (QOSYM_CLOCK_OFFSET_S)
+    clock: Clock = field(default_factory=Clock)
 
     @property
     def kid(self) -> str:
@@ -50,7 +54,7 @@ class TokenIssuer:
     def issue(
         self, *, subject: str, role: str, scope: dict[str, str] | None = None, acting_for: str | None = None
     ) -> str:
-        now = datetime.now(UTC)
+        now = self.clock.now()
         claims: dict[str, Any] = {
             "sub": subject,
             "role": role,
@@ -75,10 +79,11 @@ class TokenIssuer:
         self.keys = load_keys(self.keys_dir)
         return kid
 
-    def jwks(self) -> dict[str, Any]:
-        published = []
+    def jwks(self) -> list[dict[str, str]]:
+        """The newest keys' public JWKs (Ed25519: ``kty``, ``crv``, ``x``, ``kid``, ``use``, ``alg``), newest first."""
+        published: list[dict[str, str]] = []
         for kid, key in self.keys[-KEYS_PUBLISHED:]:
             public = json.loads(OKPAlgorithm.to_jwk(key.public_key()))
             public.update({"kid": kid, "use": "sig", "alg": "EdDSA"})
             published.append(public)
-        return {"keys": published[::-1]}
+        return published[::-1]

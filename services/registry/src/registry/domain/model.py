@@ -7,13 +7,7 @@ from datetime import date
 from uuid import UUID
 
 from qosym_chassis.iin import Iin, age_on
-
-
-class RegistrationRefused(ValueError):
-    def __init__(self, field: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
+from registry.domain.errors import RegistrationRefused
 
 
 @dataclass(frozen=True)
@@ -88,3 +82,13 @@ class OperatorScope:
         return self.covers_region(region_code) and (
             self.everywhere or not self.district or district_code == self.district
         )
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A record in the review queue: declared data that disagrees with its IIN."""
+
+    entity: str
+    id: UUID
+    flags: list[str]
+    region_code: str | None

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from qosym_chassis.iin import Iin, age_on
-from registry.domain.model import RegistrationRefused
+from registry.domain.errors import RegistrationRefused
 
 ADULT_AGE = 18
 OTP_DIGITS = 6

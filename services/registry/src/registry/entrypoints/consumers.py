@@ -1,12 +1,21 @@
-"""What the registry consumes."""
+"""What the registry consumes: one table, event type -> the service-layer handler that applies it
+(docs/architecture.md, "Service anatomy")."""
 
 from __future__ import annotations
 
-from qosym_chassis.consumer import EventConsumer
+from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import RegionConfiguredV1
-from registry.service_layer import handlers
+from registry.service_layer import regions
+from registry.service_layer.dependencies import Dependencies
+
+SUBSCRIPTIONS: Subscriptions[Dependencies | None] = {
+    RegionConfiguredV1: regions.on_region_configured,
+}
 
 
-def register(consumer: EventConsumer, _: ServiceContext) -> None:
-    consumer.on(RegionConfiguredV1, handlers.apply_region_configured)
+def register(consumer: EventConsumer, _: ServiceContext | None) -> None:
+    """The registry's handlers need only the consumer's session: the consumers process builds no ``Dependencies``
+    (it would load the IIN and signing keys, which only the api process creates), so the handlers get None; the
+    table is routed the same way for scripts/asyncapi.py."""
+    consumer.route(SUBSCRIPTIONS, None)

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from qosym_chassis.inputs import SafeText, SaneDate
+from qosym_contracts.types import DistrictCode, RegionCode
 
 
 class RegisterChildIn(BaseModel):
@@ -18,8 +19,8 @@ class RegisterChildIn(BaseModel):
     )
 
     iin: SafeText = Field(max_length=32, description="the child's IIN: 12 digits 0-9", examples=["180905600123"])
-    region_code: SafeText = Field(min_length=1, max_length=64, examples=["astana"])
-    district_code: SafeText = Field(min_length=1, max_length=64, examples=["yesil"])
+    region_code: RegionCode
+    district_code: DistrictCode = Field(examples=["yesil"])
     declared_birth_date: SaneDate | None = Field(
         default=None, description="checked against the IIN; a mismatch is flagged"
     )
@@ -29,12 +30,8 @@ class RegisterChildIn(BaseModel):
 class MoveChildIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"district_code": "nura"}]})
 
-    region_code: SafeText | None = Field(
-        default=None, min_length=1, max_length=64, description="unchanged when omitted"
-    )
-    district_code: SafeText | None = Field(
-        default=None, min_length=1, max_length=64, description="unchanged when omitted"
-    )
+    region_code: RegionCode | None = Field(default=None, description="unchanged when omitted")
+    district_code: DistrictCode | None = Field(default=None, description="unchanged when omitted")
 
 
 class ChildOut(BaseModel):
@@ -48,7 +45,9 @@ class ChildOut(BaseModel):
 
 
 class DevTokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"role": "operator", "scope": {"region": "astana"}}]}
+    )
 
     role: Literal["parent", "operator", "administrator", "provider_staff", "auditor", "partner", "ops"]
     subject: UUID | None = None
@@ -70,6 +69,13 @@ class _In(BaseModel):
 
 
 class RegisterPersonIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"iin": "900101300017", "phone": "+77011234567", "consent": {"data_processing": True}}]
+        },
+    )
+
     iin: SafeText = Field(max_length=32, description="the adult's IIN", examples=["900101300017"])
     phone: SafeText = Field(max_length=32, description="international format", examples=["+77011234567"])
     consent: dict[Literal["data_processing", "notifications", "state_registry_check"], bool] = Field(
@@ -85,6 +91,11 @@ class RegistrationOut(BaseModel):
 
 
 class ConfirmRegistrationIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"registration_id": "3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f", "code": "123456"}]},
+    )
+
     registration_id: UUID
     code: str = Field(pattern=r"^[0-9]{6}$")
 
@@ -98,16 +109,26 @@ class PersonOut(BaseModel):
 
 
 class ConsentIn(_In):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"purpose": "notifications", "granted": True}]}
+    )
+
     purpose: Literal["data_processing", "notifications", "state_registry_check"]
     granted: bool
 
 
 class LinkGuardianIn(_In):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"iin": "900101300017", "relation": "guardian"}]}
+    )
+
     iin: SafeText = Field(max_length=32)
     relation: Literal["parent", "guardian", "trustee"] = "guardian"
 
 
 class CodeRequestIn(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"iin": "900101300017"}]})
+
     iin: SafeText = Field(max_length=32)
 
 
@@ -117,11 +138,20 @@ class ChallengeOut(BaseModel):
 
 
 class CodeConfirmIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"challenge_id": "3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f", "code": "123456"}]},
+    )
+
     challenge_id: UUID
     code: SafeText = Field(pattern=r"^[0-9]{6}$")
 
 
 class RefreshIn(_In):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "Zq3v9m1X0aBcDeFgHiJkLmNoPqRsTuVw"}]}
+    )
+
     refresh_token: SafeText = Field(min_length=10, max_length=200)
 
 
@@ -135,6 +165,13 @@ class SessionOut(BaseModel):
 
 
 class StaffLoginIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"username": "aigul.op", "password": "correct horse battery staple", "totp": "123456"}]
+        },
+    )
+
     username: SafeText = Field(min_length=1, max_length=100)
     password: SafeText = Field(min_length=1, max_length=200)
     totp: SafeText = Field(pattern=r"^[0-9]{6}$")
@@ -148,6 +185,15 @@ class StaffScope(_In):
 
 
 class CreateStaffIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"username": "aigul.op", "role": "operator", "scope": {"region": "astana", "district": "yesil"}}
+            ]
+        },
+    )
+
     username: SafeText = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9._-]+$")
     role: Literal["operator", "administrator", "provider_staff", "auditor"]
     scope: StaffScope = Field(default_factory=StaffScope)
@@ -162,12 +208,23 @@ class StaffCreatedOut(BaseModel):
 
 
 class DecisionIn(_In):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"valid_until": "2027-08-31", "reason": "certificate seen"}]}
+    )
+
     valid_from: SaneDate | None = None
     valid_until: SaneDate | None = None
     reason: SafeText | None = Field(default=None, max_length=500)
 
 
 class AmendmentIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"valid_from": None, "valid_until": "2027-05-31", "reason": "the certificate ends earlier"}]
+        },
+    )
+
     """An explicit change of a verified claim's validity: both dates must be given (a null valid_from keeps the
     current start, a null valid_until means no end), so nothing is dropped by leaving a field out."""
 
@@ -177,30 +234,59 @@ class AmendmentIn(_In):
 
 
 class AssistedChildIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"parent_iin": "900101300017", "iin": "180905600123", "region_code": "astana", "district_code": "yesil"}
+            ]
+        },
+    )
+
     parent_iin: SafeText = Field(
         max_length=32, description="the parent's IIN; the parent confirms with a one-time code"
     )
     iin: SafeText = Field(max_length=32, description="the child's IIN")
-    region_code: SafeText = Field(min_length=1, max_length=64)
-    district_code: SafeText = Field(min_length=1, max_length=64)
+    region_code: RegionCode
+    district_code: DistrictCode
     declared_birth_date: SaneDate | None = None
     declared_sex: Literal["F", "M"] | None = None
 
 
 class AssistedMoveIn(_In):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"parent_iin": "900101300017", "district_code": "nura"}]}
+    )
+
     parent_iin: SafeText = Field(max_length=32, description="the IIN of one of the child's guardians, who confirms")
-    region_code: SafeText | None = Field(default=None, min_length=1, max_length=64)
-    district_code: SafeText | None = Field(default=None, min_length=1, max_length=64)
+    region_code: RegionCode | None = None
+    district_code: DistrictCode | None = None
 
 
 class AssistedConfirmIn(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": "123456"}]})
+
     code: SafeText = Field(pattern=r"^[0-9]{6}$", description="the code the parent received")
 
 
 class ServiceAccountIn(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "social-services"}]})
+
     name: SafeText = Field(min_length=1, max_length=200, examples=["social-services"])
 
 
 class ServiceAccountOut(BaseModel):
     client_id: str
     client_secret: str
+
+
+class GuardianLinkedOut(BaseModel):
+    guardian_id: UUID
+
+
+class ChangePreparedOut(BaseModel):
+    change_id: UUID = Field(description="confirm it with the code the parent received: POST /v1/assisted/{id}/confirm")
+
+
+class KeyRotatedOut(BaseModel):
+    kid: str

@@ -1,24 +1,41 @@
-"""Where staff may act, as SQL: the listing form of :class:`registry.domain.model.OperatorScope`.
+"""Who the caller is, as the use cases see them: an audit actor, an operator scope, a person id.
 
-An operator reaches the children (and their claims and flags) of their token's region, and only its district when
-the token names one; an operator scope without a region reaches nothing (the chassis already refuses such a token);
-an administrator reaches every region. People carry no region: only an administrator sees and clears their flags.
+Object-level authorisation (their own child, their region) is checked by each use case against these; the role
+sets that may try at all are the routes' (``qosym_chassis.callers``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, false, true
-
+from qosym_chassis.auth import Principal
+from qosym_chassis.callers import ADMINISTRATORS
+from qosym_chassis.errors import Unprocessable
+from registry.adapters.audit import Actor
 from registry.domain.model import OperatorScope
 
 
-def scope_clause(scope: OperatorScope, region: Any, district: Any) -> ColumnElement[bool]:
-    if scope.everywhere:
-        return true()
-    if not scope.region:
-        return false()
-    if not scope.district:
-        return and_(region == scope.region)
-    return and_(region == scope.region, district == scope.district)
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.subject, principal.role, principal.acting_for)
+
+
+def scope_of(staff: Principal) -> OperatorScope:
+    """An operator's region (and district) from their token; an administrator is unscoped by design."""
+    if staff.role in ADMINISTRATORS:
+        return OperatorScope(everywhere=True)
+    return OperatorScope(region=staff.scope.get("region"), district=staff.scope.get("district"))
+
+
+def guardian_id(principal: Principal) -> UUID:
+    """A parent's person id (the token's subject)."""
+    try:
+        return UUID(principal.subject)
+    except ValueError as exc:
+        raise Unprocessable("the token's subject is not a person id") from exc
+
+
+def person_id(actor: Actor) -> UUID | None:
+    try:
+        return UUID(actor.subject)
+    except ValueError:
+        return None

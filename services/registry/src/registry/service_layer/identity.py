@@ -1,42 +1,33 @@
-"""Login: parents by IIN + one-time code, staff by password + TOTP; rotating refresh tokens; staff accounts."""
+"""Login: parents by IIN + one-time code, staff by password + TOTP; rotating refresh tokens; staff accounts;
+partner service accounts (OAuth2 client credentials); the signing keys."""
 
 from __future__ import annotations
 
 import hmac
-import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import DateTime, LargeBinary, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
-from sqlalchemy.exc import IntegrityError
-
+from qosym_chassis.errors import Conflict, FieldError, Unauthorized
 from qosym_chassis.iin import parse_iin
-from qosym_chassis.protection import IinProtector
-from registry.adapters import audit, credentials, repository
+from registry.adapters import audit, credentials, identity_repository, people_repository
 from registry.adapters.audit import Actor
-from registry.adapters.credentials import SecretBox
-from registry.adapters.orm import otp_challenge, person, refresh_token, service_account, staff
-from registry.adapters.sms import BackgroundSms, SmsSender
-from registry.adapters.tokens import TokenIssuer
+from registry.adapters.identity_repository import StaffAccount, UsernameTaken
+from registry.domain.login_limits import code_request_counters
 from registry.domain.people import OTP_MAX_ATTEMPTS, OTP_TTL_S
-from registry.service_layer.handlers import Sessions
+from registry.service_layer.dependencies import Dependencies
+from registry.service_layer.errors import use_case
+from registry.service_layer.limits import RateLimited, first_over, login_outcome, login_refused
 
-log = logging.getLogger("registry.identity")
 REFRESH_TTL = timedelta(days=30)
-STAFF_ROLES = ("operator", "administrator", "provider_staff", "auditor")
 CLIENT_ID = re.compile(r"svc-[0-9a-f]{12}")
+LOGIN_FAILED = "the code or credentials are wrong, expired or already used"
 
 
 class LoginFailed(Exception):
-    """Wrong, expired or used code or credentials: one answer for all, so nothing is revealed."""
-
-
-class Conflict(Exception):
-    pass
+    """Wrong, expired or used code or credentials: one answer for all, so nothing is revealed (internal: each use
+    case answers it as ``Unauthorized`` with its own message)."""
 
 
 @dataclass(frozen=True)
@@ -48,149 +39,17 @@ class Tokens:
     role: str
 
 
-async def request_code(
-    sessions: Sessions,
-    protector: IinProtector,
-    box: SecretBox,
-    sms: BackgroundSms | SmsSender,
-    iin_raw: str,
-    today: date,
-    approves: str | None = None,
-) -> UUID:
-    """A challenge id always comes back, and the work is the same for a known and an unknown IIN.
-
-    Both look the person up, make and hash a code and run the same insert statement, which copies the person
-    row it names into a challenge; for an unknown IIN it names nobody and inserts nothing. The SMS goes out in
-    the background: the answer never waits for the gateway. ``approves`` says what the code approves when it is
-    not a login (an operator's prepared change): who asks, where and for which child, never an IIN.
-    """
-    iin = parse_iin(iin_raw, today=today)
-    challenge_id = uuid4()
-    async with sessions() as session, session.begin():
-        found = await repository.find_person_by_index(session, protector.blind_index(iin.value))
-        known = found is not None and bool(found.phone)
-        code = credentials.new_otp_code()
-        values = select(
-            literal(challenge_id, PgUUID(as_uuid=True)),
-            person.c.id,
-            literal(box.code_hash(str(challenge_id), code), LargeBinary()),
-            literal(datetime.now(UTC) + timedelta(seconds=OTP_TTL_S), DateTime(timezone=True)),
-        ).where(person.c.id == (found.id if known and found is not None else uuid4()))
-        await session.execute(insert(otp_challenge).from_select(["id", "person_id", "code_hash", "expires_at"], values))
-    if known and found is not None and found.phone:
-        text = f"Qosym code: {code}. It expires in 5 minutes."
-        if approves:
-            text = f"Qosym code: {code}. {approves} Tell it to no one else. It expires in 5 minutes."
-        if isinstance(sms, BackgroundSms):
-            sms.dispatch(person_id=found.id, phone=found.phone, text=text)
-        else:  # an operator's assisted flow waits for the gateway (and hears when it fails)
-            await sms.send(person_id=found.id, phone=found.phone, text=text)
-    return challenge_id
+@dataclass(frozen=True)
+class Challenge:
+    challenge_id: UUID
+    expires_in: int
 
 
-async def confirm_code(sessions: Sessions, box: SecretBox, challenge_id: UUID, code: str) -> UUID:
-    """The person id once the code matches; every wrong try counts, the fifth closes the challenge."""
-    async with sessions() as session, session.begin():
-        row = (
-            (await session.execute(select(otp_challenge).where(otp_challenge.c.id == challenge_id).with_for_update()))
-            .mappings()
-            .first()
-        )
-        if row is None or row["used_at"] is not None or row["attempts"] >= OTP_MAX_ATTEMPTS:
-            raise LoginFailed()
-        if row["expires_at"] <= datetime.now(UTC):
-            raise LoginFailed()
-        if not hmac.compare_digest(row["code_hash"], box.code_hash(str(challenge_id), code)):
-            await session.execute(
-                update(otp_challenge)
-                .where(otp_challenge.c.id == challenge_id)
-                .values(attempts=otp_challenge.c.attempts + 1)
-            )
-            wrong = True
-        else:
-            await session.execute(
-                update(otp_challenge).where(otp_challenge.c.id == challenge_id).values(used_at=datetime.now(UTC))
-            )
-            wrong = False
-    if wrong:
-        raise LoginFailed()
-    return UUID(str(row["person_id"]))
-
-
-async def issue_tokens(
-    sessions: Sessions,
-    issuer: TokenIssuer,
-    subject: str,
-    role: str,
-    scope: dict[str, str] | None = None,
-    family_id: UUID | None = None,
-) -> Tokens:
-    opaque = credentials.new_opaque_token()
-    async with sessions() as session, session.begin():
-        await session.execute(
-            insert(refresh_token).values(
-                token_hash=credentials.sha256(opaque),
-                family_id=family_id or uuid4(),
-                subject=subject,
-                role=role,
-                scope=scope or {},
-                expires_at=datetime.now(UTC) + REFRESH_TTL,
-            )
-        )
-    access = issuer.issue(subject=subject, role=role, scope=scope)
-    return Tokens(access, opaque, int(issuer.ttl.total_seconds()), subject, role)
-
-
-async def refresh(sessions: Sessions, issuer: TokenIssuer, opaque: str) -> Tokens:
-    """Rotate: the old token is spent; presenting a spent one again revokes its whole family (theft)."""
-    now = datetime.now(UTC)
-    async with sessions() as session, session.begin():
-        row = (
-            (
-                await session.execute(
-                    select(refresh_token)
-                    .where(refresh_token.c.token_hash == credentials.sha256(opaque))
-                    .with_for_update()
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
-            raise LoginFailed()
-        if row["used_at"] is not None:
-            await session.execute(
-                update(refresh_token)
-                .where(refresh_token.c.family_id == row["family_id"], refresh_token.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
-            reused = True
-        else:
-            await session.execute(
-                update(refresh_token).where(refresh_token.c.token_hash == row["token_hash"]).values(used_at=now)
-            )
-            reused = False
-    if reused:
-        raise LoginFailed()
-    return await issue_tokens(sessions, issuer, row["subject"], row["role"], row["scope"], row["family_id"])
-
-
-async def logout(sessions: Sessions, opaque: str) -> None:
-    async with sessions() as session, session.begin():
-        family = (
-            await session.execute(
-                select(refresh_token.c.family_id).where(refresh_token.c.token_hash == credentials.sha256(opaque))
-            )
-        ).scalar()
-        if family is not None:
-            await session.execute(
-                update(refresh_token)
-                .where(refresh_token.c.family_id == family, refresh_token.c.revoked_at.is_(None))
-                .values(revoked_at=datetime.now(UTC))
-            )
-
-
-# --- staff ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AccessToken:
+    access_token: str
+    expires_in: int
+    subject: str
 
 
 @dataclass(frozen=True)
@@ -202,67 +61,209 @@ class NewStaff:
     totp_uri: str
 
 
-async def create_staff(
-    sessions: Sessions, box: SecretBox, actor: Actor, username: str, role: str, scope: dict[str, str]
-) -> NewStaff:
+@dataclass(frozen=True)
+class NewServiceAccount:
+    client_id: str
+    client_secret: str
+
+
+@use_case
+async def request_code(deps: Dependencies, iin_raw: str, address: str) -> Challenge | RateLimited:
+    """Send a 6-digit code to the phone on record (the answer is the same whether or not the IIN is known);
+    limited per address and per IIN."""
+    index = deps.protector.blind_index(iin_raw.strip(" "))
+    refused = await first_over(
+        deps, code_request_counters(deps.limits, index.hex(), address), "too many code requests; try again later"
+    )
+    if refused is not None:
+        return refused
+    return Challenge(await send_code(deps, iin_raw), OTP_TTL_S)
+
+
+async def send_code(deps: Dependencies, iin_raw: str, approves: str | None = None) -> UUID:
+    """A challenge id always comes back, and the work is the same for a known and an unknown IIN.
+
+    Both look the person up, make and hash a code and run the same insert statement, which copies the person
+    row it names into a challenge; for an unknown IIN it names nobody and inserts nothing. A login code goes out
+    in the background: the answer never waits for the gateway. ``approves`` says what the code approves when it
+    is not a login (an operator's prepared change, which waits for the gateway and hears when it fails): who
+    asks, where and for which child, never an IIN.
+    """
+    iin = parse_iin(iin_raw, today=deps.clock.today())
+    challenge_id = uuid4()
+    async with deps.sessions() as session, session.begin():
+        found = await people_repository.find_person_by_index(session, deps.protector.blind_index(iin.value))
+        known = found is not None and bool(found.phone)
+        code = credentials.new_otp_code()
+        await identity_repository.add_challenge(
+            session,
+            challenge_id,
+            found.id if known and found is not None else None,
+            deps.box.code_hash(str(challenge_id), code),
+            deps.clock.now() + timedelta(seconds=OTP_TTL_S),
+        )
+    if known and found is not None and found.phone:
+        if approves:
+            text = f"Qosym code: {code}. {approves} Tell it to no one else. It expires in 5 minutes."
+            await deps.sms.send(person_id=found.id, phone=found.phone, text=text)
+        else:
+            deps.outgoing_sms.dispatch(
+                person_id=found.id, phone=found.phone, text=f"Qosym code: {code}. It expires in 5 minutes."
+            )
+    return challenge_id
+
+
+async def check_code(deps: Dependencies, challenge_id: UUID, code: str) -> UUID:
+    """The person id once the code matches; every wrong try counts, the fifth closes the challenge."""
+    async with deps.sessions() as session, session.begin():
+        row = await identity_repository.lock_challenge(session, challenge_id)
+        if row is None or row.used_at is not None or row.attempts >= OTP_MAX_ATTEMPTS:
+            raise LoginFailed()
+        if row.expires_at <= deps.clock.now():
+            raise LoginFailed()
+        wrong = not hmac.compare_digest(row.code_hash, deps.box.code_hash(str(challenge_id), code))
+        if wrong:
+            await identity_repository.count_wrong_code(session, challenge_id)
+        else:
+            await identity_repository.use_challenge(session, challenge_id, deps.clock.now())
+    if wrong:
+        raise LoginFailed()
+    return UUID(str(row.person_id))
+
+
+async def verify_code(deps: Dependencies, challenge_id: UUID, code: str) -> Tokens:
+    """Exchange the code for an access token and a rotating refresh token."""
+    try:
+        person_id = await check_code(deps, challenge_id, code)
+    except LoginFailed as exc:
+        raise Unauthorized(LOGIN_FAILED) from exc
+    return await issue_tokens(deps, str(person_id), "parent")
+
+
+async def issue_tokens(
+    deps: Dependencies, subject: str, role: str, scope: dict[str, str] | None = None, family_id: UUID | None = None
+) -> Tokens:
+    opaque = credentials.new_opaque_token()
+    async with deps.sessions() as session, session.begin():
+        await identity_repository.add_refresh_token(
+            session,
+            credentials.sha256(opaque),
+            family_id or uuid4(),
+            subject,
+            role,
+            scope or {},
+            deps.clock.now() + REFRESH_TTL,
+        )
+    access = deps.tokens.issue(subject=subject, role=role, scope=scope)
+    return Tokens(access, opaque, int(deps.tokens.ttl.total_seconds()), subject, role)
+
+
+async def refresh(deps: Dependencies, opaque: str) -> Tokens:
+    """Rotate: the old token is spent; presenting a spent one again revokes its whole family (theft)."""
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        row = await identity_repository.lock_refresh_token(session, credentials.sha256(opaque))
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise Unauthorized("the refresh token is invalid, expired or revoked")
+        reused = row.used_at is not None
+        if reused:
+            await identity_repository.revoke_family(session, row.family_id, now)
+        else:
+            await identity_repository.spend_refresh_token(session, row.token_hash, now)
+    if reused:
+        raise Unauthorized("the refresh token is invalid, expired or revoked")
+    return await issue_tokens(deps, row.subject, row.role, row.scope, row.family_id)
+
+
+async def logout(deps: Dependencies, opaque: str) -> None:
+    """Revoke the session the refresh token belongs to (idempotent)."""
+    async with deps.sessions() as session, session.begin():
+        family = await identity_repository.family_of(session, credentials.sha256(opaque))
+        if family is not None:
+            await identity_repository.revoke_family(session, family, deps.clock.now())
+
+
+# --- staff ------------------------------------------------------------------------------------------
+
+
+async def create_staff(deps: Dependencies, actor: Actor, username: str, role: str, scope: dict[str, str]) -> NewStaff:
+    """A staff account; the one-time password and TOTP secret are shown once."""
+    if role == "operator" and not scope.get("region"):
+        # an operator's token must name its region (the chassis refuses one that does not): never create one without
+        raise FieldError("scope.region", "an operator serves one region: name it", code="missing")
     password, totp_secret, staff_id = credentials.new_password(), credentials.new_totp_secret(), uuid4()
     try:
-        async with sessions() as session, session.begin():
-            await session.execute(
-                insert(staff).values(
-                    id=staff_id,
-                    username=username,
-                    password_hash=credentials.hash_password(password),
-                    totp_ciphertext=box.seal(totp_secret.encode(), context=f"totp:{staff_id}"),
-                    role=role,
-                    scope=scope,
-                )
+        async with deps.sessions() as session, session.begin():
+            await identity_repository.add_staff(
+                session,
+                id=staff_id,
+                username=username,
+                password_hash=credentials.hash_password(password),
+                totp_ciphertext=deps.box.seal(totp_secret.encode(), context=f"totp:{staff_id}"),
+                role=role,
+                scope=scope,
             )
             await audit.append(session, actor, "role.granted", "staff", staff_id, {"role": role, "scope": scope})
-    except IntegrityError as exc:
+    except UsernameTaken as exc:
         raise Conflict("this username is taken") from exc
     return NewStaff(staff_id, username, password, totp_secret, credentials.totp_uri(totp_secret, username))
 
 
-async def staff_login(sessions: Sessions, box: SecretBox, username: str, password: str, totp: str) -> dict[str, Any]:
-    """The second factor first: the argon2 hash runs only once the TOTP code is right, so guessing costs no CPU.
+async def staff_login(
+    deps: Dependencies, username: str, password: str, totp: str, address: str
+) -> Tokens | RateLimited:
+    """Password + TOTP; rate-limited per address and per username, locked after repeated failures.
 
+    The second factor first: the argon2 hash runs only once the TOTP code is right, so guessing costs no CPU.
     An unknown or inactive name and a wrong code both fail before any hash, in the same time: nothing tells
     whether the name exists.
     """
-    async with sessions() as session:
-        row = (await session.execute(select(staff).where(staff.c.username == username))).mappings().first()
-    if row is None or not row["active"]:
+    refused = await login_refused(deps, "staff", username, address)
+    if refused is not None:
+        return refused
+    try:
+        row = await _staff_credentials(deps, username, password, totp)
+    except LoginFailed as exc:
+        await login_outcome(deps, "staff", username, ok=False)
+        raise Unauthorized(LOGIN_FAILED) from exc
+    await login_outcome(deps, "staff", username, ok=True)
+    return await issue_tokens(deps, str(row.id), row.role, dict(row.scope))
+
+
+async def _staff_credentials(deps: Dependencies, username: str, password: str, totp: str) -> StaffAccount:
+    async with deps.sessions() as session:
+        row = await identity_repository.staff_by_username(session, username)
+    if row is None or not row.active:
         credentials.totp_matches(credentials.DECOY_TOTP_SECRET, totp)  # the same cheap work as a known name
-        await _audit_login(sessions, row, "unknown_account" if row is None else "inactive_account")
+        await _audit_login(deps, row, "unknown_account" if row is None else "inactive_account")
         raise LoginFailed()
-    secret = box.open(row["totp_ciphertext"], context=f"totp:{row['id']}").decode()
-    if not credentials.totp_matches(secret, totp) or not credentials.password_matches(password, row["password_hash"]):
-        await _audit_login(sessions, row, "wrong_credentials")
+    secret = deps.box.open(row.totp_ciphertext, context=f"totp:{row.id}").decode()
+    if not credentials.totp_matches(secret, totp) or not credentials.password_matches(password, row.password_hash):
+        await _audit_login(deps, row, "wrong_credentials")
         raise LoginFailed()
-    await _audit_login(sessions, row, None)
-    return {"subject": str(row["id"]), "role": row["role"], "scope": dict(row["scope"])}
+    await _audit_login(deps, row, None)
+    return row
 
 
-async def _audit_login(sessions: Sessions, row: Any, failure: str | None) -> None:
+async def _audit_login(deps: Dependencies, row: StaffAccount | None, failure: str | None) -> None:
     """Every staff login goes on the trail, refused ones too (the typed username never: it may be a password)."""
-    staff_id = str(row["id"]) if row is not None else "unknown"
-    async with sessions() as session, session.begin():
-        if failure is None:
-            await audit.append(session, Actor(staff_id, row["role"]), "staff.login", "staff", staff_id, {})
+    staff_id = str(row.id) if row is not None else "unknown"
+    async with deps.sessions() as session, session.begin():
+        if failure is None and row is not None:
+            await audit.append(session, Actor(staff_id, row.role), "staff.login", "staff", staff_id, {})
         else:
             await audit.append(
                 session, Actor("anonymous", "anonymous"), "staff.login_failed", "staff", staff_id, {"reason": failure}
             )
 
 
-async def bootstrap_admin(sessions: Sessions, box: SecretBox) -> NewStaff | None:
+async def bootstrap_admin(deps: Dependencies) -> NewStaff | None:
     """Development: the first run creates an administrator when there is no staff at all."""
-    async with sessions() as session:
-        if (await session.execute(select(staff.c.id).limit(1))).first() is not None:
+    async with deps.sessions() as session:
+        if await identity_repository.any_staff(session):
             return None
     try:
-        return await create_staff(sessions, box, Actor("bootstrap", "system"), "admin", "administrator", {})
+        return await create_staff(deps, Actor("bootstrap", "system"), "admin", "administrator", {})
     except Conflict:
         return None
 
@@ -270,40 +271,67 @@ async def bootstrap_admin(sessions: Sessions, box: SecretBox) -> NewStaff | None
 # --- partner service accounts (OAuth2 client credentials) ----------------------------------------------
 
 
-async def create_service_account(sessions: Sessions, actor: Actor, name: str) -> tuple[str, str]:
+async def create_service_account(deps: Dependencies, actor: Actor, name: str) -> NewServiceAccount:
+    """A partner system's client credentials; the secret is shown once."""
     client_id, secret = f"svc-{uuid4().hex[:12]}", credentials.new_opaque_token()
-    async with sessions() as session, session.begin():
-        await session.execute(
-            insert(service_account).values(
-                client_id=client_id, name=name, secret_hash=credentials.hash_password(secret)
-            )
-        )
+    async with deps.sessions() as session, session.begin():
+        await identity_repository.add_service_account(session, client_id, name, credentials.hash_password(secret))
         await audit.append(session, actor, "role.granted", "service_account", client_id, {"role": "partner"})
-    return client_id, secret
+    return NewServiceAccount(client_id, secret)
 
 
-async def client_credentials(sessions: Sessions, client_id: str, secret: str) -> str:
-    """The subject of a partner token when the client id and secret match an active account.
+async def client_credentials(
+    deps: Dependencies, client_id: str, secret: str, address: str
+) -> AccessToken | RateLimited:
+    """OAuth2 client-credentials grant: an access token with role partner when the client id and secret match an
+    active account; rate-limited per address and per client id, locked after repeated failures.
 
     A client id that is not of the issued form (``svc-`` and 12 hex digits) fails before any lookup or hash."""
+    refused = await login_refused(deps, "client", client_id, address)
+    if refused is not None:
+        return refused
+    try:
+        subject = await _client_subject(deps, client_id, secret)
+    except LoginFailed as exc:
+        await login_outcome(deps, "client", client_id, ok=False)
+        raise Unauthorized("unknown client or wrong secret") from exc
+    await login_outcome(deps, "client", client_id, ok=True)
+    return AccessToken(deps.tokens.issue(subject=subject, role="partner"), deps.access_token_ttl_s, subject)
+
+
+async def _client_subject(deps: Dependencies, client_id: str, secret: str) -> str:
     if not CLIENT_ID.fullmatch(client_id):
         raise LoginFailed()
-    async with sessions() as session:
-        row = (
-            (await session.execute(select(service_account).where(service_account.c.client_id == client_id)))
-            .mappings()
-            .first()
-        )
-    if row is None or not row["active"]:
+    async with deps.sessions() as session:
+        row = await identity_repository.service_account_by_id(session, client_id)
+    if row is None or not row.active:
         credentials.hash_password(secret)
         raise LoginFailed()
-    if not credentials.password_matches(secret, row["secret_hash"]):
+    if not credentials.password_matches(secret, row.secret_hash):
         raise LoginFailed()
     return client_id
 
 
-async def rotate_keys(sessions: Sessions, issuer: TokenIssuer, actor: Actor) -> str:
-    kid = issuer.rotate()
-    async with sessions() as session, session.begin():
+async def rotate_keys(deps: Dependencies, actor: Actor) -> str:
+    """A new signing key: it signs from now on; the previous keys stay in the JWKS while tokens live."""
+    kid = deps.tokens.rotate()
+    async with deps.sessions() as session, session.begin():
         await audit.append(session, actor, "signing_key.rotated", "jwks", kid, {})
     return kid
+
+
+@dataclass(frozen=True)
+class Jwks:
+    keys: list[dict[str, str]]
+
+
+def jwks(deps: Dependencies) -> Jwks:
+    """The public keys that verify the registry's tokens."""
+    return Jwks(deps.tokens.jwks())
+
+
+def dev_token(deps: Dependencies, subject: str, role: str, scope: dict[str, str]) -> AccessToken:
+    """Development only: a token for any role."""
+    if role == "operator" and not scope.get("region"):
+        raise FieldError("scope.region", "an operator serves one region: name it", code="missing")
+    return AccessToken(deps.tokens.issue(subject=subject, role=role, scope=scope), deps.access_token_ttl_s, subject)
