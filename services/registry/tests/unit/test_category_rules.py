@@ -11,7 +11,6 @@ from qosym_chassis.errors import Conflict, FieldError
 from registry.domain import categories as rules
 from registry.domain.errors import Refused, RegistrationRefused
 from registry.domain.model import RegionRules
-from registry.service_layer.errors import use_case
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -140,8 +139,7 @@ def test_the_published_set_is_the_verified_codes_in_order() -> None:
     assert rules.verified_codes([]) == []
 
 
-async def test_use_cases_answer_claim_refusals_as_conflicts_and_field_errors() -> None:
-    @use_case
+async def test_claim_refusals_are_conflicts_and_field_errors() -> None:
     async def verify(status: str, valid_until: date | None) -> rules.Decision:
         return rules.decide(uuid4(), status, verified=True, decided_by="o", now=NOW, valid_until=valid_until)
 

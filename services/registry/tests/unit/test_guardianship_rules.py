@@ -19,7 +19,6 @@ from registry.domain.guardianship import (
     registering_again,
 )
 from registry.domain.model import Child, Person
-from registry.service_layer.errors import use_case
 
 pytestmark = pytest.mark.unit
 TODAY = date(2026, 11, 23)
@@ -91,14 +90,12 @@ def test_a_child_keeps_at_least_one_guardian() -> None:
     assert str(refused.value) == LAST_GUARDIAN
 
 
-async def test_use_cases_answer_guardianship_refusals_as_the_chassis_errors() -> None:
+async def test_guardianship_refusals_are_the_chassis_errors() -> None:
     existing, guardian = child(), uuid4()
 
-    @use_case
     async def again(region: str, guardians: list[UUID]) -> Child:
         return registering_again(existing, guardians, guardian, region, "yesil")
 
-    @use_case
     async def register(born: date | None) -> Person:
         return check_can_be_guardian(None if born is None else person(born), TODAY)
 

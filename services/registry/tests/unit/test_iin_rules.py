@@ -11,7 +11,6 @@ from qosym_chassis.errors import FieldError
 from qosym_chassis.iin import InvalidIin, age_on, check_digit, parse_iin
 from registry.domain.model import RegionRules, check_registration
 from registry.domain.people import check_adult
-from registry.service_layer.errors import use_case
 
 pytestmark = pytest.mark.unit
 TODAY = date(2026, 11, 23)
@@ -108,8 +107,7 @@ def test_a_childs_age_is_checked_against_the_iin_field() -> None:
     assert getattr(refused.value, "field", None) == "iin" and getattr(refused.value, "code", None) == "age_out_of_band"
 
 
-async def test_a_use_case_answers_an_invalid_iin_as_a_field_error_on_iin() -> None:
-    @use_case
+async def test_an_invalid_iin_is_a_field_error_on_iin_wherever_it_escapes() -> None:
     async def register(raw: str) -> str:
         return parse_iin(raw, today=TODAY).value
 

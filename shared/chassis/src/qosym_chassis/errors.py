@@ -77,6 +77,12 @@ class Unavailable(Problem):
     status, title, type = 503, "Service unavailable", "unavailable"
 
 
+class BadGateway(Problem):
+    """An external system the use case depends on (a state registry) did not answer."""
+
+    status, title, type = 502, "Bad gateway", "upstream-unavailable"
+
+
 class FieldError(Unprocessable):
     """A business-rule failure attached to one field, shaped like a validation error."""
 

@@ -14,16 +14,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from qosym_chassis.errors import FieldError
+
 _ASCII_12_DIGITS = re.compile(r"[0-9]{12}")
 _W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 _CENTURY = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
 
 
-class InvalidIin(ValueError):
+class InvalidIin(FieldError, ValueError):
+    """An IIN the platform refuses: a 422 naming ``iin`` wherever it escapes a use case (a use case that takes the
+    IIN under another name catches it and raises a FieldError naming that field). ``str()`` is the message."""
+
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__("iin", message, code=code)
         self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)

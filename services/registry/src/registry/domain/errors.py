@@ -1,25 +1,31 @@
-"""The registry's rule failures, pure (no HTTP): the service layer maps each to one chassis error type
-(docs/architecture.md, "Layers": domain rules raise, use cases speak the chassis's errors)."""
+"""The registry's rule failures, each one of the chassis's error types (docs/architecture.md, "Layers"): the app
+factory answers them as problem+json, so neither a use case nor a route translates anything."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
+from qosym_chassis.errors import Conflict, FieldError, Forbidden
 
-class RegistrationRefused(ValueError):
-    """A rule refused a value the caller gave: answered as a field error naming ``field`` (422)."""
+
+class RegistrationRefused(FieldError, ValueError):
+    """A rule refused a value the caller gave: a field error naming ``field`` (422). ``str()`` is the message."""
 
     def __init__(self, field: str, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(field, message, code=code)
         self.field = field
         self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
-class Refused(Exception):
+class Refused(Conflict):
     """A rule refused the change given the object's current state (409)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message, errors=errors)
 
 
 class AlreadyRegistered(Refused):
@@ -28,17 +34,18 @@ class AlreadyRegistered(Refused):
 
 class RegisteredElsewhere(Refused):
     """The caller's own child is already registered in another region or district: a move goes through the move
-    flow (PATCH /v1/children/{id}), never through registering again."""
+    flow (PATCH /v1/children/{id}), never through registering again. A 409 naming the field."""
 
     def __init__(self, field: str, child_id: UUID) -> None:
         place = "region" if field == "region_code" else "district"
-        super().__init__(
+        message = (
             f"this child is already registered in another {place}; "
             f"if the family moved, change it with PATCH /v1/children/{child_id}"
         )
+        super().__init__(message, errors=[{"field": field, "message": message, "type": "registered_elsewhere"}])
         self.field = field
         self.child_id = child_id
 
 
-class NotAGuardian(Exception):
+class NotAGuardian(Forbidden):
     """The caller is not a registered adult person, so cannot be a child's guardian (403)."""

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Form, Request, status
 from qosym_chassis.callers import Administrator
 from qosym_chassis.idempotency import NOT_STORED
 from registry.entrypoints.dependencies import Deps, client_address
-from registry.entrypoints.problems import too_many
 from registry.entrypoints.schemas import (
     ChallengeOut,
     CodeConfirmIn,
@@ -29,7 +28,6 @@ from registry.entrypoints.schemas import (
 )
 from registry.service_layer import identity
 from registry.service_layer.access import actor_of
-from registry.service_layer.limits import RateLimited
 
 identity_router = APIRouter(tags=["identity"])
 
@@ -58,8 +56,6 @@ def _token_out(token: identity.AccessToken) -> TokenOut:
 async def request_code(body: CodeRequestIn, request: Request, deps: Deps) -> Any:
     """Send a 6-digit code to the phone on record (the answer is the same whether or not the IIN is known)."""
     challenge = await identity.request_code(deps, body.iin, client_address(request))
-    if isinstance(challenge, RateLimited):
-        return too_many(challenge)
     return ChallengeOut(challenge_id=challenge.challenge_id, expires_in=challenge.expires_in)
 
 
@@ -75,8 +71,6 @@ async def confirm_code(body: CodeConfirmIn, deps: Deps) -> SessionOut:
 async def staff_login(body: StaffLoginIn, request: Request, deps: Deps) -> Any:
     """Password + TOTP; rate-limited per address and per username, locked after repeated failures (429)."""
     tokens = await identity.staff_login(deps, body.username, body.password, body.totp, client_address(request))
-    if isinstance(tokens, RateLimited):
-        return too_many(tokens)
     return _session_out(tokens)
 
 
@@ -125,8 +119,6 @@ async def client_credentials_token(
 
     Rate-limited per address and per client id, locked after repeated failures (429 with Retry-After)."""
     token = await identity.client_credentials(deps, client_id, client_secret, client_address(request))
-    if isinstance(token, RateLimited):
-        return too_many(token)
     return _token_out(token)
 
 

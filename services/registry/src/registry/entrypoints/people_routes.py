@@ -10,11 +10,9 @@ from fastapi.responses import JSONResponse
 from qosym_chassis.callers import Parent
 from registry.domain.model import Person
 from registry.entrypoints.dependencies import Deps, Staff, client_address
-from registry.entrypoints.problems import too_many
 from registry.entrypoints.schemas import ConfirmRegistrationIn, ConsentIn, PersonOut, RegisterPersonIn, RegistrationOut
 from registry.service_layer import people
 from registry.service_layer.access import guardian_id
-from registry.service_layer.limits import RateLimited
 
 people_router = APIRouter(tags=["people"])
 
@@ -58,8 +56,6 @@ async def register_person(body: RegisterPersonIn, request: Request, deps: Deps, 
     )
     if staff is None:
         started = await people.start_registration(deps, command, client_address(request))
-        if isinstance(started, RateLimited):
-            return too_many(started)
         return RegistrationOut(registration_id=started.registration_id, expires_in=started.expires_in)
     result = await people.register_person(deps, command)
     return JSONResponse(

@@ -22,13 +22,11 @@ from registry.domain.model import OperatorScope, check_place, check_registration
 from registry.service_layer import identity
 from registry.service_layer.children import MoveChild, RegisterChild, Registered, move_child, register_child
 from registry.service_layer.dependencies import Dependencies
-from registry.service_layer.errors import use_case
 
 NO_PENDING_CHANGE = "no such pending change"
 NOT_IN_AREA = "no such child among this guardian's children in your area"
 
 
-@use_case
 async def start_child_registration(
     deps: Dependencies,
     operator: Actor,
@@ -73,7 +71,6 @@ async def start_child_registration(
     return change_id
 
 
-@use_case
 async def confirm(deps: Dependencies, change_id: UUID, code: str, operator: Actor) -> Registered:
     """Apply the prepared change with the code the parent received (the audit trail names both)."""
     async with deps.sessions() as session:
@@ -112,7 +109,6 @@ async def confirm(deps: Dependencies, change_id: UUID, code: str, operator: Acto
     return result
 
 
-@use_case
 async def start_child_move(
     deps: Dependencies,
     operator: Actor,

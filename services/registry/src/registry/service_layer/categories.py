@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qosym_chassis import outbox
-from qosym_chassis.errors import NotFound
+from qosym_chassis.errors import BadGateway, NotFound
 from qosym_contracts.registry import ChildCategoriesVerifiedV1, VerifiedCategory
 from registry.adapters import audit, category_repository, region_repository
 from registry.adapters import children_repository as children
@@ -28,7 +28,6 @@ from registry.domain.people import sniff_evidence
 from registry.service_layer.access import person_id
 from registry.service_layer.children import NO_SUCH_CHILD
 from registry.service_layer.dependencies import Dependencies
-from registry.service_layer.errors import UpstreamUnavailable, use_case
 from registry.service_layer.paging import Page
 
 NO_SUCH_CLAIM = "no such category claim"
@@ -76,7 +75,6 @@ class EvidenceFile:
     evidence_id: UUID
 
 
-@use_case
 async def declare(deps: Dependencies, child_id: UUID, actor: Actor, code: str, document: bytes) -> Declared:
     content_type = sniff_evidence(document[:16])
     if content_type is None:
@@ -129,7 +127,6 @@ def _decided_by(actor: Actor) -> str:
     return f"{actor.role}:{actor.subject}"
 
 
-@use_case
 async def decide(
     deps: Dependencies,
     claim_id: UUID,
@@ -192,7 +189,6 @@ async def _publish_verified_set(session: AsyncSession, child_id: UUID, region_co
     )
 
 
-@use_case
 async def check_with_state_registry(deps: Dependencies, claim_id: UUID, actor: Actor, scope: OperatorScope) -> Checked:
     """Ask the state registry; a confirmation verifies a declared claim (until the date it gives), else it stays
     declared. A claim already decided keeps its decision: the answer reports it with the registry's answer."""
@@ -207,7 +203,7 @@ async def check_with_state_registry(deps: Dependencies, claim_id: UUID, actor: A
     try:
         result = await deps.state_registry.check(iin=iin, category=row.code)
     except httpx.HTTPError as exc:
-        raise UpstreamUnavailable("the state registry did not answer; try again or verify from the evidence") from exc
+        raise BadGateway("the state registry did not answer; try again or verify from the evidence") from exc
     if not result.confirmed or row.status != rules.DECLARED:
         return Checked(row.id, row.code, row.status, row.valid_from, row.valid_until, result.confirmed)
     decided = await decide(
@@ -232,7 +228,6 @@ async def check_with_state_registry(deps: Dependencies, claim_id: UUID, actor: A
     )
 
 
-@use_case
 async def amend(
     deps: Dependencies,
     claim_id: UUID,

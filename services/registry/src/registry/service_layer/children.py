@@ -24,7 +24,6 @@ from registry.domain.guardianship import ANOTHER_GUARDIAN, check_can_be_guardian
 from registry.domain.model import Child, check_place, check_registration
 from registry.domain.people import declared_mismatches
 from registry.service_layer.dependencies import Dependencies
-from registry.service_layer.errors import use_case
 from registry.service_layer.paging import Page
 
 NO_SUCH_CHILD = "no such child"
@@ -62,7 +61,6 @@ def _actor(cmd_actor: Actor | None, guardian_id: UUID) -> Actor:
     return cmd_actor or Actor(str(guardian_id), "parent")
 
 
-@use_case
 async def register_child(deps: Dependencies, cmd: RegisterChild) -> Registered:
     today = deps.clock.today()
     iin = parse_iin(cmd.iin, today=today)
@@ -111,7 +109,6 @@ def _child_registered(new: Child) -> ChildRegisteredV1:
     )
 
 
-@use_case
 async def move_child(deps: Dependencies, cmd: MoveChild, *, missing: str = NO_SUCH_CHILD) -> Child:
     """Change where a child lives; publishes ChildDetailsChanged. Unchanged details change nothing. Anyone but one
     of the child's guardians is answered as for a missing child (``missing``)."""

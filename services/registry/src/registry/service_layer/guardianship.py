@@ -17,7 +17,6 @@ from registry.domain.people import check_adult
 from registry.service_layer.access import person_id
 from registry.service_layer.children import NO_SUCH_CHILD
 from registry.service_layer.dependencies import Dependencies
-from registry.service_layer.errors import use_case
 from registry.service_layer.paging import Page
 
 
@@ -30,7 +29,6 @@ async def guardians_of(deps: Dependencies, child_id: UUID, guardian_id: UUID, of
     return Page.of(guardians, offset, limit)
 
 
-@use_case
 async def link_guardian(deps: Dependencies, child_id: UUID, actor: Actor, iin_raw: str, relation: str) -> UUID:
     """Link a second guardian, named by their IIN; they must be a registered adult person."""
     today = deps.clock.today()
@@ -58,7 +56,6 @@ async def link_guardian(deps: Dependencies, child_id: UUID, actor: Actor, iin_ra
     return second.id
 
 
-@use_case
 async def unlink_guardian(deps: Dependencies, child_id: UUID, actor: Actor, guardian_id: UUID) -> None:
     async with deps.sessions() as session, session.begin():
         guardians = await children.active_guardians(session, child_id)

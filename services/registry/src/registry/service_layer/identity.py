@@ -17,8 +17,7 @@ from registry.adapters.identity_repository import StaffAccount, UsernameTaken
 from registry.domain.login_limits import code_request_counters
 from registry.domain.people import OTP_MAX_ATTEMPTS, OTP_TTL_S
 from registry.service_layer.dependencies import Dependencies
-from registry.service_layer.errors import use_case
-from registry.service_layer.limits import RateLimited, first_over, login_outcome, login_refused
+from registry.service_layer.limits import first_over, login_outcome, login_refused
 
 REFRESH_TTL = timedelta(days=30)
 CLIENT_ID = re.compile(r"svc-[0-9a-f]{12}")
@@ -67,16 +66,13 @@ class NewServiceAccount:
     client_secret: str
 
 
-@use_case
-async def request_code(deps: Dependencies, iin_raw: str, address: str) -> Challenge | RateLimited:
+async def request_code(deps: Dependencies, iin_raw: str, address: str) -> Challenge:
     """Send a 6-digit code to the phone on record (the answer is the same whether or not the IIN is known);
     limited per address and per IIN."""
     index = deps.protector.blind_index(iin_raw.strip(" "))
-    refused = await first_over(
+    await first_over(
         deps, code_request_counters(deps.limits, index.hex(), address), "too many code requests; try again later"
     )
-    if refused is not None:
-        return refused
     return Challenge(await send_code(deps, iin_raw), OTP_TTL_S)
 
 
@@ -209,18 +205,14 @@ async def create_staff(deps: Dependencies, actor: Actor, username: str, role: st
     return NewStaff(staff_id, username, password, totp_secret, credentials.totp_uri(totp_secret, username))
 
 
-async def staff_login(
-    deps: Dependencies, username: str, password: str, totp: str, address: str
-) -> Tokens | RateLimited:
+async def staff_login(deps: Dependencies, username: str, password: str, totp: str, address: str) -> Tokens:
     """Password + TOTP; rate-limited per address and per username, locked after repeated failures.
 
     The second factor first: the argon2 hash runs only once the TOTP code is right, so guessing costs no CPU.
     An unknown or inactive name and a wrong code both fail before any hash, in the same time: nothing tells
     whether the name exists.
     """
-    refused = await login_refused(deps, "staff", username, address)
-    if refused is not None:
-        return refused
+    await login_refused(deps, "staff", username, address)
     try:
         row = await _staff_credentials(deps, username, password, totp)
     except LoginFailed as exc:
@@ -280,16 +272,12 @@ async def create_service_account(deps: Dependencies, actor: Actor, name: str) ->
     return NewServiceAccount(client_id, secret)
 
 
-async def client_credentials(
-    deps: Dependencies, client_id: str, secret: str, address: str
-) -> AccessToken | RateLimited:
+async def client_credentials(deps: Dependencies, client_id: str, secret: str, address: str) -> AccessToken:
     """OAuth2 client-credentials grant: an access token with role partner when the client id and secret match an
     active account; rate-limited per address and per client id, locked after repeated failures.
 
     A client id that is not of the issued form (``svc-`` and 12 hex digits) fails before any lookup or hash."""
-    refused = await login_refused(deps, "client", client_id, address)
-    if refused is not None:
-        return refused
+    await login_refused(deps, "client", client_id, address)
     try:
         subject = await _client_subject(deps, client_id, secret)
     except LoginFailed as exc:

@@ -25,8 +25,7 @@ from registry.domain.login_limits import registration_counters
 from registry.domain.model import Person
 from registry.domain.people import OTP_TTL_S, check_adult, check_phone, declared_mismatches
 from registry.service_layer.dependencies import Dependencies
-from registry.service_layer.errors import use_case
-from registry.service_layer.limits import RateLimited, first_over
+from registry.service_layer.limits import first_over
 
 ANOTHER_PHONE = "this person is already registered with another phone; an operator can help"
 NO_PERSON = "no person record for this login"
@@ -59,19 +58,14 @@ def _check_consent(cmd: RegisterPerson) -> None:
         raise FieldError("consent.data_processing", "consent to data processing is required", code="consent_required")
 
 
-@use_case
-async def start_registration(
-    deps: Dependencies, cmd: RegisterPerson, address: str
-) -> RegistrationStarted | RateLimited:
+async def start_registration(deps: Dependencies, cmd: RegisterPerson, address: str) -> RegistrationStarted:
     """Anyone: a code to the phone given; limited per address, phone and IIN like code requests."""
     _check_consent(cmd)
-    refused = await first_over(
+    await first_over(
         deps,
         registration_counters(deps.limits, cmd.phone, cmd.iin, address),
         "too many registration attempts; try again later",
     )
-    if refused is not None:
-        return refused
     today = deps.clock.today()
     iin = parse_iin(cmd.iin, today=today)
     check_adult(iin, today)
@@ -91,7 +85,6 @@ async def start_registration(
     return RegistrationStarted(registration_id, OTP_TTL_S)
 
 
-@use_case
 async def confirm_registration(deps: Dependencies, registration_id: UUID, code: str) -> PersonRegistered:
     """401 for a wrong, expired or used code, 409 for an IIN registered with another phone."""
     try:
@@ -103,7 +96,6 @@ async def confirm_registration(deps: Dependencies, registration_id: UUID, code: 
     return await _register(deps, cmd)
 
 
-@use_case
 async def register_person(deps: Dependencies, cmd: RegisterPerson) -> PersonRegistered:
     """Staff at a service point: an adult (a parent or guardian) with a phone on record; the same IIN and phone
     again is the same person."""
