@@ -109,7 +109,13 @@ async def amend_category(claim_id: UUID, body: AmendmentIn, operator: Operator, 
     "/v1/categories/{claim_id}/evidence",
     tags=["review"],
     response_class=Response,
-    responses={200: {"content": {t: {} for t in EVIDENCE_EXTENSIONS}}, 404: {}},
+    responses={
+        200: {
+            "description": "the evidence document as uploaded, as an attachment",
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in EVIDENCE_EXTENSIONS},
+        },
+        404: {},
+    },
 )
 async def open_evidence(claim_id: UUID, who: EvidenceReader, deps: Deps) -> Response:
     """The newest evidence document of a claim, decrypted, as a download: for an operator whose region (and
