@@ -8,7 +8,8 @@ application, each row with a request's traceparent), inserted before the clock s
    same N messages (bodies, keys and headers built before the clock starts) to a topic of its own, and waits
    for every acknowledgement: what the broker and the client can do, the ceiling;
 2. ``relay``: ``OutboxRelay.publish_pending`` (what the relay process loops over while rows are pending, with
-   tracing set up as the relay process sets it up) until no row is pending: each batch read, sent, acknowledged
+   tracing set up as the relay process sets it up, no exporter; ``--untraced``: no tracer provider) until no
+   row is pending: each batch read, sent, acknowledged
    and marked published.
 
 Afterwards every row must be marked published and the relay's topic must hold N messages more than before.
@@ -117,7 +118,7 @@ async def raw_producer(bootstrap: str, topic: str, events: list[ApplicationWaitl
             encode_payload(e.model_dump(mode="json")),
             e.message_key.encode(),
             message_headers(
-                OutgoingMessage(str(e.event_id), e.event_type, topic, e.message_key, {}, {"traceparent": "0" * 55})
+                OutgoingMessage(str(e.event_id), e.event_type, topic, e.message_key, {}), {"traceparent": "0" * 55}
             ),
         )
         for e in events
@@ -160,7 +161,8 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
     await create_topics(bootstrap, [relay_topic, raw_topic])
     events = staged_events(args.count)
     load_before = load()
-    setup_tracing("bench-relay", "relay", args.traces_file)
+    if not args.untraced:
+        setup_tracing("bench-relay", "relay", args.traces_file)
     async with scratch_database(server_url, "allocation") as url:
         await stage(url, events, relay_topic)
         baseline_s = await raw_producer(bootstrap, raw_topic, events)
@@ -182,10 +184,15 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
         },
     ]
     print(machine())
-    print(f"{load_before} before, {load()} after; {n:,} rows, {PARTITIONS} partitions, batch {args.batch_size}")
+    tracing = "untraced" if args.untraced else "traced"
+    print(
+        f"{load_before} before, {load()} after; {n:,} rows, {PARTITIONS} partitions, batch {args.batch_size}, {tracing}"
+    )
     if args.json:
         for result in results:
-            print(json.dumps({**result, "batch_size": args.batch_size, "load": load_before}))
+            print(
+                json.dumps({**result, "batch_size": args.batch_size, "traced": not args.untraced, "load": load_before})
+            )
         return
     print(f"{'':<20}{'seconds':>10}{'rows/s':>12}{'× raw':>8}")
     for r in results:
@@ -219,6 +226,7 @@ def main() -> None:
     parser.add_argument("--server-url", help="a PostgreSQL server URL (default: a throwaway embedded one)")
     parser.add_argument("--kafka", help="bootstrap servers of a broker (default: a throwaway tansu)")
     parser.add_argument("--traces-file", type=Path, help="write the spans to this OTLP JSON lines file")
+    parser.add_argument("--untraced", action="store_true", help="no tracer provider (spans cost nothing)")
     parser.add_argument("--json", action="store_true", help="one JSON object per result line")
     args = parser.parse_args()
     on_broker(args.kafka, lambda bootstrap: on_postgres(args.server_url, lambda url: bench(url, bootstrap, args)))

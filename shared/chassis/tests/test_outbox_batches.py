@@ -224,7 +224,9 @@ async def test_a_send_that_fails_mid_batch_marks_none_of_the_rows_sent_before_it
     assert sent == [str(r["event_id"]) for r in rows[:3]]
 
 
-async def test_polling_an_empty_outbox_leaves_no_spans_and_each_relayed_row_one(engine, topic, producer, recorder):
+async def test_polling_an_empty_outbox_leaves_no_spans_and_each_relayed_row_its_own(
+    engine, topic, producer, recorder, stack_servers
+):
     relay = OutboxRelay(engine, producer_sender(producer))
     recorder.recording, recorder.spans = True, []
     try:
@@ -238,8 +240,15 @@ async def test_polling_an_empty_outbox_leaves_no_spans_and_each_relayed_row_one(
         assert await relay.publish_pending() == 2
     finally:
         recorder.recording = False
-    assert [s.name for s in recorder.spans] == [f"{topic} outbox relay"] * 2
+    relayed = [s for s in recorder.spans if s.name == f"{topic} outbox relay"]
+    published = [s for s in recorder.spans if s.name == f"{topic} publish"]
+    assert (len(relayed), len(published), len(recorder.spans)) == (2, 2, 4)  # no SQL span: only the messages
     assert {format(s.context.trace_id, "032x") for s in recorder.spans} == {trace_id}
+    assert {s.parent.span_id for s in published} == {s.context.span_id for s in relayed}
     assert all(
-        s.kind is trace.SpanKind.PRODUCER and s.status.status_code is not trace.StatusCode.ERROR for s in recorder.spans
+        s.kind is trace.SpanKind.PRODUCER and s.status.status_code is not trace.StatusCode.ERROR for s in relayed
     )
+    received = await read_topic(stack_servers.state.kafka_bootstrap_servers, topic, 2)
+    assert {h["traceparent"].split("-")[2] for _, _, h in received} == {
+        format(s.context.span_id, "016x") for s in published
+    }  # the consumer's span will be a child of the publish span

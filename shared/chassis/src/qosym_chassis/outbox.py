@@ -9,7 +9,8 @@ Rules (docs/architecture.md, "Delivery"):
   nothing of it is marked and the whole batch is sent again (at least once: consumers dedupe by
   inbox), with capped backoff, forever;
 - the relay's bookkeeping SQL (polling, marking, the lock, pruning) leaves no spans; each row gets a
-  producer span, child of the request that staged it, whose context is the message's traceparent;
+  producer span "<topic> outbox relay", child of the request that staged it, and the publisher's
+  "<topic> publish" span under it, whose context is the message's traceparent;
 - published rows stay for the replay window; ``request_replay`` marks a window unpublished again.
 """
 
@@ -20,10 +21,11 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy import BigInteger, MetaData, Row, any_, bindparam, delete, func, insert, select, text, update
@@ -69,12 +71,11 @@ class OutgoingMessage:
     topic: str
     key: str
     payload: dict[str, Any]
-    # the trace context of the relay's span for this row (traceparent), for the message's headers
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 Acknowledgement = Awaitable[object]
-# Hands one message to the broker. Returns None once the broker acknowledged it, or an awaitable of the
+# Hands one message to the broker, inside the row's relay span (the current span: its context goes into the
+# message's headers as traceparent). Returns None once the broker acknowledged it, or an awaitable of the
 # acknowledgement to let the relay send the rest of its batch meanwhile (qosym_chassis.relay_producer).
 Publish = Callable[[OutgoingMessage], Awaitable[Acknowledgement | None]]
 
@@ -211,17 +212,15 @@ class OutboxRelay:
             kind=trace.SpanKind.PRODUCER,
             attributes={"messaging.message.id": str(event_id)},
         )
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier, context=trace.set_span_in_context(span, parent))  # with the request's baggage
-        message = OutgoingMessage(
-            event_id=str(event_id), event_type=event_type, topic=topic, key=key, payload=payload, headers=carrier
-        )
+        message = OutgoingMessage(event_id=str(event_id), event_type=event_type, topic=topic, key=key, payload=payload)
+        token = otel_context.attach(trace.set_span_in_context(span, parent))  # with the request's baggage
         try:
-            with trace.use_span(span, end_on_exit=False):
-                acknowledgement = await self._publish(message)
+            acknowledgement = await self._publish(message)
         except Exception as exc:
             _end_span(span, exc)
             raise _SendFailed(row_id, exc) from exc
+        finally:
+            otel_context.detach(token)
         return _Sent(row_id, span, acknowledgement)
 
     @staticmethod

@@ -25,6 +25,7 @@ import json
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from opentelemetry import propagate, trace
 
 from qosym_chassis.metrics import EVENTS_RELAYED
 from qosym_chassis.outbox import OutgoingMessage, Publish
@@ -56,11 +57,11 @@ def make_producer(bootstrap_servers: str | list[str], *, client_id: str, idempot
     )
 
 
-def message_headers(message: OutgoingMessage) -> list[tuple[str, bytes]]:
-    """The headers every relayed message carries: the trace context of the relay's span (traceparent), the
-    event's id and type, the content type, and FastStream's correlation id (the event id)."""
+def message_headers(message: OutgoingMessage, trace_context: dict[str, str]) -> list[tuple[str, bytes]]:
+    """The headers every relayed message carries, as FastStream's publish wrote them: the trace context
+    (traceparent), the event's id and type, the content type and a correlation id (the event id)."""
     return [
-        *((name, value.encode()) for name, value in message.headers.items()),
+        *((name, value.encode()) for name, value in trace_context.items()),
         ("content-type", b"application/json"),
         ("correlation_id", message.event_id.encode()),
         ("event_id", message.event_id.encode()),
@@ -73,15 +74,31 @@ def encode_payload(payload: dict[str, Any]) -> bytes:
 
 
 def producer_sender(producer: AIOKafkaProducer) -> Publish:
-    """Hand one outbox row to the producer; return its acknowledgement (a future) without waiting for it."""
+    """Hand one outbox row to the producer; return its acknowledgement (a future) without waiting for it.
+
+    Inside the relay's span for the row, a "<topic> publish" span (as FastStream's middleware names it) covers
+    the hand-over; its context is the message's traceparent, so the consumer's span continues the trace."""
+    tracer = trace.get_tracer("qosym.relay_producer")
 
     async def send(message: OutgoingMessage) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = await producer.send(
-            message.topic,
-            value=encode_payload(message.payload),
-            key=message.key.encode(),
-            headers=message_headers(message),
-        )
+        with tracer.start_as_current_span(
+            f"{message.topic} publish",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation": "publish",
+                "messaging.destination.name": message.topic,
+                "messaging.message.id": message.event_id,
+            },
+        ):
+            trace_context: dict[str, str] = {}
+            propagate.inject(trace_context)
+            future: asyncio.Future[Any] = await producer.send(
+                message.topic,
+                value=encode_payload(message.payload),
+                key=message.key.encode(),
+                headers=message_headers(message, trace_context),
+            )
         future.add_done_callback(_count(message.topic))
         return future
 
