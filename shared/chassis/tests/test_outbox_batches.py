@@ -252,3 +252,21 @@ async def test_polling_an_empty_outbox_leaves_no_spans_and_each_relayed_row_its_
     assert {h["traceparent"].split("-")[2] for _, _, h in received} == {
         format(s.context.span_id, "016x") for s in published
     }  # the consumer's span will be a child of the publish span
+
+
+async def test_the_running_relay_woken_by_a_commit_publishes_through_the_producer_and_marks_the_rows(
+    engine, topic, producer, stack_servers
+):
+    relay = OutboxRelay(engine, producer_sender(producer), poll_interval_s=60)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        staged = events(topic, per_key=3)
+        await stage(engine, staged)  # the commit's NOTIFY wakes the relay: the poll would take a minute
+        received = await read_topic(stack_servers.state.kafka_bootstrap_servers, topic, len(staged))
+    finally:
+        stop.set()
+        await running  # a stop lets the batch in progress finish: sent rows are marked before run returns
+    assert await outbox.backlog(engine) == 0
+    assert per_key(received) == {key: [0, 1, 2] for key in KEYS}
+    assert all(r["published_at"] is not None for r in await outbox_rows(engine))
