@@ -2,9 +2,15 @@
 
 Rules (docs/architecture.md, "Delivery"):
 - ``add_event`` inserts the row in the caller's open transaction; nothing is sent yet.
-- one active relay per service (a PostgreSQL advisory lock), publishing pending rows in id order,
-  so events with the same key keep their order; a row is marked published only after the
-  broker acknowledged it; a failure stops the batch and is retried with capped backoff, forever;
+- one active relay per service (a PostgreSQL advisory lock), publishing pending rows in batches in id
+  order, so events with the same key keep their order: a batch is sent without waiting for each
+  acknowledgement (qosym_chassis.relay_producer: the producer cannot reorder a key), then marked
+  published in one statement once the broker acknowledged all of it; if any row of a batch fails,
+  nothing of it is marked and the whole batch is sent again (at least once: consumers dedupe by
+  inbox), with capped backoff, forever;
+- the relay's bookkeeping SQL (polling, marking, the lock, pruning) leaves no spans; each row gets a
+  producer span "<topic> outbox relay", child of the request that staged it, and the publisher's
+  "<topic> publish" span under it, whose context is the message's traceparent;
 - published rows stay for the replay window; ``request_replay`` marks a window unpublished again.
 """
 
@@ -13,13 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from sqlalchemy import MetaData, RowMapping, delete, func, insert, select, text, update
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from sqlalchemy import BigInteger, MetaData, Row, any_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from qosym_chassis.tables import define_messaging_tables
@@ -30,6 +40,7 @@ TABLES = define_messaging_tables(MetaData())
 OUTBOX = TABLES.outbox
 RELAY_LOCK_ID = 7_357_001
 WAKE_CHANNEL = "qosym_outbox"
+DEFAULT_BATCH_SIZE = 1_000
 
 
 async def add_event(session: AsyncSession, event: IntegrationEvent) -> None:
@@ -62,7 +73,36 @@ class OutgoingMessage:
     payload: dict[str, Any]
 
 
-Publish = Callable[[OutgoingMessage], Awaitable[None]]
+Acknowledgement = Awaitable[object]
+# Hands one message to the broker, inside the row's relay span (the current span: its context goes into the
+# message's headers as traceparent). Returns None once the broker acknowledged it, or an awaitable of the
+# acknowledgement to let the relay send the rest of its batch meanwhile (qosym_chassis.relay_producer).
+Publish = Callable[[OutgoingMessage], Awaitable[Acknowledgement | None]]
+
+_PENDING_COLUMNS = (
+    OUTBOX.c.id,
+    OUTBOX.c.event_id,
+    OUTBOX.c.event_type,
+    OUTBOX.c.topic,
+    OUTBOX.c.msg_key,
+    OUTBOX.c.payload,
+    OUTBOX.c.headers,
+)
+_MARK_PUBLISHED = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))), OUTBOX.c.published_at.is_(None))
+    .values(published_at=func.now())
+)
+
+
+_PendingRow = Row[int, uuid.UUID, str, str, str, dict[str, Any], dict[str, str] | None]
+
+
+@dataclass
+class _Sent:
+    row_id: int
+    span: trace.Span
+    acknowledgement: Acknowledgement | None
 
 
 class OutboxRelay:
@@ -71,7 +111,7 @@ class OutboxRelay:
         engine: AsyncEngine,
         publish: Publish,
         *,
-        batch_size: int = 200,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         poll_interval_s: float = 1.0,
         replay_window: timedelta = timedelta(days=7),
         backoff_max_s: float = 10.0,
@@ -117,70 +157,123 @@ class OutboxRelay:
 
     async def _wait_for_lock(self, conn: Any, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": RELAY_LOCK_ID})).scalar()
-            await conn.commit()
+            with suppress_instrumentation():
+                got = (await conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": RELAY_LOCK_ID})).scalar()
+                await conn.commit()
             if got:
                 return
             await _sleep_or_stop(stop, 1.0)
 
     async def publish_pending(self) -> int:
-        async with self._engine.connect() as conn:
-            rows = (
-                (
+        """Publish one batch: the oldest pending rows in id order, all sent before any acknowledgement is
+        awaited, then marked published in one statement once the broker acknowledged every one of them.
+        If any row fails, nothing of the batch is marked: the next pass sends it all again (at least once;
+        consumers drop what their inbox already holds). Returns the number of rows published."""
+        with suppress_instrumentation():  # polling an empty outbox leaves no trace
+            async with self._engine.connect() as conn:
+                rows = (
                     await conn.execute(
-                        select(OUTBOX)
+                        select(*_PENDING_COLUMNS)
                         .where(OUTBOX.c.published_at.is_(None))
                         .order_by(OUTBOX.c.id)
                         .limit(self._batch_size)
                     )
-                )
-                .mappings()
-                .all()
-            )
-        for row in rows:
-            await self._publish_row(row)
+                ).all()
+        if not rows:
+            return 0
+        sent: list[_Sent] = []
+        try:
+            for row in rows:
+                sent.append(await self._send(row))
+        except _SendFailed as failed:
+            await self._settle(sent)  # what was handed over may still be delivered: let it finish
+            self._end_spans(sent, failed.error)
+            await self._record_failure(failed.row_id, failed.error)
+            raise failed.error from None
+        failure = await self._settle(sent)
+        if failure is not None:
+            row_id, error = failure
+            self._end_spans(sent, error)
+            await self._record_failure(row_id, error)
+            raise error
+        with suppress_instrumentation():
+            async with self._engine.begin() as conn:
+                await conn.execute(_MARK_PUBLISHED, {"ids": [s.row_id for s in sent]})
+        self._end_spans(sent, None)
         return len(rows)
 
-    async def _publish_row(self, row: RowMapping) -> None:
-        parent = propagate.extract(row["headers"] or {})
-        with self._tracer.start_as_current_span(
-            f"{row['topic']} outbox relay", context=parent, kind=trace.SpanKind.PRODUCER
-        ) as span:
-            span.set_attribute("messaging.message.id", str(row["event_id"]))
-            try:
-                await self._publish(
-                    OutgoingMessage(
-                        event_id=str(row["event_id"]),
-                        event_type=row["event_type"],
-                        topic=row["topic"],
-                        key=row["msg_key"],
-                        payload=row["payload"],
-                    )
-                )
-            except Exception as exc:
-                await self._record_failure(row["id"], exc)
-                raise
-        async with self._engine.begin() as conn:
-            await conn.execute(update(OUTBOX).where(OUTBOX.c.id == row["id"]).values(published_at=func.now()))
+    async def _send(self, row: _PendingRow) -> _Sent:
+        """Hand one row to the broker inside the row's producer span (a child of the request that staged it)."""
+        row_id, event_id, event_type, topic, key, payload, headers = row
+        parent = propagate.extract(headers or {})
+        span = self._tracer.start_span(
+            f"{topic} outbox relay",
+            context=parent,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.message.id": str(event_id)},
+        )
+        message = OutgoingMessage(event_id=str(event_id), event_type=event_type, topic=topic, key=key, payload=payload)
+        token = otel_context.attach(trace.set_span_in_context(span, parent))  # with the request's baggage
+        try:
+            acknowledgement = await self._publish(message)
+        except Exception as exc:
+            _end_span(span, exc)
+            raise _SendFailed(row_id, exc) from exc
+        finally:
+            otel_context.detach(token)
+        return _Sent(row_id, span, acknowledgement)
+
+    @staticmethod
+    async def _settle(sent: list[_Sent]) -> tuple[int, Exception] | None:
+        """Wait for every acknowledgement; the first failed row (in id order) and its error, if any."""
+        pending = [(s.row_id, s.acknowledgement) for s in sent if s.acknowledgement is not None]
+        results = await asyncio.gather(*(ack for _, ack in pending), return_exceptions=True)
+        for (row_id, _), result in zip(pending, results, strict=True):
+            if isinstance(result, Exception):
+                return row_id, result
+            if isinstance(result, BaseException):  # a cancelled acknowledgement (the producer stopped)
+                return row_id, ConnectionError(f"acknowledgement cancelled: {result!r}")
+        return None
+
+    @staticmethod
+    def _end_spans(sent: list[_Sent], error: Exception | None) -> None:
+        for s in sent:
+            _end_span(s.span, error)
 
     async def _record_failure(self, row_id: int, exc: Exception) -> None:
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id == row_id)
-                    .values(attempts=OUTBOX.c.attempts + 1, last_error=str(exc)[:2000])
-                )
+            with suppress_instrumentation():
+                async with self._engine.begin() as conn:
+                    await conn.execute(
+                        update(OUTBOX)
+                        .where(OUTBOX.c.id == row_id)
+                        .values(attempts=OUTBOX.c.attempts + 1, last_error=str(exc)[:2000])
+                    )
         except Exception:
             log.exception("could not record outbox failure")
 
     async def prune(self) -> int:
         cutoff = datetime.now(UTC) - self._replay_window
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                delete(OUTBOX).where(OUTBOX.c.published_at.is_not(None), OUTBOX.c.published_at < cutoff)
-            )
+        with suppress_instrumentation():
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    delete(OUTBOX).where(OUTBOX.c.published_at.is_not(None), OUTBOX.c.published_at < cutoff)
+                )
         return int(result.rowcount or 0)
+
+
+class _SendFailed(Exception):
+    def __init__(self, row_id: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.row_id = row_id
+        self.error = error
+
+
+def _end_span(span: trace.Span, error: Exception | None) -> None:
+    if error is not None:
+        span.record_exception(error)
+        span.set_status(trace.Status(trace.StatusCode.ERROR, str(error)))
+    span.end()
 
 
 async def _wait_for_wake(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
@@ -199,10 +292,11 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def backlog(engine: AsyncEngine) -> int:
-    async with engine.connect() as conn:
-        count = (
-            await conn.execute(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None)))
-        ).scalar_one()
+    with suppress_instrumentation():  # the relay process asks every few seconds
+        async with engine.connect() as conn:
+            count = (
+                await conn.execute(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None)))
+            ).scalar_one()
     return int(count)
 
 

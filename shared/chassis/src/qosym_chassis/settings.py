@@ -68,7 +68,9 @@ class ServiceSettings(BaseSettings):
     idempotency_prune_interval_s: float = 600.0
 
     outbox_replay_window_hours: int = 7 * 24
-    outbox_batch_size: int = 200
+    outbox_batch_size: int = Field(
+        default=1_000, ge=1, le=10_000, description="outbox rows the relay sends before awaiting their acks"
+    )
     outbox_poll_interval_s: float = 1.0
     consumer_max_attempts: int = 5
     consumer_backoff_base_s: float = 0.2

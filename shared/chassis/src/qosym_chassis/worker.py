@@ -13,17 +13,17 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 
 import uvicorn
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client import make_asgi_app
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from qosym_chassis import dead_letters, health, idempotency, outbox
-from qosym_chassis.broker import broker_publisher
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext, build_context
 from qosym_chassis.metrics import CONSUMER_LAG, DEAD_LETTERS, OUTBOX_BACKLOG, registry
+from qosym_chassis.relay_producer import producer_sender, relay_producer
 from qosym_chassis.settings import ServiceSettings
 from qosym_chassis.telemetry import shutdown_tracing, uvicorn_log_config
 
@@ -91,10 +91,31 @@ async def _run(settings: ServiceSettings, process: str, body: Body) -> None:
 
 
 async def _start_broker(ctx: ServiceContext, stop: asyncio.Event) -> None:
+    await _start_with_retry(ctx.broker.start, stop)
+
+
+async def _start_relay_producer(settings: ServiceSettings, stop: asyncio.Event) -> AIOKafkaProducer:
+    """The relay's own producer (qosym_chassis.relay_producer), a fresh one per attempt until one starts."""
+    producer = relay_producer(settings)
+
+    async def start() -> None:
+        nonlocal producer
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            producer = relay_producer(settings)
+            raise
+
+    await _start_with_retry(start, stop)
+    return producer
+
+
+async def _start_with_retry(start: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
     delay = 0.5
     while not stop.is_set():
         try:
-            await ctx.broker.start()
+            await start()
             return
         except (KafkaError, OSError) as exc:
             log.warning("broker not reachable yet: %s", exc)
@@ -183,10 +204,11 @@ def run_relay(settings: ServiceSettings) -> None:
 
     async def body(ctx: ServiceContext, stop: asyncio.Event, started: asyncio.Event) -> None:
         await _start_broker(ctx, stop)
+        producer = await _start_relay_producer(settings, stop)
         started.set()
         relay = outbox.OutboxRelay(
             ctx.engine,
-            broker_publisher(ctx.broker),
+            producer_sender(producer),
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
             replay_window=timedelta(hours=settings.outbox_replay_window_hours),
@@ -205,8 +227,11 @@ def run_relay(settings: ServiceSettings) -> None:
                     await trail.publish_head(session)
 
             tasks.append(asyncio.create_task(_every(stop, settings.audit_head_interval_s, publish_head)))
-        await relay.run(stop)
-        for task in tasks:
-            task.cancel()
+        try:
+            await relay.run(stop)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await producer.stop()
 
     asyncio.run(_run(settings, "relay", body))
