@@ -344,7 +344,7 @@ def dlq_retry(
         raise typer.Exit(1)
 
 
-TokenRole = enum.StrEnum("TokenRole", {role: role for role in AUTH_ROLES})  # type: ignore[misc]
+TokenRole = enum.StrEnum("TokenRole", {role: role for role in AUTH_ROLES})  # type: ignore[misc]  # a functional enum built from data
 
 
 @app.command()

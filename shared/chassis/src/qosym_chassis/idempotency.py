@@ -176,7 +176,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 await conn.execute(update(IDEMPOTENCY).where(where).values(created_at=now))
 
         response = await call_next(request)
-        content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+        content = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]  # call_next returns a streaming response, typed as Response
         async with self._engine.begin() as conn:
             if response.status_code >= 500:
                 await conn.execute(delete(IDEMPOTENCY).where(where))

@@ -35,7 +35,7 @@ def setup_tracing(service: str, process: str, traces_file: Path | None = None) -
     for exporter in _exporters(traces_file):
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
-    AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+    AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]  # the instrumentor ships no annotations
     RedisInstrumentor().instrument(tracer_provider=provider)
     _provider = provider
     return provider

@@ -198,7 +198,7 @@ class ProgrammePublishedV1(IntegrationEvent):
 class ProgrammeChangedV1(ProgrammePublishedV1):
     """The programme's full current state after a change (event-carried state)."""
 
-    event_type: Literal["catalog.ProgrammeChanged"] = "catalog.ProgrammeChanged"  # type: ignore[assignment]
+    event_type: Literal["catalog.ProgrammeChanged"] = "catalog.ProgrammeChanged"  # type: ignore[assignment]  # a subclass narrows the discriminator
     status: Literal["published", "suspended"] = Field(
         default="published", description="suspended: a coach's or facility's attestation lapsed; no new enrolments"
     )
