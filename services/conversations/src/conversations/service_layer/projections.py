@@ -70,6 +70,8 @@ async def on_timesheet(
         Subject("timesheet", event.timesheet_id, event.child_id, event.provider_id, event.region_code, district),
     )
     if isinstance(event, AttendanceDisputedV1 | DisputeResolvedV1):
+        month = await subject_repository.get_subject(session, "timesheet", event.timesheet_id)
+        district = month.district_code if month is not None else None
         await subject_repository.upsert_subject(
             session,
             Subject("dispute", event.dispute_id, event.child_id, event.provider_id, event.region_code, district),

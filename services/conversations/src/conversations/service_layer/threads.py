@@ -57,9 +57,9 @@ def _message_out(thread_id: UUID, m: MessageRow, files: list[AttachmentRow]) -> 
     return MessageOut(
         message_id=m.message_id,
         thread_id=thread_id,
-        author_side=m.author_side,  # type: ignore[arg-type]  # the column only ever holds a Side
+        author_side=m.author_side,
         author_id=m.author_id,
-        language=m.language,  # type: ignore[arg-type]  # the column only ever holds a Language
+        language=m.language,
         text=m.body,
         posted_at=m.posted_at,
         attachments=[AttachmentOut(**vars(f)) for f in files if f.message_id == m.message_id],
@@ -130,7 +130,7 @@ async def read_thread(deps: Dependencies, principal: Principal, thread_id: UUID)
         [
             ReceiptOut(
                 reader_id=r.reader_id,
-                reader_side=r.reader_side,  # type: ignore[arg-type]  # the column only ever holds a Side
+                reader_side=r.reader_side,
                 last_read_message_id=r.last_read_message_id,
                 read_at=r.read_at,
             )
