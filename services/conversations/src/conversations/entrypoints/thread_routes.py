@@ -65,7 +65,8 @@ async def mark_read(thread_id: UUID, caller: Participant, deps: Deps) -> Receipt
 @router.post(
     "/v1/threads/{thread_id}/messages/{message_id}/attachments",
     status_code=status.HTTP_201_CREATED,
-    responses={404: {}, 422: {}},
+    responses={404: {}, 413: {}, 422: {}},
+    max_body_size=ATTACHMENT_MAX_BYTES + 64 * 1024,
 )
 async def attach(
     thread_id: UUID,
