@@ -92,12 +92,13 @@ async def test_a_parent_asks_the_provider_about_an_enrolment_and_gets_an_answer(
         assert answered.status_code == 201
 
         listed = await client.get(f"{base}/messages", headers=who["second_guardian"])
-        assert [(m["author_side"], m["language"], m["text"]) for m in listed.json()] == [
+        assert [(m["author_side"], m["language"], m["text"]) for m in listed.json()["items"]] == [
             ("guardian", "kk", "Сабақ қашан?\nРахмет"),
             ("provider_staff", "ru", "По средам в 16:00"),
         ]
         mine = await client.get("/v1/threads", headers=who["staff"])
-        assert [t["thread_id"] for t in mine.json()] == [thread["thread_id"]]
+        assert [t["thread_id"] for t in mine.json()["items"]] == [thread["thread_id"]]
+        assert (listed.json()["total"], mine.json()["total"]) == (2, 1)
 
         events = await outbox(url)
         assert [e["topic"] for e in events] == ["conversations.message.v1"] * 2
@@ -184,7 +185,7 @@ async def test_attachments_keep_the_evidence_limits_and_are_stored_sealed(
         assert got.content == PDF
         assert got.headers["content-type"] == "application/pdf"
         listed = (await client.get(f"{base}/messages", headers=who["staff"])).json()
-        assert [a["attachment_id"] for a in listed[0]["attachments"]] == [ok.json()["attachment_id"]]
+        assert [a["attachment_id"] for a in listed["items"][0]["attachments"]] == [ok.json()["attachment_id"]]
 
         conn = await asyncpg.connect(superuser_url(url))
         try:

@@ -107,7 +107,7 @@ async def visible_to(
     object_type: ObjectType | None = None,
     offset: int = 0,
     limit: int = 50,
-) -> list[Thread]:
+) -> tuple[list[Thread], int]:
     """The threads a guardian (their children's), a provider's staff (provider threads) or an operator
     (consultation threads of their region/district) takes part in, newest first."""
     query = sa.select(thread)
@@ -123,13 +123,14 @@ async def visible_to(
         if district_code is not None:
             query = query.where(thread.c.district_code == district_code)
     else:
-        return []
+        return [], 0
     if object_type is not None:
         query = query.where(thread.c.object_type == object_type)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = await session.execute(
         query.order_by(thread.c.started_at.desc(), thread.c.thread_id).offset(offset).limit(limit)
     )
-    return [_thread(r) for r in rows]
+    return [_thread(r) for r in rows], int(total or 0)
 
 
 async def add_message(
@@ -166,7 +167,10 @@ def _message(row: Any) -> MessageRow:
     )
 
 
-async def messages(session: AsyncSession, thread_id: UUID, offset: int, limit: int) -> list[MessageRow]:
+async def messages(session: AsyncSession, thread_id: UUID, offset: int, limit: int) -> tuple[list[MessageRow], int]:
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(message).where(message.c.thread_id == thread_id)
+    )
     rows = await session.execute(
         sa.select(message)
         .where(message.c.thread_id == thread_id)
@@ -174,7 +178,7 @@ async def messages(session: AsyncSession, thread_id: UUID, offset: int, limit: i
         .offset(offset)
         .limit(limit)
     )
-    return [_message(r) for r in rows]
+    return [_message(r) for r in rows], int(total or 0)
 
 
 async def get_message(session: AsyncSession, thread_id: UUID, message_id: UUID) -> MessageRow | None:

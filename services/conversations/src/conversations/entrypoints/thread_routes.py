@@ -10,11 +10,12 @@ from fastapi import APIRouter, File, Response, UploadFile, status
 from conversations.domain.messages import ATTACHMENT_MAX_BYTES
 from conversations.domain.participants import ObjectType
 from conversations.entrypoints.dependencies import Deps, Participant
+from conversations.entrypoints.paging import offset_page
 from conversations.entrypoints.schemas import MessageIn, StartIn
 from conversations.service_layer import threads
 from conversations.service_layer.views import AttachmentOut, MessageOut, ReceiptOut, ThreadOut
 from qosym_chassis.errors import FieldError
-from qosym_chassis.inputs import Limit, Offset
+from qosym_chassis.inputs import Limit, Offset, OffsetPage
 
 router = APIRouter(tags=["threads"])
 
@@ -31,9 +32,9 @@ async def start_thread(body: StartIn, caller: Participant, deps: Deps, response:
 @router.get("/v1/threads")
 async def my_threads(
     caller: Participant, deps: Deps, object_type: ObjectType | None = None, offset: Offset = 0, limit: Limit = 50
-) -> list[ThreadOut]:
+) -> OffsetPage[ThreadOut]:
     """The threads the caller takes part in, newest first."""
-    return await threads.visible(deps, caller, object_type, offset, limit)
+    return offset_page(await threads.visible(deps, caller, object_type, offset, limit))
 
 
 @router.get("/v1/threads/{thread_id}", responses={404: {}})
@@ -45,9 +46,9 @@ async def read_thread(thread_id: UUID, caller: Participant, deps: Deps) -> Threa
 @router.get("/v1/threads/{thread_id}/messages", responses={404: {}})
 async def thread_messages(
     thread_id: UUID, caller: Participant, deps: Deps, offset: Offset = 0, limit: Limit = 50
-) -> list[MessageOut]:
+) -> OffsetPage[MessageOut]:
     """The thread's messages, oldest first."""
-    return await threads.messages(deps, caller, thread_id, offset, limit)
+    return offset_page(await threads.messages(deps, caller, thread_id, offset, limit))
 
 
 @router.post("/v1/threads/{thread_id}/messages", status_code=status.HTTP_201_CREATED, responses={404: {}, 422: {}})
@@ -85,7 +86,12 @@ async def attach(
 @router.get(
     "/v1/threads/{thread_id}/attachments/{attachment_id}",
     responses={
-        200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}},
+        200: {
+            "description": "the file as uploaded, as an attachment",
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}} for t in ("application/pdf", "image/jpeg", "image/png")
+            },
+        },
         404: {},
     },
     response_class=Response,

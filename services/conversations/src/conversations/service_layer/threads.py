@@ -23,6 +23,7 @@ from conversations.domain.participants import (
 )
 from conversations.service_layer.access import caller_of, participant
 from conversations.service_layer.dependencies import Dependencies
+from conversations.service_layer.paging import Page
 from conversations.service_layer.views import (
     AttachmentOut,
     Download,
@@ -93,22 +94,22 @@ async def start(
 
 async def visible(
     deps: Dependencies, principal: Principal, object_type: ObjectType | None, offset: int, limit: int
-) -> list[ThreadOut]:
+) -> Page[ThreadOut]:
     """The caller's threads (a guardian's children's, a provider's, an operator's region's), newest first."""
     caller = caller_of(principal)
     async with deps.sessions() as session:
         if caller.role == "parent":
-            threads = await thread_repository.visible_to(
+            threads, total = await thread_repository.visible_to(
                 session, guardian_id=caller.subject, object_type=object_type, offset=offset, limit=limit
             )
             side: Side = "guardian"
         elif caller.role == "provider_staff":
-            threads = await thread_repository.visible_to(
+            threads, total = await thread_repository.visible_to(
                 session, provider_id=caller.provider_id, object_type=object_type, offset=offset, limit=limit
             )
             side = "provider_staff"
         else:
-            threads = await thread_repository.visible_to(
+            threads, total = await thread_repository.visible_to(
                 session,
                 region_code=caller.region_code,
                 district_code=caller.district_code,
@@ -117,7 +118,7 @@ async def visible(
                 limit=limit,
             )
             side = "operator"
-    return [_thread_out(t, side) for t in threads]
+    return Page([_thread_out(t, side) for t in threads], total, offset, limit)
 
 
 async def read_thread(deps: Dependencies, principal: Principal, thread_id: UUID) -> ThreadOut:
@@ -139,12 +140,14 @@ async def read_thread(deps: Dependencies, principal: Principal, thread_id: UUID)
     )
 
 
-async def messages(deps: Dependencies, principal: Principal, thread_id: UUID, offset: int, limit: int) -> list[MessageOut]:
+async def messages(
+    deps: Dependencies, principal: Principal, thread_id: UUID, offset: int, limit: int
+) -> Page[MessageOut]:
     async with deps.sessions() as session:
         await participant(session, caller_of(principal), thread_id)
-        found = await thread_repository.messages(session, thread_id, offset, limit)
+        found, total = await thread_repository.messages(session, thread_id, offset, limit)
         files = await thread_repository.attachments_of(session, [m.message_id for m in found])
-    return [_message_out(thread_id, m, files) for m in found]
+    return Page([_message_out(thread_id, m, files) for m in found], total, offset, limit)
 
 
 def _uuids(values: list[str]) -> list[UUID]:
