@@ -128,7 +128,9 @@ async def test_read_receipts_per_participant(service_db, consumer, api_client, t
         assert empty.status_code == 409
         posted = (
             await client.post(
-                f"{base}/messages", json={"language": "en", "text": "Two sessions never happened"}, headers=who["guardian"]
+                f"{base}/messages",
+                json={"language": "en", "text": "Two sessions never happened"},
+                headers=who["guardian"],
             )
         ).json()
         read = await client.post(f"{base}/read", headers=who["district_operator"])
@@ -321,5 +323,7 @@ async def test_operators_see_response_times_per_provider_of_their_region(
             "/v1/conversations/regions/astana/response-times", headers=strangers(token)["other_region_operator"]
         )
         assert other.status_code == 404
-        parent = await client.get("/v1/conversations/regions/astana/response-times", headers=people(token, f)["guardian"])
+        parent = await client.get(
+            "/v1/conversations/regions/astana/response-times", headers=people(token, f)["guardian"]
+        )
         assert parent.status_code == 403

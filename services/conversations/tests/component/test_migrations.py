@@ -35,7 +35,18 @@ async def test_upgrade_downgrade_upgrade(stack_servers) -> None:
         folder = migrations_dir("conversations")
         await asyncio.to_thread(upgrade, folder, url)
         migrated = await _tables(url)
-        assert {"outbox", "inbox", "dead_letter", "idempotency_key", "thread", "message", "attachment", "receipt", "guardianship", "subject"} <= migrated
+        assert {
+            "outbox",
+            "inbox",
+            "dead_letter",
+            "idempotency_key",
+            "thread",
+            "message",
+            "attachment",
+            "receipt",
+            "guardianship",
+            "subject",
+        } <= migrated
         await asyncio.to_thread(downgrade, folder, url, "base")
         assert await _tables(url) == {"alembic_version"}
         await asyncio.to_thread(upgrade, folder, url)

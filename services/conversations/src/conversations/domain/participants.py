@@ -66,8 +66,10 @@ def side_of(caller: Caller, subject: Subject, counterpart: Counterpart, guardian
         if caller.subject in guardians:
             return "guardian"
     elif caller.role == "provider_staff":
-        if counterpart == "provider" and subject.provider_id is not None and caller.provider_id == str(
-            subject.provider_id
+        if (
+            counterpart == "provider"
+            and subject.provider_id is not None
+            and caller.provider_id == str(subject.provider_id)
         ):
             return "provider_staff"
     elif (

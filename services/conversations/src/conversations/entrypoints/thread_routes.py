@@ -89,7 +89,8 @@ async def attach(
         200: {
             "description": "the file as uploaded, as an attachment",
             "content": {
-                t: {"schema": {"type": "string", "format": "binary"}} for t in ("application/pdf", "image/jpeg", "image/png")
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("application/pdf", "image/jpeg", "image/png")
             },
         },
         404: {},

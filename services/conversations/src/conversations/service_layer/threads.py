@@ -160,9 +160,7 @@ def _uuids(values: list[str]) -> list[UUID]:
     return found
 
 
-async def post(
-    deps: Dependencies, principal: Principal, thread_id: UUID, language: Language, text: str
-) -> MessageOut:
+async def post(deps: Dependencies, principal: Principal, thread_id: UUID, language: Language, text: str) -> MessageOut:
     """A participant writes; the other side (and the child's other guardians) is told through MessagePosted."""
     caller = caller_of(principal)
     now = deps.clock.now()
