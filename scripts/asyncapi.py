@@ -15,7 +15,7 @@ from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext
 from qosym_chassis.db import make_engine, make_session_factory
 
-SERVICES = ("registry", "allocation", "catalog", "attendance", "payments", "notifications")
+SERVICES = ("registry", "allocation", "catalog", "attendance", "payments", "notifications", "conversations")
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi"
 
 

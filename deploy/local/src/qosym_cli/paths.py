@@ -16,6 +16,7 @@ SERVICES: tuple[str, ...] = (
     "payments",
     "notifications",
     "insights",
+    "conversations",
 )
 ROLES: tuple[str, ...] = ("api", "consumers", "relay")
 PUBLISHES_NOTHING: tuple[str, ...] = ("insights",)

@@ -35,6 +35,7 @@ from qosym_contracts.catalog import (
     ProviderSuspendedV1,
     ProviderVerifiedV1,
 )
+from qosym_contracts.conversations import MessagePostedV1
 from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.notifications import NotificationDeliveredV1
 from qosym_contracts.payments import (
@@ -92,6 +93,7 @@ ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
     BudgetThresholdReachedV1,
     VoucherFundingRefusedV1,
     NotificationDeliveredV1,
+    MessagePostedV1,
 )
 
 

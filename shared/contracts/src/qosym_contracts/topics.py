@@ -30,6 +30,8 @@ PAYMENTS_PAYABLE = Topic("payments.payable.v1", "payments", "provider_id")
 PAYMENTS_BATCH = Topic("payments.batch.v1", "payments", "batch_id")
 PAYMENTS_BUDGET = Topic("payments.budget.v1", "payments", "round_id")
 NOTIFICATIONS_DELIVERY = Topic("notifications.delivery.v1", "notifications", "person_id")
+# keyed by thread: one thread's messages stay in order
+CONVERSATIONS_MESSAGE = Topic("conversations.message.v1", "conversations", "thread_id")
 
 ALL_TOPICS: tuple[Topic, ...] = (
     REGISTRY_CHILD,
@@ -48,4 +50,5 @@ ALL_TOPICS: tuple[Topic, ...] = (
     PAYMENTS_BATCH,
     PAYMENTS_BUDGET,
     NOTIFICATIONS_DELIVERY,
+    CONVERSATIONS_MESSAGE,
 )
