@@ -84,7 +84,9 @@ def of_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
 def test_rendered_files_are_current() -> None:
     expected = {DEPLOY / "compose" / n: text for n, text in render.compose_files().items()}
     expected |= {K8S / n: text for n, text in render.k8s_files().items()}
-    stale = [str(path.relative_to(REPO)) for path, text in expected.items() if not path.exists() or path.read_text() != text]
+    stale = [
+        str(path.relative_to(REPO)) for path, text in expected.items() if not path.exists() or path.read_text() != text
+    ]
     assert not stale, f"run `uv run --frozen python deploy/render.py`: {stale}"
 
 
@@ -199,7 +201,15 @@ def test_compose_kafka_is_kraft_one_broker_small_three_full(compose: dict[str, A
 
 def test_compose_has_the_platform_around_the_services(compose: dict[str, Any]) -> None:
     images = {spec["image"].split(":")[0] for spec in compose["services"].values()}
-    for needed in ("postgres", "redis", "otel/opentelemetry-collector-contrib", "jaegertracing/jaeger", "prom/prometheus", "grafana/grafana", "caddy"):
+    for needed in (
+        "postgres",
+        "redis",
+        "otel/opentelemetry-collector-contrib",
+        "jaegertracing/jaeger",
+        "prom/prometheus",
+        "grafana/grafana",
+        "caddy",
+    ):
         assert needed in images
     for spec in compose["services"].values():
         assert not spec["image"].endswith(":latest") and ":" in spec["image"]
@@ -210,9 +220,13 @@ def test_every_setting_a_service_requires_is_set(compose: dict[str, Any]) -> Non
     for service in SERVICES:
         config = __import__(f"{service}.config", fromlist=["_"])
         (settings_class,) = [
-            value for name, value in vars(config).items() if name.endswith("Settings") and value.__module__ == config.__name__
+            value
+            for name, value in vars(config).items()
+            if name.endswith("Settings") and value.__module__ == config.__name__
         ]
-        required = {f"QOSYM_{name.upper()}" for name, field in settings_class.model_fields.items() if field.is_required()}
+        required = {
+            f"QOSYM_{name.upper()}" for name, field in settings_class.model_fields.items() if field.is_required()
+        }
         assert "QOSYM_DATABASE_URL" in required
         for role in [*topology.processes(service), "migrate"]:
             env = compose["services"][f"{service}-{role}"]["environment"]
