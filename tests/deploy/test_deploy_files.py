@@ -374,3 +374,34 @@ def test_kafka_topics_are_what_the_contracts_define(production: list[dict[str, A
             assert config["cleanup.policy"] == "compact" and config["retention.ms"] == -1
         else:
             assert config["cleanup.policy"] == "delete" and config["retention.ms"] > 7 * 24 * 3600 * 1000
+
+
+def settings_class(service: str) -> Any:
+    config = importlib.import_module(f"{service}.config")
+    (found,) = [
+        value
+        for name, value in vars(config).items()
+        if name.endswith("Settings") and value.__module__ == config.__name__
+    ]
+    return found
+
+
+READ_OUTSIDE_SETTINGS = {"QOSYM_HOST"}  # qosym_chassis.cli reads the api's bind address itself
+
+
+def test_compose_sets_only_settings_the_services_have(compose: dict[str, Any]) -> None:
+    """A misspelt variable would be ignored silently (extra="ignore"): every QOSYM_* must name a settings field."""
+    for service in SERVICES:
+        fields = {f"QOSYM_{name.upper()}" for name in settings_class(service).model_fields} | READ_OUTSIDE_SETTINGS
+        for role in [*topology.processes(service), "migrate"]:
+            env = compose["services"][f"{service}-{role}"]["environment"]
+            unknown = {key for key in env if key.startswith("QOSYM_")} - fields
+            assert not unknown, (service, role, unknown)
+
+
+def test_the_image_build_copies_every_workspace_member() -> None:
+    """The dependency layer needs every member's pyproject.toml, or `uv sync --frozen` rejects the lock."""
+    copied = {args.split()[0] for op, args in dockerfile_instructions() if op == "COPY" and "pyproject.toml" in args}
+    members = {str(p.relative_to(REPO)) for p in REPO.glob("*/*/pyproject.toml")} | {"pyproject.toml"}
+    members |= {str(p.relative_to(REPO)) for p in REPO.glob("deploy/*/pyproject.toml")}
+    assert members <= copied, members - copied
