@@ -103,7 +103,8 @@ def compose_env(service: str, role: str) -> dict[str, Any]:
         )
         env["QOSYM_DATABASE_APP_ROLE"] = app
     for name in t.SECRET_SETTINGS.get(service, ()):
-        env[name] = "${" + t.secret_variable(service, name.removeprefix("QOSYM_")) + ":-}"
+        fallback = ":?set in .env" if name in t.REQUIRED_SECRETS else ":-"
+        env[name] = "${" + t.secret_variable(service, name.removeprefix("QOSYM_")) + fallback + "}"
     return env
 
 

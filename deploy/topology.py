@@ -90,6 +90,10 @@ SECRET_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 
+# secrets whose development default must never reach production: compose refuses to start without them
+REQUIRED_SECRETS = frozenset({"QOSYM_CHILD_KEY_SALT"})
+
+
 def plain_settings(service: str, api_url: dict[str, str], public_origin: str) -> dict[str, str]:
     """Settings of one service that are not secrets (beyond the common ones of every process)."""
     extra: dict[str, dict[str, str]] = {
