@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
@@ -46,7 +47,11 @@ def _health_server(ctx: ServiceContext, started: asyncio.Event) -> uvicorn.Serve
 
     app = Starlette(routes=[*health.health_routes(checks), Mount("/metrics", make_asgi_app(registry))])
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=ctx.settings.port, log_config=uvicorn_log_config(), access_log=False
+        app,
+        host=os.environ.get("QOSYM_HOST", "127.0.0.1"),
+        port=ctx.settings.port,
+        log_config=uvicorn_log_config(),
+        access_log=False,
     )
     return _QuietServer(config)
 
