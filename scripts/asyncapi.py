@@ -14,8 +14,8 @@ from qosym_chassis.asyncapi import service_document
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext
 from qosym_chassis.db import make_engine, make_session_factory
+from qosym_cli.paths import SERVICES
 
-SERVICES = ("registry", "allocation", "catalog", "attendance", "payments", "notifications", "conversations")
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi"
 
 

@@ -14,9 +14,9 @@ import pytest
 
 from qosym_chassis.idempotency import MARKER, NOT_STORED, IdempotencyMiddleware
 from qosym_chassis.settings import ServiceSettings
+from qosym_cli.paths import SERVICES
 
 pytestmark = pytest.mark.unit
-SERVICES = ("registry", "allocation", "catalog", "attendance", "payments", "notifications")
 SECRET_FIELDS = {
     "access_token",
     "refresh_token",

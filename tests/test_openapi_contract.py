@@ -20,9 +20,9 @@ import pytest
 
 from qosym_chassis.errors import PROBLEM_JSON
 from qosym_chassis.settings import ServiceSettings
+from qosym_cli.paths import SERVICES
 
 pytestmark = pytest.mark.unit
-SERVICES = ("registry", "allocation", "catalog", "attendance", "payments", "notifications")
 METHODS = ("get", "post", "put", "patch", "delete")
 GENERATED_ID = re.compile(r"_v\d+(_.*)?_(get|post|put|patch|delete)$")
 

@@ -29,10 +29,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conftest import service_settings
+from qosym_cli.paths import SERVICES
 
 pytestmark = pytest.mark.component
 
-SERVICES = ["registry", "allocation", "catalog", "attendance", "payments", "notifications"]
 MAX_EXAMPLES = 8
 SKIPPED_PATHS = {"/v1/inbox/stream"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -11,9 +11,9 @@ import pytest
 
 from qosym_chassis.cli import migrations_dir
 from qosym_chassis.migrations import downgrade, upgrade
+from qosym_cli.paths import SERVICES
 
 pytestmark = pytest.mark.component
-SERVICES = ["registry", "allocation", "catalog", "attendance", "payments", "notifications"]
 
 
 async def _tables(url: str) -> set[str]:

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext
 from qosym_chassis.db import make_engine, make_session_factory
+from qosym_cli.paths import SERVICES, roles_of
 from qosym_cli.processes import is_alive
 from qosym_cli.stack import LocalStack
 from qosym_contracts.topics import ALL_TOPICS
@@ -150,7 +151,7 @@ def consumer_lag(stack: LocalStack, service: str) -> int:
     return asyncio.run(measure())
 
 
-CONSUMING_SERVICES = ("registry", "allocation", "catalog", "attendance", "payments", "notifications")
+CONSUMING_SERVICES = tuple(s for s in SERVICES if "consumers" in roles_of(s))
 
 
 def drained(stack: LocalStack, timeout_s: float = 300) -> None:

@@ -677,3 +677,39 @@ async def test_revoking_takes_a_reason_code_and_keeps_the_note_off_the_bus(world
     [(payload,)] = await sql(world.url, "select payload from outbox where event_type = 'allocation.VoucherRevoked'")
     payload = json.loads(payload) if isinstance(payload, str) else payload
     assert payload["reason"] == "left_region" and "Karaganda" not in json.dumps(payload)
+
+
+async def test_recorded_times_come_from_the_service_clock_not_the_databases(world, api_client):
+    """withdrawn_at, allocated_at and the VoucherAwarded / ApplicationWaitlisted events the allocation writes in SQL
+    carry the service clock's time: on a clock moved 30 days ahead (QOSYM_CLOCK_OFFSET_S) they are 30 days ahead."""
+    month = timedelta(days=30)
+    r = await world.round(quotas={"yesil": {"sports": 1}})
+    await world.act(r, "open")
+    applied = {}
+    for name in ("withdrawing", "awarded", "waitlisted"):
+        child, parent, _ = await world.child()
+        response = await world.client.post(
+            f"/v1/rounds/{r}/applications", json={"child_id": child, "direction": "sports"}, headers=parent
+        )
+        assert response.status_code == 201, response.text
+        applied[name] = (response.json()["application_id"], parent)
+    async with api_client("allocation", world.url, clock_offset_s=month.total_seconds()) as later:
+        earliest = datetime.now(UTC) + month
+        application, parent = applied["withdrawing"]
+        withdrawn = await later.post(f"/v1/applications/{application}/withdraw", headers=parent)
+        assert withdrawn.status_code == 200, withdrawn.text
+        await world.act(r, "close")
+        assert (await later.post(f"/v1/rounds/{r}/allocate", headers=world.admin)).status_code == 200
+        latest = datetime.now(UTC) + month
+    [(withdrawn_at,)] = await sql(
+        world.url, "select withdrawn_at from application where application_id = :a", a=uuid.UUID(application)
+    )
+    [(allocated_at,)] = await sql(world.url, "select allocated_at from round where round_id = :r", r=uuid.UUID(r))
+    occurred = await sql(
+        world.url,
+        "select event_type, payload->>'occurred_at' from outbox"
+        " where event_type in ('allocation.VoucherAwarded', 'allocation.ApplicationWaitlisted') order by 1",
+    )
+    assert [kind for kind, _ in occurred] == ["allocation.ApplicationWaitlisted", "allocation.VoucherAwarded"]
+    for moment in (withdrawn_at, allocated_at, *(datetime.fromisoformat(at) for _, at in occurred)):
+        assert earliest <= moment <= latest

@@ -51,6 +51,8 @@ async def test_a_provider_registers_is_verified_and_publishes_a_programme(servic
         ({"bin": "08054001402x"}, "bin"),
         ({"bank": {"bank_name": "Halyk", "bik": "HSBKKZKX", "iban": "KZ87125KZT5004100100"}}, "iban"),
         ({"bank": {"bank_name": "Halyk", "bik": "HSBKKZKX", "iban": "KZ86125KZT500410010"}}, "iban"),
+        ({"bank": {"bank_name": "Halyk", "bik": "HSBKQQKX", "iban": "KZ86125KZT5004100100"}}, "bank.bik"),
+        ({"bank": {"bank_name": "Halyk", "bik": "HSBKKZK", "iban": "KZ86125KZT5004100100"}}, "bank.bik"),
         ({"region_code": "Astana!"}, "region_code"),
         ({"unexpected": 1}, "unexpected"),
     ],

@@ -76,13 +76,13 @@ async def get_application(session: AsyncSession, application_id: UUID, *, lock: 
     return ApplicationRow.of(row) if row else None
 
 
-async def withdraw(session: AsyncSession, application_id: UUID) -> bool:
+async def withdraw(session: AsyncSession, application_id: UUID, at: datetime) -> bool:
     row = await session.execute(
         text(
-            """UPDATE application SET status = 'withdrawn', withdrawn_at = now()
+            """UPDATE application SET status = 'withdrawn', withdrawn_at = :at
                WHERE application_id = :a AND status = 'submitted' RETURNING application_id"""
         ),
-        {"a": application_id},
+        {"a": application_id, "at": at},
     )
     return row.first() is not None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from allocation.adapters.round_repository import RoundRow
 from allocation.adapters.voucher_repository import VoucherRow
 
-NOW_JSON = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+AT_JSON = """to_char(CAST(:at AS timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 RANK_AND_AWARD = """
 WITH weights AS (
@@ -126,7 +126,7 @@ AWARDED_EVENTS = f"""
 INSERT INTO outbox (event_id, event_type, topic, msg_key, payload)
 SELECT v.id, 'allocation.VoucherAwarded', 'allocation.voucher.v1', v.voucher_id::text,
        jsonb_build_object('event_id', v.id::text, 'event_type', 'allocation.VoucherAwarded', 'event_version', 1,
-           'occurred_at', {NOW_JSON}, 'voucher_id', v.voucher_id::text, 'application_id', v.application_id::text,
+           'occurred_at', {AT_JSON}, 'voucher_id', v.voucher_id::text, 'application_id', v.application_id::text,
            'child_id', v.child_id::text, 'region_code', v.region_code, 'district_code', v.district_code,
            'round_id', v.round_id::text, 'direction', v.direction, 'monthly_value_tiyn', v.monthly_value_tiyn,
            'months', v.months, 'valid_until', v.valid_until::text, 'assign_by', v.assign_by::text)
@@ -137,7 +137,7 @@ WAITLISTED_EVENTS = f"""
 INSERT INTO outbox (event_id, event_type, topic, msg_key, payload)
 SELECT a.id, 'allocation.ApplicationWaitlisted', 'allocation.application.v1', a.application_id::text,
        jsonb_build_object('event_id', a.id::text, 'event_type', 'allocation.ApplicationWaitlisted', 'event_version', 1,
-           'occurred_at', {NOW_JSON}, 'application_id', a.application_id::text, 'round_id', a.round_id::text,
+           'occurred_at', {AT_JSON}, 'application_id', a.application_id::text, 'round_id', a.round_id::text,
            'child_id', a.child_id::text, 'position', a.waitlist_position)
 FROM (SELECT *, gen_random_uuid() AS id FROM application WHERE round_id = :r AND status = 'waitlisted') a
 """
@@ -164,9 +164,9 @@ async def _long(session: AsyncSession, sql: str, params: dict[str, Any]) -> None
     await driver.execute(positional, *(params[n] for n in names), timeout=LONG_STATEMENT_TIMEOUT_S)
 
 
-async def allocate(session: AsyncSession, round_: RoundRow, today: date) -> dict[str, Any]:
+async def allocate(session: AsyncSession, round_: RoundRow, today: date, at: datetime) -> dict[str, Any]:
     """Rank and award every submitted application of a closed round; returns the summary. A voucher must be
-    assigned within the round's deadline from ``today`` (the service clock's day)."""
+    assigned within the round's deadline from ``today`` (the service clock's day); the events occur ``at``."""
     r = round_.round_id
     policy = round_.policy
     await session.execute(text("SET LOCAL work_mem = '256MB'"))  # the window sorts stay in memory
@@ -199,8 +199,8 @@ async def allocate(session: AsyncSession, round_: RoundRow, today: date) -> dict
     await session.execute(text(COUNT_QUOTA), {"r": r})
     await session.execute(text(COUNT_DIRECTION), {"r": r})
     await session.execute(text(COUNT_ROUND), {"r": r})
-    await _long(session, AWARDED_EVENTS, {"r": r})
-    await _long(session, WAITLISTED_EVENTS, {"r": r})
+    await _long(session, AWARDED_EVENTS, {"r": r, "at": at})
+    await _long(session, WAITLISTED_EVENTS, {"r": r, "at": at})
     return await summary(session, r)
 
 

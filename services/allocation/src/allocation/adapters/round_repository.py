@@ -127,14 +127,17 @@ async def get_round(
     return _round(row, quotas)
 
 
-async def move_state(session: AsyncSession, round_id: UUID, source: RoundState, target: RoundState) -> bool:
-    """Conditional single-statement transition: False if the round was not in `source`."""
+async def move_state(
+    session: AsyncSession, round_id: UUID, source: RoundState, target: RoundState, at: datetime
+) -> bool:
+    """Conditional single-statement transition stamped ``at`` (the service clock): False if the round was not in
+    `source`."""
     stamp = {"open": "opened_at", "closed": "closed_at", "allocated": "allocated_at"}[target.value]
     row = await session.execute(
         text(
-            f"UPDATE round SET state = :target, {stamp} = now() WHERE round_id = :id AND state = :source RETURNING round_id"
+            f"UPDATE round SET state = :target, {stamp} = :at WHERE round_id = :id AND state = :source RETURNING round_id"
         ),
-        {"id": round_id, "source": source.value, "target": target.value},
+        {"id": round_id, "source": source.value, "target": target.value, "at": at},
     )
     return row.first() is not None
 

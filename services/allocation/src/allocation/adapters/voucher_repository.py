@@ -51,15 +51,16 @@ async def lock_voucher(session: AsyncSession, voucher_id: UUID) -> VoucherRow | 
 
 
 async def set_voucher_status(
-    session: AsyncSession, voucher_id: UUID, status: str, *, reassignable_until: date | None
+    session: AsyncSession, voucher_id: UUID, status: str, *, reassignable_until: date | None, at: datetime
 ) -> None:
+    """``at`` (the service clock) stamps ``released_at`` when the voucher is released."""
     await session.execute(
         text(
             """UPDATE voucher SET status = :s, enrolment_id = NULL, reassignable_until = :u,
-                      released_at = CASE WHEN :s = 'released' THEN now() ELSE released_at END
+                      released_at = CASE WHEN :s = 'released' THEN CAST(:at AS timestamptz) ELSE released_at END
                WHERE voucher_id = :v"""
         ),
-        {"v": voucher_id, "s": status, "u": reassignable_until},
+        {"v": voucher_id, "s": status, "u": reassignable_until, "at": at},
     )
 
 

@@ -21,8 +21,9 @@ async def allocate_round(deps: Dependencies, round_id: UUID) -> AllocationSummar
         current = await find_round(session, round_id, lock=True)
         if current.state == RoundState.ALLOCATED and current.result is not None:
             return AllocationSummary.model_validate(current.result)
-        await move(session, current, "allocate")
-        result = await award_repository.allocate(session, current, deps.clock.today())
+        now = deps.clock.now()
+        await move(session, current, "allocate", now)
+        result = await award_repository.allocate(session, current, deps.clock.today(), now)
         await round_repository.save_result(session, round_id, result)
     return AllocationSummary.model_validate(result)
 

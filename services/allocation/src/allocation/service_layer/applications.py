@@ -147,7 +147,7 @@ async def withdraw(deps: Dependencies, application_id: UUID, person: str) -> App
         assert current is not None
         if current.state != RoundState.OPEN:
             raise Conflict(f"the round is {current.state.value}; applications can only be withdrawn while it is open")
-        if not await application_repository.withdraw(session, application_id):
+        if not await application_repository.withdraw(session, application_id, deps.clock.now()):
             raise Conflict(f"the application is {row.status}")
         await outbox.add_event(
             session,

@@ -91,7 +91,9 @@ async def on_enrolment_ended(deps: Dependencies, session: AsyncSession, event: E
     current = await round_repository.get_round(session, voucher.round_id)
     assert current is not None
     until = event.occurred_at.date() + timedelta(days=current.release_grace_days)
-    await voucher_repository.set_voucher_status(session, voucher.voucher_id, "released", reassignable_until=until)
+    await voucher_repository.set_voucher_status(
+        session, voucher.voucher_id, "released", reassignable_until=until, at=deps.clock.now()
+    )
     await outbox.add_event(
         session,
         events.VoucherReleasedV1(

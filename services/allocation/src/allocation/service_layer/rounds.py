@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from fastapi_pagination.ext.sqlalchemy import apaginate
@@ -75,13 +76,13 @@ async def list_rounds(deps: Dependencies, region_code: str | None) -> OffsetPage
     return page
 
 
-async def move(session: AsyncSession, current: RoundRow, action: str) -> RoundState:
-    """Move the locked round one step (409 when the state machine or a concurrent change forbids it)."""
+async def move(session: AsyncSession, current: RoundRow, action: str, at: datetime) -> RoundState:
+    """Move the locked round one step, stamped ``at`` (409 when the state machine or a concurrent change forbids it)."""
     try:
         target = next_state(current.state, action)
     except IllegalTransition as exc:
         raise Conflict(str(exc)) from None
-    if not await round_repository.move_state(session, current.round_id, current.state, target):
+    if not await round_repository.move_state(session, current.round_id, current.state, target, at):
         raise Conflict(f"the round changed meanwhile; cannot {action} it")
     return target
 
@@ -89,7 +90,7 @@ async def move(session: AsyncSession, current: RoundRow, action: str) -> RoundSt
 async def open_round(deps: Dependencies, round_id: UUID) -> RoundOut:
     async with deps.sessions() as session, session.begin():
         current = await find_round(session, round_id, lock=True)
-        await move(session, current, "open")
+        await move(session, current, "open", deps.clock.now())
         await outbox.add_event(
             session,
             events.RoundOpenedV1(
@@ -117,7 +118,7 @@ async def close_round(deps: Dependencies, round_id: UUID, actor: str, early: Ear
     """Close applications. Before the announced end only with an early-close reason, recorded with the actor."""
     async with deps.sessions() as session, session.begin():
         current = await find_round(session, round_id, lock=True)
-        await move(session, current, "close")
+        await move(session, current, "close", deps.clock.now())
         before_end = deps.clock.now() < current.application_closes_at
         if before_end and early is None:
             raise FieldError(

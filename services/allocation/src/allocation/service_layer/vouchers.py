@@ -90,7 +90,9 @@ async def decline_voucher(deps: Dependencies, voucher_id: UUID, person: str) -> 
             raise NotFound("no such voucher")
         if not (voucher.status == "awarded" or (voucher.status == "released" and voucher.reassignable_until)):
             raise Conflict(f"the voucher is {voucher.status}")
-        await voucher_repository.set_voucher_status(session, voucher_id, "released", reassignable_until=None)
+        await voucher_repository.set_voucher_status(
+            session, voucher_id, "released", reassignable_until=None, at=deps.clock.now()
+        )
         await award_repository.free_counters(session, voucher)
         await outbox.add_event(
             session,
@@ -111,7 +113,9 @@ async def revoke_voucher(
             voucher.status == "released" and voucher.reassignable_until is None
         ):
             raise Conflict(f"the voucher is already {voucher.status}")
-        await voucher_repository.set_voucher_status(session, voucher_id, "revoked", reassignable_until=None)
+        await voucher_repository.set_voucher_status(
+            session, voucher_id, "revoked", reassignable_until=None, at=deps.clock.now()
+        )
         await voucher_repository.set_voucher_reason(session, voucher_id, reason, note)
         await award_repository.free_counters(session, voucher)
         await outbox.add_event(
@@ -135,7 +139,9 @@ async def expire_vouchers(deps: Dependencies, today: date | None = None) -> Swep
     async with deps.sessions() as session, session.begin():
         for voucher in await voucher_repository.lapsed_vouchers(session, today):
             reason = "not_assigned_by_deadline" if voucher.status == "awarded" else "release_grace_ended"
-            await voucher_repository.set_voucher_status(session, voucher.voucher_id, "expired", reassignable_until=None)
+            await voucher_repository.set_voucher_status(
+                session, voucher.voucher_id, "expired", reassignable_until=None, at=deps.clock.now()
+            )
             await award_repository.free_counters(session, voucher)
             await outbox.add_event(
                 session,

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
-RULES = (
-    "coach_double_booked",
-    "facility_over_capacity",
-    "closure_day_attendance",
-    "identical_patterns",
-    "guardian_never_confirms",
-    "enrolled_in_two_regions",
-    "drop_after_inspection_notice",
-)
+from qosym_contracts.attendance import RiskRule
+
+RULES: tuple[str, ...] = get_args(RiskRule)
+"""Every risk rule, in the order the sweep runs them (the contract's ``RiskRule``)."""
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,15 @@
-"""Pure validation of the identifiers a provider registers with: the BIN and a Kazakh IBAN."""
+"""The identifiers a provider registers with (the BIN, a Kazakh IBAN, its bank's BIC) and its staff's IIN.
+
+The rules live once, in ``qosym_chassis.identifiers`` (python-stdnum for IBAN and BIC) and ``qosym_chassis.iin``;
+here each refusal becomes a 422 problem naming the field it came from.
+"""
 
 from __future__ import annotations
 
-import string
 from datetime import date
 
-from qosym_chassis import iin
+from qosym_chassis import identifiers, iin
 from qosym_chassis.errors import FieldError
-
-W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
-KZ_IBAN_LENGTH = 20
-_ALNUM = set(string.ascii_uppercase + string.digits)
 
 
 class InvalidIdentifier(FieldError):
@@ -23,33 +21,24 @@ class InvalidIdentifier(FieldError):
         self.code = code
 
 
-def check_digit(first11: str) -> int | None:
-    """The IIN/BIN check digit (two weight passes); None when no number is ever issued with these digits."""
-    digits = [int(c) for c in first11]
-    r = sum(a * w for a, w in zip(digits, W1, strict=True)) % 11
-    if r == 10:
-        r = sum(a * w for a, w in zip(digits, W2, strict=True)) % 11
-        if r == 10:
-            return None
-    return r
-
-
-def _twelve_digits(raw: str, field: str) -> str:
-    value = raw.replace(" ", "")
-    if len(value) != 12 or not value.isascii() or not value.isdigit():
-        raise InvalidIdentifier(field, "must be exactly 12 digits", "format")
-    expected = check_digit(value[:11])
-    if expected is None or expected != int(value[11]):
-        raise InvalidIdentifier(field, "the check digit does not match", "check_digit")
-    return value
+BIN_MESSAGES = {
+    "format": "must be exactly 12 digits",
+    "check_digit": "the check digit does not match",
+    "entity_type": "the 5th digit (entity type) must be 4, 5 or 6",
+}
+IBAN_MESSAGES = {
+    "format": "must be a Kazakh IBAN: KZ, 2 check digits, a 3-digit bank code and 13 letters or digits",
+    "check_digit": "the IBAN check digits do not match",
+}
+BIC_MESSAGE = "must be a BIC (ISO 9362): 8 or 11 letters or digits with the bank's country"
 
 
 def parse_bin(raw: str) -> str:
     """A legal entity's BIN: 12 digits, the IIN check digit, and an entity type (5th digit) of 4, 5 or 6."""
-    value = _twelve_digits(raw, "bin")
-    if value[4] not in "456":
-        raise InvalidIdentifier("bin", "the 5th digit (entity type) must be 4, 5 or 6", "entity_type")
-    return value
+    problem = identifiers.bin_problem(raw)
+    if problem is not None:
+        raise InvalidIdentifier("bin", BIN_MESSAGES[problem], problem)
+    return identifiers.compact_bin(raw)
 
 
 def parse_iin(raw: str, *, today: date) -> str:
@@ -60,25 +49,17 @@ def parse_iin(raw: str, *, today: date) -> str:
         raise InvalidIdentifier("iin", str(exc), exc.code) from exc
 
 
-def parse_kz_iban(raw: str) -> str:
-    """A Kazakh IBAN: KZ + 2 check digits + 16 alphanumerics, ISO 13616 mod-97 check equal to 1."""
-    value = raw.replace(" ", "").upper()
-    if (
-        len(value) != KZ_IBAN_LENGTH
-        or not value.isascii()
-        or not value.startswith("KZ")
-        or not value[2:4].isdigit()
-        or not set(value[4:]) <= _ALNUM
-    ):
-        raise InvalidIdentifier("iban", "must be KZ, 2 check digits and 16 letters or digits (20 characters)", "format")
-    rearranged = value[4:] + value[:4]
-    numeric = "".join(str(int(c, 36)) for c in rearranged)
-    if int(numeric) % 97 != 1:
-        raise InvalidIdentifier("iban", "the IBAN check digits do not match", "check_digit")
-    return value
+def parse_kz_iban(raw: str, *, field: str = "iban") -> str:
+    """A Kazakh IBAN (ISO 13616: 20 characters, KZ, mod-97 check digits), in its compact form."""
+    problem = identifiers.iban_problem(raw, country="KZ")
+    if problem is not None:
+        raise InvalidIdentifier(field, IBAN_MESSAGES[problem], problem)
+    return identifiers.compact_iban(raw)
 
 
-def kz_iban_with_check(bban16: str) -> str:
-    """Build a valid KZ IBAN for 16 alphanumerics (tests and fixtures)."""
-    numeric = "".join(str(int(c, 36)) for c in bban16.upper() + "KZ00")
-    return f"KZ{98 - int(numeric) % 97:02d}{bban16.upper()}"
+def parse_bic(raw: str, *, field: str = "bik") -> str:
+    """A bank's BIC (ISO 9362), in its compact form (upper case, no spaces)."""
+    problem = identifiers.bic_problem(raw)
+    if problem is not None:
+        raise InvalidIdentifier(field, BIC_MESSAGE, problem)
+    return identifiers.compact_bic(raw)

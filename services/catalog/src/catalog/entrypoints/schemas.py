@@ -81,7 +81,9 @@ class Contacts(BaseModel):
 class BankDetails(BaseModel):
     model_config = Strict
     bank_name: SafeText = Field(min_length=1, max_length=200)
-    bik: SafeText = Field(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$", examples=["HSBKKZKX"])
+    bik: SafeText = Field(
+        min_length=1, max_length=20, examples=["HSBKKZKX"], description="the bank's BIC (ISO 9362), 8 or 11 characters"
+    )
     iban: SafeText = Field(min_length=1, max_length=40, examples=["KZ86125KZT5004100100"])
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from catalog.adapters import provider_repository
-from catalog.domain.identifiers import parse_bin, parse_kz_iban
+from catalog.domain.identifiers import parse_bic, parse_bin, parse_kz_iban
 from catalog.domain.programmes import RuleBroken, provider_move
 from catalog.service_layer import regions
 from catalog.service_layer.access import Caller
@@ -24,7 +24,8 @@ async def register(deps: Dependencies, caller: Caller, data: dict[str, Any]) -> 
         field = "region_code" if not caller.in_region(values["region_code"]) else "district_code"
         raise RuleBroken(field, "outside this operator's scope", "outside_scope")
     values["bin"] = parse_bin(values["bin"])
-    values["bank"] = dict(values["bank"], iban=parse_kz_iban(values["bank"]["iban"]))
+    bank = values["bank"]
+    values["bank"] = dict(bank, iban=parse_kz_iban(bank["iban"]), bik=parse_bic(bank["bik"], field="bank.bik"))
     async with deps.sessions() as session, session.begin():
         await regions.check_place(session, values["region_code"], values["district_code"])
         row = await provider_repository.add_pending(session, caller.subject, values)

@@ -8,57 +8,32 @@ from insights.service_layer import projections as p
 from insights.service_layer.dependencies import Dependencies
 from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
-from qosym_contracts.allocation import (
-    ApplicationSubmittedV1,
-    ApplicationWaitlistedV1,
-    ApplicationWithdrawnV1,
-    RegionConfiguredV1,
-    RoundClosedV1,
-    RoundOpenedV1,
-    VoucherAwardedV1,
-    VoucherExpiredV1,
-    VoucherRevokedV1,
-)
-from qosym_contracts.attendance import (
-    AttendanceConfirmedV1,
-    AttendanceDisputedV1,
-    AttendanceSubmittedV1,
-    DisputeResolvedV1,
-)
-from qosym_contracts.catalog import (
-    EnrolmentConfirmedV1,
-    EnrolmentEndedV1,
-    ProgrammeChangedV1,
-    ProgrammeClosedV1,
-    ProgrammePublishedV1,
-)
-from qosym_contracts.payments import PaymentAccruedV1, ProviderPaidV1
-from qosym_contracts.registry import ChildCategoriesVerifiedV1, ChildDetailsChangedV1, ChildRegisteredV1
+from qosym_contracts import allocation, attendance, catalog, payments, registry
 
 SUBSCRIPTIONS: Subscriptions[Dependencies] = {
-    RegionConfiguredV1: p.on_region_configured,
-    ChildRegisteredV1: p.on_child_details,
-    ChildDetailsChangedV1: p.on_child_details,
-    ChildCategoriesVerifiedV1: p.on_child_categories,
-    RoundOpenedV1: p.on_round_opened,
-    RoundClosedV1: p.on_round_closed,
-    ApplicationSubmittedV1: p.on_application_submitted,
-    ApplicationWithdrawnV1: p.on_application_withdrawn,
-    ApplicationWaitlistedV1: p.on_application_waitlisted,
-    VoucherAwardedV1: p.on_voucher_awarded,
-    VoucherRevokedV1: p.on_voucher_ended,
-    VoucherExpiredV1: p.on_voucher_ended,
-    ProgrammePublishedV1: p.on_programme,
-    ProgrammeChangedV1: p.on_programme,
-    ProgrammeClosedV1: p.on_programme_closed,
-    EnrolmentConfirmedV1: p.on_enrolment_confirmed,
-    EnrolmentEndedV1: p.on_enrolment_ended,
-    AttendanceSubmittedV1: p.on_attendance_submitted,
-    AttendanceConfirmedV1: p.on_attendance_confirmed,
-    AttendanceDisputedV1: p.on_attendance_disputed,
-    DisputeResolvedV1: p.on_dispute_resolved,
-    PaymentAccruedV1: p.on_payment_accrued,
-    ProviderPaidV1: p.on_provider_paid,
+    allocation.RegionConfiguredV1: p.on_region_configured,
+    registry.ChildRegisteredV1: p.on_child_details,
+    registry.ChildDetailsChangedV1: p.on_child_details,
+    registry.ChildCategoriesVerifiedV1: p.on_child_categories,
+    allocation.RoundOpenedV1: p.on_round_opened,
+    allocation.RoundClosedV1: p.on_round_closed,
+    allocation.ApplicationSubmittedV1: p.on_application_submitted,
+    allocation.ApplicationWithdrawnV1: p.on_application_withdrawn,
+    allocation.ApplicationWaitlistedV1: p.on_application_waitlisted,
+    allocation.VoucherAwardedV1: p.on_voucher_awarded,
+    allocation.VoucherRevokedV1: p.on_voucher_ended,
+    allocation.VoucherExpiredV1: p.on_voucher_ended,
+    catalog.ProgrammePublishedV1: p.on_programme,
+    catalog.ProgrammeChangedV1: p.on_programme,
+    catalog.ProgrammeClosedV1: p.on_programme_closed,
+    catalog.EnrolmentConfirmedV1: p.on_enrolment_confirmed,
+    catalog.EnrolmentEndedV1: p.on_enrolment_ended,
+    attendance.AttendanceSubmittedV1: p.on_attendance_submitted,
+    attendance.AttendanceConfirmedV1: p.on_attendance_confirmed,
+    attendance.AttendanceDisputedV1: p.on_attendance_disputed,
+    attendance.DisputeResolvedV1: p.on_dispute_resolved,
+    payments.PaymentAccruedV1: p.on_payment_accrued,
+    payments.ProviderPaidV1: p.on_provider_paid,
 }
 
 

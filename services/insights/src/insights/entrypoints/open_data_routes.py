@@ -24,7 +24,7 @@ async def catalogue(deps: Deps) -> Catalogue:
     "/regions/{region_code}/{dataset}",
     summary="One dataset of one region (district rows), cells below k suppressed with their complements",
     response_model=OpenTable,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def dataset(
     region_code: RegionCode,

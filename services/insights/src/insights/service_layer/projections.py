@@ -7,6 +7,10 @@ The child id never reaches the database: it becomes a salted key; the birth date
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from insights.adapters import facts_repository as repo
@@ -36,10 +40,26 @@ from qosym_contracts.catalog import (
     ProgrammeClosedV1,
     ProgrammePublishedV1,
 )
+from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.payments import PaymentAccruedV1, ProviderPaidV1
 from qosym_contracts.registry import ChildCategoriesVerifiedV1, ChildDetailsChangedV1, ChildRegisteredV1
 
+E = TypeVar("E", bound=IntegrationEvent)
+Handler = Callable[[Dependencies, AsyncSession, E], Awaitable[None]]
 
+
+def fresh(handler: Handler[E]) -> Handler[E]:
+    """The handler, then the freshness moved to the event's time: overall, and in its region when it names one."""
+
+    @functools.wraps(handler)
+    async def apply(deps: Dependencies, session: AsyncSession, event: E) -> None:
+        await handler(deps, session, event)
+        await repo.touch(session, getattr(event, "region_code", None), event.occurred_at)
+
+    return apply
+
+
+@fresh
 async def on_region_configured(deps: Dependencies, session: AsyncSession, event: RegionConfiguredV1) -> None:
     await repo.put_region(
         session,
@@ -53,9 +73,9 @@ async def on_region_configured(deps: Dependencies, session: AsyncSession, event:
             "budget_tiyn": event.budget_tiyn,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_child_details(
     deps: Dependencies, session: AsyncSession, event: ChildRegisteredV1 | ChildDetailsChangedV1
 ) -> None:
@@ -69,9 +89,9 @@ async def on_child_details(
             "details_at": event.occurred_at,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_child_categories(deps: Dependencies, session: AsyncSession, event: ChildCategoriesVerifiedV1) -> None:
     await repo.put_child_categories(
         session,
@@ -81,9 +101,9 @@ async def on_child_categories(deps: Dependencies, session: AsyncSession, event: 
             "categories_at": event.occurred_at,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_round_opened(deps: Dependencies, session: AsyncSession, event: RoundOpenedV1) -> None:
     await repo.put_round(
         session,
@@ -95,16 +115,16 @@ async def on_round_opened(deps: Dependencies, session: AsyncSession, event: Roun
             "budget_tiyn": event.budget_tiyn,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_round_closed(deps: Dependencies, session: AsyncSession, event: RoundClosedV1) -> None:
     await repo.put_round(
         session, {"round_id": event.round_id, "region_code": event.region_code, "closed_at": event.occurred_at}
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_application_submitted(deps: Dependencies, session: AsyncSession, event: ApplicationSubmittedV1) -> None:
     await repo.put_application(
         session,
@@ -118,27 +138,27 @@ async def on_application_submitted(deps: Dependencies, session: AsyncSession, ev
             "submitted_at": event.occurred_at,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_application_withdrawn(deps: Dependencies, session: AsyncSession, event: ApplicationWithdrawnV1) -> None:
     await repo.put_application(
         session,
         {"application_id": event.application_id, "withdrawn_at": event.occurred_at},
         keep_first=["withdrawn_at"],
     )
-    await repo.touch(session, None, event.occurred_at)
 
 
+@fresh
 async def on_application_waitlisted(deps: Dependencies, session: AsyncSession, event: ApplicationWaitlistedV1) -> None:
     await repo.put_application(
         session,
         {"application_id": event.application_id, "waitlisted_at": event.occurred_at},
         keep_first=["waitlisted_at"],
     )
-    await repo.touch(session, None, event.occurred_at)
 
 
+@fresh
 async def on_voucher_awarded(deps: Dependencies, session: AsyncSession, event: VoucherAwardedV1) -> None:
     await repo.put_voucher(
         session,
@@ -155,9 +175,9 @@ async def on_voucher_awarded(deps: Dependencies, session: AsyncSession, event: V
             "awarded_at": event.occurred_at,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_voucher_ended(
     deps: Dependencies, session: AsyncSession, event: VoucherRevokedV1 | VoucherExpiredV1
 ) -> None:
@@ -167,9 +187,9 @@ async def on_voucher_ended(
         {"voucher_id": event.voucher_id, "ended_at": event.occurred_at, "end_kind": kind},
         keep_first=["ended_at", "end_kind"],
     )
-    await repo.touch(session, None, event.occurred_at)
 
 
+@fresh
 async def on_programme(
     deps: Dependencies, session: AsyncSession, event: ProgrammePublishedV1 | ProgrammeChangedV1
 ) -> None:
@@ -186,14 +206,14 @@ async def on_programme(
             "source_at": event.occurred_at,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_programme_closed(deps: Dependencies, session: AsyncSession, event: ProgrammeClosedV1) -> None:
     await repo.close_programme(session, event.programme_id, event.occurred_at)
-    await repo.touch(session, None, event.occurred_at)
 
 
+@fresh
 async def on_enrolment_confirmed(deps: Dependencies, session: AsyncSession, event: EnrolmentConfirmedV1) -> None:
     await repo.put_enrolment(
         session,
@@ -208,14 +228,13 @@ async def on_enrolment_confirmed(deps: Dependencies, session: AsyncSession, even
             "confirmed_at": event.occurred_at,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_enrolment_ended(deps: Dependencies, session: AsyncSession, event: EnrolmentEndedV1) -> None:
     await repo.put_enrolment(
         session, {"enrolment_id": event.enrolment_id, "ended_at": event.occurred_at}, keep_first=["ended_at"]
     )
-    await repo.touch(session, None, event.occurred_at)
 
 
 def _timesheet(
@@ -232,6 +251,7 @@ def _timesheet(
     }
 
 
+@fresh
 async def on_attendance_submitted(deps: Dependencies, session: AsyncSession, event: AttendanceSubmittedV1) -> None:
     attended = sorted(s.date for s in event.sessions if s.status == "attended")
     await repo.put_timesheet(
@@ -244,9 +264,9 @@ async def on_attendance_submitted(deps: Dependencies, session: AsyncSession, eve
         },
         keep_first=["submitted_at", "attended_sessions"],
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_attendance_confirmed(deps: Dependencies, session: AsyncSession, event: AttendanceConfirmedV1) -> None:
     await repo.put_timesheet(
         session,
@@ -258,25 +278,25 @@ async def on_attendance_confirmed(deps: Dependencies, session: AsyncSession, eve
         },
         keep_first=["attended_sessions", "confirmed_at", "basis"],
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_attendance_disputed(deps: Dependencies, session: AsyncSession, event: AttendanceDisputedV1) -> None:
     await repo.put_timesheet(
         session, {**_timesheet(event), "disputed_at": event.occurred_at}, keep_first=["disputed_at"]
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_dispute_resolved(deps: Dependencies, session: AsyncSession, event: DisputeResolvedV1) -> None:
     await repo.put_timesheet(
         session,
         {**_timesheet(event), "attended_sessions": event.attended_sessions, "resolved_at": event.occurred_at},
         keep_first=["resolved_at"],
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_payment_accrued(deps: Dependencies, session: AsyncSession, event: PaymentAccruedV1) -> None:
     await repo.put_accrual(
         session,
@@ -289,9 +309,9 @@ async def on_payment_accrued(deps: Dependencies, session: AsyncSession, event: P
             "amount_tiyn": event.amount_tiyn,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)
 
 
+@fresh
 async def on_provider_paid(deps: Dependencies, session: AsyncSession, event: ProviderPaidV1) -> None:
     await repo.put_payout(
         session,
@@ -304,4 +324,3 @@ async def on_provider_paid(deps: Dependencies, session: AsyncSession, event: Pro
             "paid_at": event.paid_at,
         },
     )
-    await repo.touch(session, event.region_code, event.occurred_at)

@@ -16,8 +16,6 @@ from qosym_contracts.attendance import (
     AttendanceConfirmedV1,
     AttendanceDisputedV1,
     AttendanceSubmittedV1,
-    DisputeResolvedV1,
-    RiskFlagRaisedV1,
 )
 
 
@@ -36,12 +34,4 @@ async def on_timesheet_answered(
 ) -> None:
     """Confirmed or disputed: the reminder to confirm is no longer needed."""
     await reminders_repository.cancel_reminder(session, m.ATTENDANCE_CONFIRM_REMINDER, event.timesheet_id)
-    await publish_notices(deps, session, event)
-
-
-async def on_dispute_resolved(deps: Dependencies, session: AsyncSession, event: DisputeResolvedV1) -> None:
-    await publish_notices(deps, session, event)
-
-
-async def on_risk_flag_raised(deps: Dependencies, session: AsyncSession, event: RiskFlagRaisedV1) -> None:
     await publish_notices(deps, session, event)

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass(frozen=True)
-class BatchRecord:
+class BatchSummary:
+    """A batch as listed (``payment_queries.batches``)."""
+
     batch_id: UUID
     region_code: str
     period: str
@@ -22,10 +24,16 @@ class BatchRecord:
     providers: int
     total_tiyn: int
     prepared_at: datetime
+    order_sha256: str | None
+
+
+@dataclass(frozen=True)
+class BatchRecord(BatchSummary):
+    """The batch as one record: its summary, when it was approved and paid, and its payment order."""
+
     approved_at: datetime | None
     paid_at: datetime | None
     order_xml: str | None
-    order_sha256: str | None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.adapters._sql import page
+from payments.adapters.batch_repository import BatchSummary
 from payments.adapters.orm import accrual, batch_item, payment_batch
 
 
@@ -47,20 +48,6 @@ def _provider_payments_query(provider_id: UUID) -> Select[Any]:
         .where(batch_item.c.provider_id == provider_id, payment_batch.c.status != "cancelled")
         .order_by(payment_batch.c.period.desc(), batch_item.c.item_id)
     )
-
-
-@dataclass(frozen=True)
-class BatchSummary:
-    batch_id: UUID
-    region_code: str
-    period: str
-    status: str
-    prepared_by: str
-    approved_by: str | None
-    providers: int
-    total_tiyn: int
-    prepared_at: datetime
-    order_sha256: str | None
 
 
 @dataclass(frozen=True)

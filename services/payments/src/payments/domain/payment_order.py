@@ -6,19 +6,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
+from qosym_chassis.identifiers import compact_bic, compact_iban, valid_bic, valid_iban
 
 
 def iban_is_valid(iban: str | None) -> bool:
-    """ISO 13616 (python-stdnum): the country's format and length (a KZ IBAN is 20 characters) and the mod-97
-    check digits, written in its compact form (upper case, no spaces) as the payment order carries it."""
-    return iban is not None and iban != "" and stdnum_iban.compact(iban) == iban and stdnum_iban.is_valid(iban)
+    """ISO 13616 (``qosym_chassis.identifiers``): the country's format and length (a KZ IBAN is 20 characters) and
+    the mod-97 check digits, written in its compact form (upper case, no spaces) as the payment order carries it."""
+    return iban is not None and iban != "" and compact_iban(iban) == iban and valid_iban(iban)
 
 
 def bic_is_valid(bic: str | None) -> bool:
-    """ISO 9362 (python-stdnum): 8 or 11 characters, in its compact form (upper case, no spaces)."""
-    return bic is not None and bic != "" and stdnum_bic.compact(bic) == bic and stdnum_bic.is_valid(bic)
+    """ISO 9362 (``qosym_chassis.identifiers``): 8 or 11 characters, in its compact form (upper case, no spaces)."""
+    return bic is not None and bic != "" and compact_bic(bic) == bic and valid_bic(bic)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ class BatchItemOut(BaseModel):
     paid_at: datetime | None
 
 
-class BatchOut(BaseModel):
+class BatchSummaryOut(BaseModel):
     batch_id: UUID
     region_code: str
     period: str
@@ -101,26 +101,16 @@ class BatchOut(BaseModel):
     providers: int
     total_tiyn: int
     prepared_at: datetime
+    order_sha256: str | None = Field(description="sha256 of the pain.001 payment order file, once approved")
+
+
+class BatchOut(BatchSummaryOut):
     approved_at: datetime | None
     paid_at: datetime | None
-    order_sha256: str | None = Field(description="sha256 of the pain.001 payment order file, once approved")
     items: list[BatchItemOut] = Field(default_factory=list)
     held_back_providers: list[UUID] = Field(
         default_factory=list, description="providers with payables left out: no valid bank details (IBAN)"
     )
-
-
-class BatchSummaryOut(BaseModel):
-    batch_id: UUID
-    region_code: str
-    period: str
-    status: str
-    prepared_by: str
-    approved_by: str | None
-    providers: int
-    total_tiyn: int
-    prepared_at: datetime
-    order_sha256: str | None
 
 
 class TreasuryConfirmationIn(BaseModel):

@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.adapters import batch_repository as repo
 from payments.adapters import ledger, pain001, payment_queries, provider_repository, region_repository
-from payments.adapters.batch_repository import BatchItemRecord, BatchRecord
-from payments.adapters.payment_queries import BatchSummary
+from payments.adapters.batch_repository import BatchItemRecord, BatchRecord, BatchSummary
 from payments.domain import periods
 from payments.domain.aggregates import Provider
 from payments.domain.ledger import AccountKind, Transfer, TransferKind, account_code
