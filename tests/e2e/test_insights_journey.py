@@ -368,7 +368,7 @@ def test_insights_figures_equal_the_producers_records_survive_a_rebuild_and_make
         return got if as_seen_by_insights(got) == expected else None
 
     # the figures equal the same figures computed from the producers' databases
-    before = eventually(settled, timeout_s=180)
+    before = eventually(settled, timeout_s=180, interval_s=1.0)
     as_of = datetime.fromisoformat(before["demand"]["freshness"])
     expected = from_the_producers(stack, region_code, year, as_of)
     seen = as_seen_by_insights(before)
