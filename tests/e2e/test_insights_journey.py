@@ -292,6 +292,7 @@ def as_seen_by_insights(answers: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.timeout(900)  # a round, a month, a report and a rebuild by replay on the embedded stack
 def test_insights_figures_equal_the_producers_records_survive_a_rebuild_and_make_a_report(
     running_stack, api, token, tmp_path
 ) -> None:
