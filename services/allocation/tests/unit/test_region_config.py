@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from allocation.domain.region import RegionConfig
 from allocation.domain.rounds import RoundDraft
 from allocation.entrypoints.schemas import ApplicationIn, CloseIn, RevokeIn, SimulationIn
+from allocation.service_layer.regions import region_configured
 
 pytestmark = pytest.mark.unit
 REGIONS = Path(__file__).resolve().parents[4] / "deploy" / "regions"
@@ -68,3 +69,19 @@ def test_the_documented_request_examples_are_valid_requests() -> None:
         assert examples, model
         for example in examples:
             model.model_validate(example)
+
+
+def test_a_district_may_give_its_child_population_and_the_event_carries_it() -> None:
+    config = RegionConfig.model_validate(astana())
+    shipped = {d.code: d.child_population for d in config.districts}
+    assert all(isinstance(n, int) and n > 0 for n in shipped.values())  # the demo files give one (illustrative)
+    event = region_configured(config, revision=3)
+    assert {d.code: d.child_population for d in event.districts} == shipped
+    without = copy.deepcopy(astana())
+    for district in without["districts"]:
+        del district["child_population"]
+    assert {d.child_population for d in region_configured(RegionConfig.model_validate(without), 1).districts} == {None}
+    negative = copy.deepcopy(astana())
+    negative["districts"][0]["child_population"] = -1
+    with pytest.raises(ValidationError):
+        RegionConfig.model_validate(negative)

@@ -34,6 +34,7 @@ DISTRICTS = ("almaty_d", "baikonur", "yesil")
 DIRECTIONS = ("creativity", "sports")
 CATEGORIES = ("disability", "large_family", "orphan")
 MONTHLY = {"sports": 1_500_000, "creativity": 1_200_000}
+CHILD_POPULATION = {"almaty_d": 1_200, "baikonur": 900, "yesil": 1_500}  # the region file's, per district
 
 
 def utc(*args: int) -> datetime:
@@ -64,7 +65,12 @@ def seeded_demo(seed: int = 7, region_code: str = "astana", children: int = 90) 
 
     demo = Demo(region_code)
     add = demo.events.append
-    districts = [District(code=d, name=LocalisedName(en=d.title(), kk=d.title(), ru=d.title())) for d in DISTRICTS]
+    districts = [
+        District(
+            code=d, name=LocalisedName(en=d.title(), kk=d.title(), ru=d.title()), child_population=CHILD_POPULATION[d]
+        )
+        for d in DISTRICTS
+    ]
     add(
         region_event(
             region_code=region_code,

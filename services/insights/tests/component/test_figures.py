@@ -25,7 +25,7 @@ from qosym_contracts.attendance import AttendanceConfirmedV1, AttendanceDisputed
 from qosym_contracts.catalog import EnrolmentConfirmedV1, EnrolmentEndedV1, ProgrammePublishedV1
 from qosym_contracts.payments import PaymentAccruedV1, ProviderPaidV1
 from qosym_contracts.registry import ChildCategoriesVerifiedV1, ChildRegisteredV1
-from services.insights.tests.component.support import Demo, auth, seeded_demo
+from services.insights.tests.component.support import CHILD_POPULATION, Demo, auth, seeded_demo
 from tests.support.events import message
 
 pytestmark = pytest.mark.component
@@ -158,7 +158,18 @@ async def test_figures_equal_the_same_figures_computed_from_the_events(fed, toke
             applicants[(a.district_code, category)] += 1
             vouchers[(a.district_code, category)] += a.application_id in awarded_apps
     equity = got["equity"]["data"]
-    assert equity["population_known"] is False
+    # coverage: vouchers (distinct children awarded) per 1,000 children of the district, against the region's
+    assert equity["population_known"] is True
+    awarded_children: defaultdict[str, set[Any]] = defaultdict(set)
+    for a in applications:
+        if a.application_id in awarded_apps:
+            awarded_children[a.district_code].add(a.child_id)
+    region_coverage = round(sum(len(c) for c in awarded_children.values()) * 1000 / sum(CHILD_POPULATION.values()), 4)
+    assert equity["region_coverage_per_1000"] == region_coverage
+    coverage = {d["district"]: (d["child_population"], d["coverage_per_1000"]) for d in equity["districts"]}
+    assert coverage == {d: (n, round(len(awarded_children[d]) * 1000 / n, 4)) for d, n in CHILD_POPULATION.items()}
+    for d in equity["districts"]:
+        assert d["coverage_below_region"] == (d["coverage_per_1000"] < region_coverage)
     seen = {
         (d["district"], c["category"]): (c["applicants"], c["vouchers"])
         for d in equity["districts"]

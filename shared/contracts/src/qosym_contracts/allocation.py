@@ -40,6 +40,12 @@ class District(BaseModel):
 
     code: str
     name: LocalisedName
+    child_population: int | None = Field(
+        default=None,
+        ge=0,
+        description="children of the region's child age (child_age_min..child_age_max) living in the district, "
+        "where the region file gives it (insights' coverage per 1,000 children); absent in older events",
+    )
 
 
 class ConsultationPoint(BaseModel):

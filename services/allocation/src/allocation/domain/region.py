@@ -32,6 +32,8 @@ class LocalisedName(Strict):
 class District(Strict):
     code: DistrictCode
     name: LocalisedName
+    # children of the region's child age living in the district (optional; insights' coverage per 1,000 children)
+    child_population: StrictInt | None = Field(default=None, ge=0, le=10**8)
 
 
 class ConsultationPoint(Strict):

@@ -35,6 +35,9 @@ async def region_of(session: AsyncSession, code: str) -> f.Region | None:
         district_names={d["code"]: dict(d["name"]) for d in districts},
         directions=list(row["directions"]),
         budget_tiyn=int(row["budget_tiyn"]),
+        child_population={
+            d["code"]: int(d["child_population"]) for d in districts if d.get("child_population") is not None
+        },
     )
 
 

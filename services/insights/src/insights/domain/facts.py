@@ -16,6 +16,8 @@ class Region:
     district_names: dict[str, dict[str, str]]
     directions: list[str]
     budget_tiyn: int
+    # children of the region's child age per district, where the region file gives it (coverage per 1,000 children)
+    child_population: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -410,14 +410,17 @@ class DistrictEquity:
     vouchers: int
     award_rate: float | None
     below_region: bool  # the district's award rate is below the region's
-    coverage_per_1000: float | None  # vouchers per 1,000 children of the age band: None, no population is known
+    child_population: int | None  # children of the region's child age in the district (the region file)
+    coverage_per_1000: float | None  # vouchers per 1,000 of those children: None, no population is known
+    coverage_below_region: bool  # the district's coverage is below the region's
     categories: list[CategoryShare]
 
 
 @dataclass(frozen=True)
 class Equity:
     region_award_rate: float | None
-    population_known: bool
+    population_known: bool  # every district of the region has a child population
+    region_coverage_per_1000: float | None  # over the districts with a population
     region: list[CategoryShare]
     districts: list[DistrictEquity]
 
@@ -460,15 +463,46 @@ def equity(facts: Facts, where: Filter) -> Equity:
     total_a = len(set().union(*region_applicants.values())) if region_applicants else 0
     total_v = len(set().union(*region_awarded.values())) if region_awarded else 0
     region_rate = _rate(total_v, total_a)
+    population = facts.region.child_population if facts.region else {}
+    counted = {
+        district: (
+            len(set().union(*applicants.values())) if applicants else 0,
+            len(set().union(*awarded.values())) if awarded else 0,
+        )
+        for district, (applicants, awarded) in by_district.items()
+    }
+    region_coverage = _coverage(
+        sum(counted.get(d, (0, 0))[1] for d in population), sum(population.values()) if population else None
+    )
     districts = []
-    for district, (applicants, awarded) in sorted(by_district.items()):
-        n_applicants = len(set().union(*applicants.values())) if applicants else 0
-        n_vouchers = len(set().union(*awarded.values())) if awarded else 0
+    for district in sorted(set(by_district) | set(population)):
+        applicants, awarded = by_district[district]
+        n_applicants, n_vouchers = counted.get(district, (0, 0))
         rate = _rate(n_vouchers, n_applicants)
         below = rate is not None and region_rate is not None and rate < region_rate
+        coverage = _coverage(n_vouchers, population.get(district))
+        low_coverage = coverage is not None and region_coverage is not None and coverage < region_coverage
         shares = _shares(applicants, awarded, baseline)
-        districts.append(DistrictEquity(district, n_applicants, n_vouchers, rate, below, None, shares))
-    return Equity(region_rate, False, region_rows, districts)
+        districts.append(
+            DistrictEquity(
+                district,
+                n_applicants,
+                n_vouchers,
+                rate,
+                below,
+                population.get(district),
+                coverage,
+                low_coverage,
+                shares,
+            )
+        )
+    known = facts.region is not None and all(d in population for d in facts.region.districts)
+    return Equity(region_rate, known, region_coverage, region_rows, districts)
+
+
+def _coverage(vouchers: int, children: int | None) -> float | None:
+    """Vouchers per 1,000 children (None without a population, or a population of zero)."""
+    return round(vouchers * 1000 / children, 4) if children else None
 
 
 # --- open data tables ---------------------------------------------------------------------------------------------
