@@ -24,8 +24,8 @@ from qosym_cli.check import (
 
 pytestmark = pytest.mark.unit
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
-AWARDED = ("allocation.voucher.v1", "VoucherAwardedV1")
-EXPIRED = ("allocation.voucher.v1", "VoucherExpiredV1")
+AWARDED = ("allocation.voucher.v1", "allocation.VoucherAwarded")
+EXPIRED = ("allocation.voucher.v1", "allocation.VoucherExpired")
 
 
 def out(event_id: str, kind=AWARDED, at: datetime = T0, published: bool = True) -> OutboxRow:
@@ -40,12 +40,13 @@ def kinds(findings: list[Finding]) -> list[tuple[str, str]]:
     return [(f.kind, f.subject) for f in findings]
 
 
-def test_subscriptions_are_the_receive_operations_of_each_asyncapi_document():
+def test_subscriptions_are_the_receive_operations_of_each_asyncapi_document_by_their_event_type():
     document = {
+        "components": {"schemas": {"VoucherAwardedV1": {"properties": {"event_type": {"const": AWARDED[1]}}}}},
         "operations": {
             "payments:allocation.voucher.v1:VoucherAwardedV1": {"action": "receive"},
             "payments.payable.v1:PaymentAccruedV1": {"action": "send"},
-        }
+        },
     }
     assert subscriptions({"payments": document}) == {"payments": {AWARDED}}
 

@@ -70,14 +70,16 @@ Kind = tuple[str, str]  # (topic, event_type)
 
 def subscriptions(documents: Mapping[str, Mapping[str, Any]]) -> dict[str, set[Kind]]:
     """Each service's subscriptions, from its AsyncAPI document: the ``receive`` operations, named
-    ``<service>:<topic>:<EventType>``."""
+    ``<service>:<topic>:<Schema>``, each with the ``event_type`` its schema fixes (what the outbox records)."""
     found: dict[str, set[Kind]] = {}
     for service, document in documents.items():
+        schemas = document.get("components", {}).get("schemas", {})
         kinds: set[Kind] = set()
         for name, operation in document.get("operations", {}).items():
             if operation.get("action") != "receive":
                 continue
-            _, topic, event_type = name.split(":", 2)
+            _, topic, schema = name.split(":", 2)
+            event_type = schemas.get(schema, {}).get("properties", {}).get("event_type", {}).get("const", schema)
             kinds.add((topic, event_type))
         found[service] = kinds
     return found
