@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from uuid import uuid4
 
 import pyotp
 import pytest
@@ -68,3 +69,13 @@ async def test_staff_lockout_and_its_reset_behave_with_redis_down(registry_db, a
     assert failures == [401] * 5
     assert locked.status_code == 429 and locked.headers["content-type"] == "application/problem+json"
     assert 0 < int(locked.headers["retry-after"]) <= 900 and "access_token" not in locked.text
+
+
+async def test_registering_with_redis_down_is_a_503_problem_never_a_500(registry_db, api_client, dead_redis_url):
+    body = {"iin": ADULT_IIN, "phone": "+77011234567", "consent": {"data_processing": True}}
+    async with api_client("registry", registry_db, redis_url=dead_redis_url) as client:
+        started = await client.post("/v1/people", json=body)
+        confirmed = await client.post("/v1/people/confirm", json={"registration_id": str(uuid4()), "code": "123456"})
+    for response in (started, confirmed):
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"] == "application/problem+json"
