@@ -126,22 +126,22 @@ def delivery_findings(
                 )
             else:
                 findings.append(Finding("lost", event_id, f"{producer} {row.event_type} never consumed by {consumer}"))
-        for row in inboxes.get(consumer, ()):
-            if since is not None and row.received_at < since:
+        for got in inboxes.get(consumer, ()):
+            if since is not None and got.received_at < since:
                 continue
-            source = produced.get(row.event_id)
+            source = produced.get(got.event_id)
             if source is None:
-                if row.topic in oldest and row.received_at >= oldest[row.topic]:
+                if got.topic in oldest and got.received_at >= oldest[got.topic]:
                     findings.append(
                         Finding(
-                            "unexpected", row.event_id, f"{consumer} consumed an event no outbox holds ({row.topic})"
+                            "unexpected", got.event_id, f"{consumer} consumed an event no outbox holds ({got.topic})"
                         )
                     )
                 continue
             producer, out = source
             if (out.topic, out.event_type) not in kinds:
                 findings.append(
-                    Finding("unexpected", row.event_id, f"{consumer} consumed {producer} {out.event_type} unsubscribed")
+                    Finding("unexpected", got.event_id, f"{consumer} consumed {producer} {out.event_type} unsubscribed")
                 )
     return findings
 
