@@ -21,9 +21,9 @@ pytestmark = pytest.mark.e2e
 
 
 def qosym_check(stack: LocalStack, since: datetime) -> tuple[int, list[dict[str, Any]]]:
+    command = ["check", "--json", "--since", since.isoformat(), "--home", str(stack.home)]
     done = subprocess.run(
-        [sys.executable, "-m", "qosym_cli.main", "check", "--json", "--since", since.isoformat()]
-        + ["--home", str(stack.home)],
+        [sys.executable, "-m", "qosym_cli.main", *command],
         capture_output=True,
         text=True,
         timeout=300,
