@@ -409,5 +409,52 @@ def report(
     typer.echo(f"wrote {written}")
 
 
+@app.command("check")
+def check_command(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="machine output: {findings: [{kind, subject, detail}]}")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="judge delivery only of events produced from this ISO time on (default: all)"),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """After quiescence, compare what every service holds (docs/reliability.md, "The checker"): payments'
+    reconciliation, every subscribed event consumed exactly once, quotas, budgets and capacities, projections equal
+    to their sources. One line per finding; exit 1 on any."""
+    from datetime import datetime
+
+    from qosym_cli.check import as_json as findings_json
+    from qosym_cli.check import check
+    from qosym_cli.paths import repo_root
+
+    stack = LocalStack(_home(home))
+    if not stack.state.database_urls:
+        raise _fail("no stack here: run `qosym up` first")
+    started = datetime.fromisoformat(since) if since else None
+    try:
+        findings = check(
+            stack.state.database_urls,
+            stack.api_url("payments"),
+            mint_token(stack.home, "auditor", "qosym-check"),
+            repo_root() / "docs" / "asyncapi",
+            since=started,
+        )
+    except (OSError, StackError) as exc:
+        raise _fail(f"cannot read the stack: {exc}") from exc
+    if as_json:
+        typer.echo(findings_json(findings))
+    else:
+        for finding in findings:
+            output.failed(finding.line())
+        if findings:
+            output.plain(f"{len(findings)} findings")
+        else:
+            output.succeeded("checked: 0 findings")
+    if findings:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

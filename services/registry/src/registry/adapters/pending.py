@@ -13,6 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from registry.adapters.credentials import SecretBox
 
@@ -29,6 +31,14 @@ class CodeRefused(Exception):
     """Unknown, expired, already used or wrong code: one answer for all."""
 
 
+class PendingUnavailable(Exception):
+    """Redis cannot be reached: a pending registration can be neither kept nor taken (docs/reliability.md,
+    "Redis down"); the client may retry."""
+
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
 @dataclass
 class PendingRegistrations:
     redis: Redis
@@ -36,6 +46,19 @@ class PendingRegistrations:
     max_attempts: int
 
     async def put(self, registration_id: UUID, code: str, details: dict[str, Any], ttl_s: int) -> None:
+        try:
+            await self._put(registration_id, code, details, ttl_s)
+        except UNREACHABLE as error:
+            raise PendingUnavailable(str(error)) from error
+
+    async def take(self, registration_id: UUID, code: str) -> dict[str, Any]:
+        """The registration's details once the code matches (then it is gone); every wrong try counts."""
+        try:
+            return await self._take(registration_id, code)
+        except UNREACHABLE as error:
+            raise PendingUnavailable(str(error)) from error
+
+    async def _put(self, registration_id: UUID, code: str, details: dict[str, Any], ttl_s: int) -> None:
         sealed = self.box.seal(json.dumps(details).encode(), context=f"registration:{registration_id}")
         key = _key(registration_id)
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -43,8 +66,7 @@ class PendingRegistrations:
             pipe.expire(key, ttl_s)
             await pipe.execute()
 
-    async def take(self, registration_id: UUID, code: str) -> dict[str, Any]:
-        """The registration's details once the code matches (then it is gone); every wrong try counts."""
+    async def _take(self, registration_id: UUID, code: str) -> dict[str, Any]:
         key = _key(registration_id)
         stored = await self.redis.hgetall(key)
         if not stored:

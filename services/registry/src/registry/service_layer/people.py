@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
-from qosym_chassis.errors import FieldError, NotFound, Unauthorized
+from qosym_chassis.errors import FieldError, NotFound, Unauthorized, Unavailable
 from qosym_chassis.iin import parse_iin
 from registry.adapters import audit, category_repository, credentials, people_repository
 from registry.adapters import children_repository as children
 from registry.adapters.audit import Actor
-from registry.adapters.pending import CodeRefused
+from registry.adapters.pending import CodeRefused, PendingUnavailable
 from registry.domain.errors import AlreadyRegistered
 from registry.domain.login_limits import registration_counters
 from registry.domain.model import Person
@@ -30,6 +30,7 @@ from registry.service_layer.limits import first_over
 ANOTHER_PHONE = "this person is already registered with another phone; an operator can help"
 NO_PERSON = "no person record for this login"
 CODE_REFUSED = "the code is wrong, expired or already used"
+REGISTRATION_UNAVAILABLE = "registration is unavailable for a moment; try again shortly"
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ async def start_registration(deps: Dependencies, cmd: RegisterPerson, address: s
         "phone": phone,
         "declared_birth_date": cmd.declared_birth_date.isoformat() if cmd.declared_birth_date else None,
     }
-    await deps.pending.put(registration_id, code, details, OTP_TTL_S)
+    try:
+        await deps.pending.put(registration_id, code, details, OTP_TTL_S)
+    except PendingUnavailable as exc:  # docs/reliability.md, "Redis down": a 503, never a 500
+        raise Unavailable(REGISTRATION_UNAVAILABLE) from exc
     deps.outgoing_sms.dispatch(
         person_id=registration_id,  # the gateway's opaque reference: the registration, not yet a person
         phone=phone,
@@ -91,6 +95,8 @@ async def confirm_registration(deps: Dependencies, registration_id: UUID, code: 
         details = await deps.pending.take(registration_id, code)
     except CodeRefused as exc:
         raise Unauthorized(CODE_REFUSED) from exc
+    except PendingUnavailable as exc:
+        raise Unavailable(REGISTRATION_UNAVAILABLE) from exc
     declared = details.get("declared_birth_date")
     cmd = RegisterPerson(**details | {"declared_birth_date": date.fromisoformat(declared) if declared else None})
     return await _register(deps, cmd)
