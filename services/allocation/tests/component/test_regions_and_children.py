@@ -47,6 +47,21 @@ async def test_applying_a_region_publishes_once_per_real_change(service_db, api_
     assert await scalar(url, "select max((payload->>'revision')::int) from outbox") == 2
 
 
+async def test_the_public_list_of_regions_is_one_page_by_code(service_db, api_client, token):
+    url = await service_db("allocation")
+    admin = {"Authorization": f"Bearer {token('administrator')}"}
+    async with api_client("allocation", url) as client:
+        for code in ("astana", "almaty"):
+            document = yaml.safe_load((REGIONS / f"{code}.yaml").read_text())
+            assert (await client.put(f"/v1/regions/{code}", json=document, headers=admin)).status_code == 201
+        listed = await client.get("/v1/regions")
+        second = await client.get("/v1/regions", params={"offset": 1, "limit": 1})
+    assert listed.status_code == 200, listed.text
+    assert [r["config"]["code"] for r in listed.json()["items"]] == ["almaty", "astana"]
+    assert listed.json()["total"] == 2
+    assert [r["config"]["code"] for r in second.json()["items"]] == ["astana"]
+
+
 async def test_an_invalid_region_names_the_field_and_changes_nothing(service_db, api_client, token):
     url = await service_db("allocation")
     admin = {"Authorization": f"Bearer {token('administrator')}"}

@@ -40,7 +40,10 @@ async def list_regions(deps: Dependencies) -> OffsetPage[RegionOut]:
         return [RegionOut(revision=r.revision, config=RegionConfig.model_validate(r.config)) for r in rows]
 
     async with deps.sessions() as session:
-        page: OffsetPage[RegionOut] = await apaginate(session, region_queries.regions_query(), transformer=regions_out)
+        # unique=False: rows hold a JSON document (unhashable), and the query's key is already unique
+        page: OffsetPage[RegionOut] = await apaginate(
+            session, region_queries.regions_query(), transformer=regions_out, unique=False
+        )
     return page
 
 
