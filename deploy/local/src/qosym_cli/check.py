@@ -32,7 +32,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-SERVICES = ("registry", "allocation", "catalog", "attendance", "payments", "notifications")
+from qosym_cli.paths import SERVICES
+
 LIVE_VOUCHER = ("awarded", "assigned")
 
 
