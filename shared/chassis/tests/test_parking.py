@@ -101,8 +101,8 @@ async def test_events_waiting_for_a_child_are_parked_then_applied_once_in_arriva
     first = GuardianshipEstablishedV1(child_id=child_id, guardian_id=uuid.uuid4())
     second = GuardianshipEstablishedV1(child_id=child_id, guardian_id=uuid.uuid4())
 
-    assert await consumer.deliver(message(first)) is Outcome.PARKED
-    assert await consumer.deliver(message(second)) is Outcome.PARKED
+    assert await consumer.deliver(message(first)) is Outcome.APPLIED  # handled: parked, and acknowledged
+    assert await consumer.deliver(message(second)) is Outcome.APPLIED
     assert await consumer.deliver(message(first)) is Outcome.DUPLICATE  # a redelivery is not parked twice
     assert await parked_count(db) == 2
     assert await applied_in_order(db) == []
@@ -122,8 +122,10 @@ async def test_a_later_event_of_the_same_aggregate_does_not_overtake_a_parked_on
     later = GuardianshipEndedV1(child_id=child_id, guardian_id=waiting.guardian_id)
     unrelated = GuardianshipEndedV1(child_id=other_child, guardian_id=uuid.uuid4())
 
-    assert await consumer.deliver(message(waiting)) is Outcome.PARKED
-    assert await consumer.deliver(message(later)) is Outcome.PARKED  # behind the parked one of its child
+    assert await consumer.deliver(message(waiting)) is Outcome.APPLIED
+    assert await parked_count(db) == 1
+    assert await consumer.deliver(message(later)) is Outcome.APPLIED  # parked behind the parked one of its child
+    assert await parked_count(db) == 2
     assert await consumer.deliver(message(unrelated)) is Outcome.APPLIED  # another aggregate is not held up
     assert await applied_in_order(db) == [f"ended {unrelated.guardian_id}"]
 
@@ -142,7 +144,8 @@ async def test_many_parked_events_never_block_and_never_dead_letter(db):
     children = [uuid.uuid4() for _ in range(40)]
     waiting = [GuardianshipEstablishedV1(child_id=c, guardian_id=uuid.uuid4()) for c in children]
     outcomes = [await consumer.deliver(message(e)) for e in waiting]
-    assert set(outcomes) == {Outcome.PARKED}
+    assert set(outcomes) == {Outcome.APPLIED}
+    assert await parked_count(db) == len(waiting)
     for child_id in reversed(children):
         assert await consumer.deliver(message(registered(child_id))) is Outcome.APPLIED
     assert sorted(w for w in await applied_in_order(db) if w != "child") == sorted(

@@ -39,7 +39,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from qosym_chassis import dead_letters, inbox, parking
-from qosym_chassis.metrics import EVENTS_CONSUMED
+from qosym_chassis.metrics import EVENTS_CONSUMED, EVENTS_PARKED
 from qosym_contracts.envelope import IntegrationEvent
 
 Park = parking.Park
@@ -72,7 +72,6 @@ class Outcome(Enum):
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     DEAD_LETTERED = "dead_lettered"
-    PARKED = "parked"
     RETRY_LATER = "retry_later"
 
 
@@ -240,20 +239,14 @@ class EventConsumer:
             behind = await parking.waiting_on_key(session, self.service, msg_key)
             if behind is not None and not await self._provides(session, event, handler, behind):
                 await self._park(session, message, event, msg_key, behind)  # never overtake its aggregate's
-                outcome = Outcome.PARKED
-            elif behind is not None:
-                outcome = Outcome.APPLIED
-            else:
+            elif behind is None:
                 awaits = await self._try(session, event, handler)
-                if awaits is None:
-                    outcome = Outcome.APPLIED
-                else:
+                if awaits is not None:
                     await self._park(session, message, event, msg_key, awaits)
-                    outcome = Outcome.PARKED
             await self._release_provided(session)
             _kill_point("before_commit", event)
         _kill_point("after_commit", event)
-        return outcome
+        return Outcome.APPLIED  # applied, or parked: either way handled once, and the partition moves on
 
     async def _provides(self, session: AsyncSession, event: IntegrationEvent, handler: Handler, awaited: str) -> bool:
         """Apply an event of an aggregate whose earlier events are parked only if it brings what they await (it is
@@ -295,6 +288,7 @@ class EventConsumer:
         self, session: AsyncSession, message: IncomingMessage, event: IntegrationEvent, msg_key: str, awaits: str
     ) -> None:
         log.info("%s %s parked until %s", event.event_type, event.event_id, awaits)
+        EVENTS_PARKED.labels(message.topic).inc()
         await parking.store(
             session,
             parking.Arrival(

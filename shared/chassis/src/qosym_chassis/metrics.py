@@ -22,4 +22,7 @@ CONSUMER_LAG = Gauge("qosym_consumer_lag", "records not yet consumed by this ser
 EVENTS_CONSUMED = Counter(
     "qosym_events_consumed_total", "events handled by outcome", ["topic", "outcome"], registry=registry
 )
+EVENTS_PARKED = Counter(
+    "qosym_events_parked_total", "events parked until their prerequisite arrived", ["topic"], registry=registry
+)
 EVENTS_RELAYED = Counter("qosym_events_relayed_total", "outbox rows published", ["topic"], registry=registry)
