@@ -22,7 +22,8 @@ depends_on: str | Sequence[str] | None = None
 
 CONSUMER = "payments"
 
-OLD_TABLE = """
+OLD_TABLE = (
+    """
 CREATE TABLE parked_event (
     id BIGSERIAL PRIMARY KEY,
     waiting_for TEXT NOT NULL,
@@ -32,9 +33,9 @@ CREATE TABLE parked_event (
     payload JSONB NOT NULL,
     parked_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     CONSTRAINT uq_parked_event_event_id UNIQUE (event_id)
-);
-CREATE INDEX ix_parked_event_waiting_for ON parked_event (waiting_for);
-"""
+)""",
+    "CREATE INDEX ix_parked_event_waiting_for ON parked_event (waiting_for)",
+)
 
 
 def upgrade() -> None:
@@ -68,7 +69,8 @@ def downgrade() -> None:
         {"c": CONSUMER},
     ).all()
     drop_parking_table(bind)
-    op.execute(OLD_TABLE)
+    for statement in OLD_TABLE:
+        op.execute(statement)
     for r in rows:
         bind.execute(
             sa.text(

@@ -59,7 +59,7 @@ class Reject(Exception):
     """Raised by a handler for an event that can never be applied (it goes to dead letters at once)."""
 
 
-class _Behind(Exception):  # noqa: N818
+class _Behind(Exception):
     """Rolls back an event that must wait behind its aggregate's parked events."""
 
 

@@ -32,7 +32,7 @@ INBOX = TABLES.inbox
 PROVIDED = "qosym.parking.provided"
 
 
-class Park(Exception):  # noqa: N818 (an instruction to the consumer, not an error)
+class Park(Exception):
     """Raised by a handler whose prerequisite is missing: the event waits for ``awaits`` (e.g. ``child:<id>``)."""
 
     def __init__(self, awaits: str, reason: str | None = None) -> None:
@@ -110,7 +110,9 @@ async def store(session: AsyncSession, arrival: Arrival) -> None:
     )
 
 
-async def waiting_on_key(session: AsyncSession, consumer: str, msg_key: str | None, before_id: int | None = None) -> str | None:
+async def waiting_on_key(
+    session: AsyncSession, consumer: str, msg_key: str | None, before_id: int | None = None
+) -> str | None:
     """What the latest event parked for this partition key (before ``before_id``) awaits; None when none waits."""
     if msg_key is None:
         return None
@@ -205,7 +207,9 @@ async def list_parked(
 
 async def count(engine: AsyncEngine, *, older_than: timedelta | None = None) -> int:
     async with engine.connect() as conn:
-        value = (await conn.execute(select(func.count()).select_from(PARKED).where(_older_than(older_than)))).scalar_one()
+        value = (
+            await conn.execute(select(func.count()).select_from(PARKED).where(_older_than(older_than)))
+        ).scalar_one()
     return int(value)
 
 
@@ -222,10 +226,7 @@ async def request_release(engine: AsyncEngine, ids: list[int] | None = None) -> 
 async def due_for_release(engine: AsyncEngine, limit: int = 50) -> list[int]:
     async with engine.connect() as conn:
         rows = await conn.execute(
-            select(PARKED.c.id)
-            .where(PARKED.c.release_requested_at.is_not(None))
-            .order_by(PARKED.c.id)
-            .limit(limit)
+            select(PARKED.c.id).where(PARKED.c.release_requested_at.is_not(None)).order_by(PARKED.c.id).limit(limit)
         )
         return [int(r.id) for r in rows]
 
