@@ -7,6 +7,7 @@ import enum
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, TypeVar
@@ -18,6 +19,7 @@ from rich.table import Table
 from qosym_chassis.auth import ROLES as AUTH_ROLES
 from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
 from qosym_cli.errors import StackError
+from qosym_cli.health import ProcessMetrics
 from qosym_cli.paths import ROLES, SERVICES, default_home, roles_of
 from qosym_cli.processes import tail
 from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
@@ -26,6 +28,10 @@ from qosym_cli.tokens import mint_token
 app = typer.Typer(help="Qosym operations: the embedded local stack, replay and dead letters.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: messages a consumer could not apply.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+parked_app = typer.Typer(
+    help="Parked events: waiting for a prerequisite (an unknown child, round ...).", no_args_is_help=True
+)
+app.add_typer(parked_app, name="parked")
 app.add_typer(allocation_cmds.region_app, name="region")
 app.add_typer(allocation_cmds.round_app, name="round")
 app.add_typer(allocation_cmds.lottery_app, name="lottery")
@@ -185,12 +191,22 @@ def _status_row(row: ProcessStatus) -> list[str]:
         _number(row.metrics.consumer_lag),
         _number(row.metrics.outbox_backlog),
         _number(row.metrics.dead_letters),
+        _parked(row.metrics),
     ]
+
+
+def _parked(metrics: ProcessMetrics) -> str:
+    """Parked events, with how many wait longer than QOSYM_PARKING_REPORT_AFTER_S (in red)."""
+    if metrics.parked is None:
+        return ""
+    overdue = metrics.parked_overdue or 0
+    return f"{metrics.parked:g} [red]({overdue:g} overdue)[/]" if overdue else f"{metrics.parked:g}"
 
 
 @app.command()
 def status(home: HomeOption = None) -> None:
-    """One row per process: health, consumer lag, outbox backlog, dead letters. Exit 1 unless all healthy."""
+    """One row per process: health, consumer lag, outbox backlog, dead letters, parked events. Exit 1 unless all
+    healthy."""
     stack = LocalStack(_home(home))
     if not stack.state_file_exists():
         raise _fail(f"no stack at {stack.home}; start it with qosym up")
@@ -200,7 +216,7 @@ def status(home: HomeOption = None) -> None:
     for column in ("pid", "port"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("health", no_wrap=True)
-    for column in ("lag", "backlog", "dead letters"):
+    for column in ("lag", "backlog", "dead letters", "parked"):
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(*_status_row(row))
@@ -340,6 +356,79 @@ def dlq_retry(
     for name, count in results.items():
         if not isinstance(count, Exception):
             console.print(f"{name}: {count} dead letters queued for retry", highlight=False)
+    if _report_errors(dict(results)):
+        raise typer.Exit(1)
+
+
+@parked_app.command("list")
+def parked_list(
+    service: ServiceOption = None,
+    older_than: Annotated[
+        str | None, typer.Option("--older-than", help="only those parked longer than this (2h / 30m / 1d)")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Events parked until their prerequisite arrives, in arrival order, of every (or one) service."""
+    try:
+        urls = _ops().database_urls(_home(home), service)
+        age = None if older_than is None else datetime.now(UTC) - _ops().parse_since(older_than)
+    except StackError as error:
+        raise _fail(str(error)) from None
+    results = asyncio.run(_ops().parked(urls, age))
+    table = Table(title="Parked events")
+    for column in ("service", "id", "event type", "awaits", "parked at", "note"):
+        table.add_column(column)
+    for name, events in results.items():
+        if isinstance(events, Exception):
+            continue
+        for event in events:
+            table.add_row(
+                name,
+                str(event.id),
+                event.event_type,
+                event.awaits,
+                event.parked_at.isoformat(timespec="seconds"),
+                (event.last_error or "")[:60],
+            )
+    console.print(table)
+    if _report_errors(dict(results)):
+        raise typer.Exit(1)
+
+
+@parked_app.command("release")
+def parked_release(
+    service: ServiceOption = None,
+    ids: Annotated[list[int] | None, typer.Option("--id", help="parked event id (repeatable); default: all")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Ask the consumers to apply parked events now, whatever they await (one still waiting stays parked)."""
+    try:
+        urls = _ops().database_urls(_home(home), service)
+    except StackError as error:
+        raise _fail(str(error)) from None
+    results = asyncio.run(_ops().release_parked(urls, list(ids) if ids else None))
+    for name, count in results.items():
+        if not isinstance(count, Exception):
+            console.print(f"{name}: {count} parked events queued for release", highlight=False)
+    if _report_errors(dict(results)):
+        raise typer.Exit(1)
+
+
+@parked_app.command("dead-letter")
+def parked_dead_letter(
+    ids: Annotated[list[int], typer.Option("--id", help="parked event id (repeatable)")],
+    service: ServiceOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Give up on parked events: each becomes a dead letter (``qosym dlq retry`` can apply it later)."""
+    try:
+        urls = _ops().database_urls(_home(home), service)
+    except StackError as error:
+        raise _fail(str(error)) from None
+    results = asyncio.run(_ops().dead_letter_parked(urls, list(ids)))
+    for name, count in results.items():
+        if not isinstance(count, Exception):
+            console.print(f"{name}: {count} parked events dead-lettered", highlight=False)
     if _report_errors(dict(results)):
         raise typer.Exit(1)
 

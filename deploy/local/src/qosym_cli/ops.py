@@ -1,4 +1,4 @@
-"""Operations against each service's database: outbox replay and dead letters."""
+"""Operations against each service's database: outbox replay, dead letters and parked events."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from qosym_chassis import parking
 from qosym_chassis.db import make_engine
 from qosym_chassis.dead_letters import DeadLetter, list_dead_letters, request_retry
 from qosym_chassis.outbox import request_replay
+from qosym_chassis.parking import ParkedEvent
 from qosym_cli.config import ExternalServers, asyncpg_url, database_url
 from qosym_cli.errors import StackError
 from qosym_cli.paths import SERVICES
@@ -79,3 +81,15 @@ async def dead_letters(urls: dict[str, str]) -> dict[str, list[DeadLetter] | Exc
 
 async def retry(urls: dict[str, str], ids: list[int] | None) -> dict[str, int | Exception]:
     return await for_each_database(urls, lambda engine: request_retry(engine, ids))
+
+
+async def parked(urls: dict[str, str], older_than: timedelta | None) -> dict[str, list[ParkedEvent] | Exception]:
+    return await for_each_database(urls, lambda engine: parking.list_parked(engine, older_than=older_than))
+
+
+async def release_parked(urls: dict[str, str], ids: list[int] | None) -> dict[str, int | Exception]:
+    return await for_each_database(urls, lambda engine: parking.request_release(engine, ids))
+
+
+async def dead_letter_parked(urls: dict[str, str], ids: list[int]) -> dict[str, int | Exception]:
+    return await for_each_database(urls, lambda engine: parking.dead_letter(engine, ids))

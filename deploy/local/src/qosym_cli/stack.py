@@ -389,9 +389,14 @@ def _word(healthy: bool, running: bool) -> str:
 
 
 def _role_metrics(role: str | None, metrics: ProcessMetrics) -> ProcessMetrics:
-    """Keep the gauges that process owns: lag and dead letters for consumers, backlog for the relay."""
+    """Keep the gauges that process owns: lag, dead letters and parked events for consumers, backlog for the relay."""
     if role == "consumers":
-        return ProcessMetrics(consumer_lag=metrics.consumer_lag, dead_letters=metrics.dead_letters)
+        return ProcessMetrics(
+            consumer_lag=metrics.consumer_lag,
+            dead_letters=metrics.dead_letters,
+            parked=metrics.parked,
+            parked_overdue=metrics.parked_overdue,
+        )
     if role == "relay":
         return ProcessMetrics(outbox_backlog=metrics.outbox_backlog)
     return ProcessMetrics()

@@ -128,16 +128,26 @@ async def test_an_older_guardianship_fact_arriving_late_does_not_undo_a_newer_on
     assert await kinds_for(url, f"person:{guardian}") == []
 
 
-async def test_a_message_about_an_unknown_child_is_retried_then_dead_lettered_never_dropped(
+async def test_a_message_about_an_unknown_child_is_parked_until_its_guardian_is_known_never_dropped(
     service_db, consumer
 ) -> None:
     url = await service_db("notifications")
     c = await consumer("notifications", url, consumer_max_attempts=2)
-    event = submitted(uuid4())
+    child, guardian = uuid4(), uuid4()
+    event = submitted(child)
 
-    assert await c.deliver(message(event)) is Outcome.DEAD_LETTERED
+    assert await c.deliver(message(event)) is Outcome.APPLIED  # handled: parked, the partition moves on
     assert await messages(url) == []
-    assert "ChildNotKnownYet" in await value(url, "SELECT error FROM dead_letter")
+    assert await value(url, "SELECT count(*) FROM dead_letter") == 0
+    assert await value(url, "SELECT awaits FROM parked_event WHERE event_id = $1", event.event_id) == (
+        f"guardians-of:{child}"
+    )
+
+    assert await c.deliver(message(guardian_of(child, guardian))) is Outcome.APPLIED
+    assert await kinds_for(url, f"person:{guardian}") == ["application_received"]
+    assert await value(url, "SELECT count(*) FROM parked_event") == 0
+    assert await c.deliver(message(event)) is Outcome.DUPLICATE  # a redelivery is neither parked nor told again
+    assert await kinds_for(url, f"person:{guardian}") == ["application_received"]
 
 
 async def test_a_round_from_application_to_result(service_db, consumer) -> None:

@@ -10,7 +10,11 @@ acks or nacks:
 - an error is retried in-process with capped exponential backoff; after ``max_attempts`` the message
   becomes a dead letter and the partition moves on;
 - while the database itself is unreachable nothing is dead-lettered: the message is nacked after a
-  backoff sleep and read again, so nothing is lost and nothing spins.
+  backoff sleep and read again, so nothing is lost and nothing spins;
+- a handler whose prerequisite is missing raises ``parking.Park(key)``: the event is parked (with its inbox
+  row, so a redelivery is a duplicate), acknowledged, and applied in the transaction that provides the key
+  (``parking.provided``); an event whose partition key already has parked events parks behind them. Parking
+  spends no retry and never dead-letters.
 """
 
 from __future__ import annotations
@@ -34,9 +38,11 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from qosym_chassis import dead_letters, inbox
-from qosym_chassis.metrics import EVENTS_CONSUMED
+from qosym_chassis import dead_letters, inbox, parking
+from qosym_chassis.metrics import EVENTS_CONSUMED, EVENTS_PARKED
 from qosym_contracts.envelope import IntegrationEvent
+
+Park = parking.Park
 
 log = logging.getLogger("qosym.consumer")
 
@@ -51,6 +57,10 @@ Subscriptions = Mapping[type[IntegrationEvent], UseCaseHandler[D]]
 
 class Reject(Exception):
     """Raised by a handler for an event that can never be applied (it goes to dead letters at once)."""
+
+
+class _Behind(Exception):
+    """Rolls back an event that must wait behind its aggregate's parked events."""
 
 
 class Poison(Exception):
@@ -209,7 +219,7 @@ class EventConsumer:
         while True:
             attempt += 1
             try:
-                return await self._apply_once(message.topic, event, handler)
+                return await self._apply_once(message, event, handler)
             except Reject as exc:
                 return await self._dead_letter(message, event.event_id, f"rejected: {exc}", attempt)
             except Exception as exc:
@@ -221,14 +231,163 @@ class EventConsumer:
                     return Outcome.RETRY_LATER
                 return await self._dead_letter(message, event.event_id, repr(exc), attempt)
 
-    async def _apply_once(self, topic: str, event: IntegrationEvent, handler: Handler) -> Outcome:
+    async def _apply_once(self, message: IncomingMessage, event: IntegrationEvent, handler: Handler) -> Outcome:
         async with self._session_factory() as session, session.begin():
-            if not await inbox.claim(session, consumer=self.service, event_id=event.event_id, topic=topic):
+            if not await inbox.claim(session, consumer=self.service, event_id=event.event_id, topic=message.topic):
                 return Outcome.DUPLICATE
-            await handler(session, event)
+            msg_key = message.key if message.key is not None else event.message_key
+            behind = await parking.waiting_on_key(session, self.service, msg_key)
+            if behind is not None and not await self._provides(session, event, handler, behind):
+                await self._park(session, message, event, msg_key, behind)  # never overtake its aggregate's
+            elif behind is None:
+                awaits = await self._try(session, event, handler)
+                if awaits is not None:
+                    await self._park(session, message, event, msg_key, awaits)
+            await self._release_provided(session)
             _kill_point("before_commit", event)
         _kill_point("after_commit", event)
-        return Outcome.APPLIED
+        return Outcome.APPLIED  # applied, or parked: either way handled once, and the partition moves on
+
+    async def _provides(self, session: AsyncSession, event: IntegrationEvent, handler: Handler, awaited: str) -> bool:
+        """Apply an event of an aggregate whose earlier events are parked only if it brings what they await (it is
+        their prerequisite: a ChildRegistered after the child's parked guardianships); else roll it back."""
+        await parking.lock(session, awaited)
+        mark = parking.provided_mark(session)
+        try:
+            async with session.begin_nested():
+                await handler(session, event)
+                if awaited not in parking.provided_since(session, mark):
+                    raise _Behind
+        except (Park, _Behind):
+            parking.forget_provided_since(session, mark)
+            return False
+        return True
+
+    async def _try(self, session: AsyncSession, event: IntegrationEvent, handler: Handler) -> str | None:
+        """Apply the event in a savepoint; None when applied, else the key it awaits (its effects rolled back).
+
+        A first ``Park`` is re-checked under the key's lock: the prerequisite may have committed after the handler
+        looked for it, and that transaction's release could not see this event yet."""
+        awaits: str | None = None
+        for _ in range(2):
+            mark = parking.provided_mark(session)
+            try:
+                async with session.begin_nested():
+                    await handler(session, event)
+            except Park as wait:
+                parking.forget_provided_since(session, mark)
+                if wait.awaits == awaits:
+                    return awaits
+                awaits = wait.awaits
+                await parking.lock(session, awaits)
+                continue
+            return None
+        return awaits
+
+    async def _park(
+        self, session: AsyncSession, message: IncomingMessage, event: IntegrationEvent, msg_key: str, awaits: str
+    ) -> None:
+        log.info("%s %s parked until %s", event.event_type, event.event_id, awaits)
+        EVENTS_PARKED.labels(message.topic).inc()
+        await parking.store(
+            session,
+            parking.Arrival(
+                consumer=self.service,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                topic=message.topic,
+                awaits=awaits,
+                msg_key=msg_key,
+                partition=message.partition,
+                offset=message.offset,
+                headers=message.headers,
+                payload=message.body,
+            ),
+        )
+
+    async def _release_provided(self, session: AsyncSession) -> None:
+        """Apply, in this transaction, the events parked on the keys it provided (and on what those provide)."""
+        done: set[str] = set()
+        while keys := parking.take_provided(session):
+            for key in keys:
+                if key in done:
+                    continue
+                done.add(key)
+                for row in await parking.parked_on(session, self.service, key):
+                    await self._resume(session, row)
+
+    async def _resume(self, session: AsyncSession, row: Any) -> None:
+        """Apply one parked event (already in the inbox); it stays parked, in its place, if it still waits."""
+        earlier = await parking.waiting_on_key(session, self.service, row.msg_key, before_id=row.id)
+        if earlier is not None:  # an earlier event of its aggregate still waits: keep behind it
+            await parking.reawait(session, row.id, earlier)
+            return
+        try:
+            parsed = self._parse(row.payload)
+        except Poison as exc:  # a handler's event model changed while it was parked
+            parsed = None
+            log.error("parked event %s no longer parses: %s", row.event_id, exc)
+        if parsed is None:
+            await self._dead_letter_parked(session, row, "no longer parses or no handler")
+            return
+        event, handler = parsed
+        try:
+            awaits = await self._try(session, event, handler)
+        except Reject as exc:
+            await self._dead_letter_parked(session, row, f"rejected: {exc}")
+            return
+        if awaits is None:
+            await parking.applied(session, row.id)
+            log.info("%s %s applied after parking on %s", row.event_type, row.event_id, row.awaits)
+        else:
+            await parking.reawait(session, row.id, awaits)
+
+    async def _dead_letter_parked(self, session: AsyncSession, row: Any, error: str) -> None:
+        """A parked event that can never be applied: a dead letter, and it leaves the parking and the inbox (so an
+        operator's retry can apply it), in this transaction."""
+        connection = await session.connection()
+        failed = dead_letters.FailedMessage(
+            consumer=self.service,
+            topic=row.topic,
+            partition=row.partition,
+            offset=row.offset,
+            key=row.msg_key,
+            headers=dict(row.headers or {}),
+            payload=row.payload,
+            event_id=row.event_id,
+        )
+        await dead_letters.record_in(connection, failed, error, attempts=1)
+        await parking.forget(session, self.service, row.id, row.event_id)
+
+    async def release_requested_parked(self) -> int:
+        """Apply now the parked events an operator released (``qosym parked release``); those still waiting stay."""
+        done = 0
+        for parked_id in await parking.due_for_release(self._engine):
+            async with self._session_factory() as session, session.begin():
+                row = await parking.locked(session, parked_id)
+                if row is None:
+                    continue
+                await parking.lock(session, row.awaits)
+                try:
+                    parsed = self._parse(row.payload)
+                except Poison:
+                    parsed = None
+                if parsed is None:
+                    await self._dead_letter_parked(session, row, "no longer parses or no handler")
+                    continue
+                event, handler = parsed
+                try:
+                    awaits = await self._try(session, event, handler)
+                except Reject as exc:
+                    await self._dead_letter_parked(session, row, f"rejected: {exc}")
+                    continue
+                if awaits is None:
+                    await parking.applied(session, row.id)
+                    done += 1
+                else:
+                    await parking.reawait(session, row.id, awaits, error=f"released, still waits for {awaits}")
+                await self._release_provided(session)
+        return done
 
     async def _dead_letter(self, message: IncomingMessage, event_id: UUID | None, error: str, attempts: int) -> Outcome:
         failed = dead_letters.FailedMessage(
@@ -261,7 +420,7 @@ class EventConsumer:
             try:
                 parsed = self._parse(row["payload"])
                 if parsed is not None:
-                    await self._apply_once(message.topic, *parsed)
+                    await self._apply_once(message, *parsed)
             except Exception as exc:
                 await dead_letters.mark_retry_failed(self._engine, row["id"], repr(exc))
                 continue

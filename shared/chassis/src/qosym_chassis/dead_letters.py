@@ -10,7 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from qosym_chassis.outbox import TABLES
 
@@ -34,6 +34,12 @@ class FailedMessage:
 
 
 async def record(engine: AsyncEngine, message: FailedMessage, error: str, attempts: int) -> None:
+    async with engine.begin() as conn:
+        await record_in(conn, message, error, attempts)
+
+
+async def record_in(conn: AsyncConnection, message: FailedMessage, error: str, attempts: int) -> None:
+    """Record (or refresh) a dead letter in the caller's transaction."""
     values: dict[str, Any] = {
         "consumer": message.consumer,
         "fingerprint": message.fingerprint,
@@ -58,8 +64,7 @@ async def record(engine: AsyncEngine, message: FailedMessage, error: str, attemp
             "retry_requested_at": None,
         },
     )
-    async with engine.begin() as conn:
-        await conn.execute(statement)
+    await conn.execute(statement)
 
 
 @dataclass(frozen=True)

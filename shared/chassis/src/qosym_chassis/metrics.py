@@ -14,8 +14,15 @@ HTTP_LATENCY = Histogram(
 )
 OUTBOX_BACKLOG = Gauge("qosym_outbox_backlog", "outbox rows not yet published", registry=registry)
 DEAD_LETTERS = Gauge("qosym_dead_letters", "unresolved dead letters", registry=registry)
+PARKED_EVENTS = Gauge("qosym_parked_events", "events parked until their prerequisite arrives", registry=registry)
+PARKED_OVERDUE = Gauge(
+    "qosym_parked_overdue", "events parked longer than QOSYM_PARKING_REPORT_AFTER_S", registry=registry
+)
 CONSUMER_LAG = Gauge("qosym_consumer_lag", "records not yet consumed by this service", ["topic"], registry=registry)
 EVENTS_CONSUMED = Counter(
     "qosym_events_consumed_total", "events handled by outcome", ["topic", "outcome"], registry=registry
+)
+EVENTS_PARKED = Counter(
+    "qosym_events_parked_total", "events parked until their prerequisite arrived", ["topic"], registry=registry
 )
 EVENTS_RELAYED = Counter("qosym_events_relayed_total", "outbox rows published", ["topic"], registry=registry)

@@ -26,6 +26,15 @@ def drop_messaging_tables(bind: Connection) -> None:
         table.drop(bind)
 
 
+def create_parking_table(bind: Connection) -> None:
+    """The chassis' parked events (docs/architecture.md, "Delivery", Parking): each service's own revision."""
+    define_messaging_tables(MetaData()).parked_event.create(bind)
+
+
+def drop_parking_table(bind: Connection) -> None:
+    define_messaging_tables(MetaData()).parked_event.drop(bind)
+
+
 def run_env(database_url: str, target_metadata: MetaData, configure: Callable[..., None]) -> None:
     """Body of a service's migrations/env.py for online async migrations."""
 

@@ -75,6 +75,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_backoff_base_s: float = 0.2
     consumer_backoff_max_s: float = 10.0
+    parking_report_after_s: float = Field(
+        default=900.0, gt=0, description="a parked event waiting longer than this is reported (metric, qosym status)"
+    )
 
     @field_validator("database_url", "migration_database_url")
     @classmethod

@@ -32,8 +32,10 @@ class MessagingTables:
     inbox: Table
     dead_letter: Table
     idempotency_key: Table
+    parked_event: Table
 
     def all(self) -> list[Table]:
+        """The tables each service's first revision created (``migrations.create_messaging_tables``): frozen."""
         return [self.outbox, self.inbox, self.dead_letter, self.idempotency_key]
 
 
@@ -100,4 +102,25 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("completed_at", DateTime(timezone=True)),
         PrimaryKeyConstraint("principal", "key"),
     )
-    return MessagingTables(outbox, inbox, dead_letter, idempotency_key)
+    parked_event = Table(
+        "parked_event",
+        metadata,
+        Column("id", BigInteger, Identity(always=True), primary_key=True),  # the arrival order
+        Column("consumer", Text, nullable=False),
+        Column("event_id", UUID(as_uuid=True), nullable=False),
+        Column("event_type", Text, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("awaits", Text, nullable=False),
+        Column("msg_key", Text),
+        Column("partition", Integer),
+        Column("offset", BigInteger),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("payload", LargeBinary, nullable=False),
+        Column("parked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("release_requested_at", DateTime(timezone=True)),
+        Column("last_error", Text),
+        UniqueConstraint("consumer", "event_id", name="uq_parked_event_consumer_event"),
+        Index("ix_parked_event_awaits", "consumer", "awaits", "id"),
+        Index("ix_parked_event_msg_key", "consumer", "msg_key", "id"),
+    )
+    return MessagingTables(outbox, inbox, dead_letter, idempotency_key, parked_event)

@@ -20,10 +20,10 @@ from prometheus_client import make_asgi_app
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from qosym_chassis import dead_letters, health, idempotency, outbox
+from qosym_chassis import dead_letters, health, idempotency, outbox, parking
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext, build_context
-from qosym_chassis.metrics import CONSUMER_LAG, DEAD_LETTERS, OUTBOX_BACKLOG, registry
+from qosym_chassis.metrics import CONSUMER_LAG, DEAD_LETTERS, OUTBOX_BACKLOG, PARKED_EVENTS, PARKED_OVERDUE, registry
 from qosym_chassis.relay_producer import producer_sender, relay_producer
 from qosym_chassis.settings import ServiceSettings
 from qosym_chassis.telemetry import shutdown_tracing, uvicorn_log_config
@@ -184,6 +184,10 @@ def run_consumers(settings: ServiceSettings, register: Register) -> None:
 
         async def refresh_dead_letters() -> None:
             DEAD_LETTERS.set(await dead_letters.unresolved_count(ctx.engine))
+            PARKED_EVENTS.set(await parking.count(ctx.engine))
+            PARKED_OVERDUE.set(
+                await parking.count(ctx.engine, older_than=timedelta(seconds=settings.parking_report_after_s))
+            )
 
         async def prune_idempotency_keys() -> None:
             await idempotency.prune(ctx.engine, timedelta(seconds=settings.idempotency_ttl_s))
@@ -191,6 +195,7 @@ def run_consumers(settings: ServiceSettings, register: Register) -> None:
         tasks = [
             asyncio.create_task(_every(stop, settings.idempotency_prune_interval_s, prune_idempotency_keys)),
             asyncio.create_task(_every(stop, 2.0, consumer.retry_requested_dead_letters)),
+            asyncio.create_task(_every(stop, 2.0, consumer.release_requested_parked)),
             asyncio.create_task(_every(stop, 5.0, refresh_dead_letters)),
             asyncio.create_task(_every(stop, 5.0, probe.measure)),
             *(asyncio.create_task(_every(stop, seconds, job)) for seconds, job in consumer.periodic),

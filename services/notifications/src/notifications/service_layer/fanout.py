@@ -15,12 +15,22 @@ from notifications.domain.messages import Guardians, NewMessage, Notice, address
 from notifications.domain.preferences import Preferences, QuietHours
 from notifications.service_layer.dependencies import Dependencies
 from qosym_chassis import outbox
+from qosym_chassis.parking import Park
 from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.notifications import NotificationDeliveredV1
 
 
-class ChildNotKnownYet(Exception):
-    """A message about a child whose guardians this service has not heard of yet: retried, then dead-lettered."""
+def guardians_known(child_id: UUID) -> str:
+    """The parking key of a child's guardians: provided by every registry event about them (``people_news``)."""
+    return f"guardians-of:{child_id}"
+
+
+class ChildNotKnownYet(Park):
+    """A message about a child whose guardians this service has not heard of yet: the event is parked until they
+    are (docs/architecture.md, "Delivery", Parking), never retried nor dead-lettered."""
+
+    def __init__(self, child_id: UUID) -> None:
+        super().__init__(guardians_known(child_id), f"no guardian known for child {child_id} yet")
 
 
 async def recipients(session: AsyncSession, notice: Notice) -> list[str]:
@@ -28,7 +38,7 @@ async def recipients(session: AsyncSession, notice: Notice) -> list[str]:
         return [notice.target]
     known, guardians = await people_repository.guardians_of(session, notice.target.child_id)
     if not known:
-        raise ChildNotKnownYet(f"no guardian known for child {notice.target.child_id} yet")
+        raise ChildNotKnownYet(notice.target.child_id)
     return [f"person:{g}" for g in guardians]  # none active: nobody to tell
 
 

@@ -3,16 +3,14 @@
 
 Order tolerance: events from different topics arrive in any order. An event whose prerequisite is not
 here yet (the round of a VoucherAwarded, the voucher of an EnrolmentConfirmed, the enrolment of an
-AttendanceConfirmed …) is *parked* in ``parked_event`` in the same transaction, and applied, in arrival
-order, in the transaction that brings the prerequisite. Nothing is dropped and nothing is applied twice:
-the inbox deduplicates event ids, and every money effect has a unique business key.
+AttendanceConfirmed …) raises ``Park(key)``: the chassis parks it with its inbox row, and applies it, in arrival
+order, in the transaction that brings the prerequisite (``parking.provided``). Nothing is dropped and nothing is
+applied twice: the inbox deduplicates event ids, and every money effect has a unique business key.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +20,6 @@ from payments.adapters import (
     enrolment_repository,
     hold_repository,
     ledger,
-    parking_repository,
     provider_repository,
     region_repository,
     round_repository,
@@ -35,8 +32,9 @@ from payments.domain.budget import InvalidTerms, RegionBudget
 from payments.domain.ledger import AccountKind, Transfer, TransferKind
 from payments.service_layer import budget_watch
 from payments.service_layer.dependencies import Dependencies
-from qosym_chassis import outbox
+from qosym_chassis import outbox, parking
 from qosym_chassis.consumer import Reject
+from qosym_chassis.parking import Park
 from qosym_contracts import payments as events
 from qosym_contracts.allocation import (
     RegionConfiguredV1,
@@ -48,34 +46,8 @@ from qosym_contracts.allocation import (
 )
 from qosym_contracts.attendance import AttendanceConfirmedV1, DisputeResolvedV1
 from qosym_contracts.catalog import EnrolmentConfirmedV1, EnrolmentEndedV1, ProviderVerifiedV1
-from qosym_contracts.envelope import IntegrationEvent
 
 log = logging.getLogger("payments.flows")
-Handler = Callable[[Dependencies, AsyncSession, Any], Awaitable[None]]
-
-
-# --- parking ------------------------------------------------------------------------------------------
-
-
-async def park(deps: Dependencies, session: AsyncSession, waiting_for: str, event: IntegrationEvent) -> None:
-    """Set the event aside until ``waiting_for`` arrives. Under the key's lock, re-check first: the awaited fact
-    may have committed after this transaction looked for it (and its unpark could not see this event yet)."""
-    await parking_repository.lock_awaited(session, waiting_for)
-    if await parking_repository.has_arrived(session, waiting_for):
-        _, handler = RESUMABLE[event.event_type]
-        return await handler(deps, session, event)
-    log.info("%s parked until %s arrives", event.event_type, waiting_for)
-    await parking_repository.park(
-        session, waiting_for, event.event_id, event.event_type, event.topic, event.model_dump(mode="json")
-    )
-    return None
-
-
-async def unpark(deps: Dependencies, session: AsyncSession, waiting_for: str) -> None:
-    await parking_repository.lock_awaited(session, waiting_for)
-    for row in await parking_repository.take_parked(session, waiting_for):
-        event_class, handler = RESUMABLE[row.event_type]
-        await handler(deps, session, event_class.model_validate(row.payload))
 
 
 # --- regions, rounds, providers -----------------------------------------------------------------------
@@ -94,7 +66,7 @@ async def on_region_configured(deps: Dependencies, session: AsyncSession, event:
     except InvalidTerms as exc:  # money terms that can never be applied: dead-letter, never guess
         raise Reject(str(exc)) from exc
     await region_repository.upsert_region_budget(session, budget)
-    await unpark(deps, session, f"region:{event.region_code}")
+    await parking.provided(session, f"region:{event.region_code}")
 
 
 async def on_round_opened(deps: Dependencies, session: AsyncSession, event: RoundOpenedV1) -> None:
@@ -115,7 +87,7 @@ async def on_round_opened(deps: Dependencies, session: AsyncSession, event: Roun
     await round_repository.insert_round(
         session, event.round_id, event.region_code, event.budget_tiyn, budget, event.occurred_at
     )
-    await unpark(deps, session, f"round:{event.round_id}")
+    await parking.provided(session, f"round:{event.round_id}")
 
 
 async def on_provider_verified(deps: Dependencies, session: AsyncSession, event: ProviderVerifiedV1) -> None:
@@ -133,7 +105,7 @@ async def on_voucher_awarded(deps: Dependencies, session: AsyncSession, event: V
     known = await round_repository.round_of_award(session, event.round_id, event.voucher_id)  # locks the round's budget
     round_ = known.round
     if round_ is None:
-        return await park(deps, session, f"round:{event.round_id}", event)
+        raise Park(f"round:{event.round_id}")
     if known.voucher_recorded:
         return None
     requested = event.monthly_value_tiyn * event.months
@@ -182,7 +154,7 @@ async def on_voucher_awarded(deps: Dependencies, session: AsyncSession, event: V
         await budget_watch.check_thresholds(
             session, round_, deps.policy, event.occurred_at, balance, known.thresholds_reached
         )
-    await unpark(deps, session, f"voucher:{event.voucher_id}")
+    await parking.provided(session, f"voucher:{event.voucher_id}")
     return None
 
 
@@ -207,7 +179,7 @@ async def _finish_voucher(
 ) -> None:
     voucher = await voucher_repository.get_voucher(session, event.voucher_id, lock=True)
     if voucher is None:
-        return await park(deps, session, f"voucher:{event.voucher_id}", event)
+        raise Park(f"voucher:{event.voucher_id}")
     if voucher.status != "funded":  # refused (nothing to return) or already ended
         return None
     await voucher_repository.end_voucher(session, voucher.voucher_id, reason[:200], event.occurred_at)
@@ -240,9 +212,9 @@ async def on_enrolment_confirmed(deps: Dependencies, session: AsyncSession, even
     """Hold the first month's price against the voucher (capped by its monthly value and balance)."""
     voucher, timezone = await voucher_repository.voucher_and_timezone(session, event.voucher_id, event.region_code)
     if voucher is None:
-        return await park(deps, session, f"voucher:{event.voucher_id}", event)
+        raise Park(f"voucher:{event.voucher_id}")
     if timezone is None:
-        return await park(deps, session, f"region:{event.region_code}", event)
+        raise Park(f"region:{event.region_code}")
     enrolment = Enrolment(
         enrolment_id=event.enrolment_id,
         voucher_id=event.voucher_id,
@@ -261,7 +233,7 @@ async def on_enrolment_confirmed(deps: Dependencies, session: AsyncSession, even
         await ledger.open_account(session, AccountKind.PROVIDER_PAYABLE, event.provider_id, event.region_code)
     else:
         await _hold(deps, session, enrolment, voucher, period, seq=1)  # a new enrolment has no hold yet
-    await unpark(deps, session, f"enrolment:{event.enrolment_id}")
+    await parking.provided(session, f"enrolment:{event.enrolment_id}")
     return None
 
 
@@ -321,7 +293,7 @@ async def on_enrolment_ended(deps: Dependencies, session: AsyncSession, event: E
     the enrolment never started (reservation_expired): then every hold is voided."""
     enrolment = await enrolment_repository.get_enrolment(session, event.enrolment_id)
     if enrolment is None:
-        return await park(deps, session, f"enrolment:{event.enrolment_id}", event)
+        raise Park(f"enrolment:{event.enrolment_id}")
     timezone = await region_repository.region_timezone(session, enrolment.region_code) or "UTC"
     end_period = periods.period_of(event.occurred_at, timezone)
     if not await enrolment_repository.end_enrolment(session, enrolment.enrolment_id, end_period, event.occurred_at):
@@ -347,7 +319,7 @@ async def on_payable_month(
     (enrolment, period), whatever event ids or redeliveries carry it."""
     found = await enrolment_repository.enrolment_and_voucher(session, event.enrolment_id)  # locks the voucher's row
     if found is None:
-        return await park(deps, session, f"enrolment:{event.enrolment_id}", event)
+        raise Park(f"enrolment:{event.enrolment_id}")
     enrolment, voucher = found
     if event.provider_id != enrolment.provider_id:
         raise Reject("the timesheet's provider is not the enrolment's provider")
@@ -440,20 +412,3 @@ async def void_stale_holds(deps: Dependencies, session: AsyncSession, before_per
             await _return_unused(deps, session, voucher, f"after:void:{hold.transfer_id}")
         voided += 1
     return voided
-
-
-RESUMABLE: dict[str, tuple[type[IntegrationEvent], Handler]] = {
-    event_class.model_fields["event_type"].default: (event_class, handler)
-    for event_class, handler in (
-        (VoucherAwardedV1, on_voucher_awarded),
-        (VoucherReleasedV1, on_voucher_released),
-        (VoucherExpiredV1, on_voucher_finished),
-        (VoucherRevokedV1, on_voucher_finished),
-        (EnrolmentConfirmedV1, on_enrolment_confirmed),
-        (EnrolmentEndedV1, on_enrolment_ended),
-        (AttendanceConfirmedV1, on_payable_month),
-        (DisputeResolvedV1, on_payable_month),
-    )
-}
-"""The events that may be parked (each waits for a region, round, voucher or enrolment), by event type: how
-each is resumed when what it waits for arrives."""
