@@ -11,7 +11,7 @@ from qosym_chassis.consumer import Outcome
 from qosym_contracts.conversations import MessagePostedV1
 from tests.support.events import message
 
-from .support import bearer, messages, value
+from .support import bearer, messages, rows, sms_gateway, smtp_server, value
 
 pytestmark = pytest.mark.component
 
@@ -141,3 +141,50 @@ async def test_two_messages_in_one_thread_are_two_notices(service_db, consumer) 
     await c.deliver(message(second))
 
     assert [m["payload"]["message_id"] for m in await messages(url)] == [str(first.message_id), str(second.message_id)]
+
+
+async def test_a_new_message_goes_out_by_email_or_sms_as_each_guardian_chose(
+    service_db, consumer, api_client, token
+) -> None:
+    url = await service_db("notifications")
+    mother, father = uuid4(), uuid4()
+    async with api_client("notifications", url) as client:
+        chosen = [
+            await client.put(
+                "/v1/me/preferences",
+                json={
+                    "language": "kk",
+                    "phone": {"number": "+77011234567", "consent": True},
+                    "channels": {"message_posted": ["sms"]},
+                },
+                headers=bearer(token("parent", subject=str(mother))),
+            ),
+            await client.put(
+                "/v1/me/preferences",
+                json={"language": "en", "email": {"address": "papa@example.kz", "consent": True}},
+                headers=bearer(token("parent", subject=str(father))),
+            ),
+        ]
+    assert [r.status_code for r in chosen] == [200, 200]
+    event = posted(author_role="provider_staff", author_id=uuid4(), recipient_guardian_ids=[mother, father])
+    with smtp_server() as smtp, sms_gateway() as gateway:
+        c = await consumer(
+            "notifications", url, smtp_host="127.0.0.1", smtp_port=smtp.port, sms_gateway_url=gateway.url
+        )
+        await c.deliver(message(event))
+        [job] = [job for _, job in c.periodic if getattr(job, "__name__", "") == "deliver_due"]
+
+        assert await job() == 2
+        await c.deliver(message(event))  # redelivered: nothing more goes out
+        assert await job() == 0
+
+    [mail] = smtp.received
+    assert (mail["To"], mail["Subject"]) == ("papa@example.kz", "New message in a conversation about an enrolment")
+    assert str(event.thread_id) in mail.get_content()
+    [sms] = gateway.received
+    assert sms["to"] == "+77011234567" and sms["text"].startswith("Үйірмеге қабылдау туралы сөйлесуде")
+    sent = await rows(url, "SELECT person_id, channel, status FROM delivery ORDER BY channel")
+    assert [(r["person_id"], r["channel"], r["status"]) for r in sent] == [
+        (father, "email", "sent"),
+        (mother, "sms", "sent"),
+    ]
