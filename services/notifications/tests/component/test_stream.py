@@ -205,3 +205,34 @@ async def test_the_stream_is_ready_only_once_listening_and_delivers_what_is_comm
 
     assert isinstance(received, RenderedMessage) and received.kind == "application_received"
     assert received.seq > ready.last_event_id
+
+
+async def test_a_providers_answer_in_a_conversation_arrives_live_on_the_guardians_stream(
+    service_db, consumer, live_api, token
+) -> None:
+    from qosym_contracts.conversations import MessagePostedV1
+
+    url = await service_db("notifications")
+    c = await consumer("notifications", url)
+    parent, staff = uuid4(), uuid4()
+    answer = MessagePostedV1(
+        thread_id=uuid4(),
+        message_id=uuid4(),
+        object_type="enrolment",
+        object_id=uuid4(),
+        counterpart="provider",
+        author_role="provider_staff",
+        author_id=staff,
+        recipient_guardian_ids=[parent],
+    )
+    with live_api(url) as base:
+        async with subscribed(base, headers=bearer(token("parent", subject=str(parent)))) as events:
+            await c.deliver(message(answer))
+            received = await events.next()
+
+    assert (received["event"], received["data"]["kind"], received["data"]["title"]) == (
+        "message",
+        "message_posted",
+        "New message in a conversation about an enrolment",
+    )
+    assert received["data"]["subject_id"] == str(answer.thread_id)

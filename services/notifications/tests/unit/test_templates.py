@@ -36,6 +36,7 @@ from qosym_contracts.catalog import (
     EnrolmentRejectedV1,
     EnrolmentRequestedV1,
 )
+from qosym_contracts.conversations import MessagePostedV1
 from qosym_contracts.payments import (
     BudgetThresholdReachedV1,
     PaymentAccruedV1,
@@ -228,6 +229,17 @@ def sample_payloads() -> dict[str, dict]:
     payloads[m.WAITLIST_POSITION_CHANGED] = {**payloads[m.WAITLISTED], "position": 3, "previous_position": 4}
     payloads[m.ROUND_CLOSED] = {"application_id": application, "round_id": _id(), "child_id": child}
     payloads[m.CHILD_REGISTERED] = m.child_registered(uuid4(), uuid4(), "astana", "yesil").payload
+    posted = MessagePostedV1(
+        thread_id=uuid4(),
+        message_id=uuid4(),
+        object_type="enrolment",
+        object_id=uuid4(),
+        counterpart="provider",
+        author_role="guardian",
+        author_id=uuid4(),
+        recipient_provider_id=uuid4(),
+    )
+    payloads[m.MESSAGE_POSTED] = notices.message_posted(posted)[0].payload
     payloads[m.SMS] = {"text": "Qosym code: 314159"}
     return payloads
 
@@ -351,3 +363,21 @@ def test_a_confirm_by_deadline_reads_as_the_end_of_the_last_day() -> None:
 def test_counts_take_the_right_plural(language, kind, payload, expected) -> None:
     text = Renderer().render(kind, language, payload)
     assert expected in text.body, text.body
+
+
+@pytest.mark.parametrize(
+    ("language", "object_type", "expected"),
+    [
+        ("en", "enrolment", "New message in a conversation about an enrolment"),
+        ("ru", "dispute", "Новое сообщение в переписке о споре"),
+        ("kk", "timesheet", "Айлық табель туралы сөйлесуде жаңа хабарлама"),
+    ],
+)
+def test_a_new_message_names_what_the_conversation_is_about_and_the_thread(language, object_type, expected) -> None:
+    thread = str(uuid4())
+    payload = {"thread_id": thread, "object_type": object_type}
+
+    text = Renderer(strict=True).render(m.MESSAGE_POSTED, language, payload)
+
+    assert text.title == expected
+    assert thread in text.body

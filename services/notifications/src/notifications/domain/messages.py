@@ -44,6 +44,7 @@ PROVIDER_PAID = "provider_paid"
 PAYMENT_BATCH_APPROVED = "payment_batch_approved"
 BUDGET_THRESHOLD_REACHED = "budget_threshold_reached"
 VOUCHER_FUNDING_REFUSED = "voucher_funding_refused"
+MESSAGE_POSTED = "message_posted"  # a new message in a conversation (never its text)
 SMS = "sms"  # a text delivered to the inbox by the development SMS gateway stand-in
 
 KINDS: tuple[str, ...] = (
@@ -75,6 +76,7 @@ KINDS: tuple[str, ...] = (
     PAYMENT_BATCH_APPROVED,
     BUDGET_THRESHOLD_REACHED,
     VOUCHER_FUNDING_REFUSED,
+    MESSAGE_POSTED,
     SMS,
 )
 

@@ -33,6 +33,7 @@ from qosym_contracts.catalog import (
     EnrolmentRejectedV1,
     EnrolmentRequestedV1,
 )
+from qosym_contracts.conversations import MessagePostedV1
 from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.payments import (
     BudgetThresholdReachedV1,
@@ -278,6 +279,29 @@ def voucher_funding_refused(e: VoucherFundingRefusedV1) -> list[m.Notice]:
     }
     audience = m.administrators_audience(e.region_code)
     return [m.Notice(m.VOUCHER_FUNDING_REFUSED, audience, e.voucher_id, _s(e.voucher_id), payload)]
+
+
+def message_posted(e: MessagePostedV1) -> list[m.Notice]:
+    """A new message in a thread, for its other side: each guardian named, the provider's staff, the region's
+    operators. Never the author, never the text (the bus carries none): the thread to open and what it is about."""
+    payload = {
+        "thread_id": _s(e.thread_id),
+        "message_id": _s(e.message_id),
+        "object_type": e.object_type,
+        "object_id": _s(e.object_id),
+        "counterpart": e.counterpart,
+        "author_role": e.author_role,
+        "provider_id": _s(e.recipient_provider_id) if e.recipient_provider_id else None,
+        "region_code": e.recipient_region_code,
+        "district_code": e.recipient_district_code,
+    }
+    audiences = [m.person_audience(g) for g in dict.fromkeys(e.recipient_guardian_ids) if g != e.author_id]
+    if e.recipient_provider_id is not None and e.author_role != "provider_staff":
+        audiences.append(m.provider_audience(e.recipient_provider_id))
+    if e.recipient_region_code is not None and e.author_role != "operator":
+        audiences.append(m.operators_audience(e.recipient_region_code))
+    key = _s(e.message_id)
+    return [m.Notice(m.MESSAGE_POSTED, audience, e.thread_id, key, payload) for audience in audiences]
 
 
 # events whose notices depend on the event alone

@@ -15,6 +15,7 @@ from notifications.service_layer import (
     allocation_news,
     attendance_news,
     catalog_news,
+    conversations_news,
     delivery,
     fanout,
     people_news,
@@ -23,7 +24,7 @@ from notifications.service_layer import (
 from notifications.service_layer.dependencies import Dependencies
 from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
-from qosym_contracts import allocation, attendance, catalog, registry
+from qosym_contracts import allocation, attendance, catalog, conversations, registry
 
 SUBSCRIPTIONS: Subscriptions[Dependencies] = {
     # an event whose meaning needs nothing but the event: its notices (domain.notices.DIRECT), published
@@ -50,6 +51,8 @@ SUBSCRIPTIONS: Subscriptions[Dependencies] = {
     attendance.AttendanceSubmittedV1: attendance_news.on_attendance_submitted,
     attendance.AttendanceConfirmedV1: attendance_news.on_timesheet_answered,
     attendance.AttendanceDisputedV1: attendance_news.on_timesheet_answered,
+    # conversations: a new message, for the other side of its thread
+    conversations.MessagePostedV1: conversations_news.on_message_posted,
 }
 
 
