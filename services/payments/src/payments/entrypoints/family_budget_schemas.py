@@ -104,8 +104,7 @@ def family_out(f: FamilyBudget) -> FamilyBudgetOut:
         guardian_id=f.guardian_id,
         period=f.period,
         children=[
-            ChildBudgetOut(child_id=c.child_id, enrolments=[enrolment_out(b) for b in c.enrolments])
-            for c in f.children
+            ChildBudgetOut(child_id=c.child_id, enrolments=[enrolment_out(b) for b in c.enrolments]) for c in f.children
         ],
         projection=_projection(f.projection),
     )
