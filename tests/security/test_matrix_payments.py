@@ -139,6 +139,13 @@ ENTRIES = [
     Entry("GET", "/v1/providers/{provider_id}/payments", provider, owners=("own_staff", "administrator")),
     Entry(
         "GET",
+        "/v1/providers/{provider_id}/enrolments/budget",
+        provider,
+        owners=("own_staff", "administrator"),
+        note="the family's side (/v1/families/me/budget) takes no id: a parent reads their own children only",
+    ),
+    Entry(
+        "GET",
         "/v1/reconciliation",
         reconciliation,
         owners=(),

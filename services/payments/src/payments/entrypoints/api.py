@@ -9,6 +9,7 @@ from payments.config import PaymentsSettings
 from payments.entrypoints import (
     batch_routes,
     budget_routes,
+    family_budget_routes,
     provider_routes,
     reconciliation_routes,
     treasury_routes,
@@ -30,6 +31,7 @@ def create_app(settings: PaymentsSettings | None = None) -> FastAPI:
             treasury_routes.router,
             provider_routes.router,
             reconciliation_routes.router,
+            family_budget_routes.router,
         ],
         context=context,
     )

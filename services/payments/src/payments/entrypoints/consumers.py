@@ -7,7 +7,7 @@ from typing import cast
 
 from payments.bootstrap import bootstrap, standalone_dependencies
 from payments.config import PaymentsSettings
-from payments.service_layer import flows, sweeps
+from payments.service_layer import family_budget, flows, sweeps
 from payments.service_layer.dependencies import Dependencies
 from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
@@ -21,6 +21,7 @@ from qosym_contracts.allocation import (
 )
 from qosym_contracts.attendance import AttendanceConfirmedV1, DisputeResolvedV1
 from qosym_contracts.catalog import EnrolmentConfirmedV1, EnrolmentEndedV1, ProviderVerifiedV1
+from qosym_contracts.registry import ChildRegisteredV1, GuardianshipEndedV1, GuardianshipEstablishedV1
 
 SUBSCRIPTIONS: Subscriptions[Dependencies] = {
     RegionConfiguredV1: flows.on_region_configured,
@@ -34,6 +35,10 @@ SUBSCRIPTIONS: Subscriptions[Dependencies] = {
     EnrolmentEndedV1: flows.on_enrolment_ended,
     AttendanceConfirmedV1: flows.on_payable_month,
     DisputeResolvedV1: flows.on_payable_month,
+    # registry: who each child's guardians are (the family budget)
+    ChildRegisteredV1: family_budget.on_child_registered,
+    GuardianshipEstablishedV1: family_budget.on_guardianship_established,
+    GuardianshipEndedV1: family_budget.on_guardianship_ended,
 }
 
 

@@ -21,3 +21,11 @@ def check_own_provider(principal: Principal, provider_id: UUID) -> None:
     """Provider staff see only their own organisation's money: anything else is 'not found'."""
     if principal.role == "provider_staff" and principal.scope.get("provider") != str(provider_id):
         raise NotFound("no such provider")
+
+
+def person_id(principal: Principal) -> UUID:
+    """A parent's token names the person (their guardian id) as its subject."""
+    try:
+        return UUID(principal.subject)
+    except ValueError:
+        raise Forbidden("the family budget is read from a parent's own account") from None
