@@ -101,6 +101,6 @@ async def rating_counts(session: AsyncSession, programme_ids: list[UUID]) -> dic
         .group_by(review.c.programme_id, review.c.rating)
     )
     counts: dict[UUID, dict[int, int]] = {}
-    for programme_id, rating, n in rows.tuples():
+    for programme_id, rating, n in rows.all():
         counts.setdefault(programme_id, {})[rating] = n
     return counts
