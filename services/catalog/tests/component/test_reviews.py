@@ -8,34 +8,18 @@ from uuid import uuid4
 import jwt
 import pytest
 
-from qosym_contracts.attendance import AttendanceConfirmedV1, AttendanceSubmittedV1
+from qosym_contracts.attendance import AttendanceSubmittedV1
 from tests.support.events import message
 
-from .support import auth, confirmed_enrolment, outbox_payloads, programme, verified_provider
+from .support import auth, confirmed_enrolment, month_confirmed, outbox_payloads, programme, verified_provider
 
 pytestmark = pytest.mark.component
 MONTH = 31 * 24 * 3600
 
 
-def confirmed(enrolment: dict[str, Any], attended: int = 6, period: str = "2030-01") -> AttendanceConfirmedV1:
-    return AttendanceConfirmedV1(
-        timesheet_id=uuid4(),
-        enrolment_id=enrolment["id"],
-        child_id=enrolment["child_id"],
-        programme_id=enrolment["programme_id"],
-        provider_id=enrolment["provider_id"],
-        region_code="astana",
-        period=period,
-        planned_sessions=8,
-        payable_sessions=attended,
-        attended_sessions=attended,
-        basis="guardian_confirmed",
-    )
-
-
 def submitted(enrolment: dict[str, Any]) -> AttendanceSubmittedV1:
     """The provider submitted the month: not yet confirmed, so no review."""
-    month = confirmed(enrolment).model_dump(
+    month = month_confirmed(enrolment).model_dump(
         exclude={"payable_sessions", "basis", "event_type", "event_version", "event_id"}
     )
     return AttendanceSubmittedV1(
@@ -49,7 +33,7 @@ def review(enrolment: dict[str, Any], rating: int = 5, text: str = "A patient co
 
 async def attended(client: Any, c: Any, token: Any, prog: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     enrolment, parent = await confirmed_enrolment(client, c, token, prog)
-    await c.deliver(message(confirmed(enrolment)))
+    await c.deliver(message(month_confirmed(enrolment)))
     return enrolment, parent
 
 
@@ -65,9 +49,9 @@ async def test_a_guardian_rates_after_a_confirmed_month_once_and_not_before(
         before = await client.post("/v1/reviews", json=review(enrolment), headers=parent)
         await c.deliver(message(submitted(enrolment)))
         only_submitted = await client.post("/v1/reviews", json=review(enrolment), headers=parent)
-        await c.deliver(message(confirmed(enrolment, attended=0, period="2030-01")))
+        await c.deliver(message(month_confirmed(enrolment, attended=0, period="2030-01")))
         none_attended = await client.post("/v1/reviews", json=review(enrolment), headers=parent)
-        await c.deliver(message(confirmed(enrolment, attended=5, period="2030-02")))
+        await c.deliver(message(month_confirmed(enrolment, attended=5, period="2030-02")))
         stranger = auth(token("parent", subject=str(uuid4())))
         foreign = await client.post("/v1/reviews", json=review(enrolment), headers=stranger)
         written = await client.post("/v1/reviews", json=review(enrolment, rating=4), headers=parent)
