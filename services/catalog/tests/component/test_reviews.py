@@ -61,13 +61,13 @@ async def test_a_guardian_rates_after_a_confirmed_month_once_and_not_before(
     for refused in (before, only_submitted, none_attended):
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
-        assert "enrolment_id" in refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["enrolment_id"]
     assert foreign.status_code == 404, foreign.text
     assert written.status_code == 201, written.text
     assert (written.json()["rating"], written.json()["status"]) == (4, "visible")
     assert twice.status_code == 409, twice.text
     assert twice.headers["content-type"].startswith("application/problem+json")
-    assert "enrolment_id" in twice.text
+    assert [(e["field"], e["type"]) for e in twice.json()["errors"]] == [("enrolment_id", "already_reviewed")]
     assert out_of_range.status_code == 422
     assert [p["review_id"] for p in published] == [written.json()["id"]]
     assert published[0]["guardian_id"] == parent_subject(parent, token)

@@ -54,7 +54,11 @@ async def write(deps: Dependencies, caller: Caller, enrolment_id: UUID, rating: 
             },
         )
         if row is None:
-            raise Conflict("enrolment_id: this enrolment has a review already (edit it instead)")
+            message = "this enrolment has a review already (edit it instead)"
+            raise Conflict(
+                f"enrolment_id: {message}",
+                errors=[{"field": "enrolment_id", "message": message, "type": "already_reviewed"}],
+            )
         await outbox.add_event(session, ReviewPublishedV1(**_ids(row)))
     await deps.cache.invalidate()
     return _out(row)
