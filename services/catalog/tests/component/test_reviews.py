@@ -8,7 +8,7 @@ from uuid import uuid4
 import jwt
 import pytest
 
-from qosym_contracts.attendance import AttendanceSubmittedV1
+from qosym_contracts.attendance import AttendanceSubmittedV1, DisputeResolvedV1
 from tests.support.events import message
 
 from .support import auth, confirmed_enrolment, month_confirmed, outbox_payloads, programme, verified_provider
@@ -161,8 +161,29 @@ async def test_search_shows_ratings_only_from_five_and_sorts_by_them(service_db,
             seen.append({p["id"]: p["ratings"] for p in page["items"]}[rated["id"]])
         by_rating = (await client.get("/v1/programmes", params={"sort": "rating"})).json()
         one = (await client.get(f"/v1/programmes/{rated['id']}")).json()
+        operator = auth(token("operator", scope={"region": "astana"}))
+        first = (await client.get(f"/v1/programmes/{rated['id']}/reviews")).json()["items"][0]["id"]
+        hidden = await client.post(f"/v1/reviews/{first}/hide", json={"reason_code": "abusive"}, headers=operator)
+        four_left = (await client.get(f"/v1/programmes/{rated['id']}")).json()
     assert seen[:4] == [None, None, None, None]
     assert seen[4] == {"count": 5, "mean": 4.2, "distribution": {"1": 0, "2": 0, "3": 1, "4": 2, "5": 2}}
     assert [p["id"] for p in by_rating["items"]][:2] == [rated["id"], unrated["id"]]
     assert one["ratings"]["count"] == 5
+    assert hidden.status_code == 200, hidden.text
+    assert four_left["ratings"] is None  # a hidden review counts for nothing: four visible ratings are not shown
     assert "quality" in one
+
+
+async def test_a_month_resolved_after_a_dispute_lets_the_guardian_review(
+    service_db, consumer, api_client, token
+) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        c = await consumer("catalog", url)
+        provider_id, staff = await verified_provider(client, token)
+        prog = await programme(client, provider_id, staff)
+        enrolment, parent = await confirmed_enrolment(client, c, token, prog)
+        month = month_confirmed(enrolment).model_dump(exclude={"basis", "event_type", "event_version", "event_id"})
+        await c.deliver(message(DisputeResolvedV1(**month, dispute_id=uuid4(), outcome="partly_upheld")))
+        written = await client.post("/v1/reviews", json=review(enrolment), headers=parent)
+    assert written.status_code == 201, written.text
