@@ -1,6 +1,7 @@
 """Catalog's authorisation matrix: a provider (its staff, facilities, attestations, programmes, enrolments, bank
 details) is its own staff's and the operators' of its region; an enrolment the child's guardian's too; a complaint
-its filer's and the region's operators'. The catalogue itself (search, a programme's page) is public."""
+its filer's and the region's operators'; a review its author's (edit), the provider's (answer) and the
+region's officials' (hide). The catalogue itself (search, a programme's page) is public."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from services.catalog.tests.component.support import (
     child_of,
     confirmed_enrolment,
+    month_confirmed,
     programme,
     programme_body,
     provider_body,
@@ -203,6 +205,42 @@ async def complaint(w: World) -> Case:
     )
 
 
+async def review_body(w: World) -> Case:
+    """A guardian's enrolment with a confirmed, attended month: ready to be reviewed."""
+    _, _, _, e, parent = await confirmed(w)
+    await w.deliver(month_confirmed(e))
+    body = {"enrolment_id": e["id"], "rating": 5, "text": "A patient coach."}
+    return Case(path={}, owners={"guardian": parent}, body=body, expect=201)
+
+
+async def review(w: World) -> Case:
+    """A published review of an Astana programme: its author, the provider's staff and the region's officials."""
+    _, staff, _, e, parent = await confirmed(w)
+    await w.deliver(month_confirmed(e))
+    body = {"enrolment_id": e["id"], "rating": 4, "text": "A patient coach."}
+    written = await w.client.post("/v1/reviews", json=body, headers=parent)
+    assert written.status_code == 201, written.text
+    return Case(
+        path={"review_id": written.json()["id"]},
+        owners={"guardian": parent, "own_staff": staff, **overseers(w)},
+    )
+
+
+async def review_edit(w: World) -> Case:
+    case = await review(w)
+    return Case(path=case.path, owners=case.owners, body={"rating": 3, "text": "Fine."})
+
+
+async def review_hide(w: World) -> Case:
+    case = await review(w)
+    return Case(path=case.path, owners=case.owners, body={"reason_code": "personal_data"})
+
+
+async def review_answer(w: World) -> Case:
+    case = await review(w)
+    return Case(path=case.path, owners=case.owners, body={"text": "Thank you!"})
+
+
 # --- the matrix ---------------------------------------------------------------------------------------------
 
 MANAGERS = ("own_staff", "region_operator", "administrator")
@@ -264,10 +302,22 @@ ENTRIES = [
     Entry("GET", "/v1/complaints", complaint, owners=("guardian", *OVERSEERS), listing=True),
     Entry("GET", "/v1/complaints/{complaint_id}", complaint, owners=("guardian", *OVERSEERS)),
     Entry("POST", "/v1/complaints/{complaint_id}/resolve", complaint, owners=OVERSEERS),
+    Entry(
+        "POST",
+        "/v1/reviews",
+        review_body,
+        owners=("guardian",),
+        refusals=(403, 404, 422),
+        note="the enrolment in the body",
+    ),
+    Entry("PUT", "/v1/reviews/{review_id}", review_edit, owners=("guardian",)),
+    Entry("POST", "/v1/reviews/{review_id}/hide", review_hide, owners=OVERSEERS),
+    Entry("POST", "/v1/reviews/{review_id}/answer", review_answer, owners=("own_staff",)),
 ]
 PUBLIC = [
     Public("GET", "/v1/programmes", "the public catalogue search (published programmes only, no personal data)"),
     Public("GET", "/v1/programmes/{programme_id}", "a published programme's public page"),
+    Public("GET", "/v1/programmes/{programme_id}/reviews", "a published programme's visible reviews (no personal ids)"),
     Public("GET", "/v1/consultation-points", "the region's published consultation points (addresses, hours)"),
 ]
 

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from qosym_contracts.allocation import VoucherAssignedV1
+from qosym_contracts.attendance import AttendanceConfirmedV1
 from qosym_contracts.registry import GuardianshipEstablishedV1
 from tests.support.events import child_registered, message
 
@@ -193,3 +194,20 @@ async def change_club(
     """The parent asks to move ``enrolment`` to ``programme_id`` (the response)."""
     body = {"programme_id": programme_id} | ({"reason": reason} if reason is not None else {})
     return await client.post(f"/v1/enrolments/{enrolment['id']}/change-club", json=body, headers=parent)
+
+
+def month_confirmed(enrolment: dict[str, Any], attended: int = 6, period: str = "2030-01") -> AttendanceConfirmedV1:
+    """Attendance confirmed a month of the enrolment with ``attended`` sessions (what a review needs)."""
+    return AttendanceConfirmedV1(
+        timesheet_id=uuid4(),
+        enrolment_id=enrolment["id"],
+        child_id=enrolment["child_id"],
+        programme_id=enrolment["programme_id"],
+        provider_id=enrolment["provider_id"],
+        region_code="astana",
+        period=period,
+        planned_sessions=8,
+        payable_sessions=attended,
+        attended_sessions=attended,
+        basis="guardian_confirmed",
+    )

@@ -6,7 +6,7 @@ import pytest
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from catalog.entrypoints import schemas
+from catalog.entrypoints import review_schemas, schemas
 
 pytestmark = pytest.mark.unit
 
@@ -23,6 +23,10 @@ BODIES = [
     schemas.AttestationIn,
     schemas.ComplaintIn,
     schemas.ComplaintResolutionIn,
+    review_schemas.ReviewIn,
+    review_schemas.ReviewEditIn,
+    review_schemas.ReviewHideIn,
+    review_schemas.ReviewAnswerIn,
 ]
 
 

@@ -52,9 +52,12 @@ from qosym_contracts.registry import (
     GuardianshipEndedV1,
     GuardianshipEstablishedV1,
 )
+from qosym_contracts.reviews import ReviewHiddenV1, ReviewPublishedV1
 
 # one line per event; append yours (any order), then run `uv run python -m qosym_contracts.snapshots`
 ALL_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    ReviewPublishedV1,
+    ReviewHiddenV1,
     ChildRegisteredV1,
     ChildDetailsChangedV1,
     ChildCategoriesVerifiedV1,

@@ -24,6 +24,7 @@ CATALOG_PROVIDER = Topic("catalog.provider.v1", "catalog", "provider_id")
 CATALOG_PROGRAMME = Topic("catalog.programme.v1", "catalog", "programme_id")
 # keyed by child: one child's enrolments stay in order (a club change = Ended, then Requested)
 CATALOG_ENROLMENT = Topic("catalog.enrolment.v1", "catalog", "child_id")
+CATALOG_REVIEW = Topic("catalog.review.v1", "catalog", "review_id")
 ATTENDANCE_TIMESHEET = Topic("attendance.timesheet.v1", "attendance", "timesheet_id")
 ATTENDANCE_RISK = Topic("attendance.risk.v1", "attendance", "subject_id")
 PAYMENTS_PAYABLE = Topic("payments.payable.v1", "payments", "provider_id")
@@ -44,6 +45,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     CATALOG_PROVIDER,
     CATALOG_PROGRAMME,
     CATALOG_ENROLMENT,
+    CATALOG_REVIEW,
     ATTENDANCE_TIMESHEET,
     ATTENDANCE_RISK,
     PAYMENTS_PAYABLE,

@@ -265,3 +265,41 @@ complaint = Table(
     Index("ix_complaint_region", "region_code", "district_code", "status", "created_at"),
     Index("ix_complaint_filed_by", "filed_by", "created_at"),
 )
+
+# a month attendance confirmed (AttendanceConfirmed, or a dispute resolved): what a review needs
+confirmed_month = Table(
+    "confirmed_month",
+    metadata,
+    Column("enrolment_id", Uuid, primary_key=True),
+    Column("period", Text, primary_key=True),
+    Column("attended_sessions", Integer, nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+)
+
+review = Table(
+    "review",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("enrolment_id", Uuid, ForeignKey("enrolment.id"), nullable=False, unique=True),
+    Column("programme_id", Uuid, ForeignKey("programme.id"), nullable=False),
+    Column("provider_id", Uuid, nullable=False),
+    Column("region_code", Text, nullable=False),
+    Column("district_code", Text, nullable=False),
+    Column("child_id", Uuid, nullable=False),
+    Column("guardian_id", Uuid, nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="visible"),
+    Column("hidden_reason", Text),
+    Column("hidden_by", Text),
+    Column("hidden_at", DateTime(timezone=True)),
+    Column("answer", Text),
+    Column("answered_by", Text),
+    Column("answered_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+    CheckConstraint("status IN ('visible', 'hidden')", name="status"),
+    CheckConstraint("(status = 'hidden') = (hidden_reason IS NOT NULL)", name="hidden_reason"),
+    Index("ix_review_programme", "programme_id", "status"),
+)

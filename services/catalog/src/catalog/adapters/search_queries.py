@@ -10,8 +10,9 @@ from uuid import UUID
 from sqlalchemy import Float, Select, and_, asc, cast, desc, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.adapters.orm import programme, provider
+from catalog.adapters.orm import programme, provider, review
 from catalog.adapters.staff_repository import lapsed_clause
+from catalog.domain.reviews import MIN_VISIBLE_RATINGS
 
 Row = dict[str, Any]
 
@@ -117,6 +118,17 @@ async def search(
         "-price": [desc(programme.c.price_per_month_tiyn)],
         "free_seats": [desc(programme.c.capacity - programme.c.reserved)],
         "distance": [asc(distance)] if distance is not None else [],
+        "rating": [desc(_shown_mean()).nulls_last()],
     }[sort]
     rows = (await session.execute(query.order_by(*order, programme.c.id).limit(limit).offset(offset))).mappings().all()
     return [dict(r) for r in rows], total
+
+
+def _shown_mean() -> Any:
+    """The mean of a programme's visible ratings, null below the number shown (such programmes sort last)."""
+    return (
+        select(func.avg(review.c.rating))
+        .where(review.c.programme_id == programme.c.id, review.c.status == "visible")
+        .having(func.count() >= MIN_VISIBLE_RATINGS)
+        .scalar_subquery()
+    )

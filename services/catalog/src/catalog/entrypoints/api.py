@@ -14,6 +14,7 @@ from catalog.entrypoints import (
     programme_routes,
     provider_routes,
     quality_routes,
+    review_routes,
     search_routes,
     staff_routes,
 )
@@ -30,6 +31,7 @@ ROUTERS = [
     staff_routes.router,
     attestation_routes.router,
     complaint_routes.router,
+    review_routes.router,
 ]
 
 

@@ -12,7 +12,12 @@ from catalog.service_layer.dependencies import Dependencies
 from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import RegionConfiguredV1, VoucherAssignedV1, VoucherAssignmentRejectedV1
-from qosym_contracts.attendance import AttendanceDisputedV1, AttendanceSubmittedV1, DisputeResolvedV1
+from qosym_contracts.attendance import (
+    AttendanceConfirmedV1,
+    AttendanceDisputedV1,
+    AttendanceSubmittedV1,
+    DisputeResolvedV1,
+)
 from qosym_contracts.registry import (
     ChildDetailsChangedV1,
     ChildRegisteredV1,
@@ -32,6 +37,8 @@ SUBSCRIPTIONS: Subscriptions[Dependencies] = {
     AttendanceSubmittedV1: attendance.on_attendance_submitted,
     AttendanceDisputedV1: attendance.on_attendance_disputed,
     DisputeResolvedV1: attendance.on_dispute_resolved,
+    # a confirmed month with attendance lets a guardian review the enrolment
+    AttendanceConfirmedV1: attendance.on_attendance_confirmed,
 }
 
 

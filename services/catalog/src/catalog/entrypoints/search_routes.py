@@ -28,7 +28,7 @@ async def search_programmes(
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     radius_km: Annotated[float | None, Query(gt=0, le=500)] = None,
-    sort: Literal["title", "price", "-price", "free_seats", "distance"] | None = None,
+    sort: Literal["title", "price", "-price", "free_seats", "distance", "rating"] | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> ProgrammePage:

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.adapters import attendance_repository, region_repository
+from catalog.adapters import attendance_repository, region_repository, review_repository
 from catalog.domain.attendance import first_attended, zone
 from catalog.service_layer.dependencies import Dependencies
-from qosym_contracts.attendance import AttendanceDisputedV1, AttendanceSubmittedV1, DisputeResolvedV1
+from qosym_contracts.attendance import (
+    AttendanceConfirmedV1,
+    AttendanceDisputedV1,
+    AttendanceSubmittedV1,
+    DisputeResolvedV1,
+)
 
 
 async def on_attendance_submitted(deps: Dependencies, session: AsyncSession, event: AttendanceSubmittedV1) -> None:
@@ -53,3 +58,14 @@ async def on_attendance_disputed(deps: Dependencies, session: AsyncSession, even
 async def on_dispute_resolved(deps: Dependencies, session: AsyncSession, event: DisputeResolvedV1) -> None:
     values = {"outcome": event.outcome, "resolved_at": event.occurred_at}
     await attendance_repository.put_dispute(session, _dispute_keys(event), values)
+    # a resolved month is confirmed: what a guardian's review needs (catalog.service_layer.reviews)
+    await review_repository.put_confirmed_month(
+        session, event.enrolment_id, event.period, event.attended_sessions, event.occurred_at
+    )
+
+
+async def on_attendance_confirmed(deps: Dependencies, session: AsyncSession, event: AttendanceConfirmedV1) -> None:
+    """The month is confirmed (by the guardian or deemed): a guardian may now review the enrolment."""
+    await review_repository.put_confirmed_month(
+        session, event.enrolment_id, event.period, event.attended_sessions, event.occurred_at
+    )

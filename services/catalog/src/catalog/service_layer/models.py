@@ -53,6 +53,47 @@ class QualityOut(BaseModel):
     complaints_open: int
 
 
+class RatingsOut(BaseModel):
+    """Guardians' ratings of a programme (1-5), shown only from 5 visible ratings on."""
+
+    count: int
+    mean: float = Field(description="two decimals")
+    distribution: dict[str, int] = Field(description="visible ratings per star, '1' to '5'")
+
+
+class ReviewOut(BaseModel):
+    id: UUID
+    programme_id: UUID
+    provider_id: UUID
+    enrolment_id: UUID
+    rating: int
+    text: str
+    status: Literal["visible", "hidden"]
+    hidden_reason: str | None = None
+    hidden_by: str | None = None
+    hidden_at: datetime | None = None
+    answer: str | None = Field(default=None, description="the provider's public answer (once)")
+    answered_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    editable_until: datetime
+
+
+class PublicReviewOut(BaseModel):
+    """A visible review as anyone reads it: no child, guardian or enrolment id."""
+
+    id: UUID
+    rating: int
+    text: str
+    answer: str | None = None
+    answered_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+PublicReviewPage = OffsetPage[PublicReviewOut]
+
+
 class ProgrammeOut(BaseModel):
     id: UUID
     provider_id: UUID
@@ -77,6 +118,9 @@ class ProgrammeOut(BaseModel):
     distance_km: float | None = None
     facility_id: UUID | None = None
     quality: QualityOut | None = Field(default=None, description="in the public search and programme page")
+    ratings: RatingsOut | None = Field(
+        default=None, description="in the public search and programme page; null below 5 visible ratings"
+    )
 
 
 ProgrammePage = OffsetPage[ProgrammeOut]

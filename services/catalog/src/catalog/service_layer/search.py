@@ -10,12 +10,13 @@ from uuid import UUID
 from catalog.adapters import quality_queries, search_queries
 from catalog.adapters.search_queries import Filters
 from catalog.domain.programmes import RuleBroken
+from catalog.service_layer import reviews
 from catalog.service_layer.dependencies import Dependencies
 from catalog.service_layer.models import ProgrammeOut, ProgrammePage
 from catalog.service_layer.programmes import programme_out
 from qosym_chassis.errors import NotFound
 
-SORTS = ("title", "price", "-price", "free_seats", "distance")
+SORTS = ("title", "price", "-price", "free_seats", "distance", "rating")
 
 __all__ = ["SORTS", "Filters", "find", "programme"]
 
@@ -41,8 +42,9 @@ async def find(deps: Dependencies, filters: Filters, sort: str | None, limit: in
         signals = await quality_queries.of_programmes(
             session, [r["id"] for r in rows], now, deps.settings.timesheet_grace_days
         )
+        stars = await reviews.ratings_of(session, [r["id"] for r in rows])
     page = ProgrammePage(
-        items=[programme_out({**r, "quality": signals.get(r["id"])}) for r in rows],
+        items=[programme_out({**r, "quality": signals.get(r["id"]), "ratings": stars.get(r["id"])}) for r in rows],
         total=total,
         limit=limit,
         offset=offset,
@@ -60,4 +62,5 @@ async def programme(deps: Dependencies, programme_id: UUID) -> ProgrammeOut:
         signals = await quality_queries.of_programmes(
             session, [programme_id], deps.clock.now(), deps.settings.timesheet_grace_days
         )
-    return programme_out({**row, "quality": signals.get(programme_id)})
+        stars = await reviews.ratings_of(session, [programme_id])
+    return programme_out({**row, "quality": signals.get(programme_id), "ratings": stars.get(programme_id)})
