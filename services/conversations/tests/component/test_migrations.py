@@ -1,4 +1,4 @@
-"""Insights' migrations go up, all the way down and up again (tests/migrations/test_stairway.py, for conversations)."""
+"""Conversations' migrations go up, all the way down and up again (tests/migrations/test_stairway.py, for conversations)."""
 
 from __future__ import annotations
 
