@@ -101,6 +101,16 @@ class Poison(Exception):
     """The bytes are not a valid event."""
 
 
+class _NeedsCare(Exception):
+    """An event applied without a savepoint parked or failed: the whole transaction is rolled back, and the batch
+    applied again with a savepoint for that event and every one after it (``failed``: the error, when not a Park)."""
+
+    def __init__(self, at: int, failed: Exception | None) -> None:
+        super().__init__(f"event {at} of the batch needs a savepoint")
+        self.at = at
+        self.failed = failed
+
+
 class _Split(Exception):
     """A set-based handler applied a later event of a key after parking an earlier one: one at a time instead."""
 
@@ -539,12 +549,24 @@ class EventConsumer:
         return outcomes
 
     async def _attempt_with_backoff(self, items: Sequence[_Item]) -> _Attempt | None:
-        """One transaction over the items, again with backoff while the database is unreachable (None at the end)."""
+        """One transaction over the items, again with backoff while the database is unreachable (None at the end).
+
+        Events are applied without a savepoint of their own (two round trips, and a subtransaction id each) until
+        one parks or fails: then the transaction is rolled back and applied again with a savepoint from that event
+        on (a failing event is not run again there: it stops the batch, see ``_apply_items``)."""
         attempt = 0
+        careful_from, failed_at = len(items), None
         while True:
             attempt += 1
             try:
-                return await self._apply_batch_once(items)
+                return await self._apply_batch_once(items, careful_from, failed_at)
+            except _NeedsCare as care:
+                if care.failed is not None and care.at == 0:  # nothing before it to apply again
+                    return _Attempt([], 0, care.failed)
+                careful_from = care.at
+                failed_at = (care.at, care.failed) if care.failed is not None else None
+                attempt -= 1
+                continue
             except Exception as exc:
                 if not is_infrastructure_error(exc):
                     return _Attempt([], 0, exc, at_event=False)
@@ -553,7 +575,9 @@ class EventConsumer:
                 if attempt >= self._max_attempts:
                     return None
 
-    async def _apply_batch_once(self, items: Sequence[_Item]) -> _Attempt:
+    async def _apply_batch_once(
+        self, items: Sequence[_Item], careful_from: int, failed_at: tuple[int, Exception] | None
+    ) -> _Attempt:
         async with self._session_factory() as session, session.begin():
             claimed = await inbox.claim_all(
                 session, consumer=self.service, events=[(i.event.event_id, i.message.topic) for i in items]
@@ -582,8 +606,16 @@ class EventConsumer:
                         if released:
                             behind = await parking.waiting_on_keys(session, self.service, keys)
                         continue
+                if failed_at is not None and failed_at[0] == at:  # failed in the previous attempt: stop before it
+                    error = failed_at[1]
+                    break
                 try:
-                    provided = await self._apply_in_batch(session, item, behind)
+                    if at < careful_from and item.key not in behind:
+                        provided = await self._apply_without_savepoint(session, item, at)
+                    else:
+                        provided = await self._apply_in_batch(session, item, behind)
+                except _NeedsCare:
+                    raise
                 except Exception as exc:
                     if is_infrastructure_error(exc):
                         raise
@@ -666,6 +698,28 @@ class EventConsumer:
             elif item.key in parked_keys:
                 raise _Split
         return parks
+
+    @staticmethod
+    async def _handler_without_savepoint(session: AsyncSession, item: _Item, at: int) -> None:
+        try:
+            await item.handler(session, item.event)
+        except Park as wait:
+            raise _NeedsCare(at, None) from wait
+        except Exception as exc:
+            if is_infrastructure_error(exc):
+                raise
+            raise _NeedsCare(at, exc) from exc
+
+    async def _apply_without_savepoint(self, session: AsyncSession, item: _Item, at: int) -> bool:
+        """The common case: an event whose key has nothing parked, applied with no savepoint of its own (a Park or a
+        failure rolls back the whole transaction: ``_NeedsCare``). True when it provided a key."""
+        await self._handler_without_savepoint(session, item, at)
+        try:
+            return await self._release_provided(session)
+        except Exception as exc:
+            if is_infrastructure_error(exc):
+                raise
+            raise _NeedsCare(at, exc) from exc
 
     async def _apply_in_batch(self, session: AsyncSession, item: _Item, behind: dict[str, str]) -> bool:
         """One event of a batch, in its savepoint: ``_apply_once`` without the claim, with the release of what it
