@@ -12,10 +12,18 @@ consumer process and C > 1 several) on an engine set up as the consumers process
 4. post the next month of each (AttendanceConfirmed for December: its hold is made on demand, then posted; what
    every month-end after an enrolment's first month does).
 
+With ``--batch B`` the two month-end phases (3 and 4) are measured both ways in the same run, on the same database:
+one event per transaction through ``EventConsumer.deliver`` for the first half of the enrolments, and batches of B
+events per transaction for the second half through payments' set-based handler
+(``batch_flows.on_many_payable_months``), with what a batch consumer adds around it: the events decoded, the
+batch's inbox rows claimed in one statement, the parked events of its keys looked up in one statement, one commit.
+Each batch phase prints its ratio to the per-event phase before it.
+
 Then the reconciliation SQL over the whole ledger is timed, and must find nothing. ``--traced`` adds what a
 running service adds to every statement: the asyncpg OpenTelemetry instrumentation, spans written to a file.
 
     uv run python scripts/bench_payments.py --count 500000 --concurrency 8
+    uv run python scripts/bench_payments.py --count 20000 --concurrency 1 --batch 500
 """
 
 from __future__ import annotations
@@ -34,9 +42,13 @@ from pathlib import Path
 
 import asyncpg
 from benchdb import machine, on_postgres, scratch_database
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payments.adapters.ledger_checks import ledger_findings
+from payments.bootstrap import standalone_dependencies
 from payments.entrypoints.consumers import register
+from payments.service_layer import batch_flows
 from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome
 from qosym_chassis.db import make_engine, make_session_factory
 from qosym_chassis.telemetry import setup_tracing, shutdown_tracing
@@ -183,7 +195,7 @@ async def phase(
     concurrency: int,
     backends: Callable[[], Awaitable[list[int]]],
     before: Callable[[], Awaitable[None]],
-) -> None:
+) -> float:
     queue: asyncio.Queue = asyncio.Queue()  # type: ignore[type-arg]
     for event in events:
         queue.put_nowait(event)
@@ -209,9 +221,66 @@ async def phase(
         f" (CPU per event: consumer {client_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms)"
         + (f", {len(bad)} not applied" if bad else "")
     )
+    return len(events) / elapsed
 
 
-async def run(server_url: str, count: int, concurrency: int, providers: int) -> None:
+_CLAIM = text(
+    "INSERT INTO inbox (consumer, event_id, topic) SELECT 'payments', e, t"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:topics AS text[])) AS x(e, t) ON CONFLICT DO NOTHING RETURNING event_id"
+)
+_BEHIND = text("SELECT msg_key FROM parked_event WHERE consumer = 'payments' AND msg_key = ANY(:keys) LIMIT 1")
+
+
+async def batch_phase(
+    name: str,
+    sessions: async_sessionmaker[AsyncSession],
+    events: list,  # type: ignore[type-arg]
+    size: int,
+    concurrency: int,
+    backends: Callable[[], Awaitable[list[int]]],
+    before: Callable[[], Awaitable[None]],
+    baseline: float,
+) -> None:
+    """The events in batches of ``size``, one transaction per batch, as a batch consumer would apply them."""
+    deps = standalone_dependencies()
+    queue: asyncio.Queue = asyncio.Queue()  # type: ignore[type-arg]
+    for start in range(0, len(events), size):
+        queue.put_nowait([msg(e) for e in events[start : start + size]])
+    parked: list[object] = []
+
+    async def worker() -> None:
+        while not queue.empty():
+            messages = queue.get_nowait()
+            batch = [AttendanceConfirmedV1.model_validate_json(m.body) for m in messages]
+            async with sessions() as session, session.begin():
+                claimed = await session.execute(
+                    _CLAIM, {"ids": [e.event_id for e in batch], "topics": [m.topic for m in messages]}
+                )
+                fresh = {row.event_id for row in claimed}
+                behind = await session.execute(_BEHIND, {"keys": [e.message_key for e in batch]})
+                assert behind.first() is None  # nothing parked in this benchmark
+                parked.extend(
+                    await batch_flows.on_many_payable_months(deps, session, [e for e in batch if e.event_id in fresh])
+                )
+
+    await before()
+    server_before = backend_cpu_s(await backends())
+    client_before = time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    client_ms = (time.process_time() - client_before) * 1000 / len(events)
+    server_after = backend_cpu_s(await backends())
+    server_ms = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items()) * 1000 / len(events)
+    rate = len(events) / elapsed
+    print(
+        f"{name}: {len(events)} events in batches of {size} in {elapsed:.1f} s = {rate:.0f} events/s"
+        f" (CPU per event: consumer {client_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms),"
+        f" {rate / baseline:.1f} x one event per transaction" + (f", {len(parked)} parked" if parked else "")
+    )
+
+
+async def run(server_url: str, count: int, concurrency: int, providers: int, batch: int) -> None:
     async with scratch_database(server_url, "payments") as url:
         engine = make_engine(url, application_name="bench", pool_size=concurrency, pre_ping=False)
         consumer = EventConsumer(service="payments", engine=engine, session_factory=make_session_factory(engine))
@@ -228,15 +297,29 @@ async def run(server_url: str, count: int, concurrency: int, providers: int) -> 
         stats = functools.partial(analyze, url)
         await phase("fund vouchers (VoucherAwarded)", consumer, awards, concurrency, backends, stats)
         await phase("hold the month (EnrolmentConfirmed)", consumer, enrolments, concurrency, backends, stats)
-        await phase("post accruals (AttendanceConfirmed)", consumer, confirmations, concurrency, backends, stats)
-        await phase(
-            "post the next month, hold on demand (AttendanceConfirmed)",
-            consumer,
-            next_month,
-            concurrency,
-            backends,
-            stats,
-        )
+        if not batch:
+            await phase("post accruals (AttendanceConfirmed)", consumer, confirmations, concurrency, backends, stats)
+            await phase(
+                "post the next month, hold on demand (AttendanceConfirmed)",
+                consumer,
+                next_month,
+                concurrency,
+                backends,
+                stats,
+            )
+        else:  # the first half one event per transaction, the second half in batches
+            half = count // 2
+            sessions = make_session_factory(engine)
+            for label, events in (
+                ("post accruals (AttendanceConfirmed)", confirmations),
+                ("post the next month, hold on demand (AttendanceConfirmed)", next_month),
+            ):
+                rate = await phase(
+                    f"{label}, one per transaction", consumer, events[:half], concurrency, backends, stats
+                )
+                await batch_phase(
+                    f"{label}, batched", sessions, events[half:], batch, concurrency, backends, stats, rate
+                )
         started = time.perf_counter()
         async with make_session_factory(engine)() as session:
             findings = await ledger_findings(session)
@@ -250,10 +333,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000, help="vouchers, enrolments and accruals")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent deliveries")
     parser.add_argument("--providers", type=int, default=1, help="providers the enrolments are spread over")
+    parser.add_argument("--batch", type=int, default=0, help="also post months in batches of this many events")
     parser.add_argument("--traced", action="store_true", help="asyncpg OpenTelemetry spans, as a running service")
     parser.add_argument("--server-url", default=os.environ.get("QOSYM_POSTGRES_URL"), help="PostgreSQL server URL")
     args = parser.parse_args()
-    bench = functools.partial(run, count=args.count, concurrency=args.concurrency, providers=args.providers)
+    bench = functools.partial(
+        run, count=args.count, concurrency=args.concurrency, providers=args.providers, batch=args.batch
+    )
     traces = Path(tempfile.mkdtemp(prefix="qosym-bench-traces-"))
     if args.traced:
         setup_tracing("payments", "bench", traces / "traces.jsonl")
