@@ -277,3 +277,52 @@ async def test_batches_over_the_same_accounts_in_opposite_orders_do_not_deadlock
         await engine.dispose()
     assert await value(url, "SELECT count(*) FROM accrual") == 8 * 5
     assert await ledger_findings(url) == []
+
+
+async def test_a_batch_of_awards_funds_and_refuses_as_one_event_at_a_time_would(service_db, consumer) -> None:
+    """A round's burst: the budget runs out within the batch (the rest refused whole, each saying what was left),
+    thresholds are crossed on the way (each published once, with the figures of its moment), a voucher awarded
+    twice is funded once, and an award of a round not here yet is returned to be parked."""
+    opened = round_opened(10 * VOUCHER + VOUCHER // 2)
+    awards = [voucher_awarded(opened.round_id) for _ in range(13)]
+    twice = awards[4].model_copy(update={"event_id": uuid4()})
+    stranger = voucher_awarded(uuid4())
+    batch = [*awards[:6], twice, stranger, *awards[6:]]
+
+    one_by_one, c = await database(service_db, consumer, [region_event(), opened])
+    for event in batch:
+        assert await c.deliver(message(event)) is Outcome.APPLIED
+    batched, _ = await database(service_db, consumer, [region_event(), opened])
+    engine = make_engine(batched, application_name="test-batch", pool_size=1)
+    try:
+        sessions = make_session_factory(engine)
+        async with sessions() as session, session.begin():
+            parked = await batch_flows.on_many_vouchers_awarded(dependencies(sessions, FixedClock()), session, batch)
+    finally:
+        await engine.dispose()
+
+    assert dict(parked) == {stranger.event_id: f"round:{stranger.round_id}"}
+    expected, got = await ledger_rows(one_by_one), await ledger_rows(batched)
+    assert len([t for t in got["transfers"] if t["kind"] == "funding"]) == 10
+    for part in ("transfers", "entries", "accounts"):
+        assert got[part] == expected[part], part
+
+    async def records(url: str) -> dict[str, Any]:
+        vouchers = await fetch(
+            url,
+            "SELECT v.voucher_id, v.status, v.requested_tiyn, v.available_at_refusal_tiyn, a.code"
+            " FROM voucher v LEFT JOIN account a ON a.id = v.account_id ORDER BY 1",
+        )
+        thresholds = await fetch(url, "SELECT threshold_percent, committed_tiyn FROM budget_threshold ORDER BY 1")
+        published = [
+            {k: v for k, v in p.items() if k not in ("event_id", "occurred_at")}
+            for p in await outbox(url)
+            if "voucher_id" in p or "threshold_percent" in p
+        ]
+        return {"vouchers": [dict(r) for r in vouchers], "thresholds": [dict(r) for r in thresholds], "out": published}
+
+    mine, theirs = await records(batched), await records(one_by_one)
+    assert [r["threshold_percent"] for r in mine["thresholds"]] == [50, 75, 90]  # 10 of 10.5 vouchers: 95 %
+    assert len([r for r in mine["vouchers"] if r["status"] == "refused"]) == 3
+    assert mine == theirs
+    assert await ledger_findings(batched) == []

@@ -1,5 +1,5 @@
-"""Planning a batch of payable months: what one posting per event in order would write, checked against the
-ledger model (the executable specification of the ledger's rules)."""
+"""Planning a batch of payable months (what one posting per event in order would write, checked against the
+ledger model, the executable specification of the ledger's rules) and a batch of voucher awards."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from payments.domain.accrual import accrual_amount
-from payments.domain.aggregates import Enrolment, Hold, Month, Voucher
+from payments.domain.aggregates import Enrolment, Hold, Month, Round, Voucher
+from payments.domain.funding_batch import Award, plan_fundings, thresholds_crossed
 from payments.domain.ledger import AccountKind, LedgerModel, Transfer, TransferKind
 from payments.domain.month_batch import PayableMonth, accounts_of, plan_months
 
@@ -149,3 +150,24 @@ def test_the_plan_applies_to_the_ledger_model_and_never_overdraws(
         r = planned.request
         rule = accrual_amount(r.enrolment.price_per_month_tiyn, r.payable_sessions, 9, MONTHLY)
         assert planned.amount_tiyn == min(rule, planned.hold.amount_tiyn if planned.hold else 0)
+
+
+def test_awards_are_funded_while_the_budget_lasts_and_refused_whole_after() -> None:
+    round_ = Round(uuid4(), "astana", 10 * MONTHLY * 9)
+    awards = [Award(uuid4(), uuid4(), round_, 4 * MONTHLY * 9) for _ in range(3)]
+    budget = round_.budget_account
+
+    plan = plan_fundings(awards, {budget: round_.budget_tiyn}, {budget: round_.budget_tiyn}, (50, 75, 90), {}, uuid4)
+
+    assert [f.transfer is not None for f in plan] == [True, True, False]
+    assert [f.available_before for f in plan] == [10 * MONTHLY * 9, 6 * MONTHLY * 9, 2 * MONTHLY * 9]
+    assert [f.thresholds_crossed for f in plan] == [(), (50, 75), ()]  # 40 %, then 80 %; a refusal crosses none
+    funded = plan[0].transfer
+    assert funded is not None and funded.business_key == f"fund:{awards[0].voucher_id}"
+    assert (funded.debit, funded.credit, funded.amount) == (budget, awards[0].voucher_account, 4 * MONTHLY * 9)
+
+
+def test_a_threshold_already_reached_is_not_crossed_again() -> None:
+    assert thresholds_crossed(1000, 100, (50, 75, 90), {50, 75}) == [90]
+    assert thresholds_crossed(1000, 600, (90, 50), set()) == []
+    assert thresholds_crossed(0, 0, (50,), set()) == []

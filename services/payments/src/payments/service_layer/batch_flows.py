@@ -15,20 +15,36 @@ one call of ``ledger_transfer_many``, under the same CHECKs, unique keys and tri
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payments.adapters import accrual_repository, enrolment_repository, hold_repository, ledger, staged_events
+from payments.adapters import (
+    accrual_repository,
+    enrolment_repository,
+    hold_repository,
+    ledger,
+    round_repository,
+    staged_events,
+    voucher_repository,
+)
 from payments.adapters.accrual_repository import Posting
+from payments.adapters.voucher_repository import NewVoucher
 from payments.domain.aggregates import Accrual
-from payments.domain.ledger import AccountKind
+from payments.domain.funding_batch import Award, Funding, plan_fundings
+from payments.domain.ledger import AccountKind, account_code
 from payments.domain.month_batch import PayableMonth, accounts_of, plan_months
+from payments.service_layer import budget_watch
 from payments.service_layer.dependencies import Dependencies
+from qosym_chassis import parking
 from qosym_chassis.consumer import Reject
 from qosym_contracts import payments as events
+from qosym_contracts.allocation import VoucherAwardedV1
 from qosym_contracts.attendance import AttendanceConfirmedV1, DisputeResolvedV1
+
+log = logging.getLogger("payments.flows")
 
 PayableEvent = AttendanceConfirmedV1 | DisputeResolvedV1
 
@@ -137,3 +153,111 @@ async def on_many_payable_months(
         at=now,
     )
     return park
+
+
+async def on_many_vouchers_awarded(
+    deps: Dependencies, session: AsyncSession, batch: Sequence[VoucherAwardedV1]
+) -> Mapping[UUID, str]:
+    """``flows.on_voucher_awarded`` for a batch (a round's burst of awards): each voucher funded from its round's
+    budget, or refused whole (and said so) when the budget, as the batch's earlier awards left it, has too little.
+
+    The rounds' budget accounts are locked first, in ascending id order; the batch's funding transfers are written
+    set-based, cut only where a funding crosses a budget threshold (the watch reads the ledger as it is then, as
+    the per-event handler does). An award whose round is not here yet is returned to be parked on ``round:<id>``."""
+    budgets = sorted({account_code(AccountKind.ROUND_BUDGET, e.round_id) for e in batch})
+    locked = await ledger.lock(session, budgets, missing_ok=True)
+    known = await round_repository.rounds_of_awards(session, (e.round_id for e in batch), (e.voucher_id for e in batch))
+    park = {e.event_id: f"round:{e.round_id}" for e in batch if e.round_id not in known.rounds}
+    seen = set(known.recorded)
+    awards: list[Award] = []
+    by_event: dict[UUID, VoucherAwardedV1] = {}
+    for e in batch:
+        if e.round_id not in known.rounds or e.voucher_id in seen:
+            continue
+        seen.add(e.voucher_id)
+        awards.append(Award(e.event_id, e.voucher_id, known.rounds[e.round_id], e.monthly_value_tiyn * e.months))
+        by_event[e.event_id] = e
+    if not awards:
+        return park
+    plan = plan_fundings(
+        awards,
+        {code: state.available for code, state in locked.items()},
+        {code: state.balance for code, state in locked.items()},
+        deps.policy.thresholds_percent,
+        known.thresholds_reached,
+        uuid4,
+    )
+    reached = {round_id: set(levels) for round_id, levels in known.thresholds_reached.items()}
+    segment: list[Funding] = []
+    for i, funding in enumerate(plan):
+        segment.append(funding)
+        if funding.thresholds_crossed or i == len(plan) - 1:
+            await _write_fundings(session, segment, by_event)
+            segment = []
+        if funding.thresholds_crossed:
+            round_ = funding.award.round
+            await budget_watch.check_thresholds(
+                session,
+                round_,
+                deps.policy,
+                by_event[funding.award.event_id].occurred_at,
+                funding.balance_after,
+                frozenset(reached.setdefault(round_.round_id, set())),
+            )
+            reached[round_.round_id].update(funding.thresholds_crossed)
+    for funding in plan:
+        await parking.provided(session, f"voucher:{funding.award.voucher_id}")
+    return park
+
+
+async def _write_fundings(
+    session: AsyncSession, fundings: list[Funding], by_event: Mapping[UUID, VoucherAwardedV1]
+) -> None:
+    funded = [f for f in fundings if f.transfer is not None]
+    for region_code in sorted({f.award.round.region_code for f in funded}):
+        await ledger.open_accounts(
+            session,
+            AccountKind.VOUCHER,
+            [f.award.voucher_id for f in funded if f.award.round.region_code == region_code],
+            region_code,
+        )
+    await ledger.apply_many(session, [f.transfer for f in funded if f.transfer is not None])
+    await voucher_repository.insert_vouchers(
+        session,
+        [
+            NewVoucher(
+                voucher_id=e.voucher_id,
+                round_id=e.round_id,
+                region_code=e.region_code,
+                child_id=e.child_id,
+                direction=e.direction,
+                monthly_value_tiyn=e.monthly_value_tiyn,
+                months=e.months,
+                valid_until=e.valid_until,
+                account_code=f.award.voucher_account if f.transfer else None,
+                available_at_refusal_tiyn=None if f.transfer else f.available_before,
+            )
+            for f in fundings
+            for e in (by_event[f.award.event_id],)
+        ],
+    )
+    refused = [f for f in fundings if f.transfer is None]
+    for f in refused:
+        log.warning(
+            "voucher funding refused: the round's budget has %d tiyn, %d needed",
+            f.available_before,
+            f.award.requested_tiyn,
+        )
+    await staged_events.add_events(
+        session,
+        [
+            events.VoucherFundingRefusedV1(
+                round_id=f.award.round.round_id,
+                voucher_id=f.award.voucher_id,
+                region_code=by_event[f.award.event_id].region_code,
+                requested_tiyn=f.award.requested_tiyn,
+                available_tiyn=max(0, f.available_before),
+            )
+            for f in refused
+        ],
+    )
