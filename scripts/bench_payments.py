@@ -12,10 +12,10 @@ consumer process and C > 1 several) on an engine set up as the consumers process
 4. post the next month of each (AttendanceConfirmed for December: its hold is made on demand, then posted; what
    every month-end after an enrolment's first month does).
 
-With ``--batch B`` the two month-end phases (3 and 4) are measured both ways in the same run, on the same database:
-one event per transaction through ``EventConsumer.deliver`` for the first half of the enrolments, and batches of B
-events per transaction for the second half through payments' set-based handler
-(``batch_flows.on_many_payable_months``), with what a batch consumer adds around it: the events decoded, the
+With ``--batch B`` the funding phase (1) and the two month-end phases (3 and 4) are measured both ways in the same
+run, on the same database: one event per transaction through ``EventConsumer.deliver`` for the first half of the
+vouchers or enrolments, and batches of B events per transaction for the second half through payments' set-based
+handlers (``batch_flows.on_many_vouchers_awarded``, ``batch_flows.on_many_payable_months``), with what a batch consumer adds around it: the events decoded, the
 batch's inbox rows claimed in one statement, the parked events of its keys looked up in one statement, one commit.
 Each batch phase prints its ratio to the per-event phase before it.
 
@@ -36,7 +36,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -55,6 +55,7 @@ from qosym_chassis.telemetry import setup_tracing, shutdown_tracing
 from qosym_contracts.allocation import District, LocalisedName, RegionConfiguredV1, RoundOpenedV1, VoucherAwardedV1
 from qosym_contracts.attendance import AttendanceConfirmedV1
 from qosym_contracts.catalog import EnrolmentConfirmedV1, ProviderVerifiedV1
+from qosym_contracts.envelope import IntegrationEvent
 
 MONTHLY, MONTHS = 1_500_000, 9
 
@@ -240,6 +241,8 @@ async def batch_phase(
     backends: Callable[[], Awaitable[list[int]]],
     before: Callable[[], Awaitable[None]],
     baseline: float,
+    handler: Callable[..., Awaitable[Mapping[uuid.UUID, str]]] = batch_flows.on_many_payable_months,
+    model: type[IntegrationEvent] = AttendanceConfirmedV1,
 ) -> None:
     """The events in batches of ``size``, one transaction per batch, as a batch consumer would apply them."""
     deps = standalone_dependencies()
@@ -251,7 +254,7 @@ async def batch_phase(
     async def worker() -> None:
         while not queue.empty():
             messages = queue.get_nowait()
-            batch = [AttendanceConfirmedV1.model_validate_json(m.body) for m in messages]
+            batch = [model.model_validate_json(m.body) for m in messages]
             async with sessions() as session, session.begin():
                 claimed = await session.execute(
                     _CLAIM, {"ids": [e.event_id for e in batch], "topics": [m.topic for m in messages]}
@@ -259,9 +262,7 @@ async def batch_phase(
                 fresh = {row.event_id for row in claimed}
                 behind = await session.execute(_BEHIND, {"keys": [e.message_key for e in batch]})
                 assert behind.first() is None  # nothing parked in this benchmark
-                parked.extend(
-                    await batch_flows.on_many_payable_months(deps, session, [e for e in batch if e.event_id in fresh])
-                )
+                parked.extend(await handler(deps, session, [e for e in batch if e.event_id in fresh]))
 
     await before()
     server_before = backend_cpu_s(await backends())
@@ -295,7 +296,30 @@ async def run(server_url: str, count: int, concurrency: int, providers: int, bat
         next_month = [attendance_confirmed(e, payable=9, planned=9, period="2026-12") for e in enrolments]
         backends = functools.partial(bench_backends, server_url, url.rsplit("/", 1)[1])
         stats = functools.partial(analyze, url)
-        await phase("fund vouchers (VoucherAwarded)", consumer, awards, concurrency, backends, stats)
+        if not batch:
+            await phase("fund vouchers (VoucherAwarded)", consumer, awards, concurrency, backends, stats)
+        else:
+            half = count // 2
+            rate = await phase(
+                "fund vouchers (VoucherAwarded), one per transaction",
+                consumer,
+                awards[:half],
+                concurrency,
+                backends,
+                stats,
+            )
+            await batch_phase(
+                "fund vouchers (VoucherAwarded), batched",
+                make_session_factory(engine),
+                awards[half:],
+                batch,
+                concurrency,
+                backends,
+                stats,
+                rate,
+                batch_flows.on_many_vouchers_awarded,
+                VoucherAwardedV1,
+            )
         await phase("hold the month (EnrolmentConfirmed)", consumer, enrolments, concurrency, backends, stats)
         if not batch:
             await phase("post accruals (AttendanceConfirmed)", consumer, confirmations, concurrency, backends, stats)
