@@ -27,7 +27,6 @@ from payments.adapters import (
     hold_repository,
     ledger,
     round_repository,
-    staged_events,
     voucher_repository,
 )
 from payments.adapters.accrual_repository import Posting
@@ -38,7 +37,7 @@ from payments.domain.ledger import AccountKind, account_code
 from payments.domain.month_batch import PayableMonth, accounts_of, plan_months
 from payments.service_layer import budget_watch
 from payments.service_layer.dependencies import Dependencies
-from qosym_chassis import parking
+from qosym_chassis import outbox, parking
 from qosym_chassis.consumer import Reject
 from qosym_contracts import payments as events
 from qosym_contracts.allocation import VoucherAwardedV1
@@ -97,7 +96,7 @@ async def on_many_payable_months(
 
     # The events are staged first: the transfers lock the providers' payable accounts, so the transaction should
     # commit soon after them (as in the per-event handler).
-    await staged_events.add_events(
+    await outbox.add_events(
         session,
         [
             events.PaymentAccruedV1(
@@ -248,7 +247,7 @@ async def _write_fundings(
             f.available_before,
             f.award.requested_tiyn,
         )
-    await staged_events.add_events(
+    await outbox.add_events(
         session,
         [
             events.VoucherFundingRefusedV1(
