@@ -13,10 +13,11 @@ consumer process and C > 1 several) on an engine set up as the consumers process
    every month-end after an enrolment's first month does).
 
 With ``--batch B`` the funding phase (1) and the two month-end phases (3 and 4) are measured both ways in the same
-run, on the same database: one event per transaction through ``EventConsumer.deliver`` for the first half of the
-vouchers or enrolments, and batches of B events per transaction for the second half through payments' set-based
-handlers (``batch_flows.on_many_vouchers_awarded``, ``batch_flows.on_many_payable_months``), with what a batch consumer adds around it: the events decoded, the
-batch's inbox rows claimed in one statement, the parked events of its keys looked up in one statement, one commit.
+run, on the same database: one event per transaction through ``EventConsumer.deliver`` and the per-event handlers
+(``flows.on_voucher_awarded``, ``flows.on_payable_month``) for the first half of the vouchers or enrolments, and
+polls of B events through ``EventConsumer.deliver_batch`` (one transaction per poll) with payments' subscriptions
+as the consumers process registers them (``Many``: ``batch_flows.on_many_vouchers_awarded``,
+``batch_flows.on_many_payable_months``) for the second half.
 Each batch phase prints its ratio to the per-event phase before it.
 
 Then the reconciliation SQL over the whole ledger is timed, and must find nothing. ``--traced`` adds what a
@@ -36,28 +37,32 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import asyncpg
 from benchdb import machine, on_postgres, scratch_database
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payments.adapters.ledger_checks import ledger_findings
 from payments.bootstrap import standalone_dependencies
-from payments.entrypoints.consumers import register
-from payments.service_layer import batch_flows
-from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome
+from payments.entrypoints.consumers import SUBSCRIPTIONS, register
+from payments.service_layer import flows
+from payments.service_layer.dependencies import Dependencies
+from qosym_chassis.consumer import EventConsumer, IncomingMessage, Outcome, Subscriptions
 from qosym_chassis.db import make_engine, make_session_factory
 from qosym_chassis.telemetry import setup_tracing, shutdown_tracing
 from qosym_contracts.allocation import District, LocalisedName, RegionConfiguredV1, RoundOpenedV1, VoucherAwardedV1
 from qosym_contracts.attendance import AttendanceConfirmedV1
 from qosym_contracts.catalog import EnrolmentConfirmedV1, ProviderVerifiedV1
-from qosym_contracts.envelope import IntegrationEvent
 
 MONTHLY, MONTHS = 1_500_000, 9
+PER_EVENT: Subscriptions[
+    Dependencies
+] = {  # the per-event handlers of the paths payments consumes set-based: the baseline of --batch
+    VoucherAwardedV1: flows.on_voucher_awarded,
+    AttendanceConfirmedV1: flows.on_payable_month,
+}
 
 
 def region_event() -> RegionConfiguredV1:
@@ -225,44 +230,27 @@ async def phase(
     return len(events) / elapsed
 
 
-_CLAIM = text(
-    "INSERT INTO inbox (consumer, event_id, topic) SELECT 'payments', e, t"
-    " FROM unnest(CAST(:ids AS uuid[]), CAST(:topics AS text[])) AS x(e, t) ON CONFLICT DO NOTHING RETURNING event_id"
-)
-_BEHIND = text("SELECT msg_key FROM parked_event WHERE consumer = 'payments' AND msg_key = ANY(:keys) LIMIT 1")
-
-
 async def batch_phase(
     name: str,
-    sessions: async_sessionmaker[AsyncSession],
+    consumer: EventConsumer,
     events: list,  # type: ignore[type-arg]
     size: int,
     concurrency: int,
     backends: Callable[[], Awaitable[list[int]]],
     before: Callable[[], Awaitable[None]],
     baseline: float,
-    handler: Callable[..., Awaitable[Mapping[uuid.UUID, str]]] = batch_flows.on_many_payable_months,
-    model: type[IntegrationEvent] = AttendanceConfirmedV1,
 ) -> None:
-    """The events in batches of ``size``, one transaction per batch, as a batch consumer would apply them."""
-    deps = standalone_dependencies()
+    """The events in polls of ``size`` through ``EventConsumer.deliver_batch`` (one transaction per poll, the
+    set-based handlers registered as ``Many``)."""
     queue: asyncio.Queue = asyncio.Queue()  # type: ignore[type-arg]
     for start in range(0, len(events), size):
         queue.put_nowait([msg(e) for e in events[start : start + size]])
-    parked: list[object] = []
+    bad: list[Outcome] = []
 
     async def worker() -> None:
         while not queue.empty():
-            messages = queue.get_nowait()
-            batch = [model.model_validate_json(m.body) for m in messages]
-            async with sessions() as session, session.begin():
-                claimed = await session.execute(
-                    _CLAIM, {"ids": [e.event_id for e in batch], "topics": [m.topic for m in messages]}
-                )
-                fresh = {row.event_id for row in claimed}
-                behind = await session.execute(_BEHIND, {"keys": [e.message_key for e in batch]})
-                assert behind.first() is None  # nothing parked in this benchmark
-                parked.extend(await handler(deps, session, [e for e in batch if e.event_id in fresh]))
+            outcomes = await consumer.deliver_batch(queue.get_nowait())
+            bad.extend(o for o in outcomes if o is not Outcome.APPLIED)
 
     await before()
     server_before = backend_cpu_s(await backends())
@@ -277,15 +265,18 @@ async def batch_phase(
     print(
         f"{name}: {len(events)} events in batches of {size} in {elapsed:.1f} s = {rate:.0f} events/s"
         f" (CPU per event: consumer {client_ms:.2f} ms, PostgreSQL {server_ms:.2f} ms),"
-        f" {rate / baseline:.1f} x one event per transaction" + (f", {len(parked)} parked" if parked else "")
+        f" {rate / baseline:.1f} x one event per transaction" + (f", {len(bad)} not applied" if bad else "")
     )
 
 
 async def run(server_url: str, count: int, concurrency: int, providers: int, batch: int) -> None:
     async with scratch_database(server_url, "payments") as url:
         engine = make_engine(url, application_name="bench", pool_size=concurrency, pre_ping=False)
-        consumer = EventConsumer(service="payments", engine=engine, session_factory=make_session_factory(engine))
-        register(consumer, None)
+        sessions = make_session_factory(engine)
+        batched = EventConsumer(service="payments", engine=engine, session_factory=sessions, batch_max=max(1, batch))
+        register(batched, None)  # as the consumers process registers it: the hot paths set-based (Many)
+        consumer = EventConsumer(service="payments", engine=engine, session_factory=sessions)
+        consumer.route({**SUBSCRIPTIONS, **PER_EVENT}, standalone_dependencies())  # one event, one transaction
         opened = round_opened(count * MONTHLY * MONTHS)
         verified = [provider_verified() for _ in range(providers)]
         for event in (region_event(), opened, *verified):
@@ -310,15 +301,13 @@ async def run(server_url: str, count: int, concurrency: int, providers: int, bat
             )
             await batch_phase(
                 "fund vouchers (VoucherAwarded), batched",
-                make_session_factory(engine),
+                batched,
                 awards[half:],
                 batch,
                 concurrency,
                 backends,
                 stats,
                 rate,
-                batch_flows.on_many_vouchers_awarded,
-                VoucherAwardedV1,
             )
         await phase("hold the month (EnrolmentConfirmed)", consumer, enrolments, concurrency, backends, stats)
         if not batch:
@@ -333,7 +322,6 @@ async def run(server_url: str, count: int, concurrency: int, providers: int, bat
             )
         else:  # the first half one event per transaction, the second half in batches
             half = count // 2
-            sessions = make_session_factory(engine)
             for label, events in (
                 ("post accruals (AttendanceConfirmed)", confirmations),
                 ("post the next month, hold on demand (AttendanceConfirmed)", next_month),
@@ -342,7 +330,7 @@ async def run(server_url: str, count: int, concurrency: int, providers: int, bat
                     f"{label}, one per transaction", consumer, events[:half], concurrency, backends, stats
                 )
                 await batch_phase(
-                    f"{label}, batched", sessions, events[half:], batch, concurrency, backends, stats, rate
+                    f"{label}, batched", batched, events[half:], batch, concurrency, backends, stats, rate
                 )
         started = time.perf_counter()
         async with make_session_factory(engine)() as session:
