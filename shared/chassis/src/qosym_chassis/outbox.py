@@ -236,8 +236,8 @@ class OutboxRelay:
             if datetime.now(UTC) - last_prune > timedelta(minutes=10):
                 await self.prune()
                 last_prune = datetime.now(UTC)
-            if sent == 0:
-                await _wait_for_wake(wake, stop, self._poll_interval_s)
+            if sent == 0:  # idle: woken by a commit, or by the poll, which renews the lease in time too
+                await _wait_for_wake(wake, stop, min(self._poll_interval_s, self._lease_ttl_s / 3))
 
     async def _listen(self, conn: Any) -> asyncio.Event:
         """Committed outbox rows NOTIFY the relay; polling remains the safety net."""
