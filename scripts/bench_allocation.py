@@ -129,8 +129,7 @@ async def run(server_url: str, count: int, vouchers: int, as_json: bool) -> None
         await conn.close()
         print(f"synthetic data: {count} applications in {time.perf_counter() - started:.1f} s")
         await rounds.close_round(deps, created.round_id, "bench", rounds.EarlyClose("schedule_change"))
-        decision = award_repository.RANK_AND_AWARD.split("UPDATE application a")[0]
-        decision += "SELECT count(*) FILTER (WHERE via IS NOT NULL) FROM final"
+        decision = award_repository.DECISION + " SELECT count(*) FILTER (WHERE via IS NOT NULL) FROM final"
         async with sessions() as session, session.begin():
             closed = await round_repository.get_round(session, created.round_id)
             assert closed is not None
