@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import time
 import uuid
@@ -135,19 +136,24 @@ async def run(server_url: str, count: int, vouchers: int, as_json: bool) -> None
             assert closed is not None
             started = time.perf_counter()
             await session.execute(text("SET LOCAL work_mem = '256MB'"))
-            awarded = (
-                await session.execute(
-                    text(decision),
-                    {
-                        "r": closed.round_id,
-                        "weights": json.dumps(closed.policy.weights),
-                        "ref": closed.reference_date,
-                        "seed": closed.seed,
-                        "budget_left": closed.budget_tiyn,
-                        "cap_left": closed.voucher_count,
-                    },
-                )
-            ).scalar_one()
+            params: dict[str, Any] = {
+                "r": closed.round_id,
+                "weights": json.dumps(closed.policy.weights),
+                "ref": closed.reference_date,
+                "seed": closed.seed,
+                "budget_left": closed.budget_tiyn,
+                "cap_left": closed.voucher_count,
+            }
+            names: list[str] = []
+
+            def number(match: re.Match[str]) -> str:
+                if match.group(1) not in names:
+                    names.append(match.group(1))
+                return f"${names.index(match.group(1)) + 1}"
+
+            positional = re.sub(r"(?<![:\w]):([a-z_]+)\b", number, decision)
+            driver: Any = (await (await session.connection()).get_raw_connection()).driver_connection
+            awarded = await driver.fetchval(positional, *(params[n] for n in names), timeout=900)
             print(
                 f"decide only (score + lottery + rank + both award passes, read-only): {time.perf_counter() - started:.2f} s, {awarded} awards"
             )
