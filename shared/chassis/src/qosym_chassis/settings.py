@@ -33,6 +33,12 @@ class ServiceSettings(BaseSettings):
     )
     redis_url: str = "redis://127.0.0.1:6379/0"
     port: int = 8000
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="API worker processes sharing the port (uvicorn workers; each has its own pools and caches)",
+    )
     log_level: str = "INFO"
     dev_mode: bool = False
     clock_offset_s: int = Field(
