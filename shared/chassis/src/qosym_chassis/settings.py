@@ -64,6 +64,13 @@ class ServiceSettings(BaseSettings):
     audit_head_dir: Path = Field(
         default=Path(".qosym/audit-heads"), description="signed audit heads, outside the database (an object store)"
     )
+    audit_chains: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="chains the audit trail spreads over by aggregate, so writers of different aggregates never wait"
+        " on one lock (verification reads whatever chains exist; changing it moves aggregates' new rows only)",
+    )
     audit_head_interval_s: float = Field(default=60.0, description="how often the relay publishes a signed head")
 
     otel_traces_file: Path | None = Field(default=None, description="OTLP JSON lines file (local runs)")
