@@ -31,8 +31,10 @@ from qosym_cli.stack import LocalStack
 from qosym_cli.tokens import mint_token
 from scripts.bench_registration import random_iin
 
-DISTRICTS = ["almaty", "baikonur", "yesil", "saryarka", "nura", "saraishyk"]
+DISTRICTS = ["almaty", "yesil", "saryarka"]
 DIRECTIONS = ["sports", "creativity", "intellectual"]
+STATUSES: dict[int, int] = {}
+"""status codes of refused requests (printed after the figures)"""
 
 
 def summary(
@@ -96,7 +98,7 @@ async def open_round(stack: LocalStack) -> str:
     admin = {"Authorization": f"Bearer {mint_token(stack.home, 'administrator', 'bench-admin')}"}
     async with httpx.AsyncClient(base_url=stack.api_url("allocation"), timeout=30) as http:
         rounds = (await http.get("/v1/rounds", params={"region_code": "astana"}, headers=admin)).json()["items"]
-    opened = [r for r in rounds if r.get("status") == "open"]
+    opened = [r for r in rounds if r.get("state") == "open"]
     if not opened:
         raise SystemExit("no open round in astana: start the stack with its demo data (qosym up)")
     return str(opened[0]["round_id"])
@@ -127,6 +129,7 @@ async def register(stack: LocalStack, args: argparse.Namespace) -> list[dict[str
             if response.status_code == 201:
                 children.append((response.json()["id"], parent["auth"]))
                 return True
+            STATUSES[response.status_code] = STATUSES.get(response.status_code, 0) + 1
             return False
 
         return job
@@ -144,6 +147,8 @@ async def register(stack: LocalStack, args: argparse.Namespace) -> list[dict[str
             response = await http.post(
                 f"{allocation}/v1/rounds/{round_id}/applications", json=body, headers={"Authorization": auth}
             )
+            if response.status_code != 201:
+                STATUSES[response.status_code] = STATUSES.get(response.status_code, 0) + 1
             return response.status_code == 201
 
         return job
@@ -230,6 +235,8 @@ async def main() -> None:
     print(header)
     for result in results:
         print(json.dumps(result) if args.json else "  ".join(f"{k}={v}" for k, v in result.items()))
+    if STATUSES:
+        print(f"refused: {STATUSES}")
 
 
 if __name__ == "__main__":
