@@ -115,3 +115,20 @@ def bench_catalog(
         as_json,
         lambda stack: bench.run(stack, rps, duration, providers, seed, concurrency),
     )
+
+
+@bench_app.command("month")
+def bench_month(
+    enrolments: Annotated[int, typer.Option("--enrolments", help="enrolments whose month ends")] = 1000,
+    seed: SeedOption = 1,
+    concurrency: ConcurrencyOption = 16,
+    timeout: TimeoutOption = 3600.0,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """A month-end of N enrolments: timed from the first timesheet submission until the month's payment batch is
+    built and every consumer caught up; the ledger reconciled after (qosym check). Restarts attendance's API
+    with its clock on the 2nd of next month for the month-end, and back."""
+    from qosym_cli.bench import month as bench
+
+    _run("qosym bench month", home, as_json, lambda stack: bench.run(stack, enrolments, seed, concurrency, timeout))

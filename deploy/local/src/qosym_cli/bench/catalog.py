@@ -29,8 +29,11 @@ def schedule(k: int) -> list[dict[str, Any]]:
     return [{"weekday": 1 + k, "start": "16:00", "end": "17:00"}, {"weekday": 4 + k, "start": "16:00", "end": "17:00"}]
 
 
-def provider(catalog: httpx.Client, home: Any, region: dict[str, Any], ids: synth.Identities, n: int) -> list[str]:
-    """A verified provider with three published programmes (one per direction); returns their ids."""
+def provider(
+    catalog: httpx.Client, home: Any, region: dict[str, Any], ids: synth.Identities, n: int, capacity: int = 20
+) -> tuple[str, list[str]]:
+    """A verified provider with three published programmes of ``capacity`` seats (one per direction, in that order):
+    its id and their ids."""
     code, district = region["code"], synth.districts(region)[n % len(region["districts"])]
     address = f"Bench St., {n + 1}"
     created = expect(
@@ -65,7 +68,7 @@ def provider(catalog: httpx.Client, home: Any, region: dict[str, Any], ids: synt
     hall = expect(
         catalog.post(
             f"/v1/providers/{provider_id}/facilities",
-            json={"name": "Hall 1", "address": address, "capacity": 30},
+            json={"name": "Hall 1", "address": address, "capacity": max(30, capacity)},
             headers=staff,
         ),
         201,
@@ -102,7 +105,7 @@ def provider(catalog: httpx.Client, home: Any, region: dict[str, Any], ids: synt
             "schedule": schedule(k),
             "sessions_per_month": 8,
             "price_per_month_tiyn": 1_000_000 + 10_000 * n + k,
-            "capacity": 20,
+            "capacity": capacity,
             "district_code": district,
             "address": address,
             "lat": 51.12 + 0.001 * n,
@@ -113,7 +116,7 @@ def provider(catalog: httpx.Client, home: Any, region: dict[str, Any], ids: synt
         made.append(
             str(expect(catalog.post(f"/v1/providers/{provider_id}/programmes", json=body, headers=staff), 201)["id"])
         )
-    return made
+    return provider_id, made
 
 
 def searches(seed: int, region: dict[str, Any], count: int = 64) -> list[Request]:
@@ -142,7 +145,7 @@ def run(stack: LocalStack, rps: float, duration_s: float, providers: int, seed: 
     programmes: list[str] = []
     with httpx.Client(base_url=stack.api_url("catalog"), timeout=60) as catalog:
         for n in range(providers):
-            programmes += provider(catalog, stack.home, region, ids, n)
+            programmes += provider(catalog, stack.home, region, ids, n)[1]
         setup.quiet(stack)
         listed = expect(catalog.get("/v1/programmes", params={"region_code": region["code"], "limit": 100}), 200)
     before = asyncio.run(troubles(stack.state.database_urls))

@@ -186,69 +186,93 @@ class Pipeline:
         return not any(self.lag.values()) and not any(self.backlog.values())
 
 
-async def outbox_backlog(urls: Mapping[str, str]) -> dict[str, int]:
-    """Each service's unpublished outbox rows (the relay's ``qosym_outbox_backlog``, read at once)."""
-    found: dict[str, int] = {}
-    for service, url in urls.items():
-        conn = await asyncpg.connect(dsn(url))
+async def connect(url: str, timeout_s: float = 120.0) -> asyncpg.Connection:
+    """A connection to a service's database, retried while the server has no slot free (a loaded stack's pools
+    can hold every one of them for a while)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
         try:
-            found[service] = int(await conn.fetchval("select count(*) from outbox where published_at is null"))
-        finally:
-            await conn.close()
-    return found
+            return await asyncpg.connect(dsn(url))
+        except asyncpg.TooManyConnectionsError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
-async def consumer_lag(bootstrap: str, topics: Mapping[str, list[str]]) -> dict[str, int]:
-    """Each group's end offsets minus committed offsets over its topics (how the consumers process computes
-    ``qosym_consumer_lag``), read at once instead of the process's last refresh."""
-    lags: dict[str, int] = {}
-    for group, names in topics.items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-        await consumer.start()
-        try:
+class Watcher:
+    """Reads outbox backlogs and consumer lags on connections held open for the whole wait (one per database, one
+    Kafka client per consumer group), so watching adds no connection churn to the stack it measures."""
+
+    def __init__(self, stack: LocalStack, topics: Mapping[str, list[str]]) -> None:
+        self._stack = stack
+        self._topics = topics
+        self._conns: dict[str, asyncpg.Connection] = {}
+        self._groups: dict[str, tuple[AIOKafkaConsumer, list[TopicPartition]]] = {}
+
+    async def __aenter__(self) -> Watcher:
+        for service, url in self._stack.state.database_urls.items():
+            self._conns[service] = await connect(url)
+        bootstrap = self._stack.state.kafka_bootstrap_servers or ""
+        for group, names in self._topics.items():
+            consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+            await consumer.start()
             partitions = [TopicPartition(t, p) for t in names for p in range(PARTITIONS.get(t, 1))]
+            self._groups[group] = (consumer, partitions)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for conn in self._conns.values():
+            await conn.close()
+        for consumer, _partitions in self._groups.values():
+            await consumer.stop()
+
+    async def backlog(self) -> dict[str, int]:
+        """Each service's unpublished outbox rows (what the relay reports as ``qosym_outbox_backlog``)."""
+        sql = "select count(*) from outbox where published_at is null"
+        return {service: int(await conn.fetchval(sql)) for service, conn in self._conns.items()}
+
+    async def lag(self) -> dict[str, int]:
+        """Each group's end offsets minus committed offsets over its topics (how a consumers process computes
+        ``qosym_consumer_lag``), read now instead of at the process's last refresh."""
+        lags: dict[str, int] = {}
+        for group, (consumer, partitions) in self._groups.items():
             ends = await consumer.end_offsets(partitions)
             total = 0
             for tp in partitions:
                 total += max(0, ends.get(tp, 0) - (await consumer.committed(tp) or 0))
             lags[group] = total
-        finally:
-            await consumer.stop()
-    return lags
+        return lags
 
-
-async def pipeline(stack: LocalStack, topics: Mapping[str, list[str]]) -> Pipeline:
-    """Backlog, then lag, then backlog again: a consumer that commits between the reads has written its outbox
-    rows before (transactional outbox), so the second backlog read sees them."""
-    urls = stack.state.database_urls
-    first = await outbox_backlog(urls)
-    lag = await consumer_lag(stack.state.kafka_bootstrap_servers or "", topics)
-    second = await outbox_backlog(urls)
-    return Pipeline(lag, {s: max(first[s], second[s]) for s in urls})
+    async def pipeline(self) -> Pipeline:
+        """Backlog, then lag, then backlog again: a consumer that commits between the reads has written its outbox
+        rows before (transactional outbox), so the second backlog read sees them."""
+        first = await self.backlog()
+        lag = await self.lag()
+        second = await self.backlog()
+        return Pipeline(lag, {s: max(first[s], second[s]) for s in first})
 
 
 async def wait_until_quiet(stack: LocalStack, timeout_s: float, interval_s: float = 0.2) -> float:
     """Wait until every consumer group has committed everything and every outbox is published; return the
     monotonic time it was first seen so. Raises BenchError naming what still moves after the deadline."""
-    topics = subscribed_topics()
     deadline = time.monotonic() + timeout_s
-    while True:
-        state = await pipeline(stack, topics)
-        seen = time.monotonic()
-        if state.quiet:
-            return seen
-        if seen > deadline:
-            moving = {
-                k: v for k, v in {**state.lag, **{f"{s} outbox": n for s, n in state.backlog.items()}}.items() if v
-            }
-            raise BenchError(f"the pipeline did not settle within {timeout_s:.0f} s: {moving}")
-        await asyncio.sleep(interval_s)
+    async with Watcher(stack, subscribed_topics()) as watcher:
+        while True:
+            state = await watcher.pipeline()
+            seen = time.monotonic()
+            if state.quiet:
+                return seen
+            if seen > deadline:
+                moving = {**state.lag, **{f"{s} outbox": n for s, n in state.backlog.items()}}
+                busy = {k: v for k, v in moving.items() if v}
+                raise BenchError(f"the pipeline did not settle within {timeout_s:.0f} s: {busy}")
+            await asyncio.sleep(interval_s)
 
 
 async def outbox_high_water(urls: Mapping[str, str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for service, url in urls.items():
-        conn = await asyncpg.connect(dsn(url))
+        conn = await connect(url)
         try:
             found[service] = int(await conn.fetchval("select coalesce(max(id), 0) from outbox"))
         finally:
@@ -260,7 +284,7 @@ async def outbox_rows_since(urls: Mapping[str, str], marks: Mapping[str, int]) -
     """Outbox rows each service wrote after ``marks`` (its high-water ids): the events a measured step produced."""
     found: dict[str, int] = {}
     for service, url in urls.items():
-        conn = await asyncpg.connect(dsn(url))
+        conn = await connect(url)
         try:
             found[service] = int(await conn.fetchval("select count(*) from outbox where id > $1", marks[service]))
         finally:
@@ -272,7 +296,7 @@ async def troubles(urls: Mapping[str, str]) -> dict[str, tuple[int, int]]:
     """Per service: (unresolved dead letters, parked events) — what a benchmark must not leave behind."""
     found: dict[str, tuple[int, int]] = {}
     for service, url in urls.items():
-        conn = await asyncpg.connect(dsn(url))
+        conn = await connect(url)
         try:
             dead = await conn.fetchval("select count(*) from dead_letter where resolved_at is null")
             parked = await conn.fetchval("select count(*) from parked_event")
@@ -336,7 +360,7 @@ async def kafka_baseline(bootstrap: str, messages: int, size: int = 600, partiti
 async def copy_baseline(url: str, rows: int) -> Figure:
     """A raw COPY of ``rows`` rows of an application's shape (uuid, text, int, timestamptz) into a scratch
     temporary table of the same database server."""
-    conn = await asyncpg.connect(dsn(url))
+    conn = await connect(url)
     try:
         await conn.execute(
             "create temp table bench_copy (id uuid, child_id uuid, direction text, score int, at timestamptz)"
