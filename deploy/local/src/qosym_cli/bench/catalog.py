@@ -9,7 +9,6 @@ same rate and duration; ratio = p99 latency / the baseline's p99 latency.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -148,7 +147,7 @@ def run(stack: LocalStack, rps: float, duration_s: float, providers: int, seed: 
             programmes += provider(catalog, stack.home, region, ids, n)[1]
         setup.quiet(stack)
         listed = expect(catalog.get("/v1/programmes", params={"region_code": region["code"], "limit": 100}), 200)
-    before = asyncio.run(troubles(stack.state.database_urls))
+    before = troubles(stack)
     url = stack.api_url("catalog")
     measured = load.run(Load(url, searches(seed, region), concurrency, rps, duration_s)).latencies
     base = load.health_baseline(url, requests=1, concurrency=concurrency, rate=rps, duration_s=duration_s).latencies
@@ -156,7 +155,7 @@ def run(stack: LocalStack, rps: float, duration_s: float, providers: int, seed: 
     baseline = base.figure(f"baseline: /health/live at {rps:g}/s", unit="p99_ms")
     figure.compared_to(baseline.p99_ms)
     outcome.figures += [figure, baseline]
-    after = asyncio.run(troubles(stack.state.database_urls))
+    after = troubles(stack)
     seen = int(listed.get("total", len(listed.get("items", []))))
     outcome.facts = {
         "region": region["code"],
@@ -165,8 +164,8 @@ def run(stack: LocalStack, rps: float, duration_s: float, providers: int, seed: 
         "requests": measured.sent,
         "errors": measured.errors,
         "statuses": measured.statuses,
-        "new_dead_letters": sum(a[0] - before[s][0] for s, a in after.items()),
-        "new_parked": sum(a[1] - before[s][1] for s, a in after.items()),
+        "new_dead_letters": after[0] - before[0],
+        "new_parked": after[1] - before[1],
         "started_at": started_at.isoformat(),
     }
     outcome.notes.append(

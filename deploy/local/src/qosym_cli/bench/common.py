@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -28,6 +29,7 @@ from rich.table import Table
 from qosym_cli import output
 from qosym_cli.check import asyncapi_documents, subscriptions
 from qosym_cli.errors import StackError
+from qosym_cli.health import ProcessMetrics, read_metrics
 from qosym_cli.paths import repo_root
 from qosym_cli.stack import LocalStack
 from qosym_contracts.topics import ALL_TOPICS
@@ -179,7 +181,7 @@ def subscribed_topics() -> dict[str, list[str]]:
 @dataclass(frozen=True)
 class Pipeline:
     lag: dict[str, int]  # per consumer group: records on its topics not committed yet
-    backlog: dict[str, int]  # per service: outbox rows not published yet
+    backlog: dict[str, int]  # per relay: outbox rows not published yet (its last refresh, every 2 s)
 
     @property
     def quiet(self) -> bool:
@@ -187,8 +189,7 @@ class Pipeline:
 
 
 async def connect(url: str, timeout_s: float = 120.0) -> asyncpg.Connection:
-    """A connection to a service's database, retried while the server has no slot free (a loaded stack's pools
-    can hold every one of them for a while)."""
+    """A connection to a database, retried while the server has no slot free."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -199,19 +200,40 @@ async def connect(url: str, timeout_s: float = 120.0) -> asyncpg.Connection:
             await asyncio.sleep(0.5)
 
 
+def server_url(stack: LocalStack, service: str) -> str:
+    """The service's database as the server's superuser (the embedded stack's), else as the service's app role:
+    the stack's own pools can hold every ordinary connection slot (the superuser has slots reserved)."""
+    own = stack.state.database_urls[service]
+    if not stack.state.postgres_server_url:
+        return own
+    return urlsplit(stack.state.postgres_server_url)._replace(path=urlsplit(own).path).geturl()
+
+
+def relay_metrics(stack: LocalStack) -> dict[str, ProcessMetrics]:
+    """Each relay's and consumers process's gauges, read as ``qosym status`` reads them (``/metrics``)."""
+    return {
+        record.name: read_metrics(int(record.port or 0))
+        for record in stack.state.service_processes()
+        if record.role in ("relay", "consumers")
+    }
+
+
+def troubles(stack: LocalStack) -> tuple[int, int]:
+    """(unresolved dead letters, parked events) over every consumers process (their gauges, refreshed every 5 s)."""
+    metrics = [m for name, m in relay_metrics(stack).items() if name.endswith("-consumers")]
+    return int(sum(m.dead_letters or 0 for m in metrics)), int(sum(m.parked or 0 for m in metrics))
+
+
 class Watcher:
-    """Reads outbox backlogs and consumer lags on connections held open for the whole wait (one per database, one
-    Kafka client per consumer group), so watching adds no connection churn to the stack it measures."""
+    """Reads consumer lag from the broker (one client per consumer group, held open) and outbox backlog from the
+    relays' ``qosym_outbox_backlog`` (what ``qosym status`` shows): watching opens no database connection."""
 
     def __init__(self, stack: LocalStack, topics: Mapping[str, list[str]]) -> None:
         self._stack = stack
         self._topics = topics
-        self._conns: dict[str, asyncpg.Connection] = {}
         self._groups: dict[str, tuple[AIOKafkaConsumer, list[TopicPartition]]] = {}
 
     async def __aenter__(self) -> Watcher:
-        for service, url in self._stack.state.database_urls.items():
-            self._conns[service] = await connect(url)
         bootstrap = self._stack.state.kafka_bootstrap_servers or ""
         for group, names in self._topics.items():
             consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
@@ -221,15 +243,12 @@ class Watcher:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        for conn in self._conns.values():
-            await conn.close()
         for consumer, _partitions in self._groups.values():
             await consumer.stop()
 
-    async def backlog(self) -> dict[str, int]:
-        """Each service's unpublished outbox rows (what the relay reports as ``qosym_outbox_backlog``)."""
-        sql = "select count(*) from outbox where published_at is null"
-        return {service: int(await conn.fetchval(sql)) for service, conn in self._conns.items()}
+    def backlog(self) -> dict[str, int]:
+        found = relay_metrics(self._stack)
+        return {name: int(m.outbox_backlog or 0) for name, m in found.items() if name.endswith("-relay")}
 
     async def lag(self) -> dict[str, int]:
         """Each group's end offsets minus committed offsets over its topics (how a consumers process computes
@@ -244,68 +263,63 @@ class Watcher:
         return lags
 
     async def pipeline(self) -> Pipeline:
-        """Backlog, then lag, then backlog again: a consumer that commits between the reads has written its outbox
-        rows before (transactional outbox), so the second backlog read sees them."""
-        first = await self.backlog()
-        lag = await self.lag()
-        second = await self.backlog()
-        return Pipeline(lag, {s: max(first[s], second[s]) for s in first})
+        return Pipeline(await self.lag(), await asyncio.to_thread(self.backlog))
+
+
+BACKLOG_REFRESH_S = 2.0  # the relay refreshes its backlog gauge this often
 
 
 async def wait_until_quiet(stack: LocalStack, timeout_s: float, interval_s: float = 0.2) -> float:
-    """Wait until every consumer group has committed everything and every outbox is published; return the
-    monotonic time it was first seen so. Raises BenchError naming what still moves after the deadline."""
+    """Wait until every consumer group has committed everything and every relay reports no backlog, and it stays
+    so for longer than the backlog gauge's refresh (a row written just after a refresh shows on the next one);
+    return the monotonic time the quiet stretch began. Raises BenchError naming what still moves at the deadline."""
     deadline = time.monotonic() + timeout_s
+    since: float | None = None
     async with Watcher(stack, subscribed_topics()) as watcher:
         while True:
             state = await watcher.pipeline()
             seen = time.monotonic()
             if state.quiet:
-                return seen
+                since = seen if since is None else since
+                if seen - since > BACKLOG_REFRESH_S + 0.5:
+                    return since
+            else:
+                since = None
             if seen > deadline:
-                moving = {**state.lag, **{f"{s} outbox": n for s, n in state.backlog.items()}}
+                moving = {**state.lag, **state.backlog}
                 busy = {k: v for k, v in moving.items() if v}
                 raise BenchError(f"the pipeline did not settle within {timeout_s:.0f} s: {busy}")
             await asyncio.sleep(interval_s)
 
 
-async def outbox_high_water(urls: Mapping[str, str]) -> dict[str, int]:
+async def topic_ends(bootstrap: str) -> dict[str, int]:
+    """Records on each topic of the platform so far (sum of its partitions' end offsets)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t.name, p) for t in ALL_TOPICS for p in range(t.partitions)]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
     found: dict[str, int] = {}
-    for service, url in urls.items():
-        conn = await connect(url)
-        try:
-            found[service] = int(await conn.fetchval("select coalesce(max(id), 0) from outbox"))
-        finally:
-            await conn.close()
+    for tp, end in ends.items():
+        found[tp.topic] = found.get(tp.topic, 0) + end
     return found
 
 
-async def outbox_rows_since(urls: Mapping[str, str], marks: Mapping[str, int]) -> dict[str, int]:
-    """Outbox rows each service wrote after ``marks`` (its high-water ids): the events a measured step produced."""
+def produced_since(stack: LocalStack, marks: Mapping[str, int]) -> dict[str, int]:
+    """Events published per producing service since ``marks`` (``topic_ends`` before the measured step)."""
+    now = asyncio.run(topic_ends(stack.state.kafka_bootstrap_servers or ""))
+    producer = {t.name: t.producer for t in ALL_TOPICS}
     found: dict[str, int] = {}
-    for service, url in urls.items():
-        conn = await connect(url)
-        try:
-            found[service] = int(await conn.fetchval("select count(*) from outbox where id > $1", marks[service]))
-        finally:
-            await conn.close()
+    for topic, end in now.items():
+        if end - marks.get(topic, 0):
+            found[producer[topic]] = found.get(producer[topic], 0) + end - marks.get(topic, 0)
     return found
 
 
-async def troubles(urls: Mapping[str, str]) -> dict[str, tuple[int, int]]:
-    """Per service: (unresolved dead letters, parked events) — what a benchmark must not leave behind."""
-    found: dict[str, tuple[int, int]] = {}
-    for service, url in urls.items():
-        conn = await connect(url)
-        try:
-            dead = await conn.fetchval("select count(*) from dead_letter where resolved_at is null")
-            parked = await conn.fetchval("select count(*) from parked_event")
-        except asyncpg.UndefinedTableError:
-            dead, parked = 0, 0
-        finally:
-            await conn.close()
-        found[service] = (int(dead), int(parked))
-    return found
+def marks(stack: LocalStack) -> dict[str, int]:
+    return asyncio.run(topic_ends(stack.state.kafka_bootstrap_servers or ""))
 
 
 # --- baselines --------------------------------------------------------------------------------------------------

@@ -33,8 +33,9 @@ from qosym_cli.bench.common import (
     connect,
     copy_baseline,
     kafka_baseline,
-    outbox_high_water,
-    outbox_rows_since,
+    marks,
+    produced_since,
+    server_url,
     troubles,
     wait_until_quiet,
 )
@@ -84,7 +85,7 @@ async def _count(url: str, sql: str, *args: Any) -> int:
 
 
 def count(stack: LocalStack, service: str, sql: str, *args: Any) -> int:
-    return asyncio.run(_count(stack.state.database_urls[service], sql, *args))
+    return asyncio.run(_count(server_url(stack, service), sql, *args))
 
 
 def run(stack: LocalStack, enrolments: int, seed: int, concurrency: int, timeout_s: float) -> Outcome:
@@ -197,19 +198,19 @@ def _month_end(
     timeout_s: float,
 ) -> tuple[list[Figure], dict[str, Any]]:
     attendance = stack.api_url("attendance")
-    marks = [
+    marking = [
         Request(
             "PUT", f"/v1/programmes/{programme_id}/timesheets/{period}/marks", {"all_scheduled": "attended"}, headers
         )
         for provider_id, headers in staff.items()
         for programme_id in owned[provider_id]
     ]
-    marked = load.run(Load(attendance, marks, concurrency))
+    marked = load.run(Load(attendance, marking, concurrency))
     if marked.latencies.errors:
         raise BenchError(f"marking the groups: {marked.latencies.statuses}")
     setup.quiet(stack, timeout_s)
-    before = asyncio.run(troubles(stack.state.database_urls))
-    marks_at = asyncio.run(outbox_high_water(stack.state.database_urls))
+    before = troubles(stack)
+    marks_at = marks(stack)
 
     began = time.monotonic()
     submits = [Request("POST", f"/v1/providers/{p}/timesheets/{period}/submit", None, h) for p, h in staff.items()]
@@ -235,8 +236,8 @@ def _month_end(
     with httpx.Client(base_url=stack.api_url("payments"), headers=admin, timeout=timeout_s) as payments:
         batch = expect(payments.post("/v1/batches", json={"region_code": code, "period": period}), 201)
     settled = asyncio.run(wait_until_quiet(stack, timeout_s))
-    produced = asyncio.run(outbox_rows_since(stack.state.database_urls, marks_at))
-    after = asyncio.run(troubles(stack.state.database_urls))
+    produced = produced_since(stack, marks_at)
+    after = troubles(stack)
 
     n = sum(len(body["confirmed"]) for body in confirmed.bodies if body)
     events = sum(produced.values())
@@ -249,7 +250,7 @@ def _month_end(
     kafka = asyncio.run(kafka_baseline(stack.state.kafka_bootstrap_servers or "", events))
     whole.compared_to(kafka.seconds)
     accrued = Figure("month: submit → confirm → accruals posted", n, accrued_at - began)
-    copy = asyncio.run(copy_baseline(stack.state.database_urls["payments"], n))
+    copy = asyncio.run(copy_baseline(server_url(stack, "payments"), n))
     accrued.compared_to(copy.seconds)
     phases = [
         submitted.latencies.figure("month: providers submit (attendance API)"),
@@ -269,8 +270,8 @@ def _month_end(
         "batch_total_tiyn": batch["total_tiyn"],
         "events": events,
         "errors": sum(f.errors or 0 for f in phases),
-        "new_dead_letters": sum(a[0] - before[s][0] for s, a in after.items()),
-        "new_parked": sum(a[1] - before[s][1] for s, a in after.items()),
+        "new_dead_letters": after[0] - before[0],
+        "new_parked": after[1] - before[1],
     }
     return [whole, accrued, *phases, copy, kafka], facts
 

@@ -24,8 +24,9 @@ from qosym_cli.bench.common import (
     Figure,
     copy_baseline,
     kafka_baseline,
-    outbox_high_water,
-    outbox_rows_since,
+    marks,
+    produced_since,
+    server_url,
     troubles,
     wait_until_quiet,
 )
@@ -67,8 +68,8 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
     applied, figure = setup.apply_all(stack, round_id, parents, child_ids, children, concurrency)
     outcome.figures.append(_setup(figure))
     setup.quiet(stack)
-    before = asyncio.run(troubles(stack.state.database_urls))
-    marks = asyncio.run(outbox_high_water(stack.state.database_urls))
+    before = troubles(stack)
+    ends = marks(stack)
 
     admin = bearer(mint_token(stack.home, "administrator", "qosym-bench"))
     with httpx.Client(base_url=stack.api_url("allocation"), headers=admin, timeout=timeout_s) as client:
@@ -77,13 +78,13 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
         summary = expect(client.post(f"/v1/rounds/{round_id}/allocate"), 200)
         answered = time.monotonic()
     settled = asyncio.run(wait_until_quiet(stack, timeout_s))
-    produced = asyncio.run(outbox_rows_since(stack.state.database_urls, marks))
+    produced = produced_since(stack, ends)
     events = sum(produced.values())
-    after = asyncio.run(troubles(stack.state.database_urls))
+    after = troubles(stack)
 
     n = len(applied)
     allocate = Figure("round: close + allocate (allocation API)", n, answered - began)
-    allocate.compared_to(asyncio.run(copy_baseline(stack.state.database_urls["allocation"], n)).seconds)
+    allocate.compared_to(asyncio.run(copy_baseline(server_url(stack, "allocation"), n)).seconds)
     whole = Figure(
         "round: until every consumer applied every event",
         events,
@@ -94,7 +95,6 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
     whole.compared_to(kafka.seconds)
     copy = Figure("baseline: raw COPY into a scratch table", n, allocate.baseline or 0.0)
     outcome.figures += [allocate, whole, copy, kafka]
-    new_troubles = {s: (a[0] - before[s][0], a[1] - before[s][1]) for s, a in after.items()}
     outcome.facts = {
         "round_id": round_id,
         "region": region["code"],
@@ -103,8 +103,8 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
         "waitlisted": summary["waitlisted"],
         "events": events,
         "produced": produced,
-        "new_dead_letters": sum(d for d, _ in new_troubles.values()),
-        "new_parked": sum(p for _, p in new_troubles.values()),
+        "new_dead_letters": after[0] - before[0],
+        "new_parked": after[1] - before[1],
         "started_at": started_at.isoformat(),
     }
     outcome.notes.append(
