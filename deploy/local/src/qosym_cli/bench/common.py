@@ -79,11 +79,17 @@ class Latencies:
     seconds: list[float] = field(default_factory=list)
     sent: int = 0
     errors: int = 0
+    retried: int = 0  # set-up loads only: requests sent again after a 5xx or a failed connection
     elapsed_s: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
 
     def figure(self, name: str, note: str = "", unit: str = "s") -> Figure:
         p50, p95, p99 = percentiles_ms(self.seconds)
+        failed = {k: v for k, v in sorted(self.statuses.items()) if k not in ("200", "201", "202")}
+        if failed:
+            note = f"{note}; answers {failed}".lstrip("; ")
+        if self.retried:
+            note = f"{note}; {self.retried} sent again after a 5xx".lstrip("; ")
         return Figure(
             name, self.sent, self.elapsed_s, unit, p50_ms=p50, p95_ms=p95, p99_ms=p99, errors=self.errors, note=note
         )

@@ -38,6 +38,7 @@ class Load:
     duration_s: float = 10.0
     ok: tuple[int, ...] = (200, 201)
     keep_bodies: bool = False  # closed loop only: the JSON body of each answer, in request order
+    retries: int = 0  # set-up only: send again after a 5xx or a failed connection (never for a measured load)
 
 
 @dataclass
@@ -110,15 +111,25 @@ async def _send(
     client: httpx.AsyncClient, request: Request, load: Load, result: Latencies, due: float
 ) -> tuple[bool, Any]:
     result.sent += 1
-    try:
-        response = await client.request(
-            request.method, request.path, json=request.json, headers=request.headers, params=request.params
-        )
-    except httpx.HTTPError as error:
-        result.errors += 1
-        key = type(error).__name__
-        result.statuses[key] = result.statuses.get(key, 0) + 1
-        return False, None
+    for attempt in range(load.retries + 1):
+        try:
+            response = await client.request(
+                request.method, request.path, json=request.json, headers=request.headers, params=request.params
+            )
+        except httpx.HTTPError as error:
+            if attempt < load.retries:
+                result.retried += 1
+                await asyncio.sleep(0.5 * (attempt + 1))
+                continue
+            result.errors += 1
+            key = type(error).__name__
+            result.statuses[key] = result.statuses.get(key, 0) + 1
+            return False, None
+        if response.status_code >= 500 and attempt < load.retries:
+            result.retried += 1
+            await asyncio.sleep(0.5 * (attempt + 1))
+            continue
+        break
     result.seconds.append(time.perf_counter() - due)
     key = str(response.status_code)
     result.statuses[key] = result.statuses.get(key, 0) + 1

@@ -146,7 +146,7 @@ def run(stack: LocalStack, enrolments: int, seed: int, concurrency: int, timeout
             requests.append(
                 Request("POST", "/v1/enrolments", {"child_id": child_id, "programme_id": programme_id}, headers)
             )
-    answers = load.run(Load(stack.api_url("catalog"), requests, concurrency, ok=(202,)))
+    answers = load.run(Load(stack.api_url("catalog"), requests, concurrency, ok=(202,), retries=setup.SETUP_RETRIES))
     outcome.figures.append(_setup(answers.latencies.figure("request an enrolment (parent)")))
     setup.quiet(stack, timeout_s)
     confirmed = count(
@@ -205,7 +205,7 @@ def _month_end(
         for provider_id, headers in staff.items()
         for programme_id in owned[provider_id]
     ]
-    marked = load.run(Load(attendance, marking, concurrency))
+    marked = load.run(Load(attendance, marking, concurrency, retries=setup.SETUP_RETRIES))
     if marked.latencies.errors:
         raise BenchError(f"marking the groups: {marked.latencies.statuses}")
     setup.quiet(stack, timeout_s)

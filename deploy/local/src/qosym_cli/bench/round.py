@@ -67,6 +67,8 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
     round_id = setup.open_round(stack, region, quotas_for(children), f"bench round seed {seed}")
     applied, figure = setup.apply_all(stack, round_id, parents, child_ids, children, concurrency)
     outcome.figures.append(_setup(figure))
+    if len(applied) != applications:
+        raise BenchError(f"set-up: {len(applied)} of {applications} applications went through ({figure.note})")
     setup.quiet(stack)
     before = troubles(stack)
     ends = marks(stack)

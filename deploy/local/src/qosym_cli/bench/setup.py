@@ -71,8 +71,11 @@ def open_round(stack: LocalStack, document: dict[str, Any], quotas: dict[str, di
     return round_id
 
 
+SETUP_RETRIES = 8  # set-up requests answered 5xx (a loaded stack out of connections) are sent again
+
+
 def register_people(
-    stack: LocalStack, people: list[PersonSpec], region: str, concurrency: int
+    stack: LocalStack, people: list[PersonSpec], region: str, concurrency: int, retries: int = SETUP_RETRIES
 ) -> tuple[list[str], Figure]:
     """Each person registered at once by an operator of the region (a service point: no SMS code)."""
     operator = bearer(mint_token(stack.home, "operator", "qosym-bench-operator", ttl_s=86400, scope={"region": region}))
@@ -80,13 +83,18 @@ def register_people(
         Request("POST", "/v1/people", {"iin": p.iin, "phone": p.phone, "consent": {"data_processing": True}}, operator)
         for p in people
     ]
-    answers = load.run(Load(stack.api_url("registry"), requests, concurrency, keep_bodies=True))
+    answers = load.run(Load(stack.api_url("registry"), requests, concurrency, keep_bodies=True, retries=retries))
     ids = [str(body["id"]) if body else "" for body in answers.bodies]
     return ids, answers.latencies.figure("register a person (operator)")
 
 
 def register_children(
-    stack: LocalStack, parents: list[str], children: list[list[ChildSpec]], region: str, concurrency: int
+    stack: LocalStack,
+    parents: list[str],
+    children: list[list[ChildSpec]],
+    region: str,
+    concurrency: int,
+    retries: int = SETUP_RETRIES,
 ) -> tuple[list[list[str]], Figure]:
     """Each parent (a development token for their person id) registers their children."""
     requests, owners = [], []
@@ -104,7 +112,7 @@ def register_children(
                 )
             )
             owners.append(parent_id)
-    answers = load.run(Load(stack.api_url("registry"), requests, concurrency, keep_bodies=True))
+    answers = load.run(Load(stack.api_url("registry"), requests, concurrency, keep_bodies=True, retries=retries))
     by_parent: dict[str, list[str]] = {}
     for owner, body in zip(owners, answers.bodies, strict=True):
         by_parent.setdefault(owner, []).append(str(body["id"]) if body else "")
@@ -118,6 +126,7 @@ def apply_all(
     child_ids: list[list[str]],
     children: list[list[ChildSpec]],
     concurrency: int,
+    retries: int = SETUP_RETRIES,
 ) -> tuple[list[str], Figure]:
     requests = []
     for parent_id, ids, kids in zip(parents, child_ids, children, strict=True):
@@ -126,7 +135,7 @@ def apply_all(
             if child_id:
                 body = {"child_id": child_id, "direction": kid.direction}
                 requests.append(Request("POST", f"/v1/rounds/{round_id}/applications", body, headers))
-    answers = load.run(Load(stack.api_url("allocation"), requests, concurrency, keep_bodies=True))
+    answers = load.run(Load(stack.api_url("allocation"), requests, concurrency, keep_bodies=True, retries=retries))
     ids = [str(b.get("application_id") or b.get("id")) for b in answers.bodies if b]
     return ids, answers.latencies.figure("apply for a voucher (parent)")
 

@@ -43,10 +43,10 @@ def run(stack: LocalStack, parents: int, seed: int, concurrency: int, timeout_s:
     round_id = setup.open_round(stack, region, quotas_for(children), f"bench surge seed {seed}")
     before = troubles(stack)
 
-    ids, people_figure = setup.register_people(stack, people, region["code"], concurrency)
-    child_ids, child_figure = setup.register_children(stack, ids, children, region["code"], concurrency)
+    ids, people_figure = setup.register_people(stack, people, region["code"], concurrency, retries=0)
+    child_ids, child_figure = setup.register_children(stack, ids, children, region["code"], concurrency, retries=0)
     setup.quiet(stack, timeout_s)
-    applied, apply_figure = setup.apply_all(stack, round_id, ids, child_ids, children, concurrency)
+    applied, apply_figure = setup.apply_all(stack, round_id, ids, child_ids, children, concurrency, retries=0)
     setup.quiet(stack, timeout_s)
 
     outcome.figures += _compared(people_figure, stack.api_url("registry"), concurrency)
