@@ -34,7 +34,7 @@ def bench(stack: LocalStack, *args: str) -> tuple[list[dict[str, Any]], dict[str
     figures = [line for line in lines if line["name"] not in ("machine", "facts", "note")]
     [facts] = [line for line in lines if line["name"] == "facts"]
     for figure in figures:
-        assert REQUIRED <= figure.keys(), figure
+        assert figure.keys() >= REQUIRED, figure
         assert figure["n"] > 0 and figure["seconds"] > 0, figure
     measured = [f for f in figures if not f["name"].startswith(("baseline", "set-up"))]
     assert measured and all(f["baseline"] and f["ratio"] for f in measured), measured
@@ -59,7 +59,7 @@ def test_bench_surge_registers_and_applies_every_parent_over_http(running_stack)
     assert (facts["people_registered"], facts["children_registered"], facts["applications"]) == (150, 150, 150)
     assert facts["errors"] == 0
     http = [f for f in figures if not f["name"].startswith("set-up")]
-    assert len(http) == 6 and all(HTTP <= f.keys() and f["errors"] == 0 for f in http), http
+    assert len(http) == 6 and all(f.keys() >= HTTP and f["errors"] == 0 for f in http), http
     assert [f["n"] for f in http] == [150] * 6  # each phase and its /health/live baseline: the same n
 
 
@@ -69,7 +69,7 @@ def test_bench_catalog_answers_every_search(running_stack) -> None:
     assert facts["programmes_found"] == facts["programmes_published"] == 6
     assert facts["requests"] == 100 and facts["errors"] == 0 and facts["statuses"] == {"200": 100}
     search, baseline = figures
-    assert HTTP <= search.keys() and search["errors"] == 0 and search["n"] == 100
+    assert search.keys() >= HTTP and search["errors"] == 0 and search["n"] == 100
     assert baseline["n"] == 100 and baseline["errors"] == 0
 
 

@@ -18,6 +18,7 @@ import asyncio
 import os
 import signal
 import time
+import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
@@ -232,7 +233,8 @@ def _month_end(
     confirmed = load.run(Load(attendance, confirms, concurrency, keep_bodies=True))
     asyncio.run(wait_until_quiet(stack, timeout_s))
     accrued_at = time.monotonic()
-    admin = bearer(mint_token(stack.home, "administrator", "qosym-bench-maker"))
+    maker = str(uuid.uuid5(uuid.NAMESPACE_URL, "qosym-bench:batch-maker"))  # a staff account's id, as a batch needs
+    admin = bearer(mint_token(stack.home, "administrator", maker))
     with httpx.Client(base_url=stack.api_url("payments"), headers=admin, timeout=timeout_s) as payments:
         batch = expect(payments.post("/v1/batches", json={"region_code": code, "period": period}), 201)
     settled = asyncio.run(wait_until_quiet(stack, timeout_s))
