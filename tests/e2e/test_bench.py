@@ -38,7 +38,8 @@ def bench(stack: LocalStack, *args: str) -> tuple[list[dict[str, Any]], dict[str
         assert figure["n"] > 0 and figure["seconds"] > 0, figure
     measured = [f for f in figures if not f["name"].startswith(("baseline", "set-up"))]
     assert measured and all(f["baseline"] and f["ratio"] for f in measured), measured
-    assert facts["findings"] == 0 and facts["new_dead_letters"] == 0 and facts["new_parked"] == 0, facts
+    assert facts["problems"] == [] and facts["findings"] == 0, facts
+    assert facts["new_dead_letters"] == 0 and facts["new_parked"] == 0, facts
     return figures, facts
 
 

@@ -44,8 +44,11 @@ def _run(title: str, home: Path | None, as_json: bool, body: Callable[[Any], Any
     notes = [*outcome.notes, *(f"finding: {f.line()}" for f in findings[:20])]
     notes.append(f"{how} after the run: {len(findings)} findings")
     facts = {k: v for k, v in outcome.facts.items() if k != "started_at"}
-    emit(title, outcome.figures, as_json=as_json, notes=notes, facts=facts)
-    if findings or outcome.facts.get("new_dead_letters") or outcome.facts.get("new_parked"):
+    emit(title, outcome.figures, as_json=as_json, notes=notes, facts={**facts, "problems": outcome.problems})
+    if not as_json:  # in JSON the facts line carries them
+        for problem in outcome.problems:
+            output.failed(problem)
+    if outcome.problems or findings or outcome.facts.get("new_dead_letters") or outcome.facts.get("new_parked"):
         raise typer.Exit(1)
 
 

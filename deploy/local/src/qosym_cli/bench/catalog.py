@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from qosym_cli.bench import load, setup, synth
-from qosym_cli.bench.common import BenchError, troubles
+from qosym_cli.bench.common import troubles
 from qosym_cli.bench.load import Load, Request
 from qosym_cli.bench.round import Outcome
 from qosym_cli.bench.setup import bearer, expect
@@ -168,10 +168,14 @@ def run(stack: LocalStack, rps: float, duration_s: float, providers: int, seed: 
         "new_parked": after[1] - before[1],
         "started_at": started_at.isoformat(),
     }
+    if measured.errors:
+        outcome.problems.append(f"{measured.errors} searches failed: {measured.statuses}")
     outcome.notes.append(
         f"open loop at {rps:g} requests/s (at most {concurrency} in flight), latency counted from when each request "
         "was due; ratio: p99 / the baseline's p99 at the same rate"
     )
     if seen != len(programmes):
-        raise BenchError(f"search finds {seen} of the {len(programmes)} programmes published in {region['code']}")
+        outcome.problems.append(
+            f"search finds {seen} of the {len(programmes)} programmes published in {region['code']}"
+        )
     return outcome
