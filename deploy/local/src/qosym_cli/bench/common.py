@@ -231,8 +231,8 @@ def troubles(stack: LocalStack) -> tuple[int, int]:
 
 
 class Watcher:
-    """Reads consumer lag from the broker (one client per consumer group, held open) and outbox backlog from the
-    relays' ``qosym_outbox_backlog`` (what ``qosym status`` shows): watching opens no database connection."""
+    """Reads consumer lag from the broker (one client per consumer group, held open) and each outbox's backlog
+    from its database (as the superuser: the stack's pools can hold every ordinary slot)."""
 
     def __init__(self, stack: LocalStack, topics: Mapping[str, list[str]]) -> None:
         self._stack = stack
@@ -252,9 +252,18 @@ class Watcher:
         for consumer, _partitions in self._groups.values():
             await consumer.stop()
 
-    def backlog(self) -> dict[str, int]:
-        found = relay_metrics(self._stack)
-        return {name: int(m.outbox_backlog or 0) for name, m in found.items() if name.endswith("-relay")}
+    async def backlog(self) -> dict[str, int]:
+        """Each service's unpublished outbox rows, counted now on a short-lived connection as the server's
+        superuser (reserved slots), one database after the other; the relays' ``qosym_outbox_backlog`` gauges
+        (what ``qosym status`` shows) are refreshed only every 2 s, and later still on a loaded machine."""
+        found: dict[str, int] = {}
+        for service in self._stack.state.database_urls:
+            conn = await connect(server_url(self._stack, service))
+            try:
+                found[service] = int(await conn.fetchval("select count(*) from outbox where published_at is null"))
+            finally:
+                await conn.close()
+        return found
 
     async def lag(self) -> dict[str, int]:
         """Each group's end offsets minus committed offsets over its topics (how a consumers process computes
@@ -269,16 +278,20 @@ class Watcher:
         return lags
 
     async def pipeline(self) -> Pipeline:
-        return Pipeline(await self.lag(), await asyncio.to_thread(self.backlog))
+        """Backlog, then lag, then backlog again: a consumer that commits between the reads has written its outbox
+        rows before (transactional outbox), so the second backlog read sees them."""
+        first = await self.backlog()
+        lag = await self.lag()
+        second = await self.backlog()
+        return Pipeline(lag, {s: max(first[s], second[s]) for s in first})
 
 
-BACKLOG_REFRESH_S = 2.0  # the relay refreshes its backlog gauge this often
+QUIET_FOR_S = 1.0  # the quiet must hold this long (a consumer between poll and commit shows no lag yet)
 
 
 async def wait_until_quiet(stack: LocalStack, timeout_s: float, interval_s: float = 0.2) -> float:
-    """Wait until every consumer group has committed everything and every relay reports no backlog, and it stays
-    so for longer than the backlog gauge's refresh (a row written just after a refresh shows on the next one);
-    return the monotonic time the quiet stretch began. Raises BenchError naming what still moves at the deadline."""
+    """Wait until every consumer group has committed everything and every outbox is published, and it stays so
+    for ``QUIET_FOR_S``; return the monotonic time the quiet stretch began. Raises BenchError naming what still moves at the deadline."""
     deadline = time.monotonic() + timeout_s
     since: float | None = None
     async with Watcher(stack, subscribed_topics()) as watcher:
@@ -287,7 +300,7 @@ async def wait_until_quiet(stack: LocalStack, timeout_s: float, interval_s: floa
             seen = time.monotonic()
             if state.quiet:
                 since = seen if since is None else since
-                if seen - since > BACKLOG_REFRESH_S + 0.5:
+                if seen - since >= QUIET_FOR_S:
                     return since
             else:
                 since = None
