@@ -20,7 +20,7 @@ from qosym_chassis.auth import ROLES as AUTH_ROLES
 from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics
-from qosym_cli.paths import ROLES, SERVICES, default_home, roles_of
+from qosym_cli.paths import FRONTENDS, ROLES, SERVICES, default_home, roles_of
 from qosym_cli.processes import tail
 from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
 from qosym_cli.tokens import mint_token
@@ -143,6 +143,8 @@ def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
     table.add_column("what")
     table.add_column("where")
     if with_services:
+        for frontend in stack.frontends:
+            table.add_row(f"{frontend}: open in a browser", stack.frontend_url(frontend))
         for service in stack.services:
             table.add_row(f"{service} API docs", f"{stack.api_url(service)}/docs")
     from qosym_cli.databases import _redact
@@ -228,8 +230,8 @@ def status(home: HomeOption = None) -> None:
 def _log_files(stack: LocalStack, service: str, process: str | None) -> list[Path]:
     if service in SERVERS:
         return [stack.log_path(service)]
-    if service not in SERVICES:
-        raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES))}")
+    if service not in (*SERVICES, *FRONTENDS):
+        raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES, *FRONTENDS))}")
     roles = (process,) if process else roles_of(service)
     return [stack.log_path(f"{service}-{role}") for role in roles]
 
