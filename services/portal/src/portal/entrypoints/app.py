@@ -38,13 +38,14 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: PortalSettings | None = None) -> FastAPI:
+def create_app(settings: PortalSettings | None = None, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The portal; ``transport`` replaces the network under the API client (tests of the pages' own behaviour)."""
     settings = settings or PortalSettings()
     codec = SessionCodec(load_or_create_key(settings.keys_dir, settings.session_key))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(follow_redirects=False) as http:
+        async with httpx.AsyncClient(follow_redirects=False, transport=transport) as http:
             app.state.http = http
             yield
 

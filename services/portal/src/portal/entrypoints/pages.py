@@ -1,7 +1,7 @@
 """What every route uses: the page's language, the session, CSRF, the API client and rendering a template.
 
 A route takes ``page: Page`` (a dependency) and calls ``page.render("parent/home.html", children=...)``;
-``page.api`` is the ``ApiClient`` with the signed-in person's token; ``page.t("key")`` translates.
+``page.api`` is the ``ApiClient`` with the signed-in person's token; ``page.t("parent.home.title")`` translates.
 Forms post a hidden ``csrf`` field (``{{ csrf_field() }}`` in templates) checked by ``check_csrf``.
 """
 
