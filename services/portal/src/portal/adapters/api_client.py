@@ -14,6 +14,8 @@ registry); the new tokens are handed to ``on_session`` so the entrypoint writes 
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ KNOWN_ERROR_TYPES = frozenset(
         "not_found",
         "conflict",
         "forbidden",
+        "age_band",
     }
 )
 
@@ -113,14 +116,28 @@ class NotSignedIn(Exception):
 
 
 def session_from_tokens(body: dict[str, Any], now: float | None = None) -> Session:
-    """A session from the registry's SessionOut (access and refresh token, expires_in, subject, role)."""
+    """A session from the registry's SessionOut (access and refresh token, expires_in, subject, role).
+
+    The staff's scope (``provider``, ``region``) is read from the access token's claims only to choose what a page
+    shows; the portal verifies nothing itself: every API checks the token on every call."""
     return Session(
         access_token=str(body["access_token"]),
         refresh_token=str(body["refresh_token"]),
         expires_at=(now if now is not None else time.time()) + float(body["expires_in"]),
         subject=str(body["subject"]),
         role=str(body["role"]),
+        scope=unverified_scope(str(body["access_token"])),
     )
+
+
+def unverified_scope(token: str) -> dict[str, str]:
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    scope = claims.get("scope") if isinstance(claims, dict) else None
+    return {str(k): str(v) for k, v in scope.items()} if isinstance(scope, dict) else {}
 
 
 class ApiClient:

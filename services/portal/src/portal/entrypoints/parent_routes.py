@@ -35,32 +35,62 @@ def _district_names(page: Page, regions: list[dict[str, Any]]) -> dict[str, str]
     return {d["code"]: page.t.name(d.get("name")) for r in regions for d in r.get("districts", [])}
 
 
+async def _known_to_allocation(api: ApiClient, child_id: str) -> bool:
+    """Allocation learns a child from the registry's event a moment after registration; until then it answers 404."""
+    try:
+        await api.get("allocation", f"/v1/children/{child_id}")
+    except ApiProblem as problem:
+        if problem.status == 404:
+            return False
+        raise
+    return True
+
+
+async def _children_panel(page: Page, applications: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The children and what each may do: apply (allocation knows the child, a round of its region is open and the
+    child has no application in it) or wait (allocation has not heard of the child yet: the panel polls)."""
+    children = (await page.api.get("registry", "/v1/children"))["items"]
+    if applications is None:
+        applications = (await page.api.get("allocation", "/v1/applications"))["items"]
+    rounds = {r["round_id"]: r for r in (await page.api.get("allocation", "/v1/rounds"))["items"]}
+    in_open = {a["child_id"] for a in applications if rounds.get(a["round_id"], {}).get("state") == "open"}
+    open_regions = {r["region_code"] for r in rounds.values() if r["state"] == "open"}
+    pending = {c["id"] for c in children if not await _known_to_allocation(page.api, c["id"])}
+    can_apply = {c["id"] for c in children if c["id"] not in in_open | pending and c["region_code"] in open_regions}
+    regions = await _regions(page.api)
+    return {
+        "children": children,
+        "pending": pending,
+        "can_apply": can_apply,
+        "rounds": rounds,
+        "districts": _district_names(page, regions),
+    }
+
+
+@router.get("/children-panel")
+async def children_panel(page: PageDep) -> Response:
+    """The children section alone (htmx polls it while a new child is not yet known to allocation)."""
+    page.require(PARENT)
+    return page.render("parent/_children.html", **await _children_panel(page))
+
+
 @router.get("")
 async def home(page: PageDep) -> Response:
     page.require(PARENT)
-    children = (await page.api.get("registry", "/v1/children"))["items"]
     applications = (await page.api.get("allocation", "/v1/applications"))["items"]
-    regions = await _regions(page.api)
+    panel = await _children_panel(page, applications)
     explanations: dict[str, dict[str, Any]] = {}
     for application in applications:
         if application["status"] in EXPLAINED or application.get("rank") is not None:
             explanations[application["application_id"]] = await page.api.get(
                 "allocation", f"/v1/applications/{application['application_id']}/explanation"
             )
-    rounds = {r["round_id"]: r for r in (await page.api.get("allocation", "/v1/rounds"))["items"]}
-    applied = {
-        a["child_id"] for a in applications if a["round_id"] in rounds and rounds[a["round_id"]]["state"] == "open"
-    }
-    open_regions = {r["region_code"] for r in rounds.values() if r["state"] == "open"}
     return page.render(
         "parent/home.html",
-        children=children,
         applications=applications,
         explanations=explanations,
-        rounds=rounds,
-        districts=_district_names(page, regions),
-        can_apply={c["id"] for c in children if c["id"] not in applied and c["region_code"] in open_regions},
-        children_by_id={c["id"]: c for c in children},
+        children_by_id={c["id"]: c for c in panel["children"]},
+        **panel,
     )
 
 
