@@ -41,7 +41,8 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium: str) -> Iterator[Browser]:
+def browser(chromium: str, running_stack: LocalStack) -> Iterator[Browser]:
+    """Playwright's sync API keeps an event loop running in this thread: the stack (asyncio.run) starts first."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
         yield launched

@@ -134,3 +134,15 @@ def test_the_language_switch_never_redirects_off_the_site(portal: TestClient) ->
     assert response.headers["location"] == "/"
     assert "qosym_lang=ru" in response.headers["set-cookie"]
     assert "Вход" in portal.get("/login").text
+
+
+def test_a_session_the_registry_no_longer_accepts_ends_on_the_login_page(
+    portal: TestClient, services: Services
+) -> None:
+    sign_in(portal, services)
+    services.on("GET", "/v1/applications", 401, {"title": "Unauthorized", "status": 401, "detail": "revoked"})
+    services.on("POST", "/v1/auth/refresh", 401, {"title": "Unauthorized", "status": 401, "detail": "spent"})
+    response = portal.get("/parent", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    cleared = [h for h in response.headers.get_list("set-cookie") if h.startswith("qosym_session=")]
+    assert len(cleared) == 1 and "Max-Age=0" in cleared[0]

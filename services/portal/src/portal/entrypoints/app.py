@@ -116,9 +116,7 @@ def add_error_pages(app: FastAPI) -> None:
         if page.session is not None:
             page.sign_out()
         staff = request.url.path.startswith(("/admin", "/provider"))
-        response = RedirectResponse("/staff/login" if staff else "/login", status_code=303)
-        write_cookies(response, page, page.settings)
-        return response
+        return RedirectResponse("/staff/login" if staff else "/login", status_code=303)  # cookies: the middleware
 
     @app.exception_handler(ServiceUnavailable)
     async def unavailable(request: Request, error: ServiceUnavailable) -> Response:
