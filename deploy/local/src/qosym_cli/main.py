@@ -20,7 +20,7 @@ from qosym_chassis.auth import ROLES as AUTH_ROLES
 from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics
-from qosym_cli.paths import FRONTENDS, ROLES, SERVICES, default_home, roles_of
+from qosym_cli.paths import FRONTEND_ROLE, FRONTENDS, ROLES, SERVICES, default_home, roles_of
 from qosym_cli.processes import tail
 from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
 from qosym_cli.tokens import mint_token
@@ -239,14 +239,16 @@ def _log_files(stack: LocalStack, service: str, process: str | None) -> list[Pat
 @app.command()
 def logs(
     service: Annotated[str, typer.Argument(help="a service, or postgres / redis / kafka")],
-    process: Annotated[str | None, typer.Option("--process", help="api, consumers or relay")] = None,
+    process: Annotated[
+        str | None, typer.Option("--process", help="api, consumers or relay (web for the portal)")
+    ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new lines")] = False,
     lines: Annotated[int, typer.Option("--lines", "-n", help="how many lines to show")] = 40,
     home: HomeOption = None,
 ) -> None:
     """Print the tail of a process's log."""
-    if process is not None and process not in ROLES:
-        raise _fail(f"--process must be one of: {', '.join(ROLES)}")
+    if process is not None and process not in (*ROLES, FRONTEND_ROLE):
+        raise _fail(f"--process must be one of: {', '.join((*ROLES, FRONTEND_ROLE))}")
     stack = LocalStack(_home(home))
     files = _log_files(stack, service, process)
     for path in files:
