@@ -44,6 +44,11 @@ KNOWN_ERROR_TYPES = frozenset(
         "conflict",
         "forbidden",
         "age_band",
+        "iin_format",
+        "iin_century",
+        "iin_birth_date",
+        "iin_never_issued",
+        "iin_checksum",
     }
 )
 
