@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,6 +62,35 @@ async def add_event(session: AsyncSession, event: IntegrationEvent) -> None:
     )
     # one round trip: the row, and a notification delivered at commit that wakes the relay at once
     await session.execute(select(func.pg_notify(WAKE_CHANNEL, "")).select_from(staged))
+
+
+async def add_events(session: AsyncSession, events: Sequence[IntegrationEvent]) -> None:
+    """``add_event`` for many events in one statement (one multi-row insert and one wake-up), in the given order:
+    the ids follow it, so the relay publishes them in that order."""
+    if not events:
+        return
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    staged = (
+        insert(OUTBOX)
+        .values(
+            [
+                {
+                    "event_id": event.event_id,
+                    "event_type": event.event_type,
+                    "topic": event.topic,
+                    "msg_key": event.message_key,
+                    "payload": event.model_dump(mode="json"),
+                    "headers": headers,
+                }
+                for event in events
+            ]
+        )
+        .returning(OUTBOX.c.id)
+        .cte("staged")
+    )
+    # a data-modifying CTE runs to completion whatever reads it: one notification is enough
+    await session.execute(select(func.pg_notify(WAKE_CHANNEL, "")).select_from(staged).limit(1))
 
 
 @dataclass(frozen=True)

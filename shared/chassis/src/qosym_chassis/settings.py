@@ -73,6 +73,13 @@ class ServiceSettings(BaseSettings):
     )
     outbox_poll_interval_s: float = 1.0
     consumer_max_attempts: int = 5
+    consumer_batch_max: int = Field(
+        default=256,
+        ge=1,
+        le=10_000,
+        description="records a consumer applies in one transaction (what one poll hands over, at most this); "
+        "1 = one event per transaction",
+    )
     consumer_backoff_base_s: float = 0.2
     consumer_backoff_max_s: float = 10.0
     parking_report_after_s: float = Field(

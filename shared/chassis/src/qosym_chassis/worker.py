@@ -176,6 +176,7 @@ def run_consumers(settings: ServiceSettings, register: Register) -> None:
             max_attempts=settings.consumer_max_attempts,
             backoff_base_s=settings.consumer_backoff_base_s,
             backoff_max_s=settings.consumer_backoff_max_s,
+            batch_max=settings.consumer_batch_max,
         )
         register(consumer, ctx)
         consumer.subscribe(ctx.broker)
