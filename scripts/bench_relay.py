@@ -39,8 +39,8 @@ from opentelemetry import propagate, trace
 
 from qosym_chassis import outbox
 from qosym_chassis.db import make_engine
-from qosym_chassis.outbox import OutboxRelay, OutgoingMessage
-from qosym_chassis.relay_producer import encode_payload, make_producer, message_headers, producer_sender
+from qosym_chassis.outbox import OutboxRelay
+from qosym_chassis.relay_producer import is_refused, make_producer, producer_sender
 from qosym_chassis.settings import ServiceSettings
 from qosym_chassis.telemetry import setup_tracing, shutdown_tracing
 from qosym_cli import servers
@@ -112,14 +112,24 @@ async def event_ids_in(bootstrap: str, topic: str, expected: int) -> list[str]:
         await consumer.stop()
 
 
+def raw_headers(event: ApplicationWaitlistedV1) -> list[tuple[str, bytes]]:
+    """The headers a relayed message carries (qosym_chassis.outbox): the staged traceparent, id and type."""
+    event_id = str(event.event_id).encode()
+    return [
+        ("traceparent", b"00-" + b"0" * 32 + b"-" + b"0" * 16 + b"-01"),
+        ("content-type", b"application/json"),
+        ("correlation_id", event_id),
+        ("event_id", event_id),
+        ("event_type", event.event_type.encode()),
+    ]
+
+
 async def raw_producer(bootstrap: str, topic: str, events: list[ApplicationWaitlistedV1]) -> float:
     records = [
         (
-            encode_payload(e.model_dump(mode="json")),
+            json.dumps(e.model_dump(mode="json"), separators=(",", ":")).encode(),
             e.message_key.encode(),
-            message_headers(
-                OutgoingMessage(str(e.event_id), e.event_type, topic, e.message_key, {}), {"traceparent": "0" * 55}
-            ),
+            raw_headers(e),
         )
         for e in events
     ]
@@ -139,9 +149,9 @@ async def relay(url: str, bootstrap: str, batch_size: int) -> float:
     producer = make_producer(bootstrap, client_id="bench-relay", idempotence=False)
     await producer.start()
     try:
-        publisher = OutboxRelay(engine, producer_sender(producer), batch_size=batch_size)
+        publisher = OutboxRelay(engine, producer_sender(producer), batch_size=batch_size, refused=is_refused)
         started = time.perf_counter()
-        while await publisher.publish_pending():
+        while await publisher.drain():
             pass
         seconds = time.perf_counter() - started
         assert await outbox.backlog(engine) == 0, "rows left unpublished"

@@ -25,4 +25,13 @@ EVENTS_CONSUMED = Counter(
 EVENTS_PARKED = Counter(
     "qosym_events_parked_total", "events parked until their prerequisite arrived", ["topic"], registry=registry
 )
+EVENTS_REFUSED = Counter(
+    "qosym_events_refused_total",
+    "outbox rows the broker refused for good (outgoing dead letters)",
+    ["topic"],
+    registry=registry,
+)
+OUTBOX_REFUSED = Gauge(
+    "qosym_outbox_refused", "outbox rows the broker refused, set aside with their key's later rows", registry=registry
+)
 EVENTS_RELAYED = Counter("qosym_events_relayed_total", "outbox rows published", ["topic"], registry=registry)

@@ -1,7 +1,8 @@
 """The relay's Kafka producer: outbox rows handed to the broker without waiting for each acknowledgement.
 
 The relay (``qosym_chassis.outbox``) sends a whole batch through ``producer_sender``, then waits for every
-acknowledgement, then marks the batch published (docs/architecture.md, "Delivery").
+acknowledgement, then marks the batch published (docs/architecture.md, "Delivery"); ``is_refused`` tells it
+which errors mean the broker will never take a message (an outgoing dead letter).
 
 Why an aiokafka producer of its own rather than FastStream's ``broker.publish``: FastStream builds a command,
 runs its middlewares and opens two spans for every message, which costs about six times what the producer
@@ -21,14 +22,19 @@ by default. ``acks="all"`` either way.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from opentelemetry import propagate, trace
+from aiokafka.errors import (
+    InvalidMessageError,
+    InvalidTimestampError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    UnsupportedForMessageFormatError,
+)
 
-from qosym_chassis.metrics import EVENTS_RELAYED
-from qosym_chassis.outbox import OutgoingMessage, Publish
+from qosym_chassis.outbox import OutgoingMessage, Publish, Refused
 from qosym_chassis.settings import ServiceSettings
 
 # One batch per partition fills while the previous one is in flight: large batches mean few round trips.
@@ -57,57 +63,35 @@ def make_producer(bootstrap_servers: str | list[str], *, client_id: str, idempot
     )
 
 
-def message_headers(message: OutgoingMessage, trace_context: dict[str, str]) -> list[tuple[str, bytes]]:
-    """The headers every relayed message carries, as FastStream's publish wrote them: the trace context
-    (traceparent), the event's id and type, the content type and a correlation id (the event id)."""
-    return [
-        *((name, value.encode()) for name, value in trace_context.items()),
-        ("content-type", b"application/json"),
-        ("correlation_id", message.event_id.encode()),
-        ("event_id", message.event_id.encode()),
-        ("event_type", message.event_type.encode()),
-    ]
+# The broker refuses such a message for good: sending it again cannot help (an outgoing dead letter). The producer
+# raises MessageSizeTooLargeError itself before sending a message above its ``max_request_size`` (1 MiB, Apache
+# Kafka's default ``message.max.bytes``); a broker with a lower limit answers it for the partition's batch.
+_REFUSALS = (
+    Refused,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    InvalidMessageError,
+    InvalidTimestampError,
+    UnsupportedForMessageFormatError,
+)
 
 
-def encode_payload(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
+def is_refused(error: BaseException) -> bool:
+    return isinstance(error, _REFUSALS)
 
 
 def producer_sender(producer: AIOKafkaProducer) -> Publish:
-    """Hand one outbox row to the producer; return its acknowledgement (a future) without waiting for it.
+    """Hand one outbox message to the producer; return its acknowledgement (a future) without waiting for it.
 
-    Inside the relay's span for the row, a "<topic> publish" span (as FastStream's middleware names it) covers
-    the hand-over; its context is the message's traceparent, so the consumer's span continues the trace."""
-    tracer = trace.get_tracer("qosym.relay_producer")
+    Nothing is built here: the relay made the body (the stored JSON) and the headers (the staged traceparent, the
+    event's id and type), and traces the batch with one span (qosym_chassis.outbox)."""
+    send = producer.send
 
-    async def send(message: OutgoingMessage) -> asyncio.Future[Any]:
-        with tracer.start_as_current_span(
-            f"{message.topic} publish",
-            kind=trace.SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation": "publish",
-                "messaging.destination.name": message.topic,
-                "messaging.message.id": message.event_id,
-            },
-        ):
-            trace_context: dict[str, str] = {}
-            propagate.inject(trace_context)
-            future: asyncio.Future[Any] = await producer.send(
-                message.topic,
-                value=encode_payload(message.payload),
-                key=message.key.encode(),
-                headers=message_headers(message, trace_context),
-            )
-        future.add_done_callback(_count(message.topic))
+    async def publish(message: OutgoingMessage) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = await send(
+            message.topic, value=message.body, key=message.key.encode(), headers=message.headers
+        )
         return future
 
-    return send
-
-
-def _count(topic: str) -> Any:
-    def acknowledged(future: asyncio.Future[Any]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            EVENTS_RELAYED.labels(topic).inc()
-
-    return acknowledged
+    return publish
