@@ -93,8 +93,12 @@ def compose_env(service: str, role: str) -> dict[str, Any]:
         "OTEL_SERVICE_NAME": f"{service}-{role}",
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_SAMPLER": "${OTEL_TRACES_SAMPLER:-parentbased_traceidratio}",
+        "OTEL_TRACES_SAMPLER_ARG": "${OTEL_TRACES_SAMPLER_ARG:-0.1}",
         **t.plain_settings(service, api_url, PUBLIC_ORIGIN),
     }
+    if role == "api":  # worker processes sharing the port (the Caddy in front sees one upstream per service)
+        env["QOSYM_API_WORKERS"] = "${QOSYM_API_WORKERS:-2}"
     if role == "migrate":
         owner = f"qosym_{service}_owner"
         owner_password = "${" + t.secret_variable(service, "OWNER_DB_PASSWORD") + ":?set in .env}"
@@ -331,6 +335,8 @@ def container(service: str, role: str) -> dict[str, Any]:
         {"name": "OTEL_SERVICE_NAME", "value": f"{service}-{role}"},
     ]
     env += [{"name": k, "value": v} for k, v in t.plain_settings(service, api_url, "$(QOSYM_PUBLIC_ORIGIN)").items()]
+    if role == "api":  # one worker per pod (a CPU limit of 1); the autoscaler adds pods
+        env.append({"name": "QOSYM_API_WORKERS", "value": "1"})
     spec: dict[str, Any] = {
         "name": role,
         "image": IMAGE.format(service=service),
@@ -465,6 +471,8 @@ def common_config() -> dict[str, Any]:
             "QOSYM_LOG_LEVEL": "INFO",
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.1",
         },
     }
 

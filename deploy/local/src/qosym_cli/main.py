@@ -18,6 +18,7 @@ from rich.table import Table
 
 from qosym_chassis.auth import ROLES as AUTH_ROLES
 from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
+from qosym_cli.bench import bench_app
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics
 from qosym_cli.paths import ROLES, SERVICES, default_home, roles_of
@@ -37,6 +38,7 @@ app.add_typer(allocation_cmds.round_app, name="round")
 app.add_typer(allocation_cmds.lottery_app, name="lottery")
 app.add_typer(payments_cmds.payments_app, name="payments")
 app.add_typer(audit_cmds.audit_app, name="audit")
+app.add_typer(bench_app, name="bench")
 
 console = output.console
 T = TypeVar("T")

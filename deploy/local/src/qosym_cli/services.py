@@ -39,6 +39,12 @@ def notifications_env(state: StackState) -> dict[str, str]:
     return env
 
 
+def api_workers(service: str, environ: dict[str, str] | None = None) -> str:
+    """A service's API worker processes: ``QOSYM_<SERVICE>_API_WORKERS``, else ``QOSYM_API_WORKERS``, else 1."""
+    env = os.environ if environ is None else environ
+    return env.get(f"QOSYM_{service.upper()}_API_WORKERS") or env.get("QOSYM_API_WORKERS") or "1"
+
+
 def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[str, str]:
     assert record.service is not None
     assert record.role is not None
@@ -51,6 +57,8 @@ def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[st
         }
     if record.service == "notifications":
         extra = notifications_env(state)
+    if record.role == "api":
+        extra = {**extra, "QOSYM_API_WORKERS": api_workers(record.service)}
     return {
         **os.environ,
         "QOSYM_SERVICE_NAME": record.service,

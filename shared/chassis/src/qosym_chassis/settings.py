@@ -33,6 +33,12 @@ class ServiceSettings(BaseSettings):
     )
     redis_url: str = "redis://127.0.0.1:6379/0"
     port: int = 8000
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="API worker processes sharing the port (uvicorn workers; each has its own pools and caches)",
+    )
     log_level: str = "INFO"
     dev_mode: bool = False
     clock_offset_s: int = Field(
@@ -57,6 +63,13 @@ class ServiceSettings(BaseSettings):
     )
     audit_head_dir: Path = Field(
         default=Path(".qosym/audit-heads"), description="signed audit heads, outside the database (an object store)"
+    )
+    audit_chains: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="chains the audit trail spreads over by aggregate, so writers of different aggregates never wait"
+        " on one lock (verification reads whatever chains exist; changing it moves aggregates' new rows only)",
     )
     audit_head_interval_s: float = Field(default=60.0, description="how often the relay publishes a signed head")
 

@@ -1,0 +1,84 @@
+"""``qosym bench`` at small scale against the running stack: correctness only (counts match, nothing lost, the
+ledger balanced, the JSON lines parse with the required keys). Never a time assertion: speed is what the commands
+print, recorded in docs/performance.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from qosym_cli.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+REQUIRED = {"name", "n", "seconds", "rate", "baseline", "ratio"}
+HTTP = {"p50_ms", "p95_ms", "p99_ms", "errors"}
+
+
+def bench(stack: LocalStack, *args: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run ``qosym bench ... --json``; every line must parse. Returns the figures and the facts line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "qosym_cli.main", "bench", *args, "--json", "--home", str(stack.home)],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        env={**os.environ, "COLUMNS": "300"},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert lines[0]["name"] == "machine" and "load_average" in lines[0]
+    figures = [line for line in lines if line["name"] not in ("machine", "facts", "note")]
+    [facts] = [line for line in lines if line["name"] == "facts"]
+    for figure in figures:
+        assert figure.keys() >= REQUIRED, figure
+        assert figure["n"] > 0 and figure["seconds"] > 0, figure
+    measured = [f for f in figures if not f["name"].startswith(("baseline", "set-up"))]
+    assert measured and all(f["baseline"] and f["ratio"] for f in measured), measured
+    assert facts["problems"] == [] and facts["findings"] == 0, facts
+    assert facts["new_dead_letters"] == 0 and facts["new_parked"] == 0, facts
+    return figures, facts
+
+
+def test_bench_round_allocates_every_application_and_every_consumer_applies_every_event(running_stack) -> None:
+    figures, facts = bench(running_stack, "round", "--applications", "200", "--seed", "11")
+    assert facts["applications"] == 200
+    assert facts["awarded"] + facts["waitlisted"] == 200 and facts["awarded"] > 0
+    produced = facts["produced"]
+    assert produced["allocation"] >= facts["awarded"]  # a VoucherAwarded per award at least
+    [whole] = [f for f in figures if f["name"].startswith("round: until")]
+    assert whole["n"] == facts["events"]
+    [kafka] = [f for f in figures if f["name"].startswith("baseline: raw produce")]
+    assert kafka["n"] == facts["events"]
+
+
+def test_bench_surge_registers_and_applies_every_parent_over_http(running_stack) -> None:
+    figures, facts = bench(running_stack, "surge", "--parents", "150", "--seed", "12", "--concurrency", "16")
+    assert (facts["people_registered"], facts["children_registered"], facts["applications"]) == (150, 150, 150)
+    assert facts["errors"] == 0
+    http = [f for f in figures if not f["name"].startswith("set-up")]
+    assert len(http) == 6 and all(f.keys() >= HTTP and f["errors"] == 0 for f in http), http
+    assert [f["n"] for f in http] == [150] * 6  # each phase and its /health/live baseline: the same n
+
+
+def test_bench_catalog_answers_every_search(running_stack) -> None:
+    args = ("catalog", "--rps", "20", "--duration", "5", "--providers", "2", "--seed", "13")
+    figures, facts = bench(running_stack, *args)
+    assert facts["programmes_found"] == facts["programmes_published"] == 6
+    assert facts["requests"] == 100 and facts["errors"] == 0 and facts["statuses"] == {"200": 100}
+    search, baseline = figures
+    assert search.keys() >= HTTP and search["errors"] == 0 and search["n"] == 100
+    assert baseline["n"] == 100 and baseline["errors"] == 0
+
+
+def test_bench_month_accrues_every_enrolment_builds_the_batch_and_reconciles(running_stack) -> None:
+    figures, facts = bench(running_stack, "month", "--enrolments", "120", "--seed", "14")
+    assert facts["confirmed_enrolments"] == 120
+    assert facts["submitted"] == facts["confirmed"] == facts["accruals"] == 120, facts
+    assert facts["batch_items"] >= 1 and facts["batch_total_tiyn"] > 0
+    assert facts["errors"] == 0
+    [whole] = [f for f in figures if f["name"].startswith("month: submit → confirm → accrue")]
+    assert whole["n"] == 120
