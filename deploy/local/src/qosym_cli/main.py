@@ -21,7 +21,7 @@ from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
 from qosym_cli.bench import bench_app
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics
-from qosym_cli.paths import ROLES, SERVICES, default_home, roles_of
+from qosym_cli.paths import FRONTEND_ROLE, FRONTENDS, ROLES, SERVICES, default_home, roles_of
 from qosym_cli.processes import tail
 from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
 from qosym_cli.tokens import mint_token
@@ -145,6 +145,8 @@ def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
     table.add_column("what")
     table.add_column("where")
     if with_services:
+        for frontend in stack.frontends:
+            table.add_row(f"{frontend}: open in a browser", stack.frontend_url(frontend))
         for service in stack.services:
             table.add_row(f"{service} API docs", f"{stack.api_url(service)}/docs")
     from qosym_cli.databases import _redact
@@ -230,8 +232,8 @@ def status(home: HomeOption = None) -> None:
 def _log_files(stack: LocalStack, service: str, process: str | None) -> list[Path]:
     if service in SERVERS:
         return [stack.log_path(service)]
-    if service not in SERVICES:
-        raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES))}")
+    if service not in (*SERVICES, *FRONTENDS):
+        raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES, *FRONTENDS))}")
     roles = (process,) if process else roles_of(service)
     return [stack.log_path(f"{service}-{role}") for role in roles]
 
@@ -239,14 +241,16 @@ def _log_files(stack: LocalStack, service: str, process: str | None) -> list[Pat
 @app.command()
 def logs(
     service: Annotated[str, typer.Argument(help="a service, or postgres / redis / kafka")],
-    process: Annotated[str | None, typer.Option("--process", help="api, consumers or relay")] = None,
+    process: Annotated[
+        str | None, typer.Option("--process", help="api, consumers or relay (web for the portal)")
+    ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new lines")] = False,
     lines: Annotated[int, typer.Option("--lines", "-n", help="how many lines to show")] = 40,
     home: HomeOption = None,
 ) -> None:
     """Print the tail of a process's log."""
-    if process is not None and process not in ROLES:
-        raise _fail(f"--process must be one of: {', '.join(ROLES)}")
+    if process is not None and process not in (*ROLES, FRONTEND_ROLE):
+        raise _fail(f"--process must be one of: {', '.join((*ROLES, FRONTEND_ROLE))}")
     stack = LocalStack(_home(home))
     files = _log_files(stack, service, process)
     for path in files:

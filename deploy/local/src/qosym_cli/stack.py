@@ -20,7 +20,7 @@ from qosym_cli import servers
 from qosym_cli.config import ExternalServers, database_url
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics, is_ready, read_metrics
-from qosym_cli.paths import SERVICES, default_home, demo_file, regions_dir, roles_of
+from qosym_cli.paths import FRONTEND_ROLE, FRONTENDS, SERVICES, default_home, demo_file, regions_dir, roles_of
 from qosym_cli.ports import HOST, accepts_connections, reuse_or_pick
 from qosym_cli.processes import runs_command, stop_all, tail
 from qosym_cli.seeding import SeedResult, seed_regions
@@ -58,10 +58,12 @@ class LocalStack:
         *,
         external: ExternalServers | None = None,
         services: tuple[str, ...] = SERVICES,
+        frontends: tuple[str, ...] = FRONTENDS,
     ) -> None:
         self.home = (home or default_home()).expanduser().resolve()
         self.external = external if external is not None else ExternalServers.from_env()
         self.services = services
+        self.frontends = frontends
         self.state: StackState = load_state(self.home)
 
     # --- bookkeeping ------------------------------------------------------------------------------
@@ -103,7 +105,8 @@ class LocalStack:
     def plan(self) -> StackState:
         """Give every process a port (its previous one when still free or still ours) and fix the URLs."""
         previous = self.state.processes
-        names = [*self.embedded_servers(), *(f"{s}-{r}" for s in self.services for r in roles_of(s))]
+        processes = (*self.services, *self.frontends)
+        names = [*self.embedded_servers(), *(f"{s}-{r}" for s in processes for r in roles_of(s))]
         taken: set[int] = set()
         planned: dict[str, ProcessRecord] = {}
         running_postgres = servers.postgres_port(self.home)
@@ -284,6 +287,10 @@ class LocalStack:
 
     def api_url(self, service: str) -> str:
         return f"http://{HOST}:{self.state.process(service, 'api').port}"
+
+    def frontend_url(self, frontend: str = "portal") -> str:
+        """Where a web frontend (the portal) is opened in a browser."""
+        return f"http://{HOST}:{self.state.process(frontend, FRONTEND_ROLE).port}"
 
     # --- demo data -------------------------------------------------------------------------------
 
