@@ -39,6 +39,13 @@ class ServiceSettings(BaseSettings):
         le=64,
         description="API worker processes sharing the port (uvicorn workers; each has its own pools and caches)",
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="connections each process keeps in its pool (as many again may open under a burst); size "
+        "PostgreSQL's max_connections for every process of every service times twice this",
+    )
     log_level: str = "INFO"
     dev_mode: bool = False
     clock_offset_s: int = Field(
