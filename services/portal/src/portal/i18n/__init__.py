@@ -1,5 +1,6 @@
-"""The portal's words in Kazakh, Russian and English: one flat JSON file per language (``kk.json``, ``ru.json``,
-``en.json``), keys dotted by area (``parent.home.title``, ``errors.missing``). Every key exists in all three, and a
+"""The portal's words in Kazakh, Russian and English: flat JSON files per language (``kk.json``, ``ru.json``,
+``en.json`` for what every page shares, and ``<area>/kk.json`` etc. for one area's pages: ``parent/``,
+``provider/``, ``admin/``; a key may live in only one file), keys dotted by area (``parent.home.title``, ``errors.missing``). Every key exists in all three, and a
 Kazakh or Russian value never equals the English one unless the key is in ``SAME_IN_EVERY_LANGUAGE`` (names,
 numbers); tests/test_i18n.py checks both, so a page never falls back to English."""
 
@@ -18,7 +19,14 @@ SAME_IN_EVERY_LANGUAGE: frozenset[str] = frozenset({"brand", "lang.kk", "lang.ru
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((HERE / f"{language}.json").read_text(encoding="utf-8"))
+    """Every word of ``language``: the shared file and each area's file merged (a key defined twice is an error)."""
+    data: dict[str, str] = {}
+    for path in [HERE / f"{language}.json", *sorted(HERE.glob(f"*/{language}.json"))]:
+        words: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        twice = sorted(set(words) & set(data))
+        if twice:
+            raise ValueError(f"{path.relative_to(HERE)} defines keys another file already defines: {twice}")
+        data.update(words)
     return data
 
 
