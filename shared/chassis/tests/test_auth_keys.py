@@ -4,6 +4,7 @@ many tokens name it; a provider that is down keeps the keys already held verifyi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -69,6 +70,25 @@ async def test_many_tokens_are_verified_with_one_fetch_of_the_keys():
     for n in range(50):
         principal = await verifier.verify(provider.token(f"p-{n}"))
         assert principal.subject == f"p-{n}"
+    assert verifier.keys.fetches == 1
+
+
+async def test_requests_arriving_while_the_first_fetch_is_in_flight_wait_for_it_instead_of_failing():
+    provider, clock = Provider(), Clock()
+    released = asyncio.Event()
+    answer = provider.jwks
+
+    async def slow_jwks() -> dict[str, Any]:
+        await released.wait()
+        return await answer()
+
+    provider.jwks = slow_jwks  # type: ignore[method-assign]
+    verifier = make(provider, clock, memo_size=1)
+    pending = [asyncio.ensure_future(verifier.verify(provider.token(f"p-{n}"))) for n in range(5)]
+    await asyncio.sleep(0)  # every verification has started and found no keys yet
+    released.set()
+    principals = await asyncio.gather(*pending)
+    assert [p.subject for p in principals] == [f"p-{n}" for n in range(5)]
     assert verifier.keys.fetches == 1
 
 

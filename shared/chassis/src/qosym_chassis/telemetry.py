@@ -113,15 +113,20 @@ class _TraceContextFilter(logging.Filter):
         return True
 
 
+def log_formatter(service: str, process: str) -> logging.Formatter:
+    """One JSON object per line: ``time`` (ISO 8601, UTC), ``level``, ``logger``, ``message``, the service and
+    process, the trace and span ids where a span is current, and whatever ``extra`` a call adds; never colours."""
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        static_fields={"service": service, "process": process},
+        timestamp="time",
+    )
+
+
 def setup_logging(service: str, process: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            static_fields={"service": service, "process": process},
-        )
-    )
+    handler.setFormatter(log_formatter(service, process))
     handler.addFilter(_TraceContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
