@@ -414,7 +414,9 @@ async def test_too_many_requests_and_unavailable_are_problems_with_their_headers
 
 async def test_every_request_leaves_one_access_line_with_its_route_status_duration_and_trace_id(client, token, caplog):
     caplog.set_level(logging.INFO, logger="qosym.access")
-    response = await client.post("/v1/things", json={"name": "x"}, headers={"Authorization": f"Bearer {token('parent')}"})
+    response = await client.post(
+        "/v1/things", json={"name": "x"}, headers={"Authorization": f"Bearer {token('parent')}"}
+    )
     assert response.status_code == 422
     lines = [r for r in caplog.records if r.name == "qosym.access"]
     assert len(lines) == 1
