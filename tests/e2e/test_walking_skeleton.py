@@ -7,7 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from qosym_cli.main import app as cli
+from qosym_cli.traces import read_spans
 from tests.support.people import synthetic_iin
 from tests.support.waiting import eventually
 
@@ -112,6 +115,18 @@ def test_one_trace_spans_request_database_outbox_kafka_and_consumer(api, new_par
     assert eventually(
         lambda: trace_id in _linked_traces(running_stack.home / "traces", "registry", "relay", "outbox relay")
     )
+    # `qosym trace` shows it as one tree: the request at the root, the consumer's span inside it, the relay linked
+    shown = CliRunner().invoke(cli, ["trace", trace_id, "--home", str(running_stack.home)])
+    assert shown.exit_code == 0, shown.output
+    rows = shown.output.splitlines()[2:]
+    assert "registry/api" in rows[0] and rows[0].rstrip().endswith("POST /v1/children")
+    assert any("allocation/consumers" in row and "registry.child.v1 process" in row for row in rows)
+    assert any("registry/relay" in row and "(linked) outbox relay" in row for row in rows)
+    # and no orphan polling: every span a relay starts on its own is a batch it sent, none is an idle poll's SQL
+    relay_roots = {
+        s.name for s in read_spans(running_stack.home / "traces") if s.process == "relay" and not s.parent_id
+    }
+    assert relay_roots == {"outbox relay"}
 
 
 def test_no_iin_reaches_logs_traces_or_the_bus(api, new_parent, running_stack):

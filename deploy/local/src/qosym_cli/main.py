@@ -551,5 +551,33 @@ def check_command(
         raise typer.Exit(1)
 
 
+@app.command("trace")
+def trace_command(
+    trace_id: Annotated[
+        str, typer.Argument(help="the trace id (32 hex digits), as a problem+json or a log line gives it")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="machine output: the span tree as one JSON object")] = False,
+    home: HomeOption = None,
+) -> None:
+    """One trace's span tree with timings, from the local stack's trace files: the request, its SQL, the outbox,
+    every consumer the event reached; the relay's batch spans that link to it are listed under it."""
+    import json
+
+    from qosym_cli.traces import as_json as trace_json
+    from qosym_cli.traces import find_trace, render
+
+    folder = _home(home) / "traces"
+    if not folder.is_dir():
+        raise _fail(f"no trace files in {folder}: run `qosym up` first")
+    found = find_trace(folder, trace_id)
+    if found is None:
+        raise _fail(f"no span of trace {trace_id} in {folder} (spans are written within a second of ending)")
+    if as_json:
+        typer.echo(json.dumps(trace_json(found)))
+        return
+    for line in render(found):
+        typer.echo(line)
+
+
 if __name__ == "__main__":
     app()
