@@ -5,6 +5,7 @@ uv run --frozen python deploy/render.py     # regenerate; tests/deploy/test_depl
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import observability
 import topology as t
 
 from qosym_contracts.topics import ALL_TOPICS
@@ -167,6 +169,7 @@ def prometheus_config() -> dict[str, Any]:
     targets = [f"{s}-{role}:{t.PORT}" for s in t.services() for role in t.processes(s)]
     return {
         "global": {"scrape_interval": "15s"},
+        "rule_files": ["alerts.yaml"],  # beside this file (deploy/observability.py)
         "scrape_configs": [
             {
                 "job_name": "qosym",
@@ -254,7 +257,11 @@ def compose() -> dict[str, Any]:
     services["prometheus"] = {
         "image": IMAGES["prometheus"],
         "command": ["--config.file=/etc/prometheus/prometheus.yaml", "--storage.tsdb.retention.time=15d"],
-        "volumes": ["./prometheus.yaml:/etc/prometheus/prometheus.yaml:ro", "prometheus-data:/prometheus"],
+        "volumes": [
+            "./prometheus.yaml:/etc/prometheus/prometheus.yaml:ro",
+            "./alerts.yaml:/etc/prometheus/alerts.yaml:ro",
+            "prometheus-data:/prometheus",
+        ],
         "networks": ["backend"],
         "ports": ["127.0.0.1:9090:9090"],
         "restart": "unless-stopped",
@@ -265,7 +272,11 @@ def compose() -> dict[str, Any]:
             "GF_SECURITY_ADMIN_USER": "${GRAFANA_ADMIN_USER:-admin}",
             "GF_SECURITY_ADMIN_PASSWORD": "${GRAFANA_ADMIN_PASSWORD:?set in .env}",
         },
-        "volumes": ["./grafana/provisioning:/etc/grafana/provisioning:ro", "grafana-data:/var/lib/grafana"],
+        "volumes": [
+            "./grafana/provisioning:/etc/grafana/provisioning:ro",
+            "./grafana/dashboards:/var/lib/grafana/dashboards:ro",
+            "grafana-data:/var/lib/grafana",
+        ],
         "networks": ["backend"],
         "ports": ["127.0.0.1:3000:3000"],
         "depends_on": ["prometheus", "jaeger"],
@@ -552,13 +563,18 @@ def compose_files() -> dict[str, str]:
         "compose.yaml": dump([compose()]),
         "Caddyfile": caddyfile(),
         "prometheus.yaml": dump([prometheus_config()]),
+        "alerts.yaml": dump([observability.alert_rules()]),
+        "grafana/provisioning/dashboards/qosym.yaml": dump([observability.dashboard_provider()]),
+        "grafana/dashboards/qosym.json": json.dumps(observability.dashboard(), indent=2) + "\n",
         ".env.example": env_example(),
     }
 
 
 def main() -> None:
     for name, text in compose_files().items():
-        (DEPLOY / "compose" / name).write_text(text)
+        path = DEPLOY / "compose" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     for name, text in k8s_files().items():
         path = DEPLOY / "k8s" / name
         path.parent.mkdir(parents=True, exist_ok=True)

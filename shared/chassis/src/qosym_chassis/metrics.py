@@ -13,6 +13,11 @@ HTTP_LATENCY = Histogram(
     registry=registry,
 )
 OUTBOX_BACKLOG = Gauge("qosym_outbox_backlog", "outbox rows not yet published", registry=registry)
+OUTBOX_OLDEST_AGE = Gauge(
+    "qosym_outbox_oldest_unpublished_seconds",
+    "how long the oldest unpublished outbox row has waited",
+    registry=registry,
+)
 DEAD_LETTERS = Gauge("qosym_dead_letters", "unresolved dead letters", registry=registry)
 PARKED_EVENTS = Gauge("qosym_parked_events", "events parked until their prerequisite arrives", registry=registry)
 PARKED_OVERDUE = Gauge(

@@ -618,3 +618,19 @@ async def request_replay(engine: AsyncEngine, since: datetime) -> int:
             .values(published_at=None)
         )
     return int(result.rowcount or 0)
+
+
+async def oldest_unpublished_age_s(engine: AsyncEngine) -> float:
+    """Seconds the oldest unpublished row has waited (0 when everything is published): the first pending id is the
+    oldest (ids follow commit order closely enough for a gauge), read through the pending rows' partial index."""
+    with suppress_instrumentation():
+        async with engine.connect() as conn:
+            age = (
+                await conn.execute(
+                    select(func.extract("epoch", func.now() - OUTBOX.c.created_at))
+                    .where(OUTBOX.c.published_at.is_(None))
+                    .order_by(OUTBOX.c.id)
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+    return float(age or 0.0)

@@ -27,6 +27,7 @@ from qosym_chassis.metrics import (
     CONSUMER_LAG,
     DEAD_LETTERS,
     OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
     OUTBOX_REFUSED,
     PARKED_EVENTS,
     PARKED_OVERDUE,
@@ -237,6 +238,7 @@ def run_relay(settings: ServiceSettings) -> None:
 
         async def refresh_backlog() -> None:
             OUTBOX_BACKLOG.set(await outbox.backlog(ctx.engine))
+            OUTBOX_OLDEST_AGE.set(await outbox.oldest_unpublished_age_s(ctx.engine))
             OUTBOX_REFUSED.set(await outbox.refused_count(ctx.engine))
 
         tasks = [asyncio.create_task(_every(stop, 2.0, refresh_backlog))]
