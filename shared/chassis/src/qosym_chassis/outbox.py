@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -125,6 +125,30 @@ Acknowledgement = Awaitable[object]
 Publish = Callable[[OutgoingMessage], Awaitable[Acknowledgement | None]]
 # Whether an error means the broker refuses this message for good (too large, invalid), not "try again".
 IsRefusal = Callable[[BaseException], bool]
+# A group of a batch's messages handed over together (their indices in the order added) and its acknowledgement.
+HandedOver = tuple[list[int], Acknowledgement]
+
+
+class MessageBatch(Protocol):
+    """The messages of one relay batch, handed over to the broker together (qosym_chassis.relay_producer)."""
+
+    def add(self, message: OutgoingMessage) -> None:
+        """Take a message; raise at once (a refusal) for one the broker will never take."""
+
+    async def send(self, handed_over: list[HandedOver]) -> None:
+        """Hand every message taken over, without waiting for acknowledgements, keeping the order of each key;
+        each group appended to ``handed_over`` as soon as it is handed over (so that, if this raises, the relay
+        still settles what went out)."""
+
+
+@runtime_checkable
+class BatchPublish(Protocol):
+    """A ``Publish`` that also sends whole batches: the relay's batches go through ``batch()``, its
+    one-message-at-a-time pass (after a refusal learnt from an acknowledgement) through the call."""
+
+    def __call__(self, message: OutgoingMessage, /) -> Awaitable[Acknowledgement | None]: ...
+
+    def batch(self) -> MessageBatch: ...
 
 
 class Refused(Exception):
@@ -215,6 +239,7 @@ class OutboxRelay:
     ) -> None:
         self._engine = engine
         self._publish = publish
+        self._batches = publish if isinstance(publish, BatchPublish) else None
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._replay_window = replay_window
@@ -434,6 +459,8 @@ class OutboxRelay:
         )
 
     async def _send_batch(self, rows: list[Any]) -> list[Any]:
+        if self._batches is not None:
+            return await self._send_as_batch(rows, self._batches.batch())
         sent: list[Any] = []
         acknowledgements: list[tuple[int, Acknowledgement]] = []
         waiting: set[tuple[str, str]] = set()  # keys of rows refused in this batch: their later rows wait
@@ -458,6 +485,43 @@ class OutboxRelay:
         if failure is not None:
             row_id, error = failure
             if self._refused(error):  # the broker refused one of them, or several: find which, one at a time
+                self._isolate = True
+            await self._record_failure(row_id, error)
+            raise error
+        return sent
+
+    async def _send_as_batch(self, rows: list[Any], batch: MessageBatch) -> list[Any]:
+        """``_send_batch`` through a publisher of whole batches: every row taken (a refused one set aside, the later
+        rows of its key left out), handed over in groups (one per partition), each group's acknowledgement awaited.
+        If anything fails, nothing is marked; the failure is recorded on the first row of the first failed group."""
+        sent: list[Any] = []
+        waiting: set[tuple[str, str]] = set()  # keys of rows refused in this batch: their later rows wait
+        for row in rows:
+            if waiting and (row[3], row[4]) in waiting:
+                continue
+            try:
+                batch.add(self._message(row))
+            except Exception as exc:
+                if not self._refused(exc):
+                    raise
+                await self._refuse(row, exc)
+                waiting.add((row[3], row[4]))
+                continue
+            sent.append(row)
+        handed_over: list[HandedOver] = []
+        try:
+            await batch.send(handed_over)
+        except Exception as exc:
+            await _settle([(indices[0], ack) for indices, ack in handed_over])  # let what went out finish
+            covered = {i for indices, _ in handed_over for i in indices}
+            first = next((row for i, row in enumerate(sent) if i not in covered), sent[0] if sent else None)
+            if first is not None:
+                await self._record_failure(first[0], exc)
+            raise
+        failure = await _settle([(sent[indices[0]][0], ack) for indices, ack in handed_over])
+        if failure is not None:
+            row_id, error = failure
+            if self._refused(error):  # the broker refused a message of a group, which one its error does not say
                 self._isolate = True
             await self._record_failure(row_id, error)
             raise error
