@@ -31,6 +31,7 @@ from qosym_chassis.relay_producer import (
     is_refused,
     make_producer,
     murmur2,
+    murmur2_many,
     producer_sender,
 )
 from qosym_contracts.envelope import IntegrationEvent
@@ -303,3 +304,47 @@ async def test_a_producer_that_stopped_hands_nothing_over_and_nothing_is_marked(
         await OutboxRelay(engine, producer_sender(stopped)).publish_pending()
     rows = await unpublished(engine)
     assert len(rows) == 20 and [r["attempts"] for r in rows] == [1] + [0] * 19
+
+
+def test_murmur2_of_many_keys_at_once_is_murmur2_of_each() -> None:
+    rng = random.Random(3)
+    for length in [*range(0, 41), 36, 64]:
+        keys = [rng.randbytes(length) for _ in range(rng.randrange(1, 200))]
+        keys += [rng.randbytes(rng.randrange(0, 8)) for _ in range(20)]  # other lengths in between
+        rng.shuffle(keys)
+        assert murmur2_many(keys) == [aiokafka_murmur2(key) for key in keys]
+    assert murmur2_many([]) == []
+    uuids = [str(uuid.uuid4()).encode() for _ in range(1_000)]
+    assert murmur2_many(uuids) == [murmur2(key) for key in uuids]
+
+
+@pytest.mark.component
+async def test_a_refusal_in_one_batch_holds_back_its_keys_rows_in_the_batch_read_meanwhile(
+    engine, topics, producer, stack_servers
+):
+    """``drain`` reads batch k+1 while batch k goes out: a row of k refused for good (too large for the producer)
+    must hold back the rows of its key that batch k+1 holds, though k+1 was read before the refusal."""
+    relayed, _ = topics
+    make = kind(relayed)
+    await stage(
+        engine,
+        [
+            make(thing_id="k1", n=0),
+            make(thing_id="big", n=0, blob="x" * 1_200_000),
+            make(thing_id="k2", n=0),
+            make(thing_id="big", n=1),
+            make(thing_id="k1", n=1),
+            make(thing_id="big", n=2),
+            make(thing_id="k2", n=1),
+        ],
+    )
+    relay = OutboxRelay(engine, producer_sender(producer), batch_size=3, refused=is_refused)
+
+    assert await relay.drain() == 4
+    assert [(r["msg_key"], r["payload"]["n"]) for r in await unpublished(engine)] == [
+        ("big", 0),
+        ("big", 1),
+        ("big", 2),
+    ]
+    received = await read_topic(stack_servers.state.kafka_bootstrap_servers, relayed, 4)
+    assert per_key(received) == {"k1": [0, 1], "k2": [0, 1]}
