@@ -11,7 +11,9 @@ Rules (docs/architecture.md, "Delivery"):
   batch is sent without waiting for each acknowledgement (qosym_chassis.relay_producer: the producer
   cannot reorder a key), then marked published in one statement once the broker acknowledged all of it;
   if any row of a batch fails, nothing of it is marked and the whole batch is sent again (at least once:
-  consumers dedupe by inbox), with capped backoff, forever;
+  consumers dedupe by inbox), with capped backoff, forever; a publisher of whole batches (``BatchPublish``,
+  the relay producer's) gets each batch at once and builds one record batch per partition; batch k+1 is
+  read while batch k goes out and sent once k is acknowledged (never two batches unacknowledged);
 - a row the broker refuses for good (too large, invalid) is an outgoing dead letter: set aside in
   ``outbox_refused`` (its error, a metric, ``refused``), the later rows of its topic and key wait behind
   it (order per key), the other keys go on;
