@@ -11,7 +11,9 @@ Rules (docs/architecture.md, "Delivery"):
   batch is sent without waiting for each acknowledgement (qosym_chassis.relay_producer: the producer
   cannot reorder a key), then marked published in one statement once the broker acknowledged all of it;
   if any row of a batch fails, nothing of it is marked and the whole batch is sent again (at least once:
-  consumers dedupe by inbox), with capped backoff, forever;
+  consumers dedupe by inbox), with capped backoff, forever; a publisher of whole batches (``BatchPublish``,
+  the relay producer's) gets each batch at once and builds one record batch per partition; batch k+1 is
+  read while batch k goes out and sent once k is acknowledged (never two batches unacknowledged);
 - a row the broker refuses for good (too large, invalid) is an outgoing dead letter: set aside in
   ``outbox_refused`` (its error, a metric, ``refused``), the later rows of its topic and key wait behind
   it (order per key), the other keys go on;
@@ -35,7 +37,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -104,7 +106,7 @@ async def add_events(session: AsyncSession, events: Sequence[IntegrationEvent]) 
     await session.execute(select(func.pg_notify(WAKE_CHANNEL, "")).select_from(staged).limit(1))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass takes four times as long to make, per row
 class OutgoingMessage:
     event_id: str
     event_type: str
@@ -125,6 +127,30 @@ Acknowledgement = Awaitable[object]
 Publish = Callable[[OutgoingMessage], Awaitable[Acknowledgement | None]]
 # Whether an error means the broker refuses this message for good (too large, invalid), not "try again".
 IsRefusal = Callable[[BaseException], bool]
+# A group of a batch's messages handed over together (their indices in the order added) and its acknowledgement.
+HandedOver = tuple[list[int], Acknowledgement]
+
+
+class MessageBatch(Protocol):
+    """The messages of one relay batch, handed over to the broker together (qosym_chassis.relay_producer)."""
+
+    def add(self, message: OutgoingMessage) -> None:
+        """Take a message; raise at once (a refusal) for one the broker will never take."""
+
+    async def send(self, handed_over: list[HandedOver]) -> None:
+        """Hand every message taken over, without waiting for acknowledgements, keeping the order of each key;
+        each group appended to ``handed_over`` as soon as it is handed over (so that, if this raises, the relay
+        still settles what went out)."""
+
+
+@runtime_checkable
+class BatchPublish(Protocol):
+    """A ``Publish`` that also sends whole batches: the relay's batches go through ``batch()``, its
+    one-message-at-a-time pass (after a refusal learnt from an acknowledgement) through the call."""
+
+    def __call__(self, message: OutgoingMessage, /) -> Awaitable[Acknowledgement | None]: ...
+
+    def batch(self) -> MessageBatch: ...
 
 
 class Refused(Exception):
@@ -215,6 +241,7 @@ class OutboxRelay:
     ) -> None:
         self._engine = engine
         self._publish = publish
+        self._batches = publish if isinstance(publish, BatchPublish) else None
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._replay_window = replay_window
@@ -227,6 +254,7 @@ class OutboxRelay:
         self._headers: dict[str, list[tuple[str, bytes]]] = {}  # staged headers' JSON → message headers
         self._event_types: dict[str, bytes] = {}
         self._isolate = False  # after the broker refused a message of a batch: one message at a time
+        self._refusals = 0  # rows set aside so far
         self.epoch: int | None = None
         self._lease_until = 0.0  # time.monotonic() until which the lease is surely ours
         self.active = False
@@ -323,53 +351,72 @@ class OutboxRelay:
         return await self.drain(1)
 
     async def drain(self, max_batches: int = 10) -> int:
-        """Publish up to ``max_batches`` batches as ``publish_pending`` does, pipelined: batch k+1 is read and sent
-        while batch k's mark-published statement runs (k+1 reads after k's last id: k is not marked yet). Every
-        mark is done when it returns; the next drain reads from the oldest pending row again, so a row committed
-        late with a lower id waits at most one drain. Returns the number of rows published."""
+        """Publish up to ``max_batches`` batches as ``publish_pending`` does, pipelined, with never more than one
+        batch unacknowledged: batch k+1 is read while batch k is sent and acknowledged (read after k's last id),
+        and sent while batch k's mark-published statement runs. If rows of batch k were refused, batch k+1 is read
+        again (it may hold rows of their keys, which wait). Every mark is done when it returns; the next drain reads
+        from the oldest pending row again, so a row committed late with a lower id waits at most one drain. One
+        connection reads and one marks for the whole drain. Returns the number of rows published."""
         total = 0
         marking: asyncio.Task[None] | None = None
-        after = 0
-        try:
-            for _ in range(max_batches):
-                batch = await self._pass(after if marking is not None else 0)
-                if batch is None:
-                    break
-                read, sent, epoch = batch
+        reading: asyncio.Task[list[Any]] | None = None
+        async with contextlib.AsyncExitStack() as connections:
+            with suppress_instrumentation():  # polling an empty outbox leaves no trace
+                reader = await _driver(await connections.enter_async_context(self._engine.connect()))
+            marker: Any = None
+            try:
+                reading = asyncio.ensure_future(self._read(reader, 0))
+                for batch in range(max_batches):
+                    task, reading = reading, None
+                    rows = await task if task is not None else []
+                    if not rows:
+                        break
+                    if time.monotonic() > self._lease_until - self._send_margin_s:  # paused since the renewal
+                        raise self._lost("the lease may have expired while reading")
+                    epoch = self.epoch
+                    if epoch is None:  # lost while this batch was read (the read raises when it finds out)
+                        break
+                    if batch + 1 < max_batches:
+                        reading = asyncio.ensure_future(self._read(reader, rows[-1][0]))
+                    refusals = self._refusals
+                    sent = await self._send_traced(rows, epoch)
+                    if reading is not None and self._refusals != refusals:
+                        await _finish(reading)  # read before the refusal: it may hold rows of the keys that wait
+                        reading = asyncio.ensure_future(self._read(reader, rows[-1][0]))
+                    if marking is not None:
+                        previous, marking = marking, None
+                        await previous
+                    if marker is None:
+                        with suppress_instrumentation():
+                            marker = await _driver(await connections.enter_async_context(self._engine.connect()))
+                    marking = asyncio.ensure_future(self._mark(sent, epoch, marker))
+                    total += len(sent)
+            finally:
+                if reading is not None:  # a read in progress finishes on its connection; its rows are not sent
+                    await _finish(reading)
                 if marking is not None:
-                    task, marking = marking, None
-                    await task
-                marking = asyncio.ensure_future(self._mark(sent, epoch))
-                after = read[-1][0]
-                total += len(sent)
-        finally:
-            if marking is not None:
-                await marking
+                    await marking
         return total
 
-    async def _pass(self, after: int) -> tuple[list[Any], list[Any], int] | None:
-        """Renew the lease, read a batch (ids above ``after``), send it and await its acknowledgements: the rows
-        read and the rows the broker acknowledged, to be marked with the epoch. None if nothing is pending."""
+    async def _read(self, driver: Any, after: int) -> list[Any]:
+        """Take or renew the lease, then read a batch: pending rows with ids above ``after``, in id order."""
         started = time.monotonic()
         with suppress_instrumentation():  # polling an empty outbox leaves no trace
-            async with self._engine.connect() as conn:
-                driver = await _driver(conn)
-                if self.epoch is None:
-                    epoch = await driver.fetchval(_ACQUIRE_SQL, LEASE_NAME, self.holder, self._lease_ttl_s)
-                    if epoch is None:
-                        raise LeaseLost(f"{self.holder}: another relay holds the lease")
-                    self.epoch = int(epoch)
-                elif await driver.fetchval(_RENEW_SQL, LEASE_NAME, self.epoch, self._lease_ttl_s) is None:
-                    raise self._lost("taken over")
-                self._lease_until = started + self._lease_ttl_s
-                async with driver.transaction():
-                    await driver.execute(_ORDERED_SCAN)
-                    rows = await driver.fetch(_PENDING_SQL, self._batch_size, after)
-        if not rows:
-            return None
-        if time.monotonic() > self._lease_until - self._send_margin_s:  # paused since the renewal: not ours
-            raise self._lost("the lease may have expired while reading")
-        epoch = self.epoch
+            if self.epoch is None:
+                epoch = await driver.fetchval(_ACQUIRE_SQL, LEASE_NAME, self.holder, self._lease_ttl_s)
+                if epoch is None:
+                    raise LeaseLost(f"{self.holder}: another relay holds the lease")
+                self.epoch = int(epoch)
+            elif await driver.fetchval(_RENEW_SQL, LEASE_NAME, self.epoch, self._lease_ttl_s) is None:
+                raise self._lost("taken over")
+            self._lease_until = started + self._lease_ttl_s
+            async with driver.transaction():
+                await driver.execute(_ORDERED_SCAN)
+                rows: list[Any] = await driver.fetch(_PENDING_SQL, self._batch_size, after)
+        return rows
+
+    async def _send_traced(self, rows: list[Any], epoch: int) -> list[Any]:
+        """Send a batch and await its acknowledgements, in one span: the rows the broker acknowledged."""
         span = self._batch_span(rows)
         try:
             if self._isolate:
@@ -382,7 +429,7 @@ class OutboxRelay:
             raise
         span.set_attribute("messaging.batch.message_count", len(sent))
         _end_span(span, None)
-        return rows, sent, epoch
+        return sent
 
     def _batch_span(self, rows: list[Any]) -> trace.Span:
         """One producer span per batch, linked to the trace context each row was staged in (one link per distinct
@@ -434,6 +481,8 @@ class OutboxRelay:
         )
 
     async def _send_batch(self, rows: list[Any]) -> list[Any]:
+        if self._batches is not None:
+            return await self._send_as_batch(rows, self._batches.batch())
         sent: list[Any] = []
         acknowledgements: list[tuple[int, Acknowledgement]] = []
         waiting: set[tuple[str, str]] = set()  # keys of rows refused in this batch: their later rows wait
@@ -463,6 +512,43 @@ class OutboxRelay:
             raise error
         return sent
 
+    async def _send_as_batch(self, rows: list[Any], batch: MessageBatch) -> list[Any]:
+        """``_send_batch`` through a publisher of whole batches: every row taken (a refused one set aside, the later
+        rows of its key left out), handed over in groups (one per partition), each group's acknowledgement awaited.
+        If anything fails, nothing is marked; the failure is recorded on the first row of the first failed group."""
+        sent: list[Any] = []
+        waiting: set[tuple[str, str]] = set()  # keys of rows refused in this batch: their later rows wait
+        for row in rows:
+            if waiting and (row[3], row[4]) in waiting:
+                continue
+            try:
+                batch.add(self._message(row))
+            except Exception as exc:
+                if not self._refused(exc):
+                    raise
+                await self._refuse(row, exc)
+                waiting.add((row[3], row[4]))
+                continue
+            sent.append(row)
+        handed_over: list[HandedOver] = []
+        try:
+            await batch.send(handed_over)
+        except Exception as exc:
+            await _settle([(indices[0], ack) for indices, ack in handed_over])  # let what went out finish
+            covered = {i for indices, _ in handed_over for i in indices}
+            first = next((row for i, row in enumerate(sent) if i not in covered), sent[0] if sent else None)
+            if first is not None:
+                await self._record_failure(first[0], exc)
+            raise
+        failure = await _settle([(sent[indices[0]][0], ack) for indices, ack in handed_over])
+        if failure is not None:
+            row_id, error = failure
+            if self._refused(error):  # the broker refused a message of a group, which one its error does not say
+                self._isolate = True
+            await self._record_failure(row_id, error)
+            raise error
+        return sent
+
     async def _send_one_by_one(self, rows: list[Any], epoch: int) -> list[Any]:
         """After the broker refused a message of a batch (which one its error does not say): each row sent and
         acknowledged before the next; a refused one set aside, the rows acknowledged before a failure marked."""
@@ -486,12 +572,17 @@ class OutboxRelay:
             sent.append(row)
         return sent
 
-    async def _mark(self, sent: list[Any], epoch: int) -> None:
+    async def _mark(self, sent: list[Any], epoch: int, driver: Any = None) -> None:
         if not sent:
             return
         with suppress_instrumentation():
-            async with self._engine.connect() as conn:
-                current, _ = await (await _driver(conn)).fetchrow(_MARK_SQL, [r[0] for r in sent], LEASE_NAME, epoch)
+            if driver is None:
+                async with self._engine.connect() as conn:
+                    current, _ = await (await _driver(conn)).fetchrow(
+                        _MARK_SQL, [r[0] for r in sent], LEASE_NAME, epoch
+                    )
+            else:
+                current, _ = await driver.fetchrow(_MARK_SQL, [r[0] for r in sent], LEASE_NAME, epoch)
         if not current:
             raise self._lost(f"{len(sent)} rows sent but not marked: another relay took over")
         per_topic: dict[str, int] = {}
@@ -504,6 +595,7 @@ class OutboxRelay:
         """An outgoing dead letter: the row stays unpublished and its key's later rows wait behind it."""
         row_id, event_id, event_type, topic, key, body, _ = row
         log.error("the broker refused outbox row %s (%s, key %s) for good: %s", row_id, event_type, key, error)
+        self._refusals += 1
         with suppress_instrumentation():
             async with self._engine.connect() as conn:
                 await (await _driver(conn)).execute(
@@ -555,6 +647,13 @@ async def _settle(acknowledgements: list[tuple[int, Acknowledgement]]) -> tuple[
                 raise  # the relay itself is cancelled
             failure = failure or (row_id, ConnectionError(f"acknowledgement cancelled (the producer stopped): {exc!r}"))
     return failure
+
+
+async def _finish(task: asyncio.Task[Any]) -> None:
+    """Let a task finish (a read on the drain's connection), whatever it raises: its result is not needed."""
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()
 
 
 def _end_span(span: trace.Span, error: Exception | None) -> None:
