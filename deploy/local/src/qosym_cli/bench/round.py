@@ -135,7 +135,7 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
 
 def _stages(rest: Settled, began: float, answered: float, events: int, baseline_s: float) -> list[Figure]:
     """When every outbox was drained and when each consumer group caught up, in seconds from ``close`` (the
-    watch starts when ``allocate`` answered: a stage already at rest then shows the allocate time). Each is
+    watch starts when ``allocate`` answered: a stage already at rest shows the first reading after it). Each is
     compared to the same raw produce+consume baseline as the whole."""
     stages = [
         Figure("round: every outbox published (from close)", events, max(rest.outboxes_drained, answered) - began)
