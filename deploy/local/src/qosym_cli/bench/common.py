@@ -15,7 +15,7 @@ import platform
 import statistics
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,51 +230,106 @@ def troubles(stack: LocalStack) -> tuple[int, int]:
     return int(sum(m.dead_letters or 0 for m in metrics)), int(sum(m.parked or 0 for m in metrics))
 
 
+class EndReader:
+    """The end offset of each partition (the offset the next record will get), read so that it holds on tansu too.
+
+    tansu, the local broker, answers ListOffsets(latest) with the base offset of the partition's last record batch
+    plus one, not its last record's offset plus one: 100 records produced in one batch show an end offset of 1
+    (checked 2026-12-03 with its memory storage engine). Since the relays publish in batches, counting records or
+    lag from ``end_offsets`` alone undercounts (a round's 96 awards counted as 7 events) and calls a group caught
+    up while the rest of the last batch is still unread. So for each partition whose listed end moved, the last
+    batch is fetched from ``listed - 1`` (its base offset on tansu, its last record on Apache Kafka) and the true
+    end is the last offset fetched plus one; a partition whose listed end did not move keeps the true end found
+    for it before (a record batch never changes)."""
+
+    FETCH_TIMEOUT_S = 10.0
+
+    def __init__(self, bootstrap: str) -> None:
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._known: dict[TopicPartition, tuple[int, int]] = {}  # listed end -> true end
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def ends(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        listed = await self._consumer.end_offsets(list(partitions))
+        stale = [tp for tp in partitions if listed.get(tp, 0) > 0 and self._known.get(tp, (-1, 0))[0] != listed[tp]]
+        if stale:
+            found = {tp: listed[tp] for tp in stale}
+            self._consumer.assign(stale)
+            for tp in stale:
+                self._consumer.seek(tp, listed[tp] - 1)
+            pending = set(stale)
+            deadline = time.monotonic() + self.FETCH_TIMEOUT_S
+            while pending and time.monotonic() < deadline:
+                batch = await self._consumer.getmany(*pending, timeout_ms=500)
+                for tp, records in batch.items():
+                    if records:
+                        found[tp] = max(found[tp], records[-1].offset + 1)
+                        pending.discard(tp)
+            for tp in stale:
+                self._known[tp] = (listed[tp], found[tp])
+        return {tp: self._known[tp][1] if listed.get(tp, 0) > 0 else 0 for tp in partitions}
+
+
 class Watcher:
-    """Reads consumer lag from the broker (one client per consumer group, held open) and each outbox's backlog
-    from its database (as the superuser: the stack's pools can hold every ordinary slot)."""
+    """Reads consumer lag from the broker (committed offsets of every group through one admin client, one request
+    per group; end offsets through an :class:`EndReader`) and each outbox's backlog from its database (as the
+    superuser: the stack's pools can hold every ordinary slot; one connection per database, held open)."""
 
     def __init__(self, stack: LocalStack, topics: Mapping[str, list[str]]) -> None:
         self._stack = stack
-        self._topics = topics
-        self._groups: dict[str, tuple[AIOKafkaConsumer, list[TopicPartition]]] = {}
+        bootstrap = stack.state.kafka_bootstrap_servers or ""
+        self._groups = {
+            group: [TopicPartition(t, p) for t in names for p in range(PARTITIONS.get(t, 1))]
+            for group, names in topics.items()
+        }
+        self._ends = EndReader(bootstrap)
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="qosym-bench-watcher")
+        self._coordinators: dict[str, int] = {}
+        self._databases: dict[str, asyncpg.Connection] = {}
 
     async def __aenter__(self) -> Watcher:
-        bootstrap = self._stack.state.kafka_bootstrap_servers or ""
-        for group, names in self._topics.items():
-            consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-            await consumer.start()
-            partitions = [TopicPartition(t, p) for t in names for p in range(PARTITIONS.get(t, 1))]
-            self._groups[group] = (consumer, partitions)
+        await self._ends.start()
+        await self._admin.start()
+        for group in self._groups:
+            self._coordinators[group] = await self._admin.find_coordinator(group)
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        for consumer, _partitions in self._groups.values():
-            await consumer.stop()
+        await self._admin.close()
+        await self._ends.stop()
+        for conn in self._databases.values():
+            await conn.close()
 
     async def backlog(self) -> dict[str, int]:
-        """Each service's unpublished outbox rows, counted now on a short-lived connection as the server's
-        superuser (reserved slots), one database after the other; the relays' ``qosym_outbox_backlog`` gauges
-        (what ``qosym status`` shows) are refreshed only every 2 s, and later still on a loaded machine."""
+        """Each service's unpublished outbox rows, counted now as the server's superuser (reserved slots), one
+        database after the other; the relays' ``qosym_outbox_backlog`` gauges (what ``qosym status`` shows) are
+        refreshed only every 2 s, and later still on a loaded machine."""
         found: dict[str, int] = {}
         for service in self._stack.state.database_urls:
-            conn = await connect(server_url(self._stack, service))
-            try:
-                found[service] = int(await conn.fetchval("select count(*) from outbox where published_at is null"))
-            finally:
-                await conn.close()
+            conn = self._databases.get(service)
+            if conn is None or conn.is_closed():
+                conn = self._databases[service] = await connect(server_url(self._stack, service))
+            found[service] = int(await conn.fetchval("select count(*) from outbox where published_at is null"))
         return found
 
     async def lag(self) -> dict[str, int]:
-        """Each group's end offsets minus committed offsets over its topics (how a consumers process computes
-        ``qosym_consumer_lag``), read now instead of at the process's last refresh."""
+        """Each group's end offsets (:class:`EndReader`) minus committed offsets over its topics, read now instead
+        of at the consumers process's last refresh of ``qosym_consumer_lag``."""
+        every = sorted({tp for partitions in self._groups.values() for tp in partitions})
+        ends = await self._ends.ends(every)
         lags: dict[str, int] = {}
-        for group, (consumer, partitions) in self._groups.items():
-            ends = await consumer.end_offsets(partitions)
-            total = 0
-            for tp in partitions:
-                total += max(0, ends.get(tp, 0) - (await consumer.committed(tp) or 0))
-            lags[group] = total
+        for group, partitions in self._groups.items():
+            committed = await self._admin.list_consumer_group_offsets(
+                group, self._coordinators[group], partitions=partitions
+            )
+            lags[group] = sum(
+                max(0, ends.get(tp, 0) - max(0, committed[tp].offset if tp in committed else 0)) for tp in partitions
+            )
         return lags
 
     async def pipeline(self) -> Pipeline:
@@ -289,19 +344,59 @@ class Watcher:
 QUIET_FOR_S = 1.0  # the quiet must hold this long (a consumer between poll and commit shows no lag yet)
 
 
+@dataclass
+class Settled:
+    """When the pipeline came to rest (monotonic seconds): ``at`` everything at once; ``drained`` per relay (its
+    outbox's last unpublished row published) and ``caught_up`` per consumer group (its lag last became 0), each
+    the start of the stretch that lasted to the end (what was already at rest when the watch began shows the
+    first reading's time); ``began`` and ``answered`` bracket the measured action, if any."""
+
+    at: float
+    began: float
+    answered: float
+    drained: dict[str, float]
+    caught_up: dict[str, float]
+    result: Any = None
+
+    @property
+    def outboxes_drained(self) -> float:
+        return max(self.drained.values(), default=self.began)
+
+
 async def wait_until_quiet(stack: LocalStack, timeout_s: float, interval_s: float = 0.2) -> float:
     """Wait until every consumer group has committed everything and every outbox is published, and it stays so
-    for ``QUIET_FOR_S``; return the monotonic time the quiet stretch began. Raises BenchError naming what still moves at the deadline."""
-    deadline = time.monotonic() + timeout_s
+    for ``QUIET_FOR_S``; return the monotonic time the quiet stretch began. Raises BenchError naming what still
+    moves at the deadline."""
+    return (await watch_until_quiet(stack, timeout_s, interval_s)).at
+
+
+async def watch_until_quiet(
+    stack: LocalStack, timeout_s: float, interval_s: float = 0.2, action: Callable[[], Any] | None = None
+) -> Settled:
+    """:func:`wait_until_quiet`, also telling when each outbox drained and each consumer group caught up. With
+    ``action`` (a blocking call, run in a thread), the watcher connects first, then ``began`` is taken and the
+    action runs, and the watch starts when it returns (its result is ``Settled.result``, its end ``answered``)."""
     since: float | None = None
+    drained: dict[str, float] = {}
+    caught_up: dict[str, float] = {}
     async with Watcher(stack, subscribed_topics()) as watcher:
+        began = time.monotonic()
+        result = await asyncio.to_thread(action) if action is not None else None
+        answered = time.monotonic()
+        deadline = answered + timeout_s
         while True:
             state = await watcher.pipeline()
             seen = time.monotonic()
+            for marks_, values in ((drained, state.backlog), (caught_up, state.lag)):
+                for key, value in values.items():
+                    if value:
+                        marks_.pop(key, None)
+                    else:
+                        marks_.setdefault(key, seen)
             if state.quiet:
                 since = seen if since is None else since
                 if seen - since >= QUIET_FOR_S:
-                    return since
+                    return Settled(since, began, answered, drained, caught_up, result)
             else:
                 since = None
             if seen > deadline:
@@ -312,14 +407,14 @@ async def wait_until_quiet(stack: LocalStack, timeout_s: float, interval_s: floa
 
 
 async def topic_ends(bootstrap: str) -> dict[str, int]:
-    """Records on each topic of the platform so far (sum of its partitions' end offsets)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
+    """Records on each topic of the platform so far (sum of its partitions' end offsets, read by
+    :class:`EndReader`)."""
+    reader = EndReader(bootstrap)
+    await reader.start()
     try:
-        partitions = [TopicPartition(t.name, p) for t in ALL_TOPICS for p in range(t.partitions)]
-        ends = await consumer.end_offsets(partitions)
+        ends = await reader.ends([TopicPartition(t.name, p) for t in ALL_TOPICS for p in range(t.partitions)])
     finally:
-        await consumer.stop()
+        await reader.stop()
     found: dict[str, int] = {}
     for tp, end in ends.items():
         found[tp.topic] = found.get(tp.topic, 0) + end

@@ -10,7 +10,6 @@ through allocation's API, then until every consumer group's lag and every outbox
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,13 +21,14 @@ from qosym_cli.bench import setup, synth
 from qosym_cli.bench.common import (
     BenchError,
     Figure,
+    Settled,
     copy_baseline,
     kafka_baseline,
     marks,
     produced_since,
     server_url,
     troubles,
-    wait_until_quiet,
+    watch_until_quiet,
 )
 from qosym_cli.bench.setup import bearer, expect
 from qosym_cli.stack import LocalStack
@@ -75,12 +75,14 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
     ends = marks(stack)
 
     admin = bearer(mint_token(stack.home, "administrator", "qosym-bench"))
-    with httpx.Client(base_url=stack.api_url("allocation"), headers=admin, timeout=timeout_s) as client:
-        began = time.monotonic()
-        expect(client.post(f"/v1/rounds/{round_id}/close", json={"reason": "schedule_change"}), 200)
-        summary = expect(client.post(f"/v1/rounds/{round_id}/allocate"), 200)
-        answered = time.monotonic()
-    settled = asyncio.run(wait_until_quiet(stack, timeout_s))
+
+    def close_and_allocate() -> Any:
+        with httpx.Client(base_url=stack.api_url("allocation"), headers=admin, timeout=timeout_s) as client:
+            expect(client.post(f"/v1/rounds/{round_id}/close", json={"reason": "schedule_change"}), 200)
+            return expect(client.post(f"/v1/rounds/{round_id}/allocate"), 200)
+
+    rest = asyncio.run(watch_until_quiet(stack, timeout_s, action=close_and_allocate))
+    summary, began, answered, settled = rest.result, rest.began, rest.answered, rest.at
     produced = produced_since(stack, ends)
     events = sum(produced.values())
     after = troubles(stack)
@@ -97,7 +99,9 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
     kafka = asyncio.run(kafka_baseline(stack.state.kafka_bootstrap_servers or "", events))
     whole.compared_to(kafka.seconds)
     copy = Figure("baseline: raw COPY into a scratch table", n, allocate.baseline or 0.0)
-    outcome.figures += [allocate, whole, copy, kafka]
+    outcome.figures += [allocate, whole]
+    outcome.figures += _stages(rest, began, answered, events, kafka.seconds)
+    outcome.figures += [copy, kafka]
     outcome.facts = {
         "round_id": round_id,
         "region": region["code"],
@@ -108,6 +112,10 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
         "produced": produced,
         "new_dead_letters": after[0] - before[0],
         "new_parked": after[1] - before[1],
+        "allocate_s": round(answered - began, 3),
+        "outbox_drained_s": round(rest.outboxes_drained - began, 3),
+        "drained_s": {service: round(at - began, 3) for service, at in sorted(rest.drained.items())},
+        "caught_up_s": {group: round(at - began, 3) for group, at in sorted(rest.caught_up.items())},
         "started_at": started_at.isoformat(),
     }
     outcome.notes.append(
@@ -118,9 +126,23 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
         "ratio: seconds measured / seconds of the baseline for the same n (allocate vs a raw COPY of n rows; "
         "end to end vs raw produce+consume of as many messages as the round's events)"
     )
+    if produced.get("allocation", 0) < n + 1:  # RoundClosed, and an award or a waitlisting per application
+        outcome.problems.append(f"allocation published {produced.get('allocation', 0)} events for {n} applications")
     if summary["awarded"] + summary["waitlisted"] != n:
         outcome.problems.append(f"allocate decided {summary['awarded'] + summary['waitlisted']} of {n} applications")
     return outcome
+
+
+def _stages(rest: Settled, began: float, answered: float, events: int, baseline_s: float) -> list[Figure]:
+    """When every outbox was drained and when each consumer group caught up, in seconds from ``close`` (the
+    watch starts when ``allocate`` answered: a stage already at rest shows the first reading after it). Each is
+    compared to the same raw produce+consume baseline as the whole."""
+    stages = [
+        Figure("round: every outbox published (from close)", events, max(rest.outboxes_drained, answered) - began)
+    ]
+    for group, at in sorted(rest.caught_up.items()):
+        stages.append(Figure(f"round: {group} consumers caught up (from close)", events, max(at, answered) - began))
+    return [stage.compared_to(baseline_s) for stage in stages]
 
 
 def _setup(figure: Figure) -> Figure:
