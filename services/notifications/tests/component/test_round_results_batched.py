@@ -19,25 +19,42 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conftest import service_settings
+from notifications.adapters import applications_repository as applications_repo
 from notifications.bootstrap import bootstrap
 from notifications.config import NotificationsSettings
 from notifications.entrypoints.consumers import SUBSCRIPTIONS, register
 from notifications.service_layer import allocation_news
-from qosym_chassis.consumer import EventConsumer, Outcome
+from notifications.service_layer.dependencies import Dependencies
+from qosym_chassis.consumer import EventConsumer, Outcome, Subscriptions
 from qosym_chassis.context import ServiceContext, build_context
-from qosym_contracts.allocation import ApplicationWaitlistedV1, VoucherAwardedV1
+from qosym_contracts.allocation import ApplicationSubmittedV1, ApplicationWaitlistedV1, RoundClosedV1, VoucherAwardedV1
 from qosym_contracts.envelope import IntegrationEvent
 from qosym_contracts.registry import GuardianshipEndedV1
 from tests.support.events import message
 
-from .support import awarded, guardian_of, submitted, waitlisted
+from .support import awarded, guardian_of, round_closed, submitted, waitlisted
 
 pytestmark = pytest.mark.component
 
-PER_EVENT = {
+
+async def round_closed_one_at_a_time(deps: Dependencies, session: AsyncSession, event: RoundClosedV1) -> None:
+    """The close as it was before ``round_results.tell_round_closed``: one open application after another."""
+    await applications_repo.close_round(
+        session, event.round_id, event.region_code, event.event_id, event.occurred_at, event.early_close_reason
+    )
+    closed = await applications_repo.closed_round(session, event.round_id)
+    assert closed is not None
+    for known in await applications_repo.open_applications_of_round(session, event.round_id):
+        await allocation_news._tell_round_closed(deps, session, known.application_id, closed, known.child_id)
+
+
+PER_EVENT: Subscriptions[Any] = {
     **SUBSCRIPTIONS,
+    ApplicationSubmittedV1: allocation_news.on_application_submitted,
+    RoundClosedV1: round_closed_one_at_a_time,
     ApplicationWaitlistedV1: allocation_news.on_waitlisted,
     VoucherAwardedV1: allocation_news.on_voucher_awarded,
 }
@@ -156,10 +173,13 @@ async def test_a_rounds_results_batched_equal_the_per_event_path_with_duplicates
             results.append(waitlisted(application, i))
     moved = [waitlisted(applications[i], i + 100) for i in range(1, 40, 4)]  # a second place in the same poll
     same_place = [waitlisted(applications[i], i) for i in range(2, 40, 8)]  # the same place again, a new event id
-    reoffers = [awarded(applications[i], assign_by=assign_by) for i in range(1, 40, 8)]  # waited, then a voucher
+    reoffers: list[IntegrationEvent] = [
+        awarded(applications[i], assign_by=assign_by) for i in range(1, 40, 8)
+    ]  # waited, then a voucher
 
     polls: list[list[IntegrationEvent]] = [
         registry,
+        [*applications[:20], round_closed(round_id), *applications[20:], *applications[18:22]],  # some twice
         results[:20] + moved[:5] + results[20:] + moved[5:] + same_place + results[5:8],  # three twice in one poll
         results[25:35],  # delivered again
         reoffers,
@@ -178,6 +198,8 @@ async def test_a_rounds_results_batched_equal_the_per_event_path_with_duplicates
     assert told == {f"person:{g}" for c, g in first_guardian.items() if c not in ended} | {
         f"person:{g}" for g in second_guardian.values()
     }
+    kinds = [kind for messages in many["messages"].values() for _, kind, *_ in messages]
+    assert kinds.count("round_closed") == 40 - len(ended) + len(second_guardian)
     assert many["deliveries"]  # the addresses planned e-mails and texts
     assert len(many["reminders"]) == 10 + len(reoffers)
 

@@ -163,3 +163,15 @@ async def closed_round(session: AsyncSession, round_id: UUID) -> ClosedRound | N
         .first()
     )
     return ClosedRound(row["round_id"], row["closed_event_id"], row["early_close_reason"]) if row else None
+
+
+async def closed_rounds(session: AsyncSession, round_ids: Sequence[UUID]) -> dict[UUID, ClosedRound]:
+    """``closed_round`` for many rounds in one statement (those closed)."""
+    if not round_ids:
+        return {}
+    rows = (
+        (await session.execute(select(allocation_round).where(allocation_round.c.round_id.in_(list(set(round_ids))))))
+        .mappings()
+        .all()
+    )
+    return {r["round_id"]: ClosedRound(r["round_id"], r["closed_event_id"], r["early_close_reason"]) for r in rows}

@@ -39,7 +39,7 @@ SUBSCRIPTIONS: Subscriptions[Dependencies] = {
     catalog.ProgrammePublishedV1: catalog_news.on_programme,
     catalog.ProgrammeChangedV1: catalog_news.on_programme,
     # allocation
-    allocation.ApplicationSubmittedV1: allocation_news.on_application_submitted,
+    allocation.ApplicationSubmittedV1: Many(round_results.on_many_applications_submitted),
     allocation.ApplicationWithdrawnV1: allocation_news.on_application_withdrawn,
     allocation.ApplicationWaitlistedV1: Many(round_results.on_many_waitlisted),  # a round's burst: set-based
     allocation.RoundClosedV1: allocation_news.on_round_closed,

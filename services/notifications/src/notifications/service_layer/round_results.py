@@ -25,12 +25,13 @@ from notifications.domain import messages as m
 from notifications.domain import notices, reminders
 from notifications.domain.messages import NewMessage, Notice, addressed
 from notifications.service_layer.dependencies import Dependencies
-from notifications.service_layer.fanout import guardians_known, reachability
+from notifications.service_layer.fanout import ChildNotKnownYet, guardians_known, reachability
 from qosym_chassis import outbox
-from qosym_contracts.allocation import ApplicationWaitlistedV1, VoucherAwardedV1
+from qosym_contracts.allocation import ApplicationSubmittedV1, ApplicationWaitlistedV1, VoucherAwardedV1
 from qosym_contracts.notifications import NotificationDeliveredV1
 
-E = TypeVar("E", ApplicationWaitlistedV1, VoucherAwardedV1)
+E = TypeVar("E", ApplicationSubmittedV1, ApplicationWaitlistedV1, VoucherAwardedV1)
+CHUNK = 1000  # applications per statement when one event tells a whole round (the bind parameters stay < 32,767)
 
 
 def waves(events: Sequence[E], key: Callable[[E], UUID]) -> list[list[E]]:
@@ -91,6 +92,61 @@ async def _publish_all(
         for channel in reachability(kept.get(n.person_id)).channels_for(n.kind)
     ]
     await deliveries_repository.add_deliveries(session, planned, now)
+
+
+def round_closed_notice(application_id: UUID, closed: applications.ClosedRound, child_id: UUID) -> Notice:
+    """What ``allocation_news._tell_round_closed`` tells an applicant."""
+    payload = {
+        "application_id": str(application_id),
+        "round_id": str(closed.round_id),
+        "child_id": str(child_id),
+        "early_close_reason": closed.early_close_reason,
+    }
+    return Notice(m.ROUND_CLOSED, m.Guardians(child_id), application_id, str(application_id), payload)
+
+
+async def tell_round_closed(
+    session: AsyncSession,
+    closed: applications.ClosedRound,
+    known: Sequence[applications.KnownApplication],
+    now: datetime,
+) -> None:
+    """Every open application of a closed round told, a chunk of applications per few statements; a child whose
+    guardians are not known yet parks the whole close on the first such child, as one at a time (the transaction's
+    savepoint undoes what was told before it)."""
+    for start in range(0, len(known), CHUNK):
+        chunk = known[start : start + CHUNK]
+        guardians = await people_repository.guardians_of_children(session, [a.child_id for a in chunk])
+        for a in chunk:
+            if a.child_id not in guardians:
+                raise ChildNotKnownYet(a.child_id)
+        told = [(round_closed_notice(a.application_id, closed, a.child_id), closed.closed_event_id) for a in chunk]
+        await _publish_all(session, told, guardians, now)
+
+
+async def on_many_applications_submitted(
+    deps: Dependencies, session: AsyncSession, events: Sequence[ApplicationSubmittedV1]
+) -> Mapping[UUID, str]:
+    """``allocation_news.on_application_submitted`` for a poll's applications."""
+    parked: dict[UUID, str] = {}
+    waiting: set[UUID] = set()
+    now = deps.clock.now()
+    for wave in waves(events, lambda e: e.application_id):
+        known, guardians = await _known_or_parked(session, wave, parked, waiting)
+        if not known:
+            continue
+        await applications.remember_applications(session, [(e.application_id, e.round_id, e.child_id) for e in known])
+        closed = await applications.closed_rounds(session, [e.round_id for e in known])
+        told: list[tuple[Notice, UUID]] = []
+        for event in known:
+            told.extend((notice, event.event_id) for notice in notices.application_received(event))
+            if event.round_id in closed:  # the round's closing was consumed first: tell this applicant too
+                closing = closed[event.round_id]
+                told.append(
+                    (round_closed_notice(event.application_id, closing, event.child_id), closing.closed_event_id)
+                )
+        await _publish_all(session, told, guardians, now)
+    return parked
 
 
 async def on_many_waitlisted(
