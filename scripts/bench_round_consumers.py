@@ -14,10 +14,10 @@ applications, each of them only to the services that subscribe to its type:
 Everything goes in polls of --batch events through ``EventConsumer.deliver_batch`` (one transaction per poll, what
 the Kafka subscriber calls), one poll at a time (one consumer process). Each phase prints its events/s.
 
-The same-run baseline: for a service whose round handlers are set-based (``Many``) the burst is measured twice on
-the same database, the first half of the applications with the per-event handlers (``PER_EVENT`` below: what the
-service registered before, each event in order inside the poll's transaction) and the second half as the service
-registers it now, with the ratio. ``--reverse`` feeds the burst before the registry's events (a new consumer
+The same-run baseline: for a service whose handlers of a phase's events are set-based (``Many``) the phase is
+measured twice on the same database: the first half of its events with the per-event handlers (``per_event``
+below: what the service registered before, each event in order inside the poll's transaction), the second half as
+the service registers it now, with the ratio. ``--reverse`` feeds the burst before the registry's events (a new consumer
 reading allocation's topics first: every result parks until its child is known, then is released).
 
     uv run --frozen python scripts/bench_round_consumers.py --count 50000
@@ -70,6 +70,7 @@ def per_event(service: str) -> Subscriptions[Any]:
         from notifications.service_layer import allocation_news
 
         return {
+            ApplicationSubmittedV1: allocation_news.on_application_submitted,
             ApplicationWaitlistedV1: allocation_news.on_waitlisted,
             VoucherAwardedV1: allocation_news.on_voucher_awarded,
         }
@@ -77,6 +78,7 @@ def per_event(service: str) -> Subscriptions[Any]:
         from insights.service_layer import projections
 
         return {
+            ChildRegisteredV1: projections.on_child_details,
             ApplicationSubmittedV1: projections.on_application_submitted,
             ApplicationWaitlistedV1: projections.on_application_waitlisted,
             VoucherAwardedV1: projections.on_voucher_awarded,
@@ -257,49 +259,40 @@ async def bench_service(server_url: str, service: str, rnd: Round, batch: int, r
 
         consumer = make()
         register(consumer, ctx)
-        baseline_table = per_event(service)
+        baseline = make()
+        baseline.route(per_event(service), _deps_of(service, ctx))
         bench = Bench(consumer, batch)
+
+        async def phase(name: str, events: Sequence[IntegrationEvent]) -> None:
+            """With a per-event baseline for the events' types: its first half so, the second half as registered."""
+            if reverse or not any(type(e) in baseline.event_classes for e in events):
+                await bench.feed(name, events)
+                return
+            first, second = _halves(list(events))
+            before = await bench.feed(f"{name}, per-event", first, baseline)
+            await analyze(url)
+            after = await bench.feed(f"{name}, as registered", second)
+            if before and after:
+                print(f"    ratio {after / before:.1f} x per-event", flush=True)
+
         print(f"{service} (consumes {', '.join(consumer.topics)}):", flush=True)
         try:
             await bench.feed("region", [rnd.region])
             if reverse:
                 await bench.feed("round's burst first (allocation's topics read first)", [rnd.opened, *rnd.results])
             else:
-                await bench.feed("registry: ChildRegistered", rnd.children)
-                await bench.feed("registry: GuardianshipEstablished", rnd.guardianships)
+                await phase("registry: ChildRegistered", rnd.children)
+                await phase("registry: GuardianshipEstablished", rnd.guardianships)
             await bench.feed("RoundOpened", [rnd.opened])
-            if baseline_table and not reverse:
-                half = len(rnd.submitted) // 2
-                if ApplicationSubmittedV1 in baseline_table:
-                    baseline = make()
-                    baseline.route(baseline_table, _deps_of(service, ctx))
-                    before = await bench.feed("ApplicationSubmitted, per-event", rnd.submitted[:half], baseline)
-                    await analyze(url)
-                    after = await bench.feed("ApplicationSubmitted, as registered", rnd.submitted[half:])
-                    if before and after:
-                        print(f"    ratio {after / before:.1f} x per-event")
-                else:
-                    await bench.feed("ApplicationSubmitted", rnd.submitted)
-            else:
-                await bench.feed("ApplicationSubmitted", rnd.submitted)
+            await phase("ApplicationSubmitted", rnd.submitted)
+            await analyze(url)
             await bench.feed("RoundClosed (one event)", [rnd.closed])
             await analyze(url)
             if reverse:
                 await bench.feed("registry: ChildRegistered (releases the parked)", rnd.children)
                 await bench.feed("registry: GuardianshipEstablished (releases the parked)", rnd.guardianships)
-            elif baseline_table:
-                baseline = make()
-                baseline.route(baseline_table, _deps_of(service, ctx))
-                half = len(rnd.results) // 2
-                first, second = _halves(rnd.results, half)
-                before = await bench.feed(
-                    "round's burst (VoucherAwarded, ApplicationWaitlisted), per-event", first, baseline
-                )
-                after = await bench.feed("round's burst (VoucherAwarded, ApplicationWaitlisted), as registered", second)
-                if before and after:
-                    print(f"    ratio {after / before:.1f} x per-event")
             else:
-                await bench.feed("round's burst (VoucherAwarded, ApplicationWaitlisted)", rnd.results)
+                await phase("round's burst (VoucherAwarded, ApplicationWaitlisted)", rnd.results)
             outcomes = ", ".join(f"{n} {k}" for k, n in sorted(bench.bad.items())) or "every event applied"
             print(f"  {outcomes}; {await counts(url)}", flush=True)
         finally:
@@ -307,12 +300,16 @@ async def bench_service(server_url: str, service: str, rnd: Round, batch: int, r
             await ctx.engine.dispose()
 
 
-def _halves(results: list[IntegrationEvent], half: int) -> tuple[list[IntegrationEvent], list[IntegrationEvent]]:
-    """Each half with its share of awards and of waitlist places (allocation publishes the awards first)."""
-    awards = [e for e in results if isinstance(e, VoucherAwardedV1)]
-    waits = [e for e in results if not isinstance(e, VoucherAwardedV1)]
-    a, w = len(awards) // 2, len(waits) // 2
-    return [*awards[:a], *waits[:w]], [*awards[a:], *waits[w:]]
+def _halves(events: list[IntegrationEvent]) -> tuple[list[IntegrationEvent], list[IntegrationEvent]]:
+    """Each half with its share of every type, in the original order within each (allocation publishes the awards
+    first)."""
+    first: list[IntegrationEvent] = []
+    second: list[IntegrationEvent] = []
+    for kind in dict.fromkeys(type(e) for e in events):
+        same = [e for e in events if type(e) is kind]
+        first += same[: len(same) // 2]
+        second += same[len(same) // 2 :]
+    return first, second
 
 
 def _deps_of(service: str, ctx: Any) -> Any:
