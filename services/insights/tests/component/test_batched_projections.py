@@ -19,7 +19,7 @@ from insights.bootstrap import dependencies
 from insights.config import InsightsSettings
 from insights.entrypoints.consumers import SUBSCRIPTIONS, register
 from insights.service_layer import projections as p
-from qosym_chassis.consumer import EventConsumer, Outcome
+from qosym_chassis.consumer import EventConsumer, Outcome, Subscriptions
 from qosym_chassis.context import ServiceContext, build_context
 from qosym_contracts import allocation, registry
 from qosym_contracts.envelope import IntegrationEvent
@@ -29,7 +29,7 @@ from .support import seeded_demo
 
 pytestmark = pytest.mark.component
 
-PER_EVENT = {
+PER_EVENT: Subscriptions[Any] = {
     **SUBSCRIPTIONS,
     registry.ChildRegisteredV1: p.on_child_details,
     registry.ChildDetailsChangedV1: p.on_child_details,
