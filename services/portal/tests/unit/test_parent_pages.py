@@ -280,3 +280,105 @@ def test_my_data_downloads_the_registrys_export(portal: TestClient, services: Se
     assert download.headers["content-disposition"] == 'attachment; filename="qosym-my-data.json"'
     assert download.json()["children"] == [CHILD]
     assert services.sent("GET", "/v1/me/export").headers["authorization"] == "Bearer acc"
+
+
+def test_the_inbox_lists_the_messages_and_relays_the_live_stream_with_the_parents_token(
+    portal: TestClient, services: Services
+) -> None:
+    message = {
+        "id": "m-1",
+        "seq": 7,
+        "kind": "voucher_awarded",
+        "title": "Ваучер берілді",
+        "body": "Құттықтаймыз",
+        "created_at": "2026-12-03T06:00:00Z",
+        "read_at": None,
+        "payload": {},
+        "subject_id": "a-1",
+        "language": "kk",
+    }
+    services.on("GET", "/v1/inbox", 200, {"items": [message]})
+    services.on("GET", "/v1/inbox/unread", 200, {"unread": 1})
+    sse = b'event: ready\ndata: {"unread": 1}\n\nevent: message\nid: 8\ndata: {"id": "m-2", "title": "x"}\n\n'
+    services.routes[("GET", "/v1/inbox/stream")] = lambda _: httpx.Response(
+        200, content=sse, headers={"content-type": "text/event-stream"}
+    )
+    page = portal.get("/parent/inbox")
+    assert "Ваучер берілді" in page.text and 'action="/parent/inbox/m-1/read"' in page.text
+    assert "/static/parent_inbox.js" in page.text
+    live = portal.get("/parent/inbox/stream", headers={"Last-Event-ID": "7"})
+    assert live.headers["content-type"].startswith("text/event-stream") and live.content == sse
+    upstream = services.sent("GET", "/v1/inbox/stream")
+    assert upstream.headers["authorization"] == "Bearer acc" and upstream.headers["last-event-id"] == "7"
+    assert "acc" not in live.text  # the token never reaches the browser
+
+
+def test_a_parent_writes_to_the_provider_about_an_enrolment(portal: TestClient, services: Services) -> None:
+    thread = {
+        "thread_id": "t-1",
+        "object_type": "enrolment",
+        "object_id": "e-1",
+        "counterpart": "provider",
+        "child_id": "c-1",
+        "started_at": "2026-12-03T06:00:00Z",
+        "your_side": "guardian",
+        "receipts": [],
+    }
+    services.on("POST", "/v1/threads", 201, thread)
+    started = portal.post(
+        "/parent/threads",
+        data={"object_type": "enrolment", "object_id": "e-1", "with": "provider", "csrf": csrf(portal)},
+        follow_redirects=False,
+    )
+    assert started.headers["location"] == "/parent/threads/t-1"
+    assert json.loads(services.sent("POST", "/v1/threads").content) == {
+        "object_type": "enrolment",
+        "object_id": "e-1",
+        "with": "provider",
+    }
+    services.on("GET", "/v1/threads/t-1", 200, thread)
+    services.on(
+        "GET",
+        "/v1/threads/t-1/messages",
+        200,
+        {
+            "items": [
+                {
+                    "message_id": "x",
+                    "author_side": "provider_staff",
+                    "language": "ru",
+                    "text": "Добро пожаловать",
+                    "posted_at": "2026-12-03T06:01:00Z",
+                }
+            ]
+        },
+    )
+    services.on("POST", "/v1/threads/t-1/read", 200, thread)
+    services.on("POST", "/v1/threads/t-1/messages", 201, {"message_id": "y"})
+    portal.cookies.set("qosym_lang", "ru")
+    shown = portal.get("/parent/threads/t-1")
+    assert "Добро пожаловать" in shown.text and "Организация" in shown.text
+    portal.post("/parent/threads/t-1/messages", data={"text": "Спасибо", "csrf": csrf(portal)})
+    assert json.loads(services.sent("POST", "/v1/threads/t-1/messages").content) == {
+        "language": "ru",
+        "text": "Спасибо",
+    }
+
+
+def test_rating_before_a_confirmed_month_is_told_next_to_the_stars(portal: TestClient, services: Services) -> None:
+    problem = {"status": 422, "errors": [{"field": "enrolment_id", "type": "value_error", "message": "no month"}]}
+    services.on("POST", "/v1/reviews", 422, problem)
+    page = portal.post("/parent/enrolments/e-1/review", data={"rating": "5", "text": "Жақсы", "csrf": csrf(portal)})
+    assert page.status_code == 422 and '<p class="field-error" id="rating-error">' in page.text
+    assert json.loads(services.sent("POST", "/v1/reviews").content) == {
+        "enrolment_id": "e-1",
+        "rating": 5,
+        "text": "Жақсы",
+    }
+    services.on("POST", "/v1/reviews", 201, {"id": "r-1"})
+    done = portal.post(
+        "/parent/enrolments/e-1/review",
+        data={"rating": "4", "text": "Жақсы", "csrf": csrf(portal)},
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/parent/enrolments?reviewed=1"
