@@ -124,7 +124,8 @@ class JwksCache:
         now = self._clock()
         if kid in self._keys and not self._stale(now):
             return self._keys[kid]
-        if self._may_refetch(now):
+        if self._may_refetch(now) or (kid not in self._keys and self._lock.locked()):
+            # a fetch in flight may bring the key: wait for it rather than refuse the caller
             async with self._lock:
                 if (kid not in self._keys or self._stale(self._clock())) and self._may_refetch(self._clock()):
                     await self._refresh()
