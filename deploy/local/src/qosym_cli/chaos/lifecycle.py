@@ -21,7 +21,7 @@ import asyncpg
 
 from qosym_cli.bench import synth
 from qosym_cli.bench.catalog import provider
-from qosym_cli.bench.common import server_url, wait_until_quiet
+from qosym_cli.bench.common import relay_metrics, server_url
 from qosym_cli.bench.month import next_month_at
 from qosym_cli.bench.round import quotas_for
 from qosym_cli.chaos import http
@@ -33,6 +33,7 @@ from qosym_cli.tokens import mint_token
 
 PER_PROGRAMME = 1000
 QUIET_TIMEOUT_S = 900.0
+AT_REST_FOR_S = 12.0
 
 
 class LifecycleError(StackError):
@@ -96,14 +97,37 @@ class Lifecycle:
         while time.monotonic() < deadline:
             try:
                 self.injector.heal()
-                wait = min(60.0, max(1.0, deadline - time.monotonic()))
-                # the broker can leave a lag read hanging (a group's coordinator after a member was killed): bounded
-                asyncio.run(asyncio.wait_for(wait_until_quiet(self.stack, wait), wait + 30.0))
-                return
+                if self._at_rest():
+                    return
+                last = "still moving"
             except Exception as error:  # a fault mid-wait, or not settled yet: heal and wait again
                 last = f"{type(error).__name__}: {str(error)[:300]}"
                 time.sleep(1.0)
         raise LifecycleError(f"the pipeline did not come to rest within {timeout_s:.0f} s ({last})")
+
+    def _at_rest(self) -> bool:
+        """Every outbox published (counted in each database) and every consumers process reporting lag 0 on its
+        gauge (``qosym status``'s column), both holding for ``AT_REST_FOR_S`` (longer than two refreshes of the
+        gauge). The bench's broker-side lag read is not used: tansu answers ListOffsets of a partition never
+        written to only by timing out."""
+        since: float | None = None
+        deadline = time.monotonic() + 120.0
+        while time.monotonic() < deadline:
+            backlog = sum(
+                self._count(service, "select count(*) from outbox where published_at is null")
+                for service in self.stack.state.database_urls
+            )
+            lags = [m.consumer_lag for name, m in relay_metrics(self.stack).items() if name.endswith("-consumers")]
+            quiet = backlog == 0 and all(lag == 0 for lag in lags)
+            now = time.monotonic()
+            if quiet:
+                since = now if since is None else since
+                if now - since >= AT_REST_FOR_S:
+                    return True
+            else:
+                since = None
+            time.sleep(1.0)
+        return False
 
     def _url(self, service: str) -> str:
         return self.stack.api_url(service)
