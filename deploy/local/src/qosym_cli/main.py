@@ -19,6 +19,7 @@ from rich.table import Table
 from qosym_chassis.auth import ROLES as AUTH_ROLES
 from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
 from qosym_cli.bench import bench_app
+from qosym_cli.chaos import chaos_command
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics
 from qosym_cli.paths import FRONTEND_ROLE, FRONTENDS, ROLES, SERVICES, default_home, roles_of
@@ -39,6 +40,7 @@ app.add_typer(allocation_cmds.lottery_app, name="lottery")
 app.add_typer(payments_cmds.payments_app, name="payments")
 app.add_typer(audit_cmds.audit_app, name="audit")
 app.add_typer(bench_app, name="bench")
+app.command("chaos")(chaos_command)
 
 console = output.console
 T = TypeVar("T")

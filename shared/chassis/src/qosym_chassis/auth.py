@@ -124,11 +124,11 @@ class JwksCache:
         now = self._clock()
         if kid in self._keys and not self._stale(now):
             return self._keys[kid]
-        # a fetch in flight holds the lock: wait for its keys rather than answer without them
-        async with self._lock:
-            now = self._clock()
-            if (kid not in self._keys or self._stale(now)) and self._may_refetch(now):
-                await self._refresh()
+        if self._may_refetch(now) or (kid not in self._keys and self._lock.locked()):
+            # a fetch in flight may bring the key: wait for it rather than refuse the caller
+            async with self._lock:
+                if (kid not in self._keys or self._stale(self._clock())) and self._may_refetch(self._clock()):
+                    await self._refresh()
         if kid in self._keys:
             return self._keys[kid]
         if self._fetched_at is None:
