@@ -275,3 +275,78 @@ def test_the_payment_order_is_a_download(portal: TestClient, services: Services)
     assert answer.status_code == 200 and answer.content == xml
     assert answer.headers["content-disposition"].startswith("attachment;")
     assert answer.headers["x-content-sha256"] == "abc"
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_the_provider_home_shows_organisation_programmes_enrolments_and_lapsing_attestations(
+    portal: TestClient, services: Services, language: str
+) -> None:
+    sign_in(portal, services, "provider_staff", {"provider": PROVIDER_ID})
+    organisation = {
+        "id": PROVIDER_ID,
+        "bin": "080540014021",
+        "name": "Barys",
+        "region_code": "astana",
+        "district_code": "yesil",
+        "address": "Kabanbay Batyr 45",
+        "contacts": {},
+        "bank": {"iban": "KZ86125KZT5004100100"},
+        "status": "verified",
+        "status_reason": None,
+    }
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}", 200, organisation)
+    enrolment = {
+        "id": ENROLMENT_ID,
+        "programme_id": PROGRAMME_ID,
+        "provider_id": PROVIDER_ID,
+        "child_id": CHILD_ID,
+        "status": "confirmed",
+        "reason": None,
+        "voucher_id": None,
+        "requested_at": "2026-11-02T10:00:00Z",
+        "confirmed_at": "2026-11-02T10:01:00Z",
+        "ended_at": None,
+    }
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/enrolments", 200, {"items": [enrolment]})
+    title = {"kk": "Жүзу", "ru": "Плавание", "en": "Swimming"}
+    programme = {"id": PROGRAMME_ID, "title": title, "direction": "sports", "price_per_month_tiyn": 1_200_000}
+    services.on("GET", f"/v1/programmes/{PROGRAMME_ID}", 200, programme)
+    lapsing = {"subject_type": "facility", "subject_id": "f-1", "name": "Hall 1", "kind": "fire"}
+    lapsing |= {"valid_until": "2026-12-01", "expired": True}
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/attestations/expiring", 200, {"items": [lapsing]})
+    services.on("GET", "/v1/regions/astana/current-period", 200, {"period": "2027-01"})
+    portal.cookies.set("qosym_lang", language)
+    page = portal.get("/provider")
+    words = catalogue(language)
+    assert page.status_code == 200
+    assert "Barys" in page.text and title[language] in page.text
+    assert words["provider.enrolment_status.confirmed"] in page.text
+    assert words["provider.attestation.fire"] in page.text and words["provider.expiring.expired"] in page.text
+    assert f"/provider/programmes/{PROGRAMME_ID}/attendance/2026-12" in page.text  # last month, across the year
+
+
+def test_the_administrators_pages_render_rounds_batches_and_providers(portal: TestClient, services: Services) -> None:
+    sign_in(portal, services, "administrator", {})
+    a_round = {"round_id": "r-1", "region_code": "astana", "name": "Autumn", "state": "open", "awarded_count": 0}
+    services.on("GET", "/v1/rounds", 200, {"items": [a_round]})
+    services.on("GET", "/v1/batches", 200, {"items": [BATCH]})
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
+    pending = {"id": PROVIDER_ID, "name": "Barys", "bin": "080540014021", "region_code": "astana"}
+    pending |= {"district_code": "yesil", "status": "pending"}
+    services.on("GET", "/v1/providers", 200, {"items": [pending]})
+    en = catalogue("en")
+    portal.cookies.set("qosym_lang", "en")
+    home = portal.get("/admin")
+    assert home.status_code == 200 and 'action="/admin/rounds/r-1/close"' in home.text
+    listed = portal.get("/admin/batches")
+    assert listed.status_code == 200 and "/admin/batches/b-1" in listed.text and "1,00 ₸" in listed.text
+    providers = portal.get("/admin/providers")
+    assert providers.status_code == 200 and f"{en['admin.providers.verify']}: Barys" in providers.text
+    services.on("POST", "/v1/rounds/r-1/close", 422, {"errors": [{"field": "reason", "type": "missing"}]})
+    refused = portal.post("/admin/rounds/r-1/close", data={"csrf": csrf(portal)})
+    assert refused.status_code == 422 and 'id="reason-error"' in refused.text
+    services.on("POST", "/v1/batches", 409, {"status": 409, "detail": "nothing to pay"})
+    nothing = portal.post("/admin/batches", data={"region_code": "astana", "period": "2026-11", "csrf": csrf(portal)})
+    assert nothing.status_code == 409 and en["errors.batch_nothing_to_pay"] in nothing.text
+    wrong = portal.post("/admin/batches", data={"region_code": "astana", "period": "11.2026", "csrf": csrf(portal)})
+    assert wrong.status_code == 422 and 'id="period-error"' in wrong.text
