@@ -217,7 +217,7 @@ def test_a_region_file_is_read_as_yaml_and_sent_to_allocation(portal: TestClient
     sign_in(portal, services, "administrator", {})
     services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
     services.on("PUT", "/v1/regions/steppe", 201, {"code": "steppe", "revision": 1})
-    text = "code: steppe\nname: {en: Steppe, kk: Дала, ru: Степь}\nvoucher: {months: 9}\n"
+    text = "code: steppe\nname: {en: Steppe, kk: Дала, ru: Степь}\nvoucher: {months: 9}\nfrom: 2026-09-01\n"
     files = {"file": ("steppe.yaml", text.encode(), "application/yaml")}
     done = portal.post("/admin/regions", data={"csrf": csrf(portal)}, files=files, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/admin/regions?applied=steppe"
@@ -225,6 +225,7 @@ def test_a_region_file_is_read_as_yaml_and_sent_to_allocation(portal: TestClient
         "code": "steppe",
         "name": {"en": "Steppe", "kk": "Дала", "ru": "Степь"},
         "voucher": {"months": 9},
+        "from": "2026-09-01",
     }
     problem = {"status": 422, "errors": [{"field": "body.voucher.months", "type": "greater_than", "message": "> 0"}]}
     services.on("PUT", "/v1/regions/steppe", 422, problem)

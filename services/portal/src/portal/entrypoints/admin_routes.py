@@ -8,6 +8,7 @@ move is possible, what a region file must hold; their refusals are shown next to
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import yaml
@@ -96,7 +97,8 @@ async def apply_region(page: PageDep, file: Annotated[UploadFile | None, File()]
         errors.add("file", "file_too_large")
     else:
         try:
-            config = yaml.safe_load(content.decode("utf-8"))
+            # YAML dates become ISO strings: the API reads the same JSON the file's text means
+            config = json.loads(json.dumps(yaml.safe_load(content.decode("utf-8")), default=str))
         except (yaml.YAMLError, UnicodeDecodeError):
             errors.add("file", "yaml_invalid")
         else:
