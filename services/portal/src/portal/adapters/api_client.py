@@ -177,6 +177,14 @@ class ApiClient:
     ) -> Any:
         return await self.call("POST", service, path, json=json, data=data, files=files, signed_in=signed_in)
 
+    async def download(self, service: str, path: str) -> httpx.Response:
+        """A file the API serves (not JSON: a payment order's XML), as the response; errors as for ``call``."""
+        await self._fresh_session()
+        response = await self._send("GET", service, path, signed_in=True)
+        if response.status_code >= 400:
+            self._answer(service, response)
+        return response
+
     async def call(self, method: str, service: str, path: str, *, signed_in: bool = True, **kwargs: Any) -> Any:
         if signed_in:
             await self._fresh_session()
