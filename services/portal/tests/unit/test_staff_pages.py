@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 
 from portal.config import PortalSettings
 from portal.entrypoints.app import create_app
-from portal.entrypoints.staff_format import shift_period, tenge
+from portal.entrypoints.pages import tenge
+from portal.entrypoints.staff_format import shift_period
 from portal.i18n import catalogue
 
 pytestmark = pytest.mark.unit
@@ -340,7 +341,7 @@ def test_the_administrators_pages_render_rounds_batches_and_providers(portal: Te
     home = portal.get("/admin")
     assert home.status_code == 200 and 'action="/admin/rounds/r-1/close"' in home.text
     listed = portal.get("/admin/batches")
-    assert listed.status_code == 200 and "/admin/batches/b-1" in listed.text and "1,00 ₸" in listed.text
+    assert listed.status_code == 200 and "/admin/batches/b-1" in listed.text and "1 ₸" in listed.text
     providers = portal.get("/admin/providers")
     assert providers.status_code == 200 and f"{en['admin.providers.verify']}: Barys" in providers.text
     services.on("POST", "/v1/rounds/r-1/close", 422, {"errors": [{"field": "reason", "type": "missing"}]})

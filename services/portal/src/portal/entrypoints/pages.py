@@ -143,3 +143,17 @@ def describe(t: Translator, errors: FieldErrors, name: str) -> Markup:
         return Markup("")
     text = " ".join(error_text(t, code) for code in codes)
     return Markup('<p class="field-error" id="{}-error">{}</p>').format(name, escape(text))
+
+
+def tenge(tiyn: int | None) -> str:
+    """Integer tiyn as tenge, a thin space between thousands, the tiyn only when there are some: 12 500 ₸,
+    1 234 567,89 ₸; nothing known is a dash. Every page shows money through this one filter."""
+    if tiyn is None:
+        return "—"
+    sign = "-" if tiyn < 0 else ""
+    whole, rest = divmod(abs(int(tiyn)), 100)
+    text = sign + f"{whole:,}".replace(",", "\u202f")
+    return f"{text},{rest:02d} ₸" if rest else f"{text} ₸"
+
+
+TEMPLATES.env.filters["tenge"] = tenge

@@ -48,12 +48,3 @@ async def my_data(page: PageDep) -> Response:
         media_type="application/json",
         headers={"Content-Disposition": 'attachment; filename="qosym-my-data.json"'},
     )
-
-
-def tenge(tiyn: int | None) -> str:
-    """Integer tiyn as tenge with a thin space between thousands (12 500 ₸)."""
-    if tiyn is None:
-        return "—"
-    whole, rest = divmod(int(tiyn), 100)
-    text = f"{whole:,}".replace(",", "\u202f")
-    return f"{text},{rest:02d} ₸" if rest else f"{text} ₸"

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from portal.adapters.api_client import ApiClient, ApiProblem, FieldErrors
 from portal.entrypoints import parent_attendance, parent_catalog, parent_family, parent_inbox, parent_talk
-from portal.entrypoints.pages import TEMPLATES, Csrf, Page, PageDep
+from portal.entrypoints.pages import Csrf, Page, PageDep
 
 router = APIRouter(prefix="/parent")
 Text = Annotated[str, Form()]
@@ -167,6 +167,5 @@ async def apply(page: PageDep, child_id: Text = "", round_id: Text = "", directi
 
 
 # the other parent pages live in modules of their own (catalogue and enrolments, attendance, budget and data, inbox, conversations and reviews)
-TEMPLATES.env.filters["tenge"] = parent_family.tenge
 for _module in (parent_catalog, parent_attendance, parent_family, parent_inbox, parent_talk):
     router.include_router(_module.router)

@@ -12,15 +12,6 @@ from portal.entrypoints.pages import TEMPLATES
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-def tenge(tiyn: int | None) -> str:
-    """Integer tiyn as tenge with a thin space between thousands and a comma before the tiyn."""
-    if tiyn is None:
-        return ""
-    sign = "-" if tiyn < 0 else ""
-    whole, cents = divmod(abs(int(tiyn)), 100)
-    return f"{sign}{whole:,}".replace(",", "\u202f") + f",{cents:02d} ₸"
-
-
 def shift_period(period: str, months: int) -> str:
     year, month = (int(part) for part in period.split("-"))
     index = year * 12 + (month - 1) + months
@@ -31,5 +22,4 @@ def short_id(value: object) -> str:
     return str(value)[:8]
 
 
-TEMPLATES.env.filters.setdefault("tenge", tenge)
 TEMPLATES.env.filters.setdefault("short_id", short_id)
