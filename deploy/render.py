@@ -146,6 +146,9 @@ def compose_process(service: str, role: str) -> dict[str, Any]:
         **kafka_dependency(),
     }
     base["restart"] = "unless-stopped"
+    if role == "consumers":  # members of the service's one consumer group (no published port, no fixed name)
+        variable = t.consumer_replicas_variable(service)
+        base["deploy"] = {"replicas": "${" + variable + ":-" + str(t.consumer_replicas(service)) + "}"}
     return base
 
 
@@ -311,6 +314,8 @@ def env_example() -> str:
         "POSTGRES_PASSWORD=<change-me>",
         "REDIS_PASSWORD=<change-me>",
         "GRAFANA_ADMIN_PASSWORD=<change-me>",
+        "# consumers processes per service (members of its consumer group, at most its busiest topic's partitions)",
+        *(f"{t.consumer_replicas_variable(s)}={t.consumer_replicas(s)}" for s in t.services()),
     ]
     for service in t.services():
         lines.append(f"{t.secret_variable(service, 'OWNER_DB_PASSWORD')}=<change-me>")
@@ -412,7 +417,7 @@ def service_manifests(service: str) -> list[dict[str, Any]]:
                 "kind": "Deployment",
                 "metadata": {"name": name, "labels": labels(service, role)},
                 "spec": {
-                    "replicas": 2 if role == "api" else 1,
+                    "replicas": {"api": 2, "consumers": t.consumer_replicas(service)}.get(role, 1),
                     "selector": {"matchLabels": labels(service, role)},
                     "template": pod(service, role),
                 },
@@ -437,7 +442,7 @@ def service_manifests(service: str) -> list[dict[str, Any]]:
                     "metadata": {"name": name, "labels": labels(service, role)},
                     "spec": {
                         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                        "minReplicas": 2 if role == "api" else 1,
+                        "minReplicas": 2 if role == "api" else t.consumer_replicas(service),
                         "maxReplicas": 10 if role == "api" else t.max_consumers(service),
                         "metrics": [
                             {

@@ -57,6 +57,22 @@ def max_consumers(service: str) -> int:
     return max([partitions[name] for name in consumed_topics(service)] or [1])
 
 
+CONSUMER_REPLICAS = 2
+"""Consumers processes per service in production (compose ``deploy.replicas``, overridable per service with
+``QOSYM_<SERVICE>_CONSUMER_REPLICAS`` in .env; the k8s Deployment's replicas and its autoscaler's floor): two members
+of the service's group share its partitions, and one takes over the other's within a rebalance when it stops.
+``qosym up --replicas SERVICE=N`` is the same setting locally (docs/operations.md, "Consumer replicas")."""
+
+
+def consumer_replicas(service: str) -> int:
+    """Never more members than the busiest consumed topic has partitions (the others would sit idle)."""
+    return min(CONSUMER_REPLICAS, max_consumers(service))
+
+
+def consumer_replicas_variable(service: str) -> str:
+    return f"QOSYM_{service.upper()}_CONSUMER_REPLICAS"
+
+
 @dataclass(frozen=True)
 class TopicPolicy:
     name: str

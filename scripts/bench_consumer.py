@@ -17,7 +17,14 @@ event is applied (polled every 50 ms); the rate counts the events applied after 
 database must hold every child and guardianship once, no dead letter and no parked event.
 ``--json`` prints one JSON object per line (name, n, seconds, rate, baseline, ratio, ...).
 
+``--replicas 1,2`` compares consumer processes instead (``qosym up --replicas catalog=N``): after the same raw
+baseline, for each N a consumer group of its own made of N separate processes of this script (``--member``), each
+one catalog consumers member with the batch path, in a database of its own. The clock starts once the group is
+stable with all N members (the broker's DescribeGroups; a member that joined first may have applied some events
+before, they are not counted) and stops when the last event is applied.
+
     uv run --frozen python scripts/bench_consumer.py --count 20000
+    uv run --frozen python scripts/bench_consumer.py --count 20000 --replicas 1,2
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ import asyncio
 import json
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import time
 import uuid
@@ -43,7 +52,7 @@ from catalog.config import CatalogSettings
 from catalog.entrypoints.consumers import register
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import build_context
-from qosym_chassis.relay_producer import encode_payload, make_producer
+from qosym_chassis.relay_producer import make_producer
 from qosym_cli import servers
 from qosym_cli.ports import free_port
 from qosym_contracts.envelope import IntegrationEvent
@@ -81,7 +90,8 @@ async def create_topics(bootstrap: str, names: list[str]) -> None:
 
 
 async def produce(bootstrap: str, events: list[IntegrationEvent]) -> float:
-    records = [(e.topic, encode_payload(e.model_dump(mode="json")), e.message_key.encode()) for e in events]
+    # the event's JSON as the outbox stores it
+    records = [(e.topic, e.model_dump_json().encode(), e.message_key.encode()) for e in events]
     producer = make_producer(bootstrap, client_id="bench-produce", idempotence=False)
     await producer.start()
     try:
@@ -122,6 +132,76 @@ async def applied(url: str) -> int:
         return int(await conn.fetchval("SELECT count(*) FROM inbox"))
     finally:
         await conn.close()
+
+
+def member_context(url: str, bootstrap: str, batch_max: int, group: str) -> tuple[Any, EventConsumer]:
+    settings = CatalogSettings(
+        database_url=url,
+        kafka_bootstrap_servers=bootstrap,
+        consumer_batch_max=batch_max,
+        dev_mode=True,
+        log_level="WARNING",
+    )
+    ctx = build_context(settings, "consumers")
+    consumer = EventConsumer(
+        service=group,
+        engine=ctx.engine,
+        session_factory=ctx.session_factory,
+        max_attempts=settings.consumer_max_attempts,
+        backoff_base_s=settings.consumer_backoff_base_s,
+        backoff_max_s=settings.consumer_backoff_max_s,
+        batch_max=settings.consumer_batch_max,
+    )
+    register(consumer, ctx)
+    consumer.subscribe(ctx.broker)
+    return ctx, consumer
+
+
+async def member(url: str, bootstrap: str, batch_max: int, group: str) -> None:
+    """One consumers process of the group (``--member``): consumes until SIGTERM."""
+    ctx, _ = member_context(url, bootstrap, batch_max, group)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        await ctx.broker.start()
+        await stop.wait()
+    finally:
+        await ctx.close()
+
+
+async def stable_members(bootstrap: str, group: str) -> int:
+    """How many members the group has once the broker calls it stable (0 while it rebalances)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [described] = await admin.describe_consumer_groups([group])
+        _, _, state, _, _, members, *_ = described.groups[0]
+        return len(members) if state == "Stable" else 0
+    finally:
+        await admin.close()
+
+
+async def through_processes(url: str, bootstrap: str, batch_max: int, count: int, n: int) -> tuple[float, int]:
+    """(seconds from the group being stable with ``n`` member processes until all applied, events applied then)."""
+    group = f"catalog-bench-{uuid.uuid4().hex[:6]}"
+    command = [sys.executable, __file__, "--member", url, bootstrap, str(batch_max), group]
+    members = [await asyncio.create_subprocess_exec(*command) for _ in range(n)]
+    try:
+        async with asyncio.timeout(300):
+            while await stable_members(bootstrap, group) != n:  # noqa: ASYNC110 - polls the broker
+                await asyncio.sleep(0.2)
+        started = time.perf_counter()
+        print(f"{n} member processes in a stable group; {await applied(url)} events applied before", file=sys.stderr)
+        before = await applied(url)
+        async with asyncio.timeout(1800):
+            while await applied(url) < count:  # noqa: ASYNC110 - polls the database, nothing to wait on
+                await asyncio.sleep(0.05)
+        return time.perf_counter() - started, count - before
+    finally:
+        for process in members:
+            process.send_signal(signal.SIGTERM)
+        for process in members:
+            await asyncio.wait_for(process.wait(), timeout=60)
 
 
 async def through_consumer(url: str, bootstrap: str, batch_max: int, count: int) -> tuple[float, int]:
@@ -191,9 +271,17 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
     results: list[dict[str, Any]] = [
         {"name": "raw consume", "n": n, "seconds": baseline_s, "rate": baseline, "baseline": baseline, "ratio": 1.0}
     ]
-    for name, batch_max in (("per event", 1), (f"batched ({args.batch_max})", args.batch_max)):
+    runs: list[tuple[str, int, int]] = (
+        [(f"{r} process{'es' if r > 1 else ''}", args.batch_max, r) for r in args.replicas]
+        if args.replicas
+        else [("per event", 1, 0), (f"batched ({args.batch_max})", args.batch_max, 0)]
+    )
+    for name, batch_max, processes in runs:
         async with scratch_database(server_url, "catalog") as url:
-            seconds, counted = await through_consumer(url, bootstrap, batch_max, n)
+            if processes:
+                seconds, counted = await through_processes(url, bootstrap, batch_max, n, processes)
+            else:
+                seconds, counted = await through_consumer(url, bootstrap, batch_max, n)
             await check(url, n)
         rate = counted / seconds
         results.append(
@@ -205,6 +293,7 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
                 "baseline": baseline,
                 "ratio": rate / baseline,
                 "batch_max": batch_max,
+                **({"processes": processes} if processes else {}),
             }
         )
     print(machine())
@@ -213,12 +302,12 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
         for result in results:
             print(json.dumps({**result, "load": load_before, "produce_seconds": produce_s}))
         return
-    per_event = next(r for r in results if r["name"] == "per event")
-    print(f"{'':<18}{'events':>8}{'seconds':>10}{'events/s':>11}{'× raw':>8}{'× per event':>13}")
+    first = results[1]  # per event, or one process
+    print(f"{'':<18}{'events':>8}{'seconds':>10}{'events/s':>11}{'× raw':>8}{'× ' + first['name']:>16}")
     for r in results:
         print(
             f"{r['name']:<18}{r['n']:>8,}{r['seconds']:>10.2f}{r['rate']:>11,.0f}{r['ratio']:>8.3f}"
-            f"{r['rate'] / per_event['rate']:>13.2f}"
+            f"{r['rate'] / first['rate']:>16.2f}"
         )
 
 
@@ -238,6 +327,10 @@ def on_broker(kafka: str | None, job: Any) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--member"]:  # one member process of --replicas (started by this script)
+        url, bootstrap, batch_max, group = sys.argv[2:6]
+        asyncio.run(member(url, bootstrap, int(batch_max), group))
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=20_000, help="events (default 20,000)")
     parser.add_argument(
@@ -248,6 +341,11 @@ def main() -> None:
     )
     parser.add_argument("--server-url", help="a PostgreSQL server URL (default: a throwaway embedded one)")
     parser.add_argument("--kafka", help="bootstrap servers of a broker (default: a throwaway tansu)")
+    parser.add_argument(
+        "--replicas",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="compare consumer processes in one group instead, e.g. 1,2 (qosym up --replicas catalog=N)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per result line")
     args = parser.parse_args()
     on_broker(args.kafka, lambda bootstrap: on_postgres(args.server_url, lambda url: bench(url, bootstrap, args)))

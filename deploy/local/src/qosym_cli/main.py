@@ -24,7 +24,7 @@ from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics
 from qosym_cli.paths import FRONTEND_ROLE, FRONTENDS, ROLES, SERVICES, default_home, roles_of
 from qosym_cli.processes import tail
-from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
+from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus, parse_replicas
 from qosym_cli.tokens import mint_token
 
 app = typer.Typer(help="Qosym operations: the embedded local stack, replay and dead letters.", no_args_is_help=True)
@@ -80,9 +80,22 @@ def up(
     no_seed: Annotated[bool, typer.Option("--no-seed", hidden=True)] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for readiness")] = 180.0,
     only: Annotated[str | None, typer.Option("--services", hidden=True, help="comma list of services")] = None,
+    replicas: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--replicas",
+            help="SERVICE=N, repeatable: N consumers processes of that service in its one consumer group "
+            "(remembered by the next `up`; SERVICE=1 goes back to one)",
+        ),
+    ] = None,
 ) -> None:
     """Start PostgreSQL, Redis, the broker and every service; seed the demo data (regions, providers and programmes, open rounds, a family)."""
-    stack = LocalStack(_home(home), services=_chosen_services(only))
+    chosen = _chosen_services(only)
+    try:
+        counts = parse_replicas(list(replicas), chosen) if replicas else None
+    except StackError as error:
+        raise _fail(str(error)) from None
+    stack = LocalStack(_home(home), services=chosen, replicas=counts)
     seeded = True
     try:
         if fresh:
@@ -92,7 +105,7 @@ def up(
         _step("databases", stack.create_databases, lambda made: f"created {len(made)}" if made else "all exist")
         if not no_services:
             _step("migrations", stack.run_migrations)
-        _step("topics", stack.create_topics, lambda made: f"created {len(made)}" if made else "all exist")
+        _step("topics", stack.create_topics, _topics_summary)
         if not no_services:
             _start_and_wait(stack, timeout)
             seeded = no_seed or "allocation" not in stack.services or _seed(stack)
@@ -105,6 +118,15 @@ def up(
         raise _fail(
             "the stack runs, but the demo data was not all seeded (see above; after an interrupted first run: qosym up --fresh)"
         )
+
+
+def _topics_summary(lines: list[str]) -> str:
+    """``created 18``, or what was created or changed by name (a topic left short of its partitions says so)."""
+    if not lines:
+        return "all exist"
+    changed = [line for line in lines if " " in line]
+    created = len(lines) - len(changed)
+    return "; ".join([*([f"created {created}"] if created else []), *changed])
 
 
 def _chosen_services(only: str | None) -> tuple[str, ...]:
@@ -237,7 +259,11 @@ def _log_files(stack: LocalStack, service: str, process: str | None) -> list[Pat
     if service not in (*SERVICES, *FRONTENDS):
         raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES, *FRONTENDS))}")
     roles = (process,) if process else roles_of(service)
-    return [stack.log_path(f"{service}-{role}") for role in roles]
+    files = []
+    for role in roles:
+        replicas = [Path(r.log) for r in stack.state.replicas_of(service, role)]  # every consumers replica's log
+        files += replicas or [stack.log_path(f"{service}-{role}")]
+    return files
 
 
 @app.command()

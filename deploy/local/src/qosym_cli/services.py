@@ -68,7 +68,7 @@ def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[st
     assert record.role is not None
     if record.service in FRONTENDS:
         return frontend_env(home, state, record)
-    traces = home / "traces" / f"{record.service}-{record.role}.jsonl"
+    traces = home / "traces" / f"{record.name}.jsonl"  # a replica has a file of its own
     extra = {"QOSYM_SMS_GATEWAY_URL": sms_gateway_url(state)} if record.service == "registry" else {}
     if record.service == "payments":  # reconciliation reads allocation's vouchers and attendance's timesheets
         extra = {
