@@ -360,3 +360,36 @@ async def test_batch_max_one_is_the_per_event_path(db):
     assert await consumer.deliver(message(event)) is Outcome.APPLIED
     assert await consumer.deliver(message(event)) is Outcome.DUPLICATE
     assert await count(db, applied) == 1
+
+
+async def test_an_event_applied_in_a_batch_continues_the_trace_it_was_staged_in(db):
+    """The span of each event of a poll is a child of its message's traceparent, with the handler's work inside."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from qosym_chassis.telemetry import setup_tracing
+
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = setup_tracing("chassis-test", "consumers")
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    consumer = consumer_for(db)
+    consumer.on(ChildRegisteredV1, on_child)
+    staged = [(registered(), f"{n + 1:032x}") for n in range(3)]
+    batch = [
+        IncomingMessage(
+            topic=event.topic,
+            body=event.model_dump_json().encode(),
+            key=event.message_key,
+            headers={"traceparent": f"00-{trace_id}-{n + 1:016x}-01"},
+        )
+        for n, (event, trace_id) in enumerate(staged)
+    ]
+    assert await consumer.deliver_batch(batch) == [Outcome.APPLIED] * 3
+    spans = [s for s in exporter.get_finished_spans() if s.name == "registry.child.v1 process"]
+    assert sorted(format(s.context.trace_id, "032x") for s in spans) == sorted(t for _, t in staged)
+    for span in spans:
+        assert span.parent is not None and span.parent.is_remote

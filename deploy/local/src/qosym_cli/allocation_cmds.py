@@ -134,6 +134,10 @@ def differences(current: Any, proposed: Any, path: str = "") -> list[str]:
             else:
                 lines += differences(current[key], proposed[key], where)
         return lines
+    if isinstance(current, list) and isinstance(proposed, list) and len(current) == len(proposed):
+        # element by element: an item the file writes shorter (defaults left out) is no change
+        return [line for n, (was, will) in enumerate(zip(current, proposed, strict=True)) for line in
+                differences(was, will, f"{path}[{n}]")]  # fmt: skip
     if current != proposed:
         old, new = json.dumps(current, ensure_ascii=False), json.dumps(proposed, ensure_ascii=False)
         return [f"~ {path}: {old} -> {new}"]

@@ -44,6 +44,8 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Link, SpanKind
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -51,6 +53,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from qosym_chassis import dead_letters, inbox, parking
 from qosym_chassis.metrics import EVENTS_CONSUMED, EVENTS_PARKED
 from qosym_contracts.envelope import IntegrationEvent
+
+TRACER = trace.get_tracer("qosym.consumer")
+
+
+def _event_span(item: _Item) -> trace.Span:
+    """The span of one event applied inside a batch: a child of the context the event was staged in (its message's
+    traceparent), so the request's trace runs on into this consumer as with one event per delivery; FastStream's
+    own span for the poll only links to the messages."""
+    parent = propagate.extract(item.message.headers)
+    return TRACER.start_span(f"{item.message.topic} process", context=parent, kind=SpanKind.CONSUMER)
+
+
+def _batch_links(run: Sequence[_Item]) -> list[Link]:
+    links = []
+    for item in run:
+        context = trace.get_current_span(propagate.extract(item.message.headers)).get_span_context()
+        if context.is_valid:
+            links.append(Link(context))
+    return links
+
 
 Park = parking.Park
 
@@ -687,7 +709,10 @@ class EventConsumer:
     async def _many_pass(session: AsyncSession, run: Sequence[_Item], many: ManyHandler) -> dict[UUID, str]:
         """The set-based handler over ``run``: what it parks (``_Split`` if it applied an event behind a parked one)."""
         ids = {i.event.event_id for i in run}
-        parks = {event_id: awaits for event_id, awaits in (await many(session, [i.event for i in run])).items()}
+        name = f"{run[0].message.topic} process {len(run)}" if run else "process"
+        with TRACER.start_as_current_span(name, kind=SpanKind.CONSUMER, links=_batch_links(run)):
+            applied = await many(session, [i.event for i in run])
+        parks = {event_id: awaits for event_id, awaits in applied.items()}
         unknown = set(parks) - ids
         if unknown:
             raise TypeError(f"{getattr(many, '__name__', many)} parked events it was not given: {sorted(unknown)}")
@@ -702,7 +727,8 @@ class EventConsumer:
     @staticmethod
     async def _handler_without_savepoint(session: AsyncSession, item: _Item, at: int) -> None:
         try:
-            await item.handler(session, item.event)
+            with trace.use_span(_event_span(item), end_on_exit=True):
+                await item.handler(session, item.event)
         except Park as wait:
             raise _NeedsCare(at, None) from wait
         except Exception as exc:
@@ -726,20 +752,25 @@ class EventConsumer:
         provides inside the savepoint (a failure rolls back all of it). True when it provided a key."""
         mark = parking.provided_mark(session)
         try:
-            awaited = behind.get(item.key)
-            if awaited is not None:
-                if await self._provides(session, item.event, item.handler, awaited, release=True):
-                    return True
-                await self._park(session, item.message, item.event, item.key, awaited)  # behind its aggregate's
-                return False
-            awaits, provided = await self._try_releasing(session, item.event, item.handler)
-            if awaits is not None:
-                await self._park(session, item.message, item.event, item.key, awaits)
-                behind[item.key] = awaits
-            return provided
+            with trace.use_span(_event_span(item), end_on_exit=True):
+                return await self._apply_in_batch_traced(session, item, behind)
         except BaseException:
             parking.forget_provided_since(session, mark)
             raise
+
+    async def _apply_in_batch_traced(self, session: AsyncSession, item: _Item, behind: dict[str, str]) -> bool:
+        """``_apply_in_batch``'s work, inside the event's span."""
+        awaited = behind.get(item.key)
+        if awaited is not None:
+            if await self._provides(session, item.event, item.handler, awaited, release=True):
+                return True
+            await self._park(session, item.message, item.event, item.key, awaited)  # behind its aggregate's
+            return False
+        awaits, provided = await self._try_releasing(session, item.event, item.handler)
+        if awaits is not None:
+            await self._park(session, item.message, item.event, item.key, awaits)
+            behind[item.key] = awaits
+        return provided
 
     async def _resume(self, session: AsyncSession, row: Any) -> None:
         """Apply one parked event (already in the inbox); it stays parked, in its place, if it still waits."""
