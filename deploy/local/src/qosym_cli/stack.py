@@ -358,15 +358,20 @@ class LocalStack:
     # --- stop ------------------------------------------------------------------------------------
 
     def stop(self) -> list[str]:
-        """Stop every recorded process (services first, then the servers); return what was stopped."""
-        stopped = [r.name for r in self.state.service_processes() if self.is_running(r)]
-        service_pids = [int(r.pid) for r in self.state.service_processes() if r.pid and self.is_running(r)]
-        stop_all(service_pids, timeout_s=10.0)
+        """Stop every recorded process (services first, then the servers); return what was stopped. What another
+        command recorded since this object read the state (a process `qosym chaos` restarted, a replica) is stopped
+        too: the state file's records count as well as these."""
+        states = [self.state, *([load_state(self.home)] if self.state_file_exists() else [])]
+        running = {int(r.pid): r for state in states for r in state.service_processes() if r.pid and self.is_running(r)}
+        stopped = sorted({r.name for r in running.values()})
+        stop_all(sorted(running), timeout_s=10.0)
         for name in ("mail", "kafka", "redis"):
-            record = self.state.processes.get(name)
-            if record is not None and self.is_running(record):
-                servers.stop_process(record.pid)
-                stopped.append(name)
+            records = {r.pid: r for state in states if (r := state.processes.get(name)) is not None and r.pid}
+            for record in records.values():
+                if self.is_running(record):
+                    servers.stop_process(record.pid)
+                    if name not in stopped:
+                        stopped.append(name)
         if servers.postgres_pid(self.home) is not None:
             servers.stop_postgres(self.home)
             stopped.append("postgres")
