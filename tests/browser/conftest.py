@@ -40,9 +40,10 @@ def chromium() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str, running_stack: LocalStack) -> Iterator[Browser]:
-    """Playwright's sync API keeps an event loop running in this thread: the stack (asyncio.run) starts first."""
+    """Playwright's sync API keeps an event loop running in this thread while it is started: the stack
+    (asyncio.run) starts first, and it stops with each module, or every later test's asyncio.run would fail."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
         yield launched
