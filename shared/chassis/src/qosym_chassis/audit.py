@@ -257,14 +257,7 @@ class AuditTrail:
         await session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:chain))"), {"chain": f"audit:{self.service}"}
         )
-        last = (
-            await session.execute(
-                select(audit_log.c.seq, audit_log.c.mac)
-                .where(audit_log.c.chain == self.service)
-                .order_by(audit_log.c.seq.desc())
-                .limit(1)
-            )
-        ).first()
+        last = await self._last_link(session)
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         row = {
             "chain": self.service,
@@ -280,9 +273,9 @@ class AuditTrail:
         await session.execute(insert(audit_log).values(**row, prev_mac=prev, mac=row_mac(self.mac_key, prev, row)))
         return seq
 
-    async def publish_head(self, session: AsyncSession, *, force: bool = False) -> Head | None:
-        """Sign and write the chain's current head unless the newest head already says the same (or force)."""
-        last = (
+    async def _last_link(self, session: AsyncSession) -> Any:
+        """The chain's newest row: its sequence number and MAC (None when the chain is empty)."""
+        return (
             await session.execute(
                 select(audit_log.c.seq, audit_log.c.mac)
                 .where(audit_log.c.chain == self.service)
@@ -290,6 +283,10 @@ class AuditTrail:
                 .limit(1)
             )
         ).first()
+
+    async def publish_head(self, session: AsyncSession, *, force: bool = False) -> Head | None:
+        """Sign and write the chain's current head unless the newest head already says the same (or force)."""
+        last = await self._last_link(session)
         seq, mac = (int(last[0]), bytes(last[1])) if last else (0, GENESIS)
         latest = self.heads.latest(self.head_key.public_key())
         if not force and latest is not None and latest.last_seq == seq and latest.last_mac == mac:
