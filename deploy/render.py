@@ -5,6 +5,7 @@ uv run --frozen python deploy/render.py     # regenerate; tests/deploy/test_depl
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import observability
 import topology as t
 
 from qosym_contracts.topics import ALL_TOPICS
@@ -93,8 +95,12 @@ def compose_env(service: str, role: str) -> dict[str, Any]:
         "OTEL_SERVICE_NAME": f"{service}-{role}",
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_SAMPLER": "${OTEL_TRACES_SAMPLER:-parentbased_traceidratio}",
+        "OTEL_TRACES_SAMPLER_ARG": "${OTEL_TRACES_SAMPLER_ARG:-0.1}",
         **t.plain_settings(service, api_url, PUBLIC_ORIGIN),
     }
+    if role == "api":  # worker processes sharing the port (the Caddy in front sees one upstream per service)
+        env["QOSYM_API_WORKERS"] = "${QOSYM_API_WORKERS:-2}"
     if role == "migrate":
         owner = f"qosym_{service}_owner"
         owner_password = "${" + t.secret_variable(service, "OWNER_DB_PASSWORD") + ":?set in .env}"
@@ -140,6 +146,9 @@ def compose_process(service: str, role: str) -> dict[str, Any]:
         **kafka_dependency(),
     }
     base["restart"] = "unless-stopped"
+    if role == "consumers":  # members of the service's one consumer group (no published port, no fixed name)
+        variable = t.consumer_replicas_variable(service)
+        base["deploy"] = {"replicas": "${" + variable + ":-" + str(t.consumer_replicas(service)) + "}"}
     return base
 
 
@@ -163,6 +172,7 @@ def prometheus_config() -> dict[str, Any]:
     targets = [f"{s}-{role}:{t.PORT}" for s in t.services() for role in t.processes(s)]
     return {
         "global": {"scrape_interval": "15s"},
+        "rule_files": ["alerts.yaml"],  # beside this file (deploy/observability.py)
         "scrape_configs": [
             {
                 "job_name": "qosym",
@@ -250,7 +260,11 @@ def compose() -> dict[str, Any]:
     services["prometheus"] = {
         "image": IMAGES["prometheus"],
         "command": ["--config.file=/etc/prometheus/prometheus.yaml", "--storage.tsdb.retention.time=15d"],
-        "volumes": ["./prometheus.yaml:/etc/prometheus/prometheus.yaml:ro", "prometheus-data:/prometheus"],
+        "volumes": [
+            "./prometheus.yaml:/etc/prometheus/prometheus.yaml:ro",
+            "./alerts.yaml:/etc/prometheus/alerts.yaml:ro",
+            "prometheus-data:/prometheus",
+        ],
         "networks": ["backend"],
         "ports": ["127.0.0.1:9090:9090"],
         "restart": "unless-stopped",
@@ -261,7 +275,11 @@ def compose() -> dict[str, Any]:
             "GF_SECURITY_ADMIN_USER": "${GRAFANA_ADMIN_USER:-admin}",
             "GF_SECURITY_ADMIN_PASSWORD": "${GRAFANA_ADMIN_PASSWORD:?set in .env}",
         },
-        "volumes": ["./grafana/provisioning:/etc/grafana/provisioning:ro", "grafana-data:/var/lib/grafana"],
+        "volumes": [
+            "./grafana/provisioning:/etc/grafana/provisioning:ro",
+            "./grafana/dashboards:/var/lib/grafana/dashboards:ro",
+            "grafana-data:/var/lib/grafana",
+        ],
         "networks": ["backend"],
         "ports": ["127.0.0.1:3000:3000"],
         "depends_on": ["prometheus", "jaeger"],
@@ -296,6 +314,8 @@ def env_example() -> str:
         "POSTGRES_PASSWORD=<change-me>",
         "REDIS_PASSWORD=<change-me>",
         "GRAFANA_ADMIN_PASSWORD=<change-me>",
+        "# consumers processes per service (members of its consumer group, at most its busiest topic's partitions)",
+        *(f"{t.consumer_replicas_variable(s)}={t.consumer_replicas(s)}" for s in t.services()),
     ]
     for service in t.services():
         lines.append(f"{t.secret_variable(service, 'OWNER_DB_PASSWORD')}=<change-me>")
@@ -331,6 +351,8 @@ def container(service: str, role: str) -> dict[str, Any]:
         {"name": "OTEL_SERVICE_NAME", "value": f"{service}-{role}"},
     ]
     env += [{"name": k, "value": v} for k, v in t.plain_settings(service, api_url, "$(QOSYM_PUBLIC_ORIGIN)").items()]
+    if role == "api":  # one worker per pod (a CPU limit of 1); the autoscaler adds pods
+        env.append({"name": "QOSYM_API_WORKERS", "value": "1"})
     spec: dict[str, Any] = {
         "name": role,
         "image": IMAGE.format(service=service),
@@ -395,7 +417,7 @@ def service_manifests(service: str) -> list[dict[str, Any]]:
                 "kind": "Deployment",
                 "metadata": {"name": name, "labels": labels(service, role)},
                 "spec": {
-                    "replicas": 2 if role == "api" else 1,
+                    "replicas": {"api": 2, "consumers": t.consumer_replicas(service)}.get(role, 1),
                     "selector": {"matchLabels": labels(service, role)},
                     "template": pod(service, role),
                 },
@@ -420,7 +442,7 @@ def service_manifests(service: str) -> list[dict[str, Any]]:
                     "metadata": {"name": name, "labels": labels(service, role)},
                     "spec": {
                         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                        "minReplicas": 2 if role == "api" else 1,
+                        "minReplicas": 2 if role == "api" else t.consumer_replicas(service),
                         "maxReplicas": 10 if role == "api" else t.max_consumers(service),
                         "metrics": [
                             {
@@ -465,6 +487,8 @@ def common_config() -> dict[str, Any]:
             "QOSYM_LOG_LEVEL": "INFO",
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.1",
         },
     }
 
@@ -544,13 +568,18 @@ def compose_files() -> dict[str, str]:
         "compose.yaml": dump([compose()]),
         "Caddyfile": caddyfile(),
         "prometheus.yaml": dump([prometheus_config()]),
+        "alerts.yaml": dump([observability.alert_rules()]),
+        "grafana/provisioning/dashboards/qosym.yaml": dump([observability.dashboard_provider()]),
+        "grafana/dashboards/qosym.json": json.dumps(observability.dashboard(), indent=2) + "\n",
         ".env.example": env_example(),
     }
 
 
 def main() -> None:
     for name, text in compose_files().items():
-        (DEPLOY / "compose" / name).write_text(text)
+        path = DEPLOY / "compose" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     for name, text in k8s_files().items():
         path = DEPLOY / "k8s" / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,8 +28,11 @@ REPLICAS = 3
 MIN_INSYNC_REPLICAS = 2
 
 
+FRONTENDS = frozenset({"portal"})  # qosym_cli.paths.FRONTENDS: no database, no events (not deployed from here yet)
+
+
 def services() -> list[str]:
-    return sorted(p.parent.name for p in (REPO / "services").glob("*/pyproject.toml"))
+    return sorted(p.parent.name for p in (REPO / "services").glob("*/pyproject.toml") if p.parent.name not in FRONTENDS)
 
 
 def publishes(service: str) -> list[Topic]:
@@ -52,6 +55,22 @@ def max_consumers(service: str) -> int:
     """A group member beyond the partitions of its busiest topic would sit idle."""
     partitions = {topic.name: topic.partitions for topic in ALL_TOPICS}
     return max([partitions[name] for name in consumed_topics(service)] or [1])
+
+
+CONSUMER_REPLICAS = 2
+"""Consumers processes per service in production (compose ``deploy.replicas``, overridable per service with
+``QOSYM_<SERVICE>_CONSUMER_REPLICAS`` in .env; the k8s Deployment's replicas and its autoscaler's floor): two members
+of the service's group share its partitions, and one takes over the other's within a rebalance when it stops.
+``qosym up --replicas SERVICE=N`` is the same setting locally (docs/operations.md, "Consumer replicas")."""
+
+
+def consumer_replicas(service: str) -> int:
+    """Never more members than the busiest consumed topic has partitions (the others would sit idle)."""
+    return min(CONSUMER_REPLICAS, max_consumers(service))
+
+
+def consumer_replicas_variable(service: str) -> str:
+    return f"QOSYM_{service.upper()}_CONSUMER_REPLICAS"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ application, each row with a request's traceparent), inserted before the clock s
    row is pending: each batch read, sent, acknowledged
    and marked published.
 
-Afterwards every row must be marked published and the relay's topic must hold N messages more than before.
+Each line also gives the benchmark process's CPU time per row over the phase (``time.process_time``: the Python
+side only, PostgreSQL and the broker excluded), which depends far less on what else loads the machine than the
+rates do. Afterwards every row must be marked published and the relay's topic must hold N messages more than before.
 ``--json`` prints one JSON object per line (name, n, seconds, rate, baseline, ratio, ...).
 
     uv run --frozen python scripts/bench_relay.py --count 50000
@@ -39,8 +41,8 @@ from opentelemetry import propagate, trace
 
 from qosym_chassis import outbox
 from qosym_chassis.db import make_engine
-from qosym_chassis.outbox import OutboxRelay, OutgoingMessage
-from qosym_chassis.relay_producer import encode_payload, make_producer, message_headers, producer_sender
+from qosym_chassis.outbox import OutboxRelay
+from qosym_chassis.relay_producer import is_refused, make_producer, producer_sender
 from qosym_chassis.settings import ServiceSettings
 from qosym_chassis.telemetry import setup_tracing, shutdown_tracing
 from qosym_cli import servers
@@ -112,40 +114,50 @@ async def event_ids_in(bootstrap: str, topic: str, expected: int) -> list[str]:
         await consumer.stop()
 
 
-async def raw_producer(bootstrap: str, topic: str, events: list[ApplicationWaitlistedV1]) -> float:
+def raw_headers(event: ApplicationWaitlistedV1) -> list[tuple[str, bytes]]:
+    """The headers a relayed message carries (qosym_chassis.outbox): the staged traceparent, id and type."""
+    event_id = str(event.event_id).encode()
+    return [
+        ("traceparent", b"00-" + b"0" * 32 + b"-" + b"0" * 16 + b"-01"),
+        ("content-type", b"application/json"),
+        ("correlation_id", event_id),
+        ("event_id", event_id),
+        ("event_type", event.event_type.encode()),
+    ]
+
+
+async def raw_producer(bootstrap: str, topic: str, events: list[ApplicationWaitlistedV1]) -> tuple[float, float]:
     records = [
         (
-            encode_payload(e.model_dump(mode="json")),
+            json.dumps(e.model_dump(mode="json"), separators=(",", ":")).encode(),
             e.message_key.encode(),
-            message_headers(
-                OutgoingMessage(str(e.event_id), e.event_type, topic, e.message_key, {}), {"traceparent": "0" * 55}
-            ),
+            raw_headers(e),
         )
         for e in events
     ]
     producer = make_producer(bootstrap, client_id="bench-raw", idempotence=False)
     await producer.start()
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         acks = [await producer.send(topic, value=v, key=k, headers=h) for v, k, h in records]
         await asyncio.gather(*acks)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
     finally:
         await producer.stop()
 
 
-async def relay(url: str, bootstrap: str, batch_size: int) -> float:
+async def relay(url: str, bootstrap: str, batch_size: int) -> tuple[float, float]:
     engine = make_engine(url, application_name="bench-relay")
     producer = make_producer(bootstrap, client_id="bench-relay", idempotence=False)
     await producer.start()
     try:
-        publisher = OutboxRelay(engine, producer_sender(producer), batch_size=batch_size)
-        started = time.perf_counter()
-        while await publisher.publish_pending():
+        publisher = OutboxRelay(engine, producer_sender(producer), batch_size=batch_size, refused=is_refused)
+        started, cpu = time.perf_counter(), time.process_time()
+        while await publisher.drain():
             pass
-        seconds = time.perf_counter() - started
+        seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
         assert await outbox.backlog(engine) == 0, "rows left unpublished"
-        return seconds
+        return seconds, cpu_s
     finally:
         await producer.stop()
         await engine.dispose()
@@ -165,15 +177,23 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
         setup_tracing("bench-relay", "relay", args.traces_file)
     async with scratch_database(server_url, "allocation") as url:
         await stage(url, events, relay_topic)
-        baseline_s = await raw_producer(bootstrap, raw_topic, events)
-        relay_s = await relay(url, bootstrap, args.batch_size)
+        baseline_s, baseline_cpu = await raw_producer(bootstrap, raw_topic, events)
+        relay_s, relay_cpu = await relay(url, bootstrap, args.batch_size)
     shutdown_tracing()
     staged = sorted(str(e.event_id) for e in events)
     assert len(await event_ids_in(bootstrap, raw_topic, args.count)) == args.count, "the raw producer lost messages"
     assert sorted(await event_ids_in(bootstrap, relay_topic, args.count)) == staged, "the relay lost or duplicated"
     n, baseline = args.count, args.count / baseline_s
     results: list[dict[str, Any]] = [
-        {"name": "raw producer", "n": n, "seconds": baseline_s, "rate": baseline, "baseline": baseline, "ratio": 1.0},
+        {
+            "name": "raw producer",
+            "n": n,
+            "seconds": baseline_s,
+            "rate": baseline,
+            "baseline": baseline,
+            "ratio": 1.0,
+            "cpu_us_per_row": baseline_cpu / n * 1e6,
+        },
         {
             "name": f"relay (batch {args.batch_size})",
             "n": n,
@@ -181,6 +201,7 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
             "rate": n / relay_s,
             "baseline": baseline,
             "ratio": (n / relay_s) / baseline,
+            "cpu_us_per_row": relay_cpu / n * 1e6,
         },
     ]
     print(machine())
@@ -194,9 +215,9 @@ async def bench(server_url: str, bootstrap: str, args: argparse.Namespace) -> No
                 json.dumps({**result, "batch_size": args.batch_size, "traced": not args.untraced, "load": load_before})
             )
         return
-    print(f"{'':<20}{'seconds':>10}{'rows/s':>12}{'× raw':>8}")
+    print(f"{'':<20}{'seconds':>10}{'rows/s':>12}{'× raw':>8}{'CPU µs/row':>12}")
     for r in results:
-        print(f"{r['name']:<20}{r['seconds']:>10.2f}{r['rate']:>12,.0f}{r['ratio']:>8.2f}")
+        print(f"{r['name']:<20}{r['seconds']:>10.2f}{r['rate']:>12,.0f}{r['ratio']:>8.2f}{r['cpu_us_per_row']:>12.1f}")
 
 
 def on_broker(kafka: str | None, job: Any) -> None:

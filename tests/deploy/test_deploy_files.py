@@ -48,7 +48,7 @@ def load(name: str, path: Path) -> ModuleType:
 sys.path.insert(0, str(DEPLOY))
 topology = load("topology", DEPLOY / "topology.py")
 render = load("deploy_render", DEPLOY / "render.py")
-SERVICES = sorted(p.parent.name for p in (REPO / "services").glob("*/pyproject.toml"))
+SERVICES = topology.services()  # the backend services (the portal, a frontend, is not deployed from here yet)
 
 
 def tool(name: str) -> str:

@@ -7,7 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from qosym_cli.main import app as cli
+from qosym_cli.traces import read_spans
 from tests.support.people import synthetic_iin
 from tests.support.waiting import eventually
 
@@ -69,12 +72,31 @@ def _spans(traces_dir: Path) -> list[tuple[str, str, str, str]]:
     return found
 
 
+def _linked_traces(traces_dir: Path, service: str, process: str, name: str) -> set[str]:
+    """The traces the named spans link to (the relay's batch span links to each request whose events it sent)."""
+    linked: set[str] = set()
+    for path in traces_dir.glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            for resource in json.loads(line).get("resourceSpans", []):
+                attributes = {a["key"]: next(iter(a["value"].values())) for a in resource["resource"]["attributes"]}
+                if (attributes["service.name"], attributes["qosym.process"]) != (service, process):
+                    continue
+                for scope in resource["scopeSpans"]:
+                    linked |= {
+                        link["traceId"]
+                        for span in scope["spans"]
+                        if span["name"] == name
+                        for link in span.get("links", [])
+                    }
+    return linked
+
+
 def test_one_trace_spans_request_database_outbox_kafka_and_consumer(api, new_parent, running_stack):
     parent = new_parent()
     child = register(api, parent, synthetic_iin(date(2015, 1, 20)))
     eventually(lambda: api("allocation").get(f"/v1/children/{child['id']}", headers=parent.headers).status_code == 200)
 
-    def trace_of_registration() -> set[tuple[str, str, str]] | None:
+    def trace_of_registration() -> tuple[str, set[tuple[str, str, str]]] | None:
         spans = _spans(running_stack.home / "traces")
         consumer_traces = {t for t, s, p, name in spans if s == "allocation" and name == "registry.child.v1 process"}
         for trace_id in consumer_traces:
@@ -82,15 +104,29 @@ def test_one_trace_spans_request_database_outbox_kafka_and_consumer(api, new_par
             if ("registry", "api", "POST /v1/children") in members and any(
                 s == "allocation" and n.startswith("INSERT") for s, _, n in members
             ):
-                return members
+                return trace_id, members
         return None
 
-    members = eventually(trace_of_registration, timeout_s=20)
+    trace_id, members = eventually(trace_of_registration, timeout_s=20)
     names = {(service, process) for service, process, _ in members}
-    assert {("registry", "api"), ("registry", "relay"), ("allocation", "consumers")} <= names
+    assert {("registry", "api"), ("allocation", "consumers")} <= names
     assert any(n.startswith("INSERT") and s == "registry" for s, _, n in members)  # the database write
-    assert ("registry", "relay", "registry.child.v1 outbox relay") in members
-    assert ("registry", "relay", "registry.child.v1 publish") in members
+    # the relay's one span per batch links to the request's trace; the message carried the request's traceparent
+    assert eventually(
+        lambda: trace_id in _linked_traces(running_stack.home / "traces", "registry", "relay", "outbox relay")
+    )
+    # `qosym trace` shows it as one tree: the request at the root, the consumer's span inside it, the relay linked
+    shown = CliRunner().invoke(cli, ["trace", trace_id, "--home", str(running_stack.home)])
+    assert shown.exit_code == 0, shown.output
+    rows = shown.output.splitlines()[2:]
+    assert "registry/api" in rows[0] and rows[0].rstrip().endswith("POST /v1/children")
+    assert any("allocation/consumers" in row and "registry.child.v1 process" in row for row in rows)
+    assert any("registry/relay" in row and "(linked) outbox relay" in row for row in rows)
+    # and no orphan polling: every span a relay starts on its own is a batch it sent, none is an idle poll's SQL
+    relay_roots = {
+        s.name for s in read_spans(running_stack.home / "traces") if s.process == "relay" and not s.parent_id
+    }
+    assert relay_roots == {"outbox relay"}
 
 
 def test_no_iin_reaches_logs_traces_or_the_bus(api, new_parent, running_stack):

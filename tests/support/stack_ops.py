@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext
 from qosym_chassis.db import make_engine, make_session_factory
+from qosym_cli.bench.common import EndReader
 from qosym_cli.paths import SERVICES, roles_of
 from qosym_cli.processes import is_alive
 from qosym_cli.stack import LocalStack
@@ -101,7 +102,7 @@ def topic_records(stack: LocalStack, topic: str, match: Callable[[dict[str, Any]
             partitions = [TopicPartition(topic, p) for p in range(PARTITIONS[topic])]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
+            ends = await true_ends(stack, partitions)
             found: list[Record] = []
 
             async def behind() -> bool:
@@ -124,6 +125,18 @@ def topic_records(stack: LocalStack, topic: str, match: Callable[[dict[str, Any]
     return asyncio.run(read())
 
 
+async def true_ends(stack: LocalStack, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """Each partition's end (the next record's offset), right on tansu too, whose listed end is its last record
+    batch's base offset plus one (qosym_cli.bench.common.EndReader): reading up to the listed end alone would stop
+    before the rest of a batch the relay published."""
+    reader = EndReader(stack.state.kafka_bootstrap_servers or "")
+    await reader.start()
+    try:
+        return await reader.ends(partitions)
+    finally:
+        await reader.stop()
+
+
 def consumed_topics(service: str) -> list[str]:
     """The topics a service's consumers subscribe to (what its ``register`` hooks up; nothing connects)."""
     engine = make_engine("postgresql://docs@127.0.0.1/none", application_name="e2e")
@@ -143,7 +156,7 @@ def consumer_lag(stack: LocalStack, service: str) -> int:
         await consumer.start()
         try:
             partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS[t])]
-            ends = await consumer.end_offsets(partitions)
+            ends = await true_ends(stack, partitions)
             return sum([max(0, ends[tp] - (await consumer.committed(tp) or 0)) for tp in partitions])
         finally:
             await consumer.stop()

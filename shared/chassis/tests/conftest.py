@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from qosym_chassis.db import make_engine
-from qosym_chassis.migrations import create_messaging_tables, create_parking_table
+from qosym_chassis.migrations import create_messaging_tables, create_parking_table, create_relay_tables
 
 effect_metadata = MetaData()
 effect = Table(
@@ -33,6 +33,7 @@ async def engine(stack_servers) -> AsyncIterator[AsyncEngine]:
     async with made.begin() as connection:
         await connection.run_sync(create_messaging_tables)
         await connection.run_sync(create_parking_table)
+        await connection.run_sync(create_relay_tables)
         await connection.run_sync(effect_metadata.create_all)
     yield made
     await made.dispose()

@@ -410,3 +410,23 @@ async def test_too_many_requests_and_unavailable_are_problems_with_their_headers
     assert down_response.status_code == 503
     assert down_response.json()["title"] == "Service unavailable"
     assert "retry-after" not in down_response.headers
+
+
+async def test_every_request_leaves_one_access_line_with_its_route_status_duration_and_trace_id(client, token, caplog):
+    caplog.set_level(logging.INFO, logger="qosym.access")
+    response = await client.post(
+        "/v1/things", json={"name": "x"}, headers={"Authorization": f"Bearer {token('parent')}"}
+    )
+    assert response.status_code == 422
+    lines = [r for r in caplog.records if r.name == "qosym.access"]
+    assert len(lines) == 1
+    line: Any = lines[0]
+    assert (line.method, line.route, line.status) == ("POST", "/v1/things", 422)
+    assert line.duration_ms >= 0
+    assert len(line.trace_id) == 32 and int(line.trace_id, 16) != 0
+
+
+async def test_health_probes_leave_no_access_line_at_info(client, caplog):
+    caplog.set_level(logging.INFO, logger="qosym.access")
+    assert (await client.get("/health/live")).status_code == 200
+    assert [r for r in caplog.records if r.name == "qosym.access"] == []

@@ -224,7 +224,7 @@ async def test_a_send_that_fails_mid_batch_marks_none_of_the_rows_sent_before_it
     assert sent == [str(r["event_id"]) for r in rows[:3]]
 
 
-async def test_polling_an_empty_outbox_leaves_no_spans_and_each_relayed_row_its_own(
+async def test_polling_an_empty_outbox_leaves_no_spans_and_a_batch_one_span_linked_to_each_request(
     engine, topic, producer, recorder, stack_servers
 ):
     relay = OutboxRelay(engine, producer_sender(producer))
@@ -235,23 +235,26 @@ async def test_polling_an_empty_outbox_leaves_no_spans_and_each_relayed_row_its_
         assert await relay.prune() == 0
         assert recorder.spans == []
         recorder.recording = False
-        trace_id = await stage(engine, events(topic, per_key=1)[:2])
+        first, second = events(topic, per_key=1)[:2]
+        traces = [await stage(engine, [first, first.model_copy(update={"event_id": uuid.uuid4(), "n": 1})])]
+        traces.append(await stage(engine, [second]))  # a second request
         recorder.recording = True
-        assert await relay.publish_pending() == 2
+        assert await relay.publish_pending() == 3
     finally:
         recorder.recording = False
-    relayed = [s for s in recorder.spans if s.name == f"{topic} outbox relay"]
-    published = [s for s in recorder.spans if s.name == f"{topic} publish"]
-    assert (len(relayed), len(published), len(recorder.spans)) == (2, 2, 4)  # no SQL span: only the messages
-    assert {format(s.context.trace_id, "032x") for s in recorder.spans} == {trace_id}
-    assert {s.parent.span_id for s in published} == {s.context.span_id for s in relayed}
-    assert all(
-        s.kind is trace.SpanKind.PRODUCER and s.status.status_code is not trace.StatusCode.ERROR for s in relayed
-    )
-    received = await read_topic(stack_servers.state.kafka_bootstrap_servers, topic, 2)
-    assert {h["traceparent"].split("-")[2] for _, _, h in received} == {
-        format(s.context.span_id, "016x") for s in published
-    }  # the consumer's span will be a child of the publish span
+    [span] = recorder.spans  # no SQL span and no span per message: one for the batch
+    assert (span.name, span.kind) == ("outbox relay", trace.SpanKind.PRODUCER)
+    assert span.status.status_code is not trace.StatusCode.ERROR
+    assert span.attributes is not None and span.attributes["messaging.batch.message_count"] == 3
+    assert span.parent is None and format(span.context.trace_id, "032x") not in traces
+    staged = {r["headers"]["traceparent"].rsplit("-", 1)[0] for r in await outbox_rows(engine)}
+    assert len(staged) == 2  # one context per request
+    linked = {f"00-{link.context.trace_id:032x}-{link.context.span_id:016x}" for link in span.links}
+    assert linked == staged
+    received = await read_topic(stack_servers.state.kafka_bootstrap_servers, topic, 3)
+    by_event = {h["event_id"]: h["traceparent"] for _, _, h in received}
+    rows = {str(r["event_id"]): r["headers"]["traceparent"] for r in await outbox_rows(engine)}
+    assert by_event == rows  # each message continues the trace of the request that staged it
 
 
 async def test_the_running_relay_woken_by_a_commit_publishes_through_the_producer_and_marks_the_rows(

@@ -44,6 +44,7 @@ PUBLIC_TEXT: dict[str, str] = {
     "LocalisedName.ru": "public names of regions, districts and programme titles (catalogue data)",
     "ConsultationPoint.name": "a public consultation office, from the region file",
     "ConsultationPoint.address": "a public consultation office's address, from the region file",
+    "TreasuryAccount.name": "a public body's paying account name, from the region file (payment orders print it)",
     "ProviderVerifiedV1.name": "the provider's registered legal name (public registry entry; payment orders need it)",
     "RiskFlagRaisedV1.summary": "composed by attendance's own SQL from counts and codes, never from user input",
 }

@@ -30,6 +30,13 @@ lottery_app = typer.Typer(help="The public lottery.", no_args_is_help=True)
 
 UrlOption = Annotated[str | None, typer.Option("--url", help="allocation API base URL (default: the local stack)")]
 HomeOption = Annotated[Path | None, typer.Option("--home", help="stack data folder (default: $QOSYM_HOME)")]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token", envvar="QOSYM_TOKEN", help="an administrator's bearer token (default: minted for the local stack)"
+    ),
+]
+REGION_SCHEMA = Path(__file__).resolve().parents[3] / "regions" / "region.schema.json"
 
 
 def _home(home: Path | None) -> Path:
@@ -105,17 +112,81 @@ def put_region(client: httpx.Client, path: Path) -> tuple[bool, list[str]]:
     return False, problem_lines(response)
 
 
+def schema_errors(document: dict[str, Any], schema_path: Path = REGION_SCHEMA) -> list[str]:
+    """The region file's departures from deploy/regions/region.schema.json, one line per field."""
+    import jsonschema
+
+    plain = json.loads(json.dumps(document, default=str))  # YAML dates become the ISO strings the API reads
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
+    return [
+        f"{error.json_path.removeprefix('$.') or '(file)'}: {error.message}" for error in validator.iter_errors(plain)
+    ]
+
+
+def differences(current: Any, proposed: Any, path: str = "") -> list[str]:
+    """What applying ``proposed`` would change in ``current``: one line per differing leaf the file names."""
+    if isinstance(current, dict) and isinstance(proposed, dict):
+        lines: list[str] = []
+        for key in proposed:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in current:
+                lines.append(f"+ {where}: {json.dumps(proposed[key], ensure_ascii=False)}")
+            else:
+                lines += differences(current[key], proposed[key], where)
+        return lines
+    if isinstance(current, list) and isinstance(proposed, list) and len(current) == len(proposed):
+        # element by element: an item the file writes shorter (defaults left out) is no change
+        return [line for n, (was, will) in enumerate(zip(current, proposed, strict=True)) for line in
+                differences(was, will, f"{path}[{n}]")]  # fmt: skip
+    if current != proposed:
+        old, new = json.dumps(current, ensure_ascii=False), json.dumps(proposed, ensure_ascii=False)
+        return [f"~ {path}: {old} -> {new}"]
+    return []
+
+
+def region_dry_run(client: httpx.Client, path: Path) -> tuple[bool, list[str]]:
+    """Validate the file against the schema and show what it would change; nothing is sent but a public GET."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        return False, [f"{path}: cannot read it as YAML: {exc}"]
+    if not isinstance(document, dict) or not isinstance(document.get("code"), str):
+        return False, [f"{path}: a region file is a mapping with a code"]
+    errors = schema_errors(document)
+    if errors:
+        return False, errors
+    proposed = json.loads(json.dumps(document, default=str))
+    try:
+        response = client.get(f"/v1/regions/{document['code']}")
+    except httpx.HTTPError as exc:
+        return False, [f"request failed: {exc}"]
+    if response.status_code == 404:
+        return True, [f"region {document['code']} is new: applying adds it"]
+    if not response.is_success:
+        return False, problem_lines(response)
+    changes = differences(response.json()["config"], proposed)
+    revision = response.json().get("revision")
+    if not changes:
+        return True, [f"region {document['code']} (revision {revision}): no change"]
+    return True, [f"region {document['code']} (revision {revision}) would change:", *changes]
+
+
 @region_app.command("apply")
 def region_apply(
     file: Annotated[Path, typer.Argument(help="a region YAML file (the shape of deploy/regions/*.yaml)")],
     url: UrlOption = None,
+    token: TokenOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate against the schema and show the difference; change nothing")
+    ] = False,
     home: HomeOption = None,
 ) -> None:
-    """Add or update a region from its YAML file; prints per-field errors and exits 1 on failure."""
-    token = mint_token(_home(home), "administrator", "qosym-cli")
+    """Add or update a region from its YAML file; prints per-field errors and exits 1 on failure. With --url and
+    --token (or QOSYM_TOKEN) against any deployment; without them, the local stack."""
+    bearer = token or (None if dry_run else mint_token(_home(home), "administrator", "qosym-cli"))
     try:
-        with make_client(_base_url(url, home), token) as client:
-            ok, lines = put_region(client, file)
+        with make_client(_base_url(url, home), bearer) as client:
+            ok, lines = region_dry_run(client, file) if dry_run else put_region(client, file)
     except StackError as exc:
         raise _fail([str(exc)]) from None
     if not ok:
@@ -133,6 +204,7 @@ def round_simulate(
     weights: Annotated[Path | None, typer.Option("--weights", help="YAML/JSON mapping category -> weight")] = None,
     quotas: Annotated[Path | None, typer.Option("--quotas", help="YAML/JSON district -> direction -> count")] = None,
     url: UrlOption = None,
+    token: TokenOption = None,
     home: HomeOption = None,
 ) -> None:
     """What-if: how many would gain or lose a voucher, per district and category, with other weights/quotas."""
@@ -141,9 +213,9 @@ def round_simulate(
         body["weights"] = read_mapping(weights, "--weights")
     if quotas:
         body["quotas"] = read_mapping(quotas, "--quotas")
-    token = mint_token(_home(home), "administrator", "qosym-cli")
+    bearer = token or mint_token(_home(home), "administrator", "qosym-cli")
     try:
-        with make_client(_base_url(url, home), token) as client:
+        with make_client(_base_url(url, home), bearer) as client:
             response = client.post(f"/v1/rounds/{round_id}/simulate", json=body)
     except (httpx.HTTPError, StackError) as exc:
         raise _fail([f"allocation is unreachable: {exc}"]) from None

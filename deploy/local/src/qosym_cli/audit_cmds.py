@@ -77,6 +77,9 @@ def verify(home: HomeOption = None, service: ServicesOption = None, url: UrlOpti
             console.print(f"[green]✓[/] {name}: audit trail intact ({result['rows']} rows; {heads})", highlight=False)
         else:
             where = f" at seq={result['first_broken_seq']}" if result["first_broken_seq"] is not None else ""
+            chain = result.get("first_broken_chain")
+            if where and chain and chain != name:
+                where += f" of chain {chain}"
             broken.append(f"{name}: audit trail broken{where}: {result['reason']}")
     if broken:
         raise _fail("\n".join(broken))

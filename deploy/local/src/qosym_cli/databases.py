@@ -67,6 +67,10 @@ async def adopt_objects(database_url: str, service: str) -> None:
         await conn.close()
 
 
+MIGRATE_TIMEOUT_S = float(os.environ.get("QOSYM_MIGRATE_TIMEOUT_S", "900"))
+"""a migration is a few statements, but on a machine whose cores other work holds it can take minutes"""
+
+
 def migrate(service: str, url: str, log: Path, app_role: str | None = None) -> None:
     """Run ``python -m <service> migrate`` against the service's database (as its owner role), granting
     ``app_role`` what the service processes need."""
@@ -76,14 +80,20 @@ def migrate(service: str, url: str, log: Path, app_role: str | None = None) -> N
         env["QOSYM_DATABASE_APP_ROLE"] = app_role
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:
-        result = subprocess.run(
-            [sys.executable, "-m", service, "migrate"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            timeout=180,
-        )
+        try:
+            result = subprocess.run(
+                [sys.executable, "-m", service, "migrate"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=MIGRATE_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise DatabaseError(
+                f"migrations of {service} did not finish within {MIGRATE_TIMEOUT_S:.0f} s (a loaded machine: set "
+                f"QOSYM_MIGRATE_TIMEOUT_S). Last lines of {log}:\n{tail(log, 15)}"
+            ) from None
     if result.returncode != 0:
         raise DatabaseError(
             f"migrations of {service} failed (exit {result.returncode}). Last lines of {log}:\n{tail(log, 15)}"

@@ -18,11 +18,13 @@ from rich.table import Table
 
 from qosym_chassis.auth import ROLES as AUTH_ROLES
 from qosym_cli import allocation_cmds, audit_cmds, output, payments_cmds
+from qosym_cli.bench import bench_app
+from qosym_cli.chaos import chaos_command
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics
-from qosym_cli.paths import ROLES, SERVICES, default_home, roles_of
+from qosym_cli.paths import FRONTEND_ROLE, FRONTENDS, ROLES, SERVICES, default_home, roles_of
 from qosym_cli.processes import tail
-from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus
+from qosym_cli.stack import SERVERS, LocalStack, ProcessStatus, parse_replicas
 from qosym_cli.tokens import mint_token
 
 app = typer.Typer(help="Qosym operations: the embedded local stack, replay and dead letters.", no_args_is_help=True)
@@ -37,6 +39,8 @@ app.add_typer(allocation_cmds.round_app, name="round")
 app.add_typer(allocation_cmds.lottery_app, name="lottery")
 app.add_typer(payments_cmds.payments_app, name="payments")
 app.add_typer(audit_cmds.audit_app, name="audit")
+app.add_typer(bench_app, name="bench")
+app.command("chaos")(chaos_command)
 
 console = output.console
 T = TypeVar("T")
@@ -76,9 +80,22 @@ def up(
     no_seed: Annotated[bool, typer.Option("--no-seed", hidden=True)] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for readiness")] = 180.0,
     only: Annotated[str | None, typer.Option("--services", hidden=True, help="comma list of services")] = None,
+    replicas: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--replicas",
+            help="SERVICE=N, repeatable: N consumers processes of that service in its one consumer group "
+            "(remembered by the next `up`; SERVICE=1 goes back to one)",
+        ),
+    ] = None,
 ) -> None:
     """Start PostgreSQL, Redis, the broker and every service; seed the demo data (regions, providers and programmes, open rounds, a family)."""
-    stack = LocalStack(_home(home), services=_chosen_services(only))
+    chosen = _chosen_services(only)
+    try:
+        counts = parse_replicas(list(replicas), chosen) if replicas else None
+    except StackError as error:
+        raise _fail(str(error)) from None
+    stack = LocalStack(_home(home), services=chosen, replicas=counts)
     seeded = True
     try:
         if fresh:
@@ -88,7 +105,7 @@ def up(
         _step("databases", stack.create_databases, lambda made: f"created {len(made)}" if made else "all exist")
         if not no_services:
             _step("migrations", stack.run_migrations)
-        _step("topics", stack.create_topics, lambda made: f"created {len(made)}" if made else "all exist")
+        _step("topics", stack.create_topics, _topics_summary)
         if not no_services:
             _start_and_wait(stack, timeout)
             seeded = no_seed or "allocation" not in stack.services or _seed(stack)
@@ -101,6 +118,15 @@ def up(
         raise _fail(
             "the stack runs, but the demo data was not all seeded (see above; after an interrupted first run: qosym up --fresh)"
         )
+
+
+def _topics_summary(lines: list[str]) -> str:
+    """``created 18``, or what was created or changed by name (a topic left short of its partitions says so)."""
+    if not lines:
+        return "all exist"
+    changed = [line for line in lines if " " in line]
+    created = len(lines) - len(changed)
+    return "; ".join([*([f"created {created}"] if created else []), *changed])
 
 
 def _chosen_services(only: str | None) -> tuple[str, ...]:
@@ -143,6 +169,8 @@ def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
     table.add_column("what")
     table.add_column("where")
     if with_services:
+        for frontend in stack.frontends:
+            table.add_row(f"{frontend}: open in a browser", stack.frontend_url(frontend))
         for service in stack.services:
             table.add_row(f"{service} API docs", f"{stack.api_url(service)}/docs")
     from qosym_cli.databases import _redact
@@ -228,23 +256,29 @@ def status(home: HomeOption = None) -> None:
 def _log_files(stack: LocalStack, service: str, process: str | None) -> list[Path]:
     if service in SERVERS:
         return [stack.log_path(service)]
-    if service not in SERVICES:
-        raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES))}")
+    if service not in (*SERVICES, *FRONTENDS):
+        raise _fail(f"unknown service {service!r}; choose one of: {', '.join((*SERVERS, *SERVICES, *FRONTENDS))}")
     roles = (process,) if process else roles_of(service)
-    return [stack.log_path(f"{service}-{role}") for role in roles]
+    files = []
+    for role in roles:
+        replicas = [Path(r.log) for r in stack.state.replicas_of(service, role)]  # every consumers replica's log
+        files += replicas or [stack.log_path(f"{service}-{role}")]
+    return files
 
 
 @app.command()
 def logs(
     service: Annotated[str, typer.Argument(help="a service, or postgres / redis / kafka")],
-    process: Annotated[str | None, typer.Option("--process", help="api, consumers or relay")] = None,
+    process: Annotated[
+        str | None, typer.Option("--process", help="api, consumers or relay (web for the portal)")
+    ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new lines")] = False,
     lines: Annotated[int, typer.Option("--lines", "-n", help="how many lines to show")] = 40,
     home: HomeOption = None,
 ) -> None:
     """Print the tail of a process's log."""
-    if process is not None and process not in ROLES:
-        raise _fail(f"--process must be one of: {', '.join(ROLES)}")
+    if process is not None and process not in (*ROLES, FRONTEND_ROLE):
+        raise _fail(f"--process must be one of: {', '.join((*ROLES, FRONTEND_ROLE))}")
     stack = LocalStack(_home(home))
     files = _log_files(stack, service, process)
     for path in files:
@@ -543,6 +577,34 @@ def check_command(
             output.succeeded("checked: 0 findings")
     if findings:
         raise typer.Exit(1)
+
+
+@app.command("trace")
+def trace_command(
+    trace_id: Annotated[
+        str, typer.Argument(help="the trace id (32 hex digits), as a problem+json or a log line gives it")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="machine output: the span tree as one JSON object")] = False,
+    home: HomeOption = None,
+) -> None:
+    """One trace's span tree with timings, from the local stack's trace files: the request, its SQL, the outbox,
+    every consumer the event reached; the relay's batch spans that link to it are listed under it."""
+    import json
+
+    from qosym_cli.traces import as_json as trace_json
+    from qosym_cli.traces import find_trace, render
+
+    folder = _home(home) / "traces"
+    if not folder.is_dir():
+        raise _fail(f"no trace files in {folder}: run `qosym up` first")
+    found = find_trace(folder, trace_id)
+    if found is None:
+        raise _fail(f"no span of trace {trace_id} in {folder} (spans are written within a second of ending)")
+    if as_json:
+        typer.echo(json.dumps(trace_json(found)))
+        return
+    for line in render(found):
+        typer.echo(line)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,16 @@ SERVICES: tuple[str, ...] = (
 ROLES: tuple[str, ...] = ("api", "consumers", "relay")
 PUBLISHES_NOTHING: tuple[str, ...] = ("insights",)
 """Services with no outbox to relay: they run an api and consumers only."""
+FRONTENDS: tuple[str, ...] = ("portal",)
+"""Web frontends (services/<name>): no database, no events; one ``web`` process calling the services' public APIs.
+They are not in SERVICES, so migrations, topics, checks and replays never look for their database or inbox."""
+FRONTEND_ROLE = "web"
 
 
 def roles_of(service: str) -> tuple[str, ...]:
-    """The processes a service runs."""
+    """The processes a service (or a frontend) runs."""
+    if service in FRONTENDS:
+        return (FRONTEND_ROLE,)
     return tuple(r for r in ROLES if not (r == "relay" and service in PUBLISHES_NOTHING))
 
 

@@ -108,6 +108,7 @@ def stop_process(pid: int | None) -> None:
 # --- PostgreSQL ----------------------------------------------------------------------------------
 
 POSTGRES_SYSTEM_USER = "embedded_postgres"
+POSTGRES_MAX_CONNECTIONS = 1000
 
 
 def _pg_bin() -> Path:
@@ -200,7 +201,9 @@ def start_postgres(home: Path, port: int) -> int:
     stale = data / "postmaster.pid"
     if stale.exists() and postgres_pid(home) is None:
         stale.unlink()
-    options = f"-h {HOST} -p {port} -k {data}"
+    # every process of every service holds a pool (up to twice QOSYM_DATABASE_POOL_SIZE under a burst, more with
+    # API workers or replicas) and the benchmarks and the CLI open their own: PostgreSQL's default 100 ran out
+    options = f"-h {HOST} -p {port} -k {data} -c max_connections={POSTGRES_MAX_CONNECTIONS}"
     try:
         _run_pg("pg_ctl", ["-D", str(data), "-w", "-t", "60", "-o", options, "-l", str(log), "start"], user)
     except (ServerError, subprocess.TimeoutExpired) as error:

@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from qosym_cli.paths import FRONTENDS, SERVICES
 from qosym_cli.ports import HOST
 from qosym_cli.processes import spawn_detached
 from qosym_cli.state import ProcessRecord, StackState
@@ -39,10 +40,35 @@ def notifications_env(state: StackState) -> dict[str, str]:
     return env
 
 
+def api_workers(service: str, environ: dict[str, str] | None = None) -> str:
+    """A service's API worker processes: ``QOSYM_<SERVICE>_API_WORKERS``, else ``QOSYM_API_WORKERS``, else 1."""
+    env = os.environ if environ is None else environ
+    return env.get(f"QOSYM_{service.upper()}_API_WORKERS") or env.get("QOSYM_API_WORKERS") or "1"
+
+
+def frontend_env(home: Path, state: StackState, record: ProcessRecord) -> dict[str, str]:
+    """A web frontend (the portal): no database, no broker; the services' API URLs, its port and the keys folder
+    (its session-cookie key is generated there on first run)."""
+    assert record.service is not None
+    urls = {f"QOSYM_{service.upper()}_URL": api_url(state, service) for service in SERVICES}
+    return {
+        **os.environ,
+        "QOSYM_SERVICE_NAME": record.service,
+        "QOSYM_PORT": str(record.port),
+        "QOSYM_KEYS_DIR": str(keys_dir(home)),
+        "QOSYM_DEV_MODE": "true",
+        "QOSYM_LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+        **{name: url for name, url in urls.items() if url},
+    }
+
+
 def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[str, str]:
     assert record.service is not None
     assert record.role is not None
-    traces = home / "traces" / f"{record.service}-{record.role}.jsonl"
+    if record.service in FRONTENDS:
+        return frontend_env(home, state, record)
+    traces = home / "traces" / f"{record.name}.jsonl"  # a replica has a file of its own
     extra = {"QOSYM_SMS_GATEWAY_URL": sms_gateway_url(state)} if record.service == "registry" else {}
     if record.service == "payments":  # reconciliation reads allocation's vouchers and attendance's timesheets
         extra = {
@@ -51,6 +77,8 @@ def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[st
         }
     if record.service == "notifications":
         extra = notifications_env(state)
+    if record.role == "api":
+        extra = {**extra, "QOSYM_API_WORKERS": api_workers(record.service)}
     return {
         **os.environ,
         "QOSYM_SERVICE_NAME": record.service,

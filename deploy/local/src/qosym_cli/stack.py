@@ -20,13 +20,14 @@ from qosym_cli import servers
 from qosym_cli.config import ExternalServers, database_url
 from qosym_cli.errors import StackError
 from qosym_cli.health import ProcessMetrics, is_ready, read_metrics
-from qosym_cli.paths import SERVICES, default_home, demo_file, regions_dir, roles_of
+from qosym_cli.paths import FRONTEND_ROLE, FRONTENDS, SERVICES, default_home, demo_file, regions_dir, roles_of
 from qosym_cli.ports import HOST, accepts_connections, reuse_or_pick
 from qosym_cli.processes import runs_command, stop_all, tail
 from qosym_cli.seeding import SeedResult, seed_regions
 from qosym_cli.services import start_service_process
-from qosym_cli.state import ProcessRecord, StackState, load_state, save_state
+from qosym_cli.state import ProcessRecord, StackState, load_state, parse_name, replica_name, save_state
 from qosym_cli.tokens import keys_dir, mint_token, role_password
+from qosym_contracts.topics import ALL_TOPICS
 
 SERVERS: tuple[str, ...] = ("postgres", "redis", "kafka", "mail")
 SERVER_MARKERS: dict[str, str] = {
@@ -35,6 +36,36 @@ SERVER_MARKERS: dict[str, str] = {
     "kafka": "broker",
     "mail": "qosym_cli.mailcatcher",
 }
+
+
+REPLICATED_ROLE = "consumers"
+"""The role ``qosym up --replicas SERVICE=N`` multiplies: N members of the service's consumer group."""
+MAX_REPLICAS = max(topic.partitions for topic in ALL_TOPICS)
+
+
+class ReplicasError(StackError):
+    """A --replicas setting names no consuming service or an impossible count."""
+
+
+def parse_replicas(settings: list[str], services: tuple[str, ...]) -> dict[str, int]:
+    """``["payments=2", "catalog=3"]`` → ``{"payments": 2, "catalog": 3}``; a service named twice keeps the last."""
+    replicas: dict[str, int] = {}
+    for setting in settings:
+        service, sep, count = setting.partition("=")
+        service = service.strip()
+        if not sep or not count.strip().isdigit():
+            raise ReplicasError(f"--replicas takes SERVICE=N (e.g. payments=2), not {setting!r}")
+        if service not in services or REPLICATED_ROLE not in roles_of(service):
+            consuming = ", ".join(s for s in services if REPLICATED_ROLE in roles_of(s))
+            raise ReplicasError(f"--replicas: {service!r} is not a service with consumers; choose from: {consuming}")
+        n = int(count)
+        if not 1 <= n <= MAX_REPLICAS:
+            raise ReplicasError(
+                f"--replicas {service}={n}: between 1 and {MAX_REPLICAS} (the most partitions of a topic; "
+                "a member beyond its topics' partitions would sit idle)"
+            )
+        replicas[service] = n
+    return replicas
 
 
 class ReadinessError(StackError):
@@ -58,11 +89,16 @@ class LocalStack:
         *,
         external: ExternalServers | None = None,
         services: tuple[str, ...] = SERVICES,
+        frontends: tuple[str, ...] = FRONTENDS,
+        replicas: dict[str, int] | None = None,
     ) -> None:
         self.home = (home or default_home()).expanduser().resolve()
         self.external = external if external is not None else ExternalServers.from_env()
         self.services = services
+        self.frontends = frontends
         self.state: StackState = load_state(self.home)
+        if replicas is not None:  # else what the last `up` chose (the state file remembers it)
+            self.state.replicas = {**self.state.replicas, **replicas}
 
     # --- bookkeeping ------------------------------------------------------------------------------
 
@@ -103,7 +139,11 @@ class LocalStack:
     def plan(self) -> StackState:
         """Give every process a port (its previous one when still free or still ours) and fix the URLs."""
         previous = self.state.processes
-        names = [*self.embedded_servers(), *(f"{s}-{r}" for s in self.services for r in roles_of(s))]
+        processes = (*self.services, *self.frontends)
+        names = [
+            *self.embedded_servers(),
+            *(name for s in processes for r in roles_of(s) for name in self._names(s, r)),
+        ]
         taken: set[int] = set()
         planned: dict[str, ProcessRecord] = {}
         running_postgres = servers.postgres_port(self.home)
@@ -127,6 +167,14 @@ class LocalStack:
         self.save()
         return self.state
 
+    def replicas(self, service: str) -> int:
+        """How many consumers processes ``service`` runs (1 unless ``qosym up --replicas SERVICE=N`` said more)."""
+        return max(1, self.state.replicas.get(service, 1))
+
+    def _names(self, service: str, role: str) -> list[str]:
+        count = self.replicas(service) if role == REPLICATED_ROLE else 1
+        return [replica_name(service, role, replica) for replica in range(1, count + 1)]
+
     def _stop_dropped(self, previous: dict[str, ProcessRecord], planned: dict[str, ProcessRecord]) -> None:
         """Stop what the previous run started and this one no longer wants (it would be orphaned)."""
         dropped = [r for name, r in previous.items() if name not in planned and self.is_running(r)]
@@ -138,9 +186,10 @@ class LocalStack:
 
     def _new_record(self, name: str, port: int) -> ProcessRecord:
         log = str(self.log_path(name))
-        if "-" not in name:
+        parsed = parse_name(name)
+        if parsed is None:
             return ProcessRecord(name=name, port=port, log=log)
-        service, role = name.rsplit("-", 1)
+        service, role, _ = parsed
         return ProcessRecord(name=name, port=port, log=log, service=service, role=role)
 
     def _plan_urls(self) -> None:
@@ -285,6 +334,10 @@ class LocalStack:
     def api_url(self, service: str) -> str:
         return f"http://{HOST}:{self.state.process(service, 'api').port}"
 
+    def frontend_url(self, frontend: str = "portal") -> str:
+        """Where a web frontend (the portal) is opened in a browser."""
+        return f"http://{HOST}:{self.state.process(frontend, FRONTEND_ROLE).port}"
+
     # --- demo data -------------------------------------------------------------------------------
 
     def seed_demo_data(self, folder: Path | None = None, demo: Path | None = None) -> list[SeedResult]:
@@ -305,15 +358,20 @@ class LocalStack:
     # --- stop ------------------------------------------------------------------------------------
 
     def stop(self) -> list[str]:
-        """Stop every recorded process (services first, then the servers); return what was stopped."""
-        stopped = [r.name for r in self.state.service_processes() if self.is_running(r)]
-        service_pids = [int(r.pid) for r in self.state.service_processes() if r.pid and self.is_running(r)]
-        stop_all(service_pids, timeout_s=10.0)
+        """Stop every recorded process (services first, then the servers); return what was stopped. What another
+        command recorded since this object read the state (a process `qosym chaos` restarted, a replica) is stopped
+        too: the state file's records count as well as these."""
+        states = [self.state, *([load_state(self.home)] if self.state_file_exists() else [])]
+        running = {int(r.pid): r for state in states for r in state.service_processes() if r.pid and self.is_running(r)}
+        stopped = sorted({r.name for r in running.values()})
+        stop_all(sorted(running), timeout_s=10.0)
         for name in ("mail", "kafka", "redis"):
-            record = self.state.processes.get(name)
-            if record is not None and self.is_running(record):
-                servers.stop_process(record.pid)
-                stopped.append(name)
+            records = {r.pid: r for state in states if (r := state.processes.get(name)) is not None and r.pid}
+            for record in records.values():
+                if self.is_running(record):
+                    servers.stop_process(record.pid)
+                    if name not in stopped:
+                        stopped.append(name)
         if servers.postgres_pid(self.home) is not None:
             servers.stop_postgres(self.home)
             stopped.append("postgres")

@@ -32,6 +32,7 @@ class StackState:
     migration_urls: dict[str, str] = field(default_factory=dict)  # as each service's owner role
     app_roles: dict[str, str] = field(default_factory=dict)
     external: list[str] = field(default_factory=list)
+    replicas: dict[str, int] = field(default_factory=dict)  # consumers processes per service (`up --replicas`)
 
     def service_processes(self) -> list[ProcessRecord]:
         """Service processes in start order (registry first: it serves the JWKS)."""
@@ -39,6 +40,25 @@ class StackState:
 
     def process(self, service: str, role: str) -> ProcessRecord:
         return self.processes[f"{service}-{role}"]
+
+    def replicas_of(self, service: str, role: str) -> list[ProcessRecord]:
+        """Every process of one role of a service: ``payments-consumers``, ``payments-consumers-2`` ..."""
+        return [p for p in self.processes.values() if p.service == service and p.role == role]
+
+
+def replica_name(service: str, role: str, replica: int) -> str:
+    """The first replica keeps the plain name (``payments-consumers``); the others are numbered from 2."""
+    return f"{service}-{role}" if replica <= 1 else f"{service}-{role}-{replica}"
+
+
+def parse_name(name: str) -> tuple[str, str, int] | None:
+    """(service, role, replica) of a service process's name; None for a server (``postgres``, ``kafka`` ...)."""
+    parts = name.split("-")
+    if len(parts) == 2:
+        return parts[0], parts[1], 1
+    if len(parts) == 3 and parts[2].isdigit() and int(parts[2]) >= 2:
+        return parts[0], parts[1], int(parts[2])
+    return None
 
 
 def state_path(home: Path) -> Path:

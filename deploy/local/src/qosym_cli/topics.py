@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from qosym_cli.errors import StackError
@@ -30,22 +30,42 @@ async def _connected_admin(bootstrap_servers: str, timeout_s: float = 20.0) -> A
             await asyncio.sleep(0.5)
 
 
+async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    if not names:
+        return {}
+    described = await admin.describe_topics(names)
+    return {str(topic["topic"]): len(topic["partitions"]) for topic in described}
+
+
 async def ensure_topics(bootstrap_servers: str, replication_factor: int = 1) -> list[str]:
-    """Create each topic of ALL_TOPICS that is missing; return the names created now."""
+    """Create each topic of ALL_TOPICS that is missing, with its declared partitions; add partitions to one that has
+    fewer than declared (never remove any). Return a line per topic created or changed now, and per topic left short
+    because the broker cannot add partitions (tansu: its topics live in memory, ``qosym down`` + ``up`` recreates
+    them with the declared count)."""
     admin = await _connected_admin(bootstrap_servers)
     try:
         existing = set(await admin.list_topics())
-        created: list[str] = []
+        declared = {topic.name: topic.partitions for topic in ALL_TOPICS}
+        counts = await _partition_counts(admin, sorted(existing & set(declared)))
+        lines: list[str] = []
         for topic in ALL_TOPICS:
-            if topic.name in existing:
+            if topic.name not in existing:
+                try:
+                    await admin.create_topics(
+                        [NewTopic(topic.name, num_partitions=topic.partitions, replication_factor=replication_factor)]
+                    )
+                    lines.append(topic.name)
+                except TopicAlreadyExistsError:
+                    pass
+                continue
+            have = counts.get(topic.name, topic.partitions)
+            if have >= topic.partitions:
                 continue
             try:
-                await admin.create_topics(
-                    [NewTopic(topic.name, num_partitions=topic.partitions, replication_factor=replication_factor)]
-                )
-                created.append(topic.name)
-            except TopicAlreadyExistsError:
-                pass
-        return created
+                await admin.create_partitions({topic.name: NewPartitions(total_count=topic.partitions)})
+                lines.append(f"{topic.name}: {have} → {topic.partitions} partitions")
+            except (KafkaError, ValueError) as error:
+                lines.append(f"{topic.name} keeps {have} of {topic.partitions} partitions ({type(error).__name__})")
+        return lines
     finally:
         await admin.close()

@@ -20,7 +20,7 @@ from qosym_contracts.registry import ChildRegisteredV1
 
 pytestmark = pytest.mark.component
 REGIONS = Path(__file__).resolve().parents[4] / "deploy" / "regions"
-TABLES = ("region", "round", "application", "voucher", "child", "outbox")
+TABLES = ("region", "round", "application", "allocation_result", "voucher", "child", "outbox")
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -276,7 +276,9 @@ async def test_a_thousand_concurrent_applications_and_a_quota_of_100(world):
     assert results[0].json()["awarded"] == 100
     assert (await sql(world.url, "select count(*) from voucher"))[0][0] == 100
     assert (await sql(world.url, "select awarded, quota from round_quota"))[0] == (100, 100)
-    assert (await sql(world.url, "select count(*) from application where status = 'waitlisted'"))[0][0] == 900
+    assert (await sql(world.url, "select count(*) from application_outcome where status = 'waitlisted'"))[0][0] == 900
+    assert (await sql(world.url, "select count(*), count(distinct run_id) from allocation_result"))[0] == (1000, 1)
+    assert (await sql(world.url, "select count(*) from application where status <> 'submitted'"))[0][0] == 0
     waitlisted_events = (
         "select count(distinct event_id) from outbox where event_type = 'allocation.ApplicationWaitlisted'"
     )

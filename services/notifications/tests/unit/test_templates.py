@@ -44,6 +44,7 @@ from qosym_contracts.payments import (
     ProviderPaidV1,
     VoucherFundingRefusedV1,
 )
+from qosym_contracts.reviews import ReviewHiddenV1, ReviewHideReason, ReviewPublishedV1
 
 pytestmark = pytest.mark.unit
 LANGUAGES = ("kk", "ru", "en")
@@ -240,6 +241,16 @@ def sample_payloads() -> dict[str, dict]:
         recipient_provider_id=uuid4(),
     )
     payloads[m.MESSAGE_POSTED] = notices.message_posted(posted)[0].payload
+    review = {
+        "review_id": uuid4(),
+        "programme_id": uuid4(),
+        "provider_id": uuid4(),
+        "enrolment_id": uuid4(),
+        "child_id": uuid4(),
+        "guardian_id": uuid4(),
+    }
+    payloads[m.REVIEW_PUBLISHED] = notices.review_published(ReviewPublishedV1(**review))[0].payload
+    payloads[m.REVIEW_HIDDEN] = notices.review_hidden(ReviewHiddenV1(**review, reason_code="personal_data"))[0].payload
     payloads[m.SMS] = {"text": "Qosym code: 314159"}
     return payloads
 
@@ -271,7 +282,12 @@ def test_each_template_renders_with_a_sample_event(kind: str, language: str) -> 
     assert text.title and "\n" not in text.title
     assert text.body
     assert "{{" not in text.title + text.body and "{%" not in text.body
-    if "programme_id" in payload and kind in {m.ENROLMENT_CONFIRMED, m.ENROLMENT_REQUESTED}:
+    if "programme_id" in payload and kind in {
+        m.ENROLMENT_CONFIRMED,
+        m.ENROLMENT_REQUESTED,
+        m.REVIEW_HIDDEN,
+        m.REVIEW_PUBLISHED,
+    }:
         assert title[language] in text.body
     if kind in {m.VOUCHER_AWARDED, m.WAITLISTED, m.WAITLIST_POSITION_CHANGED}:
         assert f"https://qosym.example/explain/{payload['application_id']}" in text.body
@@ -381,3 +397,14 @@ def test_a_new_message_names_what_the_conversation_is_about_and_the_thread(langu
 
     assert text.title == expected
     assert thread in text.body
+
+
+def test_every_reason_a_review_is_hidden_for_reads_as_words_in_every_language() -> None:
+    """ReviewHidden carries the reason's category only (never the operator's words): each reads in kk/ru/en."""
+    renderer = Renderer(strict=True)
+    for lang in LANGUAGES:
+        phrases = json.loads((TEMPLATES / lang / "phrases.json").read_text("utf-8"))["review_reason"]
+        assert set(phrases) == set(get_args(ReviewHideReason)), lang
+        for code in get_args(ReviewHideReason):
+            body = renderer.render(m.REVIEW_HIDDEN, lang, {"reason": code}).body
+            assert phrases[code] in body and code not in body.replace(phrases[code], ""), (lang, code)

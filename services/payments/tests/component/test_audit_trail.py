@@ -20,7 +20,7 @@ pytestmark = pytest.mark.component
 async def trail(url: str) -> list[tuple[str, str, str]]:
     conn = await asyncpg.connect(url)
     try:
-        rows = await conn.fetch("SELECT actor, action, entity_id FROM audit_log ORDER BY seq")
+        rows = await conn.fetch("SELECT actor, action, entity_id FROM audit_log ORDER BY id")
     finally:
         await conn.close()
     return [(r["actor"], r["action"], r["entity_id"]) for r in rows]

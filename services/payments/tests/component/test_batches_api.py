@@ -6,9 +6,11 @@ import hashlib
 import importlib.resources
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 import xmlschema
 
+from qosym_contracts.allocation import TreasuryAccount
 from tests.support.events import message, region_event
 
 from .support import (
@@ -114,6 +116,41 @@ async def test_two_administrators_approve_a_batch_and_the_treasury_pays_it(
     )
     assert {p["treasury_reference"] for p in paid_events} == {"TRS-2026-12-000123"}
     assert await ledger_findings(url) == []
+
+
+async def test_the_region_files_treasury_account_is_the_debtor_of_its_payment_orders(
+    service_db, consumer, api_client, token
+) -> None:
+    url, c, _, _ = await month_of_two_providers(service_db, consumer)
+    account = TreasuryAccount(name="Astana city, education department", iban="KZ86125KZT5004100100", bic="HSBKKZKX")
+    await c.deliver(message(region_event(revision=2, treasury_account=account)))  # the region file now names it
+    maker, checker = bearer(token("administrator", str(uuid4()))), bearer(token("administrator", str(uuid4())))
+    async with api_client("payments", url) as client:
+        prepared = await client.post("/v1/batches", json={"region_code": "astana", "period": "2026-11"}, headers=maker)
+        path = f"/v1/batches/{prepared.json()['batch_id']}"
+        assert (await client.post(f"{path}/approve", headers=checker)).status_code == 200
+        order = await client.get(f"{path}/payment-order", headers=bearer(token("auditor")))
+    xsd = importlib.resources.files("sepaxml") / "schemas" / "pain.001.001.09.xsd"
+    info = xmlschema.XMLSchema(str(xsd)).to_dict(order.text)["CstmrCdtTrfInitn"]["PmtInf"][0]
+    assert info["DbtrAcct"]["Id"]["IBAN"] == "KZ86125KZT5004100100"
+    assert info["Dbtr"]["Nm"] == "Astana city, education department"
+
+
+async def test_a_region_event_with_an_invalid_treasury_iban_is_dead_lettered_and_changes_nothing(
+    service_db, consumer
+) -> None:
+    url = await service_db("payments")
+    c = await consumer("payments", url)
+    await c.deliver(message(region_event()))
+    bad = TreasuryAccount(name="Typo", iban="KZ86125KZT5004100101", bic="HSBKKZKX")
+    await c.deliver(message(region_event(revision=2, treasury_account=bad)))
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        row = await conn.fetchrow("select revision, treasury_account from region_budget where region_code = 'astana'")
+        dead = await conn.fetchval("select count(*) from dead_letter")
+    finally:
+        await conn.close()
+    assert (row["revision"], row["treasury_account"], dead) == (1, None, 1)
 
 
 async def test_a_second_batch_of_the_same_month_has_nothing_to_pay(service_db, consumer, api_client, token) -> None:

@@ -170,6 +170,12 @@ async def test_every_difference_is_a_finding(service_db, consumer, api_client, t
     assert "1/9" in details[("accruals_match_attendance", sheets[0]["enrolment_id"])]
     assert "no confirmed timesheet" in details[("accruals_match_attendance", dropped["enrolment_id"])]
     assert "no posted accrual" in details[("accruals_match_attendance", extra["enrolment_id"])]
+    # the last run's findings per check are a gauge for the dashboard and the alert (deploy/observability)
+    async with api_client("payments", url, allocation_url=peer_url, attendance_url=peer_url) as client:
+        scraped = (await client.get("/metrics/")).text
+    assert 'qosym_reconciliation_findings{check="accruals_match_attendance"} 3.0' in scraped
+    assert 'qosym_reconciliation_findings{check="vouchers_match_allocation"} 2.0' in scraped
+    assert 'qosym_reconciliation_findings{check="ledger_sums_to_zero"} 0.0' in scraped
 
 
 async def test_an_unreachable_peer_is_a_finding_not_an_error(service_db, consumer, api_client, token) -> None:

@@ -29,6 +29,13 @@ with warnings.catch_warnings():  # starlette would rather have httpx2; its TestC
     from starlette.testclient import TestClient
 
 
+@pytest.fixture(autouse=True)
+def one_chain(monkeypatch) -> None:
+    """These attacks address rows by seq, so the trail here is one chain (``QOSYM_AUDIT_CHAINS=1``); a trail of
+    several chains is attacked, chain by chain, in the chassis's own tests (``test_audit_chains.py``)."""
+    monkeypatch.setenv("QOSYM_AUDIT_CHAINS", "1")
+
+
 @pytest.fixture
 async def trail_db(registry_db) -> str:
     """A registry database that knows the astana region, with no rate-limit counters left by earlier tests."""
@@ -253,7 +260,7 @@ async def test_staff_logins_and_accounts_go_on_the_trail_without_the_typed_usern
         verdict = (await client.get("/v1/audit/verify", headers=auth(token("auditor")))).json()
     conn = await asyncpg.connect(trail_db)
     try:
-        rows = await conn.fetch("SELECT actor, action, entity_id, data::text AS data FROM audit_log ORDER BY seq")
+        rows = await conn.fetch("SELECT actor, action, entity_id, data::text AS data FROM audit_log ORDER BY id")
     finally:
         await conn.close()
     trail = [(r["action"], r["entity_id"], json.loads(r["data"]).get("reason")) for r in rows]

@@ -199,7 +199,7 @@ async def test_the_childs_operator_and_guardian_open_the_evidence_and_nobody_els
     assert provider_staff.status_code == 403 and anonymous.status_code == 401  # a wrong role, no token
     opened_by = await scalar(
         registry_db,
-        "select string_agg(actor, ',' order by seq) from audit_log where action = 'evidence.opened'",
+        "select string_agg(actor, ',' order by id) from audit_log where action = 'evidence.opened'",
     )
     guardian = headers["Authorization"].removeprefix("Bearer ")
     guardian_id = jwt.decode(guardian, options={"verify_signature": False})["sub"]

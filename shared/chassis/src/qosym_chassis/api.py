@@ -40,6 +40,8 @@ from qosym_chassis.metrics import HTTP_LATENCY, registry
 from qosym_chassis.settings import ServiceSettings
 
 log = logging.getLogger("qosym.api")
+ACCESS_LOG = logging.getLogger("qosym.access")
+QUIET_PATHS = ("/health/", "/metrics")
 MAX_BODY_BYTES = 1024 * 1024
 Hook = Callable[[ServiceContext], Awaitable[None]]
 
@@ -243,9 +245,22 @@ def create_service_app(
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
-        route = request.scope.get("route")
-        HTTP_LATENCY.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).observe(
-            time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        path = getattr(request.scope.get("route"), "path", "unmatched")
+        HTTP_LATENCY.labels(request.method, path, str(response.status_code)).observe(elapsed)
+        # one access line per request, with the trace id (the filter adds it); probes and scrapes only at DEBUG
+        ACCESS_LOG.log(
+            logging.DEBUG if request.url.path.startswith(QUIET_PATHS) else logging.INFO,
+            "%s %s %s",
+            request.method,
+            path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "route": path,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
         )
         return response
 

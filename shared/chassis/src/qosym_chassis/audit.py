@@ -8,8 +8,13 @@ database (``QOSYM_AUDIT_HEAD_DIR``; production mounts an object store there) and
 checks that the database still holds each head's row with the same mac, so deleting the tail or truncating the
 table is detected too. Rows appended after the newest head are protected by their macs only until the next head.
 
-Appending takes a transaction advisory lock on the chain (one chain per service) so concurrent writers never fork
-it; the row commits in the caller's transaction, with the change it records. The service's database role may only
+The trail is ``chains`` chains (``QOSYM_AUDIT_CHAINS``, 16 by default): an aggregate (entity, entity id) always
+goes to the same chain, chosen by a hash, so its rows stay in order in one chain while writers of other aggregates
+append to other chains. Chain 0 is named after the service (a one-chain trail, and every row written before there
+were several, is that chain); chain k is ``<service>/<k>``. Appending takes a transaction advisory lock on its chain
+only, so concurrent writers never fork a chain and a transaction held open blocks only the writers of its own chain
+(one in ``chains``), not the whole service; the row commits in the caller's transaction, with the change it records.
+A head records every chain's last seq and mac, so a chain's deleted tail is found as before. The service's database role may only
 INSERT and SELECT the table (see :mod:`qosym_chassis.roles`) and a trigger forbids UPDATE, DELETE and TRUNCATE.
 """
 
@@ -21,7 +26,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     DateTime,
     Identity,
     LargeBinary,
@@ -40,10 +46,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     insert,
+    or_,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qosym_chassis.clock import Clock
@@ -51,7 +58,8 @@ from qosym_chassis.keys import load_or_create_ed25519_key, load_or_create_secret
 
 GENESIS = bytes(32)
 TABLE = "audit_log"
-HEAD_SCHEMA = "qosym.audit-head.v1"
+HEAD_SCHEMA = "qosym.audit-head.v2"
+HEAD_SCHEMAS = ("qosym.audit-head.v1", HEAD_SCHEMA)
 INFO_KEY = "qosym_audit_trail"
 
 
@@ -128,14 +136,34 @@ def row_mac(key: bytes, prev_mac: bytes, row: dict[str, Any]) -> bytes:
 # --- heads ---------------------------------------------------------------------------------------------------
 
 
+Tips = dict[str, tuple[int, bytes]]
+"""each chain's last (seq, mac)"""
+
+
+def fingerprint(tips: Tips) -> bytes:
+    """One mac standing for every chain's tip: the tip's own mac for a one-chain trail."""
+    if len(tips) == 1:
+        return next(iter(tips.values()))[1]
+    listed = "\n".join(f"{chain}:{seq}:{mac.hex()}" for chain, (seq, mac) in sorted(tips.items()))
+    return hashlib.sha256(listed.encode()).digest()
+
+
 @dataclass(frozen=True)
 class Head:
+    """A signed head: ``last_seq`` and ``rows`` are the trail's rows over every chain, ``last_mac`` their
+    :func:`fingerprint`, ``chains`` each chain's tip (a v1 head, of one chain, names the service's chain)."""
+
     service: str
     last_seq: int
     last_mac: bytes
     rows: int
     at: datetime
     path: Path | None = None
+    chains: Tips | None = None
+
+    @property
+    def tips(self) -> Tips:
+        return self.chains if self.chains is not None else {self.service: (self.last_seq, self.last_mac)}
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -145,6 +173,7 @@ class Head:
             "last_mac": self.last_mac.hex(),
             "rows": self.rows,
             "at": self.at.astimezone(UTC).isoformat(),
+            "chains": {chain: {"last_seq": seq, "last_mac": mac.hex()} for chain, (seq, mac) in self.tips.items()},
         }
 
 
@@ -180,8 +209,9 @@ class HeadStore:
                 document = json.loads(path.read_text())
                 payload = document["payload"]
                 public_key.verify(base64.b64decode(document["signature"]), _signed_bytes(payload))
-                if payload.get("schema") != HEAD_SCHEMA or payload["service"] != self.service:
+                if payload.get("schema") not in HEAD_SCHEMAS or payload["service"] != self.service:
                     raise ValueError("not a head of this service")
+                chains = payload.get("chains")
                 yield Head(
                     service=payload["service"],
                     last_seq=int(payload["last_seq"]),
@@ -189,6 +219,12 @@ class HeadStore:
                     rows=int(payload["rows"]),
                     at=datetime.fromisoformat(payload["at"]),
                     path=path,
+                    chains=None
+                    if chains is None
+                    else {
+                        str(name): (int(tip["last_seq"]), bytes.fromhex(tip["last_mac"]))
+                        for name, tip in chains.items()
+                    },
                 )
             except InvalidSignature:
                 yield f"head file {path.name} has an invalid signature"
@@ -212,6 +248,7 @@ class Verification:
     reason: str | None = None
     heads_checked: int = 0
     latest_head_seq: int | None = None
+    first_broken_chain: str | None = None
 
 
 @dataclass
@@ -224,6 +261,19 @@ class AuditTrail:
     mac_key_hex: str | None = None
     clock: Clock = field(default_factory=Clock)
     """when a recorded change happened (the service's clock, shifted in development like its use cases)"""
+    chains: int = 16
+    """how many chains new rows spread over, by aggregate (verification reads whatever chains exist)"""
+
+    def chain_of(self, entity: str, entity_id: object) -> str:
+        """The chain an aggregate's rows go to: always the same one for the same (entity, id)."""
+        if self.chains <= 1:
+            return self.service
+        digest = hashlib.blake2b(f"{entity}\x00{entity_id}".encode(), digest_size=8).digest()
+        shard = int.from_bytes(digest, "big") % self.chains
+        return self.service if shard == 0 else f"{self.service}/{shard}"
+
+    def _mine(self) -> ColumnElement[bool]:
+        return or_(audit_log.c.chain == self.service, audit_log.c.chain.startswith(f"{self.service}/"))
 
     @cached_property
     def mac_key(self) -> bytes:
@@ -254,13 +304,19 @@ class AuditTrail:
         now: datetime | None = None,
     ) -> int:
         """Record a change in the caller's transaction (never personal data in ``data``: ids and codes only)."""
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:chain))"), {"chain": f"audit:{self.service}"}
-        )
-        last = await self._last_link(session)
+        chain = self.chain_of(entity, entity_id)
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:chain))"), {"chain": f"audit:{chain}"})
+        last = (
+            await session.execute(
+                select(audit_log.c.seq, audit_log.c.mac)
+                .where(audit_log.c.chain == chain)
+                .order_by(audit_log.c.seq.desc())
+                .limit(1)
+            )
+        ).first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         row = {
-            "chain": self.service,
+            "chain": chain,
             "seq": seq,
             "occurred_at": now or self.clock.now(),
             "actor": f"{actor.role}:{actor.subject}",
@@ -273,44 +329,56 @@ class AuditTrail:
         await session.execute(insert(audit_log).values(**row, prev_mac=prev, mac=row_mac(self.mac_key, prev, row)))
         return seq
 
-    async def _last_link(self, session: AsyncSession) -> Any:
-        """The chain's newest row: its sequence number and MAC (None when the chain is empty)."""
-        return (
-            await session.execute(
-                select(audit_log.c.seq, audit_log.c.mac)
-                .where(audit_log.c.chain == self.service)
-                .order_by(audit_log.c.seq.desc())
-                .limit(1)
-            )
-        ).first()
+    async def tips(self, session: AsyncSession) -> Tips:
+        """Every chain's last (seq, mac), as this transaction sees them."""
+        rows = await session.execute(
+            select(audit_log.c.chain, audit_log.c.seq, audit_log.c.mac)
+            .where(self._mine())
+            .order_by(audit_log.c.chain, audit_log.c.seq.desc())
+            .ext(distinct_on(audit_log.c.chain))
+        )
+        return {str(chain): (int(seq), bytes(mac)) for chain, seq, mac in rows}
 
     async def publish_head(self, session: AsyncSession, *, force: bool = False) -> Head | None:
-        """Sign and write the chain's current head unless the newest head already says the same (or force)."""
-        last = await self._last_link(session)
-        seq, mac = (int(last[0]), bytes(last[1])) if last else (0, GENESIS)
+        """Sign and write the trail's current head unless the newest head already says the same (or force)."""
+        tips = await self.tips(session) or {self.service: (0, GENESIS)}
+        rows = sum(seq for seq, _ in tips.values())
         latest = self.heads.latest(self.head_key.public_key())
-        if not force and latest is not None and latest.last_seq == seq and latest.last_mac == mac:
+        if not force and latest is not None and latest.tips == tips:
             return None
         # a head's time is when it was signed: the real clock, as the file's timestamp and the object store see it
-        head = Head(service=self.service, last_seq=seq, last_mac=mac, rows=seq, at=datetime.now(UTC))
-        return Head(**{**head.__dict__, "path": self.heads.write(head, self.head_key)})
+        head = Head(
+            service=self.service,
+            last_seq=rows,
+            last_mac=fingerprint(tips),
+            rows=rows,
+            at=datetime.now(UTC),
+            chains=tips,
+        )
+        return replace(head, path=self.heads.write(head, self.head_key))
 
     async def verify(self, session: AsyncSession) -> Verification:
-        """Walk the chain (order, links, macs), then check every signed head against what the database holds."""
+        """Walk each chain (order, links, macs), then check every signed head against what the database holds; the
+        first broken row is named by its chain, seq and id (chains in name order, rows in seq order)."""
         heads: list[Head] = []
         for item in self.heads.read(self.head_key.public_key()):
             if isinstance(item, str):
                 return Verification(False, 0, reason=item)
             heads.append(item)
-        wanted = {h.last_seq for h in heads}
-        seen: dict[int, tuple[bytes, int]] = {}
+        wanted = {(chain, seq) for h in heads for chain, (seq, _) in h.tips.items()}
+        seen: dict[tuple[str, int], tuple[bytes, int]] = {}
+        per_chain: dict[str, int] = {}
+        chain: str | None = None
         expected_prev, expected_seq, count = GENESIS, 1, 0
         result = await session.stream(
-            select(audit_log).where(audit_log.c.chain == self.service).order_by(audit_log.c.seq)
+            select(audit_log).where(self._mine()).order_by(audit_log.c.chain, audit_log.c.seq)
         )
         async for raw in result.mappings():
             row = dict(raw)
+            if row["chain"] != chain:
+                chain, expected_prev, expected_seq = row["chain"], GENESIS, 1
             count += 1
+            per_chain[row["chain"]] = per_chain.get(row["chain"], 0) + 1
             problem = None
             if row["seq"] != expected_seq:
                 problem = f"row seq={expected_seq} is missing (the next row is seq={row['seq']})"
@@ -320,24 +388,29 @@ class AuditTrail:
                 problem = "the row's mac does not match its content (edited, or not written by this service)"
             if problem:
                 await result.close()
-                return Verification(False, count, row["seq"], row["id"], problem, len(heads), _newest(heads))
-            if row["seq"] in wanted:
-                seen[row["seq"]] = (bytes(row["mac"]), row["id"])
+                where = "" if row["chain"] == self.service else f" (chain {row['chain']})"
+                return Verification(
+                    False, count, row["seq"], row["id"], problem + where, len(heads), _newest(heads), row["chain"]
+                )
+            if (row["chain"], row["seq"]) in wanted:
+                seen[(row["chain"], row["seq"])] = (bytes(row["mac"]), row["id"])
             expected_prev, expected_seq = bytes(row["mac"]), expected_seq + 1
         for head in sorted(heads, key=lambda h: h.last_seq):
-            if head.last_seq == 0:
-                continue
             name = head.path.name if head.path else "a head"
-            if head.last_seq not in seen:
-                reason = (
-                    f"rows were removed: {name} (signed {head.at.isoformat()}) records {head.rows} rows up to"
-                    f" seq={head.last_seq}, the database holds {count}"
-                )
-                return Verification(False, count, head.last_seq, None, reason, len(heads), _newest(heads))
-            mac, row_id = seen[head.last_seq]
-            if not hmac.compare_digest(mac, head.last_mac):
-                reason = f"row seq={head.last_seq} differs from {name} (signed {head.at.isoformat()})"
-                return Verification(False, count, head.last_seq, row_id, reason, len(heads), _newest(heads))
+            for tip_chain, (seq, tip_mac) in sorted(head.tips.items()):
+                if seq == 0:
+                    continue
+                where = "" if tip_chain == self.service else f" of chain {tip_chain}"
+                if (tip_chain, seq) not in seen:
+                    reason = (
+                        f"rows were removed: {name} (signed {head.at.isoformat()}) records {head.rows} rows, up to"
+                        f" seq={seq}{where}; the database holds {per_chain.get(tip_chain, 0)} rows of that chain"
+                    )
+                    return Verification(False, count, seq, None, reason, len(heads), _newest(heads), tip_chain)
+                mac, row_id = seen[(tip_chain, seq)]
+                if not hmac.compare_digest(mac, tip_mac):
+                    reason = f"row seq={seq}{where} differs from {name} (signed {head.at.isoformat()})"
+                    return Verification(False, count, seq, row_id, reason, len(heads), _newest(heads), tip_chain)
         return Verification(True, count, heads_checked=len(heads), latest_head_seq=_newest(heads))
 
 
@@ -368,4 +441,5 @@ def trail_from_settings(settings: Any) -> AuditTrail:
         head_dir=settings.audit_head_dir,
         mac_key_hex=secret,
         clock=Clock.from_settings(settings),
+        chains=int(getattr(settings, "audit_chains", 16)),
     )

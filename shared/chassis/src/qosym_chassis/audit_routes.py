@@ -21,6 +21,7 @@ class AuditVerificationOut(BaseModel):
     reason: str | None
     heads_checked: int
     latest_head_seq: int | None
+    first_broken_chain: str | None = None
 
 
 class AuditHeadOut(BaseModel):

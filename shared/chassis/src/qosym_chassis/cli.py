@@ -50,6 +50,7 @@ def service_main(service: str, settings_class: type[ServiceSettings], app_path: 
             factory=True,
             host=os.environ.get("QOSYM_HOST", "127.0.0.1"),
             port=settings.port,
+            workers=settings.api_workers if settings.api_workers > 1 else None,
             log_config=uvicorn_log_config(),
             access_log=False,
             **proxy_options(settings),

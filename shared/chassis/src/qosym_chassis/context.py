@@ -41,7 +41,10 @@ def build_context(settings: ServiceSettings, process: str) -> ServiceContext:
     # The consumers retry a failed delivery on a fresh connection (EventConsumer), so they do not pay a pre-ping:
     # three round trips before every event, more than most handlers' own statements.
     engine = make_engine(
-        settings.database_url, application_name=f"{settings.service_name}-{process}", pre_ping=process != "consumers"
+        settings.database_url,
+        application_name=f"{settings.service_name}-{process}",
+        pool_size=settings.database_pool_size,
+        pre_ping=process != "consumers",
     )
     audit = trail_from_settings(settings) if settings.audit_trail else None
     return ServiceContext(

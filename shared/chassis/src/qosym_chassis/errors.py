@@ -196,6 +196,20 @@ def is_client_data_error(exc: BaseException) -> bool:
     return False
 
 
+OVERLOAD_SQLSTATES = frozenset({"53300", "57P03"})
+"""too many connections; the database is starting or shutting down: the client may retry, nothing was done"""
+
+
+def is_database_overload(exc: BaseException) -> bool:
+    """The database could not take the request at all (no connection slot, the pool's wait ran out, starting)."""
+    for link in _chain(exc):
+        if getattr(link, "sqlstate", None) in OVERLOAD_SQLSTATES:
+            return True
+        if type(link).__module__.startswith("sqlalchemy") and type(link).__name__ == "TimeoutError":
+            return True  # sqlalchemy.exc.TimeoutError: the pool's overflow was exhausted for pool_timeout
+    return False
+
+
 def log_safely(exc: BaseException, method: str, path: str) -> None:
     """The exception's type chain and stack frames, never its message (it may quote SQL parameters)."""
     types = " <- ".join(f"{type(e).__module__}.{type(e).__qualname__}" for e in _chain(exc))
@@ -220,6 +234,17 @@ def unexpected_error_response(exc: BaseException, method: str, path: str) -> JSO
             type_="validation-failed",
             instance=path,
             errors=[{"field": "body", "message": "a value cannot be stored", "type": "value_error"}],
+        )
+    if is_database_overload(exc):
+        log.warning("database overloaded on %s %s: %s (answered 503)", method, path, type(exc).__qualname__)
+        return problem_response(
+            503,
+            "Service unavailable",
+            "the service is busy; retry in a moment (nothing was changed)",
+            type_="unavailable",
+            instance=path,
+            retry_after_s=1,
+            trace_id=_trace_id(),
         )
     log_safely(exc, method, path)
     return problem_response(

@@ -35,6 +35,20 @@ def drop_parking_table(bind: Connection) -> None:
     define_messaging_tables(MetaData()).parked_event.drop(bind)
 
 
+def create_relay_tables(bind: Connection) -> None:
+    """The relay's lease with its fencing token and its outgoing dead letters (qosym_chassis.outbox): each
+    service's own revision."""
+    tables = define_messaging_tables(MetaData())
+    tables.relay_lease.create(bind)
+    tables.outbox_refused.create(bind)
+
+
+def drop_relay_tables(bind: Connection) -> None:
+    tables = define_messaging_tables(MetaData())
+    tables.outbox_refused.drop(bind)
+    tables.relay_lease.drop(bind)
+
+
 def run_env(database_url: str, target_metadata: MetaData, configure: Callable[..., None]) -> None:
     """Body of a service's migrations/env.py for online async migrations."""
 

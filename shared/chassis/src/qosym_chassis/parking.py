@@ -15,13 +15,14 @@ than ``QOSYM_PARKING_REPORT_AFTER_S`` are counted by the ``qosym_parked_overdue`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, Text, any_, bindparam, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from qosym_chassis import dead_letters
@@ -49,6 +50,18 @@ async def provided(session: AsyncSession, key: str) -> None:
     """This transaction brings ``key``: the consumer applies the events parked on it before committing."""
     await lock(session, key)
     session.info.setdefault(PROVIDED, []).append(key)
+
+
+async def lock_all(session: AsyncSession, keys: Iterable[str]) -> None:
+    """``lock`` on several keys in one statement, in one global order (so two batches cannot deadlock)."""
+    ordered = sorted(set(keys))
+    if ordered:
+        await session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"
+            ),
+            {"keys": ordered},
+        )
 
 
 release = provided
@@ -121,6 +134,21 @@ async def waiting_on_key(
         query = query.where(PARKED.c.id < before_id)
     value = (await session.execute(query.order_by(PARKED.c.id.desc()).limit(1))).scalar_one_or_none()
     return str(value) if value is not None else None
+
+
+async def waiting_on_keys(session: AsyncSession, consumer: str, msg_keys: Iterable[str]) -> dict[str, str]:
+    """``waiting_on_key`` for a batch's partition keys in one statement: key -> what its latest parked event awaits
+    (keys without parked events are absent)."""
+    keys = sorted(set(msg_keys))
+    if not keys:
+        return {}
+    query = (
+        select(PARKED.c.msg_key, PARKED.c.awaits)
+        .where(PARKED.c.consumer == consumer, PARKED.c.msg_key == any_(bindparam("keys", keys, type_=ARRAY(Text))))
+        .order_by(PARKED.c.msg_key, PARKED.c.id.desc())
+        .ext(distinct_on(PARKED.c.msg_key))
+    )
+    return {str(r.msg_key): str(r.awaits) for r in await session.execute(query)}
 
 
 async def parked_on(session: AsyncSession, consumer: str, awaits: str) -> list[Row[Any]]:

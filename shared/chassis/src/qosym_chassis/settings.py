@@ -33,6 +33,19 @@ class ServiceSettings(BaseSettings):
     )
     redis_url: str = "redis://127.0.0.1:6379/0"
     port: int = 8000
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="API worker processes sharing the port (uvicorn workers; each has its own pools and caches)",
+    )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="connections each process keeps in its pool (as many again may open under a burst); size "
+        "PostgreSQL's max_connections for every process of every service times twice this",
+    )
     log_level: str = "INFO"
     dev_mode: bool = False
     clock_offset_s: int = Field(
@@ -58,6 +71,13 @@ class ServiceSettings(BaseSettings):
     audit_head_dir: Path = Field(
         default=Path(".qosym/audit-heads"), description="signed audit heads, outside the database (an object store)"
     )
+    audit_chains: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="chains the audit trail spreads over by aggregate, so writers of different aggregates never wait"
+        " on one lock (verification reads whatever chains exist; changing it moves aggregates' new rows only)",
+    )
     audit_head_interval_s: float = Field(default=60.0, description="how often the relay publishes a signed head")
 
     otel_traces_file: Path | None = Field(default=None, description="OTLP JSON lines file (local runs)")
@@ -73,6 +93,13 @@ class ServiceSettings(BaseSettings):
     )
     outbox_poll_interval_s: float = 1.0
     consumer_max_attempts: int = 5
+    consumer_batch_max: int = Field(
+        default=256,
+        ge=1,
+        le=10_000,
+        description="records a consumer applies in one transaction (what one poll hands over, at most this); "
+        "1 = one event per transaction",
+    )
     consumer_backoff_base_s: float = 0.2
     consumer_backoff_max_s: float = 10.0
     parking_report_after_s: float = Field(

@@ -33,6 +33,8 @@ class MessagingTables:
     dead_letter: Table
     idempotency_key: Table
     parked_event: Table
+    relay_lease: Table
+    outbox_refused: Table
 
     def all(self) -> list[Table]:
         """The tables each service's first revision created (``migrations.create_messaging_tables``): frozen."""
@@ -123,4 +125,30 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
         Index("ix_parked_event_awaits", "consumer", "awaits", "id"),
         Index("ix_parked_event_msg_key", "consumer", "msg_key", "id"),
     )
-    return MessagingTables(outbox, inbox, dead_letter, idempotency_key, parked_event)
+    # The relay's lease (qosym_chassis.outbox): one row per relay name; ``epoch`` is the fencing token, incremented
+    # by every takeover and checked by the relay's mark-published statement. Each service's own revision.
+    relay_lease = Table(
+        "relay_lease",
+        metadata,
+        Column("name", Text, primary_key=True),
+        Column("holder", Text, nullable=False),
+        Column("epoch", BigInteger, nullable=False),
+        Column("acquired_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+    )
+    # Outgoing dead letters: outbox rows the broker refused for good (too large, invalid). The row stays in the
+    # outbox unpublished; later rows of its topic and key wait behind it, other keys go on.
+    outbox_refused = Table(
+        "outbox_refused",
+        metadata,
+        Column("outbox_id", BigInteger, primary_key=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False),
+        Column("event_type", Text, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("msg_key", Text, nullable=False),
+        Column("size_bytes", Integer, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("refused_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_outbox_refused_key", "topic", "msg_key"),
+    )
+    return MessagingTables(outbox, inbox, dead_letter, idempotency_key, parked_event, relay_lease, outbox_refused)

@@ -4,6 +4,14 @@ Spans go to an OTLP JSON lines file in local runs (QOSYM_OTEL_TRACES_FILE) and t
 production (the standard OTEL_EXPORTER_OTLP_ENDPOINT). SQL spans come from the asyncpg
 instrumentation (the SQLAlchemy one does nothing on SQLAlchemy 2.1); Kafka spans from FastStream's
 middleware only (the aiokafka instrumentor would duplicate them).
+
+Sampling follows the standard variables, ``OTEL_TRACES_SAMPLER`` (``always_on``, ``always_off``,
+``traceidratio``, ``parentbased_always_on``, ``parentbased_always_off``, ``parentbased_traceidratio``) and
+``OTEL_TRACES_SAMPLER_ARG`` (the ratio, 0..1). Unset, every trace is kept (``parentbased_always_on``, the SDK's
+default; the local stack's default too, so its traces folder shows every request). Under load set
+``parentbased_traceidratio`` with a ratio (the deploy files use 0.1): a request's statements then cost no spans
+unless its trace was chosen, and a consumer follows the decision of the trace that produced its event. A value
+that is not one of these is refused at start, not silently read as "keep everything".
 """
 
 from __future__ import annotations
@@ -20,9 +28,45 @@ from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    ParentBased,
+    Sampler,
+    TraceIdRatioBased,
+)
 from pythonjsonlogger.json import JsonFormatter
 
 _provider: TracerProvider | None = None
+SAMPLERS = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+
+
+def sampler_from_env(environ: dict[str, str] | None = None) -> Sampler:
+    """The sampler ``OTEL_TRACES_SAMPLER`` and ``OTEL_TRACES_SAMPLER_ARG`` name (see the module's docstring)."""
+    env = os.environ if environ is None else environ
+    name = (env.get("OTEL_TRACES_SAMPLER") or "parentbased_always_on").strip().lower()
+    if name not in SAMPLERS:
+        raise ValueError(f"OTEL_TRACES_SAMPLER={name!r} is not one of: {', '.join(SAMPLERS)}")
+    ratio = 1.0
+    if name.endswith("traceidratio"):
+        raw = env.get("OTEL_TRACES_SAMPLER_ARG") or "1.0"
+        try:
+            ratio = float(raw)
+        except ValueError:
+            raise ValueError(f"OTEL_TRACES_SAMPLER_ARG={raw!r} is not a ratio between 0 and 1") from None
+        if not 0.0 <= ratio <= 1.0:
+            raise ValueError(f"OTEL_TRACES_SAMPLER_ARG={raw!r} is not a ratio between 0 and 1")
+    root: Sampler = {"always_on": ALWAYS_ON, "always_off": ALWAYS_OFF}.get(
+        name.removeprefix("parentbased_"), TraceIdRatioBased(ratio)
+    )
+    return ParentBased(root) if name.startswith("parentbased_") else root
 
 
 def setup_tracing(service: str, process: str, traces_file: Path | None = None) -> TracerProvider:
@@ -30,7 +74,8 @@ def setup_tracing(service: str, process: str, traces_file: Path | None = None) -
     if _provider is not None:
         return _provider
     provider = TracerProvider(
-        resource=Resource.create({"service.name": service, "service.namespace": "qosym", "qosym.process": process})
+        sampler=sampler_from_env(),
+        resource=Resource.create({"service.name": service, "service.namespace": "qosym", "qosym.process": process}),
     )
     for exporter in _exporters(traces_file):
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
@@ -68,15 +113,20 @@ class _TraceContextFilter(logging.Filter):
         return True
 
 
+def log_formatter(service: str, process: str) -> logging.Formatter:
+    """One JSON object per line: ``time`` (ISO 8601, UTC), ``level``, ``logger``, ``message``, the service and
+    process, the trace and span ids where a span is current, and whatever ``extra`` a call adds; never colours."""
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        static_fields={"service": service, "process": process},
+        timestamp="time",
+    )
+
+
 def setup_logging(service: str, process: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            static_fields={"service": service, "process": process},
-        )
-    )
+    handler.setFormatter(log_formatter(service, process))
     handler.addFilter(_TraceContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -23,8 +23,17 @@ from starlette.routing import Mount
 from qosym_chassis import dead_letters, health, idempotency, outbox, parking
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext, build_context
-from qosym_chassis.metrics import CONSUMER_LAG, DEAD_LETTERS, OUTBOX_BACKLOG, PARKED_EVENTS, PARKED_OVERDUE, registry
-from qosym_chassis.relay_producer import producer_sender, relay_producer
+from qosym_chassis.metrics import (
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_REFUSED,
+    PARKED_EVENTS,
+    PARKED_OVERDUE,
+    registry,
+)
+from qosym_chassis.relay_producer import is_refused, producer_sender, relay_producer
 from qosym_chassis.settings import ServiceSettings
 from qosym_chassis.telemetry import shutdown_tracing, uvicorn_log_config
 
@@ -176,6 +185,7 @@ def run_consumers(settings: ServiceSettings, register: Register) -> None:
             max_attempts=settings.consumer_max_attempts,
             backoff_base_s=settings.consumer_backoff_base_s,
             backoff_max_s=settings.consumer_backoff_max_s,
+            batch_max=settings.consumer_batch_max,
         )
         register(consumer, ctx)
         consumer.subscribe(ctx.broker)
@@ -223,10 +233,13 @@ def run_relay(settings: ServiceSettings) -> None:
             poll_interval_s=settings.outbox_poll_interval_s,
             replay_window=timedelta(hours=settings.outbox_replay_window_hours),
             backoff_max_s=settings.consumer_backoff_max_s,
+            refused=is_refused,
         )
 
         async def refresh_backlog() -> None:
             OUTBOX_BACKLOG.set(await outbox.backlog(ctx.engine))
+            OUTBOX_OLDEST_AGE.set(await outbox.oldest_unpublished_age_s(ctx.engine))
+            OUTBOX_REFUSED.set(await outbox.refused_count(ctx.engine))
 
         tasks = [asyncio.create_task(_every(stop, 2.0, refresh_backlog))]
         trail = ctx.audit

@@ -57,6 +57,16 @@ class ConsultationPoint(BaseModel):
     opening_days: list[str] = Field(default_factory=lambda: ["saturday", "sunday"])
 
 
+class TreasuryAccount(BaseModel):
+    """The account a region's payment orders are paid from (the debtor of pain.001): IBAN and BIC in compact form."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(max_length=140, examples=["Astana city budget, education department"])
+    iban: str = Field(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$", examples=["KZ05070KZT0000000001"])
+    bic: str = Field(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$", examples=["KKMFKZ2A"])
+
+
 class RegionConfiguredV1(IntegrationEvent):
     """The whole current configuration of a region (event-carried state transfer)."""
 
@@ -80,6 +90,9 @@ class RegionConfiguredV1(IntegrationEvent):
     priority_weights: dict[str, int]
     budget_tiyn: int
     direction_quotas: dict[str, float] = Field(description="share of a round's vouchers per direction")
+    treasury_account: TreasuryAccount | None = Field(
+        default=None, description="where the region file names it: its payment orders' debtor account (payments)"
+    )
 
 
 # --- rounds, applications and vouchers (allocation issue) -----------------------------------------

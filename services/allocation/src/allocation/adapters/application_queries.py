@@ -7,8 +7,8 @@ from uuid import UUID
 
 from sqlalchemy import Select, column, false, func, or_, select, table
 
-APPLICATION = table(
-    "application",
+APPLICATION = table(  # what the guardian submitted with what the latest allocation run decided (migration 0006)
+    "application_outcome",
     *(
         column(name)
         for name in (
@@ -28,6 +28,7 @@ APPLICATION = table(
             "allocated_outcome",
             "allocated_via",
             "waitlist_position",
+            "score_breakdown",
         )
     ),
 )

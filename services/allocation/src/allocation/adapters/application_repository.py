@@ -1,9 +1,16 @@
-"""SQL for the application aggregate (docs/architecture.md, "Service anatomy")."""
+"""SQL for the application aggregate (docs/architecture.md, "Service anatomy").
+
+An application row holds what the guardian submitted (and a withdrawal); what the round's allocation decided is
+in ``allocation_result``, and the ``application_outcome`` view (migration 0006) joins the two with the vouchers:
+its ``status`` is ``awarded`` once the application has a voucher, ``waitlisted`` when the latest run waitlisted it
+and no re-offer reached it yet.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import RowMapping, text
@@ -14,7 +21,8 @@ from allocation.adapters.voucher_repository import VoucherRow
 
 @dataclass(frozen=True)
 class ApplicationRow:
-    """An application as stored, its lottery number in hex."""
+    """An application with what the latest allocation run decided (``application_outcome``), its lottery number
+    in hex and its score breakdown as ``[code, weight]`` pairs (None before allocation)."""
 
     application_id: UUID
     public_id: UUID
@@ -32,6 +40,7 @@ class ApplicationRow:
     allocated_outcome: str | None
     allocated_via: str | None
     waitlist_position: int | None
+    score_breakdown: list[list[Any]] | None
 
     @classmethod
     def of(cls, row: RowMapping) -> ApplicationRow:
@@ -40,7 +49,7 @@ class ApplicationRow:
 
 APPLICATION_COLUMNS = """application_id, public_id, round_id, child_id, guardian_id, district_code, direction, status,
     submitted_at, withdrawn_at, score, encode(lottery, 'hex') AS lottery, rank, allocated_outcome, allocated_via,
-    waitlist_position"""
+    waitlist_position, score_breakdown"""
 
 
 async def insert_application(
@@ -70,8 +79,8 @@ async def insert_application(
     )
 
 
-async def get_application(session: AsyncSession, application_id: UUID, *, lock: bool = False) -> ApplicationRow | None:
-    sql = f"SELECT {APPLICATION_COLUMNS} FROM application WHERE application_id = :a" + (" FOR UPDATE" if lock else "")
+async def get_application(session: AsyncSession, application_id: UUID) -> ApplicationRow | None:
+    sql = f"SELECT {APPLICATION_COLUMNS} FROM application_outcome WHERE application_id = :a"
     row = (await session.execute(text(sql), {"a": application_id})).mappings().first()
     return ApplicationRow.of(row) if row else None
 

@@ -1,6 +1,9 @@
 """Set-based ranking and awarding of a round (the same rules as domain/ranking.py, in SQL).
 
-Runs inside the caller's transaction; every counter it moves is guarded by a CHECK constraint
+An allocation run writes its decision once into insert-only tables (``allocation_run``, ``allocation_result``:
+one row per ranked application, ``allocation_cutoff``), never rewriting the application rows; what is live (an
+application awarded by a re-offer, a waitlist position now) is the results minus the applications that have a
+voucher since. Runs inside the caller's transaction; every counter it moves is guarded by a CHECK constraint
 (round.spent_tiyn <= budget_tiyn, awarded_count <= voucher_count, awarded <= quota per district ×
 direction and per direction), so a bug or a race aborts the transaction instead of overspending.
 """
@@ -9,32 +12,45 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from allocation.adapters.round_repository import RoundRow
 from allocation.adapters.voucher_repository import VoucherRow
+from qosym_chassis import outbox
 
-AT_JSON = """to_char(CAST(:at AS timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+LATEST_RUN = "(SELECT run_id FROM allocation_run WHERE round_id = :r ORDER BY run_no DESC LIMIT 1)"
 
-RANK_AND_AWARD = """
+NEW_RUN = """
+INSERT INTO allocation_run (run_id, round_id, run_no, allocated_at)
+SELECT gen_random_uuid(), :r, coalesce(max(run_no), 0) + 1, :at FROM allocation_run WHERE round_id = :r
+RETURNING run_id
+"""
+
+# The decision: score, lottery number, rank, both award passes and the waitlist position of every submitted
+# application, as one chain of CTEs ending in ``final`` (read-only; the benchmark times it alone).
+DECISION = """
 WITH weights AS (
     SELECT key AS code, value::int AS weight FROM jsonb_each_text(CAST(:weights AS jsonb))
 ), valid AS (
     SELECT DISTINCT child_id, code FROM child_category
     WHERE valid_from <= :ref AND (valid_until IS NULL OR valid_until >= :ref)
+      AND child_id IN (SELECT child_id FROM application WHERE round_id = :r AND status = 'submitted')
+), per_child AS (  -- only children with a valid category: the others score 0 with an empty breakdown
+    SELECT v.child_id, sum(coalesce(w.weight, 0))::int AS score,
+           jsonb_agg(jsonb_build_array(v.code, coalesce(w.weight, 0)) ORDER BY v.code COLLATE "C") AS breakdown
+    FROM valid v LEFT JOIN weights w ON w.code = v.code
+    GROUP BY v.child_id
 ), scored AS (
-    SELECT a.application_id, a.district_code, a.direction, coalesce(sum(w.weight), 0)::int AS score,
-           sha256(CAST(:seed AS bytea) || uuid_send(a.public_id)) AS lottery
+    SELECT a.application_id, a.child_id, a.district_code, a.direction, coalesce(p.score, 0) AS score,
+           p.breakdown, sha256(CAST(:seed AS bytea) || uuid_send(a.public_id)) AS lottery
     FROM application a
-    LEFT JOIN valid c ON c.child_id = a.child_id
-    LEFT JOIN weights w ON w.code = c.code
+    LEFT JOIN per_child p ON p.child_id = a.child_id
     WHERE a.round_id = :r AND a.status = 'submitted'
-    GROUP BY a.application_id
 ), ranked AS (
     SELECT scored.*, row_number() OVER (ORDER BY score DESC, lottery ASC) AS rank FROM scored
 ), cells AS (
@@ -74,7 +90,7 @@ WITH weights AS (
     WHERE f.running <= :budget_left - t.spent
       AND (CAST(:cap_left AS bigint) IS NULL OR f.k <= CAST(:cap_left AS bigint) - t.n)
 ), outcome AS (
-    SELECT c.application_id, c.district_code, c.direction, c.score, c.lottery, c.rank,
+    SELECT c.application_id, c.child_id, c.district_code, c.direction, c.score, c.breakdown, c.lottery, c.rank,
            CASE WHEN b.application_id IS NOT NULL THEN 'quota' WHEN f.application_id IS NOT NULL THEN 'flow' END AS via
     FROM cells c
     LEFT JOIN by_quota b ON b.application_id = c.application_id
@@ -84,23 +100,33 @@ WITH weights AS (
            CASE WHEN via IS NULL
                 THEN row_number() OVER (PARTITION BY via IS NULL, district_code, direction ORDER BY rank) END AS position
     FROM outcome
+)"""
+
+# Written once, insert-only: a row per ranked application and the cutoff of each district x direction (the
+# last application the run awarded there). Nothing in ``application`` changes.
+RANK_AND_AWARD = (
+    DECISION
+    + """, cutoffs AS (
+    INSERT INTO allocation_cutoff (run_id, district_code, direction, rank, score, lottery)
+    SELECT DISTINCT ON (district_code, direction) CAST(:run AS uuid), district_code, direction, rank, score, lottery
+    FROM final WHERE via IS NOT NULL ORDER BY district_code, direction, rank DESC
 )
-UPDATE application a
-SET score = final.score, lottery = final.lottery, rank = final.rank,
-    status = CASE WHEN final.via IS NULL THEN 'waitlisted' ELSE 'awarded' END,
-    allocated_outcome = CASE WHEN final.via IS NULL THEN 'waitlisted' ELSE 'awarded' END,
-    allocated_via = final.via, waitlist_position = final.position
-FROM final WHERE a.application_id = final.application_id
+INSERT INTO allocation_result (run_id, application_id, child_id, district_code, direction, score, score_breakdown,
+                               lottery, rank, outcome, via, waitlist_position)
+SELECT :run, application_id, child_id, district_code, direction, score, coalesce(breakdown, '[]'::jsonb), lottery,
+       rank, CASE WHEN via IS NULL THEN 'waitlisted' ELSE 'awarded' END, via, position
+FROM final
 """
+)
 
 VOUCHERS = """
 INSERT INTO voucher (voucher_id, round_id, application_id, child_id, region_code, district_code, direction, via,
                      monthly_value_tiyn, months, cost_tiyn, valid_until, assign_by)
-SELECT gen_random_uuid(), :r, a.application_id, a.child_id, :region, a.district_code, a.direction, a.allocated_via,
-       (CAST(:values AS jsonb) ->> a.direction)::bigint, :months, d.cost_tiyn, :until,
+SELECT gen_random_uuid(), :r, res.application_id, res.child_id, :region, res.district_code, res.direction, res.via,
+       (CAST(:values AS jsonb) ->> res.direction)::bigint, :months, d.cost_tiyn, :until,
        least(CAST(:today AS date) + CAST(:deadline AS integer), CAST(:until AS date))
-FROM application a JOIN round_direction d ON d.round_id = a.round_id AND d.direction = a.direction
-WHERE a.round_id = :r AND a.allocated_outcome = 'awarded'
+FROM allocation_result res JOIN round_direction d ON d.round_id = :r AND d.direction = res.direction
+WHERE res.run_id = :run AND res.outcome = 'awarded'
 """
 
 COUNT_QUOTA = """
@@ -122,24 +148,25 @@ FROM (SELECT coalesce(sum(cost_tiyn), 0) AS cost, count(*) AS n FROM voucher WHE
 WHERE round_id = :r
 """
 
-AWARDED_EVENTS = f"""
+# The events, one multi-row INSERT ... SELECT each; ``:at`` is the occurred_at the envelope would serialise.
+AWARDED_EVENTS = """
 INSERT INTO outbox (event_id, event_type, topic, msg_key, payload)
 SELECT v.id, 'allocation.VoucherAwarded', 'allocation.voucher.v1', v.voucher_id::text,
        jsonb_build_object('event_id', v.id::text, 'event_type', 'allocation.VoucherAwarded', 'event_version', 1,
-           'occurred_at', {AT_JSON}, 'voucher_id', v.voucher_id::text, 'application_id', v.application_id::text,
+           'occurred_at', CAST(:at AS text), 'voucher_id', v.voucher_id::text, 'application_id', v.application_id::text,
            'child_id', v.child_id::text, 'region_code', v.region_code, 'district_code', v.district_code,
            'round_id', v.round_id::text, 'direction', v.direction, 'monthly_value_tiyn', v.monthly_value_tiyn,
            'months', v.months, 'valid_until', v.valid_until::text, 'assign_by', v.assign_by::text)
 FROM (SELECT *, gen_random_uuid() AS id FROM voucher WHERE round_id = :r) v
 """
 
-WAITLISTED_EVENTS = f"""
+WAITLISTED_EVENTS = """
 INSERT INTO outbox (event_id, event_type, topic, msg_key, payload)
 SELECT a.id, 'allocation.ApplicationWaitlisted', 'allocation.application.v1', a.application_id::text,
        jsonb_build_object('event_id', a.id::text, 'event_type', 'allocation.ApplicationWaitlisted', 'event_version', 1,
-           'occurred_at', {AT_JSON}, 'application_id', a.application_id::text, 'round_id', a.round_id::text,
+           'occurred_at', CAST(:at AS text), 'application_id', a.application_id::text, 'round_id', CAST(:r AS text),
            'child_id', a.child_id::text, 'position', a.waitlist_position)
-FROM (SELECT *, gen_random_uuid() AS id FROM application WHERE round_id = :r AND status = 'waitlisted') a
+FROM (SELECT *, gen_random_uuid() AS id FROM allocation_result WHERE run_id = :run AND outcome = 'waitlisted') a
 """
 
 
@@ -170,11 +197,13 @@ async def allocate(session: AsyncSession, round_: RoundRow, today: date, at: dat
     r = round_.round_id
     policy = round_.policy
     await session.execute(text("SET LOCAL work_mem = '256MB'"))  # the window sorts stay in memory
+    run = (await session.execute(text(NEW_RUN), {"r": r, "at": at})).scalar_one()
     await _long(
         session,
         RANK_AND_AWARD,
         {
             "r": r,
+            "run": run,
             "weights": json.dumps(policy.weights),
             "ref": round_.reference_date,
             "seed": round_.seed,
@@ -187,6 +216,7 @@ async def allocate(session: AsyncSession, round_: RoundRow, today: date, at: dat
         VOUCHERS,
         {
             "r": r,
+            "run": run,
             "region": round_.region_code,
             "values": json.dumps(policy.monthly_value_tiyn),
             "months": policy.months,
@@ -199,8 +229,10 @@ async def allocate(session: AsyncSession, round_: RoundRow, today: date, at: dat
     await session.execute(text(COUNT_QUOTA), {"r": r})
     await session.execute(text(COUNT_DIRECTION), {"r": r})
     await session.execute(text(COUNT_ROUND), {"r": r})
-    await _long(session, AWARDED_EVENTS, {"r": r, "at": at})
-    await _long(session, WAITLISTED_EVENTS, {"r": r, "at": at})
+    occurred = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # as the envelope serialises it
+    await _long(session, AWARDED_EVENTS, {"r": r, "at": occurred})
+    await _long(session, WAITLISTED_EVENTS, {"r": str(r), "run": run, "at": occurred})
+    await session.execute(select(func.pg_notify(outbox.WAKE_CHANNEL, "")))  # the relay starts at once
     return await summary(session, r)
 
 
@@ -209,10 +241,11 @@ async def summary(session: AsyncSession, round_id: UUID) -> dict[str, Any]:
         (
             await session.execute(
                 text(
-                    """SELECT r.spent_tiyn, r.awarded_count, r.budget_tiyn,
-                              (SELECT count(*) FROM application WHERE round_id = r.round_id AND allocated_outcome = 'waitlisted') AS waitlisted,
-                              (SELECT count(*) FROM application WHERE round_id = r.round_id AND allocated_via = 'flow') AS by_flow
-                       FROM round r WHERE r.round_id = :r"""
+                    f"""SELECT r.spent_tiyn, r.awarded_count, r.budget_tiyn, s.waitlisted, s.by_flow
+                       FROM round r, (SELECT count(*) FILTER (WHERE outcome = 'waitlisted') AS waitlisted,
+                                             count(*) FILTER (WHERE via = 'flow') AS by_flow
+                                      FROM allocation_result WHERE run_id = {LATEST_RUN}) s
+                       WHERE r.round_id = :r"""
                 ),
                 {"r": round_id},
             )
@@ -304,6 +337,7 @@ async def try_award_one(
                            direction, via, monthly_value_tiyn, months, cost_tiyn, valid_until, assign_by)
                        VALUES (gen_random_uuid(), :r, :a, :c, :region, :d, :dir, :via, :value, :months, :cost, :until,
                                least(CAST(:today AS date) + CAST(:deadline AS integer), CAST(:until AS date)))
+                       ON CONFLICT (application_id) DO NOTHING
                        RETURNING *"""
                 ),
                 {
@@ -322,13 +356,12 @@ async def try_award_one(
             )
         )
         .mappings()
-        .one()
+        .first()
     )
-    await session.execute(
-        text("UPDATE application SET status = 'awarded' WHERE application_id = :a"),
-        {"a": application["application_id"]},
-    )
-    await nested.commit()
+    if voucher is None:  # it was awarded meanwhile (the application's voucher is unique): nothing moves
+        await nested.rollback()
+        return None
+    await nested.commit()  # the application is awarded now: it has a voucher (nothing in ``application`` changes)
     return VoucherRow.of(voucher)
 
 
@@ -337,17 +370,20 @@ async def waitlisted_in_order(session: AsyncSession, round_id: UUID, limit: int 
 
     A free place of a district's own quota goes first to that district × direction's best-ranked waitlisted
     application (as in the quota pass); only then does the rest of the direction follow in ranking order (flow).
+    Waitlisted means: the latest run waitlisted it and it has no voucher yet. Callers hold the round row's lock
+    (``free_counters`` updated it), so two re-offers of one round never race for the same application.
     """
     rows = await session.execute(
         text(
-            """SELECT a.application_id, a.child_id, a.district_code, a.direction
-               FROM application a
-               JOIN round_direction d ON d.round_id = a.round_id AND d.direction = a.direction
-               LEFT JOIN round_quota q ON q.round_id = a.round_id AND q.district_code = a.district_code
-                                      AND q.direction = a.direction
-               WHERE a.round_id = :r AND a.status = 'waitlisted' AND d.awarded < d.quota
-               ORDER BY coalesce(q.awarded < q.quota, false) DESC, a.rank
-               LIMIT :limit FOR UPDATE OF a SKIP LOCKED"""
+            f"""SELECT res.application_id, res.child_id, res.district_code, res.direction
+               FROM allocation_result res
+               JOIN round_direction d ON d.round_id = :r AND d.direction = res.direction
+               LEFT JOIN round_quota q ON q.round_id = :r AND q.district_code = res.district_code
+                                      AND q.direction = res.direction
+               WHERE res.run_id = {LATEST_RUN} AND res.outcome = 'waitlisted' AND d.awarded < d.quota
+                 AND NOT EXISTS (SELECT 1 FROM voucher v WHERE v.application_id = res.application_id)
+               ORDER BY coalesce(q.awarded < q.quota, false) DESC, res.rank
+               LIMIT :limit"""
         ),
         {"r": round_id, "limit": limit},
     )
@@ -360,9 +396,10 @@ async def current_waitlist_position(
     """The live place in the child's own district × direction queue (1 = next to be offered a returned voucher)."""
     row = await session.execute(
         text(
-            """SELECT count(*) + 1 FROM application
-               WHERE round_id = :r AND district_code = :d AND direction = :dir AND status = 'waitlisted'
-                 AND rank < :rank"""
+            f"""SELECT count(*) + 1 FROM allocation_result res
+               WHERE res.run_id = {LATEST_RUN} AND res.district_code = :d AND res.direction = :dir
+                 AND res.rank < :rank AND res.outcome = 'waitlisted'
+                 AND NOT EXISTS (SELECT 1 FROM voucher v WHERE v.application_id = res.application_id)"""
         ),
         {"r": round_id, "d": district_code, "dir": direction, "rank": rank},
     )
@@ -377,14 +414,15 @@ async def moved_up(session: AsyncSession, round_id: UUID, awarded: list[UUID]) -
     """
     rows = await session.execute(
         text(
-            """WITH gone AS (
-                   SELECT district_code, direction, min(rank) AS first_rank FROM application
-                   WHERE application_id = ANY(:awarded) GROUP BY 1, 2
+            f"""WITH run AS (SELECT {LATEST_RUN} AS run_id), gone AS (
+                   SELECT district_code, direction, min(rank) AS first_rank FROM allocation_result
+                   WHERE run_id = (SELECT run_id FROM run) AND application_id = ANY(:awarded) GROUP BY 1, 2
                ), queue AS (
-                   SELECT a.application_id, a.child_id, a.district_code, a.direction, a.rank,
-                          row_number() OVER (PARTITION BY a.district_code, a.direction ORDER BY a.rank) AS position
-                   FROM application a JOIN gone g USING (district_code, direction)
-                   WHERE a.round_id = :r AND a.status = 'waitlisted'
+                   SELECT res.application_id, res.child_id, res.district_code, res.direction, res.rank,
+                          row_number() OVER (PARTITION BY res.district_code, res.direction ORDER BY res.rank) AS position
+                   FROM allocation_result res JOIN gone g USING (district_code, direction)
+                   WHERE res.run_id = (SELECT run_id FROM run) AND res.outcome = 'waitlisted'
+                     AND NOT EXISTS (SELECT 1 FROM voucher v WHERE v.application_id = res.application_id)
                )
                SELECT q.application_id, q.child_id, q.position FROM queue q
                JOIN gone g USING (district_code, direction)

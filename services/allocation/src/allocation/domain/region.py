@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 from pydantic.config import JsonDict
 
+from qosym_chassis.identifiers import compact_bic, compact_iban, valid_bic, valid_iban
 from qosym_chassis.inputs import SafeText
 from qosym_contracts.types import REGION_CODE_PATTERN, DistrictCode, RegionCode
 
@@ -54,6 +55,26 @@ class AgeBand(Strict):
         return self
 
 
+def _iban(value: str) -> str:
+    if compact_iban(value) != value or not valid_iban(value):
+        raise ValueError("not a valid IBAN (ISO 13616, compact form: upper case, no spaces)")
+    return value
+
+
+def _bic(value: str) -> str:
+    if compact_bic(value) != value or not valid_bic(value):
+        raise ValueError("not a valid BIC (ISO 9362, 8 or 11 characters)")
+    return value
+
+
+class TreasuryAccount(Strict):
+    """The region's paying account: the debtor of its payment orders (payments projects it from RegionConfigured)."""
+
+    name: Annotated[SafeText, Field(min_length=1, max_length=140)]
+    iban: Annotated[str, AfterValidator(_iban)]
+    bic: Annotated[str, AfterValidator(_bic)]
+
+
 class VoucherTerms(Strict):
     monthly_value: dict[Code, Tiyn]
     months: StrictInt = Field(ge=1, le=12)
@@ -91,6 +112,7 @@ class RegionConfig(Strict):
     priority_weights: dict[Code, Annotated[StrictInt, Field(ge=0, le=1000)]]
     budget_tiyn: Tiyn
     quotas: dict[Code, Annotated[float, Field(ge=0, le=1)]]
+    treasury_account: TreasuryAccount | None = None
 
     @field_validator("timezone")
     @classmethod

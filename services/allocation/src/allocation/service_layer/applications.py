@@ -170,8 +170,13 @@ async def explanation(deps: Dependencies, caller: Caller, application_id: UUID) 
         current = await round_repository.get_round(session, row.round_id)
         assert current is not None
         categories = await child_repository.categories_of(session, row.child_id)
-        breakdown = ranking.score_breakdown(categories, current.policy.weights, current.reference_date)
         uncounted = ranking.not_counted(categories, current.policy.weights, current.reference_date)
+        if row.score_breakdown is None:  # not ranked yet: what would count now
+            breakdown = ranking.score_breakdown(categories, current.policy.weights, current.reference_date)
+        else:  # what the allocation counted (stored with its result; a later verification changes nothing)
+            breakdown = [(str(code), int(weight)) for code, weight in row.score_breakdown]
+            counted = {code for code, weight in breakdown if weight}
+            uncounted = [(code, reason) for code, reason in uncounted if code not in counted]
         cut = await round_queries.cutoff(session, row.round_id, row.district_code, row.direction)
         position = None
         if row.status == "waitlisted" and row.rank is not None:  # a waitlisted application is ranked

@@ -73,4 +73,9 @@ def region_configured(config: RegionConfig, revision: int) -> allocation_events.
         priority_weights=dict(config.priority_weights),
         budget_tiyn=config.budget_tiyn,
         direction_quotas=dict(config.quotas),
+        treasury_account=(
+            allocation_events.TreasuryAccount.model_validate(config.treasury_account.model_dump())
+            if config.treasury_account
+            else None
+        ),
     )

@@ -6,21 +6,21 @@ from insights.bootstrap import dependencies
 from insights.config import InsightsSettings
 from insights.service_layer import projections as p
 from insights.service_layer.dependencies import Dependencies
-from qosym_chassis.consumer import EventConsumer, Subscriptions
+from qosym_chassis.consumer import EventConsumer, Many, Subscriptions
 from qosym_chassis.context import ServiceContext
 from qosym_contracts import allocation, attendance, catalog, payments, registry
 
 SUBSCRIPTIONS: Subscriptions[Dependencies] = {
     allocation.RegionConfiguredV1: p.on_region_configured,
-    registry.ChildRegisteredV1: p.on_child_details,
-    registry.ChildDetailsChangedV1: p.on_child_details,
+    registry.ChildRegisteredV1: Many(p.on_many_child_details),  # a registry backlog, a rebuild: set-based
+    registry.ChildDetailsChangedV1: Many(p.on_many_child_details),
     registry.ChildCategoriesVerifiedV1: p.on_child_categories,
     allocation.RoundOpenedV1: p.on_round_opened,
     allocation.RoundClosedV1: p.on_round_closed,
-    allocation.ApplicationSubmittedV1: p.on_application_submitted,
+    allocation.ApplicationSubmittedV1: Many(p.on_many_applications_submitted),  # a round's burst: set-based
     allocation.ApplicationWithdrawnV1: p.on_application_withdrawn,
-    allocation.ApplicationWaitlistedV1: p.on_application_waitlisted,
-    allocation.VoucherAwardedV1: p.on_voucher_awarded,
+    allocation.ApplicationWaitlistedV1: Many(p.on_many_applications_waitlisted),
+    allocation.VoucherAwardedV1: Many(p.on_many_vouchers_awarded),
     allocation.VoucherRevokedV1: p.on_voucher_ended,
     allocation.VoucherExpiredV1: p.on_voucher_ended,
     catalog.ProgrammePublishedV1: p.on_programme,

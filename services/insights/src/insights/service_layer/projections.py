@@ -8,8 +8,9 @@ The child id never reaches the database: it becomes a salted key; the birth date
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +58,98 @@ def fresh(handler: Handler[E]) -> Handler[E]:
         await repo.touch(session, getattr(event, "region_code", None), event.occurred_at)
 
     return apply
+
+
+async def _touch_all(session: AsyncSession, events: Sequence[IntegrationEvent]) -> None:
+    """``fresh`` for many events: the freshness moved to the latest of their times, overall and per region."""
+    await repo.touch_many(session, [(getattr(e, "region_code", None), e.occurred_at) for e in events])
+
+
+# --- set-based (``Many``): a poll's consecutive events of one type in one statement per table, the same rows as
+# the per-event handlers below applied one after another (a round's burst, a registry backlog, a rebuild) -----------
+
+
+async def on_many_child_details(
+    deps: Dependencies, session: AsyncSession, events: Sequence[ChildRegisteredV1 | ChildDetailsChangedV1]
+) -> Mapping[UUID, str]:
+    """``on_child_details`` for many."""
+    await repo.put_children_details(
+        session,
+        [
+            {
+                "child_key": child_key(deps.child_key_salt, e.child_id),
+                "region_code": e.region_code,
+                "district_code": e.district_code,
+                "birth_year": e.birth_date.year,
+                "details_at": e.occurred_at,
+            }
+            for e in events
+        ],
+    )
+    await _touch_all(session, events)
+    return {}
+
+
+async def on_many_applications_submitted(
+    deps: Dependencies, session: AsyncSession, events: Sequence[ApplicationSubmittedV1]
+) -> Mapping[UUID, str]:
+    """``on_application_submitted`` for many."""
+    await repo.put_applications(
+        session,
+        [
+            {
+                "application_id": e.application_id,
+                "round_id": e.round_id,
+                "child_key": child_key(deps.child_key_salt, e.child_id),
+                "region_code": e.region_code,
+                "district_code": e.district_code,
+                "direction": e.direction,
+                "submitted_at": e.occurred_at,
+            }
+            for e in events
+        ],
+    )
+    await _touch_all(session, events)
+    return {}
+
+
+async def on_many_applications_waitlisted(
+    deps: Dependencies, session: AsyncSession, events: Sequence[ApplicationWaitlistedV1]
+) -> Mapping[UUID, str]:
+    """``on_application_waitlisted`` for many."""
+    await repo.put_applications(
+        session,
+        [{"application_id": e.application_id, "waitlisted_at": e.occurred_at} for e in events],
+        keep_first=["waitlisted_at"],
+    )
+    await _touch_all(session, events)
+    return {}
+
+
+async def on_many_vouchers_awarded(
+    deps: Dependencies, session: AsyncSession, events: Sequence[VoucherAwardedV1]
+) -> Mapping[UUID, str]:
+    """``on_voucher_awarded`` for many."""
+    await repo.put_vouchers(
+        session,
+        [
+            {
+                "voucher_id": e.voucher_id,
+                "application_id": e.application_id,
+                "round_id": e.round_id,
+                "child_key": child_key(deps.child_key_salt, e.child_id),
+                "region_code": e.region_code,
+                "district_code": e.district_code,
+                "direction": e.direction,
+                "monthly_value_tiyn": e.monthly_value_tiyn,
+                "months": e.months,
+                "awarded_at": e.occurred_at,
+            }
+            for e in events
+        ],
+    )
+    await _touch_all(session, events)
+    return {}
 
 
 @fresh

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +36,55 @@ async def remember_application(session: AsyncSession, application_id: UUID, roun
         .values(application_id=application_id, round_id=round_id, child_id=child_id)
         .on_conflict_do_nothing()
     )
+
+
+async def remember_applications(session: AsyncSession, known: Sequence[tuple[UUID, UUID, UUID]]) -> None:
+    """``remember_application`` for many ``(application_id, round_id, child_id)`` in one statement."""
+    if not known:
+        return
+    await session.execute(
+        insert(application)
+        .values([{"application_id": a, "round_id": r, "child_id": c} for a, r, c in sorted(known, key=str)])
+        .on_conflict_do_nothing()
+    )
+
+
+async def applications_for_update(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, KnownApplication]:
+    """``application_for_update`` for many, in one statement (rows locked in id order)."""
+    if not ids:
+        return {}
+    rows = (
+        (
+            await session.execute(
+                select(application)
+                .where(application.c.application_id.in_(list(set(ids))))
+                .order_by(application.c.application_id)
+                .with_for_update()
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return {
+        r["application_id"]: KnownApplication(
+            r["application_id"], r["round_id"], r["child_id"], r["position"], r["was_waitlisted"]
+        )
+        for r in rows
+    }
+
+
+_SET_POSITIONS = text(
+    "UPDATE application AS a SET position = v.position, was_waitlisted = a.was_waitlisted OR v.position IS NOT NULL"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:positions AS integer[])) AS v(application_id, position)"
+    " WHERE a.application_id = v.application_id"
+)
+
+
+async def set_positions(session: AsyncSession, positions: Sequence[tuple[UUID, int | None]]) -> None:
+    """``set_position`` for many applications (each once) in one statement."""
+    if not positions:
+        return
+    await session.execute(_SET_POSITIONS, {"ids": [a for a, _ in positions], "positions": [p for _, p in positions]})
 
 
 async def application_for_update(session: AsyncSession, application_id: UUID) -> KnownApplication | None:
@@ -113,3 +163,15 @@ async def closed_round(session: AsyncSession, round_id: UUID) -> ClosedRound | N
         .first()
     )
     return ClosedRound(row["round_id"], row["closed_event_id"], row["early_close_reason"]) if row else None
+
+
+async def closed_rounds(session: AsyncSession, round_ids: Sequence[UUID]) -> dict[UUID, ClosedRound]:
+    """``closed_round`` for many rounds in one statement (those closed)."""
+    if not round_ids:
+        return {}
+    rows = (
+        (await session.execute(select(allocation_round).where(allocation_round.c.round_id.in_(list(set(round_ids))))))
+        .mappings()
+        .all()
+    )
+    return {r["round_id"]: ClosedRound(r["round_id"], r["closed_event_id"], r["early_close_reason"]) for r in rows}

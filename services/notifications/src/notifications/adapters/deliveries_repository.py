@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,24 @@ async def add_delivery(
     await session.execute(
         insert(delivery)
         .values(id=uuid4(), message_id=message_id, person_id=person_id, channel=channel, not_before=not_before)
+        .on_conflict_do_nothing()
+    )
+
+
+async def add_deliveries(
+    session: AsyncSession, planned: Sequence[tuple[UUID, UUID, str]], not_before: datetime
+) -> None:
+    """``add_delivery`` for many ``(message_id, person_id, channel)`` in one statement."""
+    if not planned:
+        return
+    await session.execute(
+        insert(delivery)
+        .values(
+            [
+                {"id": uuid4(), "message_id": m, "person_id": p, "channel": c, "not_before": not_before}
+                for m, p, c in planned
+            ]
+        )
         .on_conflict_do_nothing()
     )
 

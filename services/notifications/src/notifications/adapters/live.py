@@ -38,6 +38,18 @@ async def announce(session: AsyncSession, audience: str, message_id: UUID) -> No
     )
 
 
+async def announce_all(session: AsyncSession, announced: list[tuple[str, UUID]]) -> None:
+    """``announce`` for many new messages in one statement, in the given order."""
+    if not announced:
+        return
+    await session.execute(
+        text(
+            "SELECT pg_notify(:channel, p) FROM unnest(CAST(:payloads AS text[])) WITH ORDINALITY AS u(p, n) ORDER BY n"
+        ),
+        {"channel": CHANNEL, "payloads": [f"{audience} {message_id}" for audience, message_id in announced]},
+    )
+
+
 class InboxHub:
     def __init__(self, dsn: str, *, health_interval_s: float = 30.0) -> None:
         self._dsn = dsn.replace("postgresql+asyncpg://", "postgresql://")

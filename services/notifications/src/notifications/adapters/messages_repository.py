@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, or_, selec
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.adapters.live import announce
+from notifications.adapters.live import announce, announce_all
 from notifications.adapters.orm import inbox_message, message_read
 from notifications.domain.messages import Message, NewMessage
 from qosym_chassis.inputs import OffsetPage
@@ -40,6 +40,38 @@ async def add_message(session: AsyncSession, new: NewMessage) -> UUID | None:
     if message_id is not None:
         await announce(session, new.audience, message_id)
     return message_id
+
+
+async def add_messages(session: AsyncSession, new: Sequence[NewMessage]) -> dict[tuple[str, str], UUID]:
+    """``add_message`` for many in one statement (in the given order): the new ids by ``(audience, dedup_key)``; a
+    message the recipient has already is absent."""
+    if not new:
+        return {}
+    result = await session.execute(
+        insert(inbox_message)
+        .values(
+            [
+                {
+                    "id": uuid4(),
+                    "audience": n.audience,
+                    "person_id": n.person_id,
+                    "kind": n.kind,
+                    "subject_id": n.subject_id,
+                    "event_id": n.event_id,
+                    "dedup_key": n.dedup_key,
+                    "payload": n.payload,
+                }
+                for n in new
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(inbox_message.c.id, inbox_message.c.audience, inbox_message.c.dedup_key)
+    )
+    created = {(audience, dedup_key): message_id for message_id, audience, dedup_key in result.all()}
+    await announce_all(
+        session, [(n.audience, created[(n.audience, n.dedup_key)]) for n in new if (n.audience, n.dedup_key) in created]
+    )
+    return created
 
 
 def _for(audiences: tuple[str, ...]) -> ColumnElement[bool]:

@@ -31,6 +31,26 @@ async def guardians_of(session: AsyncSession, child_id: UUID) -> tuple[bool, lis
     return bool(rows), sorted((r["guardian_id"] for r in rows if r["active"]), key=str)
 
 
+async def guardians_of_children(session: AsyncSession, child_ids: list[UUID]) -> dict[UUID, list[UUID]]:
+    """``guardians_of`` for many children in one statement: each known child's active guardians (unknown ones are
+    absent)."""
+    if not child_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(guardian.c.child_id, guardian.c.guardian_id, guardian.c.active).where(
+                guardian.c.child_id.in_(list(set(child_ids)))
+            )
+        )
+    ).all()
+    found: dict[UUID, list[UUID]] = {}
+    for child_id, guardian_id, active in rows:
+        found.setdefault(child_id, [])
+        if active:
+            found[child_id].append(guardian_id)
+    return {child_id: sorted(guardians, key=str) for child_id, guardians in found.items()}
+
+
 async def children_of(session: AsyncSession, person_ids: list[UUID]) -> dict[UUID, list[UUID]]:
     """Each person's children in the order this service learned of them (the basis of "child 2 of 3")."""
     if not person_ids:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,49 @@ async def schedule_reminder(
         .on_conflict_do_update(
             index_elements=[reminder.c.kind, reminder.c.subject_id],
             set_={"fire_at": fire_at, "deadline": deadline, "payload": payload, "child_id": child_id},
+            where=reminder.c.status == "scheduled",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    kind: str
+    subject_id: UUID
+    child_id: UUID
+    fire_at: datetime
+    deadline: datetime
+    payload: dict[str, Any]
+
+
+async def schedule_reminders(session: AsyncSession, planned: Sequence[PlannedReminder]) -> None:
+    """``schedule_reminder`` for many (each kind and subject once) in one statement."""
+    if not planned:
+        return
+    stmt = insert(reminder).values(
+        [
+            {
+                "id": uuid4(),
+                "kind": p.kind,
+                "subject_id": p.subject_id,
+                "child_id": p.child_id,
+                "status": "scheduled",
+                "fire_at": p.fire_at,
+                "deadline": p.deadline,
+                "payload": p.payload,
+            }
+            for p in planned
+        ]
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[reminder.c.kind, reminder.c.subject_id],
+            set_={
+                "fire_at": stmt.excluded.fire_at,
+                "deadline": stmt.excluded.deadline,
+                "payload": stmt.excluded.payload,
+                "child_id": stmt.excluded.child_id,
+            },
             where=reminder.c.status == "scheduled",
         )
     )

@@ -45,6 +45,8 @@ PAYMENT_BATCH_APPROVED = "payment_batch_approved"
 BUDGET_THRESHOLD_REACHED = "budget_threshold_reached"
 VOUCHER_FUNDING_REFUSED = "voucher_funding_refused"
 MESSAGE_POSTED = "message_posted"  # a new message in a conversation (never its text)
+REVIEW_HIDDEN = "review_hidden"  # an operator hid a guardian's review (its reason's category, never the text)
+REVIEW_PUBLISHED = "review_published"  # a guardian reviewed one of the provider's programmes
 SMS = "sms"  # a text delivered to the inbox by the development SMS gateway stand-in
 
 KINDS: tuple[str, ...] = (
@@ -77,6 +79,8 @@ KINDS: tuple[str, ...] = (
     BUDGET_THRESHOLD_REACHED,
     VOUCHER_FUNDING_REFUSED,
     MESSAGE_POSTED,
+    REVIEW_HIDDEN,
+    REVIEW_PUBLISHED,
     SMS,
 )
 

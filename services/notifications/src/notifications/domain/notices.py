@@ -42,6 +42,7 @@ from qosym_contracts.payments import (
     ProviderPaidV1,
     VoucherFundingRefusedV1,
 )
+from qosym_contracts.reviews import ReviewHiddenV1, ReviewPublishedV1
 
 
 def _s(value: Any) -> str:
@@ -304,6 +305,28 @@ def message_posted(e: MessagePostedV1) -> list[m.Notice]:
     return [m.Notice(m.MESSAGE_POSTED, audience, e.thread_id, key, payload) for audience in audiences]
 
 
+def _review(e: ReviewPublishedV1 | ReviewHiddenV1) -> dict[str, Any]:
+    return {
+        "review_id": _s(e.review_id),
+        "programme_id": _s(e.programme_id),
+        "provider_id": _s(e.provider_id),
+        "enrolment_id": _s(e.enrolment_id),
+        "child_id": _s(e.child_id),
+    }
+
+
+def review_published(e: ReviewPublishedV1) -> list[m.Notice]:
+    """A guardian reviewed one of the provider's programmes: its staff are told (to read it, and answer once)."""
+    audience = m.provider_audience(e.provider_id)
+    return [m.Notice(m.REVIEW_PUBLISHED, audience, e.review_id, _s(e.review_id), _review(e))]
+
+
+def review_hidden(e: ReviewHiddenV1) -> list[m.Notice]:
+    """An operator hid a review: its author (and only them) is told, with the reason's category."""
+    payload = {**_review(e), "reason": e.reason_code}
+    return [m.Notice(m.REVIEW_HIDDEN, m.person_audience(e.guardian_id), e.review_id, _s(e.review_id), payload)]
+
+
 # events whose notices depend on the event alone
 DIRECT: dict[type[IntegrationEvent], Callable[[Any], list[m.Notice]]] = {
     ApplicationWithdrawnV1: application_withdrawn,
@@ -325,6 +348,8 @@ DIRECT: dict[type[IntegrationEvent], Callable[[Any], list[m.Notice]]] = {
     PaymentBatchApprovedV1: payment_batch_approved,
     BudgetThresholdReachedV1: budget_threshold_reached,
     VoucherFundingRefusedV1: voucher_funding_refused,
+    ReviewPublishedV1: review_published,
+    ReviewHiddenV1: review_hidden,
 }
 
 

@@ -20,9 +20,10 @@ from notifications.service_layer import (
     fanout,
     people_news,
     reminding,
+    round_results,
 )
 from notifications.service_layer.dependencies import Dependencies
-from qosym_chassis.consumer import EventConsumer, Subscriptions
+from qosym_chassis.consumer import EventConsumer, Many, Subscriptions
 from qosym_chassis.context import ServiceContext
 from qosym_contracts import allocation, attendance, catalog, conversations, registry
 
@@ -38,11 +39,11 @@ SUBSCRIPTIONS: Subscriptions[Dependencies] = {
     catalog.ProgrammePublishedV1: catalog_news.on_programme,
     catalog.ProgrammeChangedV1: catalog_news.on_programme,
     # allocation
-    allocation.ApplicationSubmittedV1: allocation_news.on_application_submitted,
+    allocation.ApplicationSubmittedV1: Many(round_results.on_many_applications_submitted),
     allocation.ApplicationWithdrawnV1: allocation_news.on_application_withdrawn,
-    allocation.ApplicationWaitlistedV1: allocation_news.on_waitlisted,
+    allocation.ApplicationWaitlistedV1: Many(round_results.on_many_waitlisted),  # a round's burst: set-based
     allocation.RoundClosedV1: allocation_news.on_round_closed,
-    allocation.VoucherAwardedV1: allocation_news.on_voucher_awarded,
+    allocation.VoucherAwardedV1: Many(round_results.on_many_vouchers_awarded),
     allocation.VoucherAssignedV1: allocation_news.on_voucher_assigned,
     allocation.VoucherReleasedV1: allocation_news.on_voucher_released,
     allocation.VoucherExpiredV1: allocation_news.on_voucher_ended,

@@ -15,6 +15,7 @@ from notifications.adapters import applications_repository as applications
 from notifications.adapters import reminders_repository
 from notifications.domain import messages as m
 from notifications.domain import notices, reminders
+from notifications.service_layer import round_results
 from notifications.service_layer.dependencies import Dependencies
 from notifications.service_layer.fanout import publish, publish_notices
 from qosym_contracts.allocation import (
@@ -53,8 +54,8 @@ async def on_round_closed(deps: Dependencies, session: AsyncSession, event: Roun
     )
     closed = await applications.closed_round(session, event.round_id)
     assert closed is not None  # recorded just above (or by an earlier delivery of the close)
-    for known in await applications.open_applications_of_round(session, event.round_id):
-        await _tell_round_closed(deps, session, known.application_id, closed, known.child_id)
+    known = await applications.open_applications_of_round(session, event.round_id)
+    await round_results.tell_round_closed(session, closed, known, deps.clock.now())
 
 
 async def _tell_round_closed(
@@ -64,13 +65,7 @@ async def _tell_round_closed(
     closed: applications.ClosedRound,
     child_id: UUID,
 ) -> None:
-    payload = {
-        "application_id": str(application_id),
-        "round_id": str(closed.round_id),
-        "child_id": str(child_id),
-        "early_close_reason": closed.early_close_reason,
-    }
-    notice = m.Notice(m.ROUND_CLOSED, m.Guardians(child_id), application_id, str(application_id), payload)
+    notice = round_results.round_closed_notice(application_id, closed, child_id)
     await publish(session, notice, closed.closed_event_id, deps.clock.now())
 
 

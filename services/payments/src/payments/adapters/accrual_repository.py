@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -40,4 +42,58 @@ async def record_posting(
             f" INSERT INTO accrual ({columns}) VALUES ({', '.join(':' + c for c in values)})"
         ),
         {**values, "hold_id": hold_id, "resolved_at": at},
+    )
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One posted month of a batch: its accrual and what ``record_posting`` takes beside it."""
+
+    accrual: Accrual
+    hold_id: UUID | None
+    round_id: UUID
+    transfer_id: UUID | None
+    cause_event_id: UUID
+
+
+_POSTING_COLUMNS = {  # column: its array type
+    "accrual_id": "uuid",
+    "enrolment_id": "uuid",
+    "period": "text",
+    "provider_id": "uuid",
+    "child_id": "uuid",
+    "voucher_id": "uuid",
+    "programme_id": "uuid",
+    "timesheet_id": "uuid",
+    "region_code": "text",
+    "amount_tiyn": "bigint",
+    "payable_sessions": "int",
+    "planned_sessions": "int",
+    "price_per_month_tiyn": "bigint",
+    "posted_at": "timestamptz",
+    "round_id": "uuid",
+    "transfer_id": "uuid",
+    "cause_event_id": "uuid",
+}
+
+
+async def record_postings(session: AsyncSession, postings: Sequence[Posting], *, at: datetime) -> None:
+    """``record_posting`` for a batch: every posted month's hold marked posted and every accrual recorded, in one
+    statement."""
+    if not postings:
+        return
+    values: dict[str, list[object]] = {column: [] for column in _POSTING_COLUMNS}
+    for p in postings:
+        for column in _POSTING_COLUMNS:
+            source = p if column in ("round_id", "transfer_id", "cause_event_id") else p.accrual
+            values[column].append(getattr(source, column))
+    columns = ", ".join(_POSTING_COLUMNS)
+    arrays = ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _POSTING_COLUMNS.items())
+    await session.execute(
+        text(
+            "WITH posted AS (UPDATE hold SET status = 'posted', resolved_at = :resolved_at"
+            " WHERE transfer_id = ANY(CAST(:hold_ids AS uuid[])) AND status = 'open')"
+            f" INSERT INTO accrual ({columns}) SELECT * FROM unnest({arrays})"
+        ),
+        {**values, "hold_ids": [p.hold_id for p in postings if p.hold_id], "resolved_at": at},
     )

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payments.adapters._sql import one
+from payments.adapters._sql import one, rows
 from payments.domain.aggregates import Enrolment, Voucher
 
 _ENROLMENT = (
     "SELECT enrolment_id, voucher_id, provider_id, child_id, programme_id, region_code, price_per_month_tiyn,"
     " sessions_per_month, status FROM enrolment"
+)
+
+
+_WITH_VOUCHER = (
+    "SELECT e.enrolment_id, e.voucher_id, e.provider_id, e.child_id, e.programme_id, e.region_code,"
+    " e.price_per_month_tiyn, e.sessions_per_month, e.status, v.round_id, v.region_code AS voucher_region_code,"
+    " v.child_id AS voucher_child_id, v.monthly_value_tiyn, v.months, v.valid_until, v.requested_tiyn,"
+    " v.status AS voucher_status"
+    " FROM enrolment e JOIN voucher v ON v.voucher_id = e.voucher_id"
 )
 
 
@@ -24,18 +34,28 @@ async def get_enrolment(session: AsyncSession, enrolment_id: UUID) -> Enrolment 
 
 async def enrolment_and_voucher(session: AsyncSession, enrolment_id: UUID) -> tuple[Enrolment, Voucher] | None:
     """The enrolment and its voucher, the voucher's row locked (its months' money is decided under that lock)."""
-    row = await one(
-        session,
-        "SELECT e.enrolment_id, e.voucher_id, e.provider_id, e.child_id, e.programme_id, e.region_code,"
-        " e.price_per_month_tiyn, e.sessions_per_month, e.status, v.round_id, v.region_code AS voucher_region_code,"
-        " v.child_id AS voucher_child_id, v.monthly_value_tiyn, v.months, v.valid_until, v.requested_tiyn,"
-        " v.status AS voucher_status"
-        " FROM enrolment e JOIN voucher v ON v.voucher_id = e.voucher_id WHERE e.enrolment_id = :e FOR UPDATE OF v",
-        e=enrolment_id,
-    )
+    row = await one(session, f"{_WITH_VOUCHER} WHERE e.enrolment_id = :e FOR UPDATE OF v", e=enrolment_id)
     if row is None:
         return None
-    voucher = Voucher(
+    return _enrolment(row), _voucher(row)
+
+
+async def enrolments_and_vouchers(
+    session: AsyncSession, enrolment_ids: Iterable[UUID]
+) -> dict[UUID, tuple[Enrolment, Voucher]]:
+    """The enrolments of a batch with their vouchers, the vouchers' rows locked in ascending voucher id order (a
+    batch's months' money is decided under those locks; one order, so batches over the same vouchers never deadlock).
+    An unknown enrolment is left out."""
+    found = await rows(
+        session,
+        f"{_WITH_VOUCHER} WHERE e.enrolment_id = ANY(:ids) ORDER BY v.voucher_id FOR UPDATE OF v",
+        ids=sorted(set(enrolment_ids)),
+    )
+    return {row.enrolment_id: (_enrolment(row), _voucher(row)) for row in found}
+
+
+def _voucher(row: Any) -> Voucher:
+    return Voucher(
         voucher_id=row.voucher_id,
         round_id=row.round_id,
         region_code=row.voucher_region_code,
@@ -46,7 +66,6 @@ async def enrolment_and_voucher(session: AsyncSession, enrolment_id: UUID) -> tu
         requested_tiyn=row.requested_tiyn,
         status=row.voucher_status,
     )
-    return _enrolment(row), voucher
 
 
 def _enrolment(row: Any) -> Enrolment:

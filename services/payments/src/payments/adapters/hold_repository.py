@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -49,6 +50,52 @@ async def month_of(session: AsyncSession, enrolment_id: UUID, period: str) -> Mo
     assert row is not None  # selected FROM (SELECT 1): always one row
     open_hold = _hold(row) if row.transfer_id is not None else None
     return Month(accrued=row.accrued, open_hold=open_hold, next_hold_seq=int(row.next_seq))
+
+
+async def months_of(session: AsyncSession, months: Iterable[tuple[UUID, str]]) -> dict[tuple[UUID, str], Month]:
+    """``month_of`` for a batch of (enrolment, period): one query."""
+    wanted = sorted(set(months))
+    if not wanted:
+        return {}
+    found = await session.execute(
+        text(
+            "SELECT m.e AS month_enrolment, m.p AS month_period,"
+            " EXISTS (SELECT 1 FROM accrual a WHERE a.enrolment_id = m.e AND a.period = m.p) AS accrued,"
+            " (SELECT coalesce(max(s.seq), 0) + 1 FROM hold s WHERE s.enrolment_id = m.e AND s.period = m.p)"
+            " AS next_seq, h.transfer_id, h.enrolment_id, h.period, h.seq, h.amount_tiyn, h.status"
+            " FROM unnest(CAST(:es AS uuid[]), CAST(:ps AS text[])) AS m(e, p)"
+            " LEFT JOIN hold h ON h.enrolment_id = m.e AND h.period = m.p AND h.status = 'open'"
+        ),
+        {"es": [e for e, _ in wanted], "ps": [p for _, p in wanted]},
+    )
+    return {
+        (row.month_enrolment, row.month_period): Month(
+            accrued=row.accrued,
+            open_hold=_hold(row) if row.transfer_id is not None else None,
+            next_hold_seq=int(row.next_seq),
+        )
+        for row in found
+    }
+
+
+async def insert_holds(session: AsyncSession, holds: Sequence[Hold]) -> None:
+    """Record a batch's new holds in one statement (after their hold transfers)."""
+    if not holds:
+        return
+    await session.execute(
+        text(
+            "INSERT INTO hold (transfer_id, enrolment_id, period, seq, amount_tiyn)"
+            " SELECT * FROM unnest(CAST(:t AS uuid[]), CAST(:e AS uuid[]), CAST(:p AS text[]), CAST(:seq AS int[]),"
+            " CAST(:amount AS bigint[]))"
+        ),
+        {
+            "t": [h.transfer_id for h in holds],
+            "e": [h.enrolment_id for h in holds],
+            "p": [h.period for h in holds],
+            "seq": [h.seq for h in holds],
+            "amount": [h.amount_tiyn for h in holds],
+        },
+    )
 
 
 async def insert_hold(session: AsyncSession, hold: Hold) -> None:

@@ -57,6 +57,25 @@ async def open_account(session: AsyncSession, kind: AccountKind, ref: object, re
     return code
 
 
+async def open_accounts(session: AsyncSession, kind: AccountKind, refs: list[object], region_code: str | None) -> None:
+    """``open_account`` for many, in one statement (in the given order: the new accounts' ids follow it)."""
+    if not refs:
+        return
+    await session.execute(
+        text(
+            "INSERT INTO account (code, kind, allow_negative, region_code)"
+            " SELECT c, :kind, :neg, :region FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS x(c, ord)"
+            " ORDER BY x.ord ON CONFLICT (code) DO NOTHING"
+        ),
+        {
+            "codes": [account_code(kind, ref) for ref in refs],
+            "kind": kind.value,
+            "neg": allows_negative(kind),
+            "region": region_code,
+        },
+    )
+
+
 def _state(row: Any) -> AccountState:
     return AccountState(
         id=row.id,
@@ -154,3 +173,68 @@ async def apply(session: AsyncSession, t: Transfer) -> tuple[Transfer, bool]:
         raise AlreadyResolved("the hold was already posted or voided")
     missing = [code for code, found in ((t.debit, row.debit_code), (t.credit, row.credit_code)) if found is None]
     raise LedgerError(f"no such account: {', '.join(sorted(missing))}")
+
+
+_APPLY_MANY = text(
+    "SELECT ord, outcome, transfer_id, transfer_key, transfer_kind, debit_code, credit_code, transfer_amount,"
+    " hold_id, original_id, debit_available"
+    " FROM ledger_transfer_many(CAST(:ids AS uuid[]), CAST(:keys AS text[]), CAST(:kinds AS text[]),"
+    " CAST(:debits AS text[]), CAST(:credits AS text[]), CAST(:amounts AS bigint[]), CAST(:pendings AS uuid[]),"
+    " CAST(:reverses AS uuid[]))"
+)
+
+
+async def apply_many(session: AsyncSession, transfers: list[Transfer]) -> list[tuple[Transfer, bool]]:
+    """Write a batch of transfers whole, in the caller's transaction, in one round trip; per transfer, as ``apply``
+    returns it: (the transfer or the original it repeats, created).
+
+    The database function ``ledger_transfer_many`` (migration 0007) locks the union of the batch's accounts in
+    ascending id order before judging any transfer, judges each by ``apply``'s rules in the batch's order (counting
+    the earlier transfers' effects on its accounts), and writes all of them or, when one is refused, none: the
+    first refusal is raised as ``apply`` raises it, and the caller's transaction stays usable.
+    """
+    if not transfers:
+        return []
+    for t in transfers:
+        check_shape(t)
+    rows = (
+        await session.execute(
+            _APPLY_MANY,
+            {
+                "ids": [t.id for t in transfers],
+                "keys": [t.business_key for t in transfers],
+                "kinds": [t.kind.value for t in transfers],
+                "debits": [t.debit for t in transfers],
+                "credits": [t.credit for t in transfers],
+                "amounts": [t.amount for t in transfers],
+                "pendings": [t.pending_id for t in transfers],
+                "reverses": [t.reverses_id for t in transfers],
+            },
+        )
+    ).all()
+    results: list[tuple[Transfer, bool]] = []
+    for t, row in zip(transfers, sorted(rows, key=lambda r: r.ord), strict=True):
+        if row.outcome == "created":
+            results.append((t, True))
+        elif row.outcome == "exists":
+            known = Transfer(
+                id=row.transfer_id,
+                business_key=row.transfer_key,
+                kind=TransferKind(row.transfer_kind),
+                debit=row.debit_code,
+                credit=row.credit_code,
+                amount=row.transfer_amount,
+                pending_id=row.hold_id,
+                reverses_id=row.original_id,
+            )
+            results.append((known, False))
+        elif row.outcome == "conflict":
+            raise TransferConflict(f"{t.business_key} was already used for another transfer")
+        elif row.outcome == "overdraft":
+            raise Overdraft(f"{t.debit} has {row.debit_available} tiyn available, {t.amount} needed")
+        elif row.outcome == "resolved":
+            raise AlreadyResolved("the hold was already posted or voided")
+        else:
+            missing = [code for code, found in ((t.debit, row.debit_code), (t.credit, row.credit_code)) if not found]
+            raise LedgerError(f"no such account: {', '.join(sorted(missing))}")
+    return results

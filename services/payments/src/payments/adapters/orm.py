@@ -18,6 +18,9 @@ region_budget = Table(
     Column("voucher_monthly_value_tiyn", JSONB, nullable=False),
     Column("voucher_months", Integer, nullable=False),
     Column("timezone", Text),
+    Column(
+        "treasury_account", JSONB(none_as_null=True)
+    ),  # {"name", "iban", "bic"} where the region file names it (migration 0009)
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("budget_tiyn >= 0", name="budget_non_negative"),
     CheckConstraint("voucher_months >= 1", name="months_positive"),

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payments.adapters._sql import one
 from payments.adapters.orm import region_budget
 from payments.domain.budget import RegionBudget
+from payments.domain.payment_order import Party
 from qosym_chassis.db import upsert_if_newer
 
 
@@ -22,7 +23,18 @@ async def get_region_budget(session: AsyncSession, code: str) -> RegionBudget | 
         voucher_monthly_value_tiyn=dict(row["voucher_monthly_value_tiyn"]),
         voucher_months=row["voucher_months"],
         timezone=row["timezone"],
+        treasury=_party(row["treasury_account"]),
     )
+
+
+def _party(stored: dict[str, str] | None) -> Party | None:
+    return Party(name=stored["name"], iban=stored["iban"], bic=stored["bic"]) if stored else None
+
+
+async def region_treasury(session: AsyncSession, code: str) -> Party | None:
+    """The paying account the region's file names (projected from RegionConfigured), if it names one."""
+    row = await one(session, "SELECT treasury_account FROM region_budget WHERE region_code = :c", c=code)
+    return _party(row.treasury_account) if row else None
 
 
 async def upsert_region_budget(session: AsyncSession, budget: RegionBudget) -> None:
@@ -37,6 +49,11 @@ async def upsert_region_budget(session: AsyncSession, budget: RegionBudget) -> N
             "voucher_monthly_value_tiyn": budget.voucher_monthly_value_tiyn,
             "voucher_months": budget.voucher_months,
             "timezone": budget.timezone,
+            "treasury_account": (
+                {"name": budget.treasury.name, "iban": budget.treasury.iban, "bic": budget.treasury.bic}
+                if budget.treasury
+                else None
+            ),
         },
         key=["region_code"],
     )

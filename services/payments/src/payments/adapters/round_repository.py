@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -79,3 +80,35 @@ async def rounds_of_region(session: AsyncSession, region_code: str | None) -> li
         {"region": region_code},
     )
     return [Round(r.round_id, r.region_code, r.budget_tiyn) for r in rows]
+
+
+@dataclass(frozen=True)
+class RoundsOfAwards:
+    rounds: dict[UUID, Round]  # the rounds that are here
+    recorded: frozenset[UUID]  # the awards' vouchers already recorded
+    thresholds_reached: dict[UUID, frozenset[int]]
+
+
+async def rounds_of_awards(
+    session: AsyncSession, round_ids: Iterable[UUID], voucher_ids: Iterable[UUID]
+) -> RoundsOfAwards:
+    """``round_of_award`` for a batch, without the lock (the caller locks the budget accounts with the batch's
+    other accounts, in one order): the rounds, which vouchers are recorded, the thresholds each round reached."""
+    rounds = await session.execute(
+        text(
+            "SELECT r.round_id, r.region_code, r.budget_tiyn,"
+            " ARRAY(SELECT threshold_percent FROM budget_threshold t WHERE t.round_id = r.round_id) AS reached"
+            " FROM funding_round r WHERE r.round_id = ANY(CAST(:r AS uuid[]))"
+        ),
+        {"r": sorted(set(round_ids))},
+    )
+    found = list(rounds)
+    recorded = await session.execute(
+        text("SELECT voucher_id FROM voucher WHERE voucher_id = ANY(CAST(:v AS uuid[]))"),
+        {"v": sorted(set(voucher_ids))},
+    )
+    return RoundsOfAwards(
+        rounds={row.round_id: Round(row.round_id, row.region_code, row.budget_tiyn) for row in found},
+        recorded=frozenset(row.voucher_id for row in recorded),
+        thresholds_reached={row.round_id: frozenset(row.reached) for row in found},
+    )

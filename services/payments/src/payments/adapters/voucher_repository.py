@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -120,3 +121,48 @@ async def refusals(session: AsyncSession, round_id: UUID, limit: int, offset: in
     )
     found = [Refusal(r.voucher_id, r.requested_tiyn, max(0, r.available_at_refusal_tiyn), r.created_at) for r in rows]
     return int(total.n) if total else 0, found
+
+
+@dataclass(frozen=True)
+class NewVoucher:
+    voucher_id: UUID
+    round_id: UUID
+    region_code: str
+    child_id: UUID
+    direction: str
+    monthly_value_tiyn: int
+    months: int
+    valid_until: date
+    account_code: str | None  # None: refused
+    available_at_refusal_tiyn: int | None
+
+
+async def insert_vouchers(session: AsyncSession, vouchers: Sequence[NewVoucher]) -> None:
+    """``insert_voucher`` for a batch, in one statement."""
+    if not vouchers:
+        return
+    await session.execute(
+        text(
+            "INSERT INTO voucher (voucher_id, round_id, region_code, child_id, direction, monthly_value_tiyn, months,"
+            " valid_until, requested_tiyn, status, account_id, available_at_refusal_tiyn)"
+            " SELECT x.v, x.r, x.region, x.child, x.direction, x.monthly, x.months, x.until, x.monthly * x.months,"
+            " CASE WHEN x.code IS NULL THEN 'refused' ELSE 'funded' END, a.id, x.available"
+            " FROM unnest(CAST(:v AS uuid[]), CAST(:r AS uuid[]), CAST(:region AS text[]), CAST(:child AS uuid[]),"
+            " CAST(:direction AS text[]), CAST(:monthly AS bigint[]), CAST(:months AS int[]), CAST(:until AS date[]),"
+            " CAST(:code AS text[]), CAST(:available AS bigint[])) WITH ORDINALITY"
+            " AS x(v, r, region, child, direction, monthly, months, until, code, available, ord)"
+            " LEFT JOIN account a ON a.code = x.code ORDER BY x.ord"
+        ),
+        {
+            "v": [n.voucher_id for n in vouchers],
+            "r": [n.round_id for n in vouchers],
+            "region": [n.region_code for n in vouchers],
+            "child": [n.child_id for n in vouchers],
+            "direction": [n.direction for n in vouchers],
+            "monthly": [n.monthly_value_tiyn for n in vouchers],
+            "months": [n.months for n in vouchers],
+            "until": [n.valid_until for n in vouchers],
+            "code": [n.account_code for n in vouchers],
+            "available": [n.available_at_refusal_tiyn for n in vouchers],
+        },
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from payments.domain.payment_order import Party, bic_is_valid, iban_is_valid
+
 
 class InvalidTerms(ValueError):
     pass
@@ -17,9 +19,12 @@ class RegionBudget:
     voucher_monthly_value_tiyn: dict[str, int]
     voucher_months: int
     timezone: str | None = None
+    treasury: Party | None = None  # the region file's paying account; None: the settings' account applies
 
     def __post_init__(self) -> None:
         check_terms(self.budget_tiyn, self.voucher_monthly_value_tiyn, self.voucher_months)
+        if self.treasury is not None and not (iban_is_valid(self.treasury.iban) and bic_is_valid(self.treasury.bic)):
+            raise InvalidTerms(f"the treasury account of {self.code} has no valid IBAN and BIC")
 
     def max_vouchers_by_direction(self) -> dict[str, int]:
         return max_vouchers_by_direction(self.budget_tiyn, self.voucher_monthly_value_tiyn, self.voucher_months)

@@ -1,5 +1,6 @@
 """What payments consumes: one table of event type -> service-layer handler (docs/architecture.md, Service anatomy),
-and the periodic hold sweep."""
+and the periodic hold sweep. The hot paths (a round's awards, the month-end's confirmations) are set-based
+(``Many``): a batch's consecutive events of the type go to one call, which locks their accounts in one order first."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import cast
 
 from payments.bootstrap import bootstrap, standalone_dependencies
 from payments.config import PaymentsSettings
-from payments.service_layer import family_budget, flows, sweeps
+from payments.service_layer import batch_flows, family_budget, flows, sweeps
 from payments.service_layer.dependencies import Dependencies
-from qosym_chassis.consumer import EventConsumer, Subscriptions
+from qosym_chassis.consumer import EventConsumer, Many, Subscriptions
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import (
     RegionConfiguredV1,
@@ -26,15 +27,15 @@ from qosym_contracts.registry import ChildRegisteredV1, GuardianshipEndedV1, Gua
 SUBSCRIPTIONS: Subscriptions[Dependencies] = {
     RegionConfiguredV1: flows.on_region_configured,
     RoundOpenedV1: flows.on_round_opened,
-    VoucherAwardedV1: flows.on_voucher_awarded,
+    VoucherAwardedV1: Many(batch_flows.on_many_vouchers_awarded),  # a round's burst: set-based
     VoucherReleasedV1: flows.on_voucher_released,
     VoucherExpiredV1: flows.on_voucher_finished,
     VoucherRevokedV1: flows.on_voucher_finished,
     ProviderVerifiedV1: flows.on_provider_verified,
     EnrolmentConfirmedV1: flows.on_enrolment_confirmed,
     EnrolmentEndedV1: flows.on_enrolment_ended,
-    AttendanceConfirmedV1: flows.on_payable_month,
-    DisputeResolvedV1: flows.on_payable_month,
+    AttendanceConfirmedV1: Many(batch_flows.on_many_payable_months),  # the month-end: set-based
+    DisputeResolvedV1: Many(batch_flows.on_many_payable_months),
     # registry: who each child's guardians are (the family budget)
     ChildRegisteredV1: family_budget.on_child_registered,
     GuardianshipEstablishedV1: family_budget.on_guardianship_established,

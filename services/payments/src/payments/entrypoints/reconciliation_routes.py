@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from prometheus_client import Gauge
 
 from payments.entrypoints import schemas
 from payments.entrypoints.dependencies import Deps, PeriodQuery, RegionQuery
 from payments.service_layer import operations, reconciliation
 from qosym_chassis.callers import Oversight
 from qosym_chassis.inputs import Offset, OffsetPage
+from qosym_chassis.metrics import registry as metrics_registry
 
 router = APIRouter()
+FINDINGS = Gauge(
+    "qosym_reconciliation_findings",
+    "findings of the last reconciliation per check (0: the check passed); alerting on any",
+    ["check"],
+    registry=metrics_registry,
+)
 
 
 @router.get("/v1/reconciliation", tags=["reconciliation"])
@@ -22,7 +30,10 @@ async def reconcile(
     """Check the ledger (sums to zero, balances equal their entries, nothing below zero) and compare it with
     allocation's vouchers and attendance's payable timesheets (the caller's token is forwarded to both)."""
     token = request.headers["authorization"].split(" ", 1)[1]
-    return schemas.out(schemas.ReconciliationOut, await reconciliation.reconcile(deps, token, region_code, period))
+    report = await reconciliation.reconcile(deps, token, region_code, period)
+    for check in report.checks:
+        FINDINGS.labels(check).set(sum(1 for finding in report.findings if finding.check == check))
+    return schemas.out(schemas.ReconciliationOut, report)
 
 
 @router.get("/v1/parked-events", tags=["operations"])

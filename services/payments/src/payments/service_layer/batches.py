@@ -157,9 +157,15 @@ async def approve(deps: Dependencies, batch_id: UUID, checker: str) -> BatchView
             raise Forbidden("maker–checker: the administrator who prepared a batch cannot approve it")
         if batch.status != "prepared":
             raise Conflict(f"the batch is {batch.status}; only a prepared batch can be approved")
-        treasury = deps.treasury(batch.region_code)
+        # the region file's account (projected from RegionConfigured), else the settings' (QOSYM_TREASURY_ACCOUNTS)
+        treasury = await region_repository.region_treasury(session, batch.region_code) or deps.treasury(
+            batch.region_code
+        )
         if treasury is None:
-            raise Conflict(f"no treasury account is configured for {batch.region_code} (QOSYM_TREASURY_ACCOUNTS)")
+            raise Conflict(
+                f"no treasury account is configured for {batch.region_code} "
+                "(the region file's treasury_account, or QOSYM_TREASURY_ACCOUNTS)"
+            )
         items = await repo.items(session, batch_id)
         known = await provider_repository.providers(session, [item.provider_id for item in items])
         order = PaymentOrder(

@@ -30,6 +30,7 @@ from payments.domain.accrual import accrual_amount, hold_amount
 from payments.domain.aggregates import Accrual, Enrolment, Hold, Provider, Voucher
 from payments.domain.budget import InvalidTerms, RegionBudget
 from payments.domain.ledger import AccountKind, Transfer, TransferKind
+from payments.domain.payment_order import Party
 from payments.service_layer import budget_watch
 from payments.service_layer.dependencies import Dependencies
 from qosym_chassis import outbox, parking
@@ -62,6 +63,13 @@ async def on_region_configured(deps: Dependencies, session: AsyncSession, event:
             voucher_monthly_value_tiyn=dict(event.voucher_monthly_value_tiyn),
             voucher_months=event.voucher_months,
             timezone=event.timezone,
+            treasury=(
+                Party(
+                    name=event.treasury_account.name, iban=event.treasury_account.iban, bic=event.treasury_account.bic
+                )
+                if event.treasury_account
+                else None
+            ),
         )
     except InvalidTerms as exc:  # money terms that can never be applied: dead-letter, never guess
         raise Reject(str(exc)) from exc

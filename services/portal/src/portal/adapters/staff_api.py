@@ -1,0 +1,148 @@
+"""The calls the provider and administrator pages make, each one a service's public API with the user's token.
+
+Nothing here decides anything: the functions name the endpoint and unwrap pages (``items``). Rules (who may mark,
+what is payable, maker–checker) are the services'; their refusals come back as ``ApiProblem``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.adapters.api_client import ApiClient, ApiProblem
+
+PAGE = {"limit": 100}
+
+
+def items(answer: Any) -> list[dict[str, Any]]:
+    if isinstance(answer, dict):
+        return list(answer.get("items", []))
+    return list(answer or [])
+
+
+# --- catalog: the organisation, its programmes and enrolments --------------------------------------------
+
+
+async def provider(api: ApiClient, provider_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.get("catalog", f"/v1/providers/{provider_id}")
+    return answer
+
+
+async def register_provider(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post("catalog", "/v1/providers", json=body)
+    return answer
+
+
+async def providers(api: ApiClient, status: str | None = None) -> list[dict[str, Any]]:
+    params = {**PAGE, **({"status": status} if status else {})}
+    return items(await api.get("catalog", "/v1/providers", params=params))
+
+
+async def decide_provider(api: ApiClient, provider_id: str, action: str) -> None:
+    await api.post("catalog", f"/v1/providers/{provider_id}/decision", json={"action": action})
+
+
+async def enrolments(api: ApiClient, provider_id: str) -> list[dict[str, Any]]:
+    return items(await api.get("catalog", f"/v1/providers/{provider_id}/enrolments", params=PAGE))
+
+
+async def programme(api: ApiClient, programme_id: str) -> dict[str, Any] | None:
+    """A programme as the public API shows it (None when it is not shown: suspended or closed)."""
+    try:
+        answer: dict[str, Any] = await api.get("catalog", f"/v1/programmes/{programme_id}")
+    except ApiProblem as problem:
+        if problem.status == 404:
+            return None
+        raise
+    return answer
+
+
+async def expiring_attestations(api: ApiClient, provider_id: str) -> list[dict[str, Any]]:
+    return items(await api.get("catalog", f"/v1/providers/{provider_id}/attestations/expiring", params=PAGE))
+
+
+# --- attendance: a group's month --------------------------------------------------------------------------
+
+
+async def current_period(api: ApiClient, region_code: str) -> str:
+    answer = await api.get("attendance", f"/v1/regions/{region_code}/current-period")
+    return str(answer["period"])
+
+
+async def sheet(api: ApiClient, programme_id: str, period: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.get("attendance", f"/v1/programmes/{programme_id}/timesheets/{period}")
+    return answer
+
+
+async def mark(api: ApiClient, programme_id: str, period: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.call(
+        "PUT", "attendance", f"/v1/programmes/{programme_id}/timesheets/{period}/marks", json=body
+    )
+    return answer
+
+
+async def submit(api: ApiClient, programme_id: str, period: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post("attendance", f"/v1/programmes/{programme_id}/timesheets/{period}/submit")
+    return answer
+
+
+async def timesheets(api: ApiClient, period: str | None = None) -> list[dict[str, Any]]:
+    params = {**PAGE, **({"period": period} if period else {})}
+    return items(await api.get("attendance", "/v1/timesheets", params=params))
+
+
+# --- payments: the provider's money; batches ------------------------------------------------------------
+
+
+async def accruals(api: ApiClient, provider_id: str, period: str | None = None) -> list[dict[str, Any]]:
+    params = {**PAGE, **({"period": period} if period else {})}
+    return items(await api.get("payments", f"/v1/providers/{provider_id}/accruals", params=params))
+
+
+async def statement(api: ApiClient, provider_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.get("payments", f"/v1/providers/{provider_id}/statement")
+    return answer
+
+
+async def payments_of(api: ApiClient, provider_id: str) -> list[dict[str, Any]]:
+    return items(await api.get("payments", f"/v1/providers/{provider_id}/payments", params=PAGE))
+
+
+async def batches(api: ApiClient) -> list[dict[str, Any]]:
+    return items(await api.get("payments", "/v1/batches", params=PAGE))
+
+
+async def batch(api: ApiClient, batch_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.get("payments", f"/v1/batches/{batch_id}")
+    return answer
+
+
+async def prepare_batch(api: ApiClient, region_code: str, period: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post(
+        "payments", "/v1/batches", json={"region_code": region_code, "period": period}
+    )
+    return answer
+
+
+async def approve_batch(api: ApiClient, batch_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post("payments", f"/v1/batches/{batch_id}/approve")
+    return answer
+
+
+# --- allocation: regions and rounds -----------------------------------------------------------------------
+
+
+async def regions(api: ApiClient) -> list[dict[str, Any]]:
+    return [r.get("config", r) for r in items(await api.get("allocation", "/v1/regions"))]
+
+
+async def apply_region(api: ApiClient, code: str, config: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.call("PUT", "allocation", f"/v1/regions/{code}", json=config)
+    return answer
+
+
+async def rounds(api: ApiClient) -> list[dict[str, Any]]:
+    return items(await api.get("allocation", "/v1/rounds"))
+
+
+async def round_action(api: ApiClient, round_id: str, action: str, body: dict[str, Any] | None = None) -> None:
+    await api.post("allocation", f"/v1/rounds/{round_id}/{action}", json=body)

@@ -1,0 +1,354 @@
+"""The provider's and administrator's pages' own behaviour, with the network under the API client replaced (the
+real services are driven by tests/browser/test_provider_*.py and test_admin_*.py): what each form sends to which
+API, problem+json next to its field in the page's language, maker–checker refusals as a message, the pain.001
+file passed through as a download."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from portal.config import PortalSettings
+from portal.entrypoints.app import create_app
+from portal.entrypoints.pages import tenge
+from portal.entrypoints.staff_format import shift_period
+from portal.i18n import catalogue
+
+pytestmark = pytest.mark.unit
+
+Handler = Callable[[httpx.Request], httpx.Response]
+PROVIDER_ID = "5b1f0c1e-0000-4000-8000-000000000001"
+PROGRAMME_ID = "5b1f0c1e-0000-4000-8000-000000000002"
+ENROLMENT_ID = "5b1f0c1e-0000-4000-8000-000000000003"
+CHILD_ID = "c41d0000-0000-4000-8000-000000000004"
+REGION = {
+    "code": "astana",
+    "name": {"en": "Astana", "kk": "Астана", "ru": "Астана"},
+    "districts": [{"code": "yesil", "name": {"en": "Yesil district", "kk": "Есіл ауданы", "ru": "район Есиль"}}],
+    "directions": ["sports"],
+}
+
+
+def access_token(scope: dict[str, str]) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps({"scope": scope}).encode()).decode().rstrip("=")
+    return f"header.{payload}.signature"
+
+
+class Services:
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], Handler] = {}
+        self.seen: list[httpx.Request] = []
+
+    def on(self, method: str, path: str, status: int, body: object) -> None:
+        self.routes[(method, path)] = lambda _: httpx.Response(status, json=body)
+
+    def sent(self, method: str, path: str) -> object:
+        request = next(r for r in self.seen if (r.method, r.url.path) == (method, path))
+        return json.loads(request.content)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        handler = self.routes.get((request.method, request.url.path))
+        if handler is None:
+            return httpx.Response(404, json={"title": "Not found", "status": 404})
+        return handler(request)
+
+
+@pytest.fixture
+def services() -> Services:
+    return Services()
+
+
+@pytest.fixture
+def portal(tmp_path: Path, services: Services) -> Iterator[TestClient]:
+    settings = PortalSettings(keys_dir=tmp_path, dev_mode=True)
+    with TestClient(create_app(settings, transport=httpx.MockTransport(services))) as client:
+        client.get("/staff/login")
+        yield client
+
+
+def csrf(client: TestClient) -> str:
+    return str(client.cookies["qosym_csrf"])
+
+
+def sign_in(portal: TestClient, services: Services, role: str, scope: dict[str, str], subject: str = "s-1") -> None:
+    tokens = {
+        "access_token": access_token(scope),
+        "refresh_token": "ref",
+        "expires_in": 900,
+        "subject": subject,
+        "role": role,
+    }
+    services.on("POST", "/v1/auth/staff/login", 200, tokens)
+    form = {"username": "u", "password": "p", "totp": "123456", "csrf": csrf(portal)}
+    assert portal.post("/staff/login", data=form, follow_redirects=False).status_code == 303
+
+
+def test_money_reads_as_tenge_and_months_shift_across_years() -> None:
+    assert tenge(123_456_789) == "1\u202f234\u202f567,89 ₸"
+    assert tenge(5) == "0,05 ₸"
+    assert (shift_period("2026-01", -1), shift_period("2026-12", 1)) == ("2025-12", "2027-01")
+
+
+def test_a_provider_without_an_organisation_registers_one_and_errors_land_next_to_their_field(
+    portal: TestClient, services: Services
+) -> None:
+    sign_in(portal, services, "provider_staff", {})
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
+    page = portal.get("/provider")
+    assert page.status_code == 200 and 'action="/provider/register"' in page.text
+    problem = {"status": 422, "errors": [{"field": "bank.iban", "type": "invalid", "message": "bad IBAN"}]}
+    services.on("POST", "/v1/providers", 422, problem)
+    form = {
+        "name": "Club",
+        "bin": "080540014021",
+        "region_code": "astana",
+        "district_code": "yesil",
+        "address": "Kabanbay Batyr 45",
+        "phone": "+7 701 000 00 00",
+        "email": "",
+        "bank_name": "Halyk",
+        "bik": "HSBKKZKX",
+        "iban": "KZ86 125K ZT50 0410 0100",
+        "csrf": csrf(portal),
+    }
+    refused = portal.post("/provider/register", data=form)
+    assert refused.status_code == 422
+    assert '<p class="field-error" id="iban-error">' in refused.text
+    assert catalogue("kk")["errors.invalid"] in refused.text
+    assert services.sent("POST", "/v1/providers") == {
+        "name": "Club",
+        "bin": "080540014021",
+        "region_code": "astana",
+        "district_code": "yesil",
+        "address": "Kabanbay Batyr 45",
+        "contacts": {"phone": "+7 701 000 00 00"},
+        "bank": {"bank_name": "Halyk", "bik": "HSBKKZKX", "iban": "KZ86125KZT5004100100"},
+    }
+    services.on("POST", "/v1/providers", 201, {"id": PROVIDER_ID, "name": "Club", "status": "pending"})
+    done = portal.post("/provider/register", data=form)
+    assert done.status_code == 200 and PROVIDER_ID in done.text
+    assert catalogue("kk")["provider.status.pending"] in done.text
+
+
+def sheet(status: str = "draft") -> dict[str, object]:
+    session = {"date": "2026-11-03", "starts_at": "16:00:00", "ends_at": "17:00:00", "closure": None}
+    return {
+        "programme_id": PROGRAMME_ID,
+        "period": "2026-11",
+        "timezone": "Asia/Almaty",
+        "rules_revision": 0,
+        "closure_days": [],
+        "sessions": [session],
+        "enrolments": [
+            {
+                "enrolment_id": ENROLMENT_ID,
+                "child_id": CHILD_ID,
+                "timesheet_id": None,
+                "status": status,
+                "first_day": "2026-11-01",
+                "last_day": None,
+                "marks": [],
+                "unmarked": [session],
+            }
+        ],
+    }
+
+
+def test_a_group_is_marked_in_one_click_and_single_sessions_are_sent_as_marks(
+    portal: TestClient, services: Services
+) -> None:
+    sign_in(portal, services, "provider_staff", {"provider": PROVIDER_ID})
+    path = f"/v1/programmes/{PROGRAMME_ID}/timesheets/2026-11"
+    services.on("GET", path, 200, sheet())
+    services.on("PUT", f"{path}/marks", 200, sheet())
+    page = portal.get(f"/provider/programmes/{PROGRAMME_ID}/attendance/2026-11")
+    cell = f"mark:{ENROLMENT_ID}:2026-11-03:16:00"
+    assert page.status_code == 200 and f'name="{cell}"' in page.text
+    url = f"/provider/programmes/{PROGRAMME_ID}/attendance/2026-11"
+    assert portal.post(f"{url}/all", data={"csrf": csrf(portal)}, follow_redirects=False).status_code == 303
+    assert services.sent("PUT", f"{path}/marks") == {"all_scheduled": "attended"}
+    services.seen.clear()
+    form = {cell: "absent", "csrf": csrf(portal)}
+    assert portal.post(f"{url}/marks", data=form, follow_redirects=False).status_code == 303
+    assert services.sent("PUT", f"{path}/marks") == {
+        "marks": [{"enrolment_id": ENROLMENT_ID, "date": "2026-11-03", "starts_at": "16:00", "status": "absent"}]
+    }
+    assert portal.get(f"/provider/programmes/{PROGRAMME_ID}/attendance/26-11").status_code == 400  # not a month
+
+
+def test_the_provider_sees_accruals_by_month(portal: TestClient, services: Services) -> None:
+    sign_in(portal, services, "provider_staff", {"provider": PROVIDER_ID})
+    accrual = {
+        "accrual_id": "a-1",
+        "period": "2026-11",
+        "child_id": CHILD_ID,
+        "enrolment_id": ENROLMENT_ID,
+        "programme_id": PROGRAMME_ID,
+        "voucher_id": "v-1",
+        "amount_tiyn": 1_234_567,
+        "payable_sessions": 8,
+        "planned_sessions": 8,
+        "price_per_month_tiyn": 1_234_567,
+        "status": "accrued",
+        "batch_id": None,
+        "paid_at": None,
+        "treasury_reference": None,
+        "posted_at": "2026-12-02T10:00:00Z",
+    }
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/accruals", 200, {"items": [accrual]})
+    months = [{"period": "2026-11", "accrued_tiyn": 1_234_567, "paid_tiyn": 0, "children": []}]
+    statement = {"provider_id": PROVIDER_ID, "payable_balance_tiyn": 1_234_567, "months": months}
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/statement", 200, statement)
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/payments", 200, {"items": []})
+    portal.cookies.set("qosym_lang", "ru")
+    page = portal.get("/provider/money?period=2026-11")
+    assert page.status_code == 200
+    assert "12\u202f345,67 ₸" in page.text and catalogue("ru")["provider.accrual_status.accrued"] in page.text
+    assert next(r for r in services.seen if r.url.path.endswith("/accruals")).url.params["period"] == "2026-11"
+
+
+def test_a_region_file_is_read_as_yaml_and_sent_to_allocation(portal: TestClient, services: Services) -> None:
+    sign_in(portal, services, "administrator", {})
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
+    services.on("PUT", "/v1/regions/steppe", 201, {"code": "steppe", "revision": 1})
+    text = "code: steppe\nname: {en: Steppe, kk: Дала, ru: Степь}\nvoucher: {months: 9}\nfrom: 2026-09-01\n"
+    files = {"file": ("steppe.yaml", text.encode(), "application/yaml")}
+    done = portal.post("/admin/regions", data={"csrf": csrf(portal)}, files=files, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/admin/regions?applied=steppe"
+    assert services.sent("PUT", "/v1/regions/steppe") == {
+        "code": "steppe",
+        "name": {"en": "Steppe", "kk": "Дала", "ru": "Степь"},
+        "voucher": {"months": 9},
+        "from": "2026-09-01",
+    }
+    problem = {"status": 422, "errors": [{"field": "body.voucher.months", "type": "greater_than", "message": "> 0"}]}
+    services.on("PUT", "/v1/regions/steppe", 422, problem)
+    refused = portal.post("/admin/regions", data={"csrf": csrf(portal)}, files=files)
+    assert refused.status_code == 422 and '<p class="field-error" id="file-error">' in refused.text
+    assert "<code>voucher.months</code>" in refused.text
+    broken = {"file": ("x.yaml", b"code: [unclosed", "application/yaml")}
+    unreadable = portal.post("/admin/regions", data={"csrf": csrf(portal)}, files=broken)
+    assert unreadable.status_code == 422 and catalogue("kk")["errors.yaml_invalid"] in unreadable.text
+
+
+BATCH = {
+    "batch_id": "b-1",
+    "region_code": "astana",
+    "period": "2026-11",
+    "status": "prepared",
+    "prepared_by": "s-1",
+    "approved_by": None,
+    "providers": 1,
+    "total_tiyn": 100,
+    "prepared_at": "2026-12-02T10:00:00Z",
+    "order_sha256": None,
+    "approved_at": None,
+    "paid_at": None,
+    "items": [],
+    "held_back_providers": [],
+}
+
+
+def test_the_maker_is_told_another_administrator_approves(portal: TestClient, services: Services) -> None:
+    sign_in(portal, services, "administrator", {}, subject="s-1")
+    services.on("GET", "/v1/batches/b-1", 200, BATCH)
+    problem = {"status": 403, "detail": "the maker of a batch cannot approve it"}
+    services.on("POST", "/v1/batches/b-1/approve", 403, problem)
+    portal.cookies.set("qosym_lang", "en")
+    page = portal.post("/admin/batches/b-1/approve", data={"csrf": csrf(portal)})
+    assert page.status_code == 403
+    assert catalogue("en")["errors.batch_own"] in page.text
+
+
+def test_the_payment_order_is_a_download(portal: TestClient, services: Services) -> None:
+    sign_in(portal, services, "administrator", {})
+    xml = b"<?xml version='1.0'?><Document/>"
+    services.routes[("GET", "/v1/batches/b-1/payment-order")] = lambda _: httpx.Response(
+        200, content=xml, headers={"content-type": "application/xml", "x-content-sha256": "abc"}
+    )
+    answer = portal.get("/admin/batches/b-1/payment-order")
+    assert answer.status_code == 200 and answer.content == xml
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    assert answer.headers["x-content-sha256"] == "abc"
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_the_provider_home_shows_organisation_programmes_enrolments_and_lapsing_attestations(
+    portal: TestClient, services: Services, language: str
+) -> None:
+    sign_in(portal, services, "provider_staff", {"provider": PROVIDER_ID})
+    organisation = {
+        "id": PROVIDER_ID,
+        "bin": "080540014021",
+        "name": "Barys",
+        "region_code": "astana",
+        "district_code": "yesil",
+        "address": "Kabanbay Batyr 45",
+        "contacts": {},
+        "bank": {"iban": "KZ86125KZT5004100100"},
+        "status": "verified",
+        "status_reason": None,
+    }
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}", 200, organisation)
+    enrolment = {
+        "id": ENROLMENT_ID,
+        "programme_id": PROGRAMME_ID,
+        "provider_id": PROVIDER_ID,
+        "child_id": CHILD_ID,
+        "status": "confirmed",
+        "reason": None,
+        "voucher_id": None,
+        "requested_at": "2026-11-02T10:00:00Z",
+        "confirmed_at": "2026-11-02T10:01:00Z",
+        "ended_at": None,
+    }
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/enrolments", 200, {"items": [enrolment]})
+    title = {"kk": "Жүзу", "ru": "Плавание", "en": "Swimming"}
+    programme = {"id": PROGRAMME_ID, "title": title, "direction": "sports", "price_per_month_tiyn": 1_200_000}
+    services.on("GET", f"/v1/programmes/{PROGRAMME_ID}", 200, programme)
+    lapsing = {"subject_type": "facility", "subject_id": "f-1", "name": "Hall 1", "kind": "fire"}
+    lapsing |= {"valid_until": "2026-12-01", "expired": True}
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/attestations/expiring", 200, {"items": [lapsing]})
+    services.on("GET", "/v1/regions/astana/current-period", 200, {"period": "2027-01"})
+    portal.cookies.set("qosym_lang", language)
+    page = portal.get("/provider")
+    words = catalogue(language)
+    assert page.status_code == 200
+    assert "Barys" in page.text and title[language] in page.text
+    assert words["provider.enrolment_status.confirmed"] in page.text
+    assert words["provider.attestation.fire"] in page.text and words["provider.expiring.expired"] in page.text
+    assert f"/provider/programmes/{PROGRAMME_ID}/attendance/2026-12" in page.text  # last month, across the year
+
+
+def test_the_administrators_pages_render_rounds_batches_and_providers(portal: TestClient, services: Services) -> None:
+    sign_in(portal, services, "administrator", {})
+    a_round = {"round_id": "r-1", "region_code": "astana", "name": "Autumn", "state": "open", "awarded_count": 0}
+    services.on("GET", "/v1/rounds", 200, {"items": [a_round]})
+    services.on("GET", "/v1/batches", 200, {"items": [BATCH]})
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
+    pending = {"id": PROVIDER_ID, "name": "Barys", "bin": "080540014021", "region_code": "astana"}
+    pending |= {"district_code": "yesil", "status": "pending"}
+    services.on("GET", "/v1/providers", 200, {"items": [pending]})
+    en = catalogue("en")
+    portal.cookies.set("qosym_lang", "en")
+    home = portal.get("/admin")
+    assert home.status_code == 200 and 'action="/admin/rounds/r-1/close"' in home.text
+    listed = portal.get("/admin/batches")
+    assert listed.status_code == 200 and "/admin/batches/b-1" in listed.text and "1 ₸" in listed.text
+    providers = portal.get("/admin/providers")
+    assert providers.status_code == 200 and f"{en['admin.providers.verify']}: Barys" in providers.text
+    services.on("POST", "/v1/rounds/r-1/close", 422, {"errors": [{"field": "reason", "type": "missing"}]})
+    refused = portal.post("/admin/rounds/r-1/close", data={"csrf": csrf(portal)})
+    assert refused.status_code == 422 and 'id="reason-error"' in refused.text
+    services.on("POST", "/v1/batches", 409, {"status": 409, "detail": "nothing to pay"})
+    nothing = portal.post("/admin/batches", data={"region_code": "astana", "period": "2026-11", "csrf": csrf(portal)})
+    assert nothing.status_code == 409 and en["errors.batch_nothing_to_pay"] in nothing.text
+    wrong = portal.post("/admin/batches", data={"region_code": "astana", "period": "11.2026", "csrf": csrf(portal)})
+    assert wrong.status_code == 422 and 'id="period-error"' in wrong.text

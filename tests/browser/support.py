@@ -1,0 +1,86 @@
+"""What browser tests share: signing in as a parent or a staff member through the portal's own pages, reading the
+one-time code from the notifications inbox (the local stack's SMS stand-in), and the axe-core check."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+from playwright.sync_api import Page, expect
+
+from tests.support.waiting import eventually
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: str
+    username: str
+    password: str
+    totp_secret: str
+
+
+def create_staff(registry: httpx.Client, admin_token: str, role: str, scope: dict[str, str]) -> Staff:
+    username = f"{role.replace('_', '.')}.{uuid.uuid4().hex[:8]}"
+    response = registry.post(
+        "/v1/staff",
+        json={"username": username, "role": role, "scope": scope},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Staff(str(body["id"]), username, str(body["one_time_password"]), str(body["totp_secret"]))
+
+
+def sms_code(notifications: httpx.Client, reader_token: str, after: set[str] | None = None) -> str:
+    """The 6-digit code of the newest SMS in the person's inbox (not one of ``after``, the ids seen before)."""
+
+    def newest() -> dict[str, Any] | None:
+        answer = notifications.get("/v1/inbox", headers={"Authorization": f"Bearer {reader_token}"})
+        items = answer.json()["items"] if answer.status_code == 200 else []
+        return next((m for m in items if m["kind"] == "sms" and m["id"] not in (after or set())), None)
+
+    sms = eventually(newest)
+    found = re.search(r"\b(\d{6})\b", sms["body"])
+    assert found, "the SMS carries a 6-digit code"
+    return found.group(1)
+
+
+def sign_in_parent(page: Page, portal_url: str, iin: str, code_of: Callable[[], str], words: dict[str, str]) -> None:
+    """The parent's login through the pages: IIN, then the code (``words`` are the page language's labels)."""
+    page.goto(f"{portal_url}/login")
+    page.get_by_label(words["auth.iin"], exact=True).fill(iin)
+    page.get_by_role("button", name=words["auth.login.send_code"]).click()
+    expect(page.get_by_role("heading", name=words["auth.code.title"])).to_be_visible()
+    page.get_by_label(words["auth.code.label"], exact=True).fill(code_of())
+    page.get_by_role("button", name=words["auth.code.submit"]).click()
+
+
+def sign_in_staff(page: Page, portal_url: str, staff: Staff, words: dict[str, str]) -> None:
+    """A staff member's login through the pages: username, password and the current TOTP code."""
+    page.goto(f"{portal_url}/staff/login")
+    page.get_by_label(words["auth.staff.username"], exact=True).fill(staff.username)
+    page.get_by_label(words["auth.staff.password"], exact=True).fill(staff.password)
+    page.get_by_label(words["auth.staff.totp"], exact=True).fill(pyotp.TOTP(staff.totp_secret).now())
+    page.get_by_role("button", name=words["auth.staff.submit"]).click()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now (WCAG 2.1 A and AA rules)."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result: dict[str, Any] = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in SERIOUS
+    ]
