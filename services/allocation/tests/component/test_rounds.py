@@ -449,7 +449,7 @@ async def test_a_voucher_awarded_on_a_moved_clock_has_its_deadline_from_that_day
     assert date.fromisoformat(voucher["assign_by"]) == expected
 
 
-async def test_a_guardians_applications_are_one_page_at_a_time(world):
+async def test_a_guardians_applications_are_one_page_at_a_time(world, api_client):
     r = await world.round()
     await world.act(r, "open")
     first, parent, guardian = await world.child()
@@ -475,6 +475,14 @@ async def test_a_guardians_applications_are_one_page_at_a_time(world):
     assert {page["items"][0]["child_id"], rest["items"][0]["child_id"]} == {first, second}
     stranger = {"Authorization": f"Bearer {world.token('parent', str(uuid.uuid4()))}"}
     assert (await world.client.get("/v1/applications", headers=stranger)).json()["items"] == []
+
+    await world.act(r, "close")  # allocated, each carries its score breakdown (a JSON object) and still lists
+    async with api_client("allocation", world.url, clock_offset_s=30 * 86_400) as later:
+        assert (await later.post(f"/v1/rounds/{r}/allocate", headers=world.admin)).status_code == 200
+    listed = await world.client.get("/v1/applications", headers=parent)
+    assert listed.status_code == 200, listed.text
+    assert {a["child_id"] for a in listed.json()["items"]} == {first, second}
+    assert all(a["status"] in ("awarded", "waitlisted") and a["rank"] for a in listed.json()["items"])
 
 
 async def test_a_voucher_never_assigned_by_its_deadline_expires_and_is_reoffered(world):

@@ -134,8 +134,11 @@ async def applications_of(deps: Dependencies, person: str) -> OffsetPage[Applica
         async def with_positions(rows: Sequence[Any]) -> list[ApplicationOut]:
             return [await _with_position(session, ApplicationRow.of(r._mapping)) for r in rows]
 
-        page: OffsetPage[ApplicationOut] = await apaginate(
-            session, application_queries.guardian_applications_query(person_id), transformer=with_positions
+        page: OffsetPage[ApplicationOut] = await apaginate(  # rows hold a JSON object (the score breakdown): a
+            session,  # de-duplicating pass would hash it and fail, and a Core select has no duplicates to remove
+            application_queries.guardian_applications_query(person_id),
+            transformer=with_positions,
+            unique=False,
         )
     return page
 
