@@ -348,3 +348,34 @@ async def test_a_refusal_in_one_batch_holds_back_its_keys_rows_in_the_batch_read
     ]
     received = await read_topic(stack_servers.state.kafka_bootstrap_servers, relayed, 4)
     assert per_key(received) == {"k1": [0, 1], "k2": [0, 1]}
+
+
+@pytest.mark.component
+async def test_a_topic_that_came_back_with_fewer_partitions_gets_every_row_on_a_partition_it_has(
+    engine, producer, stack_servers
+):
+    """A broker that restarted empty and had its topics auto-created by a consumer (tansu: 4 partitions, not the 12
+    declared) under a producer that still holds the old metadata: the relay's next batch goes to partitions the
+    broker lists now, not to ones it forgot (tansu acknowledges those, and no consumer is ever assigned them)."""
+    bootstrap = stack_servers.state.kafka_bootstrap_servers
+    topic = f"test.partitions.{uuid.uuid4().hex[:8]}.shrunk.v1"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 12, 1)])
+        await stage(engine, [kind(topic)(thing_id=f"before{n}", n=n) for n in range(24)])
+        relay = OutboxRelay(engine, producer_sender(producer))
+        assert await drain(relay) == [24, 0]
+        assert len(await producer.partitions_for(topic)) == 12  # the producer's metadata: 12 partitions
+
+        await admin.delete_topics([topic])
+        await admin.create_topics([NewTopic(topic, 4, 1)])
+        keys = [str(uuid.uuid4()) for _ in range(80)]
+        await stage(engine, [kind(topic)(thing_id=key, n=n) for n, key in enumerate(keys)])
+        assert await drain(relay) == [80, 0]
+    finally:
+        await admin.close()
+
+    received = await read_topic(bootstrap, topic, len(keys))  # a consumer of the topic: its 4 partitions
+    assert sorted(key for _, key, _ in received) == sorted(keys)
+    assert {p for p, _, _ in received} <= {0, 1, 2, 3}

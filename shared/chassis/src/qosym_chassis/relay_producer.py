@@ -39,6 +39,7 @@ from aiokafka.errors import (
     InvalidMessageError,
     InvalidTimestampError,
     MessageSizeTooLargeError,
+    ProducerClosed,
     RecordListTooLargeError,
     RecordTooLargeError,
     UnsupportedForMessageFormatError,
@@ -158,6 +159,13 @@ class PartitionBatches:
         first message was added; each appended to ``handed_over`` with the indices (in add order) of its messages
         and its acknowledgement as soon as it is handed over (if this raises, those may still be delivered)."""
         producer = self._producer
+        # The partitions as the broker lists them now, not as the producer's cached metadata (refreshed every
+        # 5 min) remembers them: a broker that came back empty may have had the topic auto-created with fewer
+        # partitions, and tansu acknowledges a record sent to a partition it does not list, which no consumer is
+        # ever assigned. One metadata request per batch (the batch's topics are known to the producer by then).
+        if producer._closed:  # its metadata task has stopped and would never answer; send_batch says so below
+            raise ProducerClosed()
+        await producer.client.force_metadata_update()
         partitions: dict[str, list[int]] = {}
         for topic in {m[0] for m in self._messages}:
             known = await producer.partitions_for(topic)
