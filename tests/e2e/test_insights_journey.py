@@ -117,8 +117,8 @@ def from_the_producers(stack: LocalStack, region: str, year: int, as_of: datetim
     applications = rows(
         stack,
         "allocation",
-        "SELECT a.application_id, a.child_id, a.district_code, a.direction, a.status FROM application a"
-        " JOIN round r ON r.round_id = a.round_id WHERE r.region_code = $1",
+        "SELECT a.application_id, a.child_id, a.district_code, a.direction, a.status FROM application_outcome a"
+        " JOIN round r ON r.round_id = a.round_id WHERE r.region_code = $1",  # what was submitted and what allocate made of it
         region,
     )
     vouchers = rows(
