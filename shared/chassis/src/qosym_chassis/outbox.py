@@ -260,8 +260,10 @@ class OutboxRelay:
         self.active = False
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with self._engine.connect() as listen_conn:
-            wake = await self._listen(listen_conn)
+        async with contextlib.AsyncExitStack() as resources:
+            with suppress_instrumentation():  # the listening connection (first connect's queries, LISTEN): no trace
+                listen_conn = await resources.enter_async_context(self._engine.connect())
+                wake = await self._listen(listen_conn)
             while not stop.is_set():
                 await self._wait_for_lease(stop)
                 if stop.is_set():

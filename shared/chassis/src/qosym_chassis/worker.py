@@ -16,6 +16,7 @@ from datetime import timedelta
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from prometheus_client import make_asgi_app
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -246,8 +247,10 @@ def run_relay(settings: ServiceSettings) -> None:
         if trail is not None:
 
             async def publish_head() -> None:
-                async with ctx.session_factory() as session:
-                    await trail.publish_head(session)
+                # bookkeeping every few minutes, as the relay's own polling: no trace of its own
+                with suppress_instrumentation():
+                    async with ctx.session_factory() as session:
+                        await trail.publish_head(session)
 
             tasks.append(asyncio.create_task(_every(stop, settings.audit_head_interval_s, publish_head)))
         try:
