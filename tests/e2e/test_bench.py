@@ -45,14 +45,20 @@ def bench(stack: LocalStack, *args: str) -> tuple[list[dict[str, Any]], dict[str
     return figures, facts
 
 
-def test_bench_round_allocates_every_application_and_every_consumer_applies_every_event(running_stack) -> None:
-    figures, facts = bench(running_stack, "round", "--applications", "200", "--seed", "11")
-    assert facts["applications"] == 200
-    assert facts["awarded"] + facts["waitlisted"] == 200 and facts["awarded"] > 0
+@pytest.mark.parametrize(("setup", "n", "seed"), [("api", 200, "11"), ("import", 150, "13")])
+def test_bench_round_allocates_every_application_and_every_consumer_applies_every_event(
+    running_stack, setup: str, n: int, seed: str
+) -> None:
+    """Set up through the APIs, or through ``python -m registry import`` and ``python -m allocation import``."""
+    figures, facts = bench(running_stack, "round", "--applications", str(n), "--seed", seed, "--setup", setup)
+    assert facts["applications"] == n
+    assert facts["awarded"] + facts["waitlisted"] == n and facts["awarded"] > 0
+    made = [f for f in figures if f["name"].startswith("set-up")]
+    assert [("python -m" in f["name"]) for f in made] == ([True, True] if setup == "import" else [False] * 3), made
     produced = facts["produced"]
     # RoundClosed, then a VoucherAwarded or an ApplicationWaitlisted per application: every record counted, though
     # the relay publishes them in batches (tansu's ListOffsets answers a batch's base offset + 1)
-    assert produced["allocation"] == 200 + 1, produced
+    assert produced["allocation"] == n + 1, produced
     assert produced["notifications"] > 0 and produced["payments"] > 0, produced
     [whole] = [f for f in figures if f["name"].startswith("round: until")]
     assert whole["n"] == facts["events"]

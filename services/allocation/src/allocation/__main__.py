@@ -1,4 +1,4 @@
-"""python -m allocation migrate|api|consumers|relay"""
+"""python -m allocation migrate|api|consumers|relay|import"""
 
 from allocation.config import AllocationSettings
 from qosym_chassis.cli import service_main
@@ -8,4 +8,5 @@ service_main(
     AllocationSettings,
     "allocation.entrypoints.api:create_app",
     "allocation.entrypoints.consumers",
+    commands={"import": "allocation.entrypoints.importer:main"},
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,26 @@ def proxy_options(settings: ServiceSettings) -> dict[str, Any]:
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": ",".join(trusted) if trusted else ""}
 
 
-def service_main(service: str, settings_class: type[ServiceSettings], app_path: str, consumers_module: str) -> None:
+def service_main(
+    service: str,
+    settings_class: type[ServiceSettings],
+    app_path: str,
+    consumers_module: str,
+    commands: Mapping[str, str] | None = None,
+) -> None:
+    """``commands``: more processes of this service, each ``"module:function"`` called with the settings and the
+    rest of the command line (``python -m registry import FILE``, see qosym_chassis.bulk); its result is the exit code."""
+    extra = dict(commands or {})
     parser = argparse.ArgumentParser(prog=f"python -m {service}", description=f"Qosym {service} service")
-    parser.add_argument("process", choices=["migrate", "api", "consumers", "relay"])
-    args = parser.parse_args()
+    parser.add_argument("process", choices=["migrate", "api", "consumers", "relay", *extra])
+    args, rest = parser.parse_known_args()
+    if rest and args.process not in extra:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     os.environ.setdefault("QOSYM_SERVICE_NAME", service)
     settings = settings_class()
+    if args.process in extra:
+        module, _, function = extra[args.process].partition(":")
+        raise SystemExit(getattr(importlib.import_module(module), function)(settings, rest))
     if args.process == "migrate":
         migrations.upgrade(
             migrations_dir(service),

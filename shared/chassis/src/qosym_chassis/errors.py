@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -121,7 +122,7 @@ def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
-def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+def validation_errors(exc: RequestValidationError | ValidationError) -> list[dict[str, str]]:
     return [
         {
             "field": _field_name(err.get("loc", ())),

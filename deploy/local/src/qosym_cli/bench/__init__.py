@@ -83,6 +83,14 @@ def _findings(stack: Any, since: str | None) -> tuple[list[Any], str]:
 @bench_app.command("round")
 def bench_round(
     applications: Annotated[int, typer.Option("--applications", help="applications in the round")] = 1000,
+    setup_via: Annotated[
+        str,
+        typer.Option(
+            "--setup",
+            help="how families and applications are set up: 'api' (HTTP, as people do) or 'import' (each "
+            "service's `python -m SERVICE import`: the same use cases without HTTP, for large rounds)",
+        ),
+    ] = "api",
     seed: SeedOption = 1,
     concurrency: ConcurrencyOption = 16,
     timeout: TimeoutOption = 3600.0,
@@ -93,7 +101,15 @@ def bench_round(
     event (lag 0 in every group, every outbox published); baselines: raw COPY of N rows, raw produce+consume."""
     from qosym_cli.bench import round as bench
 
-    _run("qosym bench round", home, as_json, lambda stack: bench.run(stack, applications, seed, concurrency, timeout))
+    if setup_via not in {"api", "import"}:
+        output.failed("--setup: 'api' or 'import'")
+        raise typer.Exit(2)
+    _run(
+        "qosym bench round",
+        home,
+        as_json,
+        lambda stack: bench.run(stack, applications, seed, concurrency, timeout, setup_via),
+    )
 
 
 @bench_app.command("surge")

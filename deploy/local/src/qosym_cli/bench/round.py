@@ -52,7 +52,9 @@ def quotas_for(children: list[list[synth.ChildSpec]], share: float = 0.5) -> dic
     return quotas
 
 
-def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeout_s: float) -> Outcome:
+def run(
+    stack: LocalStack, applications: int, seed: int, concurrency: int, timeout_s: float, via: str = "api"
+) -> Outcome:
     outcome = Outcome()
     started_at = datetime.now(UTC)
     region = synth.region(seed, "round")
@@ -60,17 +62,24 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
     families = synth.families(seed, "round", applications, synth.districts(region), date.today())
     people = [person for person, _ in families]
     children = [kids for _, kids in families]
-    parents, figure = setup.register_people(stack, people, region["code"], concurrency)
-    outcome.figures.append(_setup(figure))
-    child_ids, figure = setup.register_children(stack, parents, children, region["code"], concurrency)
-    outcome.figures.append(_setup(figure))
-    setup.quiet(stack)  # allocation knows every child and guardian before anyone applies
+    if via == "import":
+        parents, child_ids, figure = setup.import_families(stack, people, children, region["code"], concurrency)
+        outcome.figures.append(_setup(figure))
+    else:
+        parents, figure = setup.register_people(stack, people, region["code"], concurrency)
+        outcome.figures.append(_setup(figure))
+        child_ids, figure = setup.register_children(stack, parents, children, region["code"], concurrency)
+        outcome.figures.append(_setup(figure))
+    setup.quiet(stack, timeout_s)  # allocation knows every child and guardian before anyone applies
     round_id = setup.open_round(stack, region, quotas_for(children), f"bench round seed {seed}")
-    applied, figure = setup.apply_all(stack, round_id, parents, child_ids, children, concurrency)
+    if via == "import":
+        applied, figure = setup.import_applications(stack, round_id, parents, child_ids, children, concurrency)
+    else:
+        applied, figure = setup.apply_all(stack, round_id, parents, child_ids, children, concurrency)
     outcome.figures.append(_setup(figure))
     if len(applied) != applications:
         raise BenchError(f"set-up: {len(applied)} of {applications} applications went through ({figure.note})")
-    setup.quiet(stack)
+    setup.quiet(stack, timeout_s)
     before = troubles(stack)
     ends = marks(stack)
 
@@ -119,7 +128,8 @@ def run(stack: LocalStack, applications: int, seed: int, concurrency: int, timeo
         "started_at": started_at.isoformat(),
     }
     outcome.notes.append(
-        f"set-up went through the APIs (rows marked 'set-up'); round {round_id} in region {region['code']}: "
+        f"set-up went through {'each service' + chr(39) + 's import command' if via == 'import' else 'the APIs'} "
+        f"(rows marked 'set-up'); round {round_id} in region {region['code']}: "
         f"{summary['awarded']} awarded, {summary['waitlisted']} waitlisted of {n} applications"
     )
     outcome.notes.append(

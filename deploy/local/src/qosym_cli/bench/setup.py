@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +18,7 @@ from qosym_cli.bench import load
 from qosym_cli.bench.common import BenchError, Figure, wait_until_quiet
 from qosym_cli.bench.load import Load, Request
 from qosym_cli.bench.synth import ChildSpec, PersonSpec
+from qosym_cli.services import service_env
 from qosym_cli.stack import LocalStack
 from qosym_cli.tokens import mint_token
 
@@ -138,6 +142,69 @@ def apply_all(
     answers = load.run(Load(stack.api_url("allocation"), requests, concurrency, keep_bodies=True, retries=retries))
     ids = [str(b.get("application_id") or b.get("id")) for b in answers.bodies if b]
     return ids, answers.latencies.figure("apply for a voucher (parent)")
+
+
+def run_import(
+    stack: LocalStack, service: str, records: list[dict[str, Any]], concurrency: int
+) -> list[dict[str, Any]]:
+    """``python -m SERVICE import`` with the service's own environment (what ``qosym up`` gives its processes):
+    each record through the service's use cases, without HTTP. Returns each record's result, in order."""
+    record = stack.state.processes[f"{service}-api"]
+    folder = stack.home / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / f"{service}-import-{uuid.uuid4().hex[:8]}.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    command = [sys.executable, "-m", service, "import", str(source), "--concurrency", str(concurrency)]
+    command += ["--actor", "qosym-bench"]
+    env = {
+        **service_env(stack.home, stack.state, record),
+        "QOSYM_OTEL_TRACES_FILE": str(stack.home / "traces" / f"{service}-import.jsonl"),
+    }
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    source.unlink()
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    refused = [a for a in answers if "error" in a]
+    if done.returncode != 0 or len(answers) != len(records):
+        first = refused[0]["error"] if refused else done.stderr.strip()[-2000:]
+        raise BenchError(f"{service} import: {len(refused)} of {len(records)} records refused; first: {first}")
+    return [a["result"] for a in answers]
+
+
+def import_families(
+    stack: LocalStack, people: list[PersonSpec], children: list[list[ChildSpec]], region: str, concurrency: int
+) -> tuple[list[str], list[list[str]], Figure]:
+    """Every family through ``python -m registry import`` (the person as an operator registers them, then their
+    children), instead of two HTTP requests per person and child."""
+    records = [
+        {
+            "iin": person.iin,
+            "phone": person.phone,
+            "consent": {"data_processing": True},
+            "children": [{"iin": k.iin, "region_code": region, "district_code": k.district} for k in kids],
+        }
+        for person, kids in zip(people, children, strict=True)
+    ]
+    (results, seconds) = timed(lambda: run_import(stack, "registry", records, concurrency))
+    figure = Figure("register families (python -m registry import)", sum(1 + len(k) for k in children), seconds)
+    return [r["person_id"] for r in results], [list(r["children"]) for r in results], figure
+
+
+def import_applications(
+    stack: LocalStack,
+    round_id: str,
+    parents: list[str],
+    child_ids: list[list[str]],
+    children: list[list[ChildSpec]],
+    concurrency: int,
+) -> tuple[list[str], Figure]:
+    """Every application through ``python -m allocation import`` (each as its guardian applies)."""
+    records = [
+        {"round_id": round_id, "guardian_id": parent, "child_id": child, "direction": kid.direction}
+        for parent, ids, kids in zip(parents, child_ids, children, strict=True)
+        for child, kid in zip(ids, kids, strict=True)
+    ]
+    (results, seconds) = timed(lambda: run_import(stack, "allocation", records, concurrency))
+    return [r["application_id"] for r in results], Figure("apply (python -m allocation import)", len(records), seconds)
 
 
 def timed(action: Any) -> tuple[Any, float]:
