@@ -45,6 +45,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import Link, SpanKind
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -818,7 +819,9 @@ class EventConsumer:
     async def release_requested_parked(self) -> int:
         """Apply now the parked events an operator released (``qosym parked release``); those still waiting stay."""
         done = 0
-        for parked_id in await parking.due_for_release(self._engine):
+        with suppress_instrumentation():  # a poll that mostly finds nothing: no trace of its own
+            released = await parking.due_for_release(self._engine)
+        for parked_id in released:
             async with self._session_factory() as session, session.begin():
                 row = await parking.locked(session, parked_id)
                 if row is None:
@@ -871,7 +874,9 @@ class EventConsumer:
     async def retry_requested_dead_letters(self) -> int:
         """Apply again the dead letters an operator asked to retry (``qosym dlq retry``)."""
         done = 0
-        for row in await dead_letters.due_for_retry(self._engine):
+        with suppress_instrumentation():  # as above
+            requested = await dead_letters.due_for_retry(self._engine)
+        for row in requested:
             message = IncomingMessage(topic=row["topic"], body=row["payload"], key=row["msg_key"])
             try:
                 parsed = self._parse(row["payload"])

@@ -84,6 +84,16 @@ async def _every(stop: asyncio.Event, seconds: float, action: Callable[[], Await
             await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
+def _untraced(action: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+    """``action`` without spans: a poll that finds nothing to do most of the time is not worth a trace."""
+
+    async def quietly() -> object:
+        with suppress_instrumentation():
+            return await action()
+
+    return quietly
+
+
 Body = Callable[[ServiceContext, asyncio.Event, asyncio.Event], Awaitable[None]]
 
 
@@ -203,12 +213,14 @@ def run_consumers(settings: ServiceSettings, register: Register) -> None:
         async def prune_idempotency_keys() -> None:
             await idempotency.prune(ctx.engine, timedelta(seconds=settings.idempotency_ttl_s))
 
+        # the process's own bookkeeping polls start no traces (as the relay's); what an operator's retry or release
+        # applies, and a service's periodic jobs, do (their polls for work are untraced in EventConsumer)
         tasks = [
-            asyncio.create_task(_every(stop, settings.idempotency_prune_interval_s, prune_idempotency_keys)),
+            asyncio.create_task(_every(stop, settings.idempotency_prune_interval_s, _untraced(prune_idempotency_keys))),
             asyncio.create_task(_every(stop, 2.0, consumer.retry_requested_dead_letters)),
             asyncio.create_task(_every(stop, 2.0, consumer.release_requested_parked)),
-            asyncio.create_task(_every(stop, 5.0, refresh_dead_letters)),
-            asyncio.create_task(_every(stop, 5.0, probe.measure)),
+            asyncio.create_task(_every(stop, 5.0, _untraced(refresh_dead_letters))),
+            asyncio.create_task(_every(stop, 5.0, _untraced(probe.measure))),
             *(asyncio.create_task(_every(stop, seconds, job)) for seconds, job in consumer.periodic),
         ]
         started.set()
