@@ -77,33 +77,46 @@ async def add_event(session: AsyncSession, event: IntegrationEvent) -> None:
     await session.execute(select(func.pg_notify(WAKE_CHANNEL, "")).select_from(staged))
 
 
+# One statement text whatever the number of events (arrays, not a VALUES row per event): compiled once and prepared
+# once per connection. A multi-row VALUES insert is a new statement for every row count, and SQLAlchemy compiling it
+# was 45 % of the notifications consumer's time in a round's burst (docs/performance.md, "A round at 10,000").
+_ADD_MANY = text(
+    """
+    WITH staged AS (
+        INSERT INTO outbox (event_id, event_type, topic, msg_key, payload, headers)
+        SELECT u.event_id, u.event_type, u.topic, u.msg_key, u.payload::jsonb, CAST(:headers AS jsonb)
+        FROM unnest(
+            CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]), CAST(:topics AS text[]),
+            CAST(:keys AS text[]), CAST(:payloads AS text[])
+        ) WITH ORDINALITY AS u(event_id, event_type, topic, msg_key, payload, n)
+        ORDER BY u.n
+        RETURNING id
+    )
+    SELECT pg_notify(:channel, '') FROM staged LIMIT 1
+    """
+)
+
+
 async def add_events(session: AsyncSession, events: Sequence[IntegrationEvent]) -> None:
-    """``add_event`` for many events in one statement (one multi-row insert and one wake-up), in the given order:
-    the ids follow it, so the relay publishes them in that order."""
+    """``add_event`` for many events in one statement (one insert and one wake-up), in the given order: the ids
+    follow it, so the relay publishes them in that order."""
     if not events:
         return
     headers: dict[str, str] = {}
     propagate.inject(headers)
-    staged = (
-        insert(OUTBOX)
-        .values(
-            [
-                {
-                    "event_id": event.event_id,
-                    "event_type": event.event_type,
-                    "topic": event.topic,
-                    "msg_key": event.message_key,
-                    "payload": event.model_dump(mode="json"),
-                    "headers": headers,
-                }
-                for event in events
-            ]
-        )
-        .returning(OUTBOX.c.id)
-        .cte("staged")
-    )
     # a data-modifying CTE runs to completion whatever reads it: one notification is enough
-    await session.execute(select(func.pg_notify(WAKE_CHANNEL, "")).select_from(staged).limit(1))
+    await session.execute(
+        _ADD_MANY,
+        {
+            "event_ids": [event.event_id for event in events],
+            "event_types": [event.event_type for event in events],
+            "topics": [event.topic for event in events],
+            "keys": [event.message_key for event in events],
+            "payloads": [event.model_dump_json() for event in events],
+            "headers": json.dumps(headers),
+            "channel": WAKE_CHANNEL,
+        },
+    )
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass takes four times as long to make, per row
