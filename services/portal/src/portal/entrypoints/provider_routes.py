@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from portal.adapters import staff_api
 from portal.adapters.api_client import ApiProblem, FieldErrors
+from portal.entrypoints import provider_team
 from portal.entrypoints.pages import Csrf, Page, PageDep
 from portal.entrypoints.staff_format import PERIOD, shift_period
 
@@ -237,3 +238,7 @@ async def money(page: PageDep, period: str = "") -> Response:
         period=chosen,
         periods=sorted({m["period"] for m in statement.get("months", [])}, reverse=True),
     )
+
+
+# the set-up pages (coaches, facilities, attestations, a new programme) live in a module of their own
+router.include_router(provider_team.router)
