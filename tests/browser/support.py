@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from tests.support.waiting import eventually
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SERIOUS = ("serious", "critical")
 
 
@@ -84,3 +85,11 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         for v in result["violations"]
         if v["impact"] in SERIOUS
     ]
+
+
+def readme_screenshot(page: Page, role: str) -> Path:
+    """The role's home page as the README shows it (``docs/screenshots/<role>-home.png``, committed)."""
+    README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = README_SCREENSHOTS / f"{role}-home.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.i18n import catalogue
 from qosym_cli.stack import LocalStack
-from tests.browser.support import Staff, axe_violations, sign_in_staff
+from tests.browser.support import Staff, axe_violations, readme_screenshot, sign_in_staff
 from tests.support.journeys import (
     REGION_PROJECTIONS,
     REGIONS,
@@ -44,7 +44,6 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.e2e
 ZONE = ZoneInfo("Asia/Almaty")
 EVERY_DAY = [{"weekday": d, "start": "16:00", "end": "17:00"} for d in range(1, 8)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def wait_until_projected(stack: LocalStack, code: str) -> None:
@@ -65,6 +64,7 @@ def wait_until_projected(stack: LocalStack, code: str) -> None:
         )
 
 
+@pytest.mark.timeout(900)  # a region, a round, a provider's month and a batch on the embedded stack
 def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_administrators_batch(
     browser: Browser,
     page: Page,
@@ -91,8 +91,7 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
     expect(page).to_have_url(re.compile(r"/admin$"))
     expect(page.get_by_role("heading", name=en["admin.home.title"], level=1)).to_be_visible()
     assert axe_violations(page) == []
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "admin-home.png"), full_page=True)
+    readme_screenshot(page, "administrator")
     page.get_by_role("link", name=en["admin.nav.regions"]).click()
     expect(page.get_by_role("heading", name=en["admin.regions.title"], level=1)).to_be_visible()
     page.get_by_label(en["admin.regions.file"], exact=True).set_input_files(str(region_file))

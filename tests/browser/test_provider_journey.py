@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from portal.i18n import catalogue
 from qosym_cli.stack import LocalStack
-from tests.browser.support import Staff, axe_violations, sign_in_staff
+from tests.browser.support import Staff, axe_violations, readme_screenshot, sign_in_staff
 from tests.support.journeys import (
     award_vouchers,
     bearer,
@@ -42,7 +42,6 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 ZONE = ZoneInfo("Asia/Almaty")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def reload_until(page: Page, locator: Locator, timeout_s: float = 90) -> None:
@@ -57,6 +56,7 @@ def reload_until(page: Page, locator: Locator, timeout_s: float = 90) -> None:
     eventually(shown, timeout_s=timeout_s, interval_s=1)
 
 
+@pytest.mark.timeout(900)  # a round, a registration and a month marked "next month" on the embedded stack
 def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_in_russian(
     browser: Browser,
     page: Page,
@@ -229,6 +229,5 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
     expect(page.locator("#months")).to_contain_text(period)
     assert axe_violations(page) == []
     screenshot("provider-money-ru")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{portal_url}/provider")
-    page.screenshot(path=str(SCREENSHOTS / "provider-home.png"), full_page=True)
+    readme_screenshot(page, "provider")
