@@ -26,7 +26,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.i18n import catalogue
 from qosym_cli.stack import LocalStack
-from tests.browser.support import Staff, axe_violations, readme_screenshot, sign_in_staff
+from tests.browser.support import (
+    Staff,
+    axe_violations,
+    entered_off_the_loop,
+    off_the_loop,
+    readme_screenshot,
+    sign_in_staff,
+)
 from tests.support.journeys import (
     REGION_PROJECTIONS,
     REGIONS,
@@ -92,7 +99,7 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
     expect(page.get_by_role("heading", name=en["admin.home.title"], level=1)).to_be_visible()
     assert axe_violations(page) == []
     readme_screenshot(page, "administrator")
-    page.get_by_role("link", name=en["admin.nav.regions"]).click()
+    page.get_by_role("navigation", name=en["admin.nav.label"]).get_by_role("link", name=en["admin.nav.regions"]).click()
     expect(page.get_by_role("heading", name=en["admin.regions.title"], level=1)).to_be_visible()
     page.get_by_label(en["admin.regions.file"], exact=True).set_input_files(str(region_file))
     page.get_by_role("button", name=en["admin.regions.apply"]).click()
@@ -100,7 +107,7 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
     expect(page.locator("#regions")).to_contain_text(code)
     assert axe_violations(page) == []
     screenshot("admin-regions-en")
-    wait_until_projected(stack, code)
+    off_the_loop(lambda: wait_until_projected(stack, code))
 
     # --- set-up through the APIs: a family, and a draft round of the region -------------------------------------
     family = new_family(stack, token, children=1, region=code)
@@ -129,7 +136,9 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
         round_id = str(created.json()["round_id"])
 
         # --- open, close early with a reason, allocate: on the rounds page ---------------------------------------
-        page.get_by_role("link", name=en["admin.nav.rounds"]).click()
+        page.get_by_role("navigation", name=en["admin.nav.label"]).get_by_role(
+            "link", name=en["admin.nav.rounds"]
+        ).click()
         row = page.locator(f"#rounds tr[data-round-id='{round_id}']")
         expect(row.locator("[data-state]")).to_have_attribute("data-state", "draft")
         row.get_by_role("button", name=f"{en['admin.rounds.open']}: {name}").click()
@@ -165,7 +174,7 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
 
         eventually(lambda: group_size() == 1, timeout_s=90)
         offset = int((next_month_at(datetime.now(UTC), ZONE) - datetime.now(UTC)).total_seconds())
-        with shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset):
+        with entered_off_the_loop(shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset)):
             marked = attendance.put(
                 f"/v1/programmes/{programme['id']}/timesheets/{period}/marks",
                 json={"all_scheduled": "attended"},
@@ -193,7 +202,7 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
     assert [a["enrolment_id"] for a in accrued] == [enrolment["id"]]
 
     # --- maker: A prepares the region's month and may not approve it ------------------------------------------
-    page.get_by_role("link", name=en["admin.nav.batches"]).click()
+    page.get_by_role("navigation", name=en["admin.nav.label"]).get_by_role("link", name=en["admin.nav.batches"]).click()
     expect(page.get_by_role("heading", name=en["admin.batches.title"], level=1)).to_be_visible()
     page.get_by_label(en["admin.batches.region"], exact=True).select_option(code)
     page.get_by_label(en["admin.batches.period"], exact=True).fill(period)

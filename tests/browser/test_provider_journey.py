@@ -25,7 +25,14 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from portal.i18n import catalogue
 from qosym_cli.stack import LocalStack
-from tests.browser.support import Staff, axe_violations, readme_screenshot, sign_in_staff
+from tests.browser.support import (
+    Staff,
+    axe_violations,
+    entered_off_the_loop,
+    off_the_loop,
+    readme_screenshot,
+    sign_in_staff,
+)
 from tests.support.journeys import (
     award_vouchers,
     bearer,
@@ -69,7 +76,7 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
     ru = catalogue("ru")
     stack = running_stack
     region_code = f"provshire-{uuid.uuid4().hex[:6]}"
-    configure_region(stack, token, region_code)
+    off_the_loop(lambda: configure_region(stack, token, region_code))
     family = new_family(stack, token, children=1, region=region_code)
     award_vouchers(stack, token, [family], region=region_code)
     newcomer = new_staff("provider_staff")  # an account with no organisation yet
@@ -115,7 +122,9 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
     expect(page.locator("#organisation [data-status]")).to_have_attribute("data-status", "verified")
 
     # --- coaches, facilities and attestations --------------------------------------------------------------------
-    page.get_by_role("link", name=ru["provider.nav.team"]).click()
+    page.get_by_role("navigation", name=ru["provider.nav.label"]).get_by_role(
+        "link", name=ru["provider.nav.team"]
+    ).click()
     expect(page.get_by_role("heading", name=ru["provider.team.title"], level=1)).to_be_visible()
     page.get_by_label(ru["provider.team.iin"], exact=True).fill("123")  # a wrong IIN first: told next to it
     page.get_by_label(ru["provider.team.full_name"], exact=True).fill("Айгерим Серикова")
@@ -149,7 +158,9 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
     screenshot("provider-team-ru")
 
     # --- a programme, every day (so the month has sessions to mark whatever the day today) ----------------------
-    page.get_by_role("link", name=ru["provider.nav.new_programme"]).click()
+    page.get_by_role("navigation", name=ru["provider.nav.label"]).get_by_role(
+        "link", name=ru["provider.nav.new_programme"]
+    ).click()
     expect(page.get_by_role("heading", name=ru["provider.programme_new.title"], level=1)).to_be_visible()
     for code, title in (("kk", "Жүзу"), ("ru", "Плавание"), ("en", "Swimming")):
         page.get_by_label(ru[f"provider.programme_new.title_in.{code}"], exact=True).fill(title)
@@ -188,7 +199,9 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
 
     eventually(lambda: group_size() == 1, timeout_s=90)  # attendance learns the group from catalog's events
 
-    page.get_by_role("link", name=ru["provider.nav.home"]).click()
+    page.get_by_role("navigation", name=ru["provider.nav.label"]).get_by_role(
+        "link", name=ru["provider.nav.home"]
+    ).click()
     row = page.locator("#enrolments tbody tr").filter(has_text="Плавание")
     expect(row).to_have_count(1)
     expect(row.locator("[data-status]")).to_have_attribute("data-status", "confirmed")
@@ -198,7 +211,7 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
 
     # --- next month: the group's month in two clicks, then the parent confirms it ------------------------------
     offset = int((next_month_at(datetime.now(UTC), ZONE) - datetime.now(UTC)).total_seconds())
-    with shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset):
+    with entered_off_the_loop(shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset)):
         page.reload()
         page.get_by_role("link", name=ru["provider.programmes.mark"].format(period=period)).click()
         expect(page.get_by_role("heading", name=ru["provider.attendance.title"].format(period=period))).to_be_visible()
@@ -218,7 +231,9 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
             assert confirmed.status_code == 200, confirmed.text
 
     # --- the accrual of the confirmed month, on the provider's payments page -----------------------------------
-    page.get_by_role("link", name=ru["provider.nav.money"]).click()
+    page.get_by_role("navigation", name=ru["provider.nav.label"]).get_by_role(
+        "link", name=ru["provider.nav.money"]
+    ).click()
     expect(page.get_by_role("heading", name=ru["provider.money.title"], level=1)).to_be_visible()
     accrual = page.locator("#accruals tr.accrual")
     reload_until(page, accrual)
