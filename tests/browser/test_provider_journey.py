@@ -2,8 +2,8 @@
 accrual for a confirmed month.
 
 A provider-staff account with no organisation yet signs in and registers one; an operator verifies it in the
-operators' pages; an administrator gives the provider's staff an account linked to it (registry's ``POST /v1/staff``,
-the administrator's step the portal does not have yet). In the portal only, that staff member records a coach and a
+operators' pages; an administrator opens a staff account linked to it on the staff-account page (the password and
+TOTP secret shown once). In the portal only, that staff member signs in, records a coach and a
 facility with their attestations and publishes an every-day programme. The family's side is set-up through the
 APIs (a child holding a voucher of the journey's own region enrols; the parent confirms the month): the provider sees
 the enrolment confirmed, marks the group's month in two clicks "next month" (attendance's API runs with its clock a
@@ -102,20 +102,38 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
     expect(page.get_by_role("heading", name=ru["provider.registered.title"], level=1)).to_be_visible()
     provider_id = page.locator("#provider-id").inner_text().strip()
 
-    # an operator of the region verifies it in the operators' pages
-    operator_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
-    try:
-        operator_page = operator_context.new_page()
-        operator_page.goto(f"{portal_url}/lang/ru?next=/staff/login")
-        sign_in_staff(operator_page, portal_url, new_staff("operator", {"region": region_code}), ru)
-        operator_page.goto(f"{portal_url}/admin/providers?status=pending")
-        operator_page.get_by_role("button", name=f"{ru['admin.providers.verify']}: {name}").click()
-        expect(operator_page.get_by_role("status").filter(has_text=ru["admin.providers.done"])).to_be_visible()
-    finally:
-        operator_context.close()
+    # an operator of the region verifies it in the operators' pages, then an administrator opens the staff account
+    staff = Staff("", f"club.{uuid.uuid4().hex[:8]}", "", "")
+    for role, scope in (("operator", {"region": region_code}), ("administrator", {})):
+        official_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+        try:
+            official = official_context.new_page()
+            official.goto(f"{portal_url}/lang/ru?next=/staff/login")
+            sign_in_staff(official, portal_url, new_staff(role, scope), ru)
+            expect(official).to_have_url(re.compile(r"/admin$"))
+            if role == "operator":
+                official.goto(f"{portal_url}/admin/providers?status=pending")
+                official.get_by_role("button", name=f"{ru['admin.providers.verify']}: {name}").click()
+                expect(official.get_by_role("status").filter(has_text=ru["admin.providers.done"])).to_be_visible()
+                continue
+            official.goto(f"{portal_url}/admin/staff?provider={provider_id}")  # the verified provider's link
+            expect(official.get_by_role("heading", name=ru["admin.staff.title"], level=1)).to_be_visible()
+            expect(official.get_by_label(ru["admin.staff.provider"], exact=True)).to_have_value(provider_id)
+            official.get_by_label(ru["admin.staff.username"], exact=True).fill(staff.username)
+            official.get_by_label(ru["admin.staff.role"], exact=True).select_option("provider_staff")
+            assert axe_violations(official) == []
+            official.get_by_role("button", name=ru["admin.staff.submit"]).click()
+            expect(official.get_by_role("heading", name=ru["admin.staff_created.title"], level=1)).to_be_visible()
+            staff = Staff(
+                "",
+                official.locator("#staff-username").inner_text().strip(),
+                official.locator("#staff-password").inner_text().strip(),
+                official.locator("#staff-totp-secret").inner_text().strip(),
+            )
+        finally:
+            official_context.close()
 
-    # the administrator's step: an account for the provider's staff linked to the organisation
-    staff = new_staff("provider_staff", {"provider": provider_id})
+    # the organisation's staff member signs in with that account
     sign_in_staff(page, portal_url, staff, ru)
     expect(page).to_have_url(re.compile(r"/provider$"))
     expect(page.get_by_role("heading", name=ru["provider.home.title"], level=1)).to_be_visible()

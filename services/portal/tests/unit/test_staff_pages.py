@@ -467,3 +467,33 @@ def test_a_programme_is_sent_as_catalog_takes_it_and_published_or_refused_next_t
     services.on("POST", path, 201, published)
     done = portal.post("/provider/programmes/new", data=form)
     assert done.status_code == 200 and 'data-status="published"' in done.text
+
+
+def test_an_administrator_creates_a_staff_account_and_sees_its_secrets_once(
+    portal: TestClient, services: Services
+) -> None:
+    sign_in(portal, services, "administrator", {})
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
+    form_page = portal.get(f"/admin/staff?provider={PROVIDER_ID}")
+    assert form_page.status_code == 200 and f'value="{PROVIDER_ID}"' in form_page.text
+    created = {
+        "id": "s-2",
+        "username": "club.coach",
+        "one_time_password": "pw-once",
+        "totp_secret": "SECRET",
+        "totp_uri": "otpauth://totp/Qosym:club.coach?secret=SECRET",
+    }
+    services.on("POST", "/v1/staff", 201, created)
+    form = {"username": "club.coach", "role": "provider_staff", "region": "", "district": "", "provider": PROVIDER_ID}
+    answer = portal.post("/admin/staff", data={**form, "csrf": csrf(portal)})
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    assert 'id="staff-password">pw-once<' in answer.text and 'id="staff-totp-secret">SECRET<' in answer.text
+    assert services.sent("POST", "/v1/staff") == {
+        "username": "club.coach",
+        "role": "provider_staff",
+        "scope": {"provider": PROVIDER_ID},
+    }
+    services.on("POST", "/v1/staff", 409, {"status": 409, "title": "this username is taken"})
+    taken = portal.post("/admin/staff", data={**form, "csrf": csrf(portal)})
+    assert taken.status_code == 409 and 'id="username-error"' in taken.text
+    assert catalogue("kk")["errors.username_taken"] in taken.text

@@ -177,3 +177,13 @@ async def add_attestation(api: ApiClient, provider_id: str, body: dict[str, Any]
 async def publish_programme(api: ApiClient, provider_id: str, body: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = await api.post("catalog", f"/v1/providers/{provider_id}/programmes", json=body)
     return answer
+
+
+# --- registry: staff accounts -----------------------------------------------------------------------------
+
+
+async def create_staff(api: ApiClient, username: str, role: str, scope: dict[str, str]) -> dict[str, Any]:
+    """A staff account; the answer carries the one-time password and TOTP secret, shown once."""
+    body = {"username": username, "role": role, "scope": scope}
+    answer: dict[str, Any] = await api.post("registry", "/v1/staff", json=body)
+    return answer
