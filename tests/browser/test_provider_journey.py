@@ -200,6 +200,10 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
     expect(page.get_by_role("heading", name=ru["provider.programme_published.title"], level=1)).to_be_visible()
     expect(page.locator("#programme [data-status]")).to_have_attribute("data-status", "published")
     screenshot("provider-programme-ru")
+    page.get_by_role("navigation", name=ru["provider.nav.label"]).get_by_role(
+        "link", name=ru["provider.nav.home"]
+    ).click()
+    expect(page.locator("#programmes")).to_contain_text("Плавание")  # listed before any child enrols
 
     # --- set-up through the APIs: the family enrols its child (the saga confirms it with the voucher) ----------
     with client(stack, "catalog") as catalog:

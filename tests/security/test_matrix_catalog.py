@@ -259,6 +259,7 @@ ENTRIES = [
     Entry("GET", PROVIDER + "/attestations/expiring", provider_case, owners=MANAGERS),
     Entry("GET", PROVIDER + "/staff", provider_case, owners=MANAGERS),
     Entry("GET", PROVIDER + "/facilities", provider_case, owners=MANAGERS),
+    Entry("GET", PROVIDER + "/programmes", provider_case, owners=MANAGERS),
     Entry("GET", "/v1/providers", providers, owners=OVERSEERS, listing=True),
     Entry(
         "POST",

@@ -312,7 +312,7 @@ def test_the_provider_home_shows_organisation_programmes_enrolments_and_lapsing_
     services.on("GET", f"/v1/providers/{PROVIDER_ID}/enrolments", 200, {"items": [enrolment]})
     title = {"kk": "Жүзу", "ru": "Плавание", "en": "Swimming"}
     programme = {"id": PROGRAMME_ID, "title": title, "direction": "sports", "price_per_month_tiyn": 1_200_000}
-    services.on("GET", f"/v1/programmes/{PROGRAMME_ID}", 200, programme)
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/programmes", 200, {"items": [programme]})
     lapsing = {"subject_type": "facility", "subject_id": "f-1", "name": "Hall 1", "kind": "fire"}
     lapsing |= {"valid_until": "2026-12-01", "expired": True}
     services.on("GET", f"/v1/providers/{PROVIDER_ID}/attestations/expiring", 200, {"items": [lapsing]})

@@ -45,6 +45,11 @@ async def enrolments(api: ApiClient, provider_id: str) -> list[dict[str, Any]]:
     return items(await api.get("catalog", f"/v1/providers/{provider_id}/enrolments", params=PAGE))
 
 
+async def programmes_of(api: ApiClient, provider_id: str) -> list[dict[str, Any]]:
+    """The provider's own programmes, published, suspended and closed alike."""
+    return items(await api.get("catalog", f"/v1/providers/{provider_id}/programmes", params=PAGE))
+
+
 async def programme(api: ApiClient, programme_id: str) -> dict[str, Any] | None:
     """A programme as the public API shows it (None when it is not shown: suspended or closed)."""
     try:

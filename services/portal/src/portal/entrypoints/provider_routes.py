@@ -50,11 +50,10 @@ async def home(page: PageDep) -> Response:
         return await _registration_page(page, {}, FieldErrors())
     organisation = await staff_api.provider(page.api, provider_id)
     enrolments = await staff_api.enrolments(page.api, provider_id)
-    programmes: dict[str, dict[str, Any] | None] = {}
-    for enrolment in enrolments:  # catalog has no listing of a provider's programmes: those with enrolments
-        pid = str(enrolment["programme_id"])
-        if pid not in programmes:
-            programmes[pid] = await staff_api.programme(page.api, pid)
+    # every programme of the provider, whatever its status (catalog's own listing, not the public search)
+    programmes: dict[str, dict[str, Any] | None] = {
+        str(p["id"]): p for p in await staff_api.programmes_of(page.api, provider_id)
+    }
     expiring = await staff_api.expiring_attestations(page.api, provider_id)
     period = await staff_api.current_period(page.api, organisation["region_code"])
     return page.render(
