@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pyotp
@@ -17,7 +19,9 @@ from playwright.sync_api import Page, expect
 from tests.support.waiting import eventually
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SERIOUS = ("serious", "critical")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,3 +88,28 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         for v in result["violations"]
         if v["impact"] in SERIOUS
     ]
+
+
+def readme_screenshot(page: Page, role: str) -> Path:
+    """The role's home page as the README shows it (``docs/screenshots/<role>-home.png``, committed)."""
+    README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = README_SCREENSHOTS / f"{role}-home.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def off_the_loop(work: Callable[[], T]) -> T:
+    """Playwright's sync API keeps an event loop running in the test's thread: set-up that calls ``asyncio.run``
+    (``db_value``, restarting the stack's processes) runs in a thread of its own."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
+@contextmanager
+def entered_off_the_loop(manager: AbstractContextManager[T]) -> Iterator[T]:
+    """A context manager of the set-up (``shifted_clock``) entered and left off the browser's event loop."""
+    value = off_the_loop(manager.__enter__)
+    try:
+        yield value
+    finally:
+        off_the_loop(lambda: manager.__exit__(None, None, None))

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal.i18n import catalogue
-from tests.browser.support import axe_violations, sign_in_parent, sign_in_staff, sms_code
+from tests.browser.support import axe_violations, readme_screenshot, sign_in_parent, sign_in_staff, sms_code
 from tests.support.people import register_person, synthetic_iin
 
 pytestmark = pytest.mark.e2e
@@ -74,6 +74,7 @@ def test_a_parent_signs_in_registers_a_child_and_applies_all_in_kazakh(
     expect(status).to_have_text(kk["status.submitted"])
     assert axe_violations(page) == []
     screenshot("parent-home-kk")
+    readme_screenshot(page, "parent")
 
     page.get_by_role("link", name="Русский").click()
     expect(page.get_by_role("heading", name=catalogue("ru")["parent.home.title"], level=1)).to_be_visible()

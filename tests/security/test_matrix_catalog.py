@@ -257,6 +257,9 @@ ENTRIES = [
     Entry("POST", PROVIDER + "/facilities", provider_facility, owners=MANAGERS),
     Entry("POST", PROVIDER + "/attestations", provider_attestation, owners=MANAGERS),
     Entry("GET", PROVIDER + "/attestations/expiring", provider_case, owners=MANAGERS),
+    Entry("GET", PROVIDER + "/staff", provider_case, owners=MANAGERS),
+    Entry("GET", PROVIDER + "/facilities", provider_case, owners=MANAGERS),
+    Entry("GET", PROVIDER + "/programmes", provider_case, owners=MANAGERS),
     Entry("GET", "/v1/providers", providers, owners=OVERSEERS, listing=True),
     Entry(
         "POST",

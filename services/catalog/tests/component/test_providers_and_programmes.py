@@ -328,3 +328,28 @@ async def test_places_that_do_not_exist_are_refused_and_the_bin_stays_free(
         assert refused.status_code == 422, refused.text
         assert (refused.json()["errors"][0]["field"], refused.json()["errors"][0]["type"]) == (field, code)
     assert after.status_code == 201, after.text
+
+
+async def test_a_provider_lists_its_own_programmes_whatever_their_status(service_db, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        provider_id, staff = await verified_provider(client, token)
+        first = await programme(client, provider_id, staff)
+        second = await programme(client, provider_id, staff, capacity=12)
+        closed = await client.post(f"/v1/programmes/{first['id']}/close", headers=staff)
+        assert closed.status_code == 200, closed.text
+        own = await client.get(f"/v1/providers/{provider_id}/programmes", headers=staff)
+        operator = await client.get(f"/v1/providers/{provider_id}/programmes", headers=operator_of(token))
+        stranger = auth(token("provider_staff", scope={"provider": str(uuid4())}))
+        foreign = await client.get(f"/v1/providers/{provider_id}/programmes", headers=stranger)
+        searched = await client.get("/v1/programmes", params={"region_code": "astana"})
+    assert own.status_code == 200, own.text
+    assert own.json()["total"] == 2
+    assert [(p["id"], p["status"]) for p in own.json()["items"]] == [
+        (second["id"], "published"),
+        (first["id"], "closed"),
+    ]
+    assert own.json()["items"][0]["free_seats"] == 12
+    assert operator.status_code == 200 and operator.json()["total"] == 2
+    assert foreign.status_code == 404
+    assert [p["id"] for p in searched.json()["items"]] == [second["id"]]  # the search shows only the published one

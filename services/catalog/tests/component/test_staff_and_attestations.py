@@ -164,3 +164,30 @@ async def test_lapsed_attestations_stop_enrolments_and_are_listed_ahead(
     assert refused.status_code == 409
     assert "qualification" in refused.json()["detail"]
     assert any(e["expired"] for e in listed.json()["items"])
+
+
+async def test_a_provider_lists_its_own_staff_and_facilities(service_db, api_client, token) -> None:
+    url = await service_db("catalog")
+    async with api_client("catalog", url) as client:
+        provider_id, staff = await verified_provider(client, token)
+        coach = await attested_coach(client, provider_id, staff)
+        hall = await client.post(
+            f"/v1/providers/{provider_id}/facilities",
+            json={"name": "Hall 1", "address": "Kabanbay Batyr Ave., 45", "capacity": 20},
+            headers=staff,
+        )
+        assert hall.status_code == 201, hall.text
+        listed_staff = await client.get(f"/v1/providers/{provider_id}/staff", headers=staff)
+        listed_halls = await client.get(f"/v1/providers/{provider_id}/facilities", headers=staff)
+        stranger = auth(token("provider_staff", scope={"provider": str(uuid4())}))
+        foreign = await client.get(f"/v1/providers/{provider_id}/staff", headers=stranger)
+        foreign_halls = await client.get(f"/v1/providers/{provider_id}/facilities", headers=stranger)
+    assert listed_staff.status_code == 200, listed_staff.text
+    assert listed_staff.json()["total"] == 1
+    [member] = listed_staff.json()["items"]
+    assert member == {"id": coach["id"], "full_name": "Aigerim S.", "role": "coach", "iin_masked": "********0017"}
+    assert listed_halls.status_code == 200, listed_halls.text
+    assert [(f["id"], f["name"], f["capacity"]) for f in listed_halls.json()["items"]] == [
+        (hall.json()["id"], "Hall 1", 20)
+    ]
+    assert (foreign.status_code, foreign_halls.status_code) == (404, 404)

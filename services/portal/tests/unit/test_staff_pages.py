@@ -312,7 +312,7 @@ def test_the_provider_home_shows_organisation_programmes_enrolments_and_lapsing_
     services.on("GET", f"/v1/providers/{PROVIDER_ID}/enrolments", 200, {"items": [enrolment]})
     title = {"kk": "Жүзу", "ru": "Плавание", "en": "Swimming"}
     programme = {"id": PROGRAMME_ID, "title": title, "direction": "sports", "price_per_month_tiyn": 1_200_000}
-    services.on("GET", f"/v1/programmes/{PROGRAMME_ID}", 200, programme)
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/programmes", 200, {"items": [programme]})
     lapsing = {"subject_type": "facility", "subject_id": "f-1", "name": "Hall 1", "kind": "fire"}
     lapsing |= {"valid_until": "2026-12-01", "expired": True}
     services.on("GET", f"/v1/providers/{PROVIDER_ID}/attestations/expiring", 200, {"items": [lapsing]})
@@ -352,3 +352,148 @@ def test_the_administrators_pages_render_rounds_batches_and_providers(portal: Te
     assert nothing.status_code == 409 and en["errors.batch_nothing_to_pay"] in nothing.text
     wrong = portal.post("/admin/batches", data={"region_code": "astana", "period": "11.2026", "csrf": csrf(portal)})
     assert wrong.status_code == 422 and 'id="period-error"' in wrong.text
+
+
+COACH_ID = "5b1f0c1e-0000-4000-8000-000000000005"
+HALL_ID = "5b1f0c1e-0000-4000-8000-000000000006"
+
+
+def team_apis(services: Services) -> None:
+    staff = {"id": COACH_ID, "full_name": "Aigerim S.", "role": "coach", "iin_masked": "********0017"}
+    hall = {"id": HALL_ID, "name": "Hall 1", "address": "Kabanbay Batyr 45", "capacity": 30}
+    page = {"total": 1, "limit": 100, "offset": 0}
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/staff", 200, {"items": [staff], **page})
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/facilities", 200, {"items": [hall], **page})
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/attestations/expiring", 200, {"items": [], **page, "total": 0})
+
+
+def test_coaches_facilities_and_attestations_are_catalogs_and_its_refusals_land_next_to_the_field(
+    portal: TestClient, services: Services
+) -> None:
+    sign_in(portal, services, "provider_staff", {"provider": PROVIDER_ID})
+    team_apis(services)
+    page = portal.get("/provider/team")
+    assert page.status_code == 200 and "Aigerim S." in page.text and f'value="facility:{HALL_ID}"' in page.text
+    problem = {"status": 422, "errors": [{"field": "iin", "type": "iin_checksum", "message": "bad"}]}
+    services.on("POST", f"/v1/providers/{PROVIDER_ID}/staff", 422, problem)
+    form = {"full_name": "Ruslan", "iin": "900101300018", "role": "coach", "csrf": csrf(portal)}
+    refused = portal.post("/provider/team/staff", data=form)
+    assert refused.status_code == 422 and '<p class="field-error" id="iin-error">' in refused.text
+    assert catalogue("kk")["errors.iin_checksum"] in refused.text
+    attestation = {
+        "subject_id": f"facility:{HALL_ID}",
+        "kind": "fire",
+        "number": "F-1",
+        "valid_until": "2027-06-30",
+        "csrf": csrf(portal),
+    }
+    services.on("POST", f"/v1/providers/{PROVIDER_ID}/attestations", 201, {"id": "a-1"})
+    saved = portal.post("/provider/team/attestations", data=attestation, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == "/provider/team?saved=attestation"
+    assert services.sent("POST", f"/v1/providers/{PROVIDER_ID}/attestations") == {
+        "subject_type": "facility",
+        "subject_id": HALL_ID,
+        "kind": "fire",
+        "number": "F-1",
+        "valid_until": "2027-06-30",
+    }
+
+
+def test_a_programme_is_sent_as_catalog_takes_it_and_published_or_refused_next_to_its_field(
+    portal: TestClient, services: Services
+) -> None:
+    sign_in(portal, services, "provider_staff", {"provider": PROVIDER_ID})
+    team_apis(services)
+    organisation = {"id": PROVIDER_ID, "region_code": "astana", "district_code": "yesil", "address": "Kabanbay 45"}
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}", 200, organisation)
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
+    assert 'name="coach_ids"' in portal.get("/provider/programmes/new").text
+    form = {
+        "title_kk": "Жүзу",
+        "title_ru": "Плавание",
+        "title_en": "Swimming",
+        "direction": "sports",
+        "language": "ru",
+        "age_min": "6",
+        "age_max": "12",
+        "weekday": ["2", "4"],
+        "start": "16:00",
+        "end": "17:00",
+        "sessions_per_month": "8",
+        "price": "12000",
+        "capacity": "10",
+        "district_code": "yesil",
+        "address": "Kabanbay 45",
+        "lat": "51,1282",
+        "lon": "71.4304",
+        "coach_ids": [COACH_ID],
+        "facility_id": HALL_ID,
+        "csrf": csrf(portal),
+    }
+    path = f"/v1/providers/{PROVIDER_ID}/programmes"
+    problem = {"status": 409, "errors": [{"field": "coach_ids", "type": "attestation", "message": "lapsed"}]}
+    services.on("POST", path, 409, problem)
+    refused = portal.post("/provider/programmes/new", data=form)
+    assert refused.status_code == 422 and 'id="coach_ids-error"' in refused.text
+    assert services.sent("POST", path) == {
+        "direction": "sports",
+        "title": {"kk": "Жүзу", "ru": "Плавание", "en": "Swimming"},
+        "description": {"kk": "Жүзу", "ru": "Плавание", "en": "Swimming"},
+        "age_min": 6,
+        "age_max": 12,
+        "language": "ru",
+        "schedule": [
+            {"weekday": 2, "start": "16:00", "end": "17:00"},
+            {"weekday": 4, "start": "16:00", "end": "17:00"},
+        ],
+        "sessions_per_month": 8,
+        "price_per_month_tiyn": 1_200_000,
+        "capacity": 10,
+        "district_code": "yesil",
+        "address": "Kabanbay 45",
+        "lat": 51.1282,
+        "lon": 71.4304,
+        "coach_ids": [COACH_ID],
+        "facility_id": HALL_ID,
+    }
+    published = {
+        "id": PROGRAMME_ID,
+        "title": {"kk": "Жүзу", "ru": "Плавание", "en": "Swimming"},
+        "direction": "sports",
+        "price_per_month_tiyn": 1_200_000,
+        "capacity": 10,
+        "status": "published",
+    }
+    services.on("POST", path, 201, published)
+    done = portal.post("/provider/programmes/new", data=form)
+    assert done.status_code == 200 and 'data-status="published"' in done.text
+
+
+def test_an_administrator_creates_a_staff_account_and_sees_its_secrets_once(
+    portal: TestClient, services: Services
+) -> None:
+    sign_in(portal, services, "administrator", {})
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
+    form_page = portal.get(f"/admin/staff?provider={PROVIDER_ID}")
+    assert form_page.status_code == 200 and f'value="{PROVIDER_ID}"' in form_page.text
+    created = {
+        "id": "s-2",
+        "username": "club.coach",
+        "one_time_password": "pw-once",
+        "totp_secret": "SECRET",
+        "totp_uri": "otpauth://totp/Qosym:club.coach?secret=SECRET",
+    }
+    services.on("POST", "/v1/staff", 201, created)
+    form = {"username": "club.coach", "role": "provider_staff", "region": "", "district": "", "provider": PROVIDER_ID}
+    answer = portal.post("/admin/staff", data={**form, "csrf": csrf(portal)})
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    assert 'id="staff-password">pw-once<' in answer.text and 'id="staff-totp-secret">SECRET<' in answer.text
+    assert services.sent("POST", "/v1/staff") == {
+        "username": "club.coach",
+        "role": "provider_staff",
+        "scope": {"provider": PROVIDER_ID},
+    }
+    services.on("POST", "/v1/staff", 409, {"status": 409, "title": "this username is taken"})
+    taken = portal.post("/admin/staff", data={**form, "csrf": csrf(portal)})
+    assert taken.status_code == 409 and 'id="username-error"' in taken.text
+    assert catalogue("kk")["errors.username_taken"] in taken.text

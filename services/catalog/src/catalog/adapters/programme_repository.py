@@ -44,6 +44,16 @@ async def load(session: AsyncSession, programme_id: UUID, *, lock: bool = False)
     return dict(row) if row else None
 
 
+async def of_provider(session: AsyncSession, provider_id: UUID) -> list[Row]:
+    """Every programme of the provider, whatever its status, newest first."""
+    rows = await session.execute(
+        select(programme)
+        .where(programme.c.provider_id == provider_id)
+        .order_by(programme.c.created_at.desc(), programme.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
 async def with_provider_status(session: AsyncSession, programme_id: UUID) -> Row | None:
     """The programme and its provider's status (``provider_status``)."""
     row = (

@@ -66,6 +66,25 @@ async def add_facility(session: AsyncSession, provider_id: UUID, values: Row) ->
     return dict(row)
 
 
+async def staff_of(session: AsyncSession, provider_id: UUID) -> list[Row]:
+    """The provider's staff, by name (the IIN stays encrypted: only its last four digits)."""
+    rows = await session.execute(
+        select(staff.c.id, staff.c.full_name, staff.c.role, staff.c.iin_last4)
+        .where(staff.c.provider_id == provider_id)
+        .order_by(staff.c.full_name, staff.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def facilities_of(session: AsyncSession, provider_id: UUID) -> list[Row]:
+    rows = await session.execute(
+        select(facility.c.id, facility.c.name, facility.c.address, facility.c.capacity)
+        .where(facility.c.provider_id == provider_id)
+        .order_by(facility.c.name, facility.c.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
 async def subject_of(session: AsyncSession, provider_id: UUID, subject_type: str, subject_id: UUID) -> bool:
     table = staff if subject_type == "staff" else facility
     found = await session.execute(

@@ -16,6 +16,7 @@ from catalog.service_layer.dependencies import Dependencies
 from catalog.service_layer.models import ProgrammeClosed, ProgrammeOut
 from qosym_chassis import outbox
 from qosym_chassis.errors import Conflict, NotFound
+from qosym_chassis.inputs import OffsetPage
 from qosym_contracts.allocation import LocalisedName
 from qosym_contracts.catalog import (
     ProgrammeChangedV1,
@@ -102,6 +103,20 @@ async def publish(deps: Dependencies, caller: Caller, provider_id: UUID, values:
         await outbox.add_event(session, await programme_event(session, ProgrammePublishedV1, row))
     await deps.cache.invalidate()
     return programme_out(row)
+
+
+async def of_provider(
+    deps: Dependencies, caller: Caller, provider_id: UUID, limit: int, offset: int
+) -> OffsetPage[ProgrammeOut]:
+    """The provider's own programmes, published, suspended and closed alike (the public search shows only the
+    published ones), newest first."""
+    async with deps.sessions() as session:
+        owner = await provider_repository.load(session, provider_id)
+        if owner is None or not caller.manages_provider(owner):
+            raise NotFound("no such provider")
+        rows = await programme_repository.of_provider(session, provider_id)
+    items = [programme_out(r) for r in rows]
+    return OffsetPage[ProgrammeOut](items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset)
 
 
 async def change(deps: Dependencies, caller: Caller, programme_id: UUID, changes: dict[str, Any]) -> ProgrammeOut:

@@ -21,6 +21,7 @@ from catalog.service_layer.access import Caller
 from catalog.service_layer.dependencies import Dependencies
 from catalog.service_layer.models import FacilityOut, StaffOut
 from qosym_chassis.errors import Conflict, NotFound
+from qosym_chassis.inputs import OffsetPage
 
 
 def slots(schedule: Sequence[Mapping[str, Any]]) -> list[Slot]:
@@ -67,6 +68,30 @@ async def add_facility(deps: Dependencies, caller: Caller, provider_id: UUID, da
         await managed(session, caller, provider_id)
         row = await staff_repository.add_facility(session, provider_id, data)
     return FacilityOut(**row)
+
+
+async def staff_list(
+    deps: Dependencies, caller: Caller, provider_id: UUID, limit: int, offset: int
+) -> OffsetPage[StaffOut]:
+    """The provider's staff by name, IINs masked (what a frontend offers as a programme's coaches)."""
+    async with deps.sessions() as session:
+        await managed(session, caller, provider_id)
+        rows = await staff_repository.staff_of(session, provider_id)
+    items = [
+        StaffOut(id=r["id"], full_name=r["full_name"], role=r["role"], iin_masked="********" + r["iin_last4"])
+        for r in rows
+    ]
+    return OffsetPage[StaffOut](items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset)
+
+
+async def facility_list(
+    deps: Dependencies, caller: Caller, provider_id: UUID, limit: int, offset: int
+) -> OffsetPage[FacilityOut]:
+    async with deps.sessions() as session:
+        await managed(session, caller, provider_id)
+        rows = await staff_repository.facilities_of(session, provider_id)
+    items = [FacilityOut(**r) for r in rows]
+    return OffsetPage[FacilityOut](items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset)
 
 
 async def check_can_run(

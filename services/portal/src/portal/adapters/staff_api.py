@@ -45,6 +45,11 @@ async def enrolments(api: ApiClient, provider_id: str) -> list[dict[str, Any]]:
     return items(await api.get("catalog", f"/v1/providers/{provider_id}/enrolments", params=PAGE))
 
 
+async def programmes_of(api: ApiClient, provider_id: str) -> list[dict[str, Any]]:
+    """The provider's own programmes, published, suspended and closed alike."""
+    return items(await api.get("catalog", f"/v1/providers/{provider_id}/programmes", params=PAGE))
+
+
 async def programme(api: ApiClient, programme_id: str) -> dict[str, Any] | None:
     """A programme as the public API shows it (None when it is not shown: suspended or closed)."""
     try:
@@ -146,3 +151,44 @@ async def rounds(api: ApiClient) -> list[dict[str, Any]]:
 
 async def round_action(api: ApiClient, round_id: str, action: str, body: dict[str, Any] | None = None) -> None:
     await api.post("allocation", f"/v1/rounds/{round_id}/{action}", json=body)
+
+
+# --- catalog: the provider's coaches, facilities, attestations and new programmes ----------------------------
+
+
+async def staff_of(api: ApiClient, provider_id: str) -> list[dict[str, Any]]:
+    return items(await api.get("catalog", f"/v1/providers/{provider_id}/staff", params=PAGE))
+
+
+async def facilities_of(api: ApiClient, provider_id: str) -> list[dict[str, Any]]:
+    return items(await api.get("catalog", f"/v1/providers/{provider_id}/facilities", params=PAGE))
+
+
+async def add_staff(api: ApiClient, provider_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post("catalog", f"/v1/providers/{provider_id}/staff", json=body)
+    return answer
+
+
+async def add_facility(api: ApiClient, provider_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post("catalog", f"/v1/providers/{provider_id}/facilities", json=body)
+    return answer
+
+
+async def add_attestation(api: ApiClient, provider_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post("catalog", f"/v1/providers/{provider_id}/attestations", json=body)
+    return answer
+
+
+async def publish_programme(api: ApiClient, provider_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post("catalog", f"/v1/providers/{provider_id}/programmes", json=body)
+    return answer
+
+
+# --- registry: staff accounts -----------------------------------------------------------------------------
+
+
+async def create_staff(api: ApiClient, username: str, role: str, scope: dict[str, str]) -> dict[str, Any]:
+    """A staff account; the answer carries the one-time password and TOTP secret, shown once."""
+    body = {"username": username, "role": role, "scope": scope}
+    answer: dict[str, Any] = await api.post("registry", "/v1/staff", json=body)
+    return answer

@@ -219,3 +219,54 @@ async def payment_order(page: PageDep, batch_id: str) -> Response:
     if "x-content-sha256" in answer.headers:
         headers["X-Content-SHA256"] = answer.headers["x-content-sha256"]
     return Response(answer.content, media_type="application/xml", headers=headers)
+
+
+# --- staff accounts ----------------------------------------------------------------------------------------
+
+STAFF_ACCOUNT_ROLES = ("provider_staff", "operator", "administrator", "auditor")
+STAFF_ACCOUNT_FIELDS = ("username", "role", "region", "district", "provider")
+
+
+async def _staff_page(
+    page: Page, form: dict[str, str], errors: FieldErrors | None = None, status: int = 200
+) -> Response:
+    regions = await staff_api.regions(page.api)
+    return page.render(
+        "admin/staff.html", status_code=status, errors=errors, form=form, roles=STAFF_ACCOUNT_ROLES, regions=regions
+    )
+
+
+@router.get("/staff")
+async def staff_form(page: PageDep, provider: str = "") -> Response:
+    """A new staff account; ``?provider=`` fills in the organisation (the link a verified provider's row offers)."""
+    page.require(ADMINISTRATOR)
+    return await _staff_page(page, {"role": "provider_staff" if provider else "", "provider": provider})
+
+
+@router.post("/staff", dependencies=[Csrf])
+async def create_staff(
+    page: PageDep, username: Text = "", role: Text = "", region: Text = "", district: Text = "", provider: Text = ""
+) -> Response:
+    """Registry's ``POST /v1/staff``: the one-time password and TOTP secret are shown once, on the answer page
+    (never stored here, and the page is not cached)."""
+    page.require(ADMINISTRATOR)
+    form = {"username": username.strip(), "role": role, "region": region, "district": district.strip()}
+    form["provider"] = provider.strip()
+    errors = FieldErrors()
+    for name in ("username", "role"):
+        if not form[name]:
+            errors.add(name, "missing")
+    if errors:
+        return await _staff_page(page, form, errors, status=422)
+    scope = {name: form[name] for name in ("region", "district", "provider") if form[name]}
+    try:
+        created = await staff_api.create_staff(page.api, form["username"], form["role"], scope)
+    except ApiProblem as problem:
+        found = problem.field_errors(*STAFF_ACCOUNT_FIELDS)
+        if problem.status == 409:
+            found = FieldErrors()
+            found.add("username", "username_taken")
+        return await _staff_page(page, form, found, status=422 if problem.status == 422 else 409)
+    answer = page.render("admin/staff_created.html", created=created, role=form["role"], scope=scope)
+    answer.headers["Cache-Control"] = "no-store"
+    return answer

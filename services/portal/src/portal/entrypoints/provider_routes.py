@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from portal.adapters import staff_api
 from portal.adapters.api_client import ApiProblem, FieldErrors
+from portal.entrypoints import provider_team
 from portal.entrypoints.pages import Csrf, Page, PageDep
 from portal.entrypoints.staff_format import PERIOD, shift_period
 
@@ -49,11 +50,10 @@ async def home(page: PageDep) -> Response:
         return await _registration_page(page, {}, FieldErrors())
     organisation = await staff_api.provider(page.api, provider_id)
     enrolments = await staff_api.enrolments(page.api, provider_id)
-    programmes: dict[str, dict[str, Any] | None] = {}
-    for enrolment in enrolments:  # catalog has no listing of a provider's programmes: those with enrolments
-        pid = str(enrolment["programme_id"])
-        if pid not in programmes:
-            programmes[pid] = await staff_api.programme(page.api, pid)
+    # every programme of the provider, whatever its status (catalog's own listing, not the public search)
+    programmes: dict[str, dict[str, Any] | None] = {
+        str(p["id"]): p for p in await staff_api.programmes_of(page.api, provider_id)
+    }
     expiring = await staff_api.expiring_attestations(page.api, provider_id)
     period = await staff_api.current_period(page.api, organisation["region_code"])
     return page.render(
@@ -237,3 +237,7 @@ async def money(page: PageDep, period: str = "") -> Response:
         period=chosen,
         periods=sorted({m["period"] for m in statement.get("months", [])}, reverse=True),
     )
+
+
+# the set-up pages (coaches, facilities, attestations, a new programme) live in a module of their own
+router.include_router(provider_team.router)

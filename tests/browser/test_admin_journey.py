@@ -1,0 +1,243 @@
+"""The administrator's journey in a real browser, in English: from applying a region file to approving a payment
+batch another administrator prepared, and the pain.001 payment order.
+
+Administrator A uploads a region file (a copy of Astana's with a code of its own) on the regions page; an
+administrator's draft round of that region (set-up through allocation's API: the portal does not create rounds yet)
+is opened, closed early with a reason and allocated on the rounds page, the family's child having applied through
+the API. The month's money is set-up through the APIs as the other roles would make it (a verified provider's
+every-day group, the child enrolled, the month marked "next month" and confirmed by the parent). Then A prepares the
+region's batch and is told another administrator must approve it; administrator B approves it, and the pain.001
+download is offered with the hash payments recorded. Screenshots of the key pages; axe-core on each main page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from playwright.sync_api import Browser, Page, expect
+
+from portal.i18n import catalogue
+from qosym_cli.stack import LocalStack
+from tests.browser.support import (
+    Staff,
+    axe_violations,
+    entered_off_the_loop,
+    off_the_loop,
+    readme_screenshot,
+    sign_in_staff,
+)
+from tests.support.journeys import (
+    REGION_PROJECTIONS,
+    REGIONS,
+    bearer,
+    client,
+    enrol,
+    new_family,
+    next_month_at,
+    publish_programme,
+    verified_provider,
+)
+from tests.support.stack_ops import db_value, shifted_clock
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+ZONE = ZoneInfo("Asia/Almaty")
+EVERY_DAY = [{"weekday": d, "start": "16:00", "end": "17:00"} for d in range(1, 8)]
+
+
+def wait_until_projected(stack: LocalStack, code: str) -> None:
+    """Every service that projects regions has applied the region's newest configuration."""
+    event_id = eventually(
+        lambda: db_value(
+            stack,
+            "allocation",
+            "select event_id from outbox where topic = 'allocation.region.v1' and msg_key = $1 order by id desc limit 1",
+            code,
+        ),
+        timeout_s=60,
+    )
+    for service in REGION_PROJECTIONS:
+        eventually(
+            lambda s=service: db_value(stack, s, "select count(*) from inbox where event_id = $1", event_id) == 1,
+            timeout_s=120,
+        )
+
+
+@pytest.mark.timeout(900)  # a region, a round, a provider's month and a batch on the embedded stack
+def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_administrators_batch(
+    browser: Browser,
+    page: Page,
+    portal_url: str,
+    running_stack: LocalStack,
+    token: Callable[..., str],
+    new_staff: Callable[..., Staff],
+    screenshot: Callable[[str], Path],
+    artefacts: Path,
+    tmp_path: Path,
+) -> None:
+    en = catalogue("en")
+    stack = running_stack
+    code = f"adminshire-{uuid.uuid4().hex[:6]}"
+    maker, checker = new_staff("administrator"), new_staff("administrator")
+
+    # --- the region file, uploaded --------------------------------------------------------------------------
+    region = yaml.safe_load((REGIONS / "astana.yaml").read_text())
+    region.update(code=code, name={"en": "Adminshire", "kk": "Adminshire", "ru": "Adminshire"})
+    region_file = tmp_path / f"{code}.yaml"
+    region_file.write_text(yaml.safe_dump(region, allow_unicode=True), encoding="utf-8")
+    page.goto(f"{portal_url}/lang/en?next=/staff/login")
+    sign_in_staff(page, portal_url, maker, en)
+    expect(page).to_have_url(re.compile(r"/admin$"))
+    expect(page.get_by_role("heading", name=en["admin.home.title"], level=1)).to_be_visible()
+    assert axe_violations(page) == []
+    readme_screenshot(page, "administrator")
+    page.get_by_role("navigation", name=en["admin.nav.label"]).get_by_role("link", name=en["admin.nav.regions"]).click()
+    expect(page.get_by_role("heading", name=en["admin.regions.title"], level=1)).to_be_visible()
+    page.get_by_label(en["admin.regions.file"], exact=True).set_input_files(str(region_file))
+    page.get_by_role("button", name=en["admin.regions.apply"]).click()
+    expect(page.get_by_role("status").filter(has_text=en["admin.regions.applied"].format(code=code))).to_be_visible()
+    expect(page.locator("#regions")).to_contain_text(code)
+    assert axe_violations(page) == []
+    screenshot("admin-regions-en")
+    off_the_loop(lambda: wait_until_projected(stack, code))
+
+    # --- set-up through the APIs: a family, and a draft round of the region -------------------------------------
+    family = new_family(stack, token, children=1, region=code)
+    [child] = family.children
+    admin_api = bearer(token("administrator"))
+    name = f"Adminshire {uuid.uuid4().hex[:6]}"
+    with client(stack, "allocation") as allocation:
+        eventually(lambda: allocation.get(f"/v1/children/{child.id}", headers=family.headers).status_code == 200)
+        cost = region["voucher"]["monthly_value"]["sports"] * region["voucher"]["months"]
+        now = datetime.now(UTC)
+        created = allocation.post(
+            "/v1/rounds",
+            json={
+                "region_code": code,
+                "name": name,
+                "budget_tiyn": cost,
+                "quotas": {child.district: {"sports": 1}},
+                "application_opens_at": (now - timedelta(minutes=5)).isoformat(),
+                "application_closes_at": (now + timedelta(days=1)).isoformat(),
+                "reference_date": str(date.today()),
+                "voucher_valid_until": str(date.today() + timedelta(days=300)),
+            },
+            headers=admin_api,
+        )
+        assert created.status_code == 201, created.text
+        round_id = str(created.json()["round_id"])
+
+        # --- open, close early with a reason, allocate: on the rounds page ---------------------------------------
+        page.get_by_role("navigation", name=en["admin.nav.label"]).get_by_role(
+            "link", name=en["admin.nav.rounds"]
+        ).click()
+        row = page.locator(f"#rounds tr[data-round-id='{round_id}']")
+        expect(row.locator("[data-state]")).to_have_attribute("data-state", "draft")
+        row.get_by_role("button", name=f"{en['admin.rounds.open']}: {name}").click()
+        expect(page.get_by_role("status").filter(has_text=en["admin.rounds.done_open"])).to_be_visible()
+        expect(row.locator("[data-state]")).to_have_attribute("data-state", "open")
+        applied = allocation.post(
+            f"/v1/rounds/{round_id}/applications",
+            json={"child_id": child.id, "direction": "sports"},
+            headers=family.headers,
+        )
+        assert applied.status_code == 201, applied.text
+    row.get_by_label(en["admin.rounds.early_reason"], exact=True).select_option("schedule_change")
+    row.get_by_role("button", name=f"{en['admin.rounds.close']}: {name}").click()
+    expect(page.get_by_role("status").filter(has_text=en["admin.rounds.done_close"])).to_be_visible()
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "closed")
+    row.get_by_role("button", name=f"{en['admin.rounds.allocate']}: {name}").click()
+    expect(page.get_by_role("status").filter(has_text=en["admin.rounds.done_allocate"])).to_be_visible()
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "allocated")
+    expect(row.locator("td").nth(3)).to_have_text("1")
+    assert axe_violations(page) == []
+    screenshot("admin-rounds-en")
+
+    # --- set-up through the APIs: the month a provider is owed ------------------------------------------------
+    provider = verified_provider(stack, token, region=code)
+    programme = publish_programme(stack, provider, schedule=EVERY_DAY, sessions_per_month=30)
+    enrolment = enrol(stack, family, child, programme["id"])
+    period = datetime.now(UTC).astimezone(ZONE).strftime("%Y-%m")
+    with client(stack, "attendance") as attendance:
+
+        def group_size() -> int:
+            sheet = attendance.get(f"/v1/programmes/{programme['id']}/timesheets/{period}", headers=provider.headers)
+            return len(sheet.json()["enrolments"]) if sheet.status_code == 200 else 0
+
+        eventually(lambda: group_size() == 1, timeout_s=90)
+        offset = int((next_month_at(datetime.now(UTC), ZONE) - datetime.now(UTC)).total_seconds())
+        with entered_off_the_loop(shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset)):
+            marked = attendance.put(
+                f"/v1/programmes/{programme['id']}/timesheets/{period}/marks",
+                json={"all_scheduled": "attended"},
+                headers=provider.headers,
+            )
+            assert marked.status_code == 200, marked.text
+            submitted = attendance.post(
+                f"/v1/programmes/{programme['id']}/timesheets/{period}/submit", headers=provider.headers
+            )
+            assert submitted.status_code == 200, submitted.text
+            [month] = attendance.get("/v1/timesheets", params={"period": period}, headers=family.headers).json()[
+                "items"
+            ]
+            confirmed = attendance.post(
+                "/v1/timesheets/confirm", json={"timesheet_ids": [month["id"]]}, headers=family.headers
+            )
+            assert confirmed.status_code == 200, confirmed.text
+    with client(stack, "payments") as payments:
+        accrued = eventually(
+            lambda: payments.get(
+                f"/v1/providers/{provider.id}/accruals", params={"period": period}, headers=provider.headers
+            ).json()["items"],
+            timeout_s=90,
+        )
+    assert [a["enrolment_id"] for a in accrued] == [enrolment["id"]]
+
+    # --- maker: A prepares the region's month and may not approve it ------------------------------------------
+    page.get_by_role("navigation", name=en["admin.nav.label"]).get_by_role("link", name=en["admin.nav.batches"]).click()
+    expect(page.get_by_role("heading", name=en["admin.batches.title"], level=1)).to_be_visible()
+    page.get_by_label(en["admin.batches.region"], exact=True).select_option(code)
+    page.get_by_label(en["admin.batches.period"], exact=True).fill(period)
+    page.get_by_role("button", name=en["admin.batches.prepare_submit"]).click()
+    expect(page.get_by_role("status").filter(has_text=en["admin.batch.prepared"])).to_be_visible()
+    expect(page.locator("#batch-status")).to_have_attribute("data-status", "prepared")
+    expect(page.get_by_text(en["admin.batch.maker_note"])).to_be_visible()
+    batch_url = page.url.split("?")[0]
+    page.get_by_role("button", name=en["admin.batch.approve"]).click()
+    expect(page.get_by_role("alert")).to_contain_text(en["errors.batch_own"])
+    expect(page.locator("#batch-status")).to_have_attribute("data-status", "prepared")
+    assert axe_violations(page) == []
+    screenshot("admin-batch-maker-en")
+
+    # --- checker: B approves it; the pain.001 download is offered with its recorded hash ---------------------
+    checker_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    try:
+        second = checker_context.new_page()
+        second.goto(f"{portal_url}/lang/en?next=/staff/login")
+        sign_in_staff(second, portal_url, checker, en)
+        expect(second).to_have_url(re.compile(r"/admin$"))
+        second.goto(batch_url)
+        expect(second.get_by_text(en["admin.batch.maker_note"])).to_have_count(0)
+        second.get_by_role("button", name=en["admin.batch.approve"]).click()
+        expect(second.get_by_role("status").filter(has_text=en["admin.batch.approved"])).to_be_visible()
+        expect(second.locator("#batch-status")).to_have_attribute("data-status", "approved")
+        download_link = second.get_by_role("link", name=en["admin.batch.download"])
+        expect(download_link).to_be_visible()
+        recorded = second.locator("code.hash").inner_text().strip()
+        assert axe_violations(second) == []
+        second.screenshot(path=str(artefacts / "admin-batch-approved-en.png"), full_page=True)
+        with second.expect_download() as downloading:
+            download_link.click()
+        order = Path(downloading.value.path()).read_bytes()
+    finally:
+        checker_context.close()
+    assert order.startswith(b"<?xml") and b"pain.001" in order
+    assert hashlib.sha256(order).hexdigest() == recorded
