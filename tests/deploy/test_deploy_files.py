@@ -276,7 +276,7 @@ def test_prometheus_scrapes_every_process() -> None:
 # --- kubernetes ----------------------------------------------------------------------------------------------------
 
 
-CRD_KINDS = {"KafkaTopic", "HTTPRoute"}
+CRD_KINDS = {"KafkaTopic", "KafkaUser", "HTTPRoute"}
 
 
 def test_production_overlay_validates_against_the_kubernetes_schemas(production: list[dict[str, Any]]) -> None:
