@@ -335,7 +335,7 @@ def env_example() -> str:
         "# QOSYM_KAFKA_SECURITY_PROTOCOL=SASL_SSL",
         "# QOSYM_KAFKA_SASL_MECHANISM=SCRAM-SHA-512",
         f"# QOSYM_KAFKA_SSL_CA_FILE={KAFKA_CA_DIR}/ca.crt   (the file in QOSYM_KAFKA_TLS_DIR, default ./kafka-tls)",
-        "# and per service <SERVICE>_KAFKA_USERNAME=qosym-<service>, <SERVICE>_KAFKA_PASSWORD=<its password>",
+        "# and per service <SERVICE>_KAFKA_USERNAME=<its Kafka user>, <SERVICE>_KAFKA_PASSWORD=<its password>",
         "# consumers processes per service (members of its consumer group, at most its busiest topic's partitions)",
         *(f"{t.consumer_replicas_variable(s)}={t.consumer_replicas(s)}" for s in t.services()),
     ]
@@ -412,7 +412,7 @@ STRIMZI_CLUSTER = "qosym"
 def kafka_user(service: str) -> str:
     """The service's Kafka user: a Strimzi KafkaUser of that name, whose operator writes its password into the
     Secret of the same name (key ``password``); nothing of it is in the repository."""
-    return f"qosym-{service}"
+    return f"qosym-{service}-kafka"  # not qosym-<service>: that Secret holds the service's own settings
 
 
 def kafka_user_env(service: str) -> list[dict[str, Any]]:
