@@ -332,3 +332,40 @@ def test_tls_files_without_tls_are_refused(pki: dict[str, Path]) -> None:
         kafka_ssl_ca_file=pki["ca"],
     )
     assert "SASL_PLAINTEXT does not use TLS" in message
+
+
+# --- the local stack -------------------------------------------------------------------------------------------------
+
+
+def stack_state(external: list[str]) -> Any:
+    from qosym_cli.state import ProcessRecord, StackState
+
+    records = {
+        name: ProcessRecord(name=name, port=port, service=name.split("-")[0], role=name.split("-")[1])
+        for name, port in (("registry-api", 18001), ("catalog-consumers", 18002))
+    }
+    return StackState(
+        processes=records,
+        kafka_bootstrap_servers="127.0.0.1:9092",
+        database_urls={"catalog": "postgresql://x@127.0.0.1/x"},
+        external=external,
+    )
+
+
+@pytest.mark.parametrize(("external", "kept"), [([], False), (["kafka"], True)])
+def test_the_embedded_broker_gets_plaintext_and_an_external_one_the_shells_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, external: list[str], kept: bool
+) -> None:
+    from qosym_cli.services import KAFKA_SECURITY_VARIABLES, service_env
+
+    monkeypatch.setenv("QOSYM_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("QOSYM_KAFKA_SASL_PASSWORD", "s3cret")
+    state = stack_state(external)
+
+    env = service_env(tmp_path, state, state.processes["catalog-consumers"])
+
+    assert set(ENV) == set(KAFKA_SECURITY_VARIABLES)
+    if kept:
+        assert (env["QOSYM_KAFKA_SECURITY_PROTOCOL"], env["QOSYM_KAFKA_SASL_PASSWORD"]) == ("SASL_SSL", "s3cret")
+    else:
+        assert all(env[name] == "" for name in KAFKA_SECURITY_VARIABLES)  # "" is unset: PLAINTEXT
