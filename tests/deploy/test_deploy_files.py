@@ -141,7 +141,7 @@ def test_each_image_command_starts_the_service_as_a_plain_process(service: str) 
     result = subprocess.run([*command[:-1], "--help"], capture_output=True, text=True, env=env, check=False, cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert f"python -m {service}" in result.stdout
-    choices = set(re.search(r"\{([a-z,]+)\}", result.stdout).group(1).split(","))  # type: ignore[union-attr]  # asserted by the next line on failure
+    choices = set(re.search(r"\{([a-z,-]+)\}", result.stdout).group(1).split(","))  # type: ignore[union-attr]  # asserted by the next line on failure
     assert choices >= ROLES, result.stdout  # and a service's own commands (registry's import ...)
     assert {*topology.processes(service), "migrate"} <= choices
 
