@@ -24,6 +24,9 @@ PUBLIC_ORIGIN = "${QOSYM_PUBLIC_ORIGIN:-http://localhost:8080}"
 IMAGE = "qosym/{service}"
 
 KAFKA_IMAGE = "apache/kafka:4.1.0"
+# a managed Kafka's CA bundle: deploy/compose/kafka-tls/ (compose) or Strimzi's cluster CA Secret (Kubernetes), at
+KAFKA_CA_DIR = "/etc/qosym/kafka-ca"
+KAFKA_TLS_DIR = "${QOSYM_KAFKA_TLS_DIR:-./kafka-tls}"
 IMAGES = {
     "postgres": "postgres:17.6-bookworm",
     "redis": "redis:7.4.5-bookworm",
@@ -85,8 +88,7 @@ def compose_env(service: str, role: str) -> dict[str, Any]:
         "QOSYM_HOST": "0.0.0.0",
         "QOSYM_PORT": str(t.PORT),
         "QOSYM_DATABASE_URL": f"postgresql://{app}:{password}@postgres:5432/{t.database(service)}",
-        "QOSYM_KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
-        "QOSYM_KAFKA_IDEMPOTENCE": "true",
+        **compose_kafka_env(service),
         "QOSYM_REDIS_URL": "redis://:${REDIS_PASSWORD:?set in .env}@redis:6379/0",
         "QOSYM_JWKS_URL": f"{api_url['registry']}/.well-known/jwks.json",
         "QOSYM_TRUSTED_PROXIES": "${QOSYM_TRUSTED_PROXIES:-172.16.0.0/12}",
@@ -114,6 +116,20 @@ def compose_env(service: str, role: str) -> dict[str, Any]:
     return env
 
 
+def compose_kafka_env(service: str) -> dict[str, str]:
+    """The bundled brokers speak PLAINTEXT on the backend network; a managed Kafka is reached by setting these in
+    .env (docs/security.md, "Kafka"): the protocol and mechanism for all, each service's user and password."""
+    return {
+        "QOSYM_KAFKA_BOOTSTRAP_SERVERS": "${QOSYM_KAFKA_BOOTSTRAP_SERVERS:-kafka:9092}",
+        "QOSYM_KAFKA_IDEMPOTENCE": "true",
+        "QOSYM_KAFKA_SECURITY_PROTOCOL": "${QOSYM_KAFKA_SECURITY_PROTOCOL:-PLAINTEXT}",
+        "QOSYM_KAFKA_SASL_MECHANISM": "${QOSYM_KAFKA_SASL_MECHANISM:-}",
+        "QOSYM_KAFKA_SASL_USERNAME": "${" + t.secret_variable(service, "KAFKA_USERNAME") + ":-}",
+        "QOSYM_KAFKA_SASL_PASSWORD": "${" + t.secret_variable(service, "KAFKA_PASSWORD") + ":-}",
+        "QOSYM_KAFKA_SSL_CA_FILE": "${QOSYM_KAFKA_SSL_CA_FILE:-}",
+    }
+
+
 def kafka_dependency() -> dict[str, Any]:
     return {
         "kafka": {"condition": "service_healthy", "required": False},
@@ -127,7 +143,7 @@ def compose_process(service: str, role: str) -> dict[str, Any]:
         "build": {"context": "../..", "dockerfile": "deploy/docker/Dockerfile", "args": {"SERVICE": service}},
         "command": [role],
         "environment": compose_env(service, role),
-        "volumes": [f"{service}-state:/var/lib/qosym"],
+        "volumes": [f"{service}-state:/var/lib/qosym", f"{KAFKA_TLS_DIR}:{KAFKA_CA_DIR}:ro"],
         "networks": ["backend"],
         "read_only": True,
         "tmpfs": ["/tmp"],
@@ -314,6 +330,12 @@ def env_example() -> str:
         "POSTGRES_PASSWORD=<change-me>",
         "REDIS_PASSWORD=<change-me>",
         "GRAFANA_ADMIN_PASSWORD=<change-me>",
+        '# A managed Kafka instead of the bundled brokers (docs/security.md, "Kafka"); unset: PLAINTEXT kafka:9092',
+        "# QOSYM_KAFKA_BOOTSTRAP_SERVERS=broker-1.example:9093,broker-2.example:9093",
+        "# QOSYM_KAFKA_SECURITY_PROTOCOL=SASL_SSL",
+        "# QOSYM_KAFKA_SASL_MECHANISM=SCRAM-SHA-512",
+        f"# QOSYM_KAFKA_SSL_CA_FILE={KAFKA_CA_DIR}/ca.crt   (the file in QOSYM_KAFKA_TLS_DIR, default ./kafka-tls)",
+        "# and per service <SERVICE>_KAFKA_USERNAME=<its Kafka user>, <SERVICE>_KAFKA_PASSWORD=<its password>",
         "# consumers processes per service (members of its consumer group, at most its busiest topic's partitions)",
         *(f"{t.consumer_replicas_variable(s)}={t.consumer_replicas(s)}" for s in t.services()),
     ]
@@ -353,6 +375,7 @@ def container(service: str, role: str) -> dict[str, Any]:
     env += [{"name": k, "value": v} for k, v in t.plain_settings(service, api_url, "$(QOSYM_PUBLIC_ORIGIN)").items()]
     if role == "api":  # one worker per pod (a CPU limit of 1); the autoscaler adds pods
         env.append({"name": "QOSYM_API_WORKERS", "value": "1"})
+    env += kafka_user_env(service)
     spec: dict[str, Any] = {
         "name": role,
         "image": IMAGE.format(service=service),
@@ -370,6 +393,7 @@ def container(service: str, role: str) -> dict[str, Any]:
         "volumeMounts": [
             {"name": "state", "mountPath": "/var/lib/qosym"},
             {"name": "keys", "mountPath": "/var/lib/qosym/keys", "readOnly": True},
+            {"name": "kafka-ca", "mountPath": KAFKA_CA_DIR, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},
         ],
     }
@@ -382,11 +406,66 @@ def container(service: str, role: str) -> dict[str, Any]:
     return spec
 
 
+STRIMZI_CLUSTER = "qosym"
+
+
+def kafka_user(service: str) -> str:
+    """The service's Kafka user: a Strimzi KafkaUser of that name, whose operator writes its password into the
+    Secret of the same name (key ``password``); nothing of it is in the repository."""
+    return f"qosym-{service}-kafka"  # not qosym-<service>: that Secret holds the service's own settings
+
+
+def kafka_user_env(service: str) -> list[dict[str, Any]]:
+    return [
+        {"name": "QOSYM_KAFKA_SASL_USERNAME", "value": kafka_user(service)},
+        {
+            "name": "QOSYM_KAFKA_SASL_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": kafka_user(service), "key": "password"}},
+        },
+    ]
+
+
+def kafka_users() -> list[dict[str, Any]]:
+    """One SCRAM user per service: write on the topics it publishes, read on those it consumes and its group."""
+    docs = []
+    for service in t.services():
+        acls: list[dict[str, Any]] = []
+        for topic in t.publishes(service):
+            acls.append(
+                {
+                    "resource": {"type": "topic", "name": topic.name, "patternType": "literal"},
+                    "operations": ["Write", "Describe"],
+                }
+            )
+        for name in t.consumed_topics(service):
+            acls.append(
+                {
+                    "resource": {"type": "topic", "name": name, "patternType": "literal"},
+                    "operations": ["Read", "Describe"],
+                }
+            )
+        acls.append({"resource": {"type": "group", "name": service, "patternType": "literal"}, "operations": ["Read"]})
+        docs.append(
+            {
+                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "kind": "KafkaUser",
+                "metadata": {"name": kafka_user(service), "labels": {"strimzi.io/cluster": STRIMZI_CLUSTER}},
+                "spec": {
+                    "authentication": {"type": "scram-sha-512"},
+                    "authorization": {"type": "simple", "acls": acls},
+                },
+            }
+        )
+    return docs
+
+
 def pod(service: str, role: str) -> dict[str, Any]:
     volumes: list[dict[str, Any]] = [
         {"name": "tmp", "emptyDir": {}},
         {"name": "state", "emptyDir": {}},
         {"name": "keys", "secret": {"secretName": f"qosym-{service}-keys", "optional": True, "defaultMode": 0o400}},
+        # Strimzi's cluster CA certificate (public): the brokers' TLS certificates are checked against it
+        {"name": "kafka-ca", "secret": {"secretName": f"{STRIMZI_CLUSTER}-cluster-ca-cert", "defaultMode": 0o444}},
     ]
     return {
         "metadata": {"labels": labels(service, role)},
@@ -478,8 +557,12 @@ def common_config() -> dict[str, Any]:
         "data": {
             "QOSYM_HOST": "0.0.0.0",
             "QOSYM_PORT": str(t.PORT),
-            "QOSYM_KAFKA_BOOTSTRAP_SERVERS": "qosym-kafka-bootstrap:9092",
+            # Strimzi's TLS listener with SCRAM (each process's user and password: kafka_user_env)
+            "QOSYM_KAFKA_BOOTSTRAP_SERVERS": f"{STRIMZI_CLUSTER}-kafka-bootstrap:9093",
             "QOSYM_KAFKA_IDEMPOTENCE": "true",
+            "QOSYM_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "QOSYM_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "QOSYM_KAFKA_SSL_CA_FILE": f"{KAFKA_CA_DIR}/ca.crt",
             "QOSYM_JWKS_URL": "http://registry-api/.well-known/jwks.json",
             "QOSYM_PUBLIC_ORIGIN": "https://qosym.example",
             "QOSYM_CORS_ORIGINS": '["https://qosym.example"]',
@@ -550,6 +633,7 @@ def k8s_files() -> dict[str, str]:
         "base/common.yaml": dump([common_config()]),
         "base/gateway.yaml": dump([http_route()]),
         "base/kafka-topics.yaml": dump(kafka_topics()),
+        "base/kafka-users.yaml": dump(kafka_users()),
     }
     for service in t.services():
         files[f"base/{service}.yaml"] = dump(service_manifests(service))

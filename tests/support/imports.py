@@ -1,4 +1,5 @@
-"""``python -m SERVICE import FILE`` run as its own process against a test database (qosym_chassis.bulk)."""
+"""``python -m SERVICE import FILE`` (qosym_chassis.bulk) and the services' other commands (``python -m registry
+bootstrap-admin``) run as their own process against a test database."""
 
 from __future__ import annotations
 
@@ -18,6 +19,14 @@ def run_import(
     """The exit code and the JSON answer lines of an import of ``lines`` into the database at ``url``."""
     source = folder / f"{service}-import.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = run_command(service, stack, url, jwks, folder, "import", str(source), *options)
+    return done.returncode, [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def run_command(
+    service: str, stack: LocalStack, url: str, jwks: str, folder: Path, *arguments: str, dev_mode: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``python -m SERVICE ARGUMENTS...`` against the database at ``url``: its exit code, stdout and stderr."""
     env = {
         "PATH": "/usr/bin:/bin",
         "QOSYM_DATABASE_URL": url,
@@ -26,9 +35,8 @@ def run_import(
         "QOSYM_KEYS_DIR": str(keys_dir(stack.home)),
         "QOSYM_AUDIT_HEAD_DIR": str(folder / "audit-heads"),
         "QOSYM_JWKS_URL": jwks,
-        "QOSYM_DEV_MODE": "true",
+        "QOSYM_DEV_MODE": "true" if dev_mode else "false",
         "QOSYM_OTEL_TRACES_FILE": str(folder / "traces.jsonl"),
     }
-    command = [sys.executable, "-m", service, "import", str(source), *options]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
-    return done.returncode, [json.loads(line) for line in done.stdout.splitlines()]
+    command = [sys.executable, "-m", service, *arguments]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)

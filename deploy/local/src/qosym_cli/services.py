@@ -63,6 +63,20 @@ def frontend_env(home: Path, state: StackState, record: ProcessRecord) -> dict[s
     }
 
 
+# TLS and SASL of an external broker (qosym_chassis.settings.KafkaSettings); "" is unset (env_ignore_empty)
+KAFKA_SECURITY_VARIABLES = (
+    "QOSYM_KAFKA_SECURITY_PROTOCOL",
+    "QOSYM_KAFKA_SASL_MECHANISM",
+    "QOSYM_KAFKA_SASL_USERNAME",
+    "QOSYM_KAFKA_SASL_PASSWORD",
+    "QOSYM_KAFKA_SASL_OAUTH_TOKEN_FILE",
+    "QOSYM_KAFKA_SSL_CA_FILE",
+    "QOSYM_KAFKA_SSL_CERT_FILE",
+    "QOSYM_KAFKA_SSL_KEY_FILE",
+    "QOSYM_KAFKA_SSL_KEY_PASSWORD",
+)
+
+
 def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[str, str]:
     assert record.service is not None
     assert record.role is not None
@@ -79,6 +93,8 @@ def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[st
         extra = notifications_env(state)
     if record.role == "api":
         extra = {**extra, "QOSYM_API_WORKERS": api_workers(record.service)}
+    if "kafka" not in state.external:  # the embedded tansu speaks PLAINTEXT whatever the shell's QOSYM_KAFKA_* say
+        extra = {**extra, **{name: "" for name in KAFKA_SECURITY_VARIABLES}}
     return {
         **os.environ,
         "QOSYM_SERVICE_NAME": record.service,

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from qosym_chassis import roles
@@ -290,7 +291,13 @@ class LocalStack:
         assert self.state.kafka_bootstrap_servers is not None
         from qosym_cli.topics import ensure_topics  # aiokafka on demand keeps `qosym status` quick
 
-        return asyncio.run(ensure_topics(self.state.kafka_bootstrap_servers))
+        security: dict[str, Any] = {}
+        if "kafka" in self.state.external:  # an external broker: TLS and SASL as the services get them
+            from qosym_chassis.kafka_security import aiokafka_options
+            from qosym_chassis.settings import KafkaSettings
+
+            security = aiokafka_options(KafkaSettings())
+        return asyncio.run(ensure_topics(self.state.kafka_bootstrap_servers, security=security))
 
     # --- services --------------------------------------------------------------------------------
 

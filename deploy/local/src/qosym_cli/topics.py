@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -15,11 +16,19 @@ class TopicError(StackError):
     """Topics could not be created; the message says why."""
 
 
-async def _connected_admin(bootstrap_servers: str, timeout_s: float = 20.0) -> AIOKafkaAdminClient:
+def admin_client(bootstrap_servers: str, security: dict[str, Any] | None = None) -> AIOKafkaAdminClient:
+    """``security``: TLS and SASL as aiokafka keywords (``qosym_chassis.kafka_security.aiokafka_options`` of the
+    QOSYM_KAFKA_* settings, for an external broker); none for the embedded tansu."""
+    return AIOKafkaAdminClient(**(security or {}), bootstrap_servers=bootstrap_servers, client_id="qosym-cli")
+
+
+async def _connected_admin(
+    bootstrap_servers: str, security: dict[str, Any] | None = None, timeout_s: float = 20.0
+) -> AIOKafkaAdminClient:
     """A broker that has just started may accept connections before it answers: retry until the deadline."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="qosym-cli")
+        admin = admin_client(bootstrap_servers, security)
         try:
             await admin.start()
             return admin
@@ -37,12 +46,14 @@ async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dic
     return {str(topic["topic"]): len(topic["partitions"]) for topic in described}
 
 
-async def ensure_topics(bootstrap_servers: str, replication_factor: int = 1) -> list[str]:
+async def ensure_topics(
+    bootstrap_servers: str, replication_factor: int = 1, security: dict[str, Any] | None = None
+) -> list[str]:
     """Create each topic of ALL_TOPICS that is missing, with its declared partitions; add partitions to one that has
     fewer than declared (never remove any). Return a line per topic created or changed now, and per topic left short
     because the broker cannot add partitions (tansu: its topics live in memory, ``qosym down`` + ``up`` recreates
     them with the declared count)."""
-    admin = await _connected_admin(bootstrap_servers)
+    admin = await _connected_admin(bootstrap_servers, security)
     try:
         existing = set(await admin.list_topics())
         declared = {topic.name: topic.partitions for topic in ALL_TOPICS}

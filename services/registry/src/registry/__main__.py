@@ -1,4 +1,4 @@
-"""python -m registry migrate|api|consumers|relay|import"""
+"""python -m registry migrate|api|consumers|relay|import|bootstrap-admin"""
 
 from qosym_chassis.cli import service_main
 from registry.config import RegistrySettings
@@ -8,5 +8,8 @@ service_main(
     RegistrySettings,
     "registry.entrypoints.api:create_app",
     "registry.entrypoints.consumers",
-    commands={"import": "registry.entrypoints.importer:main"},
+    commands={
+        "import": "registry.entrypoints.importer:main",
+        "bootstrap-admin": "registry.entrypoints.bootstrap_admin:main",
+    },
 )

@@ -46,6 +46,7 @@ from aiokafka.errors import (
 )
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
+from qosym_chassis.kafka_security import aiokafka_options
 from qosym_chassis.outbox import Acknowledgement, OutgoingMessage, Refused
 from qosym_chassis.settings import ServiceSettings
 
@@ -55,16 +56,25 @@ LINGER_MS = 2
 
 
 def relay_producer(settings: ServiceSettings) -> AIOKafkaProducer:
-    """The producer of a service's relay process (not started)."""
+    """The producer of a service's relay process (not started), with the process's TLS and SASL settings."""
     return make_producer(
         settings.kafka_servers,
         client_id=f"{settings.service_name}-relay",
         idempotence=settings.kafka_idempotence,
+        security=aiokafka_options(settings),
     )
 
 
-def make_producer(bootstrap_servers: str | list[str], *, client_id: str, idempotence: bool) -> AIOKafkaProducer:
+def make_producer(
+    bootstrap_servers: str | list[str],
+    *,
+    client_id: str,
+    idempotence: bool,
+    security: dict[str, Any] | None = None,
+) -> AIOKafkaProducer:
+    """``security``: the aiokafka keywords of ``qosym_chassis.kafka_security.aiokafka_options`` (none: PLAINTEXT)."""
     return AIOKafkaProducer(
+        **(security or {}),
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         acks="all",

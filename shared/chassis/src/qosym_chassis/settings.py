@@ -7,14 +7,65 @@ the local stack sets them; production sets them from its secret store.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qosym_chassis.db import asyncpg_url
 
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN", "OAUTHBEARER"]
 
-class ServiceSettings(BaseSettings):
+
+class KafkaSettings(BaseSettings):
+    """How every Kafka client of a process connects: the bootstrap list, TLS and SASL (docs/security.md, "Kafka").
+
+    Checked when the settings load, so a process with a bad combination refuses to start naming the variable,
+    instead of failing at its first connection: SASL without its credentials, a mechanism without SASL, TLS files
+    with a protocol that has no TLS, or a CA, certificate or key file that is missing or does not load."""
+
+    model_config = SettingsConfigDict(env_prefix="QOSYM_", env_ignore_empty=True, extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", description="comma-separated bootstrap list")
+    kafka_idempotence: bool = Field(
+        default=False, description="enable the idempotent producer (Apache Kafka yes, tansu no)"
+    )
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", description="PLAINTEXT (the local stack), SSL, SASL_PLAINTEXT or SASL_SSL"
+    )
+    kafka_sasl_mechanism: KafkaSaslMechanism | None = Field(
+        default=None, description="required with SASL_*: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN or OAUTHBEARER"
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SCRAM and PLAIN: the Kafka user")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SCRAM and PLAIN: its password (secret)")
+    kafka_sasl_oauth_token_file: Path | None = Field(
+        default=None,
+        description="OAUTHBEARER: a file holding the access token, read again at every authentication (a "
+        "projected or sidecar-refreshed token)",
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None,
+        description="SSL and SASL_SSL: PEM CA bundle the brokers' certificates are checked against "
+        "(default: the system's CAs)",
+    )
+    kafka_ssl_cert_file: Path | None = Field(default=None, description="mutual TLS: the client certificate (PEM)")
+    kafka_ssl_key_file: Path | None = Field(default=None, description="mutual TLS: its private key (PEM)")
+    kafka_ssl_key_password: SecretStr | None = Field(default=None, description="the private key's passphrase")
+
+    @model_validator(mode="after")
+    def _check_kafka_security(self) -> Self:
+        from qosym_chassis.kafka_security import check_kafka_settings  # ssl and aiokafka only when loaded
+
+        check_kafka_settings(self)
+        return self
+
+    @property
+    def kafka_servers(self) -> list[str]:
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
+
+
+class ServiceSettings(KafkaSettings):
     model_config = SettingsConfigDict(env_prefix="QOSYM_", env_ignore_empty=True, extra="ignore")
 
     service_name: str = "qosym"
@@ -26,10 +77,6 @@ class ServiceSettings(BaseSettings):
     )
     database_app_role: str | None = Field(
         default=None, description="`migrate` grants this role DML on every table (INSERT and SELECT on audit_log)"
-    )
-    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", description="comma-separated bootstrap list")
-    kafka_idempotence: bool = Field(
-        default=False, description="enable the idempotent producer (Apache Kafka yes, tansu no)"
     )
     redis_url: str = "redis://127.0.0.1:6379/0"
     port: int = 8000
@@ -114,7 +161,3 @@ class ServiceSettings(BaseSettings):
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
-
-    @property
-    def kafka_servers(self) -> list[str]:
-        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]

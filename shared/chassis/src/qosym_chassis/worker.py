@@ -24,6 +24,7 @@ from starlette.routing import Mount
 from qosym_chassis import dead_letters, health, idempotency, outbox, parking
 from qosym_chassis.consumer import EventConsumer
 from qosym_chassis.context import ServiceContext, build_context
+from qosym_chassis.kafka_security import aiokafka_options
 from qosym_chassis.metrics import (
     CONSUMER_LAG,
     DEAD_LETTERS,
@@ -148,6 +149,16 @@ async def _start_with_retry(start: Callable[[], Awaitable[None]], stop: asyncio.
             delay = min(delay * 2, 10)
 
 
+def lag_consumer(settings: ServiceSettings) -> AIOKafkaConsumer:
+    """The lag probe's consumer (not started): reads offsets only, with the process's TLS and SASL settings."""
+    return AIOKafkaConsumer(
+        **aiokafka_options(settings),
+        bootstrap_servers=settings.kafka_servers,
+        group_id=settings.service_name,
+        enable_auto_commit=False,
+    )
+
+
 class LagProbe:
     """Consumer lag = end offset minus this group's committed offset, per topic."""
 
@@ -158,11 +169,7 @@ class LagProbe:
 
     async def measure(self) -> dict[str, int]:
         if self._consumer is None:
-            self._consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._settings.kafka_servers,
-                group_id=self._settings.service_name,
-                enable_auto_commit=False,
-            )
+            self._consumer = lag_consumer(self._settings)
             await self._consumer.start()
         lags: dict[str, int] = {}
         for topic in self._topics:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import DateTime, LargeBinary, insert, literal, select, update
+from sqlalchemy import DateTime, LargeBinary, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -177,6 +177,21 @@ async def staff_by_username(session: AsyncSession, username: str) -> StaffAccoun
 
 async def any_staff(session: AsyncSession) -> bool:
     return (await session.execute(select(staff.c.id).limit(1))).first() is not None
+
+
+# pg_advisory_xact_lock key of the first-administrator bootstrap: two runs at once cannot both see "no administrator"
+BOOTSTRAP_LOCK = 0x51_6F_73_79_6D_41_64_6D  # "QosymAdm"
+
+
+async def lock_administrator_bootstrap(session: AsyncSession) -> None:
+    """Held until the caller's transaction ends."""
+    await session.execute(select(func.pg_advisory_xact_lock(BOOTSTRAP_LOCK)))
+
+
+async def any_administrator(session: AsyncSession) -> bool:
+    """An active administrator account exists (an inactive one cannot sign in to create another)."""
+    query = select(staff.c.id).where(staff.c.role == "administrator", staff.c.active).limit(1)
+    return (await session.execute(query)).first() is not None
 
 
 async def add_service_account(session: AsyncSession, client_id: str, name: str, secret_hash: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -247,6 +248,46 @@ async def _audit_login(deps: Dependencies, row: StaffAccount | None, failure: st
             await audit.append(
                 session, Actor("anonymous", "anonymous"), "staff.login_failed", "staff", staff_id, {"reason": failure}
             )
+
+
+class AdministratorExists(Conflict):
+    """The production bootstrap is for the first administrator only: the next ones are created by an administrator."""
+
+
+async def bootstrap_first_administrator(
+    deps: Dependencies, username: str, keep: Callable[[NewStaff], Awaitable[None]]
+) -> NewStaff:
+    """Production: the first administrator, only while no active administrator exists (``python -m registry
+    bootstrap-admin``). ``keep`` receives the one-time password and TOTP secret before the account commits, so a
+    secret that could not be kept leaves no account behind; the audit trail records the grant (no secret)."""
+    password, totp_secret, staff_id = credentials.new_password(), credentials.new_totp_secret(), uuid4()
+    created = NewStaff(staff_id, username, password, totp_secret, credentials.totp_uri(totp_secret, username))
+    try:
+        async with deps.sessions() as session, session.begin():
+            await identity_repository.lock_administrator_bootstrap(session)
+            if await identity_repository.any_administrator(session):
+                raise AdministratorExists("an administrator exists already: ask one to create the account")
+            await identity_repository.add_staff(
+                session,
+                id=staff_id,
+                username=username,
+                password_hash=credentials.hash_password(password),
+                totp_ciphertext=deps.box.seal(totp_secret.encode(), context=f"totp:{staff_id}"),
+                role="administrator",
+                scope={},
+            )
+            await audit.append(
+                session,
+                Actor("bootstrap-admin", "system"),
+                "role.granted",
+                "staff",
+                staff_id,
+                {"role": "administrator", "scope": {}, "via": "bootstrap-admin"},
+            )
+            await keep(created)
+    except UsernameTaken as exc:
+        raise Conflict("this username is taken") from exc
+    return created
 
 
 async def bootstrap_admin(deps: Dependencies) -> NewStaff | None:
