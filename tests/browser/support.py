@@ -3,6 +3,7 @@ one-time code from the notifications inbox (the local stack's SMS stand-in), and
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from tests.support.waiting import eventually
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ARTEFACT_SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artefacts" / "browser"
 SERIOUS = ("serious", "critical")
 T = TypeVar("T")
 
@@ -91,9 +93,12 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 
 def readme_screenshot(page: Page, role: str) -> Path:
-    """The role's home page as the README shows it (``docs/screenshots/<role>-home.png``, committed)."""
-    README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = README_SCREENSHOTS / f"{role}-home.png"
+    """The role's home page: always a test artefact (``test-artefacts/browser/<role>-home.png``); with
+    ``QOSYM_UPDATE_SCREENSHOTS=1`` also the README's committed ``docs/screenshots/<role>-home.png`` (a test run
+    otherwise leaves the committed files as they are: their ids and names change every run)."""
+    folder = README_SCREENSHOTS if os.environ.get("QOSYM_UPDATE_SCREENSHOTS") == "1" else ARTEFACT_SCREENSHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{role}-home.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
