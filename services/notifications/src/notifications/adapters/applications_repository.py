@@ -38,14 +38,31 @@ async def remember_application(session: AsyncSession, application_id: UUID, roun
     )
 
 
+_REMEMBER_MANY = text(
+    """
+    INSERT INTO application (application_id, round_id, child_id)
+    SELECT u.application_id, u.round_id, u.child_id
+    FROM unnest(CAST(:applications AS uuid[]), CAST(:rounds AS uuid[]), CAST(:children AS uuid[]))
+        WITH ORDINALITY AS u(application_id, round_id, child_id, n)
+    ORDER BY u.n
+    ON CONFLICT DO NOTHING
+    """
+)
+
+
 async def remember_applications(session: AsyncSession, known: Sequence[tuple[UUID, UUID, UUID]]) -> None:
-    """``remember_application`` for many ``(application_id, round_id, child_id)`` in one statement."""
+    """``remember_application`` for many ``(application_id, round_id, child_id)`` in one statement (one text for any
+    number: compiled and prepared once), inserted in a fixed order so that two batches lock in the same order."""
     if not known:
         return
+    ordered = sorted(known, key=str)
     await session.execute(
-        insert(application)
-        .values([{"application_id": a, "round_id": r, "child_id": c} for a, r, c in sorted(known, key=str)])
-        .on_conflict_do_nothing()
+        _REMEMBER_MANY,
+        {
+            "applications": [a for a, _, _ in ordered],
+            "rounds": [r for _, r, _ in ordered],
+            "children": [c for _, _, c in ordered],
+        },
     )
 
 
