@@ -497,3 +497,104 @@ def test_an_administrator_creates_a_staff_account_and_sees_its_secrets_once(
     taken = portal.post("/admin/staff", data={**form, "csrf": csrf(portal)})
     assert taken.status_code == 409 and 'id="username-error"' in taken.text
     assert catalogue("kk")["errors.username_taken"] in taken.text
+
+
+ROUND_ID = "70e1d000-0000-4000-8000-000000000007"
+ASTANA = REGION | {"timezone": "Asia/Almaty", "directions": ["sports", "creativity"]}
+
+
+def test_an_administrator_creates_a_round_sent_as_allocation_takes_it(portal: TestClient, services: Services) -> None:
+    sign_in(portal, services, "administrator", {})
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": ASTANA}]})
+    services.on("GET", "/v1/rounds", 200, {"items": []})
+    portal.cookies.set("qosym_lang", "ru")
+    ru = catalogue("ru")
+    assert 'href="/admin/rounds/new"' in portal.get("/admin").text
+    first = portal.get("/admin/rounds/new")
+    assert first.status_code == 200 and 'name="region_code"' in first.text and "quotas.yesil" not in first.text
+    form = portal.get("/admin/rounds/new", params={"region_code": "astana"})
+    assert 'id="quotas.yesil.sports"' in form.text and f"район Есиль, {ru['direction.creativity']}" in form.text
+    data = {
+        "csrf": csrf(portal),
+        "region_code": "astana",
+        "name": "Осень",
+        "budget_tiyn": "135000",
+        "quotas.yesil.sports": "1",
+        "quotas.yesil.creativity": "",
+        "application_opens_at": "2026-08-01T09:00",
+        "application_closes_at": "2026-08-15T18:00",
+        "reference_date": "2026-09-01",
+        "voucher_valid_until": "2027-06-30",
+    }
+    services.on("POST", "/v1/rounds", 201, {"round_id": ROUND_ID})
+    made = portal.post("/admin/rounds/new", data=data, follow_redirects=False)
+    assert made.status_code == 303 and made.headers["location"].startswith("/admin?done=create")
+    assert services.sent("POST", "/v1/rounds") == {
+        "region_code": "astana",
+        "name": "Осень",
+        "budget_tiyn": 13_500_000,
+        "quotas": {"yesil": {"sports": 1}},
+        "application_opens_at": "2026-08-01T09:00:00+05:00",
+        "application_closes_at": "2026-08-15T18:00:00+05:00",
+        "reference_date": "2026-09-01",
+        "voucher_valid_until": "2027-06-30",
+    }
+    refusal = {"errors": [{"field": "budget_tiyn", "type": "greater_than"}]}
+    refusal["errors"] += [{"field": "quotas.yesil.sports", "type": "greater_than_equal"}]
+    services.on("POST", "/v1/rounds", 422, refusal)
+    refused = portal.post("/admin/rounds/new", data=data)
+    assert refused.status_code == 422 and 'id="budget_tiyn-error"' in refused.text
+    assert 'id="quotas.yesil.sports-error"' in refused.text and ru["errors.invalid"] in refused.text
+    services.on("POST", "/v1/rounds", 422, {"errors": [{"field": "body", "type": "value_error"}]})
+    general = portal.post("/admin/rounds/new", data=data)
+    assert general.status_code == 422 and 'role="alert"' in general.text and ru["errors.value_error"] in general.text
+    empty = portal.post("/admin/rounds/new", data={"csrf": csrf(portal), "region_code": "astana"})
+    assert empty.status_code == 422 and 'id="name-error"' in empty.text and 'id="reference_date-error"' in empty.text
+
+
+def test_an_administrator_simulates_changed_weights_and_sees_the_difference(
+    portal: TestClient, services: Services
+) -> None:
+    sign_in(portal, services, "administrator", {})
+    allocated = {"round_id": ROUND_ID, "region_code": "astana", "name": "Autumn", "state": "allocated"}
+    allocated |= {"awarded_count": 1, "priority_weights": {"orphan": 120, "large_family": 60}}
+    allocated |= {"quotas": {"yesil": {"sports": 1}}}
+    services.on("GET", "/v1/rounds", 200, {"items": [allocated]})
+    services.on("GET", f"/v1/rounds/{ROUND_ID}", 200, allocated)
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": ASTANA}]})
+    portal.cookies.set("qosym_lang", "kk")
+    kk = catalogue("kk")
+    home = portal.get("/admin")
+    assert f'href="/admin/rounds/{ROUND_ID}/simulate"' in home.text and kk["admin.rounds.simulate"] in home.text
+    form = portal.get(f"/admin/rounds/{ROUND_ID}/simulate")
+    assert form.status_code == 200 and 'id="weights.large_family"' in form.text and 'value="60"' in form.text
+    assert kk["category.large_family"] in form.text and 'id="quotas.yesil.creativity"' in form.text
+    answer = {"round_id": ROUND_ID, "applications": 3, "awarded_now": 1, "awarded_simulated": 1}
+    answer |= {"spent_simulated_tiyn": 13_500_000, "gain": 1, "lose": 1}
+    answer |= {"by_district": {"yesil": {"gain": 1, "lose": 1}}}
+    answer |= {"by_category": {"large_family": {"gain": 1, "lose": 0}, "none": {"gain": 0, "lose": 1}}}
+    services.on("POST", f"/v1/rounds/{ROUND_ID}/simulate", 200, answer)
+    data = {"csrf": csrf(portal), "weights.orphan": "120", "weights.large_family": "200"}
+    data |= {"quotas.yesil.sports": "1", "quotas.yesil.creativity": "0"}
+    shown = portal.post(f"/admin/rounds/{ROUND_ID}/simulate", data=data)
+    assert services.sent("POST", f"/v1/rounds/{ROUND_ID}/simulate") == {
+        "weights": {"orphan": 120, "large_family": 200},
+        "quotas": {"yesil": {"sports": 1, "creativity": 0}},
+    }
+    assert shown.status_code == 200 and kk["admin.simulate.difference"] in shown.text
+    assert 'data-figure="lose">1<' in shown.text and "Есіл ауданы" in shown.text
+    assert kk["admin.simulate.no_category"] in shown.text and "135 000 ₸" in shown.text.replace("\u202f", " ")
+    assert 'value="200"' in shown.text  # the form keeps what was tried
+    services.on(
+        "POST",
+        f"/v1/rounds/{ROUND_ID}/simulate",
+        422,
+        {"errors": [{"field": "weights.large_family", "type": "less_than_equal"}]},
+    )
+    refused = portal.post(f"/admin/rounds/{ROUND_ID}/simulate", data=data)
+    assert refused.status_code == 422 and 'id="weights.large_family-error"' in refused.text
+    services.on("POST", f"/v1/rounds/{ROUND_ID}/simulate", 409, {"status": 409, "detail": "not allocated"})
+    conflict = portal.post(f"/admin/rounds/{ROUND_ID}/simulate", data=data)
+    assert conflict.status_code == 409 and kk["errors.round_not_allocated"] in conflict.text
+    bad = portal.post(f"/admin/rounds/{ROUND_ID}/simulate", data=data | {"weights.orphan": "a lot"})
+    assert bad.status_code == 422 and 'id="weights.orphan-error"' in bad.text

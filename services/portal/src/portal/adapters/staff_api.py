@@ -149,6 +149,22 @@ async def rounds(api: ApiClient) -> list[dict[str, Any]]:
     return items(await api.get("allocation", "/v1/rounds"))
 
 
+async def round_of(api: ApiClient, round_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.get("allocation", f"/v1/rounds/{round_id}")
+    return answer
+
+
+async def create_round(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post("allocation", "/v1/rounds", json=body)
+    return answer
+
+
+async def simulate_round(api: ApiClient, round_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """What-if: allocation ranks and awards again in memory and answers the difference; nothing is stored."""
+    answer: dict[str, Any] = await api.post("allocation", f"/v1/rounds/{round_id}/simulate", json=body)
+    return answer
+
+
 async def round_action(api: ApiClient, round_id: str, action: str, body: dict[str, Any] | None = None) -> None:
     await api.post("allocation", f"/v1/rounds/{round_id}/{action}", json=body)
 

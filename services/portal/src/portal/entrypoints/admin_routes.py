@@ -17,10 +17,12 @@ from fastapi.responses import Response
 
 from portal.adapters import staff_api
 from portal.adapters.api_client import ApiProblem, FieldErrors
+from portal.entrypoints import admin_rounds
 from portal.entrypoints.pages import STAFF_ROLES, Csrf, Page, PageDep
 from portal.entrypoints.staff_format import PERIOD
 
 router = APIRouter(prefix="/admin")
+router.include_router(admin_rounds.router)  # first: /rounds/{id}/simulate is not one of the round moves below
 Text = Annotated[str, Form()]
 ADMINISTRATOR = "administrator"
 ROUND_ACTIONS = ("open", "close", "allocate")
