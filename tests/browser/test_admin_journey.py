@@ -1,10 +1,10 @@
 """The administrator's journey in a real browser, in English: from applying a region file to approving a payment
 batch another administrator prepared, and the pain.001 payment order.
 
-Administrator A uploads a region file (a copy of Astana's with a code of its own) on the regions page; an
-administrator's draft round of that region (set-up through allocation's API: the portal does not create rounds yet)
-is opened, closed early with a reason and allocated on the rounds page, the family's child having applied through
-the API. The month's money is set-up through the APIs as the other roles would make it (a verified provider's
+Administrator A uploads a region file (a copy of Astana's with a code of its own) on the regions page, creates a
+round of that region on the new-round page, and opens, closes early with a reason and allocates it on the rounds
+page, the family's child having applied through the API; then A simulates changed weights (and no sports voucher in
+the child's district) for the allocated round and sees the difference allocation computes. The month's money is set-up through the APIs as the other roles would make it (a verified provider's
 every-day group, the child enrolled, the month marked "next month" and confirmed by the parent). Then A prepares the
 region's batch and is told another administrator must approve it; administrator B approves it, and the pain.001
 download is offered with the hash payments recorded. Screenshots of the key pages; axe-core on each main page.
@@ -37,7 +37,6 @@ from tests.browser.support import (
 from tests.support.journeys import (
     REGION_PROJECTIONS,
     REGIONS,
-    bearer,
     client,
     enrol,
     new_family,
@@ -109,41 +108,49 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
     screenshot("admin-regions-en")
     off_the_loop(lambda: wait_until_projected(stack, code))
 
-    # --- set-up through the APIs: a family, and a draft round of the region -------------------------------------
+    # --- set-up through the APIs: a family whose child allocation knows ---------------------------------------
     family = new_family(stack, token, children=1, region=code)
     [child] = family.children
-    admin_api = bearer(token("administrator"))
-    name = f"Adminshire {uuid.uuid4().hex[:6]}"
     with client(stack, "allocation") as allocation:
         eventually(lambda: allocation.get(f"/v1/children/{child.id}", headers=family.headers).status_code == 200)
-        cost = region["voucher"]["monthly_value"]["sports"] * region["voucher"]["months"]
-        now = datetime.now(UTC)
-        created = allocation.post(
-            "/v1/rounds",
-            json={
-                "region_code": code,
-                "name": name,
-                "budget_tiyn": cost,
-                "quotas": {child.district: {"sports": 1}},
-                "application_opens_at": (now - timedelta(minutes=5)).isoformat(),
-                "application_closes_at": (now + timedelta(days=1)).isoformat(),
-                "reference_date": str(date.today()),
-                "voucher_valid_until": str(date.today() + timedelta(days=300)),
-            },
-            headers=admin_api,
-        )
-        assert created.status_code == 201, created.text
-        round_id = str(created.json()["round_id"])
 
-        # --- open, close early with a reason, allocate: on the rounds page ---------------------------------------
-        page.get_by_role("navigation", name=en["admin.nav.label"]).get_by_role(
-            "link", name=en["admin.nav.rounds"]
-        ).click()
-        row = page.locator(f"#rounds tr[data-round-id='{round_id}']")
-        expect(row.locator("[data-state]")).to_have_attribute("data-state", "draft")
-        row.get_by_role("button", name=f"{en['admin.rounds.open']}: {name}").click()
-        expect(page.get_by_role("status").filter(has_text=en["admin.rounds.done_open"])).to_be_visible()
-        expect(row.locator("[data-state]")).to_have_attribute("data-state", "open")
+    # --- A creates the region's round on the new-round page (a draft) ------------------------------------------
+    name = f"Adminshire {uuid.uuid4().hex[:6]}"
+    cost = region["voucher"]["monthly_value"]["sports"] * region["voucher"]["months"]
+    district = next(d for d in region["districts"] if d["code"] == child.district)
+    quota_label = f"{district['name']['en']}, {en['direction.sports']}"
+    local_now = datetime.now(UTC).astimezone(ZoneInfo(region["timezone"]))
+    page.get_by_role("navigation", name=en["admin.nav.label"]).get_by_role("link", name=en["admin.nav.rounds"]).click()
+    page.get_by_role("link", name=en["admin.rounds.new"]).click()
+    expect(page.get_by_role("heading", name=en["admin.round_new.title"], level=1)).to_be_visible()
+    page.get_by_label(en["admin.round_new.region"], exact=True).select_option(code)
+    page.get_by_role("button", name=en["admin.round_new.continue"]).click()
+    expect(page.get_by_label(quota_label, exact=True)).to_be_visible()
+    page.get_by_label(en["admin.round_new.name"], exact=True).fill(name)
+    page.get_by_label(en["admin.round_new.budget"], exact=True).fill(str(cost // 100))  # whole tenge
+    page.get_by_label(en["admin.round_new.opens_at"], exact=True).fill(
+        (local_now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    )
+    page.get_by_label(en["admin.round_new.closes_at"], exact=True).fill(
+        (local_now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    )
+    page.get_by_label(en["admin.round_new.reference_date"], exact=True).fill(str(date.today()))
+    page.get_by_label(en["admin.round_new.valid_until"], exact=True).fill(str(date.today() + timedelta(days=300)))
+    page.get_by_label(quota_label, exact=True).fill("1")
+    assert axe_violations(page) == []
+    screenshot("admin-round-new-en")
+    page.get_by_role("button", name=en["admin.round_new.submit"]).click()
+    expect(page.get_by_role("status").filter(has_text=en["admin.rounds.done_create"])).to_be_visible()
+    row = page.locator("#rounds tr[data-round-id]").filter(has_text=name)
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "draft")
+    round_id = str(row.get_attribute("data-round-id"))
+
+    # --- open, close early with a reason, allocate: on the rounds page ---------------------------------------
+    row = page.locator(f"#rounds tr[data-round-id='{round_id}']")
+    row.get_by_role("button", name=f"{en['admin.rounds.open']}: {name}").click()
+    expect(page.get_by_role("status").filter(has_text=en["admin.rounds.done_open"])).to_be_visible()
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "open")
+    with client(stack, "allocation") as allocation:
         applied = allocation.post(
             f"/v1/rounds/{round_id}/applications",
             json={"child_id": child.id, "direction": "sports"},
@@ -160,6 +167,28 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
     expect(row.locator("td").nth(3)).to_have_text("1")
     assert axe_violations(page) == []
     screenshot("admin-rounds-en")
+
+    # --- A simulates changed weights (and no sports voucher in the child's district) and sees the difference ---
+    row.get_by_role("link", name=f"{en['admin.rounds.simulate']}: {name}").click()
+    expect(page.get_by_role("heading", name=en["admin.simulate.title"], level=1)).to_be_visible()
+    weight = page.get_by_label(en["category.large_family"], exact=True)
+    expect(weight).to_have_value(str(region["priority_weights"]["large_family"]))
+    weight.fill("200")
+    quota = page.get_by_label(quota_label, exact=True)
+    expect(quota).to_have_value("1")
+    quota.fill("0")
+    page.get_by_role("button", name=en["admin.simulate.submit"]).click()
+    difference = page.locator("#difference")
+    expect(difference.get_by_role("heading", name=en["admin.simulate.difference"])).to_be_visible()
+    expect(difference.locator("[data-figure='awarded_now']")).to_have_text("1")
+    expect(difference.locator("[data-figure='awarded_simulated']")).to_have_text("0")
+    expect(difference.locator("[data-figure='lose']")).to_have_text("1")
+    expect(difference.locator(f"#by-district tr[data-district='{child.district}']")).to_contain_text(
+        district["name"]["en"]
+    )
+    expect(page.get_by_label(en["category.large_family"], exact=True)).to_have_value("200")
+    assert axe_violations(page) == []
+    screenshot("admin-simulate-en")
 
     # --- set-up through the APIs: the month a provider is owed ------------------------------------------------
     provider = verified_provider(stack, token, region=code)
