@@ -273,3 +273,20 @@ async def test_the_running_relay_woken_by_a_commit_publishes_through_the_produce
     assert await outbox.backlog(engine) == 0
     assert per_key(received) == {key: [0, 1, 2] for key in KEYS}
     assert all(r["published_at"] is not None for r in await outbox_rows(engine))
+
+
+def test_an_event_staged_outside_any_span_still_carries_a_w3c_traceparent() -> None:
+    """A periodic job or a bulk import stages events with no span current: the record still names a trace (its
+    own, not sampled), as partners rely on (docs/partners.md); inside a span, that span's context."""
+    import re
+
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from qosym_chassis.outbox import trace_headers
+
+    pattern = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-00$")
+    first, second = trace_headers()["traceparent"], trace_headers()["traceparent"]
+    assert pattern.fullmatch(first) and pattern.fullmatch(second) and first != second
+    with TracerProvider().get_tracer("test").start_as_current_span("request") as span:
+        inside = trace_headers()["traceparent"]
+    assert inside.split("-")[1] == format(span.get_span_context().trace_id, "032x")

@@ -31,6 +31,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import socket
 import time
 import uuid
@@ -56,10 +57,20 @@ WAKE_CHANNEL = "qosym_outbox"
 DEFAULT_BATCH_SIZE = 1_000
 
 
-async def add_event(session: AsyncSession, event: IntegrationEvent) -> None:
-    """Stage an event in the caller's transaction, with the current trace context."""
+def trace_headers() -> dict[str, str]:
+    """The current trace context as message headers. An event staged outside any span (a periodic job, a bulk
+    import) gets a trace of its own, not sampled: every record carries a ``traceparent`` (docs/partners.md), and
+    the spans its consumers start share one trace id."""
     headers: dict[str, str] = {}
     propagate.inject(headers)
+    if "traceparent" not in headers:
+        headers["traceparent"] = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"
+    return headers
+
+
+async def add_event(session: AsyncSession, event: IntegrationEvent) -> None:
+    """Stage an event in the caller's transaction, with the current trace context."""
+    headers = trace_headers()
     staged = (
         insert(OUTBOX)
         .values(
@@ -102,8 +113,7 @@ async def add_events(session: AsyncSession, events: Sequence[IntegrationEvent]) 
     follow it, so the relay publishes them in that order."""
     if not events:
         return
-    headers: dict[str, str] = {}
-    propagate.inject(headers)
+    headers = trace_headers()
     # a data-modifying CTE runs to completion whatever reads it: one notification is enough
     await session.execute(
         _ADD_MANY,
