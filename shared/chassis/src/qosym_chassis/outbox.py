@@ -492,6 +492,9 @@ class OutboxRelay:
                 (name, value.encode()) for name, value in json.loads(staged or "{}").items() if isinstance(value, str)
             ]
             headers.append(_CONTENT_TYPE)
+        if not any(name == "traceparent" for name, _ in headers):
+            # a row staged by set-based SQL without the stager's context: a trace of its own (trace_headers)
+            headers = [*headers, ("traceparent", trace_headers()["traceparent"].encode())]
         type_bytes = self._event_types.get(event_type)
         if type_bytes is None:
             type_bytes = self._event_types[event_type] = event_type.encode()

@@ -150,22 +150,24 @@ WHERE round_id = :r
 
 # The events, one multi-row INSERT ... SELECT each; ``:at`` is the occurred_at the envelope would serialise.
 AWARDED_EVENTS = """
-INSERT INTO outbox (event_id, event_type, topic, msg_key, payload)
+INSERT INTO outbox (event_id, event_type, topic, msg_key, payload, headers)
 SELECT v.id, 'allocation.VoucherAwarded', 'allocation.voucher.v1', v.voucher_id::text,
        jsonb_build_object('event_id', v.id::text, 'event_type', 'allocation.VoucherAwarded', 'event_version', 1,
            'occurred_at', CAST(:at AS text), 'voucher_id', v.voucher_id::text, 'application_id', v.application_id::text,
            'child_id', v.child_id::text, 'region_code', v.region_code, 'district_code', v.district_code,
            'round_id', v.round_id::text, 'direction', v.direction, 'monthly_value_tiyn', v.monthly_value_tiyn,
-           'months', v.months, 'valid_until', v.valid_until::text, 'assign_by', v.assign_by::text)
+           'months', v.months, 'valid_until', v.valid_until::text, 'assign_by', v.assign_by::text),
+       CAST(:headers AS jsonb)
 FROM (SELECT *, gen_random_uuid() AS id FROM voucher WHERE round_id = :r) v
 """
 
 WAITLISTED_EVENTS = """
-INSERT INTO outbox (event_id, event_type, topic, msg_key, payload)
+INSERT INTO outbox (event_id, event_type, topic, msg_key, payload, headers)
 SELECT a.id, 'allocation.ApplicationWaitlisted', 'allocation.application.v1', a.application_id::text,
        jsonb_build_object('event_id', a.id::text, 'event_type', 'allocation.ApplicationWaitlisted', 'event_version', 1,
            'occurred_at', CAST(:at AS text), 'application_id', a.application_id::text, 'round_id', CAST(:r AS text),
-           'child_id', a.child_id::text, 'position', a.waitlist_position)
+           'child_id', a.child_id::text, 'position', a.waitlist_position),
+       CAST(:headers AS jsonb)
 FROM (SELECT *, gen_random_uuid() AS id FROM allocation_result WHERE run_id = :run AND outcome = 'waitlisted') a
 """
 
@@ -230,8 +232,9 @@ async def allocate(session: AsyncSession, round_: RoundRow, today: date, at: dat
     await session.execute(text(COUNT_DIRECTION), {"r": r})
     await session.execute(text(COUNT_ROUND), {"r": r})
     occurred = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # as the envelope serialises it
-    await _long(session, AWARDED_EVENTS, {"r": r, "at": occurred})
-    await _long(session, WAITLISTED_EVENTS, {"r": str(r), "run": run, "at": occurred})
+    headers = json.dumps(outbox.trace_headers())  # the allocate request's trace, as add_events would stage it
+    await _long(session, AWARDED_EVENTS, {"r": r, "at": occurred, "headers": headers})
+    await _long(session, WAITLISTED_EVENTS, {"r": str(r), "run": run, "at": occurred, "headers": headers})
     await session.execute(select(func.pg_notify(outbox.WAKE_CHANNEL, "")))  # the relay starts at once
     return await summary(session, r)
 
