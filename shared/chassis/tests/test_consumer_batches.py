@@ -393,3 +393,36 @@ async def test_an_event_applied_in_a_batch_continues_the_trace_it_was_staged_in(
     assert sorted(format(s.context.trace_id, "032x") for s in spans) == sorted(t for _, t in staged)
     for span in spans:
         assert span.parent is not None and span.parent.is_remote
+
+
+async def test_a_many_handler_providing_a_burst_of_keys_releases_what_each_key_held_in_arrival_order(db):
+    """``parking.provided_all``: a set-based handler brings many keys at once (a round's burst of awards); the
+    consumer looks once for what waits on any of them and applies each key's parked events in arrival order."""
+
+    async def on_many_children(deps: str, session: AsyncSession, events: Sequence[ChildRegisteredV1]) -> dict:
+        await session.execute(insert(child), [{"child_id": e.child_id} for e in events])
+        await session.execute(
+            insert(applied), [{"event_id": e.event_id, "msg_key": e.message_key, "what": "child"} for e in events]
+        )
+        await parking.provided_all(session, (f"child:{e.child_id}" for e in events))
+        return {}
+
+    async def on_guardian_with(deps: str, session: AsyncSession, event: GuardianshipEstablishedV1) -> None:
+        await on_guardian(session, event)
+
+    consumer = consumer_for(db, max_attempts=1)
+    consumer.route({ChildRegisteredV1: Many(on_many_children), GuardianshipEstablishedV1: on_guardian_with}, "deps")
+    children = [registered() for _ in range(40)]
+    early = [GuardianshipEstablishedV1(child_id=children[i].child_id, guardian_id=uuid.uuid4()) for i in (7, 3, 7, 30)]
+    assert await consumer.deliver_batch([*map(message, early)]) == [Outcome.APPLIED] * len(early)
+    assert {p.awaits for p in await parking.list_parked(db)} == {f"child:{children[i].child_id}" for i in (7, 3, 30)}
+
+    assert await consumer.deliver_batch([*map(message, children)]) == [Outcome.APPLIED] * len(children)
+
+    assert await parking.list_parked(db) == []
+    rows = await applied_rows(db)
+    guardians = [(key, what) for key, what in rows if what != "child"]
+    assert sorted(guardians) == sorted((e.message_key, f"guardian {e.guardian_id}") for e in early)
+    seven = [what for key, what in guardians if key == children[7].message_key]
+    assert seven == [f"guardian {early[0].guardian_id}", f"guardian {early[2].guardian_id}"]  # arrival order
+    assert await count(db, child) == 40

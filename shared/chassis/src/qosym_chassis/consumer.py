@@ -507,12 +507,15 @@ class EventConsumer:
         when it provided any key (so parked events may have changed)."""
         done: set[str] = set()
         while keys := parking.take_provided(session):
-            for key in keys:
-                if key in done:
-                    continue
-                done.add(key)
-                for row in await parking.parked_on(session, self.service, key):
-                    await self._resume(session, row)
+            fresh = [key for key in dict.fromkeys(keys) if key not in done]
+            done.update(fresh)
+            # one look for the whole batch's keys (a burst provides hundreds, and almost none has a parked event);
+            # the keys under the advisory locks taken by ``provided``, so nothing parks on them meanwhile
+            waiting = await parking.awaited(session, self.service, fresh)
+            for key in fresh:
+                if key in waiting:
+                    for row in await parking.parked_on(session, self.service, key):
+                        await self._resume(session, row)
         return bool(done)
 
     # --- batches ----------------------------------------------------------------------------------------

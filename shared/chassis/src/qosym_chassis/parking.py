@@ -64,6 +64,13 @@ async def lock_all(session: AsyncSession, keys: Iterable[str]) -> None:
         )
 
 
+async def provided_all(session: AsyncSession, keys: Iterable[str]) -> None:
+    """``provided`` for a batch's keys: locked in one statement, in one global order (a round's burst of awards)."""
+    ordered = sorted(set(keys))
+    await lock_all(session, ordered)
+    session.info.setdefault(PROVIDED, []).extend(ordered)
+
+
 release = provided
 """``release(session, key)``: the same call, named for the caller that thinks of freeing what waits."""
 
@@ -149,6 +156,19 @@ async def waiting_on_keys(session: AsyncSession, consumer: str, msg_keys: Iterab
         .ext(distinct_on(PARKED.c.msg_key))
     )
     return {str(r.msg_key): str(r.awaits) for r in await session.execute(query)}
+
+
+async def awaited(session: AsyncSession, consumer: str, keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` some event of this consumer is parked on, in one statement (usually none of them)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    query = (
+        select(PARKED.c.awaits)
+        .where(PARKED.c.consumer == consumer, PARKED.c.awaits == any_(bindparam("keys", wanted, type_=ARRAY(Text))))
+        .distinct()
+    )
+    return {str(value) for value in (await session.execute(query)).scalars()}
 
 
 async def parked_on(session: AsyncSession, consumer: str, awaits: str) -> list[Row[Any]]:

@@ -204,8 +204,7 @@ async def on_many_vouchers_awarded(
                 frozenset(reached.setdefault(round_.round_id, set())),
             )
             reached[round_.round_id].update(funding.thresholds_crossed)
-    for funding in plan:
-        await parking.provided(session, f"voucher:{funding.award.voucher_id}")
+    await parking.provided_all(session, (f"voucher:{funding.award.voucher_id}" for funding in plan))
     return park
 
 
