@@ -23,7 +23,7 @@ from insights.adapters.orm import (
     timesheet,
     voucher,
 )
-from qosym_chassis.db import upsert_if_newer
+from qosym_chassis.db import insert_from_arrays, upsert_if_newer
 
 
 async def _merge(
@@ -73,7 +73,7 @@ async def _merge_many(
     """``_merge`` for many rows with the same columns, in one statement."""
     if not rows:
         return
-    statement = insert(table).values(_collapsed(rows, key, keep_first))
+    statement = insert_from_arrays(table, _collapsed(rows, key, keep_first))
     updates: dict[str, Any] = {
         name: func.coalesce(table.c[name], statement.excluded[name]) if name in keep_first else statement.excluded[name]
         for name in rows[0]
@@ -105,7 +105,7 @@ async def put_children_details(session: AsyncSession, rows: Sequence[Mapping[str
         seen = newest.get(row["child_key"])
         if seen is None or seen["details_at"] < row["details_at"]:
             newest[row["child_key"]] = row
-    statement = insert(child).values([newest[k] for k in sorted(newest)])
+    statement = insert_from_arrays(child, [newest[k] for k in sorted(newest)])
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[child.c.child_key],
