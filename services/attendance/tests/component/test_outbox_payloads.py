@@ -4,6 +4,7 @@ under its topic and key (consumers in payments, notifications and catalog parse 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -20,6 +21,7 @@ from qosym_contracts.attendance import (
 from .support import OCTOBER, api_at, auth, deps_of, fetch, local, world
 
 pytestmark = pytest.mark.component
+TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 CLASSES = {
     c.model_fields["event_type"].default: c
     for c in (AttendanceSubmittedV1, AttendanceConfirmedV1, AttendanceDisputedV1, DisputeResolvedV1, RiskFlagRaisedV1)
@@ -64,9 +66,13 @@ async def test_every_outbox_row_is_a_valid_event_with_its_topic_and_key(
     finally:
         await engine.dispose()
 
-    rows = await fetch(w.url, "SELECT event_id, event_type, topic, msg_key, payload FROM outbox ORDER BY id")
+    rows = await fetch(
+        w.url, "SELECT event_id, event_type, topic, msg_key, payload, headers FROM outbox ORDER BY id"
+    )
     seen = []
     for row in rows:
+        # the set-based SQL stages each row with its stager's trace context, as outbox.add_events does
+        assert TRACEPARENT.fullmatch(json.loads(row["headers"] or "{}").get("traceparent", "")), row["event_type"]
         event = CLASSES[row["event_type"]].model_validate(json.loads(row["payload"]))
         assert (event.event_id, event.topic, event.message_key) == (row["event_id"], row["topic"], row["msg_key"])
         seen.append(row["event_type"])

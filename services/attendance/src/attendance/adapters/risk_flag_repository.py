@@ -222,14 +222,15 @@ raised AS (
 ), x AS (
     SELECT r.*, gen_random_uuid() AS eid FROM raised r
 ), events AS (
-    INSERT INTO outbox (event_id, event_type, topic, msg_key, payload)
+    INSERT INTO outbox (event_id, event_type, topic, msg_key, payload, headers)
     SELECT x.eid, 'attendance.RiskFlagRaised', 'attendance.risk.v1', x.subject_id::text,
            jsonb_build_object(
                'event_id', x.eid::text, 'event_type', 'attendance.RiskFlagRaised', 'event_version', 1,
                'occurred_at', {json_instant("now")}, 'flag_id', x.id::text, 'rule', x.rule,
                'subject_type', x.subject_type, 'subject_id', x.subject_id::text,
                'provider_id', x.provider_id::text, 'region_code', x.region_code, 'period', x.period,
-               'severity', x.severity, 'summary', x.summary)
+               'severity', x.severity, 'summary', x.summary),
+           CAST(:headers AS jsonb)
     FROM x
 )
 SELECT x.id, x.rule FROM x

@@ -10,6 +10,7 @@ per timesheet. The payable rule here is the SQL twin of ``domain.rules.payable_s
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from attendance.adapters.orm import decision, late_permit, session_mark, timesheet
 from attendance.domain.period import Period
 from attendance.domain.rules import AttendanceRules
+from qosym_chassis import outbox
 
 LONG_STATEMENT_TIMEOUT_S = 900.0
 _NAMED = re.compile(r"(?<![:\w]):([a-z_]+)\b")
@@ -104,7 +106,7 @@ submitted AS (
 ), x AS (
     SELECT s.*, gen_random_uuid() AS eid FROM submitted s
 ), events AS (
-    INSERT INTO outbox (event_id, event_type, topic, msg_key, payload)
+    INSERT INTO outbox (event_id, event_type, topic, msg_key, payload, headers)
     SELECT x.eid, 'attendance.AttendanceSubmitted', 'attendance.timesheet.v1', x.id::text,
            jsonb_build_object(
                'event_id', x.eid::text, 'event_type', 'attendance.AttendanceSubmitted', 'event_version', 1,
@@ -115,7 +117,8 @@ submitted AS (
                                 'date', m.session_date::text,
                                 'starts_at', to_char(m.starts_at AT TIME ZONE CAST(:tz AS text), 'HH24:MI:SS'),
                                 'status', m.status) ORDER BY m.starts_at), '[]'::jsonb)
-                            FROM session_mark m WHERE m.timesheet_id = x.id))
+                            FROM session_mark m WHERE m.timesheet_id = x.id)),
+           CAST(:headers AS jsonb)
     FROM x
 ), log AS (
     INSERT INTO decision (timesheet_id, action, actor, at, detail)
@@ -131,12 +134,13 @@ CONFIRMED_EVENTS = f"""
 x AS (
     SELECT c.*, gen_random_uuid() AS eid FROM confirmed c
 ), events AS (
-    INSERT INTO outbox (event_id, event_type, topic, msg_key, payload)
+    INSERT INTO outbox (event_id, event_type, topic, msg_key, payload, headers)
     SELECT x.eid, 'attendance.AttendanceConfirmed', 'attendance.timesheet.v1', x.id::text,
            jsonb_build_object(
                'event_id', x.eid::text, 'event_type', 'attendance.AttendanceConfirmed', 'event_version', 1,
                'occurred_at', {json_instant("now")}, {TIMESHEET_FIELDS},
-               'payable_sessions', x.payable_sessions, 'attended_sessions', x.attended_sessions, 'basis', x.basis)
+               'payable_sessions', x.payable_sessions, 'attended_sessions', x.attended_sessions, 'basis', x.basis),
+           CAST(:headers AS jsonb)
     FROM x
 ), log AS (
     INSERT INTO decision (timesheet_id, action, actor, at, detail)
@@ -193,6 +197,8 @@ async def fetch_long(session: AsyncSession, sql: str, params: dict[str, Any]) ->
             names.append(match.group(1))
         return f"${names.index(match.group(1)) + 1}"
 
+    if ":headers" in sql:  # it stages outbox rows: with the stager's trace context, as outbox.add_events would
+        params = {**params, "headers": json.dumps(outbox.trace_headers())}
     positional = _NAMED.sub(number, sql)
     connection = await session.connection()
     raw = await connection.get_raw_connection()
