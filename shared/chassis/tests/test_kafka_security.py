@@ -28,23 +28,13 @@ from qosym_chassis.kafka_security import (
     faststream_security,
 )
 from qosym_chassis.relay_producer import relay_producer
-from qosym_chassis.settings import KafkaSettings, ServiceSettings
+from qosym_chassis.settings import KafkaSettings, ServiceSettings, kafka_security_variables
 from qosym_chassis.worker import lag_consumer
 from qosym_cli.topics import admin_client
 
 pytestmark = pytest.mark.unit
 
-ENV = (
-    "QOSYM_KAFKA_SECURITY_PROTOCOL",
-    "QOSYM_KAFKA_SASL_MECHANISM",
-    "QOSYM_KAFKA_SASL_USERNAME",
-    "QOSYM_KAFKA_SASL_PASSWORD",
-    "QOSYM_KAFKA_SASL_OAUTH_TOKEN_FILE",
-    "QOSYM_KAFKA_SSL_CA_FILE",
-    "QOSYM_KAFKA_SSL_CERT_FILE",
-    "QOSYM_KAFKA_SSL_KEY_FILE",
-    "QOSYM_KAFKA_SSL_KEY_PASSWORD",
-)
+ENV = kafka_security_variables()
 
 
 @pytest.fixture(autouse=True)

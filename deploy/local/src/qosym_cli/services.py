@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from qosym_chassis.settings import kafka_security_variables
 from qosym_cli.paths import FRONTENDS, SERVICES
 from qosym_cli.ports import HOST
 from qosym_cli.processes import spawn_detached
@@ -64,17 +65,7 @@ def frontend_env(home: Path, state: StackState, record: ProcessRecord) -> dict[s
 
 
 # TLS and SASL of an external broker (qosym_chassis.settings.KafkaSettings); "" is unset (env_ignore_empty)
-KAFKA_SECURITY_VARIABLES = (
-    "QOSYM_KAFKA_SECURITY_PROTOCOL",
-    "QOSYM_KAFKA_SASL_MECHANISM",
-    "QOSYM_KAFKA_SASL_USERNAME",
-    "QOSYM_KAFKA_SASL_PASSWORD",
-    "QOSYM_KAFKA_SASL_OAUTH_TOKEN_FILE",
-    "QOSYM_KAFKA_SSL_CA_FILE",
-    "QOSYM_KAFKA_SSL_CERT_FILE",
-    "QOSYM_KAFKA_SSL_KEY_FILE",
-    "QOSYM_KAFKA_SSL_KEY_PASSWORD",
-)
+KAFKA_SECURITY_VARIABLES = kafka_security_variables()  # blanked: the local broker is plaintext
 
 
 def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[str, str]:
