@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pyotp
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.support.waiting import eventually
 
@@ -47,17 +47,20 @@ def create_staff(registry: httpx.Client, admin_token: str, role: str, scope: dic
 
 
 def sms_code(notifications: httpx.Client, reader_token: str, after: set[str] | None = None) -> str:
-    """The 6-digit code of the newest SMS in the person's inbox (not one of ``after``, the ids seen before)."""
+    """The 6-digit code of the newest SMS carrying one in the person's inbox (not one of ``after``, the ids seen
+    before)."""
 
-    def newest() -> dict[str, Any] | None:
+    def newest() -> str | None:
         answer = notifications.get("/v1/inbox", headers={"Authorization": f"Bearer {reader_token}"})
         items = answer.json()["items"] if answer.status_code == 200 else []
-        return next((m for m in items if m["kind"] == "sms" and m["id"] not in (after or set())), None)
+        codes = (
+            re.search(r"\b(\d{6})\b", m["body"])
+            for m in items
+            if m["kind"] == "sms" and m["id"] not in (after or set())
+        )
+        return next((found.group(1) for found in codes if found), None)  # not another message the person was sent
 
-    sms = eventually(newest)
-    found = re.search(r"\b(\d{6})\b", sms["body"])
-    assert found, "the SMS carries a 6-digit code"
-    return found.group(1)
+    return str(eventually(newest))
 
 
 def sign_in_parent(page: Page, portal_url: str, iin: str, code_of: Callable[[], str], words: dict[str, str]) -> None:
@@ -77,6 +80,36 @@ def sign_in_staff(page: Page, portal_url: str, staff: Staff, words: dict[str, st
     page.get_by_label(words["auth.staff.password"], exact=True).fill(staff.password)
     page.get_by_label(words["auth.staff.totp"], exact=True).fill(pyotp.TOTP(staff.totp_secret).now())
     page.get_by_role("button", name=words["auth.staff.submit"]).click()
+
+
+def reload_until(page: Page, locator: Locator, timeout_s: float = 90) -> None:
+    """The page shows what an API has not projected yet (or a service restarted by the test is not answering yet:
+    the portal's "not answering" page): load it again until ``locator`` is there."""
+
+    def shown() -> bool:
+        if locator.count():
+            return True
+        page.reload()
+        return bool(locator.count())
+
+    eventually(shown, timeout_s=timeout_s, interval_s=1)
+
+
+def mark_month_attended(page: Page, words: dict[str, str], period: str) -> None:
+    """On the provider's home page: open the group's month and mark every scheduled session attended in one click
+    (attendance's API runs "next month", so every session of the month is past and the month can be submitted; it
+    was just restarted on that clock, so its page is asked again until attendance answers)."""
+    page.get_by_role("link", name=words["provider.programmes.mark"].format(period=period)).click()
+    page.wait_for_load_state()
+    reload_until(page, page.get_by_role("heading", name=words["provider.attendance.title"].format(period=period)))
+    page.get_by_role("button", name=words["provider.attendance.all_attended"]).click()
+    expect(page.get_by_role("status").filter(has_text=words["provider.attendance.saved"])).to_be_visible()
+
+
+def submit_month(page: Page, words: dict[str, str], count: int = 1) -> None:
+    """On the group's month page: submit it; the answer counts the children's months submitted."""
+    page.get_by_role("button", name=words["provider.attendance.submit"]).click()
+    expect(page.locator("#submit-result")).to_contain_text(words["provider.attendance.submitted"].format(count=count))
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:

@@ -1,18 +1,23 @@
 """The administrator's journey in a real browser, in English: from applying a region file to approving a payment
 batch another administrator prepared, and the pain.001 payment order.
 
-Administrator A uploads a region file (a copy of Astana's with a code of its own) on the regions page, creates a
-round of that region on the new-round page, and opens, closes early with a reason and allocates it on the rounds
-page, the family's child having applied through the API; then A simulates changed weights (and no sports voucher in
-the child's district) for the allocated round and sees the difference allocation computes. The month's money is set-up through the APIs as the other roles would make it (a verified provider's
-every-day group, the child enrolled, the month marked "next month" and confirmed by the parent). Then A prepares the
-region's batch and is told another administrator must approve it; administrator B approves it, and the pain.001
-download is offered with the hash payments recorded. Screenshots of the key pages; axe-core on each main page.
+Administrator A uploads a region file (a copy of Astana's with a code of its own) on the regions page and moves an
+operator of Astana to the new region on the staff-account pages (no region first: told next to the field); A
+creates a round of that region on the new-round page, and opens, closes early with a reason and allocates it on the
+rounds page, the family's child having applied through the API; then A simulates changed weights (and no sports
+voucher in the child's district) for the allocated round and sees the difference allocation computes. The month's
+money: a verified provider's every-day group and the child's enrolment are set up through the APIs; "next month"
+the provider's staff member marks and submits the group's month on the provider's pages, and the parent confirms
+it on the parent's pages (each in a browser of their own). Then A prepares the region's batch and is told another
+administrator must approve it; administrator B approves it, and the pain.001 download is offered with the hash
+payments recorded. Screenshots of the key pages; axe-core on each main page.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -20,6 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
+import pyotp
 import pytest
 import yaml
 from playwright.sync_api import Browser, Page, expect
@@ -30,13 +37,19 @@ from tests.browser.support import (
     Staff,
     axe_violations,
     entered_off_the_loop,
+    mark_month_attended,
     off_the_loop,
     readme_screenshot,
+    sign_in_parent,
     sign_in_staff,
+    sms_code,
+    submit_month,
 )
 from tests.support.journeys import (
+    EVERY_DAY,
     REGION_PROJECTIONS,
     REGIONS,
+    ZONE,
     client,
     enrol,
     new_family,
@@ -48,8 +61,6 @@ from tests.support.stack_ops import db_value, shifted_clock
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
-ZONE = ZoneInfo("Asia/Almaty")
-EVERY_DAY = [{"weekday": d, "start": "16:00", "end": "17:00"} for d in range(1, 8)]
 
 
 def wait_until_projected(stack: LocalStack, code: str) -> None:
@@ -78,6 +89,8 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
     running_stack: LocalStack,
     token: Callable[..., str],
     new_staff: Callable[..., Staff],
+    registry: httpx.Client,
+    notifications: httpx.Client,
     screenshot: Callable[[str], Path],
     artefacts: Path,
     tmp_path: Path,
@@ -107,6 +120,42 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
     assert axe_violations(page) == []
     screenshot("admin-regions-en")
     off_the_loop(lambda: wait_until_projected(stack, code))
+
+    # --- A moves an operator of Astana to the new region: no region first, told next to the field ---------------
+    operator = new_staff("operator", {"region": "astana"})
+    page.get_by_role("navigation", name=en["admin.nav.label"]).get_by_role("link", name=en["admin.nav.staff"]).click()
+    account = page.locator(f"#staff-accounts tr[data-staff-id='{operator.id}']")
+    expect(account).to_contain_text(f"{en['admin.staff.scope_region']}: astana")
+    account.get_by_role("link", name=f"{en['admin.staff.change']}: {operator.username}").click()
+    expect(
+        page.get_by_role("heading", name=en["admin.staff_access.title"].format(username=operator.username), level=1)
+    ).to_be_visible()
+    expect(page.get_by_label(en["admin.staff.role"], exact=True)).to_have_value("operator")
+    region_field = page.get_by_label(en["admin.staff.region"], exact=True)
+    expect(region_field).to_have_value("astana")
+    region_field.select_option("")
+    page.get_by_role("button", name=en["admin.staff_access.submit"]).click()
+    expect(page.get_by_label(en["admin.staff.region"], exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#region-error")).to_have_text(en["errors.missing"])  # registry's scope.region
+    assert axe_violations(page) == []
+    screenshot("admin-staff-access-en")
+    page.get_by_label(en["admin.staff.region"], exact=True).select_option(code)
+    page.get_by_role("button", name=en["admin.staff_access.submit"]).click()
+    changed = en["admin.staff.changed"].format(username=operator.username)
+    expect(page.get_by_role("status").filter(has_text=changed)).to_be_visible()
+    expect(account).to_contain_text(f"{en['admin.staff.scope_region']}: {code}")
+    assert axe_violations(page) == []
+    signed_in = registry.post(
+        "/v1/auth/staff/login",
+        json={
+            "username": operator.username,
+            "password": operator.password,
+            "totp": pyotp.TOTP(operator.totp_secret).now(),
+        },
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    claims = signed_in.json()["access_token"].split(".")[1]
+    assert json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["scope"] == {"region": code}
 
     # --- set-up through the APIs: a family whose child allocation knows ---------------------------------------
     family = new_family(stack, token, children=1, region=code)
@@ -190,7 +239,7 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
     assert axe_violations(page) == []
     screenshot("admin-simulate-en")
 
-    # --- set-up through the APIs: the month a provider is owed ------------------------------------------------
+    # --- set-up through the APIs: a provider's every-day group the child joins ----------------------------------
     provider = verified_provider(stack, token, region=code)
     programme = publish_programme(stack, provider, schedule=EVERY_DAY, sessions_per_month=30)
     enrolment = enrol(stack, family, child, programme["id"])
@@ -202,25 +251,42 @@ def test_an_administrator_applies_a_region_runs_its_round_and_approves_another_a
             return len(sheet.json()["enrolments"]) if sheet.status_code == 200 else 0
 
         eventually(lambda: group_size() == 1, timeout_s=90)
-        offset = int((next_month_at(datetime.now(UTC), ZONE) - datetime.now(UTC)).total_seconds())
-        with entered_off_the_loop(shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset)):
-            marked = attendance.put(
-                f"/v1/programmes/{programme['id']}/timesheets/{period}/marks",
-                json={"all_scheduled": "attended"},
-                headers=provider.headers,
-            )
-            assert marked.status_code == 200, marked.text
-            submitted = attendance.post(
-                f"/v1/programmes/{programme['id']}/timesheets/{period}/submit", headers=provider.headers
-            )
-            assert submitted.status_code == 200, submitted.text
-            [month] = attendance.get("/v1/timesheets", params={"period": period}, headers=family.headers).json()[
-                "items"
-            ]
-            confirmed = attendance.post(
-                "/v1/timesheets/confirm", json={"timesheet_ids": [month["id"]]}, headers=family.headers
-            )
-            assert confirmed.status_code == 200, confirmed.text
+    club_staff = new_staff("provider_staff", {"provider": provider.id})
+
+    # --- next month: the provider marks and submits the month on its pages, the parent confirms it on theirs -----
+    offset = int((next_month_at(datetime.now(UTC), ZONE) - datetime.now(UTC)).total_seconds())
+    with entered_off_the_loop(shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset)):
+        club_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        try:
+            club = club_context.new_page()
+            club.goto(f"{portal_url}/lang/en?next=/staff/login")
+            sign_in_staff(club, portal_url, club_staff, en)
+            expect(club).to_have_url(re.compile(r"/provider$"))
+            mark_month_attended(club, en, period)
+            assert axe_violations(club) == []
+            submit_month(club, en)
+            club.screenshot(path=str(artefacts / "admin-journey-provider-month-en.png"), full_page=True)
+        finally:
+            club_context.close()
+        home_context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+        try:
+            home = home_context.new_page()
+            home.goto(f"{portal_url}/lang/en?next=/login")
+            reader = token("parent", family.parent_id)  # only to read the SMS the local stand-in put into the inbox
+            sign_in_parent(home, portal_url, family.parent_iin, lambda: sms_code(notifications, reader), en)
+            expect(home).to_have_url(re.compile(r"/parent$"))
+            home.get_by_role("navigation", name=en["parent.nav.label"]).get_by_role(
+                "link", name=en["parent.nav.attendance"]
+            ).click()
+            month_row = home.locator("#months tr[data-timesheet-id]")
+            expect(month_row).to_have_count(1)
+            month_row.get_by_role("link", name=period).click()
+            home.get_by_role("button", name=en["parent.attendance.confirm"]).click()
+            expect(home.get_by_role("status").filter(has_text=en["parent.attendance.confirmed_note"])).to_be_visible()
+            assert axe_violations(home) == []
+            home.screenshot(path=str(artefacts / "admin-journey-parent-confirmed-en.png"), full_page=True)
+        finally:
+            home_context.close()
     with client(stack, "payments") as payments:
         accrued = eventually(
             lambda: payments.get(

@@ -18,10 +18,9 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from portal.i18n import catalogue
 from qosym_cli.stack import LocalStack
@@ -29,11 +28,15 @@ from tests.browser.support import (
     Staff,
     axe_violations,
     entered_off_the_loop,
+    mark_month_attended,
     off_the_loop,
     readme_screenshot,
+    reload_until,
     sign_in_staff,
+    submit_month,
 )
 from tests.support.journeys import (
+    ZONE,
     award_vouchers,
     bearer,
     client,
@@ -48,19 +51,6 @@ from tests.support.stack_ops import shifted_clock
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
-ZONE = ZoneInfo("Asia/Almaty")
-
-
-def reload_until(page: Page, locator: Locator, timeout_s: float = 90) -> None:
-    """The page shows what an API has not projected yet: load it again until ``locator`` is there."""
-
-    def shown() -> bool:
-        if locator.count():
-            return True
-        page.reload()
-        return bool(locator.count())
-
-    eventually(shown, timeout_s=timeout_s, interval_s=1)
 
 
 @pytest.mark.timeout(900)  # a round, a registration and a month marked "next month" on the embedded stack
@@ -235,14 +225,10 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
     offset = int((next_month_at(datetime.now(UTC), ZONE) - datetime.now(UTC)).total_seconds())
     with entered_off_the_loop(shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset)):
         page.reload()
-        page.get_by_role("link", name=ru["provider.programmes.mark"].format(period=period)).click()
-        expect(page.get_by_role("heading", name=ru["provider.attendance.title"].format(period=period))).to_be_visible()
-        page.get_by_role("button", name=ru["provider.attendance.all_attended"]).click()
-        expect(page.get_by_role("status").filter(has_text=ru["provider.attendance.saved"])).to_be_visible()
+        mark_month_attended(page, ru, period)
         screenshot("provider-attendance-ru")
         assert axe_violations(page) == []
-        page.get_by_role("button", name=ru["provider.attendance.submit"]).click()
-        expect(page.locator("#submit-result")).to_contain_text(ru["provider.attendance.submitted"].format(count=1))
+        submit_month(page, ru)
         with client(stack, "attendance") as attendance:
             months = attendance.get("/v1/timesheets", params={"period": period}, headers=family.headers).json()
             [month] = months["items"]

@@ -3,6 +3,7 @@ decisions, flags and assisted changes are for operators of the child's region (a
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -197,6 +198,22 @@ async def flags(w: World) -> Case:
     return Case(path={}, owners=overseers(w), marker=f["child_id"])
 
 
+async def staff_account(w: World) -> Case:
+    """An operator's account of Astana: only an administrator changes its scope (and role)."""
+    username = f"op.{uuid.uuid4().hex[:8]}"
+    created = await w.client.post(
+        "/v1/staff",
+        json={"username": username, "role": "operator", "scope": {"region": "astana"}},
+        headers=w.tokens.administrator(),
+    )
+    assert created.status_code == 201, created.text
+    return Case(
+        path={"staff_id": created.json()["id"]},
+        owners={"administrator": w.tokens.administrator()},
+        body={"role": "operator", "scope": {"region": "almaty"}},
+    )
+
+
 # --- the matrix ---------------------------------------------------------------------------------------------
 
 GUARDIAN = ("guardian",)
@@ -221,6 +238,7 @@ ENTRIES = [
     Entry(
         "POST", "/v1/review/flags/{entity}/{row_id}/clear", flagged_child, owners=("region_operator", "administrator")
     ),
+    Entry("PATCH", "/v1/staff/{staff_id}", staff_account, owners=("administrator",), note="administrators only"),
     Entry("POST", "/v1/assisted/children/{child_id}/move", assisted_move, owners=OPERATOR),
     Entry("POST", "/v1/assisted/{change_id}/confirm", assisted_change, owners=OPERATOR),
     Entry(

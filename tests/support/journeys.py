@@ -31,6 +31,9 @@ _random = random.SystemRandom()
 _bins: set[str] = set()
 REGIONS = Path(__file__).resolve().parents[2] / "deploy" / "regions"
 REGION_PROJECTIONS = ("registry", "catalog", "attendance", "payments")
+ZONE = ZoneInfo("Asia/Almaty")  # the regions of deploy/regions keep Astana's time
+EVERY_DAY = [{"weekday": d, "start": "16:00", "end": "17:00"} for d in range(1, 8)]
+"""A schedule with sessions every day: a month has sessions to mark whatever the day today."""
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -100,6 +103,7 @@ class Family:
     parent_id: str
     headers: dict[str, str]
     children: list[Child] = field(default_factory=list)
+    parent_iin: str = ""  # the parent's IIN, to sign in through the portal's pages
 
 
 def new_family(
@@ -113,8 +117,8 @@ def new_family(
 ) -> Family:
     """A registered parent (with a parent token for their person id) and their registered children."""
     with client(stack, "registry") as registry:
-        parent_id, _ = register_person(registry, token)
-        family = Family(parent_id, bearer(token("parent", parent_id)))
+        parent_id, parent_iin = register_person(registry, token)
+        family = Family(parent_id, bearer(token("parent", parent_id)), parent_iin=parent_iin)
         for n in range(children):
             child_born = born + timedelta(days=n)
             response = registry.post(

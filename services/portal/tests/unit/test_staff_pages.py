@@ -474,6 +474,7 @@ def test_an_administrator_creates_a_staff_account_and_sees_its_secrets_once(
 ) -> None:
     sign_in(portal, services, "administrator", {})
     services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
+    services.on("GET", "/v1/staff", 200, {"items": []})
     form_page = portal.get(f"/admin/staff?provider={PROVIDER_ID}")
     assert form_page.status_code == 200 and f'value="{PROVIDER_ID}"' in form_page.text
     created = {
@@ -497,6 +498,41 @@ def test_an_administrator_creates_a_staff_account_and_sees_its_secrets_once(
     taken = portal.post("/admin/staff", data={**form, "csrf": csrf(portal)})
     assert taken.status_code == 409 and 'id="username-error"' in taken.text
     assert catalogue("kk")["errors.username_taken"] in taken.text
+
+
+STAFF_ID = "5fa10000-0000-4000-8000-000000000009"
+
+
+def test_an_administrator_changes_a_staff_accounts_access_refusals_next_to_the_field(
+    portal: TestClient, services: Services
+) -> None:
+    sign_in(portal, services, "administrator", {})
+    portal.cookies.set("qosym_lang", "ru")
+    ru = catalogue("ru")
+    services.on("GET", "/v1/regions", 200, {"items": [{"revision": 1, "config": REGION}]})
+    account = {"id": STAFF_ID, "username": "dana.op", "role": "operator", "scope": {"region": "astana"}, "active": True}
+    services.on("GET", "/v1/staff", 200, {"items": [account]})
+    listed = portal.get("/admin/staff")
+    assert (
+        f'href="/admin/staff/{STAFF_ID}"' in listed.text and f"{ru['admin.staff.scope_region']}: astana" in listed.text
+    )
+    form_page = portal.get(f"/admin/staff/{STAFF_ID}")
+    assert form_page.status_code == 200 and '<option value="operator" selected>' in form_page.text
+    assert '<option value="astana" selected>' in form_page.text
+    path = f"/v1/staff/{STAFF_ID}"
+    refused = {"status": 422, "errors": [{"field": "scope.region", "type": "missing", "message": "name it"}]}
+    services.on("PATCH", path, 422, refused)
+    data = {"csrf": csrf(portal), "role": "operator", "region": "", "district": "", "provider": ""}
+    answer = portal.post(f"/admin/staff/{STAFF_ID}", data=data)
+    assert answer.status_code == 422 and 'id="region-error"' in answer.text and ru["errors.missing"] in answer.text
+    assert services.sent("PATCH", path) == {"role": "operator", "scope": {}}
+    services.on("PATCH", path, 409, {"status": 409, "title": "own account"})
+    own = portal.post(f"/admin/staff/{STAFF_ID}", data=data)
+    assert own.status_code == 409 and ru["errors.staff_own"] in own.text
+    services.on("PATCH", path, 200, {**account, "role": "auditor", "scope": {}})
+    done = portal.post(f"/admin/staff/{STAFF_ID}", data={**data, "role": "auditor"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/admin/staff?changed=dana.op"
+    assert portal.get(f"/admin/staff/{PROGRAMME_ID}").status_code == 404  # an id registry does not list
 
 
 ROUND_ID = "70e1d000-0000-4000-8000-000000000007"

@@ -231,6 +231,66 @@ async def test_administrator_creates_staff_who_log_in_with_password_and_totp(reg
     assert "$argon2" in str(await scalar(registry_db, "select password_hash from staff where username = 'aigul.op'"))
 
 
+async def test_an_administrator_changes_a_staff_accounts_scope_and_role_audited(registry_db, api_client, token):
+    admin_id = str(uuid.uuid4())
+    admin = auth(token("administrator", admin_id))
+    async with api_client("registry", registry_db) as client:
+        body = {"username": "dana.op", "role": "operator", "scope": {"region": "astana", "district": "yesil"}}
+        created = (await client.post("/v1/staff", json=body, headers=admin)).json()
+        totp = pyotp.TOTP(created["totp_secret"]).now()
+        login = {"username": "dana.op", "password": created["one_time_password"], "totp": totp}
+        session = (await client.post("/v1/auth/staff/login", json=login)).json()
+        url = f"/v1/staff/{created['id']}"
+        foreign = {
+            "operator": auth(token("operator", scope=ASTANA)),
+            "provider_staff": auth(token("provider_staff", scope={"provider": str(uuid.uuid4())})),
+            "parent": auth(token("parent")),
+            "auditor": auth(token("auditor")),
+        }
+        refused = {
+            role: (await client.patch(url, json={"scope": {"region": "almaty"}}, headers=headers)).status_code
+            for role, headers in foreign.items()
+        }
+        listed_by_operator = await client.get("/v1/staff", headers=foreign["operator"])
+        regionless = await client.patch(url, json={"scope": {}}, headers=admin)
+        bad_role = await client.patch(url, json={"role": "root", "scope": {}}, headers=admin)
+        missing_scope = await client.patch(url, json={"role": "auditor"}, headers=admin)
+        unknown = await client.patch(f"/v1/staff/{uuid.uuid4()}", json={"scope": {"region": "almaty"}}, headers=admin)
+        own = await client.patch(f"/v1/staff/{admin_id}", json={"scope": {}}, headers=admin)
+        moved = await client.patch(url, json={"scope": {"region": "almaty"}}, headers=admin)
+        after_move = await scalar(registry_db, f"select scope::text from staff where id = '{created['id']}'")
+        spent = await client.post("/v1/auth/refresh", json={"refresh_token": session["refresh_token"]})
+        promoted = await client.patch(url, json={"role": "auditor", "scope": {}}, headers=admin)
+        listed = await client.get("/v1/staff", headers=admin)
+    assert refused == {"operator": 403, "provider_staff": 403, "parent": 403, "auditor": 403}
+    assert listed_by_operator.status_code == 403
+    assert regionless.status_code == 422 and regionless.json()["errors"][0]["field"] == "scope.region"
+    assert bad_role.status_code == 422 and bad_role.json()["errors"][0]["field"] == "role"
+    assert missing_scope.status_code == 422 and missing_scope.json()["errors"][0]["field"] == "scope"
+    assert regionless.headers["content-type"].startswith("application/problem+json")
+    assert unknown.status_code == 404 and own.status_code == 409
+    assert moved.status_code == 200, moved.text
+    assert moved.json() == {
+        "id": created["id"],
+        "username": "dana.op",
+        "role": "operator",
+        "scope": {"region": "almaty"},
+        "active": True,
+    }
+    assert after_move == '{"region": "almaty"}'
+    assert spent.status_code == 401  # the old session carried Astana: the next sign-in carries Almaty
+    assert promoted.status_code == 200 and promoted.json()["role"] == "auditor"
+    assert {"username": "dana.op", "role": "auditor", "scope": {}} in [
+        {k: a[k] for k in ("username", "role", "scope")} for a in listed.json()["items"]
+    ]
+    changes = await scalar(
+        registry_db,
+        f"select count(*) from audit_log where action = 'role.changed' and entity_id = '{created['id']}' "
+        f"and actor = 'administrator:{admin_id}' and data->>'previous_role' in ('operator')",
+    )
+    assert changes == 2
+
+
 async def test_categories_need_evidence_and_only_verified_ones_are_published(registry_db, api_client, token, tmp_path):
     async with api_client("registry", registry_db, evidence_dir=tmp_path) as client:
         headers = await parent_headers(client, token)

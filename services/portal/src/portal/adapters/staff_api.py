@@ -208,3 +208,15 @@ async def create_staff(api: ApiClient, username: str, role: str, scope: dict[str
     body = {"username": username, "role": role, "scope": scope}
     answer: dict[str, Any] = await api.post("registry", "/v1/staff", json=body)
     return answer
+
+
+async def staff_accounts(api: ApiClient) -> list[dict[str, Any]]:
+    """Every staff account's username, role and scope (registry's ``GET /v1/staff``; never a secret)."""
+    return items(await api.get("registry", "/v1/staff", params={"limit": 500}))
+
+
+async def change_staff_access(api: ApiClient, staff_id: str, role: str, scope: dict[str, str]) -> dict[str, Any]:
+    """Replace the account's scope and role (registry's ``PATCH /v1/staff/{id}``, audited there)."""
+    body = {"role": role, "scope": scope}
+    answer: dict[str, Any] = await api.call("PATCH", "registry", f"/v1/staff/{staff_id}", json=body)
+    return answer

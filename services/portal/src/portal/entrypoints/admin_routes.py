@@ -233,8 +233,15 @@ async def _staff_page(
     page: Page, form: dict[str, str], errors: FieldErrors | None = None, status: int = 200
 ) -> Response:
     regions = await staff_api.regions(page.api)
+    accounts = await staff_api.staff_accounts(page.api)
     return page.render(
-        "admin/staff.html", status_code=status, errors=errors, form=form, roles=STAFF_ACCOUNT_ROLES, regions=regions
+        "admin/staff.html",
+        status_code=status,
+        errors=errors,
+        form=form,
+        roles=STAFF_ACCOUNT_ROLES,
+        regions=regions,
+        accounts=accounts,
     )
 
 
@@ -272,3 +279,69 @@ async def create_staff(
     answer = page.render("admin/staff_created.html", created=created, role=form["role"], scope=scope)
     answer.headers["Cache-Control"] = "no-store"
     return answer
+
+
+# --- a staff account's access (role and scope) ---------------------------------------------------------------
+
+ACCESS_FIELDS = ("role", "region", "district", "provider")
+
+
+async def _access_page(
+    page: Page, account: dict[str, Any], form: dict[str, str], errors: FieldErrors | None = None, status: int = 200
+) -> Response:
+    regions = await staff_api.regions(page.api)
+    return page.render(
+        "admin/staff_access.html",
+        status_code=status,
+        errors=errors,
+        account=account,
+        form=form,
+        roles=STAFF_ACCOUNT_ROLES,
+        regions=regions,
+    )
+
+
+async def _account(page: Page, staff_id: str) -> dict[str, Any]:
+    """The account as registry lists it; an id it does not list is the "not found" page."""
+    found = next((a for a in await staff_api.staff_accounts(page.api) if str(a["id"]) == staff_id), None)
+    if found is None:
+        raise ApiProblem("registry", 404, {"status": 404, "title": "no such staff account"})
+    return found
+
+
+@router.get("/staff/{staff_id}")
+async def staff_access_form(page: PageDep, staff_id: str) -> Response:
+    """The account's role and scope, to change (registry's ``PATCH /v1/staff/{id}``)."""
+    page.require(ADMINISTRATOR)
+    account = await _account(page, staff_id)
+    scope = account.get("scope") or {}
+    form = {
+        "role": str(account["role"]),
+        **{name: str(scope.get(name, "")) for name in ("region", "district", "provider")},
+    }
+    return await _access_page(page, account, form)
+
+
+@router.post("/staff/{staff_id}", dependencies=[Csrf])
+async def change_staff_access(
+    page: PageDep, staff_id: str, role: Text = "", region: Text = "", district: Text = "", provider: Text = ""
+) -> Response:
+    """Replace the account's scope (and role); registry refuses what does not fit (an operator with no region, an
+    administrator's own account), next to the field it names."""
+    page.require(ADMINISTRATOR)
+    account = await _account(page, staff_id)
+    form = {"role": role, "region": region, "district": district.strip(), "provider": provider.strip()}
+    if not form["role"]:
+        errors = FieldErrors()
+        errors.add("role", "missing")
+        return await _access_page(page, account, form, errors, status=422)
+    scope = {name: form[name] for name in ("region", "district", "provider") if form[name]}
+    try:
+        await staff_api.change_staff_access(page.api, staff_id, form["role"], scope)
+    except ApiProblem as problem:
+        found = problem.field_errors(*ACCESS_FIELDS)
+        if problem.status == 409:
+            found = FieldErrors()
+            found.general.append("staff_own")
+        return await _access_page(page, account, form, found, status=problem.status if problem.status < 500 else 422)
+    return page.redirect(f"/admin/staff?changed={account['username']}")

@@ -175,6 +175,40 @@ async def staff_by_username(session: AsyncSession, username: str) -> StaffAccoun
     return StaffAccount(**row) if row else None
 
 
+@dataclass(frozen=True)
+class StaffSummary:
+    id: UUID
+    username: str
+    role: str
+    scope: dict[str, str]
+    active: bool
+
+
+async def list_staff(session: AsyncSession, limit: int) -> list[StaffSummary]:
+    columns = [staff.c[name] for name in StaffSummary.__dataclass_fields__]
+    rows = await session.execute(select(*columns).order_by(staff.c.username).limit(limit))
+    return [StaffSummary(**row) for row in rows.mappings()]
+
+
+async def lock_staff(session: AsyncSession, staff_id: UUID) -> StaffSummary | None:
+    columns = [staff.c[name] for name in StaffSummary.__dataclass_fields__]
+    row = (await session.execute(select(*columns).where(staff.c.id == staff_id).with_for_update())).mappings().first()
+    return StaffSummary(**row) if row else None
+
+
+async def change_staff_access(session: AsyncSession, staff_id: UUID, role: str, scope: dict[str, str]) -> None:
+    await session.execute(update(staff).where(staff.c.id == staff_id).values(role=role, scope=scope))
+
+
+async def revoke_sessions_of(session: AsyncSession, subject: str, at: datetime) -> None:
+    """Every refresh token of the subject still usable: the next sign-in carries the account's new role and scope."""
+    await session.execute(
+        update(refresh_token)
+        .where(refresh_token.c.subject == subject, refresh_token.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+
+
 async def any_staff(session: AsyncSession) -> bool:
     return (await session.execute(select(staff.c.id).limit(1))).first() is not None
 

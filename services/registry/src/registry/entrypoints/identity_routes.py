@@ -4,9 +4,9 @@ audit routes are the chassis's); the JWKS; development tokens."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Query, Request, status
 
 from qosym_chassis.callers import Administrator
 from qosym_chassis.idempotency import NOT_STORED
@@ -22,8 +22,11 @@ from registry.entrypoints.schemas import (
     ServiceAccountIn,
     ServiceAccountOut,
     SessionOut,
+    StaffAccessIn,
     StaffCreatedOut,
+    StaffListOut,
     StaffLoginIn,
+    StaffOut,
     TokenOut,
 )
 from registry.service_layer import identity
@@ -98,6 +101,29 @@ async def create_staff(body: CreateStaffIn, admin: Administrator, deps: Deps) ->
         totp_secret=new.totp_secret,
         totp_uri=new.totp_uri,
     )
+
+
+def _staff_out(account: identity.StaffSummary) -> StaffOut:
+    return StaffOut(
+        id=account.id, username=account.username, role=account.role, scope=dict(account.scope), active=account.active
+    )
+
+
+@identity_router.get("/v1/staff")
+async def list_staff(
+    admin: Administrator, deps: Deps, limit: Annotated[int, Query(ge=1, le=500)] = 200
+) -> StaffListOut:
+    """The staff accounts by username, with their role and scope (never a secret)."""
+    return StaffListOut(items=[_staff_out(a) for a in await identity.list_staff(deps, limit)])
+
+
+@identity_router.patch("/v1/staff/{staff_id}", responses={404: {}, 409: {}})
+async def change_staff_access(staff_id: UUID, body: StaffAccessIn, admin: Administrator, deps: Deps) -> StaffOut:
+    """Replace a staff account's scope (and role, when given): audited as ``role.changed``; its sessions are revoked
+    so its next sign-in carries the new access. An operator without ``scope.region`` → 422 naming it; an
+    administrator's own account → 409."""
+    scope = body.scope.model_dump(exclude_none=True)
+    return _staff_out(await identity.change_staff_access(deps, actor_of(admin), staff_id, body.role, scope))
 
 
 @identity_router.post("/v1/service-accounts", status_code=status.HTTP_201_CREATED, openapi_extra=NOT_STORED)

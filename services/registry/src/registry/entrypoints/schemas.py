@@ -195,8 +195,33 @@ class CreateStaffIn(_In):
     )
 
     username: SafeText = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9._-]+$")
-    role: Literal["operator", "administrator", "provider_staff", "auditor"]
+    role: StaffRole
     scope: StaffScope = Field(default_factory=StaffScope)
+
+
+StaffRole = Literal["operator", "administrator", "provider_staff", "auditor"]
+
+
+class StaffAccessIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"role": "operator", "scope": {"region": "almaty"}}]},
+    )
+
+    role: StaffRole | None = None
+    scope: StaffScope
+
+
+class StaffOut(BaseModel):
+    id: UUID
+    username: str
+    role: str
+    scope: dict[str, str]
+    active: bool
+
+
+class StaffListOut(BaseModel):
+    items: list[StaffOut]
 
 
 class StaffCreatedOut(BaseModel):

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
 
-from qosym_chassis.errors import Conflict, FieldError, Unauthorized
+from qosym_chassis.errors import Conflict, FieldError, NotFound, Unauthorized
 from qosym_chassis.iin import parse_iin
 from registry.adapters import audit, credentials, identity_repository, people_repository
 from registry.adapters.audit import Actor
 from registry.adapters.identity_repository import StaffAccount, UsernameTaken
+from registry.adapters.identity_repository import StaffSummary as StaffSummary  # the entrypoints' type
 from registry.domain.login_limits import code_request_counters
 from registry.domain.people import OTP_MAX_ATTEMPTS, OTP_TTL_S
 from registry.service_layer.dependencies import Dependencies
@@ -183,11 +184,15 @@ async def logout(deps: Dependencies, opaque: str) -> None:
 # --- staff ------------------------------------------------------------------------------------------
 
 
-async def create_staff(deps: Dependencies, actor: Actor, username: str, role: str, scope: dict[str, str]) -> NewStaff:
-    """A staff account; the one-time password and TOTP secret are shown once."""
+def _check_staff_scope(role: str, scope: dict[str, str]) -> None:
     if role == "operator" and not scope.get("region"):
         # an operator's token must name its region (the chassis refuses one that does not): never create one without
         raise FieldError("scope.region", "an operator serves one region: name it", code="missing")
+
+
+async def create_staff(deps: Dependencies, actor: Actor, username: str, role: str, scope: dict[str, str]) -> NewStaff:
+    """A staff account; the one-time password and TOTP secret are shown once."""
+    _check_staff_scope(role, scope)
     password, totp_secret, staff_id = credentials.new_password(), credentials.new_totp_secret(), uuid4()
     try:
         async with deps.sessions() as session, session.begin():
@@ -204,6 +209,40 @@ async def create_staff(deps: Dependencies, actor: Actor, username: str, role: st
     except UsernameTaken as exc:
         raise Conflict("this username is taken") from exc
     return NewStaff(staff_id, username, password, totp_secret, credentials.totp_uri(totp_secret, username))
+
+
+async def list_staff(deps: Dependencies, limit: int) -> list[StaffSummary]:
+    async with deps.sessions() as session:
+        return await identity_repository.list_staff(session, limit)
+
+
+async def change_staff_access(
+    deps: Dependencies, actor: Actor, staff_id: UUID, role: str | None, scope: dict[str, str]
+) -> StaffSummary:
+    """Replace a staff account's scope (and role, when given); audited as ``role.changed`` with what it was before.
+
+    The account's sessions are revoked, so its next sign-in carries the new role and scope (an access token already
+    issued lives out its 15 minutes). An administrator cannot change their own account: another administrator does.
+    """
+    if str(staff_id) == actor.subject:
+        raise Conflict("an administrator cannot change their own account: ask another administrator")
+    async with deps.sessions() as session, session.begin():
+        current = await identity_repository.lock_staff(session, staff_id)
+        if current is None:
+            raise NotFound("no such staff account")
+        new_role = role or current.role
+        _check_staff_scope(new_role, scope)
+        await identity_repository.change_staff_access(session, staff_id, new_role, scope)
+        await identity_repository.revoke_sessions_of(session, str(staff_id), deps.clock.now())
+        await audit.append(
+            session,
+            actor,
+            "role.changed",
+            "staff",
+            staff_id,
+            {"role": new_role, "scope": scope, "previous_role": current.role, "previous_scope": dict(current.scope)},
+        )
+    return StaffSummary(current.id, current.username, new_role, scope, current.active)
 
 
 async def staff_login(deps: Dependencies, username: str, password: str, totp: str, address: str) -> Tokens:
