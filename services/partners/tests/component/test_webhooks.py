@@ -100,6 +100,10 @@ async def consume(c: Any, event: Any) -> None:
 async def test_a_consumed_event_is_posted_signed_to_the_subscribed_endpoint(world, endpoint: Endpoint) -> None:
     client, c, deps, home = world
     me = partner(home)
+    types = (await client.get("/v1/webhooks/event-types", params={"limit": 100}, headers=me)).json()
+    assert {"event_type": "allocation.RoundOpened", "topic": "allocation.round.v1", "key_field": "round_id"} in types[
+        "items"
+    ]
     made = await client.post(
         "/v1/webhooks/subscriptions",
         json={"url": endpoint.url, "event_types": ["allocation.RoundOpened"], "description": "bank"},
@@ -109,8 +113,8 @@ async def test_a_consumed_event_is_posted_signed_to_the_subscribed_endpoint(worl
     secret = made.json()["secret"]
     assert secret.startswith("whsec_")
     listed = await client.get("/v1/webhooks/subscriptions", headers=me)
-    assert [s["subscription_id"] for s in listed.json()] == [made.json()["subscription_id"]]
-    assert "secret" not in listed.json()[0] and secret not in listed.text
+    assert [s["subscription_id"] for s in listed.json()["items"]] == [made.json()["subscription_id"]]
+    assert "secret" not in listed.json()["items"][0] and secret not in listed.text
 
     event = round_opened()
     await consume(c, event)
@@ -215,7 +219,7 @@ async def test_another_partners_ids_are_404(world, endpoint: Endpoint) -> None:
         answer = await client.request(method, path, headers=theirs)
         assert answer.status_code == 404, (method, path, answer.text)
         assert answer.headers["content-type"].startswith("application/problem+json")
-    assert (await client.get("/v1/webhooks/subscriptions", headers=theirs)).json() == []
+    assert (await client.get("/v1/webhooks/subscriptions", headers=theirs)).json()["items"] == []
     assert (await client.get("/v1/webhooks/deliveries", headers=theirs)).json()["total"] == 0
     assert (await client.get(f"/v1/webhooks/subscriptions/{sid}", headers=mine)).status_code == 200
     assert (await client.delete(f"/v1/webhooks/subscriptions/{sid}", headers=mine)).status_code == 204

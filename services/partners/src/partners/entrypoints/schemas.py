@@ -6,7 +6,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class SubscriptionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://partner.example.kz/webhooks/qosym",
+                    "event_types": ["registry.ChildRegistered", "allocation.VoucherAwarded"],
+                    "description": "the bank's voucher ledger",
+                }
+            ]
+        },
+    )
 
     url: str = Field(min_length=1, max_length=2048, description="the endpoint that receives the POSTs (https://)")
     event_types: list[str] = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
@@ -12,30 +13,47 @@ from partners.entrypoints.schemas import SubscriptionIn
 from partners.service_layer import subscriptions
 from partners.service_layer.catalogue import PUBLIC_EVENTS
 from partners.service_layer.views import DeliveryOut, DeliveryPage, EventTypeOut, NewSubscriptionOut, SubscriptionOut
-from qosym_chassis.inputs import Limit, Offset
+from qosym_chassis.idempotency import NOT_STORED
+from qosym_chassis.inputs import Limit, Offset, OffsetPage
+
+T = TypeVar("T")
+
+
+def page_of(items: list[T], offset: int, limit: int) -> OffsetPage[T]:
+    return OffsetPage[T](items=items[offset : offset + limit], total=len(items), offset=offset, limit=limit)
+
+
+def delivery_page(page: DeliveryPage) -> OffsetPage[DeliveryOut]:
+    return OffsetPage[DeliveryOut](items=page.items, total=page.total, offset=page.offset, limit=page.limit)
+
 
 router = APIRouter(tags=["webhooks"])
 
 
 @router.get("/v1/webhooks/event-types")
-async def event_types(caller: Partner) -> list[EventTypeOut]:
+async def event_types(caller: Partner, offset: Offset = 0, limit: Limit = 100) -> OffsetPage[EventTypeOut]:
     """Every event type a subscription may name, with its topic and key (docs/partners.md)."""
-    return [
+    every = [
         EventTypeOut(event_type=name, topic=cls.topic, key_field=cls.key_field)
         for name, cls in sorted(PUBLIC_EVENTS.items())
     ]
+    return page_of(every, offset, limit)
 
 
-@router.post("/v1/webhooks/subscriptions", status_code=status.HTTP_201_CREATED, responses={422: {}})
+@router.post(
+    "/v1/webhooks/subscriptions", status_code=status.HTTP_201_CREATED, responses={422: {}}, openapi_extra=NOT_STORED
+)
 async def subscribe(body: SubscriptionIn, caller: Partner, deps: Deps) -> NewSubscriptionOut:
     """Register an endpoint for some event types. The answer carries the signing secret, shown this once."""
     return await subscriptions.create(deps, caller.subject, body.url, body.event_types, body.description)
 
 
 @router.get("/v1/webhooks/subscriptions")
-async def my_subscriptions(caller: Partner, deps: Deps) -> list[SubscriptionOut]:
+async def my_subscriptions(
+    caller: Partner, deps: Deps, offset: Offset = 0, limit: Limit = 50
+) -> OffsetPage[SubscriptionOut]:
     """The caller's subscriptions, oldest first (never their secrets)."""
-    return await subscriptions.mine(deps, caller.subject)
+    return page_of(await subscriptions.mine(deps, caller.subject), offset, limit)
 
 
 @router.get("/v1/webhooks/subscriptions/{subscription_id}", responses={404: {}})
@@ -60,10 +78,12 @@ async def delivery_log(
     status: Status | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
-) -> DeliveryPage:
+) -> OffsetPage[DeliveryOut]:
     """The caller's deliveries, newest first: attempts, the last answer's status code or error."""
-    return await subscriptions.deliveries(
-        deps, caller.subject, subscription_id=subscription_id, status=status, offset=offset, limit=limit
+    return delivery_page(
+        await subscriptions.deliveries(
+            deps, caller.subject, subscription_id=subscription_id, status=status, offset=offset, limit=limit
+        )
     )
 
 
@@ -75,10 +95,12 @@ async def one_delivery(delivery_id: UUID, caller: Partner, deps: Deps) -> Delive
 @router.get("/v1/webhooks/dead-letters", responses={404: {}})
 async def dead_letters(
     caller: Partner, deps: Deps, subscription_id: UUID | None = None, offset: Offset = 0, limit: Limit = 50
-) -> DeliveryPage:
+) -> OffsetPage[DeliveryOut]:
     """The caller's deliveries that failed every attempt."""
-    return await subscriptions.deliveries(
-        deps, caller.subject, subscription_id=subscription_id, status=Status.DEAD, offset=offset, limit=limit
+    return delivery_page(
+        await subscriptions.deliveries(
+            deps, caller.subject, subscription_id=subscription_id, status=Status.DEAD, offset=offset, limit=limit
+        )
     )
 
 
