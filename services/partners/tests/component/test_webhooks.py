@@ -251,3 +251,17 @@ async def test_other_roles_are_refused(world, role: str) -> None:
         answer = await client.request(method, path, json=body, headers=headers)
         assert answer.status_code == 403, (role, method, path, answer.status_code)
     assert (await client.get("/v1/webhooks/subscriptions")).status_code == 401
+
+
+async def test_the_partners_guide_is_a_browsable_page_with_its_asyncapi_documents(world) -> None:
+    client, _, _, _ = world
+    assert (await client.get("/guide")).status_code == 308
+    page = await client.get("/guide/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<h2>Webhooks: for a partner without a Kafka client</h2>" in page.text
+    assert "<table>" in page.text and 'href="asyncapi/registry.json"' in page.text
+    document = await client.get("/guide/asyncapi/registry.json")
+    assert document.status_code == 200 and document.json()["asyncapi"] == "3.0.0"
+    for name in ("nothing.json", "..%2Fpartners.md", "registry.yaml"):
+        missing = await client.get(f"/guide/asyncapi/{name}")
+        assert missing.status_code == 404, name

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from partners.bootstrap import bootstrap
 from partners.config import PartnersSettings
-from partners.entrypoints import webhook_routes
+from partners.entrypoints import guide_routes, webhook_routes
 from qosym_chassis.api import create_service_app
 from qosym_chassis.context import build_context
 
@@ -20,7 +20,7 @@ def create_app(settings: PartnersSettings | None = None) -> FastAPI:
         description="Webhooks for partner systems that cannot run a Kafka client: a partner's service account "
         "registers endpoints for event types of the public topics; deliveries are signed POSTs (Standard Webhooks), "
         "retried with backoff, then dead-lettered; the partner reads its delivery log and replays its dead letters.",
-        routers=[webhook_routes.router],
+        routers=[webhook_routes.router, guide_routes.router],
         context=context,
     )
     app.state.partners = bootstrap(settings, context)
