@@ -17,9 +17,10 @@ SERVICES: tuple[str, ...] = (
     "notifications",
     "insights",
     "conversations",
+    "partners",
 )
 ROLES: tuple[str, ...] = ("api", "consumers", "relay")
-PUBLISHES_NOTHING: tuple[str, ...] = ("insights",)
+PUBLISHES_NOTHING: tuple[str, ...] = ("insights", "partners")
 """Services with no outbox to relay: they run an api and consumers only."""
 FRONTENDS: tuple[str, ...] = ("portal",)
 """Web frontends (services/<name>): no database, no events; one ``web`` process calling the services' public APIs.

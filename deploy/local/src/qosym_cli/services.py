@@ -41,6 +41,13 @@ def notifications_env(state: StackState) -> dict[str, str]:
     return env
 
 
+def partners_env() -> dict[str, str]:
+    """Webhooks retry within seconds on the local stack (production waits 30 s, doubling, 8 attempts), unless the
+    shell sets QOSYM_WEBHOOK_*: a failing endpoint's delivery is dead-lettered while one watches."""
+    defaults = {"QOSYM_WEBHOOK_MAX_ATTEMPTS": "3", "QOSYM_WEBHOOK_BACKOFF_BASE_S": "1", "QOSYM_WEBHOOK_TIMEOUT_S": "5"}
+    return {name: os.environ.get(name) or value for name, value in defaults.items()}
+
+
 def api_workers(service: str, environ: dict[str, str] | None = None) -> str:
     """A service's API worker processes: ``QOSYM_<SERVICE>_API_WORKERS``, else ``QOSYM_API_WORKERS``, else 1."""
     env = os.environ if environ is None else environ
@@ -82,6 +89,8 @@ def service_env(home: Path, state: StackState, record: ProcessRecord) -> dict[st
         }
     if record.service == "notifications":
         extra = notifications_env(state)
+    if record.service == "partners":
+        extra = partners_env()
     if record.role == "api":
         extra = {**extra, "QOSYM_API_WORKERS": api_workers(record.service)}
     if "kafka" not in state.external:  # the embedded tansu speaks PLAINTEXT whatever the shell's QOSYM_KAFKA_* say

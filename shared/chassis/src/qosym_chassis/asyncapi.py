@@ -37,4 +37,86 @@ def service_document(service: str, consumed: Sequence[type[IntegrationEvent]]) -
         broker.subscriber(event.topic, group_id=service, title=f"{service}:{event.topic}:{event.__name__}")(handler)
     specification = AsyncAPI(broker, title=f"Qosym {service}", version="1.0.0").to_specification()
     document: dict[str, Any] = json.loads(specification.to_json())
+    return with_kafka_details(document)
+
+
+# what every record carries besides its value (docs/partners.md, "Records"); FastStream documents none of it
+TRACEPARENT = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+PRODUCTION_SERVER: dict[str, Any] = {
+    "host": "{bootstrap}",
+    "protocol": "kafka-secure",
+    "protocolVersion": "3.9",
+    "description": "Production Kafka: TLS with SASL/SCRAM-SHA-512 (docs/security.md, 'Kafka'); a partner gets a "
+    "Kafka user with read-only ACLs on the topics agreed with it, and its bootstrap servers",
+    "variables": {"bootstrap": {"description": "the bootstrap servers (host:port) given with the partner's user"}},
+    "security": [{"$ref": "#/components/securitySchemes/scram"}],
+}
+SECURITY_SCHEMES: dict[str, Any] = {
+    "scram": {"type": "scramSha512", "description": "SASL/SCRAM-SHA-512 over TLS, a Kafka user per system"}
+}
+
+
+def headers_schema(event: type[IntegrationEvent]) -> dict[str, Any]:
+    event_type = event.model_fields["event_type"].default
+    return {
+        "type": "object",
+        "required": ["event_id", "event_type", "traceparent"],
+        "properties": {
+            "event_id": {
+                "type": "string",
+                "format": "uuid",
+                "description": "the event's id, equal to the payload's event_id: the deduplication key",
+            },
+            "event_type": {"type": "string", "const": event_type, "description": "choose the model by it"},
+            "traceparent": {
+                "type": "string",
+                "pattern": TRACEPARENT,
+                "description": "W3C Trace Context of the request that caused the event (quote it to support)",
+            },
+            "tracestate": {"type": "string"},
+            "content-type": {"type": "string", "const": "application/json"},
+            "correlation_id": {"type": "string", "description": "the event id again"},
+        },
+    }
+
+
+def key_binding(event: type[IntegrationEvent]) -> dict[str, Any]:
+    return {
+        "kafka": {
+            "bindingVersion": "0.5.0",
+            "key": {
+                "type": "string",
+                "description": f"the event's {event.key_field} as UTF-8: one key's events are on one partition, "
+                "in order",
+            },
+        }
+    }
+
+
+def _event_of(title: str) -> type[IntegrationEvent] | None:
+    """``<topic>:<Model>:Message`` (a publisher) or ``<service>:<topic>:<Model>:SubscribeMessage`` (a subscriber)."""
+    parts = title.removesuffix(":Message").removesuffix(":SubscribeMessage").split(":")
+    if len(parts) < 2:
+        return None
+    topic, model = parts[-2], parts[-1]
+    return next((e for e in ALL_EVENTS if e.topic == topic and e.__name__ == model), None)
+
+
+def with_kafka_details(document: dict[str, Any]) -> dict[str, Any]:
+    """Header schemas and the Kafka key binding on every message, each topic's partitions on its channels, and the
+    production server beside FastStream's development one."""
+    partitions = {topic.name: topic.partitions for topic in ALL_TOPICS}
+    for name, message in document.get("components", {}).get("messages", {}).items():
+        event = _event_of(name)
+        if event is not None:
+            message["headers"] = headers_schema(event)
+            message["bindings"] = key_binding(event)
+    for channel in document.get("channels", {}).values():
+        kafka = channel.get("bindings", {}).get("kafka")
+        if kafka is not None and kafka.get("topic") in partitions:
+            kafka.update({"bindingVersion": "0.5.0", "partitions": partitions[kafka["topic"]]})
+        channel["servers"] = [{"$ref": "#/servers/development"}, {"$ref": "#/servers/production"}]
+    if document.get("channels"):
+        document.setdefault("servers", {})["production"] = PRODUCTION_SERVER
+        document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
     return document

@@ -1,0 +1,1 @@
+"""Qosym partners: webhook subscriptions of partner service accounts, their deliveries and dead letters."""

@@ -1,0 +1,26 @@
+"""Request bodies."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://partner.example.kz/webhooks/qosym",
+                    "event_types": ["registry.ChildRegistered", "allocation.VoucherAwarded"],
+                    "description": "the bank's voucher ledger",
+                }
+            ]
+        },
+    )
+
+    url: str = Field(min_length=1, max_length=2048, description="the endpoint that receives the POSTs (https://)")
+    event_types: list[str] = Field(
+        min_length=1, max_length=100, description="event types to receive, e.g. allocation.VoucherAwarded"
+    )
+    description: str = Field(default="", max_length=200)
