@@ -158,6 +158,7 @@ async def test_any_sequence_of_events_keeps_the_ledger_sound(service_db) -> None
             test = machine.TestCase
             test.settings = settings(
                 max_examples=12,
+                derandomize=True,  # the same sequences every run: the reach assertion below cannot flake
                 stateful_step_count=25,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
