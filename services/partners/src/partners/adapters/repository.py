@@ -42,10 +42,14 @@ async def delete_subscription(session: AsyncSession, partner_id: str, subscripti
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def subscriptions_for(session: AsyncSession, event_type: str, occurred_at: datetime) -> Sequence[Row]:
-    """The subscriptions that want this event: its type, and created before it occurred (no history on joining)."""
+async def subscriptions_for_any(
+    session: AsyncSession, event_types: Sequence[str], occurred_before: datetime
+) -> Sequence[Row]:
+    """The subscriptions that want any of these event types and were created before ``occurred_before`` (the
+    caller keeps, per event, those created before it occurred)."""
     query = subscription.select().where(
-        sa.literal(event_type) == sa.any_(subscription.c.event_types), subscription.c.created_at <= occurred_at
+        subscription.c.event_types.overlap(list(event_types)),
+        subscription.c.created_at <= occurred_before,
     )
     return (await session.execute(query)).all()
 

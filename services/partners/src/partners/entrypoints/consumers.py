@@ -10,10 +10,12 @@ from partners.config import PartnersSettings
 from partners.service_layer import deliveries
 from partners.service_layer.catalogue import PUBLIC_EVENTS
 from partners.service_layer.dependencies import Dependencies
-from qosym_chassis.consumer import EventConsumer, Subscriptions
+from qosym_chassis.consumer import EventConsumer, Many, Subscriptions
 from qosym_chassis.context import ServiceContext
 
-SUBSCRIPTIONS: Subscriptions[Dependencies] = dict.fromkeys(PUBLIC_EVENTS.values(), deliveries.on_event)
+SUBSCRIPTIONS: Subscriptions[Dependencies] = dict.fromkeys(
+    PUBLIC_EVENTS.values(), Many(deliveries.on_events)
+)  # set-based: a burst is one look-up and one insert per batch
 
 
 def register(consumer: EventConsumer, context: ServiceContext | None) -> None:
