@@ -459,6 +459,47 @@ def kafka_users() -> list[dict[str, Any]]:
     return docs
 
 
+PARTNERS = ("example",)
+"""Partners with a Kafka user of their own (docs/partners.md, "Connecting"): one entry per agreed partner. Each reads
+every public topic and nothing else: Read and Describe on each topic, Read on consumer groups named
+``partner-<name>...`` (a prefix, so the partner chooses its groups), no Write anywhere."""
+
+
+def partner_kafka_user(partner: str) -> str:
+    return f"qosym-partner-{partner}-kafka"
+
+
+def partner_kafka_users() -> list[dict[str, Any]]:
+    topics = sorted({topic.name for service in t.services() for topic in t.publishes(service)})
+    docs = []
+    for partner in PARTNERS:
+        acls: list[dict[str, Any]] = [
+            {"resource": {"type": "topic", "name": name, "patternType": "literal"}, "operations": ["Read", "Describe"]}
+            for name in topics
+        ]
+        acls.append(
+            {
+                "resource": {"type": "group", "name": f"partner-{partner}", "patternType": "prefix"},
+                "operations": ["Read"],
+            }
+        )
+        docs.append(
+            {
+                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "kind": "KafkaUser",
+                "metadata": {
+                    "name": partner_kafka_user(partner),
+                    "labels": {"strimzi.io/cluster": STRIMZI_CLUSTER, "app.kubernetes.io/component": "partner"},
+                },
+                "spec": {
+                    "authentication": {"type": "scram-sha-512"},
+                    "authorization": {"type": "simple", "acls": acls},
+                },
+            }
+        )
+    return docs
+
+
 def pod(service: str, role: str) -> dict[str, Any]:
     volumes: list[dict[str, Any]] = [
         {"name": "tmp", "emptyDir": {}},
@@ -633,7 +674,7 @@ def k8s_files() -> dict[str, str]:
         "base/common.yaml": dump([common_config()]),
         "base/gateway.yaml": dump([http_route()]),
         "base/kafka-topics.yaml": dump(kafka_topics()),
-        "base/kafka-users.yaml": dump(kafka_users()),
+        "base/kafka-users.yaml": dump(kafka_users() + partner_kafka_users()),
     }
     for service in t.services():
         files[f"base/{service}.yaml"] = dump(service_manifests(service))

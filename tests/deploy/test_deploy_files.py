@@ -420,7 +420,7 @@ def test_kubernetes_processes_connect_to_kafka_with_tls_and_their_own_scram_user
     assert data["QOSYM_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
     assert data["QOSYM_KAFKA_BOOTSTRAP_SERVERS"].endswith(":9093")
     users = of_kind(production, "KafkaUser")
-    assert set(users) == {f"qosym-{s}-kafka" for s in SERVICES}
+    assert set(users) == {f"qosym-{s}-kafka" for s in SERVICES} | {f"qosym-partner-{p}-kafka" for p in render.PARTNERS}
     for doc in production:
         if doc["kind"] not in {"Deployment", "Job"}:
             continue
@@ -462,3 +462,18 @@ def test_compose_passes_the_kafka_security_settings_from_env(compose: dict[str, 
             assert env["QOSYM_KAFKA_SECURITY_PROTOCOL"] == "${QOSYM_KAFKA_SECURITY_PROTOCOL:-PLAINTEXT}"
             assert env["QOSYM_KAFKA_SASL_PASSWORD"] == "${" + f"{service.upper()}_KAFKA_PASSWORD" + ":-}"
             assert any(v.endswith(":/etc/qosym/kafka-ca:ro") for v in spec["volumes"])
+
+
+def test_a_partners_kafka_user_only_reads_the_public_topics_and_its_own_groups(
+    production: list[dict[str, Any]],
+) -> None:
+    """issue 19, item 7: partner service accounts with read-only topic ACLs in the production configuration."""
+    public = {t.name for service in SERVICES for t in topology.publishes(service)}
+    for partner in render.PARTNERS:
+        acls = of_kind(production, "KafkaUser")[f"qosym-partner-{partner}-kafka"]["spec"]["authorization"]["acls"]
+        assert all("Write" not in a["operations"] and "All" not in a["operations"] for a in acls)
+        topics = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "topic"}
+        assert topics == public
+        groups = [a["resource"] for a in acls if a["resource"]["type"] == "group"]
+        assert groups == [{"type": "group", "name": f"partner-{partner}", "patternType": "prefix"}]
+        assert {a["resource"]["type"] for a in acls} == {"topic", "group"}
