@@ -66,9 +66,7 @@ async def test_every_outbox_row_is_a_valid_event_with_its_topic_and_key(
     finally:
         await engine.dispose()
 
-    rows = await fetch(
-        w.url, "SELECT event_id, event_type, topic, msg_key, payload, headers FROM outbox ORDER BY id"
-    )
+    rows = await fetch(w.url, "SELECT event_id, event_type, topic, msg_key, payload, headers FROM outbox ORDER BY id")
     seen = []
     for row in rows:
         # the set-based SQL stages each row with its stager's trace context, as outbox.add_events does

@@ -65,7 +65,6 @@ class KafkaSettings(BaseSettings):
         return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
 
 
-
 def kafka_security_variables() -> tuple[str, ...]:
     """The environment variables of Kafka's TLS and SASL settings (``QOSYM_KAFKA_SECURITY_PROTOCOL``, …), read from
     ``KafkaSettings`` itself: what the local stack blanks for its plaintext broker, so a new setting cannot be
@@ -76,6 +75,7 @@ def kafka_security_variables() -> tuple[str, ...]:
         for name in KafkaSettings.model_fields
         if name.startswith(("kafka_security_", "kafka_sasl_", "kafka_ssl_"))
     )
+
 
 class ServiceSettings(KafkaSettings):
     model_config = SettingsConfigDict(env_prefix="QOSYM_", env_ignore_empty=True, extra="ignore")
