@@ -51,6 +51,7 @@ from tests.support.stack_ops import shifted_clock
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
+CHILD_NAME = "Айгерим С."  # the display name the parent gives: the coach marks the month by it
 
 
 @pytest.mark.timeout(900)  # a round, a registration and a month marked "next month" on the embedded stack
@@ -67,7 +68,7 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
     stack = running_stack
     region_code = f"provshire-{uuid.uuid4().hex[:6]}"
     off_the_loop(lambda: configure_region(stack, token, region_code))
-    family = new_family(stack, token, children=1, region=region_code)
+    family = new_family(stack, token, children=1, region=region_code, names=(CHILD_NAME,))
     award_vouchers(stack, token, [family], region=region_code)
     newcomer = new_staff("provider_staff")  # an account with no organisation yet
 
@@ -211,6 +212,13 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
 
     eventually(lambda: group_size() == 1, timeout_s=90)  # attendance learns the group from catalog's events
 
+    def names_known() -> list[str | None]:
+        with client(stack, "registry") as registry:
+            answer = registry.get(f"/v1/providers/{provider_id}/children", headers=provider_headers)
+        return [item["name"] for item in answer.json()["items"]] if answer.status_code == 200 else []
+
+    eventually(lambda: names_known() == [CHILD_NAME], timeout_s=90)  # registry learns it from the same events
+
     page.get_by_role("navigation", name=ru["provider.nav.label"]).get_by_role(
         "link", name=ru["provider.nav.home"]
     ).click()
@@ -226,6 +234,7 @@ def test_a_provider_registers_publishes_marks_a_month_and_sees_its_accrual_all_i
     with entered_off_the_loop(shifted_clock(stack, ("attendance",), roles=("api",), offset_s=offset)):
         page.reload()
         mark_month_attended(page, ru, period)
+        expect(page.locator(".child-month .child-name")).to_have_text([CHILD_NAME])  # the coach knows who is who
         screenshot("provider-attendance-ru")
         assert axe_violations(page) == []
         submit_month(page, ru)

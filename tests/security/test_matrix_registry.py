@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from qosym_contracts.allocation import District, LocalisedName
+from qosym_contracts.catalog import EnrolmentConfirmedV1
 from tests.security.matrix import Case, Entry, Public, World, check, coverage_problems, open_world
 from tests.support.events import region_event
 from tests.support.people import synthetic_adult_iin, synthetic_iin, synthetic_phone
@@ -214,6 +215,31 @@ async def staff_account(w: World) -> Case:
     )
 
 
+async def enrolled_child(w: World) -> Case:
+    """A child enrolled with a provider (catalog's EnrolmentConfirmed): its staff, and administrators, read its name."""
+    f = await family(w, name="Aigerim S.")
+    provider_id = uuid.uuid4()
+    await w.deliver(
+        EnrolmentConfirmedV1(
+            enrolment_id=uuid.uuid4(),
+            child_id=f["child_id"],
+            programme_id=uuid.uuid4(),
+            provider_id=provider_id,
+            voucher_id=uuid.uuid4(),
+            direction="sports",
+            region_code="astana",
+            district_code="yesil",
+            price_per_month_tiyn=1_500_000,
+            sessions_per_month=8,
+        )
+    )
+    return Case(
+        path={"provider_id": provider_id},
+        owners={"own_staff": w.tokens.staff(provider_id), "administrator": w.tokens.administrator()},
+        marker=f["child_id"],
+    )
+
+
 # --- the matrix ---------------------------------------------------------------------------------------------
 
 GUARDIAN = ("guardian",)
@@ -237,6 +263,13 @@ ENTRIES = [
     ),
     Entry(
         "POST", "/v1/review/flags/{entity}/{row_id}/clear", flagged_child, owners=("region_operator", "administrator")
+    ),
+    Entry(
+        "GET",
+        "/v1/providers/{provider_id}/children",
+        enrolled_child,
+        owners=("own_staff", "administrator"),
+        note="the provider's own staff: another provider's get 404",
     ),
     Entry("PATCH", "/v1/staff/{staff_id}", staff_account, owners=("administrator",), note="administrators only"),
     Entry("POST", "/v1/assisted/children/{child_id}/move", assisted_move, owners=OPERATOR),

@@ -114,8 +114,10 @@ def new_family(
     region: str = "astana",
     district: str = "yesil",
     born: date = date(2017, 5, 14),
+    names: tuple[str, ...] = (),
 ) -> Family:
-    """A registered parent (with a parent token for their person id) and their registered children."""
+    """A registered parent (with a parent token for their person id) and their registered children (the first
+    ``len(names)`` with those display names)."""
     with client(stack, "registry") as registry:
         parent_id, parent_iin = register_person(registry, token)
         family = Family(parent_id, bearer(token("parent", parent_id)), parent_iin=parent_iin)
@@ -127,6 +129,7 @@ def new_family(
                     "iin": synthetic_iin(child_born, "F" if n % 2 else "M"),
                     "region_code": region,
                     "district_code": district,
+                    **({"name": names[n]} if n < len(names) else {}),
                 },
                 headers=family.headers,
             )

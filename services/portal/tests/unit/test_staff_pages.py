@@ -183,6 +183,49 @@ def test_a_group_is_marked_in_one_click_and_single_sessions_are_sent_as_marks(
     assert portal.get(f"/provider/programmes/{PROGRAMME_ID}/attendance/26-11").status_code == 400  # not a month
 
 
+OTHER_CHILD_ID = "c41d0000-0000-4000-8000-000000000005"
+
+
+def two_children() -> dict[str, object]:
+    group = sheet()
+    enrolments = group["enrolments"]
+    assert isinstance(enrolments, list)
+    second = {**enrolments[0], "enrolment_id": "5b1f0c1e-0000-4000-8000-000000000006", "child_id": OTHER_CHILD_ID}
+    return {**group, "enrolments": [*enrolments, second]}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_the_coach_sees_each_childs_name_from_the_registry_or_a_short_id(
+    portal: TestClient, services: Services, language: str
+) -> None:
+    sign_in(portal, services, "provider_staff", {"provider": PROVIDER_ID})
+    portal.cookies.set("qosym_lang", language)
+    services.on("GET", f"/v1/programmes/{PROGRAMME_ID}/timesheets/2026-11", 200, two_children())
+    names = f"/v1/providers/{PROVIDER_ID}/children"
+    services.on(
+        "GET", names, 200, {"items": [{"id": CHILD_ID, "name": "Aigerim S."}, {"id": OTHER_CHILD_ID, "name": None}]}
+    )
+    page = portal.get(f"/provider/programmes/{PROGRAMME_ID}/attendance/2026-11")
+    assert page.status_code == 200
+    assert '<span class="child-name">Aigerim S.</span>' in page.text
+    fallback = catalogue(language)["provider.attendance.child"].format(id=OTHER_CHILD_ID[:8])
+    assert f'<span class="child-name">{fallback}</span>' in page.text
+    asked = next(r for r in services.seen if r.url.path == names)
+    assert sorted(asked.url.params.get_list("child_id")) == [CHILD_ID, OTHER_CHILD_ID]
+    assert asked.headers["authorization"] == f"Bearer {access_token({'provider': PROVIDER_ID})}"  # the coach's own
+    assert catalogue(language)["provider.attendance.names_unavailable"] not in page.text
+
+
+def test_without_the_registry_the_month_is_still_marked_by_short_id(portal: TestClient, services: Services) -> None:
+    sign_in(portal, services, "provider_staff", {"provider": PROVIDER_ID})
+    services.on("GET", f"/v1/programmes/{PROGRAMME_ID}/timesheets/2026-11", 200, sheet())
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/children", 503, {"title": "Unavailable", "status": 503})
+    page = portal.get(f"/provider/programmes/{PROGRAMME_ID}/attendance/2026-11")
+    assert page.status_code == 200
+    assert catalogue("kk")["provider.attendance.child"].format(id=CHILD_ID[:8]) in page.text
+    assert catalogue("kk")["provider.attendance.names_unavailable"] in page.text
+
+
 def test_the_provider_sees_accruals_by_month(portal: TestClient, services: Services) -> None:
     sign_in(portal, services, "provider_staff", {"provider": PROVIDER_ID})
     accrual = {

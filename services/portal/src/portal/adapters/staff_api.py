@@ -78,6 +78,18 @@ async def sheet(api: ApiClient, programme_id: str, period: str) -> dict[str, Any
     return answer
 
 
+async def child_names(api: ApiClient, provider_id: str, child_ids: list[str]) -> dict[str, str | None]:
+    """The display names of the provider's enrolled children (registry), by child id; a child the registry does
+    not list for this provider is missing from the answer."""
+    names: dict[str, str | None] = {}
+    wanted = sorted(set(child_ids))
+    for start in range(0, len(wanted), PAGE["limit"]):
+        chunk = wanted[start : start + PAGE["limit"]]
+        answer = await api.get("registry", f"/v1/providers/{provider_id}/children", params={**PAGE, "child_id": chunk})
+        names.update({str(item["id"]): item.get("name") for item in items(answer)})
+    return names
+
+
 async def mark(api: ApiClient, programme_id: str, period: str, body: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = await api.call(
         "PUT", "attendance", f"/v1/programmes/{programme_id}/timesheets/{period}/marks", json=body

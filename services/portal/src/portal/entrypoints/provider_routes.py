@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from portal.adapters import staff_api
-from portal.adapters.api_client import ApiProblem, FieldErrors
+from portal.adapters.api_client import ApiProblem, FieldErrors, ServiceUnavailable
 from portal.entrypoints import provider_team
 from portal.entrypoints.pages import Csrf, Page, PageDep
 from portal.entrypoints.staff_format import PERIOD, shift_period
@@ -144,6 +144,7 @@ async def _sheet_page(
     sheet = await staff_api.sheet(page.api, programme_id, period)
     programme = await staff_api.programme(page.api, programme_id)
     drafts = any(c["status"] == "draft" for c in sheet["enrolments"])
+    names, names_missing = await _child_names(page, [str(c["child_id"]) for c in sheet["enrolments"]])
     return page.render(
         "provider/attendance.html",
         status_code=status,
@@ -159,7 +160,21 @@ async def _sheet_page(
         drafts=drafts,
         result=result,
         notice=notice,
+        names=names,
+        names_missing=names_missing,
     )
+
+
+async def _child_names(page: Page, child_ids: list[str]) -> tuple[dict[str, str | None], bool]:
+    """The children's display names from the registry (the coach's own token), and whether they could not be read:
+    the month is still marked by short id when the registry does not answer."""
+    provider_id = _provider_id(page)
+    if not provider_id or not child_ids:
+        return {}, False
+    try:
+        return await staff_api.child_names(page.api, provider_id, child_ids), False
+    except (ApiProblem, ServiceUnavailable):
+        return {}, True
 
 
 def _checked_period(period: str) -> str:

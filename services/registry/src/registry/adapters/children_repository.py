@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import RowMapping, func, select, update
+from sqlalchemy import RowMapping, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.adapters.orm import child, guardianship
+from registry.adapters.orm import child, guardianship, provider_enrolment
 from registry.domain.model import Child
 
 
@@ -23,6 +23,7 @@ def to_child(row: RowMapping) -> Child:
         region_code=str(row["region_code"]),
         district_code=str(row["district_code"]),
         flags=tuple(row.get("flags") or ()),
+        name=row.get("name"),
     )
 
 
@@ -52,6 +53,10 @@ async def move_child(session: AsyncSession, child_id: UUID, region_code: str, di
     )
 
 
+async def rename_child(session: AsyncSession, child_id: UUID, name: str) -> None:
+    await session.execute(update(child).where(child.c.id == child_id).values(name=name))
+
+
 async def insert_child(session: AsyncSession, new: Child, *, iin_index: bytes, iin_ciphertext: bytes) -> bool:
     """False when another transaction registered the same IIN first."""
     result = await session.execute(
@@ -67,6 +72,7 @@ async def insert_child(session: AsyncSession, new: Child, *, iin_index: bytes, i
             region_code=new.region_code,
             district_code=new.district_code,
             flags=list(new.flags),
+            name=new.name,
         )
         .on_conflict_do_nothing(index_elements=[child.c.iin_index])
         .returning(child.c.id)
@@ -123,3 +129,38 @@ async def children_page(session: AsyncSession, guardian_id: UUID, offset: int, l
         .limit(limit)
     )
     return [to_child(r) for r in rows.mappings()], total
+
+
+async def enrolment_confirmed(session: AsyncSession, enrolment_id: UUID, child_id: UUID, provider_id: UUID) -> None:
+    """Idempotent; an enrolment whose end arrived first stays ended."""
+    await session.execute(
+        insert(provider_enrolment)
+        .values(enrolment_id=enrolment_id, child_id=child_id, provider_id=provider_id)
+        .on_conflict_do_update(index_elements=[provider_enrolment.c.enrolment_id], set_={"provider_id": provider_id})
+    )
+
+
+async def enrolment_ended(session: AsyncSession, enrolment_id: UUID, child_id: UUID) -> None:
+    await session.execute(
+        insert(provider_enrolment)
+        .values(enrolment_id=enrolment_id, child_id=child_id, ended=True)
+        .on_conflict_do_update(index_elements=[provider_enrolment.c.enrolment_id], set_={"ended": True})
+    )
+
+
+async def enrolled_children(
+    session: AsyncSession, provider_id: UUID, child_ids: list[UUID], offset: int, limit: int
+) -> tuple[list[tuple[UUID, str | None]], int]:
+    """(id, display name) of the children currently enrolled with the provider (only ``child_ids`` when given),
+    by id, and how many there are."""
+    current = select(provider_enrolment.c.child_id).where(
+        provider_enrolment.c.provider_id == provider_id, provider_enrolment.c.ended.isnot(true())
+    )
+    where = [child.c.id.in_(current)]
+    if child_ids:
+        where.append(child.c.id.in_(child_ids))
+    total = (await session.execute(select(func.count()).select_from(child).where(*where))).scalar_one()
+    rows = await session.execute(
+        select(child.c.id, child.c.name).where(*where).order_by(child.c.id).offset(offset).limit(limit)
+    )
+    return [(r[0], r[1]) for r in rows], total

@@ -25,7 +25,18 @@ child = Table(
     Column("region_code", Text, nullable=False),
     Column("district_code", Text, nullable=False),
     Column("flags", JSONB, nullable=False, server_default="[]"),
+    Column("name", Text, nullable=True),  # a display name for the child's coaches (never in an event)
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+provider_enrolment = Table(
+    # catalog's enrolments as registry needs them: which provider may read which child's display name
+    "provider_enrolment",
+    metadata,
+    Column("enrolment_id", UUID(as_uuid=True), primary_key=True),
+    Column("child_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("provider_id", UUID(as_uuid=True), nullable=True, index=True),  # None: the end arrived first
+    Column("ended", Boolean, nullable=False, server_default="false"),
 )
 
 region = Table(

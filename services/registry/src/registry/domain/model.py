@@ -29,6 +29,7 @@ class Child:
     region_code: str
     district_code: str
     flags: tuple[str, ...] = ()
+    name: str | None = None
 
 
 def check_registration(iin: Iin, region: RegionRules | None, district_code: str, today: date) -> None:

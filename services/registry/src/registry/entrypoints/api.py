@@ -17,6 +17,7 @@ from registry.entrypoints.children_routes import children_router
 from registry.entrypoints.guardianship_routes import guardianship_router
 from registry.entrypoints.identity_routes import dev_router, identity_router
 from registry.entrypoints.people_routes import people_router
+from registry.entrypoints.provider_routes import provider_router
 from registry.entrypoints.review_routes import review_router
 from registry.service_layer import identity
 
@@ -53,6 +54,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         category_router,
         review_router,
         assisted_router,
+        provider_router,
         identity_router,
     ]
     if settings.dev_mode:

@@ -27,6 +27,7 @@ def child_out(child: Child) -> ChildOut:
         region_code=child.region_code,
         district_code=child.district_code,
         flags=list(child.flags),
+        name=child.name,
     )
 
 
@@ -44,6 +45,7 @@ async def register_child(body: RegisterChildIn, parent: Parent, deps: Deps, resp
         district_code=body.district_code,
         declared_birth_date=body.declared_birth_date,
         declared_sex=body.declared_sex,
+        name=body.name,
     )
     result = await children.register_child(deps, command)
     if not result.created:
@@ -65,11 +67,13 @@ async def get_child(child_id: UUID, parent: Parent, deps: Deps) -> ChildOut:
 
 @children_router.patch("/v1/children/{child_id}", responses={404: {}, 422: {}})
 async def move_child(child_id: UUID, body: MoveChildIn, parent: Parent, deps: Deps) -> ChildOut:
-    """The family moved: change the child's region and/or district (publishes ChildDetailsChanged)."""
+    """The family moved: change the child's region and/or district (publishes ChildDetailsChanged); and/or change
+    the child's display name (published nowhere)."""
     command = children.MoveChild(
         child_id=child_id,
         guardian_id=guardian_id(parent),
         region_code=body.region_code,
         district_code=body.district_code,
+        name=body.name,
     )
     return child_out(await children.move_child(deps, command))

@@ -6,11 +6,14 @@ from __future__ import annotations
 from qosym_chassis.consumer import EventConsumer, Subscriptions
 from qosym_chassis.context import ServiceContext
 from qosym_contracts.allocation import RegionConfiguredV1
-from registry.service_layer import regions
+from qosym_contracts.catalog import EnrolmentConfirmedV1, EnrolmentEndedV1
+from registry.service_layer import enrolments, regions
 from registry.service_layer.dependencies import Dependencies
 
 SUBSCRIPTIONS: Subscriptions[Dependencies | None] = {
     RegionConfiguredV1: regions.on_region_configured,
+    EnrolmentConfirmedV1: enrolments.on_enrolment_confirmed,
+    EnrolmentEndedV1: enrolments.on_enrolment_ended,
 }
 
 

@@ -2,7 +2,7 @@
 registers them (qosym_chassis.bulk: the same use cases, rules, audit rows and events as the API, a record each).
 
 A record is a person as ``POST /v1/people`` takes it (``iin``, ``phone``, ``consent``) with their ``children`` as
-``POST /v1/children`` takes each (``iin``, ``region_code``, ``district_code``); the result names the person's id and
+``POST /v1/children`` takes each (``iin``, ``region_code``, ``district_code``, optionally ``name``); the result names the person's id and
 each child's id, in order. A person or child registered already is found again (the API's 200), never twice.
 """
 
@@ -56,6 +56,7 @@ def handler(settings: RegistrySettings, context: ServiceContext, actor: str) -> 
                     declared_birth_date=child.declared_birth_date,
                     declared_sex=child.declared_sex,
                     actor=operator,
+                    name=child.name,
                 ),
             )
             ids.append(str(registered.child.id))

@@ -6,10 +6,22 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from qosym_chassis.inputs import SafeText, SaneDate
+from qosym_chassis.inputs import SafeText, SaneDate, single_line
 from qosym_contracts.types import DistrictCode, RegionCode
+
+DISPLAY_NAME_MAX = 60
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX),
+    AfterValidator(single_line),
+    Field(
+        description="how the child's coaches call them, e.g. a first name and an initial (trimmed; shown only to "
+        "the staff of the providers the child is enrolled with, never published in an event)",
+        examples=["Aigerim S."],
+    ),
+]
 
 
 class RegisterChildIn(BaseModel):
@@ -25,6 +37,7 @@ class RegisterChildIn(BaseModel):
         default=None, description="checked against the IIN; a mismatch is flagged"
     )
     declared_sex: Literal["F", "M"] | None = None
+    name: DisplayName | None = None
 
 
 class MoveChildIn(BaseModel):
@@ -32,6 +45,7 @@ class MoveChildIn(BaseModel):
 
     region_code: RegionCode | None = Field(default=None, description="unchanged when omitted")
     district_code: DistrictCode | None = Field(default=None, description="unchanged when omitted")
+    name: DisplayName | None = Field(default=None, description="the display name; unchanged when omitted")
 
 
 class ChildOut(BaseModel):
@@ -42,6 +56,14 @@ class ChildOut(BaseModel):
     region_code: str
     district_code: str
     flags: list[str] = Field(default_factory=list, description="declared data that disagrees with the IIN")
+    name: str | None = Field(default=None, description="the display name, if the guardian gave one")
+
+
+class EnrolledChildOut(BaseModel):
+    """What a provider's staff may know of a child enrolled with them: the id and the display name, nothing else."""
+
+    id: UUID
+    name: str | None = Field(description="the display name; None when the guardian gave none")
 
 
 class DevTokenIn(BaseModel):

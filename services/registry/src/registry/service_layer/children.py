@@ -38,6 +38,7 @@ class RegisterChild:
     declared_birth_date: date | None = None
     declared_sex: str | None = None
     actor: Actor | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class MoveChild:
     region_code: str | None = None
     district_code: str | None = None
     actor: Actor | None = None
+    name: str | None = None  # the display name (unchanged when None; never published)
 
 
 def _actor(cmd_actor: Actor | None, guardian_id: UUID) -> Actor:
@@ -83,6 +85,7 @@ async def register_child(deps: Dependencies, cmd: RegisterChild) -> Registered:
             region_code=cmd.region_code,
             district_code=cmd.district_code,
             flags=tuple(declared_mismatches(iin, cmd.declared_birth_date, cmd.declared_sex)),
+            name=cmd.name,
         )
         ciphertext = deps.protector.encrypt(iin.value, row_id=str(new.id))
         if not await children.insert_child(session, new, iin_index=index, iin_ciphertext=ciphertext):
@@ -110,7 +113,8 @@ def _child_registered(new: Child) -> ChildRegisteredV1:
 
 
 async def move_child(deps: Dependencies, cmd: MoveChild, *, missing: str = NO_SUCH_CHILD) -> Child:
-    """Change where a child lives; publishes ChildDetailsChanged. Unchanged details change nothing. Anyone but one
+    """Change where a child lives (publishes ChildDetailsChanged) and/or their display name (published nowhere: it
+    stays in the registry). Unchanged details change nothing. Anyone but one
     of the child's guardians is answered as for a missing child (``missing``)."""
     async with deps.sessions() as session, session.begin():
         return await _move(deps, session, cmd, missing)
@@ -120,6 +124,10 @@ async def _move(deps: Dependencies, session: AsyncSession, cmd: MoveChild, missi
     current = await children.lock_child(session, cmd.child_id)
     if current is None or not is_guardian(cmd.guardian_id, await children.active_guardians(session, cmd.child_id)):
         raise NotFound(missing)
+    if cmd.name is not None and cmd.name != current.name:
+        await children.rename_child(session, current.id, cmd.name)
+        await audit.append(session, _actor(cmd.actor, cmd.guardian_id), "child.renamed", "child", current.id, {})
+        current = replace(current, name=cmd.name)
     region_code = cmd.region_code or current.region_code
     district_code = cmd.district_code or current.district_code
     if (region_code, district_code) == (current.region_code, current.district_code):
