@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from qosym_chassis.inputs import SafeText
+
+EventType = Annotated[SafeText, Field(min_length=1, max_length=200)]
 
 
 class SubscriptionIn(BaseModel):
@@ -19,8 +25,8 @@ class SubscriptionIn(BaseModel):
         },
     )
 
-    url: str = Field(min_length=1, max_length=2048, description="the endpoint that receives the POSTs (https://)")
-    event_types: list[str] = Field(
+    url: SafeText = Field(min_length=1, max_length=2048, description="the endpoint that receives the POSTs (https://)")
+    event_types: list[EventType] = Field(
         min_length=1, max_length=100, description="event types to receive, e.g. allocation.VoucherAwarded"
     )
-    description: str = Field(default="", max_length=200)
+    description: SafeText = Field(default="", max_length=200)
