@@ -79,6 +79,20 @@ async def test_the_name_is_trimmed_kept_changed_by_the_guardian_and_never_publis
     )
 
 
+async def test_the_guardian_clears_the_name_with_null_and_omitting_it_keeps_it(registry_db, api_client, token):
+    async with api_client("registry", registry_db) as client:
+        headers = await parent_headers(client, token)
+        child = await register(client, headers, synthetic_iin(date(2017, 5, 14)), name="Aigerim S.")
+        moved = await client.patch(f"/v1/children/{child['id']}", json={"district_code": "yesil"}, headers=headers)
+        cleared = await client.patch(f"/v1/children/{child['id']}", json={"name": None}, headers=headers)
+        fetched = await client.get(f"/v1/children/{child['id']}", headers=headers)
+    assert moved.status_code == 200 and moved.json()["name"] == "Aigerim S."  # omitted: unchanged
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["name"] is None and fetched.json()["name"] is None
+    assert await scalar(registry_db, "select count(*) from child where name is not null") == 0
+    assert await scalar(registry_db, "select count(*) from audit_log where action = 'child.renamed'") == 1
+
+
 @pytest.mark.parametrize(
     ("name", "code"), [("", "string_too_short"), ("   ", "string_too_short"), ("x" * 61, "string_too_long")]
 )

@@ -53,7 +53,7 @@ async def move_child(session: AsyncSession, child_id: UUID, region_code: str, di
     )
 
 
-async def rename_child(session: AsyncSession, child_id: UUID, name: str) -> None:
+async def rename_child(session: AsyncSession, child_id: UUID, name: str | None) -> None:
     await session.execute(update(child).where(child.c.id == child_id).values(name=name))
 
 

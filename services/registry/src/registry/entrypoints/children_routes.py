@@ -68,12 +68,13 @@ async def get_child(child_id: UUID, parent: Parent, deps: Deps) -> ChildOut:
 @children_router.patch("/v1/children/{child_id}", responses={404: {}, 422: {}})
 async def move_child(child_id: UUID, body: MoveChildIn, parent: Parent, deps: Deps) -> ChildOut:
     """The family moved: change the child's region and/or district (publishes ChildDetailsChanged); and/or change
-    the child's display name (published nowhere)."""
+    the child's display name (published nowhere; ``"name": null`` removes it)."""
     command = children.MoveChild(
         child_id=child_id,
         guardian_id=guardian_id(parent),
         region_code=body.region_code,
         district_code=body.district_code,
         name=body.name,
+        clear_name="name" in body.model_fields_set and body.name is None,
     )
     return child_out(await children.move_child(deps, command))

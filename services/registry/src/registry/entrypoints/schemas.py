@@ -45,7 +45,9 @@ class MoveChildIn(BaseModel):
 
     region_code: RegionCode | None = Field(default=None, description="unchanged when omitted")
     district_code: DistrictCode | None = Field(default=None, description="unchanged when omitted")
-    name: DisplayName | None = Field(default=None, description="the display name; unchanged when omitted")
+    name: DisplayName | None = Field(
+        default=None, description="the display name; unchanged when omitted, removed when null"
+    )
 
 
 class ChildOut(BaseModel):

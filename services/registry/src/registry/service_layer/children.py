@@ -57,6 +57,7 @@ class MoveChild:
     district_code: str | None = None
     actor: Actor | None = None
     name: str | None = None  # the display name (unchanged when None; never published)
+    clear_name: bool = False  # the guardian removes the display name (``"name": null``)
 
 
 def _actor(cmd_actor: Actor | None, guardian_id: UUID) -> Actor:
@@ -124,10 +125,11 @@ async def _move(deps: Dependencies, session: AsyncSession, cmd: MoveChild, missi
     current = await children.lock_child(session, cmd.child_id)
     if current is None or not is_guardian(cmd.guardian_id, await children.active_guardians(session, cmd.child_id)):
         raise NotFound(missing)
-    if cmd.name is not None and cmd.name != current.name:
-        await children.rename_child(session, current.id, cmd.name)
+    name = None if cmd.clear_name else cmd.name
+    if (cmd.clear_name or name is not None) and name != current.name:
+        await children.rename_child(session, current.id, name)
         await audit.append(session, _actor(cmd.actor, cmd.guardian_id), "child.renamed", "child", current.id, {})
-        current = replace(current, name=cmd.name)
+        current = replace(current, name=name)
     region_code = cmd.region_code or current.region_code
     district_code = cmd.district_code or current.district_code
     if (region_code, district_code) == (current.region_code, current.district_code):
