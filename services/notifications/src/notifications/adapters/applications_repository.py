@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.adapters.orm import allocation_round, application
+from qosym_chassis.db import insert_from_arrays
 
 
 @dataclass(frozen=True)
@@ -38,32 +39,13 @@ async def remember_application(session: AsyncSession, application_id: UUID, roun
     )
 
 
-_REMEMBER_MANY = text(
-    """
-    INSERT INTO application (application_id, round_id, child_id)
-    SELECT u.application_id, u.round_id, u.child_id
-    FROM unnest(CAST(:applications AS uuid[]), CAST(:rounds AS uuid[]), CAST(:children AS uuid[]))
-        WITH ORDINALITY AS u(application_id, round_id, child_id, n)
-    ORDER BY u.n
-    ON CONFLICT DO NOTHING
-    """
-)
-
-
 async def remember_applications(session: AsyncSession, known: Sequence[tuple[UUID, UUID, UUID]]) -> None:
     """``remember_application`` for many ``(application_id, round_id, child_id)`` in one statement (one text for any
     number: compiled and prepared once), inserted in a fixed order so that two batches lock in the same order."""
     if not known:
         return
-    ordered = sorted(known, key=str)
-    await session.execute(
-        _REMEMBER_MANY,
-        {
-            "applications": [a for a, _, _ in ordered],
-            "rounds": [r for _, r, _ in ordered],
-            "children": [c for _, _, c in ordered],
-        },
-    )
+    rows = [{"application_id": a, "round_id": r, "child_id": c} for a, r, c in sorted(known, key=str)]
+    await session.execute(insert_from_arrays(application, rows).on_conflict_do_nothing())
 
 
 async def applications_for_update(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, KnownApplication]:

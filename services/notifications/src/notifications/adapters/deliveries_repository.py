@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.adapters.orm import delivery
+from qosym_chassis.db import insert_from_arrays
 
 
 @dataclass(frozen=True)
@@ -34,17 +35,6 @@ async def add_delivery(
     )
 
 
-_ADD_DELIVERIES = text(
-    """
-    INSERT INTO delivery (id, message_id, person_id, channel, not_before)
-    SELECT u.id, u.message_id, u.person_id, u.channel, CAST(:not_before AS timestamptz)
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:messages AS uuid[]), CAST(:people AS uuid[]), CAST(:channels AS text[]))
-        AS u(id, message_id, person_id, channel)
-    ON CONFLICT DO NOTHING
-    """
-)
-
-
 async def add_deliveries(
     session: AsyncSession, planned: Sequence[tuple[UUID, UUID, str]], not_before: datetime
 ) -> None:
@@ -52,16 +42,10 @@ async def add_deliveries(
     compiled and prepared once)."""
     if not planned:
         return
-    await session.execute(
-        _ADD_DELIVERIES,
-        {
-            "ids": [uuid4() for _ in planned],
-            "messages": [m for m, _, _ in planned],
-            "people": [p for _, p, _ in planned],
-            "channels": [c for _, _, c in planned],
-            "not_before": not_before,
-        },
-    )
+    rows = [
+        {"id": uuid4(), "message_id": m, "person_id": p, "channel": c, "not_before": not_before} for m, p, c in planned
+    ]
+    await session.execute(insert_from_arrays(delivery, rows).on_conflict_do_nothing())
 
 
 async def claim_due_deliveries(session: AsyncSession, now: datetime, limit: int) -> list[DueDelivery]:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from fastapi_pagination.ext.sqlalchemy import apaginate
-from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.adapters.live import announce, announce_all
 from notifications.adapters.orm import inbox_message, message_read
 from notifications.domain.messages import Message, NewMessage
+from qosym_chassis.db import insert_from_arrays
 from qosym_chassis.inputs import OffsetPage
 
 T = TypeVar("T")
@@ -43,40 +43,29 @@ async def add_message(session: AsyncSession, new: NewMessage) -> UUID | None:
     return message_id
 
 
-# One statement text for any number of messages (arrays, not a VALUES row each): compiled and prepared once
-# (qosym_chassis.outbox.add_events says why); ``seq`` follows the given order.
-_ADD_MESSAGES = text(
-    """
-    INSERT INTO inbox_message (id, audience, person_id, kind, subject_id, event_id, dedup_key, payload)
-    SELECT u.id, u.audience, u.person_id, u.kind, u.subject_id, u.event_id, u.dedup_key, u.payload::jsonb
-    FROM unnest(
-        CAST(:ids AS uuid[]), CAST(:audiences AS text[]), CAST(:people AS uuid[]), CAST(:kinds AS text[]),
-        CAST(:subjects AS uuid[]), CAST(:events AS uuid[]), CAST(:dedup_keys AS text[]), CAST(:payloads AS text[])
-    ) WITH ORDINALITY AS u(id, audience, person_id, kind, subject_id, event_id, dedup_key, payload, n)
-    ORDER BY u.n
-    ON CONFLICT DO NOTHING
-    RETURNING id, audience, dedup_key
-    """
-)
-
-
 async def add_messages(session: AsyncSession, new: Sequence[NewMessage]) -> dict[tuple[str, str], UUID]:
-    """``add_message`` for many in one statement (in the given order): the new ids by ``(audience, dedup_key)``; a
-    message the recipient has already is absent."""
+    """``add_message`` for many in one statement (in the given order, so ``seq`` follows it; one text for any
+    number: compiled and prepared once): the new ids by ``(audience, dedup_key)``; a message the recipient has
+    already is absent."""
     if not new:
         return {}
-    result = await session.execute(
-        _ADD_MESSAGES,
+    rows = [
         {
-            "ids": [uuid4() for _ in new],
-            "audiences": [n.audience for n in new],
-            "people": [n.person_id for n in new],
-            "kinds": [n.kind for n in new],
-            "subjects": [n.subject_id for n in new],
-            "events": [n.event_id for n in new],
-            "dedup_keys": [n.dedup_key for n in new],
-            "payloads": [json.dumps(n.payload) for n in new],
-        },
+            "id": uuid4(),
+            "audience": n.audience,
+            "person_id": n.person_id,
+            "kind": n.kind,
+            "subject_id": n.subject_id,
+            "event_id": n.event_id,
+            "dedup_key": n.dedup_key,
+            "payload": n.payload,
+        }
+        for n in new
+    ]
+    result = await session.execute(
+        insert_from_arrays(inbox_message, rows)
+        .on_conflict_do_nothing()
+        .returning(inbox_message.c.id, inbox_message.c.audience, inbox_message.c.dedup_key)
     )
     created = {(audience, dedup_key): message_id for message_id, audience, dedup_key in result.all()}
     await announce_all(
