@@ -8,11 +8,11 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from partners.adapters.orm import delivery, subscription
 from partners.domain.deliveries import Status
+from qosym_chassis.db import insert_from_arrays
 
 Row = Any  # a result row (its columns by name)
 
@@ -55,9 +55,11 @@ async def subscriptions_for_any(
 
 
 async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Many deliveries in one statement whose text is the same for any number (compiled and prepared once); a
+    subscription already holding the event keeps its delivery."""
     if rows:
         await session.execute(
-            insert(delivery).values(rows).on_conflict_do_nothing(constraint="delivery_subscription_event_key")
+            insert_from_arrays(delivery, rows).on_conflict_do_nothing(constraint="delivery_subscription_event_key")
         )
 
 
