@@ -28,7 +28,16 @@ REPLICAS = 3
 MIN_INSYNC_REPLICAS = 2
 
 
-FRONTENDS = frozenset({"portal"})  # qosym_cli.paths.FRONTENDS: no database, no events (not deployed from here yet)
+FRONTENDS = frozenset({"portal"})  # qosym_cli.paths.FRONTENDS: no database, no events, one `web` process
+PORTAL_ROLE = "web"
+
+
+def portal_api_urls(api_url: dict[str, str]) -> dict[str, str]:
+    """``QOSYM_<SERVICE>_URL`` for each service the portal calls, read from its settings (portal.config)."""
+    from portal.config import PortalSettings
+
+    names = [name for name in PortalSettings.model_fields if name.endswith("_url")]
+    return {f"QOSYM_{name.upper()}": api_url[name.removesuffix("_url")] for name in names}
 
 
 def services() -> list[str]:

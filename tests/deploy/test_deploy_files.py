@@ -48,7 +48,7 @@ def load(name: str, path: Path) -> ModuleType:
 sys.path.insert(0, str(DEPLOY))
 topology = load("topology", DEPLOY / "topology.py")
 render = load("deploy_render", DEPLOY / "render.py")
-SERVICES = topology.services()  # the backend services (the portal, a frontend, is not deployed from here yet)
+SERVICES = topology.services()  # the backend services (the portal, a frontend, is deployed beside them: see below)
 
 
 def tool(name: str) -> str:
@@ -233,7 +233,7 @@ def test_every_setting_a_service_requires_is_set(compose: dict[str, Any]) -> Non
             assert required <= set(env), (service, role, required - set(env))
 
 
-SECRET_NAMES = re.compile(r"PASSWORD|SECRET|TOKEN|SALT|MAC_KEY|TREASURY|DATABASE_URL|REDIS_URL")
+SECRET_NAMES = re.compile(r"PASSWORD|SECRET|TOKEN|SALT|MAC_KEY|SESSION_KEY|TREASURY|DATABASE_URL|REDIS_URL")
 
 
 def test_compose_holds_no_secret_literal(compose: dict[str, Any]) -> None:
@@ -264,7 +264,44 @@ def test_ingress_gives_one_origin_to_every_api(compose: dict[str, Any]) -> None:
     caddyfile = (DEPLOY / "compose" / "Caddyfile").read_text()
     for service in SERVICES:
         assert f"handle_path /{service}/* {{\n\t\treverse_proxy {service}-api:{topology.PORT}" in caddyfile
-    assert set(compose["services"]["ingress"]["depends_on"]) == {f"{s}-api" for s in SERVICES}
+    assert set(compose["services"]["ingress"]["depends_on"]) == {f"{s}-api" for s in SERVICES} | {"portal"}
+
+
+def portal_api_urls() -> dict[str, str]:
+    """The services' URLs the portal reads (``QOSYM_<SERVICE>_URL``), from its own settings."""
+    from portal.config import PortalSettings
+
+    return {
+        f"QOSYM_{name.upper()}": name.removesuffix("_url")
+        for name in PortalSettings.model_fields
+        if name.endswith("_url")
+    }
+
+
+def test_the_portal_is_served_at_the_same_origin_as_the_apis(compose: dict[str, Any]) -> None:
+    """Compose: the portal's one process calls each API on the backend network; the ingress sends every path no API
+    claims to it (its own 404 page for the rest), so the parents' site and the APIs share one origin."""
+    spec = compose["services"]["portal"]
+    assert spec["command"] == ["web"] and spec["build"]["args"]["SERVICE"] == "portal"
+    env = spec["environment"]
+    assert set(portal_api_urls().values()) <= set(SERVICES)
+    for variable, service in portal_api_urls().items():
+        assert env[variable] == f"http://{service}-api:{topology.PORT}"
+    assert env["QOSYM_SESSION_KEY"] == "${PORTAL_SESSION_KEY:?set in .env}"
+    assert env["QOSYM_HOST"] == "0.0.0.0" and env["QOSYM_PORT"] == str(topology.PORT)
+    assert spec["read_only"] is True and spec["cap_drop"] == ["ALL"]
+    assert set(spec["depends_on"]) == {f"{s}-api" for s in portal_api_urls().values()}
+    caddyfile = (DEPLOY / "compose" / "Caddyfile").read_text()
+    assert caddyfile.endswith(f"\thandle {{\n\t\treverse_proxy portal:{topology.PORT}\n\t}}\n}}\n")
+    assert "respond 404" not in caddyfile
+
+
+def test_the_portal_image_command_starts_the_portal() -> None:
+    command = image_command()
+    env = {**os.environ, "QOSYM_SERVICE_NAME": "portal", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([*command[:-1], "--help"], capture_output=True, text=True, env=env, check=False, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert "python -m portal" in result.stdout and "{web}" in result.stdout
 
 
 def test_prometheus_scrapes_every_process() -> None:
@@ -299,14 +336,14 @@ def test_no_secret_is_defined_in_the_repository(production: list[dict[str, Any]]
         for source in c.get("envFrom", [])
         if "secretRef" in source
     }
-    assert referenced == {f"qosym-{s}" for s in SERVICES} | {f"qosym-{s}-migrate" for s in SERVICES}
+    assert referenced == {f"qosym-{s}" for s in SERVICES} | {f"qosym-{s}-migrate" for s in SERVICES} | {"qosym-portal"}
     for config in of_kind(production, "ConfigMap").values():
         assert not any(SECRET_NAMES.search(key) for key in config["data"])
 
 
 def test_a_deployment_per_process_role_with_probes_and_resources(production: list[dict[str, Any]]) -> None:
     deployments = of_kind(production, "Deployment")
-    assert set(deployments) == {f"{s}-{role}" for s in SERVICES for role in topology.processes(s)}
+    assert set(deployments) == {f"{s}-{role}" for s in SERVICES for role in topology.processes(s)} | {"portal-web"}
     for name, deployment in deployments.items():
         assert deployment["metadata"]["namespace"] == "qosym"
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
@@ -328,7 +365,8 @@ def test_health_endpoints_the_probes_use_exist() -> None:
 
 def test_autoscaling_and_disruption_budgets(production: list[dict[str, Any]]) -> None:
     hpas = of_kind(production, "HorizontalPodAutoscaler")
-    assert set(hpas) == {f"{s}-{role}" for s in SERVICES for role in ("api", "consumers")}
+    assert set(hpas) == {f"{s}-{role}" for s in SERVICES for role in ("api", "consumers")} | {"portal-web"}
+    assert hpas["portal-web"]["spec"]["minReplicas"] == 2
     partitions = {t.name: t.partitions for t in ALL_TOPICS}
     for service in SERVICES:
         busiest = max(partitions[name] for name in topology.consumed_topics(service))
@@ -356,6 +394,20 @@ def test_the_gateway_route_reaches_every_api(production: list[dict[str, Any]]) -
         targets[rule["matches"][0]["path"]["value"]] = backend["name"]
     for service in SERVICES:
         assert targets[f"/{service}/"] == f"{service}-api"
+    assert targets["/"] == "portal-web"  # the longest prefix wins: every path no API claims is the portal's
+
+
+def test_the_portal_deployment_reaches_each_api_and_keeps_its_session_key_in_a_secret(
+    production: list[dict[str, Any]],
+) -> None:
+    (container,) = of_kind(production, "Deployment")["portal-web"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    for variable, service in portal_api_urls().items():
+        assert env[variable] == f"http://{service}-api"
+    assert env["QOSYM_SECURE_COOKIES"] == "true"  # behind the gateway's HTTPS
+    assert "QOSYM_SESSION_KEY" not in env  # from the cluster's Secret qosym-portal
+    assert {"secretRef": {"name": "qosym-portal"}} in container["envFrom"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
 
 
 def test_kafka_topics_are_what_the_contracts_define(production: list[dict[str, Any]]) -> None:
@@ -428,6 +480,9 @@ def test_kubernetes_processes_connect_to_kafka_with_tls_and_their_own_scram_user
         pod_spec = doc["spec"]["template"]["spec"]
         (container,) = pod_spec["containers"]
         env = {e["name"]: e for e in container["env"]}
+        if service == "portal":  # a frontend: no Kafka user, no password, no CA
+            assert not {"QOSYM_KAFKA_SASL_USERNAME", "QOSYM_KAFKA_SASL_PASSWORD"} & set(env)
+            continue
         assert env["QOSYM_KAFKA_SASL_USERNAME"]["value"] == f"qosym-{service}-kafka"
         assert env["QOSYM_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
             "name": f"qosym-{service}-kafka",
