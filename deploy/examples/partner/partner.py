@@ -7,7 +7,8 @@ POST /webhooks answers
   400 a header missing or malformed, or a timestamp more than 5 minutes from this machine's clock (a stale copy,
       or a clock to fix);
   401 the signature does not verify with the secret (forged, or signed with another subscription's secret);
-  409 this webhook-id was accepted before (a replayed copy: deduplicate on webhook-id).
+  409 this webhook-id was accepted before (a replayed copy: deduplicate on webhook-id); the ids accepted are read
+      back from the --log file at start, so a restart keeps refusing them.
 Qosym retries anything but a 2xx, and dead-letters after its last attempt; a 409 is final for you, not for Qosym,
 so answer it only to what you have already processed. Only this file and ``standardwebhooks``, ``starlette`` and
 ``uvicorn`` are needed: nothing of the Qosym repository.
@@ -33,9 +34,16 @@ from starlette.routing import Route
 TOLERANCE_S = 5 * 60
 
 
+def accepted_ids(log: Path) -> set[str]:
+    """The webhook-ids of every event in the log of accepted events (empty when there is no log yet)."""
+    if not log.exists():
+        return set()
+    return {json.loads(line)["webhook_id"] for line in log.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
 def create_app(secret: str, log: Path) -> Starlette:
     verifier = Webhook(secret)
-    seen: set[str] = set()  # a real partner keeps these in its database, for longer than Qosym retries
+    seen = accepted_ids(log)  # a restart keeps refusing what was accepted before (a real partner: its database)
     lock = threading.Lock()
 
     def refuse(status: int, reason: str) -> JSONResponse:
@@ -54,14 +62,16 @@ def create_app(secret: str, log: Path) -> Starlette:
             verifier.verify(body, dict(request.headers), json_parse=False)
         except WebhookVerificationError as exc:
             return refuse(401, f"signature: {exc}")
-        with lock:
-            if webhook_id in seen:
-                return refuse(409, f"webhook-id {webhook_id} was accepted before")
-            seen.add(webhook_id)
         payload = json.loads(body)
         line = {"webhook_id": webhook_id, "type": payload.get("type"), "data": payload.get("data")}
-        with log.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        with lock:  # the check and the record together: two copies at once are one accepted, one refused
+            if webhook_id in seen:
+                return refuse(409, f"webhook-id {webhook_id} was accepted before")
+            with log.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            seen.add(webhook_id)
         print(f"accepted {webhook_id} {payload.get('type')}", flush=True)
         return Response(status_code=204)
 
