@@ -24,7 +24,9 @@ def dependencies(settings: PartnersSettings, context: ServiceContext) -> Depende
         sessions=context.session_factory,
         clock=context.clock,
         secrets=SecretBox(load_or_create_secret(settings.keys_dir, "partners-webhook-secrets")),
-        sender=WebhookSender(settings.webhook_timeout_s),
+        sender=WebhookSender(
+            settings.webhook_timeout_s, private_allowed=settings.webhook_allow_http or settings.dev_mode
+        ),
         retries=Retries(
             max_attempts=settings.webhook_max_attempts,
             backoff_base_s=settings.webhook_backoff_base_s,

@@ -47,9 +47,21 @@ def endpoint_problem(url: str, *, allow_http: bool) -> str | None:
             address = ipaddress.ip_address(host)
         except ValueError:
             return None
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+        if not is_public_address(address):
             return "must not be a private address"
     return None
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Not private, loopback, link-local (the cloud's metadata address), reserved, multicast or unspecified."""
+    return not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
 
 
 def next_attempt(now: datetime, attempts: int, base_s: float, max_s: float) -> datetime:
