@@ -382,3 +382,161 @@ def test_rating_before_a_confirmed_month_is_told_next_to_the_stars(portal: TestC
         follow_redirects=False,
     )
     assert done.headers["location"] == "/parent/enrolments?reviewed=1"
+
+
+REGION = {"code": "astana", "config": {"code": "astana", "priority_weights": {"large_family": 60, "orphan": 120}}}
+CLAIM = {
+    "id": "cl-1",
+    "child_id": "c-1",
+    "code": "orphan",
+    "status": "verified",
+    "valid_from": "2026-01-01",
+    "valid_until": None,
+    "decided_by": "op-1",
+    "reason": None,
+    "declared_at": "2026-11-01T10:00:00Z",
+    "decided_at": "2026-11-02T10:00:00Z",
+}
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n"
+
+
+def test_the_categories_page_lists_the_claims_and_offers_the_regions_categories(
+    portal: TestClient, services: Services
+) -> None:
+    services.on("GET", "/v1/children/c-1", 200, CHILD)
+    services.on("GET", "/v1/children/c-1/categories", 200, {"items": [CLAIM], "total": 1, "offset": 0, "limit": 100})
+    services.on("GET", "/v1/regions/astana", 200, REGION)
+    kk = catalogue("kk")
+    page = portal.get("/parent/children/c-1/categories")
+    assert page.status_code == 200
+    assert kk["category.orphan"] in page.text and kk["parent.category_status.verified"] in page.text
+    assert 'data-status="verified"' in page.text
+    options = page.text.split('<select id="code"')[1].split("</select>")[0]
+    assert options.index('value="orphan"') < options.index('value="large_family"')  # as the region weighs them
+    assert 'enctype="multipart/form-data"' in page.text and 'name="file" type="file"' in page.text
+
+    services.on("GET", "/v1/children", 200, {"items": [CHILD]})
+    services.on("GET", "/v1/applications", 200, {"items": []})
+    services.on("GET", "/v1/rounds", 200, {"items": []})
+    services.on("GET", "/v1/regions", 200, {"items": [REGION]})
+    services.on("GET", "/v1/children/c-1", 200, CHILD)
+    panel = portal.get("/parent/children-panel")
+    assert 'href="/parent/children/c-1/categories"' in panel.text  # linked from the children panel
+
+
+def test_declaring_sends_the_code_and_document_multipart_and_the_registrys_refusal_lands_next_to_the_field(
+    portal: TestClient, services: Services
+) -> None:
+    services.on("GET", "/v1/children/c-1", 200, CHILD)
+    services.on("GET", "/v1/children/c-1/categories", 200, {"items": [], "total": 0, "offset": 0, "limit": 100})
+    services.on("GET", "/v1/regions/astana", 200, REGION)
+    ru = catalogue("ru")
+    portal.cookies.set("qosym_lang", "ru")
+
+    missing = portal.post("/parent/children/c-1/categories", data={"code": "", "csrf": csrf(portal)})
+    assert missing.status_code == 422
+    assert '<p class="field-error" id="code-error">' in missing.text
+    assert '<p class="field-error" id="file-error">' in missing.text
+    assert not any(r.method == "POST" and r.url.path == "/v1/children/c-1/categories" for r in services.seen)
+
+    wrong_type = {
+        "status": 422,
+        "errors": [{"field": "file", "type": "evidence_type", "message": "evidence must be a PDF, JPEG or PNG"}],
+    }
+    services.on("POST", "/v1/children/c-1/categories", 422, wrong_type)
+    files = {"file": ("note.txt", b"hello", "text/plain")}
+    refused = portal.post("/parent/children/c-1/categories", data={"code": "orphan", "csrf": csrf(portal)}, files=files)
+    assert refused.status_code == 422
+    error = refused.text.split('<p class="field-error" id="file-error">')[1].split("</p>")[0]
+    assert ru["errors.evidence_type"] in error and "evidence must be" not in refused.text
+    assert 'aria-invalid="true"' in refused.text.split('id="file"')[1].split(">")[0]
+    assert 'value="orphan" selected' in refused.text  # the choice is kept
+    sent = services.sent("POST", "/v1/children/c-1/categories")
+    assert sent.headers["content-type"].startswith("multipart/form-data")
+    assert b'name="code"\r\n\r\norphan' in sent.content and b'filename="note.txt"' in sent.content
+
+    services.on(
+        "POST",
+        "/v1/children/c-1/categories",
+        422,
+        {"status": 422, "errors": [{"field": "code", "type": "unknown_category", "message": "x"}]},
+    )
+    unknown = portal.post(
+        "/parent/children/c-1/categories",
+        data={"code": "orphan", "csrf": csrf(portal)},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+    )
+    assert ru["errors.unknown_category"] in unknown.text.split('id="code-error">')[1].split("</p>")[0]
+
+    services.on("POST", "/v1/children/c-1/categories", 409, {"status": 409, "title": "Conflict"})
+    twice = portal.post(
+        "/parent/children/c-1/categories",
+        data={"code": "orphan", "csrf": csrf(portal)},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+    )
+    assert ru["errors.category_verified"] in twice.text.split('id="code-error">')[1].split("</p>")[0]
+
+    services.on("POST", "/v1/children/c-1/categories", 201, {"id": "cl-2", "code": "orphan", "status": "declared"})
+    done = portal.post(
+        "/parent/children/c-1/categories",
+        data={"code": "orphan", "csrf": csrf(portal)},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/parent/children/c-1/categories?declared=1"
+
+
+def test_a_document_above_5_mib_is_refused_next_to_the_file_without_calling_the_registry(
+    portal: TestClient, services: Services
+) -> None:
+    services.on("GET", "/v1/children/c-1", 200, CHILD)
+    services.on("GET", "/v1/children/c-1/categories", 200, {"items": [], "total": 0, "offset": 0, "limit": 100})
+    services.on("GET", "/v1/regions/astana", 200, REGION)
+    big = PDF + b"0" * (5 * 1024 * 1024)
+    page = portal.post(
+        "/parent/children/c-1/categories",
+        data={"code": "orphan", "csrf": csrf(portal)},
+        files={"file": ("big.pdf", big, "application/pdf")},
+    )
+    assert page.status_code == 422
+    assert catalogue("kk")["errors.evidence_too_large"] in page.text.split('id="file-error">')[1].split("</p>")[0]
+    assert not any(r.method == "POST" and r.url.path == "/v1/children/c-1/categories" for r in services.seen)
+
+
+def test_a_confirmed_enrolment_changes_club_through_catalog_and_a_refusal_lands_next_to_the_programme(
+    portal: TestClient, services: Services
+) -> None:
+    other = PROGRAMME | {"id": "pr-2", "title": {"kk": "Футбол", "ru": "Футбол", "en": "Football"}}
+    enrolment = {"id": "e-1", "programme_id": "pr-1", "child_id": "c-1", "status": "confirmed", "reason": None}
+    services.on("GET", "/v1/children/c-1/enrolments", 200, {"items": [enrolment]})
+    services.on("GET", "/v1/programmes", 200, {"items": [PROGRAMME, other], "total": 2})
+    kk = catalogue("kk")
+    page = portal.get("/parent/enrolments")
+    query = services.sent("GET", "/v1/programmes").url.params
+    assert (query["region_code"], query["direction"]) == ("astana", "sports")  # the voucher's region and direction
+    assert 'action="/parent/enrolments/e-1/change-club"' in page.text and kk["parent.enrolments.change"] in page.text
+    choices = page.text.split('name="programme_id"')[1].split("</select>")[0]
+    assert 'value="pr-2"' in choices and 'value="pr-1"' not in choices  # not the programme it is in
+
+    services.on("POST", "/v1/enrolments/e-1/change-club", 409, {"status": 409, "title": "Conflict", "detail": "full"})
+    refused = portal.post(
+        "/parent/enrolments/e-1/change-club", data={"programme_id": "pr-2", "reason": "", "csrf": csrf(portal)}
+    )
+    assert refused.status_code == 422
+    assert kk["errors.conflict"] in refused.text.split('id="programme_id-error">')[1].split("</p>")[0]
+    assert json.loads(services.sent("POST", "/v1/enrolments/e-1/change-club").content) == {"programme_id": "pr-2"}
+
+    services.seen.clear()
+    services.on("POST", "/v1/enrolments/e-1/change-club", 202, enrolment | {"id": "e-2", "status": "requested"})
+    done = portal.post(
+        "/parent/enrolments/e-1/change-club",
+        data={"programme_id": "pr-2", "reason": "closer to home", "csrf": csrf(portal)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/parent/enrolments?changing=1"
+    assert json.loads(services.sent("POST", "/v1/enrolments/e-1/change-club").content) == {
+        "programme_id": "pr-2",
+        "reason": "closer to home",
+    }
+    empty = portal.post("/parent/enrolments/e-1/change-club", data={"programme_id": "", "csrf": csrf(portal)})
+    assert empty.status_code == 422 and '<p class="field-error" id="programme_id-error">' in empty.text

@@ -3,7 +3,8 @@ the children's enrolments.
 
 Everything comes from catalog's public API (``GET /v1/programmes`` with the API's own filter names, the
 programme page, ``/v1/consultation-points``, ``/v1/programmes/{id}/reviews``) and the enrolment API
-(``POST /v1/enrolments``, ``GET /v1/children/{id}/enrolments``, ``POST /v1/enrolments/{id}/end``).
+(``POST /v1/enrolments``, ``GET /v1/children/{id}/enrolments``, ``POST /v1/enrolments/{id}/end``, and a change of
+club: ``POST /v1/enrolments/{id}/change-club``).
 """
 
 from __future__ import annotations
@@ -151,29 +152,44 @@ async def enrol(page: PageDep, programme_id: str, child_id: Text = "") -> Respon
 
 
 async def _enrolments(page: Page) -> dict[str, Any]:
+    """Each child's enrolments with their programme's title; a confirmed one with the programmes it may change to
+    (catalog's search: the same region and direction, since the voucher is for those; catalog checks the rest)."""
     children = await _children(page)
     rows: list[dict[str, Any]] = []
-    titles: dict[str, str] = {}
+    programmes: dict[str, dict[str, Any] | None] = {}
+    searches: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for child in children:
         items = (await page.api.get("catalog", f"/v1/children/{child['id']}/enrolments"))["items"]
         for item in items:
-            if item["programme_id"] not in titles:
-                titles[item["programme_id"]] = title_of(page, await _programme_or_none(page, item["programme_id"]))
-            rows.append(item | {"child": child, "programme_title": titles[item["programme_id"]]})
+            if item["programme_id"] not in programmes:
+                programmes[item["programme_id"]] = await _programme_or_none(page, item["programme_id"])
+            current = programmes[item["programme_id"]]
+            others: list[dict[str, Any]] = []
+            if item["status"] == "confirmed" and current is not None:
+                key = (current["region_code"], current["direction"])
+                if key not in searches:
+                    params = {"region_code": key[0], "direction": key[1], "free_seats": "true", "limit": 100}
+                    searches[key] = (await page.api.get("catalog", "/v1/programmes", params=params))["items"]
+                others = [
+                    {"id": p["id"], "title": title_of(page, p), "provider_name": p.get("provider_name", "")}
+                    for p in searches[key]
+                    if p["id"] != item["programme_id"]
+                ]
+            rows.append(item | {"child": child, "programme_title": title_of(page, current), "change_to": others})
     return {"enrolments": rows, "waiting": any(r["status"] == "requested" for r in rows)}
 
 
 @router.get("/enrolments")
 async def enrolments(page: PageDep) -> Response:
     page.require(PARENT)
-    return page.render("parent/enrolments.html", **await _enrolments(page), leave_for=None, form={})
+    return page.render("parent/enrolments.html", **await _enrolments(page), leave_for=None, change_for=None, form={})
 
 
 @router.get("/enrolments-panel")
 async def enrolments_panel(page: PageDep) -> Response:
     """The enrolments list alone (htmx polls it while a request waits for allocation's voucher)."""
     page.require(PARENT)
-    return page.render("parent/_enrolments.html", **await _enrolments(page), leave_for=None, form={})
+    return page.render("parent/_enrolments.html", **await _enrolments(page), leave_for=None, change_for=None, form={})
 
 
 @router.post("/enrolments/{enrolment_id}/leave", dependencies=[Csrf])
@@ -195,6 +211,35 @@ async def leave(page: PageDep, enrolment_id: str, reason: Text = "") -> Response
         status_code=422,
         errors=errors,
         leave_for=enrolment_id,
+        change_for=None,
         form={"reason": reason},
+        **await _enrolments(page),
+    )
+
+
+@router.post("/enrolments/{enrolment_id}/change-club", dependencies=[Csrf])
+async def change_club(page: PageDep, enrolment_id: str, programme_id: Text = "", reason: Text = "") -> Response:
+    """Catalog's change of club: a seat in the other programme is requested and allocation moves the voucher; the
+    old enrolment stays confirmed until it has (the list polls while the new one is ``requested``)."""
+    page.require(PARENT)
+    errors = FieldErrors()
+    if not programme_id:
+        errors.add("programme_id", "missing")
+    else:
+        body = {"programme_id": programme_id} | ({"reason": reason.strip()} if reason.strip() else {})
+        try:
+            await page.api.post("catalog", f"/v1/enrolments/{enrolment_id}/change-club", json=body)
+            return page.redirect("/parent/enrolments?changing=1")
+        except ApiProblem as problem:
+            if problem.status >= 500:
+                raise
+            errors = next_to(problem.field_errors("programme_id", "reason"), "programme_id")
+    return page.render(
+        "parent/enrolments.html",
+        status_code=422,
+        errors=errors,
+        leave_for=None,
+        change_for=enrolment_id,
+        form={"programme_id": programme_id, "reason": reason},
         **await _enrolments(page),
     )

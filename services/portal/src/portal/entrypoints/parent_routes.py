@@ -12,7 +12,14 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from portal.adapters.api_client import ApiClient, ApiProblem, FieldErrors
-from portal.entrypoints import parent_attendance, parent_catalog, parent_family, parent_inbox, parent_talk
+from portal.entrypoints import (
+    parent_attendance,
+    parent_catalog,
+    parent_categories,
+    parent_family,
+    parent_inbox,
+    parent_talk,
+)
 from portal.entrypoints.pages import Csrf, Page, PageDep
 
 router = APIRouter(prefix="/parent")
@@ -166,6 +173,7 @@ async def apply(page: PageDep, child_id: Text = "", round_id: Text = "", directi
     return await _apply_page(page, child_id, form, errors, status=422)
 
 
-# the other parent pages live in modules of their own (catalogue and enrolments, attendance, budget and data, inbox, conversations and reviews)
-for _module in (parent_catalog, parent_attendance, parent_family, parent_inbox, parent_talk):
+# the other parent pages live in modules of their own (catalogue and enrolments, categories, attendance, budget and
+# data, inbox, conversations and reviews)
+for _module in (parent_catalog, parent_categories, parent_attendance, parent_family, parent_inbox, parent_talk):
     router.include_router(_module.router)
