@@ -397,6 +397,26 @@ RESOURCES = {
 }
 
 
+CONTAINER_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+def http_probes() -> dict[str, Any]:
+    """The port and the health endpoints every long-running process answers (liveness, readiness, start-up)."""
+    probe = {"httpGet": {"path": "/health/live", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 3}
+    return {
+        "ports": [{"name": "http", "containerPort": t.PORT}],
+        "livenessProbe": {**probe, "failureThreshold": 3},
+        "readinessProbe": {**probe, "httpGet": {"path": "/health/ready", "port": "http"}, "failureThreshold": 3},
+        "startupProbe": {**probe, "failureThreshold": 30},
+    }
+
+
 def labels(service: str, role: str) -> dict[str, str]:
     return {LABELS: "qosym", "app.kubernetes.io/name": service, "app.kubernetes.io/component": role}
 
@@ -422,13 +442,7 @@ def container(service: str, role: str) -> dict[str, Any]:
         "envFrom": env_from,
         "env": env,
         "resources": RESOURCES[role],
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": CONTAINER_SECURITY,
         "volumeMounts": [
             {"name": "state", "mountPath": "/var/lib/qosym"},
             {"name": "keys", "mountPath": "/var/lib/qosym/keys", "readOnly": True},
@@ -437,11 +451,7 @@ def container(service: str, role: str) -> dict[str, Any]:
         ],
     }
     if role != "migrate":
-        spec["ports"] = [{"name": "http", "containerPort": t.PORT}]
-        probe = {"httpGet": {"path": "/health/live", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 3}
-        spec["livenessProbe"] = {**probe, "failureThreshold": 3}
-        spec["readinessProbe"] = {**probe, "httpGet": {"path": "/health/ready", "port": "http"}, "failureThreshold": 3}
-        spec["startupProbe"] = {**probe, "failureThreshold": 30}
+        spec.update(http_probes())
     return spec
 
 
@@ -640,7 +650,6 @@ def portal_manifests() -> list[dict[str, Any]]:
         {"name": "QOSYM_SECURE_COOKIES", "value": "true"},
         *({"name": k, "value": v} for k, v in t.portal_api_urls({s: f"http://{s}-api" for s in t.services()}).items()),
     ]
-    probe = {"httpGet": {"path": "/health/live", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 3}
     spec = {
         "name": role,
         "image": IMAGE.format(service=service),
@@ -648,17 +657,8 @@ def portal_manifests() -> list[dict[str, Any]]:
         "envFrom": [{"configMapRef": {"name": "qosym-common"}}, {"secretRef": {"name": "qosym-portal"}}],
         "env": env,
         "resources": RESOURCES["api"],
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "ports": [{"name": "http", "containerPort": t.PORT}],
-        "livenessProbe": {**probe, "failureThreshold": 3},
-        "readinessProbe": {**probe, "httpGet": {"path": "/health/ready", "port": "http"}, "failureThreshold": 3},
-        "startupProbe": {**probe, "failureThreshold": 30},
+        "securityContext": CONTAINER_SECURITY,
+        **http_probes(),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
     template = {
