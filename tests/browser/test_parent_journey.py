@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,10 @@ from tests.support.journeys import (
     ZONE,
     bearer,
     client,
+    close_and_allocate,
     configure_region,
     next_month_at,
+    open_round,
     publish_programme,
     verified_provider,
 )
@@ -54,42 +56,14 @@ pytestmark = pytest.mark.e2e
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
-def open_round(stack: LocalStack, token: Callable[..., str], region: str, district: str) -> str:
+def open_round_of(stack: LocalStack, token: Callable[..., str], region: str, district: str) -> str:
     """An administrator's round of the region, open now, with one sports voucher in the district (budget for two)."""
-    admin = bearer(token("administrator"))
     with client(stack, "allocation") as allocation:
         config = allocation.get(f"/v1/regions/{region}").json()["config"]
         cost = config["voucher"]["monthly_value"]["sports"] * config["voucher"]["months"]
-        now = datetime.now(UTC)
-        created = allocation.post(
-            "/v1/rounds",
-            json={
-                "region_code": region,
-                "name": f"Көктем {uuid.uuid4().hex[:6]}",
-                "budget_tiyn": cost * 2,
-                "quotas": {district: {"sports": 1}},
-                "application_opens_at": (now - timedelta(minutes=5)).isoformat(),
-                "application_closes_at": (now + timedelta(days=1)).isoformat(),
-                "reference_date": str(date.today()),
-                "voucher_valid_until": str(date.today() + timedelta(days=300)),
-            },
-            headers=admin,
-        )
-        assert created.status_code == 201, created.text
-        round_id = str(created.json()["round_id"])
-        opened = allocation.post(f"/v1/rounds/{round_id}/open", headers=admin)
-        assert opened.status_code == 200, opened.text
-    return round_id
-
-
-def close_and_allocate(stack: LocalStack, token: Callable[..., str], round_id: str) -> dict[str, Any]:
-    admin = bearer(token("administrator"))
-    with client(stack, "allocation") as allocation:
-        closed = allocation.post(f"/v1/rounds/{round_id}/close", headers=admin, json={"reason": "schedule_change"})
-        assert closed.status_code == 200, closed.text
-        allocated = allocation.post(f"/v1/rounds/{round_id}/allocate", headers=admin)
-        assert allocated.status_code == 200, allocated.text
-    return dict(allocated.json())
+        name = f"Көктем {uuid.uuid4().hex[:6]}"
+        admin = bearer(token("administrator"))
+        return open_round(allocation, admin, region, {district: {"sports": 1}}, budget_tiyn=cost * 2, name=name)
 
 
 def register_child_in_the_browser(
@@ -140,7 +114,7 @@ def test_a_parent_goes_from_signing_in_to_a_confirmed_month_and_sees_why_a_child
     stack = running_stack
     code = f"kkparent-{uuid.uuid4().hex[:6]}"
     off_the_loop(lambda: configure_region(stack, token, code))
-    round_id = open_round(stack, token, code, "yesil")
+    round_id = open_round_of(stack, token, code, "yesil")
     person_id, parent_iin = register_person(registry, token)
     reader = token("parent", person_id)  # only to read the SMS the local stand-in put into the inbox
     parent = bearer(reader)  # and, in the test's own checks, to learn the ids the pages were given
@@ -221,7 +195,8 @@ def test_a_parent_goes_from_signing_in_to_a_confirmed_month_and_sees_why_a_child
     screenshot("parent-apply-kk")
     apply_in_the_browser(page, kk, portal_url, second)
     expect(page.locator("#applications .status[data-status='submitted']")).to_have_count(2)
-    allocated = close_and_allocate(stack, token, round_id)
+    with client(stack, "allocation") as allocation:
+        allocated = close_and_allocate(allocation, bearer(token("administrator")), round_id)
     assert allocated["awarded"] == 1, allocated
 
     page.reload()

@@ -141,6 +141,47 @@ def new_family(
 # --- a round that awards vouchers -----------------------------------------------------------------
 
 
+def open_round(
+    allocation: httpx.Client,
+    admin: dict[str, str],
+    region: str,
+    quotas: dict[str, dict[str, int]],
+    *,
+    budget_tiyn: int,
+    name: str | None = None,
+) -> str:
+    """An administrator's round of the region with these quotas and budget, open now for a day; its id."""
+    now = datetime.now(UTC)
+    created = allocation.post(
+        "/v1/rounds",
+        json={
+            "region_code": region,
+            "name": name or f"e2e {uuid.uuid4().hex[:8]}",
+            "budget_tiyn": budget_tiyn,
+            "quotas": quotas,
+            "application_opens_at": (now - timedelta(minutes=5)).isoformat(),
+            "application_closes_at": (now + timedelta(days=1)).isoformat(),
+            "reference_date": str(date.today()),
+            "voucher_valid_until": str(date.today() + timedelta(days=300)),
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    round_id = str(created.json()["round_id"])
+    opened = allocation.post(f"/v1/rounds/{round_id}/open", headers=admin)
+    assert opened.status_code == 200, opened.text
+    return round_id
+
+
+def close_and_allocate(allocation: httpx.Client, admin: dict[str, str], round_id: str) -> dict[str, Any]:
+    """Closed early (a journey does not wait a day for the window to end), then allocated: allocation's answer."""
+    closed = allocation.post(f"/v1/rounds/{round_id}/close", headers=admin, json={"reason": "schedule_change"})
+    assert closed.status_code == 200, closed.text
+    allocated = allocation.post(f"/v1/rounds/{round_id}/allocate", headers=admin)
+    assert allocated.status_code == 200, allocated.text
+    return dict(allocated.json())
+
+
 def award_vouchers(
     stack: LocalStack,
     token: Token,
@@ -171,25 +212,7 @@ def award_vouchers(
         config = allocation.get(f"/v1/regions/{region}").json()["config"]
         cost = config["voucher"]["monthly_value"][direction] * config["voucher"]["months"]
         funded = len(members) if budget_for is None else budget_for
-        now = datetime.now(UTC)
-        created = allocation.post(
-            "/v1/rounds",
-            json={
-                "region_code": region,
-                "name": f"e2e {uuid.uuid4().hex[:8]}",
-                "budget_tiyn": cost * funded,
-                "quotas": quotas,
-                "application_opens_at": (now - timedelta(minutes=5)).isoformat(),
-                "application_closes_at": (now + timedelta(days=1)).isoformat(),
-                "reference_date": str(date.today()),
-                "voucher_valid_until": str(date.today() + timedelta(days=300)),
-            },
-            headers=admin,
-        )
-        assert created.status_code == 201, created.text
-        round_id = str(created.json()["round_id"])
-        opened = allocation.post(f"/v1/rounds/{round_id}/open", headers=admin)
-        assert opened.status_code == 200, opened.text
+        round_id = open_round(allocation, admin, region, quotas, budget_tiyn=cost * funded)
         for family, child in members:
             applied = allocation.post(
                 f"/v1/rounds/{round_id}/applications",
@@ -197,11 +220,8 @@ def award_vouchers(
                 headers=family.headers,
             )
             assert applied.status_code == 201, applied.text
-        early = {"reason": "schedule_change"}  # the journey does not wait a day for the window to end
-        assert allocation.post(f"/v1/rounds/{round_id}/close", headers=admin, json=early).status_code == 200
-        allocated = allocation.post(f"/v1/rounds/{round_id}/allocate", headers=admin)
-        assert allocated.status_code == 200, allocated.text
-        assert allocated.json()["awarded"] == min(funded, len(members)), allocated.text
+        allocated = close_and_allocate(allocation, admin, round_id)
+        assert allocated["awarded"] == min(funded, len(members)), allocated
         for family, child in members:
             vouchers = allocation.get(f"/v1/children/{child.id}/vouchers", headers=family.headers).json()["items"]
             if budget_for is None:
