@@ -436,7 +436,8 @@ async def test_partners_get_tokens_with_client_credentials_and_keys_rotate(regis
 
 
 async def test_an_operator_scoped_to_a_district_acts_only_there(registry_db, api_client, token, tmp_path):
-    """scope.district narrows a region-scoped operator: another district's claims are hidden and 404."""
+    """scope.district narrows a region-scoped operator: another district's claims are hidden and 404; the queue
+    names each claim's child by its masked IIN."""
     elsewhere = auth(token("operator", scope={"region": "astana", "district": "nura"}))
     here = auth(token("operator", scope={"region": "astana", "district": "yesil"}))
     async with api_client("registry", registry_db, evidence_dir=tmp_path) as client:
@@ -476,6 +477,7 @@ async def test_an_operator_scoped_to_a_district_acts_only_there(registry_db, api
     assert assisted.status_code == 422 and assisted.json()["errors"][0]["field"] == "district_code"
     assert still_declared.json()["items"][0]["status"] == "declared"
     assert [c["id"] for c in shown.json()["items"]] == [claim] and verified.status_code == 200
+    assert shown.json()["items"][0]["child_iin_masked"] == "********" + CHILD_IIN[-4:]  # who, for the operator
     assert (
         await scalar(registry_db, "select count(*) from outbox where event_type = 'registry.ChildCategoriesVerified'")
         == 1
