@@ -369,6 +369,11 @@ async def test_operator_assisted_registration_applies_only_after_the_parents_cod
         by_other_operator = await client.post(
             f"/v1/assisted/{change}/confirm", json={"code": code}, headers=auth(token("operator", scope=ASTANA))
         )
+        wrong = await client.post(
+            f"/v1/assisted/{change}/confirm",
+            json={"code": "000000" if code != "000000" else "111111"},
+            headers=operator,
+        )
         confirmed = await client.post(f"/v1/assisted/{change}/confirm", json={"code": code}, headers=operator)
         parent_sees = await client.get(
             f"/v1/children/{confirmed.json()['id']}", headers=auth(token("parent", parent["id"]))
@@ -376,6 +381,12 @@ async def test_operator_assisted_registration_applies_only_after_the_parents_cod
     assert started.status_code == 202 and before == 0
     assert other_region.status_code == 422 and other_region.json()["errors"][0]["field"] == "region_code"
     assert by_other_operator.status_code == 404
+    # a wrong code is the form's field, not the operator's session (a 401 would sign the operator's frontend out)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0] | {"message": ""} == {
+        "field": "code",
+        "type": "code_invalid",
+        "message": "",
+    }
     assert confirmed.status_code == 200 and parent_sees.status_code == 200
     assert (
         await scalar(
