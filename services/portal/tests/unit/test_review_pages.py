@@ -190,6 +190,9 @@ def test_registrys_refusal_of_a_decision_lands_next_to_the_field(portal: TestCli
     services.on("POST", f"/v1/categories/{CLAIM_ID}/verify", 409, {"status": 409, "title": "already decided"})
     page = portal.post(f"/admin/categories/{CLAIM_ID}/decision", data=form)
     assert page.status_code == 409 and RU["errors.conflict"] in page.text
+    services.on("GET", "/v1/review/categories", 200, {"items": [], "total": 0, "offset": 0, "limit": 50})
+    page = portal.post(f"/admin/categories/{CLAIM_ID}/decision", data=form)  # decided meanwhile: the queue, told so
+    assert page.status_code == 409 and RU["errors.conflict"] in page.text and RU["review.categories.none"] in page.text
 
 
 def test_a_claim_not_in_the_operators_queue_is_not_found(portal: TestClient, services: Services) -> None:

@@ -84,25 +84,25 @@ async def _claim(page: Page, claim_id: str) -> dict[str, Any]:
             raise ApiProblem("registry", 404, {"status": 404, "title": "no such claim waiting"})
 
 
-@router.get("/categories")
-async def categories(page: PageDep, offset: int = 0) -> Response:
-    """The operator's queue: declared claims of the region (and district), oldest first."""
-    page.require(*REVIEWERS)
+async def _queue_page(page: Page, offset: int = 0, errors: FieldErrors | None = None, status: int = 200) -> Response:
     offset = max(offset, 0)
+    context: dict[str, Any] = {"claims": [], "total": 0, "offset": offset, "limit": QUEUE_PAGE, "operators_only": False}
     try:
         answer = await _queue(page, offset)
     except ApiProblem as problem:
         if problem.status != 403:
             raise
-        return page.render("admin/categories.html", claims=[], total=0, offset=0, limit=QUEUE_PAGE, operators_only=True)
-    return page.render(
-        "admin/categories.html",
-        claims=answer.get("items", []),
-        total=int(answer.get("total", 0)),
-        offset=offset,
-        limit=QUEUE_PAGE,
-        operators_only=False,
-    )
+        context["operators_only"] = True  # registry's queue is the operators' (an administrator is refused)
+    else:
+        context |= {"claims": answer.get("items", []), "total": int(answer.get("total", 0))}
+    return page.render("admin/categories.html", status_code=status, errors=errors, **context)
+
+
+@router.get("/categories")
+async def categories(page: PageDep, offset: int = 0) -> Response:
+    """The operator's queue: declared claims of the region (and district), oldest first."""
+    page.require(*REVIEWERS)
+    return await _queue_page(page, offset)
 
 
 async def _claim_page(
@@ -155,9 +155,13 @@ async def decide(
     try:
         await page.api.post("registry", f"/v1/categories/{claim_id}/{decision}", json=body)
     except ApiProblem as problem:
-        found = await _claim(page, claim_id)
         errors = problem_errors(problem, *DECISION_FIELDS)
-        return await _claim_page(page, found, form, errors, status=422 if problem.status == 422 else 409)
+        status = 422 if problem.status == 422 else 409
+        try:
+            found = await _claim(page, claim_id)
+        except ApiProblem:  # decided meanwhile (by another operator): no longer waiting
+            return await _queue_page(page, errors=FieldErrors(general=["conflict"]), status=409)
+        return await _claim_page(page, found, form, errors, status=status)
     return page.redirect(f"/admin/categories?{'verified' if decision == 'verify' else 'rejected'}={claim_id}")
 
 
