@@ -369,6 +369,11 @@ async def test_operator_assisted_registration_applies_only_after_the_parents_cod
         by_other_operator = await client.post(
             f"/v1/assisted/{change}/confirm", json={"code": code}, headers=auth(token("operator", scope=ASTANA))
         )
+        wrong = await client.post(
+            f"/v1/assisted/{change}/confirm",
+            json={"code": "000000" if code != "000000" else "111111"},
+            headers=operator,
+        )
         confirmed = await client.post(f"/v1/assisted/{change}/confirm", json={"code": code}, headers=operator)
         parent_sees = await client.get(
             f"/v1/children/{confirmed.json()['id']}", headers=auth(token("parent", parent["id"]))
@@ -376,6 +381,12 @@ async def test_operator_assisted_registration_applies_only_after_the_parents_cod
     assert started.status_code == 202 and before == 0
     assert other_region.status_code == 422 and other_region.json()["errors"][0]["field"] == "region_code"
     assert by_other_operator.status_code == 404
+    # a wrong code is the form's field, not the operator's session (a 401 would sign the operator's frontend out)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0] | {"message": ""} == {
+        "field": "code",
+        "type": "code_invalid",
+        "message": "",
+    }
     assert confirmed.status_code == 200 and parent_sees.status_code == 200
     assert (
         await scalar(
@@ -436,7 +447,8 @@ async def test_partners_get_tokens_with_client_credentials_and_keys_rotate(regis
 
 
 async def test_an_operator_scoped_to_a_district_acts_only_there(registry_db, api_client, token, tmp_path):
-    """scope.district narrows a region-scoped operator: another district's claims are hidden and 404."""
+    """scope.district narrows a region-scoped operator: another district's claims are hidden and 404; the queue
+    names each claim's child by its masked IIN."""
     elsewhere = auth(token("operator", scope={"region": "astana", "district": "nura"}))
     here = auth(token("operator", scope={"region": "astana", "district": "yesil"}))
     async with api_client("registry", registry_db, evidence_dir=tmp_path) as client:
@@ -476,6 +488,7 @@ async def test_an_operator_scoped_to_a_district_acts_only_there(registry_db, api
     assert assisted.status_code == 422 and assisted.json()["errors"][0]["field"] == "district_code"
     assert still_declared.json()["items"][0]["status"] == "declared"
     assert [c["id"] for c in shown.json()["items"]] == [claim] and verified.status_code == 200
+    assert shown.json()["items"][0]["child_iin_masked"] == "********" + CHILD_IIN[-4:]  # who, for the operator
     assert (
         await scalar(registry_db, "select count(*) from outbox where event_type = 'registry.ChildCategoriesVerified'")
         == 1

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registry.adapters.category_repository import CLAIM_COLUMNS
 from registry.adapters.orm import category_claim, child, person
 from registry.adapters.scope import scope_clause
-from registry.domain.categories import ScopedClaim
+from registry.domain.categories import QueuedClaim
 from registry.domain.model import Flagged, OperatorScope
 
 
@@ -26,7 +26,7 @@ class FlaggedRow:
 
 async def pending_claims(
     session: AsyncSession, scope: OperatorScope, offset: int, limit: int
-) -> tuple[list[ScopedClaim], int]:
+) -> tuple[list[QueuedClaim], int]:
     """Declared claims waiting for a decision, oldest first, and how many there are."""
     where = [category_claim.c.status == "declared"]
     if scope.limited:
@@ -34,14 +34,17 @@ async def pending_claims(
     joined = category_claim.join(child, child.c.id == category_claim.c.child_id)
     total = (await session.execute(select(func.count()).select_from(joined).where(*where))).scalar_one()
     rows = await session.execute(
-        select(*CLAIM_COLUMNS, child.c.region_code, child.c.district_code)
+        select(*CLAIM_COLUMNS, child.c.region_code, child.c.district_code, child.c.iin_last4)
         .select_from(joined)
         .where(*where)
         .order_by(category_claim.c.declared_at, category_claim.c.id)
         .offset(offset)
         .limit(limit)
     )
-    return [ScopedClaim(**r) for r in rows.mappings()], total
+    return [
+        QueuedClaim(**{k: v for k, v in r.items() if k != "iin_last4"}, child_iin_masked="********" + r["iin_last4"])
+        for r in rows.mappings()
+    ], total
 
 
 async def flagged(session: AsyncSession, scope: OperatorScope, offset: int, limit: int) -> tuple[list[Flagged], int]:

@@ -39,6 +39,14 @@ class ScopedClaim(Claim):
 
 
 @dataclass(frozen=True)
+class QueuedClaim(ScopedClaim):
+    """A claim waiting in the review queue, with its child's IIN masked (the last four digits), so the operator
+    finds the family's documents."""
+
+    child_iin_masked: str
+
+
+@dataclass(frozen=True)
 class Decision:
     """What a decision or an amendment writes on the claim."""
 

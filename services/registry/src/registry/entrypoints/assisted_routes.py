@@ -39,9 +39,10 @@ async def assisted_child(body: AssistedChildIn, operator: Operator, deps: Deps) 
     return ChangePreparedOut(change_id=change_id)
 
 
-@assisted_router.post("/v1/assisted/{change_id}/confirm", responses={401: {}, 404: {}, 409: {}})
+@assisted_router.post("/v1/assisted/{change_id}/confirm", responses={404: {}, 409: {}, 422: {}})
 async def assisted_confirm(change_id: UUID, body: AssistedConfirmIn, operator: Operator, deps: Deps) -> ChildOut:
-    """Apply the prepared change with the code the parent received (the audit trail names both)."""
+    """Apply the prepared change with the code the parent received (the audit trail names both); a wrong, expired
+    or used code is 422 `code_invalid` naming `code` (the fifth wrong one closes it)."""
     result = await assisted.confirm(deps, change_id, body.code, actor_of(operator))
     return child_out(result.child)
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from qosym_chassis.callers import Operator, Parent
 from qosym_chassis.errors import FieldError
 from qosym_chassis.inputs import Limit, Offset, OffsetPage
-from registry.domain.categories import Claim, ScopedClaim
+from registry.domain.categories import Claim, QueuedClaim
 from registry.domain.people import EVIDENCE_MAX_BYTES
 from registry.entrypoints.dependencies import Deps, EvidenceReader
 from registry.entrypoints.paging import offset_page
@@ -56,9 +56,9 @@ async def child_categories(
 @category_router.get("/v1/review/categories", tags=["review"])
 async def pending_categories(
     operator: Operator, deps: Deps, offset: Offset = 0, limit: Limit = 50
-) -> OffsetPage[ScopedClaim]:
+) -> OffsetPage[QueuedClaim]:
     """Declared categories waiting for a decision, oldest first (only the operator's region and district when the
-    token is scoped)."""
+    token is scoped), each with its child's masked IIN."""
     return offset_page(await categories.pending(deps, scope_of(operator), offset, limit))
 
 

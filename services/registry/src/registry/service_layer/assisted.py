@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import date
 from uuid import UUID, uuid4
 
-from qosym_chassis.errors import NotFound, Unauthorized
+from qosym_chassis.errors import FieldError, NotFound
 from qosym_chassis.iin import InvalidIin, parse_iin
 from registry.adapters import assisted_repository, people_repository, region_repository
 from registry.adapters import children_repository as children
@@ -79,8 +79,8 @@ async def confirm(deps: Dependencies, change_id: UUID, code: str, operator: Acto
         raise NotFound(NO_PENDING_CHANGE)
     try:
         person_id = await identity.check_code(deps, row.challenge_id, code)
-    except identity.LoginFailed as exc:
-        raise Unauthorized("the code is wrong, expired or already used") from exc
+    except identity.LoginFailed as exc:  # the operator's form field, not the operator's own authentication
+        raise FieldError("code", "the code is wrong, expired or already used", code="code_invalid") from exc
     payload = json.loads(deps.box.open(row.sealed_payload, context=f"assisted:{change_id}"))
     actor = Actor(operator.subject, operator.role, acting_for=str(person_id))
     if row.kind == "move_child":

@@ -21,7 +21,7 @@ from registry.adapters import children_repository as children
 from registry.adapters.audit import Actor
 from registry.adapters.review_queries import pending_claims
 from registry.domain import categories as rules
-from registry.domain.categories import Claim, ScopedClaim
+from registry.domain.categories import Claim, QueuedClaim, ScopedClaim
 from registry.domain.errors import Refused, RegistrationRefused
 from registry.domain.model import OperatorScope
 from registry.domain.people import sniff_evidence
@@ -107,7 +107,7 @@ async def claims_of(deps: Dependencies, child_id: UUID, guardian_id: UUID, offse
         return Page.of(await category_repository.claims_of_child(session, child_id), offset, limit)
 
 
-async def pending(deps: Dependencies, scope: OperatorScope, offset: int, limit: int) -> Page[ScopedClaim]:
+async def pending(deps: Dependencies, scope: OperatorScope, offset: int, limit: int) -> Page[QueuedClaim]:
     """Declared categories waiting for a decision (only the operator's region and district when scoped)."""
     async with deps.sessions() as session:
         items, total = await pending_claims(session, scope, offset, limit)
