@@ -58,7 +58,7 @@ def test_a_provider_declines_a_request_answers_a_parent_changes_and_closes_progr
     stack = running_stack
     region_code = f"answershire-{uuid.uuid4().hex[:6]}"
     off_the_loop(lambda: configure_region(stack, token, region_code))
-    family = new_family(stack, token, children=2, region=region_code)
+    family = new_family(stack, token, children=2, region=region_code, names=("Арман К.", "Дана К."))
     award_vouchers(stack, token, [family], region=region_code)
     provider = verified_provider(stack, token, region=region_code)
     swimming = publish_programme(

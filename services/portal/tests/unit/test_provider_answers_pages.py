@@ -40,6 +40,10 @@ PROGRAMME = {
     "capacity": 10,
     "free_seats": 9,
     "address": "Kabanbay Batyr 45",
+    "schedule": [
+        {"weekday": 2, "start": "16:00:00", "end": "17:00:00"},
+        {"weekday": 4, "start": "16:00", "end": "17:00"},
+    ],
 }
 ENROLMENT = {
     "id": ENROLMENT_ID,
@@ -164,8 +168,11 @@ def test_declining_needs_a_reason_and_sends_it_and_a_late_decline_is_told_next_t
     assert done.status_code == 303 and done.headers["location"].startswith("/provider?declined=1")
 
 
-def edited(**changes: str) -> dict[str, str]:
-    form = {
+def edited(**changes: object) -> dict[str, object]:
+    form: dict[str, object] = {
+        "weekday": ["2", "4"],
+        "start": "16:00",
+        "end": "17:00",
         "title_kk": "Жүзу",
         "title_ru": "Плавание",
         "title_en": "Swimming",
@@ -200,6 +207,24 @@ def test_a_programme_change_sends_only_what_changed_and_catalogs_refusal_lands_n
     assert empty.status_code == 422
     assert 'id="title_ru-error"' in empty.text and 'id="capacity-error"' in empty.text
     assert KK["provider.programme_edit.saved"] in portal.get(f"{path}?saved=1").text
+
+
+def test_the_schedule_is_sent_only_when_its_days_or_time_change(portal: TestClient, services: Services) -> None:
+    path = f"/provider/programmes/{PROGRAMME_ID}"
+    services.on("PATCH", f"/v1/programmes/{PROGRAMME_ID}", 200, PROGRAMME)
+    form = portal.get(path).text
+    assert 'name="weekday" value="2" checked' in form and 'name="weekday" value="3" >' in form
+    assert 'value="16:00"' in form
+    portal.post(path, data={**edited(weekday=["2", "4", "6"], start="17:00", end="18:00"), "csrf": csrf(portal)})
+    assert services.sent("PATCH", f"/v1/programmes/{PROGRAMME_ID}") == {
+        "schedule": [
+            {"weekday": 2, "start": "17:00", "end": "18:00"},
+            {"weekday": 4, "start": "17:00", "end": "18:00"},
+            {"weekday": 6, "start": "17:00", "end": "18:00"},
+        ]
+    }
+    no_days = portal.post(path, data={**edited(weekday=[]), "csrf": csrf(portal)})
+    assert no_days.status_code == 422 and 'id="schedule-error"' in no_days.text
 
 
 def test_closing_a_programme_asks_for_the_confirmation_then_tells_how_many_enrolments_ended(
@@ -242,6 +267,12 @@ def test_a_parents_message_is_read_and_answered_in_the_pages_language(portal: Te
     services.on("POST", f"/v1/threads/{THREAD_ID}/read", 200, {})
     listing = portal.get("/provider/threads")
     assert listing.status_code == 200 and f'href="/provider/threads/{THREAD_ID}"' in listing.text
+    assert CHILD_ID[:8] in listing.text  # the registry does not answer: the child's short id
+    services.on(
+        "GET", f"/v1/providers/{PROVIDER_ID}/children", 200, {"items": [{"id": CHILD_ID, "name": "Айгерим С."}]}
+    )
+    listing = portal.get("/provider/threads")
+    assert "Айгерим С." in listing.text
     assert "Жүзу" in listing.text  # the enrolment's programme, in the page's language
     shown = portal.get(f"/provider/threads/{THREAD_ID}")
     assert "Нужна ли сменная обувь?" in shown.text and services.called("POST", f"/v1/threads/{THREAD_ID}/read")

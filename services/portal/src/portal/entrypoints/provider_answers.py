@@ -16,15 +16,24 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from portal.adapters import staff_api
-from portal.adapters.api_client import ApiProblem, FieldErrors
+from portal.adapters.api_client import ApiProblem, FieldErrors, ServiceUnavailable
 from portal.entrypoints.pages import Csrf, Page, PageDep
-from portal.entrypoints.provider_team import LANGUAGES, _integer, _provider_of
+from portal.entrypoints.provider_team import LANGUAGES, WEEKDAYS, _integer, _provider_of
 
 router = APIRouter()
 Text = Annotated[str, Form()]
 NUMBERS = ("age_min", "age_max", "sessions_per_month", "capacity", "price")
-EDITED = ("title_kk", "title_ru", "title_en", *NUMBERS, "address")
-API_FIELDS = ("age_min", "age_max", "sessions_per_month", "capacity", "price_per_month_tiyn", "address", "title")
+EDITED = ("title_kk", "title_ru", "title_en", *NUMBERS, "address", "start", "end")
+API_FIELDS = (
+    "age_min",
+    "age_max",
+    "sessions_per_month",
+    "capacity",
+    "price_per_month_tiyn",
+    "address",
+    "title",
+    "schedule",
+)
 
 
 def _one_field(errors: FieldErrors, name: str) -> FieldErrors:
@@ -33,6 +42,17 @@ def _one_field(errors: FieldErrors, name: str) -> FieldErrors:
         errors.add(name, code)
     errors.general.clear()
     return errors
+
+
+async def _names(page: Page, child_ids: list[str]) -> dict[str, str | None]:
+    """The children's display names from the registry; a page still shows the short id when it does not answer."""
+    provider_id = _provider_of(page)
+    if not child_ids:
+        return {}
+    try:
+        return await staff_api.child_names(page.api, provider_id, child_ids)
+    except (ApiProblem, ServiceUnavailable):
+        return {}
 
 
 # --- declining an enrolment ------------------------------------------------------------------------------------
@@ -50,6 +70,7 @@ async def _decline_page(
         errors=errors,
         enrolment=enrolment,
         programme=programmes.get(str(enrolment["programme_id"])),
+        names=await _names(page, [str(enrolment["child_id"])]),
         form={"reason": reason},
     )
 
@@ -89,18 +110,30 @@ async def _owned_programme(page: Page, programme_id: str) -> dict[str, Any]:
     raise ApiProblem("catalog", 404, {"errors": [{"field": "programme_id", "type": "not_found"}]})
 
 
-def _form_of(programme: dict[str, Any]) -> dict[str, str]:
-    form = {f"title_{code}": str(programme.get("title", {}).get(code, "")) for code in LANGUAGES}
+def _form_of(programme: dict[str, Any]) -> dict[str, Any]:
+    form: dict[str, Any] = {f"title_{code}": str(programme.get("title", {}).get(code, "")) for code in LANGUAGES}
     form.update({name: str(programme[name]) for name in ("age_min", "age_max", "sessions_per_month", "capacity")})
     form["price"] = str(programme["price_per_month_tiyn"] // 100)
     form["address"] = str(programme["address"])
+    form.update(_schedule_form(programme.get("schedule") or []))
     return form
+
+
+def _schedule_form(schedule: list[dict[str, Any]]) -> dict[str, Any]:
+    """The form shows the days and one start and end time (the first slot's), as the new-programme form asks."""
+    first = schedule[0] if schedule else {}
+    return {
+        "weekday": sorted({str(slot["weekday"]) for slot in schedule}),
+        "start": str(first.get("start", ""))[:5],
+        "end": str(first.get("end", ""))[:5],
+        "mixed_times": len({(str(s["start"])[:5], str(s["end"])[:5]) for s in schedule}) > 1,
+    }
 
 
 async def _edit_page(
     page: Page,
     programme_id: str,
-    form: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
     errors: FieldErrors | None = None,
     status: int = 200,
     notice: str | None = None,
@@ -114,6 +147,7 @@ async def _edit_page(
         programme=programme,
         form=form if form is not None else _form_of(programme),
         languages=LANGUAGES,
+        weekdays=WEEKDAYS,
         notice=notice,
         ended=ended,
     )
@@ -126,9 +160,20 @@ async def edit_programme(page: PageDep, programme_id: str, saved: str = "", clos
     return await _edit_page(page, programme_id, notice=notice, ended=ended)
 
 
-def _changes(form: dict[str, str], current: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
-    """The fields whose value differs from the programme's: only those are sent."""
+def _changes(form: dict[str, Any], current: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
+    """The fields whose value differs from the programme's: only those are sent (the schedule only when its days or
+    times were changed, so a programme whose days have different times keeps them when something else changes)."""
     changes: dict[str, Any] = {}
+    shown = _schedule_form(current.get("schedule") or [])
+    days, start, end = form.get("weekday", []), form.get("start", ""), form.get("end", "")
+    if (days, start, end) != (shown["weekday"], shown["start"], shown["end"]):
+        if not days:
+            errors.add("schedule", "missing")
+        for name, value in (("start", start), ("end", end)):
+            if not value:
+                errors.add(name, "missing")
+        if days and start and end:
+            changes["schedule"] = [{"weekday": int(d), "start": start, "end": end} for d in days]
     titles = {code: form.get(f"title_{code}", "") for code in LANGUAGES}
     for code, title in titles.items():
         if not title:
@@ -166,7 +211,8 @@ def _next_to_fields(problem: ApiProblem) -> FieldErrors:
 @router.post("/programmes/{programme_id}", dependencies=[Csrf])
 async def change_programme(page: PageDep, request: Request, programme_id: str) -> Response:
     submitted = await request.form()
-    form = {name: str(submitted.get(name, "")).strip() for name in EDITED}
+    form: dict[str, Any] = {name: str(submitted.get(name, "")).strip() for name in EDITED}
+    form["weekday"] = sorted({str(v) for v in submitted.getlist("weekday")})
     current = await _owned_programme(page, programme_id)
     errors = FieldErrors()
     changes = _changes(form, current, errors)
@@ -215,7 +261,9 @@ async def _about(page: Page) -> dict[str, dict[str, Any] | None]:
 @router.get("/threads")
 async def threads(page: PageDep) -> Response:
     _provider_of(page)
-    return page.render("provider/threads.html", threads=await staff_api.threads(page.api), about=await _about(page))
+    found = await staff_api.threads(page.api)
+    names = await _names(page, [str(th["child_id"]) for th in found])
+    return page.render("provider/threads.html", threads=found, about=await _about(page), names=names)
 
 
 async def _thread_page(
@@ -233,6 +281,7 @@ async def _thread_page(
         thread=thread,
         messages=messages,
         programme=about.get(str(thread["object_id"])),
+        names=await _names(page, [str(thread["child_id"])]),
         form={"text": text},
     )
 

@@ -56,8 +56,10 @@ async def home(page: PageDep) -> Response:
     }
     expiring = await staff_api.expiring_attestations(page.api, provider_id)
     period = await staff_api.current_period(page.api, organisation["region_code"])
+    names, _ = await _child_names(page, [str(e["child_id"]) for e in enrolments])
     return page.render(
         "provider/home.html",
+        names=names,
         organisation=organisation,
         enrolments=enrolments,
         programmes=programmes,
