@@ -223,6 +223,11 @@ def test_the_schedule_is_sent_only_when_its_days_or_time_change(portal: TestClie
             {"weekday": 6, "start": "17:00", "end": "18:00"},
         ]
     }
+    services.seen.clear()
+    with_tiyn = {**PROGRAMME, "price_per_month_tiyn": 1_200_050}
+    services.on("GET", f"/v1/providers/{PROVIDER_ID}/programmes", 200, {"items": [with_tiyn]})
+    unchanged = portal.post(path, data={**edited(), "csrf": csrf(portal)}, follow_redirects=False)
+    assert unchanged.status_code == 303 and not services.called("PATCH", f"/v1/programmes/{PROGRAMME_ID}")
     no_days = portal.post(path, data={**edited(weekday=[]), "csrf": csrf(portal)})
     assert no_days.status_code == 422 and 'id="schedule-error"' in no_days.text
 

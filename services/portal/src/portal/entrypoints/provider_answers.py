@@ -186,9 +186,12 @@ def _changes(form: dict[str, Any], current: dict[str, Any], errors: FieldErrors)
             if not errors.of(name):
                 errors.add(name, "missing")
             continue
-        key, sent = ("price_per_month_tiyn", value * 100) if name == "price" else (name, value)
-        if sent != current.get(key):
-            changes[key] = sent
+        if name == "price":
+            # shown in whole tenge: a price with tiyn stays as it is unless another amount is typed
+            if value != current.get("price_per_month_tiyn", 0) // 100:
+                changes["price_per_month_tiyn"] = value * 100
+        elif value != current.get(name):
+            changes[name] = value
     if not form.get("address"):
         errors.add("address", "missing")
     elif form["address"] != current.get("address"):
@@ -214,6 +217,7 @@ async def change_programme(page: PageDep, request: Request, programme_id: str) -
     form: dict[str, Any] = {name: str(submitted.get(name, "")).strip() for name in EDITED}
     form["weekday"] = sorted({str(v) for v in submitted.getlist("weekday")})
     current = await _owned_programme(page, programme_id)
+    form["mixed_times"] = _schedule_form(current.get("schedule") or [])["mixed_times"]
     errors = FieldErrors()
     changes = _changes(form, current, errors)
     if not errors:
