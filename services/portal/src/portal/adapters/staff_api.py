@@ -232,3 +232,63 @@ async def change_staff_access(api: ApiClient, staff_id: str, role: str, scope: d
     body = {"role": role, "scope": scope}
     answer: dict[str, Any] = await api.call("PATCH", "registry", f"/v1/staff/{staff_id}", json=body)
     return answer
+
+
+# --- catalog and conversations: answering families (declining, changing and closing, messages, reviews) -------
+
+
+async def enrolment(api: ApiClient, enrolment_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.get("catalog", f"/v1/enrolments/{enrolment_id}")
+    return answer
+
+
+async def decline_enrolment(api: ApiClient, enrolment_id: str, reason: str) -> dict[str, Any]:
+    """The provider declines a child (catalog allows it within its decline window of the request, else 409)."""
+    answer: dict[str, Any] = await api.post(
+        "catalog", f"/v1/enrolments/{enrolment_id}/decline", json={"reason": reason}
+    )
+    return answer
+
+
+async def change_programme(api: ApiClient, programme_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields sent change (catalog's ``PATCH``; a closed programme is a 409)."""
+    answer: dict[str, Any] = await api.call("PATCH", "catalog", f"/v1/programmes/{programme_id}", json=changes)
+    return answer
+
+
+async def close_programme(api: ApiClient, programme_id: str) -> dict[str, Any]:
+    """No new enrolments; the active ones end (``programme_closed``); the answer counts them."""
+    answer: dict[str, Any] = await api.post("catalog", f"/v1/programmes/{programme_id}/close")
+    return answer
+
+
+async def reviews_of(api: ApiClient, programme_id: str) -> list[dict[str, Any]]:
+    return items(await api.get("catalog", f"/v1/programmes/{programme_id}/reviews", params=PAGE))
+
+
+async def answer_review(api: ApiClient, review_id: str, text: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.post("catalog", f"/v1/reviews/{review_id}/answer", json={"text": text})
+    return answer
+
+
+async def threads(api: ApiClient) -> list[dict[str, Any]]:
+    return items(await api.get("conversations", "/v1/threads", params=PAGE))
+
+
+async def thread(api: ApiClient, thread_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = await api.get("conversations", f"/v1/threads/{thread_id}")
+    return answer
+
+
+async def thread_messages(api: ApiClient, thread_id: str) -> list[dict[str, Any]]:
+    return items(await api.get("conversations", f"/v1/threads/{thread_id}/messages", params=PAGE))
+
+
+async def post_message(api: ApiClient, thread_id: str, language: str, text: str) -> dict[str, Any]:
+    body = {"language": language, "text": text}
+    answer: dict[str, Any] = await api.post("conversations", f"/v1/threads/{thread_id}/messages", json=body)
+    return answer
+
+
+async def mark_thread_read(api: ApiClient, thread_id: str) -> None:
+    await api.post("conversations", f"/v1/threads/{thread_id}/read")

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from portal.adapters import staff_api
 from portal.adapters.api_client import ApiProblem, FieldErrors, ServiceUnavailable
-from portal.entrypoints import provider_team
+from portal.entrypoints import provider_answers, provider_team
 from portal.entrypoints.pages import Csrf, Page, PageDep
 from portal.entrypoints.staff_format import PERIOD, shift_period
 
@@ -56,8 +56,10 @@ async def home(page: PageDep) -> Response:
     }
     expiring = await staff_api.expiring_attestations(page.api, provider_id)
     period = await staff_api.current_period(page.api, organisation["region_code"])
+    names, _ = await _child_names(page, [str(e["child_id"]) for e in enrolments])
     return page.render(
         "provider/home.html",
+        names=names,
         organisation=organisation,
         enrolments=enrolments,
         programmes=programmes,
@@ -256,3 +258,5 @@ async def money(page: PageDep, period: str = "") -> Response:
 
 # the set-up pages (coaches, facilities, attestations, a new programme) live in a module of their own
 router.include_router(provider_team.router)
+# declining enrolments, changing and closing programmes, answering messages and reviews
+router.include_router(provider_answers.router)
