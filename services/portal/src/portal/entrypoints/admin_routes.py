@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from portal.adapters import staff_api
 from portal.adapters.api_client import ApiProblem, FieldErrors
-from portal.entrypoints import admin_rounds
+from portal.entrypoints import admin_oversight, admin_rounds
 from portal.entrypoints.pages import STAFF_ROLES, Csrf, Page, PageDep
 from portal.entrypoints.staff_format import PERIOD
 
@@ -345,3 +345,6 @@ async def change_staff_access(
             found.general.append("staff_own")
         return await _access_page(page, account, form, found, status=problem.status if problem.status < 500 else 422)
     return page.redirect(f"/admin/staff?changed={account['username']}")
+
+
+router.include_router(admin_oversight.router)  # disputes, risk flags, reconciliation, audit trails
