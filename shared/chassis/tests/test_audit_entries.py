@@ -86,6 +86,9 @@ def test_the_summary_names_each_value_and_masks_secrets_and_iins() -> None:
         " reason=the parent's IIN ********0123 was checked; role=operator; scope.district=yesil;"
         " scope.region=astana; total_tiyn=1200000; totp_secret=[hidden]; valid_until=null"
     )
+    nested = summarise({"contacts": [{"kind": "sms", "phone": "+77010000000"}, "900101300123"]})
+    assert nested == "contacts=[{kind=sms; phone=[hidden]}, ********0123]"
+    assert summarise({"role": "administrator", "scope": {}}) == "role=administrator; scope={}"
     assert summarise({}) == ""
     assert len(summarise({"note": "x" * 5000})) <= 1000
 

@@ -88,16 +88,32 @@ def _secret(key: str) -> bool:
     return bool(SECRET_WORDS & set(re.split(r"[^a-z0-9]+", key.lower())))
 
 
-def _flat(prefix: str, value: Any) -> list[tuple[str, str]]:
-    if isinstance(value, dict):
+def _pairs(prefix: str, value: Any) -> list[tuple[str, str]]:
+    """``(dotted key, text)`` of every value under ``prefix``; a value under a secret's key is hidden."""
+    if isinstance(value, dict) and (value or not prefix):
         return [
             pair
             for key in sorted(value, key=str)
-            for pair in _flat(f"{prefix}.{key}" if prefix else str(key), value[key])
+            for pair in _pairs(f"{prefix}.{key}" if prefix else str(key), value[key])
         ]
+    if any(_secret(part) for part in prefix.split(".")):
+        return [(prefix, HIDDEN)]
     if isinstance(value, list):
-        return [(prefix, "[" + ", ".join(_text(v) for v in value) + "]")]
-    return [(prefix, _text(value))]
+        return [(prefix, _listed(value))]
+    return [(prefix, "{}" if value == {} else _text(value))]
+
+
+def _listed(values: list[Any]) -> str:
+    """A list's items: a mapping as ``{key=value; …}`` (its secrets hidden too), a list as ``[…]``."""
+    shown = []
+    for value in values:
+        if isinstance(value, dict):
+            shown.append("{" + "; ".join(f"{key}={text}" for key, text in _pairs("", value)) + "}")
+        elif isinstance(value, list):
+            shown.append(_listed(value))
+        else:
+            shown.append(_text(value))
+    return "[" + ", ".join(shown) + "]"
 
 
 def _text(value: Any) -> str:
@@ -112,10 +128,7 @@ def _text(value: Any) -> str:
 
 def summarise(data: dict[str, Any]) -> str:
     """A row's data as one line of ``key=value`` pairs, keys in order; secrets hidden, IIN-like numbers masked."""
-    pairs = [
-        (key, HIDDEN if any(_secret(part) for part in key.split(".")) else value) for key, value in _flat("", data)
-    ]
-    summary = "; ".join(f"{key}={value}" for key, value in pairs)
+    summary = "; ".join(f"{key}={text}" for key, text in _pairs("", data))
     return summary if len(summary) <= MAX_SUMMARY else summary[: MAX_SUMMARY - 1] + "…"
 
 
