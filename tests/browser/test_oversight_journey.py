@@ -1,15 +1,17 @@
-"""The oversight journey in a real browser, in English: an administrator resolves a parent's dispute, reviews a risk
-flag, runs the reconciliation and reads registry's audit trail.
+"""The oversight journey in a real browser, in English: an administrator resolves a parent's dispute, clears a record
+to check, reviews a risk flag, runs the reconciliation and reads registry's audit trail.
 
 Set up through the APIs, as tests/e2e/test_attendance_journey.py does, but lighter: a family's two children win
-vouchers and join two every-day groups of one provider led by the same coach, at 16:00 and at 18:00; "next month"
-(attendance's API on a shifted clock) the provider marks both months attended, with a make-up lesson of the evening
-group at 16:30 on the first day (the hour the coach was teaching the other group), and submits them; the parent
-disputes the first day of the first child's month, and a risk scan flags the coach marked in two groups at once. Then the
-administrator, in the browser: finds the dispute with what the parent said, is told next to each field what a
-resolution needs, rules for the parent and sees it resolved; finds the coach's flag and dismisses it with a note;
-reconciles Astana's month; opens registry's audit trail, finds the entry of their own staff account's creation
-and sees the trail verified. Screenshots of each page; axe-core on each.
+vouchers and join two every-day groups of one provider led by the same coach, at 16:00 and at 18:00 (and a third
+child is registered with a declared sex that is not the IIN's); "next month" (attendance's API on a shifted clock)
+the provider marks both months attended, with a make-up lesson of the evening group at 16:30 on the first day (the
+hour the coach was teaching the other group), and submits them; the parent disputes the first day of the first
+child's month, and a risk scan flags the coach marked in two groups at once. Then the administrator, in the
+browser: finds the dispute with what the parent said, is told next to each field what a resolution needs, rules for
+the parent and sees it resolved; clears registry's flag of the third child (a record to check, shown apart from the
+risk flags); finds the coach's flag and dismisses it with a note; reconciles Astana's month; opens registry's audit
+trail, finds the entry of their own staff account's creation and sees the trail verified. Screenshots of each page;
+axe-core on each.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,7 @@ from tests.support.journeys import (
     publish_programme,
     verified_provider,
 )
+from tests.support.people import synthetic_iin
 from tests.support.stack_ops import shifted_clock
 from tests.support.waiting import eventually
 
@@ -52,6 +55,7 @@ class Oversight:
     dispute_id: str
     disputed_day: str
     flag_id: str
+    record_id: str
 
 
 def a_disputed_month_and_a_flagged_coach(stack: LocalStack, token: Callable[..., str]) -> Oversight:
@@ -59,6 +63,20 @@ def a_disputed_month_and_a_flagged_coach(stack: LocalStack, token: Callable[...,
     evening group during the afternoon one; the first child's month disputed by the parent and the coach flagged by
     a scan (all through the APIs)."""
     family = new_family(stack, token, children=2)
+    with client(
+        stack, "registry"
+    ) as registry:  # and a third child whose declared sex is not the IIN's: a record to check
+        flagged = registry.post(
+            "/v1/children",
+            json={
+                "iin": synthetic_iin(date(2018, 3, 1), "M"),
+                "region_code": "astana",
+                "district_code": "yesil",
+                "declared_sex": "F",
+            },
+            headers=family.headers,
+        )
+        assert flagged.status_code == 201, flagged.text
     award_vouchers(stack, token, [family])
     provider = verified_provider(stack, token)
     groups = [
@@ -122,7 +140,7 @@ def a_disputed_month_and_a_flagged_coach(stack: LocalStack, token: Callable[...,
             headers=administrator,
         )
         flag = next(f for f in flags.json()["items"] if f["subject_id"] == provider.coach_id)
-    return Oversight(period, str(disputed.json()["dispute_id"]), day, str(flag["id"]))
+    return Oversight(period, str(disputed.json()["dispute_id"]), day, str(flag["id"]), str(flagged.json()["id"]))
 
 
 def open_from_nav(page: Page, words: dict[str, str], key: str) -> None:
@@ -176,7 +194,11 @@ def test_an_administrator_resolves_a_dispute_reviews_a_flag_reconciles_and_reads
     # --- the coach's risk flag: found among this month's double bookings, dismissed with a note -----------------
     open_from_nav(page, en, "oversight.nav.risk_flags")
     expect(page.get_by_role("heading", name=en["oversight.risk.title"], level=1)).to_be_visible()
-    expect(page.get_by_role("heading", name=en["oversight.records.title"])).to_be_visible()  # registry's, apart
+    record = page.locator(f"#records tr[data-record-id='{seen.record_id}']")  # registry's records to check, apart
+    expect(record).to_contain_text(en["oversight.records.flag.declared_sex_mismatch"])
+    record.get_by_role("button", name=en["oversight.records.clear"].format(id=seen.record_id[:8])).click()
+    expect(page.get_by_role("status").filter(has_text=en["oversight.records.cleared"])).to_be_visible()
+    expect(record).to_have_count(0)
     page.get_by_label(en["oversight.risk.rule"], exact=True).select_option("coach_double_booked")
     page.get_by_label(en["oversight.period"], exact=True).fill(seen.period)
     page.get_by_role("button", name=en["oversight.show"]).click()
