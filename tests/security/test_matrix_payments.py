@@ -115,6 +115,17 @@ async def provider(w: World) -> Case:
     )
 
 
+async def audit_entries(w: World) -> Case:
+    """The audit trail's rows of a batch just prepared: an auditor's and an administrator's, nobody else's."""
+    batch_id = await prepared(w)
+    return Case(
+        path={},
+        query={"entity": "payment_batch", "entity_id": batch_id},
+        owners={**admins(w), "auditor": w.tokens.headers("auditor")},
+        marker=batch_id,
+    )
+
+
 async def reconciliation(w: World) -> Case:
     return Case(path={}, query={"region_code": "astana"}, owners={})
 
@@ -150,6 +161,14 @@ ENTRIES = [
         reconciliation,
         owners=(),
         note="the owner's run needs allocation and attendance: services/payments/tests/component/test_reconciliation.py",
+    ),
+    Entry(
+        "GET",
+        "/v1/audit/entries",
+        audit_entries,
+        owners=("administrator", "auditor"),
+        refusals=(403,),
+        note="the chassis's audit reader: parents, provider staff, operators and partners get 403",
     ),
 ]
 PUBLIC: list[Public] = []

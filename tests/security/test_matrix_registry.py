@@ -240,6 +240,17 @@ async def enrolled_child(w: World) -> Case:
     )
 
 
+async def audit_entries(w: World) -> Case:
+    """The audit trail's rows of a person just registered: an auditor's and an administrator's, nobody else's."""
+    person_id, _ = await person(w)
+    return Case(
+        path={},
+        query={"entity": "person", "entity_id": person_id},
+        owners={"administrator": w.tokens.administrator(), "auditor": w.tokens.headers("auditor")},
+        marker=person_id,
+    )
+
+
 # --- the matrix ---------------------------------------------------------------------------------------------
 
 GUARDIAN = ("guardian",)
@@ -281,6 +292,14 @@ ENTRIES = [
         owners=OPERATOR,
         refusals=(403, 404, 422),
         note="the region in the body: another region's operator gets 422 naming it",
+    ),
+    Entry(
+        "GET",
+        "/v1/audit/entries",
+        audit_entries,
+        owners=("administrator", "auditor"),
+        refusals=(403,),
+        note="the chassis's audit reader: parents, provider staff, operators and partners get 403",
     ),
 ]
 PUBLIC: list[Public] = []

@@ -357,6 +357,27 @@ class AuditTrail:
         )
         return replace(head, path=self.heads.write(head, self.head_key))
 
+    async def entries(
+        self,
+        session: AsyncSession,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """This service's rows, newest first over every chain (by ``id``, the trail-wide insertion order), older
+        than ``before_id`` when given (keyset paging), of one entity (and one of its ids) when given."""
+        query = select(audit_log).where(self._mine())
+        if entity is not None:
+            query = query.where(audit_log.c.entity == entity)
+        if entity_id is not None:
+            query = query.where(audit_log.c.entity_id == entity_id)
+        if before_id is not None:
+            query = query.where(audit_log.c.id < before_id)
+        rows = await session.execute(query.order_by(audit_log.c.id.desc()).limit(limit))
+        return [dict(row) for row in rows.mappings()]
+
     async def verify(self, session: AsyncSession) -> Verification:
         """Walk each chain (order, links, macs), then check every signed head against what the database holds; the
         first broken row is named by its chain, seq and id (chains in name order, rows in seq order)."""

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from portal.adapters import staff_api
 from portal.adapters.api_client import ApiProblem, FieldErrors
-from portal.entrypoints import admin_review, admin_rounds
+from portal.entrypoints import admin_oversight, admin_review, admin_rounds
 from portal.entrypoints.pages import STAFF_ROLES, Csrf, Page, PageDep
 from portal.entrypoints.staff_format import PERIOD
 
@@ -348,3 +348,4 @@ async def change_staff_access(
 
 
 router.include_router(admin_review.router)  # categories to review and assisted registration (operators)
+router.include_router(admin_oversight.router)  # disputes, risk flags, reconciliation, audit trails
