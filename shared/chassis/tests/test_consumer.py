@@ -86,6 +86,25 @@ async def test_malformed_bytes_become_a_dead_letter_and_the_next_message_is_appl
     assert await effects(engine) == 1
 
 
+async def test_the_same_malformed_bytes_on_two_topics_are_two_dead_letters_and_a_redelivery_is_one(engine):
+    """A poison record is known by where it was read (topic, partition, offset, key) and its bytes: the same bytes
+    arriving on another topic must not be folded into the first one's dead letter, losing where they came from;
+    the same record read again (a redelivery) refreshes its own."""
+    consumer = wrapper(engine, record_effect)
+    same = b"{chaos poison: this is not json"
+    first = IncomingMessage(topic="catalog.review.v1", body=same, key="k1", partition=1, offset=0)
+    other = IncomingMessage(topic="allocation.application.v1", body=same, key="k2", partition=3, offset=7)
+    outcomes = [await consumer.deliver(m) for m in (first, other, first)]
+    assert outcomes == [Outcome.DEAD_LETTERED] * 3
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text("select topic, msg_key, partition, \"offset\", attempts from dead_letter order by id")
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("catalog.review.v1", "k1", 1, 0, 2), ("allocation.application.v1", "k2", 3, 7, 1)]
+
+
 async def test_an_unknown_event_type_is_ignored_not_dead_lettered(engine):
     consumer = wrapper(engine, record_effect)
     outcome = await consumer.deliver(IncomingMessage(topic="registry.child.v1", body=b'{"event_type": "x.Other"}'))
