@@ -171,6 +171,11 @@ def _print_where_to_go(stack: LocalStack, *, with_services: bool) -> None:
     if with_services:
         for frontend in stack.frontends:
             table.add_row(f"{frontend}: open in a browser", stack.frontend_url(frontend))
+            if frontend == "portal" and stack.demo_staff_file().exists():
+                table.add_row(
+                    "portal: staff sign-in",
+                    f"{stack.frontend_url(frontend)}/staff/login · accounts in {stack.demo_staff_file()}",
+                )
         for service in stack.services:
             table.add_row(f"{service} API docs", f"{stack.api_url(service)}/docs")
     from qosym_cli.databases import _redact

@@ -360,7 +360,12 @@ class LocalStack:
             return mint_token(self.home, role, subject or "qosym-demo", scope=scope)
 
         apis = DemoApis(*(self.api_url(service) for service in wanted))
-        return results + seed_demo(apis, mint, load_demo(demo or demo_file()), date.today())
+        staff_file = self.demo_staff_file()
+        return results + seed_demo(apis, mint, load_demo(demo or demo_file()), date.today(), staff_file)
+
+    def demo_staff_file(self) -> Path:
+        """Where the demo staff accounts' generated passwords and TOTP secrets are written (mode 0600)."""
+        return self.home / "demo-staff.md"
 
     # --- stop ------------------------------------------------------------------------------------
 
