@@ -99,10 +99,13 @@ async def test_the_same_malformed_bytes_on_two_topics_are_two_dead_letters_and_a
     async with engine.connect() as conn:
         rows = (
             await conn.execute(
-                text("select topic, msg_key, partition, \"offset\", attempts from dead_letter order by id")
+                text('select topic, msg_key, partition, "offset", attempts from dead_letter order by id')
             )
         ).all()
-    assert [tuple(r) for r in rows] == [("catalog.review.v1", "k1", 1, 0, 2), ("allocation.application.v1", "k2", 3, 7, 1)]
+    assert [tuple(r) for r in rows] == [
+        ("catalog.review.v1", "k1", 1, 0, 2),
+        ("allocation.application.v1", "k2", 3, 7, 1),
+    ]
 
 
 async def test_an_unknown_event_type_is_ignored_not_dead_lettered(engine):
