@@ -6,7 +6,6 @@ the page's language, and who sees what."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal.config import PortalSettings
-from portal.entrypoints.app import create_app
 from portal.i18n import catalogue
+from tests.support.portal_pages import FakeApis, csrf, portal_client, staff_tokens, submit_staff_sign_in
 
 pytestmark = pytest.mark.unit
 
@@ -33,37 +32,27 @@ STAFF_ID = "7a000000-0000-4000-8000-000000000006"
 EN = catalogue("en")
 
 
-def access_token(scope: dict[str, str]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps({"scope": scope}).encode()).decode().rstrip("=")
-    return f"header.{payload}.signature"
-
-
 def port_of(service: str) -> int:
     return int(urlsplit(SETTINGS.service_url(service)).port or 80)
 
 
-class Services:
-    """The services' APIs by (method, service, path); every request is kept."""
+class Services(FakeApis):
+    """The services' APIs by (method, service, path): the port in the portal's settings tells the service apart."""
 
-    def __init__(self) -> None:
-        self.routes: dict[tuple[str, int, str], Handler] = {}
-        self.seen: list[httpx.Request] = []
+    def on(self, method: str, service: str, path: str, status: int, body: object = None) -> None:  # type: ignore[override]
+        super().on(method, f"{port_of(service)}{path}", status, body)
 
-    def on(self, method: str, service: str, path: str, status: int, body: object) -> None:
-        self.routes[(method, port_of(service), path)] = lambda _: httpx.Response(status, json=body)
-
-    def requests(self, method: str, service: str, path: str) -> list[httpx.Request]:
+    def requests(self, method: str, service: str, path: str) -> list[httpx.Request]:  # type: ignore[override]
         return [r for r in self.seen if (r.method, r.url.port, r.url.path) == (method, port_of(service), path)]
 
-    def sent(self, method: str, service: str, path: str) -> object:
+    def sent(self, method: str, service: str, path: str) -> object:  # type: ignore[override]
         return json.loads(self.requests(method, service, path)[-1].content)
 
     def params(self, method: str, service: str, path: str) -> dict[str, str]:
         return dict(self.requests(method, service, path)[-1].url.params)
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        handler = self.routes.get((request.method, int(request.url.port or 80), request.url.path))
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        handler = self.routes.get((request.method, f"{int(request.url.port or 80)}{request.url.path}"))
         if handler is None:
             return httpx.Response(404, json={"title": "Not found", "status": 404})
         return handler(request)
@@ -76,27 +65,13 @@ def services() -> Services:
 
 @pytest.fixture
 def portal(tmp_path: Path, services: Services) -> Iterator[TestClient]:
-    settings = PortalSettings(keys_dir=tmp_path, dev_mode=True)
-    with TestClient(create_app(settings, transport=httpx.MockTransport(services))) as client:
-        client.get("/staff/login")
+    with portal_client(tmp_path, services) as client:
         yield client
 
 
-def csrf(client: TestClient) -> str:
-    return str(client.cookies["qosym_csrf"])
-
-
 def sign_in(portal: TestClient, services: Services, role: str, scope: dict[str, str] | None = None) -> None:
-    tokens = {
-        "access_token": access_token(scope or {}),
-        "refresh_token": "ref",
-        "expires_in": 900,
-        "subject": STAFF_ID,
-        "role": role,
-    }
-    services.on("POST", "registry", "/v1/auth/staff/login", 200, tokens)
-    form = {"username": "u", "password": "p", "totp": "123456", "csrf": csrf(portal)}
-    assert portal.post("/staff/login", data=form, follow_redirects=False).status_code == 303
+    services.on("POST", "registry", "/v1/auth/staff/login", 200, staff_tokens(role, scope or {}, STAFF_ID))
+    submit_staff_sign_in(portal)
     portal.cookies.set("qosym_lang", "en")
 
 

@@ -4,8 +4,6 @@ programme and closing it, answering a parent's message and a review; every refus
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,9 +11,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from portal.config import PortalSettings
-from portal.entrypoints.app import create_app
 from portal.i18n import catalogue
+from tests.support.portal_pages import FakeApis, csrf, portal_client, staff_tokens, submit_staff_sign_in
 
 pytestmark = pytest.mark.unit
 
@@ -59,32 +56,7 @@ ENROLMENT = {
 }
 
 
-def access_token(scope: dict[str, str]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps({"scope": scope}).encode()).decode().rstrip("=")
-    return f"header.{payload}.signature"
-
-
-class Services:
-    def __init__(self) -> None:
-        self.routes: dict[tuple[str, str], Handler] = {}
-        self.seen: list[httpx.Request] = []
-
-    def on(self, method: str, path: str, status: int, body: object = None) -> None:
-        self.routes[(method, path)] = lambda _: httpx.Response(status, json=body)
-
-    def sent(self, method: str, path: str) -> object:
-        request = next(r for r in self.seen if (r.method, r.url.path) == (method, path))
-        return json.loads(request.content) if request.content else None
-
-    def called(self, method: str, path: str) -> bool:
-        return any((r.method, r.url.path) == (method, path) for r in self.seen)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        handler = self.routes.get((request.method, request.url.path))
-        if handler is None:
-            return httpx.Response(404, json={"title": "Not found", "status": 404})
-        return handler(request)
+Services = FakeApis
 
 
 @pytest.fixture
@@ -98,24 +70,13 @@ def services() -> Services:
 
 @pytest.fixture
 def portal(tmp_path: Path, services: Services) -> Iterator[TestClient]:
-    settings = PortalSettings(keys_dir=tmp_path, dev_mode=True)
-    with TestClient(create_app(settings, transport=httpx.MockTransport(services))) as client:
-        client.get("/staff/login")
-        tokens = {
-            "access_token": access_token({"provider": PROVIDER_ID}),
-            "refresh_token": "ref",
-            "expires_in": 900,
-            "subject": "s-1",
-            "role": "provider_staff",
-        }
-        services.on("POST", "/v1/auth/staff/login", 200, tokens)
-        form = {"username": "u", "password": "p", "totp": "123456", "csrf": csrf(client)}
-        assert client.post("/staff/login", data=form, follow_redirects=False).status_code == 303
+    """Signed in as the provider's staff member."""
+    with portal_client(tmp_path, services) as client:
+        services.on(
+            "POST", "/v1/auth/staff/login", 200, staff_tokens("provider_staff", {"provider": PROVIDER_ID}, "s-1")
+        )
+        submit_staff_sign_in(client)
         yield client
-
-
-def csrf(client: TestClient) -> str:
-    return str(client.cookies["qosym_csrf"])
 
 
 def problem(status: int, *errors: tuple[str, str]) -> dict[str, object]:

@@ -5,8 +5,6 @@ registry's refusals next to the field they name in the page's language."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,9 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from portal.config import PortalSettings
-from portal.entrypoints.app import create_app
 from portal.i18n import catalogue
+from tests.support.portal_pages import FakeApis, csrf, portal_client, staff_tokens, submit_staff_sign_in
 
 pytestmark = pytest.mark.unit
 
@@ -48,30 +45,7 @@ CLAIM = {
 QUEUE = {"items": [CLAIM], "total": 1, "offset": 0, "limit": 50}
 
 
-def access_token(scope: dict[str, str]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps({"scope": scope}).encode()).decode().rstrip("=")
-    return f"header.{payload}.signature"
-
-
-class Services:
-    def __init__(self) -> None:
-        self.routes: dict[tuple[str, str], Handler] = {}
-        self.seen: list[httpx.Request] = []
-
-    def on(self, method: str, path: str, status: int, body: object) -> None:
-        self.routes[(method, path)] = lambda _: httpx.Response(status, json=body)
-
-    def sent(self, method: str, path: str) -> object:
-        """The body of the newest such request."""
-        request = [r for r in self.seen if (r.method, r.url.path) == (method, path)][-1]
-        return json.loads(request.content)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        handler = self.routes.get((request.method, request.url.path))
-        if handler is None:
-            return httpx.Response(404, json={"title": "Not found", "status": 404})
-        return handler(request)
+Services = FakeApis
 
 
 @pytest.fixture
@@ -81,30 +55,16 @@ def services() -> Services:
 
 @pytest.fixture
 def portal(tmp_path: Path, services: Services) -> Iterator[TestClient]:
-    settings = PortalSettings(keys_dir=tmp_path, dev_mode=True)
-    with TestClient(create_app(settings, transport=httpx.MockTransport(services))) as client:
-        client.get("/staff/login")
-        client.cookies.set("qosym_lang", "ru")
+    with portal_client(tmp_path, services, language="ru") as client:
         yield client
-
-
-def csrf(client: TestClient) -> str:
-    return str(client.cookies["qosym_csrf"])
 
 
 def sign_in(
     portal: TestClient, services: Services, role: str = "operator", scope: dict[str, str] | None = None
 ) -> None:
-    tokens = {
-        "access_token": access_token({"region": "astana"} if scope is None else scope),
-        "refresh_token": "ref",
-        "expires_in": 900,
-        "subject": "op-1",
-        "role": role,
-    }
+    tokens = staff_tokens(role, {"region": "astana"} if scope is None else scope, "op-1")
     services.on("POST", "/v1/auth/staff/login", 200, tokens)
-    form = {"username": "u", "password": "p", "totp": "123456", "csrf": csrf(portal)}
-    assert portal.post("/staff/login", data=form, follow_redirects=False).status_code == 303
+    submit_staff_sign_in(portal)
 
 
 RU = catalogue("ru")
