@@ -77,3 +77,23 @@ async def test_the_stand_in_exists_only_in_dev_mode(service_db, api_client) -> N
         response = await client.post(GATEWAY, json={"to": "+77011234567", "text": "x", "reference": str(uuid4())})
     assert response.status_code == 404
     assert await count_messages(url) == 0
+
+
+async def test_the_local_phone_shows_the_newest_texts_the_stand_in_received_and_only_in_dev_mode(
+    service_db, api_client
+) -> None:
+    """A newcomer on the local stack has no phone: the portal's code page shows what this stand-in received."""
+    url = await service_db("notifications")
+    async with api_client("notifications", url) as client:
+        for n in range(4):
+            body = {"to": f"+7701123456{n}", "text": f"Qosym code: 00000{n}.", "reference": str(uuid4())}
+            assert (await client.post(GATEWAY, json=body)).status_code == 202
+        phone = await client.get(GATEWAY, params={"limit": 3})
+        bad = await client.get(GATEWAY, params={"limit": 0})
+    assert phone.status_code == 200, phone.text
+    page = phone.json()
+    assert [m["text"] for m in page["items"]] == ["Qosym code: 000003.", "Qosym code: 000002.", "Qosym code: 000001."]
+    assert page["total"] == 4 and all("+7701" not in str(m) for m in page["items"])
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "limit"
+    async with api_client("notifications", url, dev_mode=False) as client:
+        assert (await client.get(GATEWAY)).status_code == 404

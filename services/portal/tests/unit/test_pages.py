@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from portal.config import PortalSettings
 from portal.entrypoints.app import create_app
+from portal.i18n import catalogue
 
 pytestmark = pytest.mark.unit
 
@@ -146,3 +147,27 @@ def test_a_session_the_registry_no_longer_accepts_ends_on_the_login_page(
     assert response.status_code == 303 and response.headers["location"] == "/login"
     cleared = [h for h in response.headers.get_list("set-cookie") if h.startswith("qosym_session=")]
     assert len(cleared) == 1 and "Max-Age=0" in cleared[0]
+
+
+def test_in_development_the_code_page_shows_the_local_phone_and_elsewhere_it_does_not_exist(
+    portal: TestClient, services: Services, tmp_path: Path
+) -> None:
+    """A newcomer on the local stack has no demo person's phone: the code page shows the texts the SMS stand-in
+    received (asking again every 2 s), so the code is read in the browser, never from a command line."""
+    services.on("POST", "/v1/auth/otp/request", 202, {"challenge_id": "c-1", "expires_in": 300})
+    texts = {"items": [{"text": "Qosym: 271828", "received_at": "2026-12-04T10:00:01+00:00"}], "total": 1}
+    services.on("GET", "/dev/sms-gateway/v1/messages", 200, texts)
+    page = portal.post("/login", data={"iin": "900101300017", "csrf": csrf(portal)})
+    assert page.status_code == 200
+    assert 'id="dev-phone"' in page.text and "Qosym: 271828" in page.text and 'hx-get="/login/dev-phone"' in page.text
+    asked = next(r for r in services.seen if r.url.path == "/dev/sms-gateway/v1/messages")
+    assert "authorization" not in asked.headers  # nobody is signed in yet
+    services.on("GET", "/dev/sms-gateway/v1/messages", 200, {"items": [], "total": 0})
+    assert catalogue("kk")["auth.dev_phone.none"] in portal.get("/login/dev-phone").text
+
+    settings = PortalSettings(keys_dir=tmp_path / "prod", dev_mode=False)
+    with TestClient(create_app(settings, transport=httpx.MockTransport(services))) as production:
+        assert production.get("/login/dev-phone").status_code == 404
+        production.get("/login")
+        shown = production.post("/login", data={"iin": "900101300017", "csrf": csrf(production)})
+        assert 'id="dev-phone"' not in shown.text

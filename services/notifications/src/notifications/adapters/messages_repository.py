@@ -193,3 +193,21 @@ async def message_by_id(session: AsyncSession, message_id: UUID) -> Message | No
     """The message itself, unread (for sending it by e-mail or SMS)."""
     row = (await session.execute(select(inbox_message).where(inbox_message.c.id == message_id))).mappings().first()
     return _message(row) if row else None
+
+
+async def latest_texts(session: AsyncSession, kind: str, limit: int) -> tuple[list[RowMapping], int]:
+    """The newest messages of one kind (``text``, ``created_at``), newest first, and how many there are."""
+    rows = (
+        (
+            await session.execute(
+                select(inbox_message.c.payload["text"].astext.label("text"), inbox_message.c.created_at)
+                .where(inbox_message.c.kind == kind)
+                .order_by(inbox_message.c.seq.desc())
+                .limit(limit)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    total = (await session.execute(select(func.count()).where(inbox_message.c.kind == kind))).scalar_one()
+    return list(rows), int(total)

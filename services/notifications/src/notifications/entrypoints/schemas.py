@@ -155,3 +155,10 @@ class SmsIn(BaseModel):
 
 class SmsAcceptedOut(BaseModel):
     id: UUID
+
+
+class SmsTextOut(BaseModel):
+    """A text the development stand-in received (the phone number is never kept)."""
+
+    text: str
+    received_at: datetime

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from notifications.domain.messages import sms
+from notifications.adapters import messages_repository
+from notifications.domain.messages import SMS, sms
 from notifications.service_layer.dependencies import Dependencies
 from notifications.service_layer.fanout import store
 from qosym_chassis.errors import FieldError, Unauthorized, Unavailable
@@ -28,3 +30,11 @@ async def deliver_sms(deps: Dependencies, authorization: str | None, person_id: 
         # from None: the database error's message carries the statement's parameters, i.e. the code
         raise Unavailable("the inbox cannot be written right now; try again") from None
     return message_id
+
+
+async def latest_texts(deps: Dependencies, limit: int) -> tuple[list[tuple[str, datetime]], int]:
+    """The local stack's phone: the newest texts this stand-in delivered (to anyone), newest first, and how many
+    it delivered in all. Development only: it is how a newcomer without a phone reads a one-time code."""
+    async with deps.sessions() as session:
+        rows, total = await messages_repository.latest_texts(session, SMS, limit)
+    return [(str(r["text"]), r["created_at"]) for r in rows], total

@@ -8,14 +8,15 @@ The registry's tokens go into the encrypted session cookie (``Page.sign_in``); n
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from portal.adapters.api_client import ApiProblem, FieldErrors, session_from_tokens
+from portal.adapters.api_client import ApiProblem, FieldErrors, ServiceUnavailable, session_from_tokens
 from portal.adapters.session import LANGUAGE_COOKIE
-from portal.entrypoints.pages import HOME_OF_ROLE, Csrf, PageDep, safe_next
+from portal.entrypoints.pages import HOME_OF_ROLE, Csrf, Page, PageDep, safe_next
 from portal.i18n import LANGUAGES
 
 router = APIRouter()
@@ -51,7 +52,33 @@ async def request_code(page: PageDep, iin: Text = "") -> Response:
         challenge = await page.api.post("registry", "/v1/auth/otp/request", json={"iin": iin}, signed_in=False)
     except ApiProblem as problem:
         return page.render("auth/login.html", status_code=problem.status, errors=problem.field_errors("iin"), iin=iin)
-    return page.render("auth/code.html", challenge_id=challenge["challenge_id"], expires_in=challenge["expires_in"])
+    return page.render(
+        "auth/code.html",
+        challenge_id=challenge["challenge_id"],
+        expires_in=challenge["expires_in"],
+        texts=await _local_phone(page),
+    )
+
+
+async def _local_phone(page: Page) -> list[dict[str, Any]] | None:
+    """Development only: the newest texts notifications' SMS stand-in received (None when it does not answer)."""
+    if not page.settings.dev_mode:
+        return []
+    try:
+        answer = await page.api.call(
+            "GET", "notifications", "/dev/sms-gateway/v1/messages", params={"limit": 3}, signed_in=False
+        )
+    except (ApiProblem, ServiceUnavailable):
+        return None
+    return list(answer["items"])
+
+
+@router.get("/login/dev-phone")
+async def dev_phone(page: PageDep) -> Response:
+    """The local stack's phone on the code page (htmx asks again every 2 s); not there outside development."""
+    if not page.settings.dev_mode:
+        raise StarletteHTTPException(status_code=404)
+    return page.render("auth/_dev_phone.html", texts=await _local_phone(page))
 
 
 @router.post("/login/code", dependencies=[Csrf])
